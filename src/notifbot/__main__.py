@@ -1,0 +1,7 @@
+"""Allows `python -m notifbot`."""
+
+from __future__ import annotations
+
+from notifbot.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,288 @@
+"""Settings from YAML plus environment, validated with pydantic; also the embedded default (CONTRACT §1, §5)."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from notifbot.errors import ConfigError
+
+DEFAULT_CONFIG_FILE = "notifbot.yaml"
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StorageSettings(_Strict):
+    path: str = "var/notifbot.db"
+    synchronous: Literal["full", "normal"] = "full"
+
+
+class ServerSettings(_Strict):
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, le=65535)] = 8080
+    max_body_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024)] = 1_048_576
+
+
+class SlackSettings(_Strict):
+    api_url: str = "https://slack.com/api/"
+    command: Annotated[str, Field(pattern=r"^/[a-z0-9_-]{1,31}$")] = "/marketo"
+    admins: list[str] = Field(default_factory=list)
+
+
+class TeamsSettings(_Strict):
+    graph_url: str = "https://graph.microsoft.com/v1.0"
+
+
+class MarketoInstance(_Strict):
+    munchkin_id: Annotated[str, Field(pattern=r"^\d{3}-[A-Z]{3}-\d{3}$")]
+    base_url: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    daily_quota: Annotated[int, Field(ge=1)] = 50_000
+
+
+class MarketoSettings(_Strict):
+    instances: list[MarketoInstance] = Field(default_factory=list)
+
+
+class DeliverySettings(_Strict):
+    """How the outbox worker paces and retries; the defaults follow Slack's published limits."""
+
+    max_attempts: Annotated[int, Field(ge=1, le=100)] = 8
+    backoff_base_seconds: Annotated[float, Field(gt=0)] = 2.0
+    backoff_max_seconds: Annotated[float, Field(gt=0)] = 600.0
+    lease_seconds: Annotated[float, Field(gt=0)] = 30.0
+    poll_seconds: Annotated[float, Field(gt=0)] = 1.0
+    drain_seconds: Annotated[float, Field(ge=0)] = 10.0
+    slack_interval_seconds: Annotated[float, Field(ge=0)] = 1.0
+    max_retry_after_seconds: Annotated[float, Field(gt=0)] = 300.0
+
+
+class SlackDestination(_Strict):
+    type: Literal["slack"]
+    channel: Annotated[str, Field(min_length=1)]
+
+
+class TeamsDestination(_Strict):
+    type: Literal["teams"]
+    team_id: str
+    channel_id: str
+
+
+class TeamsWorkflowDestination(_Strict):
+    type: Literal["teams_workflow"]
+    url: str
+
+
+class ConsoleDestination(_Strict):
+    type: Literal["console"]
+    format: Literal["text", "json"] = "text"
+
+
+Destination = Annotated[
+    SlackDestination | TeamsDestination | TeamsWorkflowDestination | ConsoleDestination,
+    Field(discriminator="type"),
+]
+_DESTINATION_TYPES = ("slack", "teams", "teams_workflow", "console")
+MatchValue = str | int | float | bool | list[str | int | float | bool]
+
+
+class Route(_Strict):
+    match: dict[str, MatchValue] = Field(default_factory=dict)
+    to: Annotated[list[str], Field(min_length=1)]
+    continue_: bool = Field(default=False, alias="continue")
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    @field_validator("to", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
+class Settings(_Strict):
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
+    teams: TeamsSettings = Field(default_factory=TeamsSettings)
+    marketo: MarketoSettings = Field(default_factory=MarketoSettings)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    destinations: dict[str, Destination] = Field(
+        default_factory=lambda: {"console": ConsoleDestination(type="console")}
+    )
+    routes: list[Route] = Field(default_factory=lambda: [Route(to=["console"])])
+    source: str = Field(default="embedded default", exclude=True)
+
+
+class Env:
+    """The environment variables notifbot reads (CONTRACT §6), resolved once."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def get(self, name: str) -> str | None:
+        value = self._environ.get(name)
+        return value if value else None
+
+    @property
+    def webhook_token(self) -> str | None:
+        return self.get("NOTIFBOT_WEBHOOK_TOKEN")
+
+    @property
+    def slack_bot_token(self) -> str | None:
+        return self.get("SLACK_BOT_TOKEN")
+
+    def secrets(self) -> list[str]:
+        """Every secret value present, so logs can redact them."""
+        names = (
+            "NOTIFBOT_WEBHOOK_TOKEN",
+            "SLACK_BOT_TOKEN",
+            "SLACK_SIGNING_SECRET",
+            "SLACK_APP_TOKEN",
+            "MARKETO_CLIENT_SECRET",
+            "ADOBE_CLIENT_SECRET",
+            "TEAMS_WORKFLOW_URL",
+        )
+        return [v for n in names if (v := self.get(n)) and len(v) >= 4]
+
+
+def expand_env(text: str, environ: Mapping[str, str]) -> tuple[str, list[str]]:
+    """Replaces `${VAR}` and `${VAR:-default}`; returns the text and the names that were unset."""
+    missing: list[str] = []
+
+    def sub(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        value = environ.get(name)
+        if value:
+            return value
+        if default is not None:
+            return default
+        missing.append(name)
+        return ""
+
+    return _VAR.sub(sub, text), missing
+
+
+def _loc(parts: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _path_of(err: Mapping[str, Any]) -> str:
+    parts = list(err["loc"])
+    # A discriminated union puts its tag after the destination name; drop it so paths read like the YAML.
+    if len(parts) >= 3 and parts[0] == "destinations" and parts[2] in _DESTINATION_TYPES:
+        del parts[2]
+    return _loc(tuple("continue" if p == "continue_" else p for p in parts)) or "(root)"
+
+
+def parse_settings(data: Any, *, source: str) -> Settings:
+    """Validated Settings from parsed YAML data, or ConfigError listing every problem as `path: message`."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError([f"(root): expected a mapping at the top of {source}, got {type(data).__name__}"])
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError([f"{_path_of(e)}: {e['msg']}" for e in exc.errors(include_url=False)]) from None
+    settings.source = source
+    problems = semantic_problems(settings)
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def semantic_problems(settings: Settings) -> list[str]:
+    """Problems pydantic cannot see: references between sections."""
+    problems: list[str] = []
+    for i, route in enumerate(settings.routes):
+        for j, name in enumerate(route.to):
+            if name not in settings.destinations:
+                known = ", ".join(sorted(settings.destinations)) or "none"
+                problems.append(f"routes[{i}].to[{j}]: unknown destination '{name}' (defined: {known})")
+    if settings.routes and settings.routes[-1].match:
+        problems.append(
+            f"routes[{len(settings.routes) - 1}]: the last route has a match; add a catch-all route "
+            "(one without `match`) so no notification goes unrouted"
+        )
+    return problems
+
+
+def environment_problems(settings: Settings, env: Env) -> list[str]:
+    """Problems with the environment for this configuration (check-config and serve both use this)."""
+    problems: list[str] = []
+    types = {d.type for d in settings.destinations.values()}
+    if "slack" in types and not env.slack_bot_token:
+        problems.append("env.SLACK_BOT_TOKEN: a slack destination is configured; set the bot token (xoxb-…)")
+    for name, dest in settings.destinations.items():
+        if dest.type in ("teams", "teams_workflow"):
+            problems.append(
+                f"destinations.{name}.type: '{dest.type}' is not available in this version yet; "
+                "use slack or console"
+            )
+    if not env.webhook_token and not is_loopback(settings.server.host):
+        problems.append(
+            f"server.host: '{settings.server.host}' is not a loopback address; set NOTIFBOT_WEBHOOK_TOKEN "
+            "before listening beyond this machine"
+        )
+    return problems
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and localhost."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def config_path(explicit: str | None, environ: Mapping[str, str]) -> Path | None:
+    """`--config`, else $NOTIFBOT_CONFIG, else ./notifbot.yaml if present, else None (embedded default)."""
+    if explicit:
+        return Path(explicit)
+    if environ.get("NOTIFBOT_CONFIG"):
+        return Path(environ["NOTIFBOT_CONFIG"])
+    local = Path(DEFAULT_CONFIG_FILE)
+    return local if local.is_file() else None
+
+
+def load_settings(explicit: str | None, environ: Mapping[str, str]) -> Settings:
+    """Settings from the file chosen by `config_path`, or the embedded default."""
+    path = config_path(explicit, environ)
+    if path is None:
+        return Settings()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"(file): cannot read {path}: {exc.strerror}"]) from None
+    expanded, missing = expand_env(text, environ)
+    try:
+        data = yaml.safe_load(expanded)
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"(file): {path} is not valid YAML: {exc}"]) from None
+    problems = [f"env.{name}: referenced in {path} but not set (use ${{{name}:-default}})" for name in missing]
+    try:
+        settings = parse_settings(data, source=str(path))
+    except ConfigError as exc:
+        raise ConfigError(problems + exc.problems) from None
+    if problems:
+        raise ConfigError(problems)
+    return settings

@@ -1,0 +1,74 @@
+"""The one exception tree of notifbot; every message says what to do next.
+
+    NotifbotError
+    ├── ConfigError                 bad configuration or environment (check-config lists them all)
+    ├── InputError                  a request we reject: HTTP 400, carries `details` [{loc, msg}]
+    ├── AuthError                   missing or wrong credentials on an incoming request: HTTP 401
+    ├── DeliveryError
+    │   ├── TransientDeliveryError  may succeed later (5xx, timeouts, 429 with `retry_after`)
+    │   └── PermanentDeliveryError  will not succeed until a human acts (bad channel, revoked token)
+    └── MarketoError                a Marketo REST error envelope, with its `code`
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class NotifbotError(Exception):
+    """Root of every error notifbot raises on purpose."""
+
+
+class ConfigError(NotifbotError):
+    """Configuration or environment is invalid; `problems` holds `path: message` lines."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+@dataclass(frozen=True)
+class Detail:
+    """One problem with an input, located by a dotted path (`fields.failed_leads`, `[2].kind`)."""
+
+    loc: str
+    msg: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"loc": self.loc, "msg": self.msg}
+
+
+class InputError(NotifbotError):
+    """The request body is not an acceptable event; nothing of it is stored."""
+
+    def __init__(self, message: str, details: list[Detail] | None = None) -> None:
+        self.details = details or []
+        super().__init__(message)
+
+
+class AuthError(NotifbotError):
+    """An incoming request lacks valid credentials."""
+
+
+class DeliveryError(NotifbotError):
+    """Sending a message to a destination failed."""
+
+
+class TransientDeliveryError(DeliveryError):
+    """A delivery failure worth retrying; `retry_after` is the server's requested wait, if it gave one."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class PermanentDeliveryError(DeliveryError):
+    """A delivery failure that retrying cannot fix; the message tells the operator what to change."""
+
+
+class MarketoError(NotifbotError):
+    """Marketo answered with an error code (`success: false`, or an HTTP failure mapped to a code)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        super().__init__(f"Marketo error {code}: {message}")

@@ -1,0 +1,1 @@
+"""Sources turn raw input (webhook bodies, Adobe I/O events, Marketo polls) into Notifications."""

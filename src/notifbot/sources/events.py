@@ -1,0 +1,109 @@
+"""Parses `POST /hooks/events` bodies (CONTRACT §4) into Notifications, or an InputError listing every problem."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from notifbot.errors import Detail, InputError
+from notifbot.model import Kind, Notification, Severity, dedupe_key, default_severity
+from notifbot.sources.event_schema import FIELD_MODELS, EventIn
+
+MAX_EVENTS_PER_REQUEST = 1_000
+
+
+def _loc(prefix: str, parts: Sequence[int | str]) -> str:
+    path = prefix
+    for part in parts:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else part
+    return path
+
+
+def _details(prefix: str, error: ValidationError) -> list[Detail]:
+    return [Detail(_loc(prefix, err["loc"]), err["msg"]) for err in error.errors(include_url=False)]
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _jsonable(value: Any) -> Any:
+    """Fields as they will be stored: datetimes become ISO strings, models plain dicts."""
+    if isinstance(value, datetime):
+        return _aware(value).isoformat().replace("+00:00", "Z")
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def parse_event(obj: Any, *, prefix: str = "", now: datetime, source: str = "events") -> Notification:
+    """One event object → Notification; raises InputError with located details."""
+    if not isinstance(obj, dict):
+        raise InputError("each event must be a JSON object", [Detail(prefix or "body", "expected an object")])
+    try:
+        event = EventIn.model_validate(obj)
+    except ValidationError as exc:
+        raise InputError("invalid event", _details(prefix, exc)) from None
+    kind = Kind.parse(event.kind)
+    fields: dict[str, Any] = event.fields
+    model = FIELD_MODELS.get(kind)
+    if model is not None:
+        try:
+            checked = model.model_validate(fields)
+        except ValidationError as exc:
+            raise InputError("invalid event fields", _details(_loc(prefix, ["fields"]), exc)) from None
+        fields = _jsonable(checked.model_dump(exclude_unset=True))
+    occurred_at = _aware(event.occurred_at) if event.occurred_at else now
+    severity = Severity(event.severity) if event.severity else default_severity(kind, fields)
+    original = None if kind is not Kind.OTHER else event.kind
+    key = event.id or dedupe_key(kind, event.instance, fields, occurred_at, event.kind)
+    return Notification(
+        key=key,
+        kind=kind,
+        severity=severity,
+        occurred_at=occurred_at,
+        instance=event.instance,
+        summary=event.summary,
+        fields=fields,
+        labels=event.labels,
+        source=source,
+        original_kind=original,
+        received_at=now,
+    )
+
+
+def parse_body(body: bytes, *, now: datetime | None = None, source: str = "events") -> list[Notification]:
+    """A request body (one object or an array) → Notifications; all-or-nothing."""
+    now = now or datetime.now(UTC)
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InputError(f"body is not valid JSON: {exc}", [Detail("body", str(exc))]) from None
+    if isinstance(data, list):
+        if not data:
+            raise InputError("empty array: send at least one event", [Detail("body", "empty array")])
+        if len(data) > MAX_EVENTS_PER_REQUEST:
+            raise InputError(
+                f"too many events in one request (max {MAX_EVENTS_PER_REQUEST})",
+                [Detail("body", f"{len(data)} events")],
+            )
+        out: list[Notification] = []
+        problems: list[Detail] = []
+        for i, item in enumerate(data):
+            try:
+                out.append(parse_event(item, prefix=f"[{i}]", now=now, source=source))
+            except InputError as exc:
+                problems.extend(exc.details)
+        if problems:
+            raise InputError("invalid events", problems)
+        return out
+    return [parse_event(data, now=now, source=source)]
