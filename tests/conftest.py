@@ -1,0 +1,20 @@
+"""Shared fixtures: every test starts with a clean environment and its own temp state."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+_PREFIXES = ("SLACK_", "NOTIFBOT_", "MARKETO_", "ADOBE_", "GRAPH_", "TEAMS_")
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A developer's SLACK_* (or other) variables never leak into a test; the cwd holds no notifbot.yaml."""
+    for name in list(os.environ):
+        if name.startswith(_PREFIXES):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+    yield
