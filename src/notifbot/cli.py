@@ -1,0 +1,276 @@
+"""The `notifbot` command line (CONTRACT §2)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from notifbot import __version__
+from notifbot.config import Env, Settings, environment_problems, load_settings
+from notifbot.errors import ConfigError, InputError
+
+DEFAULT_URL = "http://127.0.0.1:8080"
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(args.config, os.environ)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from notifbot.app import serve
+    from notifbot.logs import setup_logging
+
+    settings = _settings(args)
+    if args.host:
+        settings.server.host = args.host
+    if args.port is not None:
+        settings.server.port = args.port
+    env = Env(os.environ)
+    setup_logging(env.secrets(), log_format=args.log_format)
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:  # pragma: no cover - uvicorn[standard] brings it on Linux and macOS
+        pass
+    return asyncio.run(serve(settings, env))
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    try:
+        settings = _settings(args)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem)
+        return 1
+    problems = environment_problems(settings, Env(os.environ))
+    for problem in problems:
+        print(problem)
+    if problems:
+        return 1
+    print(
+        f"ok: {settings.source} — {len(settings.destinations)} destinations, {len(settings.routes)} routes",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _pairs(values: Sequence[str], what: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InputError(f"--{what} expects key=value, got {item!r}")
+        try:
+            out[key] = json.loads(value)
+        except ValueError:
+            out[key] = value
+    return out
+
+
+def cmd_routes_test(args: argparse.Namespace) -> int:
+    from notifbot.routing import route
+    from notifbot.sources.events import parse_event
+
+    settings = _settings(args)
+    event: dict[str, Any] = {"kind": args.kind, "fields": _pairs(args.field, "field")}
+    event["labels"] = {k: str(v) for k, v in _pairs(args.label, "label").items()}
+    if args.severity:
+        event["severity"] = args.severity
+    if args.instance:
+        event["instance"] = args.instance
+    n = parse_event(event, now=datetime.now(UTC))
+    for name in route(n, settings.routes):
+        print(name)
+    return 0
+
+
+def _load_event(args: argparse.Namespace) -> dict[str, Any]:
+    from notifbot.samples import sample_for_kind
+
+    if args.event:
+        data: dict[str, Any] = json.loads(Path(args.event).read_text(encoding="utf-8"))
+        return data
+    if not args.kind:
+        raise InputError("give --kind KIND (a sample is used) or --event FILE")
+    return sample_for_kind(args.kind)
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from notifbot.render.slack import render_slack
+    from notifbot.sources.events import parse_event
+
+    if args.format != "slack":
+        print("render: Teams cards arrive with the Teams destination; use --format slack", file=sys.stderr)
+        return 2
+    n = parse_event(_load_event(args), now=datetime.now(UTC))
+    print(json.dumps(render_slack(n), indent=2, ensure_ascii=False))
+    return 0
+
+
+def _post(url: str, body: bytes) -> tuple[int, str]:
+    import httpx
+
+    headers = {"Content-Type": "application/json"}
+    token = os.environ.get("NOTIFBOT_WEBHOOK_TOKEN")
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    try:
+        response = httpx.post(url, content=body, headers=headers, timeout=10.0)
+    except httpx.HTTPError as exc:
+        return 0, f"cannot reach {url}: {exc} (is `notifbot serve` running?)"
+    return response.status_code, response.text
+
+
+def _hooks_url(base: str) -> str:
+    return base if base.rstrip("/").endswith("/hooks/events") else base.rstrip("/") + "/hooks/events"
+
+
+def cmd_send(args: argparse.Namespace) -> int:
+    body = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    status, text = _post(_hooks_url(args.url), body)
+    print(text.strip())
+    return 0 if status == 202 else 1
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from notifbot.samples import load_samples
+
+    failures = 0
+    for name, event in load_samples().items():
+        event = dict(event, id=f"demo-{name}-{int(time.time())}")
+        status, text = _post(_hooks_url(args.url), json.dumps(event).encode())
+        ok = status == 202
+        failures += not ok
+        print(f"{'sent' if ok else 'FAILED':6} {name:28} {'' if ok else text.strip()}")
+    return 1 if failures else 0
+
+
+def cmd_outbox(args: argparse.Namespace) -> int:
+    from notifbot.store import outbox
+    from notifbot.store.db import connect
+
+    settings = _settings(args)
+    conn = connect(settings.storage.path, synchronous=settings.storage.synchronous)
+    try:
+        if args.action == "list":
+            rows = outbox.list_dead(conn, limit=args.limit)
+            if not rows:
+                print("no dead deliveries")
+            for r in rows:
+                print(f"{r.id:>6}  {r.destination} ({r.target})  {r.kind}  {r.event_key}  attempts={r.attempts}")
+                print(f"        {r.last_error}")
+            return 0
+        ids = (
+            [r.id for r in outbox.list_dead(conn, limit=100_000)]
+            if args.id == "all"
+            else [int(args.id)] if args.id and args.id.isdigit() else None
+        )
+        if ids is None:
+            print("outbox retry: give a row ID from `notifbot outbox list`, or `all`", file=sys.stderr)
+            return 2
+        done = [i for i in ids if outbox.requeue(conn, i, time.time())]
+        missing = sorted(set(ids) - set(done))
+        for i in done:
+            print(f"re-queued {i}")
+        for i in missing:
+            print(f"{i}: no dead delivery with this id", file=sys.stderr)
+        return 1 if missing else 0
+    finally:
+        conn.close()
+
+
+def cmd_teams_login(_: argparse.Namespace) -> int:
+    print("teams login: Microsoft Teams support is not in this version yet.", file=sys.stderr)
+    return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser, with help for every command."""
+    p = argparse.ArgumentParser(
+        prog="notifbot",
+        description="Routes Adobe Marketo Engage system notifications to Slack channels.",
+        epilog="Config: --config, else $NOTIFBOT_CONFIG, else ./notifbot.yaml, else the embedded default "
+        "(SQLite at var/notifbot.db, every notification printed to the console).",
+    )
+    p.add_argument("--version", action="version", version=f"notifbot {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def with_config(sp: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sp.add_argument("--config", metavar="PATH", help="YAML config file")
+        return sp
+
+    s = with_config(sub.add_parser("serve", help="run the HTTP endpoints and delivery until SIGINT/SIGTERM"))
+    s.add_argument("--host", help="listen address (default from config: 127.0.0.1)")
+    s.add_argument("--port", type=int, help="listen port (default from config: 8080)")
+    s.add_argument("--log-format", choices=["auto", "json", "text"], default="auto", help="default: text on a terminal")
+    s.set_defaults(func=cmd_serve)
+
+    s = with_config(sub.add_parser("check-config", help="validate config and environment; exit 1 on problems"))
+    s.set_defaults(func=cmd_check_config)
+
+    routes = sub.add_parser("routes", help="inspect routing").add_subparsers(dest="action", required=True)
+    s = with_config(routes.add_parser("test", help="print the destinations an event would reach"))
+    s.add_argument("--kind", required=True)
+    s.add_argument("--field", action="append", default=[], metavar="K=V")
+    s.add_argument("--label", action="append", default=[], metavar="K=V")
+    s.add_argument("--severity", choices=["critical", "warning", "info"])
+    s.add_argument("--instance", metavar="MUNCHKIN_ID")
+    s.set_defaults(func=cmd_routes_test)
+
+    s = sub.add_parser("render", help="print the message JSON for a sample (or given) event")
+    s.add_argument("--kind", help="use the built-in sample of this kind")
+    s.add_argument("--format", choices=["slack", "teams"], default="slack")
+    s.add_argument("--event", metavar="FILE", help="render this event JSON file instead of a sample")
+    s.set_defaults(func=cmd_render)
+
+    s = sub.add_parser("send", help="post an event file to a running bot (token from NOTIFBOT_WEBHOOK_TOKEN)")
+    s.add_argument("file", metavar="FILE", help="event JSON file, or - for stdin")
+    s.add_argument("--url", default=DEFAULT_URL, help=f"bot base URL (default {DEFAULT_URL})")
+    s.set_defaults(func=cmd_send)
+
+    s = sub.add_parser("demo", help="post one sample of every kind to a running bot")
+    s.add_argument("--url", default=DEFAULT_URL, help=f"bot base URL (default {DEFAULT_URL})")
+    s.set_defaults(func=cmd_demo)
+
+    s = with_config(sub.add_parser("outbox", help="show dead deliveries; re-queue them"))
+    s.add_argument("action", choices=["list", "retry"])
+    s.add_argument("id", nargs="?", help="for retry: a row ID from `outbox list`, or `all`")
+    s.add_argument("--limit", type=int, default=50, help="rows to list (default 50)")
+    s.set_defaults(func=cmd_outbox)
+
+    teams = sub.add_parser("teams", help="Microsoft Teams set-up").add_subparsers(dest="action", required=True)
+    teams.add_parser("login", help="device-code sign-in (not in this version yet)").set_defaults(
+        func=cmd_teams_login
+    )
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        print("configuration problems (run `notifbot check-config`):", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    except InputError as exc:
+        print(f"notifbot: {exc}", file=sys.stderr)
+        for d in exc.details:
+            print(f"  {d.loc}: {d.msg}", file=sys.stderr)
+        return 2
+    except (OSError, KeyError, ValueError) as exc:
+        print(f"notifbot: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

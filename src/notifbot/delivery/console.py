@@ -1,0 +1,35 @@
+"""The built-in console destination: prints each rendered message to stdout."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from notifbot.model import Notification
+from notifbot.render.console import render_console, render_console_json
+from notifbot.render.slack import render_slack
+from notifbot.store.outbox import OutboxRow
+
+
+class ConsoleDelivery:
+    """Writes messages as readable text (or JSON) so `make run` shows what Slack would get."""
+
+    dest_type = "console"
+
+    def __init__(self, formats: dict[str, str], stream: TextIO | None = None) -> None:
+        self._formats = formats
+        self._stream = stream
+
+    async def send(self, row: OutboxRow, n: Notification) -> str | None:
+        message = render_slack(n)
+        if self._formats.get(row.destination, "text") == "json":
+            text = render_console_json(message)
+        else:
+            text = render_console(message)
+        stream = self._stream or sys.stdout
+        stream.write(f"── notifbot → {row.destination} ──\n{text}\n\n")
+        stream.flush()
+        return None
+
+    async def close(self) -> None:
+        return None

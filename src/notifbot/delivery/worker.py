@@ -1,0 +1,208 @@
+"""The outbox worker: one task per channel claims due rows as leases, paces, sends, and records the outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from notifbot.config import DeliverySettings
+from notifbot.delivery.pacing import Pacer
+from notifbot.delivery.policy import backoff
+from notifbot.errors import PermanentDeliveryError, TransientDeliveryError
+from notifbot.metrics import Metrics
+from notifbot.model import Notification
+from notifbot.store import outbox
+from notifbot.store.events import get_event
+from notifbot.store.runner import Database
+
+log = logging.getLogger("notifbot.delivery")
+
+MAX_INLINE_RATE_LIMITS = 10
+
+
+class Sender(Protocol):
+    """Sends one notification to one destination type; returns the provider's message id if any."""
+
+    dest_type: str
+
+    async def send(self, row: outbox.OutboxRow, n: Notification) -> str | None: ...
+
+    async def close(self) -> None: ...
+
+
+class DeliveryWorker:
+    """Drains the outbox: concurrent across channels, serial and paced within one."""
+
+    def __init__(
+        self,
+        db: Database,
+        senders: dict[str, Sender],
+        settings: DeliverySettings,
+        metrics: Metrics,
+        *,
+        intervals: dict[str, float] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._db = db
+        self._senders = senders
+        self._settings = settings
+        self._metrics = metrics
+        self._intervals = intervals or {"slack": settings.slack_interval_seconds}
+        self._clock = clock
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._pacers: dict[tuple[str, str], Pacer] = {}
+        self._channels: dict[tuple[str, str], asyncio.Task[None]] = {}
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._dispatcher: asyncio.Task[None] | None = None
+        self._in_flight = 0
+        self.last_delivery_at: float | None = None
+
+    @property
+    def running(self) -> bool:
+        """True while the dispatcher loop is alive."""
+        return self._dispatcher is not None and not self._dispatcher.done()
+
+    def start(self) -> None:
+        """Starts the dispatcher on the running loop."""
+        self._dispatcher = asyncio.create_task(self._dispatch(), name="outbox-dispatch")
+
+    def wake(self) -> None:
+        """Tells the dispatcher new rows may be due (called after each ingest commit)."""
+        self._wake.set()
+
+    async def stop(self, drain_seconds: float) -> None:
+        """Stops claiming, lets in-flight sends finish within `drain_seconds`, then releases the rest."""
+        self._stopping = True
+        self._wake.set()
+        if self._dispatcher:
+            await asyncio.gather(self._dispatcher, return_exceptions=True)
+        tasks = list(self._channels.values())
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=drain_seconds)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        for sender in self._senders.values():
+            await sender.close()
+
+    async def _dispatch(self) -> None:
+        while not self._stopping:
+            try:
+                due = await self._db.call(outbox.due_targets, self._clock())
+            except Exception:
+                log.exception("outbox poll failed; retrying")
+                due = []
+            for key in due:
+                task = self._channels.get(key)
+                if key[0] in self._senders and (task is None or task.done()):
+                    self._channels[key] = asyncio.create_task(self._drain_channel(*key))
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self._settings.poll_seconds)
+            except TimeoutError:
+                pass
+
+    def _pacer(self, dest_type: str, target: str) -> Pacer:
+        key = (dest_type, target)
+        if key not in self._pacers:
+            self._pacers[key] = Pacer(self._intervals.get(dest_type, 0.0))
+        return self._pacers[key]
+
+    async def _drain_channel(self, dest_type: str, target: str) -> None:
+        pacer = self._pacer(dest_type, target)
+        while not self._stopping:
+            await pacer.wait()
+            if self._stopping:
+                return
+            row = await self._db.call(
+                outbox.claim_next, dest_type, target, self.worker_id, self._clock(), self._settings.lease_seconds
+            )
+            if row is None:
+                return
+            await self._deliver(row, pacer)
+
+    async def _deliver(self, row: outbox.OutboxRow, pacer: Pacer) -> None:
+        sender = self._senders[row.dest_type]
+        n = await self._db.call(get_event, row.event_id)
+        if n is None:
+            await self._db.call(outbox.mark_dead, row.id, self.worker_id, "event row missing")
+            return
+        rate_limited = 0
+        while True:
+            self._in_flight += 1
+            try:
+                message_id = await sender.send(row, n)
+            except TransientDeliveryError as exc:
+                pacer.sent()
+                wait = exc.retry_after
+                if wait is not None and rate_limited < MAX_INLINE_RATE_LIMITS and not self._stopping:
+                    if wait <= self._settings.max_retry_after_seconds:
+                        rate_limited += 1
+                        self._metrics.retries.labels(row.dest_type).inc()
+                        log.warning(
+                            "rate limited; waiting",
+                            extra={"outbox_id": row.id, "destination": row.destination, "retry_after": wait},
+                        )
+                        pacer.block(wait)
+                        until = self._clock() + wait + self._settings.lease_seconds
+                        await self._db.call(outbox.extend_lease, row.id, self.worker_id, until)
+                        await pacer.wait()
+                        continue
+                await self._failed(row, str(exc), wait)
+                return
+            except PermanentDeliveryError as exc:
+                pacer.sent()
+                await self._dead(row, str(exc))
+                return
+            except asyncio.CancelledError:
+                await asyncio.shield(self._db.call(outbox.release, row.id, self.worker_id))
+                raise
+            except Exception as exc:  # a bug in a sender must not kill the channel; retry like a transient
+                pacer.sent()
+                log.exception("unexpected delivery error", extra={"outbox_id": row.id})
+                await self._failed(row, f"unexpected error: {type(exc).__name__}: {exc}", None)
+                return
+            finally:
+                self._in_flight -= 1
+            pacer.sent()
+            now = self._clock()
+            await self._db.call(outbox.mark_delivered, row.id, self.worker_id, message_id, now)
+            self.last_delivery_at = now
+            self._metrics.delivered.labels(row.dest_type).inc()
+            if n.received_at is not None:
+                self._metrics.latency.labels(row.dest_type).observe(max(0.0, now - n.received_at.timestamp()))
+            log.info(
+                "delivered",
+                extra={"outbox_id": row.id, "destination": row.destination, "message_id": message_id},
+            )
+            return
+
+    async def _failed(self, row: outbox.OutboxRow, error: str, retry_after: float | None) -> None:
+        self._metrics.failed.labels(row.dest_type).inc()
+        attempts = row.attempts + 1
+        if attempts >= self._settings.max_attempts:
+            await self._dead(row, f"gave up after {attempts} attempts; last error: {error}")
+            return
+        delay = backoff(attempts, base=self._settings.backoff_base_seconds, cap=self._settings.backoff_max_seconds)
+        if retry_after is not None:
+            delay = max(delay, retry_after)
+        self._metrics.retries.labels(row.dest_type).inc()
+        await self._db.call(outbox.mark_retry, row.id, self.worker_id, error, self._clock() + delay)
+        log.warning(
+            "delivery failed; will retry",
+            extra={"outbox_id": row.id, "destination": row.destination, "error": error, "retry_in": round(delay, 1)},
+        )
+
+    async def _dead(self, row: outbox.OutboxRow, error: str) -> None:
+        self._metrics.dead.labels(row.dest_type).inc()
+        await self._db.call(outbox.mark_dead, row.id, self.worker_id, error)
+        log.error(
+            "delivery dead; fix and run `notifbot outbox retry ID`",
+            extra={"outbox_id": row.id, "destination": row.destination, "error": error},
+        )

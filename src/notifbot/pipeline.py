@@ -1,0 +1,55 @@
+"""Accepts notifications from any source: route them, store them with their outbox rows, wake the worker."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+
+from notifbot.config import Settings
+from notifbot.metrics import Metrics
+from notifbot.model import Notification
+from notifbot.routing import route
+from notifbot.store.batch import IngestBatcher
+from notifbot.store.events import Accepted, Target
+
+
+def destination_targets(settings: Settings) -> dict[str, Target]:
+    """Each configured destination as an outbox target (channel id, or a stable stand-in without secrets)."""
+    out: dict[str, Target] = {}
+    for name, dest in settings.destinations.items():
+        if dest.type == "slack":
+            target = dest.channel
+        elif dest.type == "teams":
+            target = f"{dest.team_id}/{dest.channel_id}"
+        elif dest.type == "teams_workflow":
+            target = "workflow-" + hashlib.sha256(dest.url.encode()).hexdigest()[:16]
+        else:
+            target = "stdout"
+        out[name] = Target(name, dest.type, target)
+    return out
+
+
+class Pipeline:
+    """The single entry for notifications: every source calls `accept`."""
+
+    def __init__(
+        self, settings: Settings, batcher: IngestBatcher, metrics: Metrics, on_commit: Callable[[], None]
+    ) -> None:
+        self._routes = settings.routes
+        self._targets = destination_targets(settings)
+        self._batcher = batcher
+        self._metrics = metrics
+        self._on_commit = on_commit
+
+    def targets_for(self, n: Notification) -> list[Target]:
+        """Where `n` goes under the route table."""
+        return [self._targets[name] for name in route(n, self._routes)]
+
+    async def accept(self, notifications: Sequence[Notification]) -> list[Accepted]:
+        """Stores the notifications durably (returns after commit) and schedules their delivery."""
+        items = [(n, self.targets_for(n)) for n in notifications]
+        results = await self._batcher.submit(items)
+        for n, r in zip(notifications, results, strict=True):
+            (self._metrics.duplicates if r.duplicate else self._metrics.received).labels(n.source).inc()
+        self._on_commit()
+        return results

@@ -1,0 +1,80 @@
+"""Opens the SQLite database (WAL, pragmas) and applies the schema migrations on start."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+
+migrations = sqlite_utils.Migrations("notifbot")
+
+
+@migrations()
+def m001_events_and_outbox(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            original_kind TEXT,
+            severity TEXT NOT NULL,
+            instance TEXT,
+            occurred_at TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            summary TEXT,
+            fields TEXT NOT NULL,
+            labels TEXT NOT NULL,
+            source TEXT NOT NULL,
+            routed_to TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX events_kind_received ON events (kind, received_at)")
+    db.execute(
+        """
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            event_id INTEGER NOT NULL REFERENCES events (id),
+            destination TEXT NOT NULL,
+            dest_type TEXT NOT NULL,
+            target TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at REAL NOT NULL,
+            last_error TEXT,
+            claimed_by TEXT,
+            lease_until REAL,
+            provider_message_id TEXT,
+            created_at REAL NOT NULL,
+            delivered_at REAL,
+            UNIQUE (event_id, destination)
+        )
+        """
+    )
+    db.execute("CREATE INDEX outbox_due ON outbox (status, next_attempt_at)")
+    db.execute("CREATE INDEX outbox_target ON outbox (dest_type, target, status)")
+
+
+def connect(path: str | Path, *, synchronous: str = "full") -> sqlite3.Connection:
+    """A connection with the house pragmas; creates the parent folder and applies pending migrations."""
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30.0, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA synchronous={'FULL' if synchronous == 'full' else 'NORMAL'}")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=30000")
+    migrate(conn)
+    return conn
+
+
+def migrate(conn: sqlite3.Connection) -> list[str]:
+    """Applies pending migrations; returns the names it applied."""
+    db = sqlite_utils.Database(conn)
+    pending = [m.name for m in migrations.pending(db)]
+    if pending:
+        migrations.apply(db)
+    return pending

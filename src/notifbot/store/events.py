@@ -1,0 +1,111 @@
+"""The events table: idempotent insert of notifications with their outbox rows, and reads."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from notifbot.model import Kind, Notification, Severity
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where one outbox row goes: the destination's name, its type and its channel (or equivalent)."""
+
+    destination: str
+    dest_type: str
+    target: str
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The outcome of storing one notification."""
+
+    key: str
+    duplicate: bool
+    event_id: int
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat()
+
+
+def insert_notifications(
+    conn: sqlite3.Connection, items: Sequence[tuple[Notification, Sequence[Target]]]
+) -> list[Accepted]:
+    """Stores each notification once (by key) with its outbox rows, in one transaction."""
+    now = time.time()
+    out: list[Accepted] = []
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for n, targets in items:
+            cur = conn.execute(
+                "INSERT INTO events (key, kind, original_kind, severity, instance, occurred_at, received_at,"
+                " summary, fields, labels, source, routed_to) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT (key) DO NOTHING",
+                (
+                    n.key,
+                    n.kind.value,
+                    n.original_kind,
+                    n.severity.value,
+                    n.instance,
+                    _iso(n.occurred_at),
+                    _iso(n.received_at or datetime.now(UTC)),
+                    n.summary,
+                    json.dumps(n.fields, separators=(",", ":"), default=str),
+                    json.dumps(n.labels, separators=(",", ":")),
+                    n.source,
+                    json.dumps([t.destination for t in targets]),
+                ),
+            )
+            if cur.rowcount == 0:
+                row = conn.execute("SELECT id FROM events WHERE key = ?", (n.key,)).fetchone()
+                out.append(Accepted(n.key, True, int(row[0])))
+                continue
+            event_id = int(cur.lastrowid or 0)
+            conn.executemany(
+                "INSERT INTO outbox (event_id, destination, dest_type, target, next_attempt_at, created_at)"
+                " VALUES (?,?,?,?,?,?)",
+                [(event_id, t.destination, t.dest_type, t.target, now, now) for t in targets],
+            )
+            out.append(Accepted(n.key, False, event_id))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return out
+
+
+def notification_from_row(row: sqlite3.Row) -> Notification:
+    """Rebuilds the Notification stored in an events row."""
+    fields: dict[str, Any] = json.loads(row["fields"])
+    labels: dict[str, str] = json.loads(row["labels"])
+    return Notification(
+        key=row["key"],
+        kind=Kind(row["kind"]),
+        severity=Severity(row["severity"]),
+        occurred_at=datetime.fromisoformat(row["occurred_at"]),
+        instance=row["instance"],
+        summary=row["summary"],
+        fields=fields,
+        labels=labels,
+        source=row["source"],
+        original_kind=row["original_kind"],
+        received_at=datetime.fromisoformat(row["received_at"]),
+    )
+
+
+def get_event(conn: sqlite3.Connection, event_id: int) -> Notification | None:
+    """The notification with this row id, if any."""
+    row = conn.execute("SELECT * FROM events WHERE id = ?", (event_id,)).fetchone()
+    return notification_from_row(row) if row else None
+
+
+def count_events(conn: sqlite3.Connection) -> int:
+    """How many notifications are stored."""
+    return int(conn.execute("SELECT count(*) FROM events").fetchone()[0])

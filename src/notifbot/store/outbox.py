@@ -1,0 +1,151 @@
+"""The outbox table: claims as leases, acknowledgements, retries, dead rows; one statement per state change."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """One pending delivery of one event to one destination."""
+
+    id: int
+    event_id: int
+    destination: str
+    dest_type: str
+    target: str
+    attempts: int
+    provider_message_id: str | None
+    created_at: float
+
+
+_COLUMNS = "id, event_id, destination, dest_type, target, attempts, provider_message_id, created_at"
+
+
+def _row(r: sqlite3.Row) -> OutboxRow:
+    return OutboxRow(
+        r["id"],
+        r["event_id"],
+        r["destination"],
+        r["dest_type"],
+        r["target"],
+        r["attempts"],
+        r["provider_message_id"],
+        r["created_at"],
+    )
+
+
+def due_targets(conn: sqlite3.Connection, now: float) -> list[tuple[str, str]]:
+    """(dest_type, target) pairs that have a row ready to send."""
+    rows = conn.execute(
+        "SELECT DISTINCT dest_type, target FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?"
+        " AND (lease_until IS NULL OR lease_until < ?)",
+        (now, now),
+    ).fetchall()
+    return [(r[0], r[1]) for r in rows]
+
+
+def claim_next(
+    conn: sqlite3.Connection, dest_type: str, target: str, worker: str, now: float, lease_seconds: float
+) -> OutboxRow | None:
+    """Leases the oldest due row for one channel to `worker`, atomically; None when there is none."""
+    row = conn.execute(
+        f"UPDATE outbox SET claimed_by = ?, lease_until = ? WHERE id = ("
+        " SELECT id FROM outbox WHERE dest_type = ? AND target = ? AND status = 'pending'"
+        " AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?) ORDER BY id LIMIT 1"
+        f") RETURNING {_COLUMNS}",
+        (worker, now + lease_seconds, dest_type, target, now, now),
+    ).fetchone()
+    return _row(row) if row else None
+
+
+def extend_lease(conn: sqlite3.Connection, row_id: int, worker: str, until: float) -> bool:
+    """Keeps a claim alive while a send waits (e.g. on Retry-After); False if the claim was lost."""
+    cur = conn.execute(
+        "UPDATE outbox SET lease_until = ? WHERE id = ? AND claimed_by = ? AND status = 'pending'",
+        (until, row_id, worker),
+    )
+    return cur.rowcount == 1
+
+
+def mark_delivered(conn: sqlite3.Connection, row_id: int, worker: str, message_id: str | None, now: float) -> None:
+    """Records a successful send and the provider's message id.
+
+    A send that really happened counts even if the lease ran out meanwhile: the message is out there.
+    """
+    del worker
+    conn.execute(
+        "UPDATE outbox SET status = 'delivered', provider_message_id = ?, delivered_at = ?, attempts = attempts + 1,"
+        " last_error = NULL, claimed_by = NULL, lease_until = NULL WHERE id = ? AND status = 'pending'",
+        (message_id, now, row_id),
+    )
+
+
+def mark_retry(conn: sqlite3.Connection, row_id: int, worker: str, error: str, next_at: float) -> None:
+    """Counts a failed attempt and schedules the next one."""
+    conn.execute(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, claimed_by = NULL,"
+        " lease_until = NULL WHERE id = ? AND claimed_by = ?",
+        (error, next_at, row_id, worker),
+    )
+
+
+def mark_dead(conn: sqlite3.Connection, row_id: int, worker: str, error: str) -> None:
+    """Gives up on a row; it stays visible in `outbox list` until retried."""
+    conn.execute(
+        "UPDATE outbox SET status = 'dead', attempts = attempts + 1, last_error = ?, claimed_by = NULL,"
+        " lease_until = NULL WHERE id = ? AND claimed_by = ?",
+        (error, row_id, worker),
+    )
+
+
+def release(conn: sqlite3.Connection, row_id: int, worker: str) -> None:
+    """Gives a claimed row back untouched (shutdown before it was sent)."""
+    conn.execute(
+        "UPDATE outbox SET claimed_by = NULL, lease_until = NULL WHERE id = ? AND claimed_by = ?",
+        (row_id, worker),
+    )
+
+
+@dataclass(frozen=True)
+class DeadRow:
+    """A delivery that was given up, with the reason."""
+
+    id: int
+    destination: str
+    target: str
+    attempts: int
+    last_error: str | None
+    event_key: str
+    kind: str
+    received_at: str
+
+
+def list_dead(conn: sqlite3.Connection, limit: int = 100) -> list[DeadRow]:
+    """Dead rows, newest first."""
+    rows = conn.execute(
+        "SELECT o.id, o.destination, o.target, o.attempts, o.last_error, e.key, e.kind, e.received_at"
+        " FROM outbox o JOIN events e ON e.id = o.event_id WHERE o.status = 'dead' ORDER BY o.id DESC LIMIT ?",
+        (limit,),
+    ).fetchall()
+    return [DeadRow(*tuple(r)) for r in rows]
+
+
+def requeue(conn: sqlite3.Connection, row_id: int, now: float) -> bool:
+    """Puts a dead row back in the queue with a fresh attempt budget."""
+    cur = conn.execute(
+        "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, claimed_by = NULL,"
+        " lease_until = NULL WHERE id = ? AND status = 'dead'",
+        (now, row_id),
+    )
+    return cur.rowcount == 1
+
+
+def depth_by_type(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
+    """Row counts by (dest_type, status) for pending and dead rows."""
+    rows = conn.execute(
+        "SELECT dest_type, status, count(*) FROM outbox WHERE status IN ('pending', 'dead')"
+        " GROUP BY dest_type, status"
+    ).fetchall()
+    return {(r[0], r[1]): int(r[2]) for r in rows}

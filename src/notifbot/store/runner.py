@@ -1,0 +1,57 @@
+"""Runs store functions on one dedicated thread so SQLite never blocks the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
+
+from notifbot.store.db import connect
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class Database:
+    """One SQLite connection owned by one worker thread; `call` awaits a function run there."""
+
+    def __init__(self, path: str | Path, *, synchronous: str = "full") -> None:
+        self.path = str(path)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="notifbot-db")
+        self._conn: sqlite3.Connection = self._executor.submit(connect, path, synchronous=synchronous).result()
+
+    async def call(
+        self, fn: Callable[Concatenate[sqlite3.Connection, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Runs `fn(conn, *args, **kwargs)` on the database thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, lambda: fn(self._conn, *args, **kwargs))
+
+    def call_sync(self, fn: Callable[Concatenate[sqlite3.Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Runs `fn` on the database thread and waits (for start-up and CLI paths)."""
+        return self._executor.submit(lambda: fn(self._conn, *args, **kwargs)).result()
+
+    async def writable(self) -> bool:
+        """True when a write transaction can be opened right now (readiness)."""
+
+        def probe(conn: sqlite3.Connection) -> bool:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
+            return True
+
+        try:
+            return await self.call(probe)
+        except sqlite3.Error:
+            return False
+
+    def close(self) -> None:
+        """Closes the connection and stops the thread."""
+        try:
+            self._executor.submit(self._conn.close).result()
+        finally:
+            self._executor.shutdown(wait=True)
+
+

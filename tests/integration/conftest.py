@@ -1,0 +1,54 @@
+"""Fixtures that build a real Bot (real SQLite file, real worker) for in-process HTTP tests."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from notifbot.app import Bot
+from notifbot.config import Env, Settings, parse_settings
+
+
+def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    """Settings on a fresh SQLite file with fast delivery timings for tests."""
+    data: dict[str, Any] = {
+        "storage": {"path": str(tmp_path / "notifbot.db")},
+        "delivery": {"poll_seconds": 0.05, "backoff_base_seconds": 0.05, "lease_seconds": 5},
+    }
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key] = {**data[key], **value}
+        else:
+            data[key] = value
+    return parse_settings(data, source="test")
+
+
+BotFactory = Callable[..., Any]
+
+
+@pytest.fixture
+async def bot_factory(tmp_path: Path) -> AsyncIterator[BotFactory]:
+    """Builds started Bots (settings overrides, env dict) and stops them after the test."""
+    bots: list[Bot] = []
+
+    async def build(env: dict[str, str] | None = None, **overrides: Any) -> Bot:
+        bot = Bot(make_settings(tmp_path, **overrides), Env(env or {}), stdout=io.StringIO())
+        await bot.start()
+        bots.append(bot)
+        return bot
+
+    yield build
+    for bot in bots:
+        if not bot.stopping:
+            await bot.stop()
+
+
+def client_for(bot: Bot, host: str = "127.0.0.1") -> httpx.AsyncClient:
+    """An httpx client talking to the bot's ASGI app in process, as if from `host`."""
+    transport = httpx.ASGITransport(app=bot.asgi, client=(host, 50000))
+    return httpx.AsyncClient(transport=transport, base_url="http://notifbot.test")

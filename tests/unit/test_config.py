@@ -1,0 +1,99 @@
+"""Settings: env expansion, validation messages as `path: message`, the embedded default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from notifbot.config import (
+    ConfigError,
+    Env,
+    Settings,
+    environment_problems,
+    expand_env,
+    load_settings,
+    parse_settings,
+)
+
+
+def test_embedded_default_is_console_on_loopback() -> None:
+    s = Settings()
+    assert (s.server.host, s.server.port, s.storage.path) == ("127.0.0.1", 8080, "var/notifbot.db")
+    assert [r.to for r in s.routes] == [["console"]]
+    assert environment_problems(s, Env({})) == []
+
+
+def test_env_expansion_with_defaults() -> None:
+    text, missing = expand_env("a: ${A}\nb: ${B:-fallback}\nc: ${C}", {"A": "1"})
+    assert text == "a: 1\nb: fallback\nc: "
+    assert missing == ["C"]
+
+
+def test_every_problem_reported_with_its_path() -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_settings(
+            {
+                "server": {"port": "eighty"},
+                "slack": {"command": "marketo"},
+                "destinations": {"ops": {"type": "slack"}, "x": {"type": "pager"}},
+                "routes": [{"to": []}],
+                "bogus": 1,
+            },
+            source="t",
+        )
+    paths = {p.split(":")[0] for p in err.value.problems}
+    assert {"server.port", "slack.command", "destinations.ops.channel", "destinations.x", "routes[0].to", "bogus"} <= paths
+
+
+def test_unknown_destination_and_missing_catch_all() -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_settings(
+            {"destinations": {"a": {"type": "console"}}, "routes": [{"match": {"kind": "audit"}, "to": ["b"]}]},
+            source="t",
+        )
+    assert err.value.problems == [
+        "routes[0].to[0]: unknown destination 'b' (defined: a)",
+        "routes[0]: the last route has a match; add a catch-all route (one without `match`) so no "
+        "notification goes unrouted",
+    ]
+
+
+def test_environment_problems() -> None:
+    s = parse_settings(
+        {"server": {"host": "0.0.0.0"}, "destinations": {"ops": {"type": "slack", "channel": "C1"}}, "routes": [{"to": "ops"}]},
+        source="t",
+    )
+    problems = environment_problems(s, Env({}))
+    assert any(p.startswith("env.SLACK_BOT_TOKEN:") for p in problems)
+    assert any(p.startswith("server.host:") for p in problems)
+    assert environment_problems(s, Env({"SLACK_BOT_TOKEN": "xoxb-1", "NOTIFBOT_WEBHOOK_TOKEN": "t"})) == []
+
+
+def test_load_from_file_expands_env(tmp_path: Path) -> None:
+    f = tmp_path / "c.yaml"
+    f.write_text("destinations:\n  ops: {type: slack, channel: '${CH}'}\nroutes:\n  - to: [ops]\n")
+    s = load_settings(str(f), {"CH": "C777"})
+    assert s.destinations["ops"].channel == "C777"  # type: ignore[union-attr]
+    with pytest.raises(ConfigError) as err:
+        load_settings(str(f), {})
+    assert err.value.problems[0].startswith("env.CH:")
+
+
+def test_unreadable_and_invalid_yaml(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_settings(str(tmp_path / "missing.yaml"), {})
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("routes: [\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_settings(str(bad), {})
+
+
+def test_config_file_lookup_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert load_settings(None, {}).source == "embedded default"
+    (tmp_path / "notifbot.yaml").write_text("server: {port: 9000}\n")
+    assert load_settings(None, {}).server.port == 9000
+    other = tmp_path / "other.yaml"
+    other.write_text("server: {port: 9001}\n")
+    assert load_settings(None, {"NOTIFBOT_CONFIG": str(other)}).server.port == 9001

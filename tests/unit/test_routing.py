@@ -1,0 +1,82 @@
+"""Routing is a pure function of a notification and the route table (CONTRACT §5)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from notifbot.config import parse_settings
+from notifbot.routing import route
+from notifbot.sources.events import parse_event
+
+NOW = datetime(2026, 11, 29, tzinfo=UTC)
+CONFIG: dict[str, Any] = {
+    "destinations": {
+        "ops": {"type": "slack", "channel": "C1"},
+        "crm": {"type": "slack", "channel": "C2"},
+        "emea": {"type": "slack", "channel": "C3"},
+        "audit-log": {"type": "console"},
+    },
+    "routes": [
+        {"match": {"kind": "audit"}, "to": "audit-log"},
+        {"match": {"kind": "crm_sync", "crm": "salesforce"}, "to": ["crm", "ops"]},
+        {"match": {"team": "emea"}, "to": ["emea"], "continue": True},
+        {"match": {"severity": ["critical", "warning"], "instance": "123-ABC-456"}, "to": ["crm"]},
+        {"match": {"kind": "ab_test_result"}, "to": ["audit-log"]},
+        {"to": ["ops"]},
+    ],
+}
+
+
+def dests(event: dict[str, Any]) -> list[str]:
+    settings = parse_settings(CONFIG, source="test")
+    return route(parse_event(event, now=NOW), settings.routes)
+
+
+def test_first_match_wins() -> None:
+    assert dests({"kind": "audit", "labels": {"team": "emea"}}) == ["audit-log"]
+
+
+def test_field_match_and_multiple_destinations_in_order() -> None:
+    assert dests({"kind": "crm_sync", "fields": {"crm": "salesforce"}}) == ["crm", "ops"]
+    assert dests({"kind": "crm_sync", "fields": {"crm": "dynamics"}}) == ["ops"]
+
+
+def test_label_match_with_continue_collects_more() -> None:
+    assert dests({"kind": "engagement", "labels": {"team": "emea"}}) == ["emea", "ops"]
+
+
+def test_list_means_any_of_and_all_keys_must_match() -> None:
+    assert dests({"kind": "engagement", "severity": "warning", "instance": "123-ABC-456"}) == ["crm"]
+    assert dests({"kind": "engagement", "severity": "info", "instance": "123-ABC-456"}) == ["ops"]
+    assert dests({"kind": "engagement", "severity": "warning", "instance": "999-XYZ-000"}) == ["ops"]
+
+
+def test_unknown_kind_routes_as_other_or_by_its_own_name() -> None:
+    assert dests({"kind": "ab_test_result"}) == ["audit-log"]
+    assert dests({"kind": "brand_new_thing"}) == ["ops"]
+
+
+def test_numbers_and_booleans_compare_as_text() -> None:
+    settings = parse_settings(
+        {
+            "destinations": {"a": {"type": "console"}, "b": {"type": "console"}},
+            "routes": [{"match": {"failed_leads": 5, "urgent": True}, "to": "a"}, {"to": "b"}],
+        },
+        source="t",
+    )
+    n = parse_event({"kind": "crm_sync", "fields": {"failed_leads": 5, "urgent": True}}, now=NOW)
+    assert route(n, settings.routes) == ["a"]
+    n = parse_event({"kind": "crm_sync", "fields": {"failed_leads": 6, "urgent": True}}, now=NOW)
+    assert route(n, settings.routes) == ["b"]
+
+
+def test_a_destination_is_listed_once() -> None:
+    settings = parse_settings(
+        {
+            "destinations": {"a": {"type": "console"}},
+            "routes": [{"to": "a", "continue": True}, {"to": ["a"]}],
+        },
+        source="t",
+    )
+    assert route(parse_event({"kind": "audit"}, now=NOW), settings.routes) == ["a"]
