@@ -55,7 +55,9 @@ class Bot:
     def _build_senders(self, stdout: TextIO | None) -> dict[str, Sender]:
         senders: dict[str, Sender] = {}
         formats = {
-            name: d.format for name, d in self.settings.destinations.items() if isinstance(d, ConsoleDestination)
+            name: d.format
+            for name, d in self.settings.destinations.items()
+            if isinstance(d, ConsoleDestination)
         }
         senders["console"] = ConsoleDelivery(formats, stdout)
         if any(d.type == "slack" for d in self.settings.destinations.values()):

@@ -166,13 +166,17 @@ def cmd_outbox(args: argparse.Namespace) -> int:
             if not rows:
                 print("no dead deliveries")
             for r in rows:
-                print(f"{r.id:>6}  {r.destination} ({r.target})  {r.kind}  {r.event_key}  attempts={r.attempts}")
+                print(
+                    f"{r.id:>6}  {r.destination} ({r.target})  {r.kind}  {r.event_key}  attempts={r.attempts}"
+                )
                 print(f"        {r.last_error}")
             return 0
         ids = (
             [r.id for r in outbox.list_dead(conn, limit=100_000)]
             if args.id == "all"
-            else [int(args.id)] if args.id and args.id.isdigit() else None
+            else [int(args.id)]
+            if args.id and args.id.isdigit()
+            else None
         )
         if ids is None:
             print("outbox retry: give a row ID from `notifbot outbox list`, or `all`", file=sys.stderr)
@@ -211,10 +215,14 @@ def build_parser() -> argparse.ArgumentParser:
     s = with_config(sub.add_parser("serve", help="run the HTTP endpoints and delivery until SIGINT/SIGTERM"))
     s.add_argument("--host", help="listen address (default from config: 127.0.0.1)")
     s.add_argument("--port", type=int, help="listen port (default from config: 8080)")
-    s.add_argument("--log-format", choices=["auto", "json", "text"], default="auto", help="default: text on a terminal")
+    s.add_argument(
+        "--log-format", choices=["auto", "json", "text"], default="auto", help="default: text on a terminal"
+    )
     s.set_defaults(func=cmd_serve)
 
-    s = with_config(sub.add_parser("check-config", help="validate config and environment; exit 1 on problems"))
+    s = with_config(
+        sub.add_parser("check-config", help="validate config and environment; exit 1 on problems")
+    )
     s.set_defaults(func=cmd_check_config)
 
     routes = sub.add_parser("routes", help="inspect routing").add_subparsers(dest="action", required=True)
@@ -247,7 +255,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--limit", type=int, default=50, help="rows to list (default 50)")
     s.set_defaults(func=cmd_outbox)
 
-    teams = sub.add_parser("teams", help="Microsoft Teams set-up").add_subparsers(dest="action", required=True)
+    teams = sub.add_parser("teams", help="Microsoft Teams set-up").add_subparsers(
+        dest="action", required=True
+    )
     teams.add_parser("login", help="device-code sign-in (not in this version yet)").set_defaults(
         func=cmd_teams_login
     )

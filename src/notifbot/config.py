@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -110,6 +109,9 @@ class Route(_Strict):
         return [value] if isinstance(value, str) else value
 
 
+_DEFAULT_DESTINATIONS: dict[str, Destination] = {"console": ConsoleDestination(type="console")}
+
+
 class Settings(_Strict):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
@@ -117,9 +119,7 @@ class Settings(_Strict):
     teams: TeamsSettings = Field(default_factory=TeamsSettings)
     marketo: MarketoSettings = Field(default_factory=MarketoSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
-    destinations: dict[str, Destination] = Field(
-        default_factory=lambda: {"console": ConsoleDestination(type="console")}
-    )
+    destinations: dict[str, Destination] = Field(default_factory=lambda: dict(_DEFAULT_DESTINATIONS))
     routes: list[Route] = Field(default_factory=lambda: [Route(to=["console"])])
     source: str = Field(default="embedded default", exclude=True)
 
@@ -171,6 +171,19 @@ def expand_env(text: str, environ: Mapping[str, str]) -> tuple[str, list[str]]:
         return ""
 
     return _VAR.sub(sub, text), missing
+
+
+def _expand_values(value: Any, environ: Mapping[str, str], missing: list[str]) -> Any:
+    """Expands `${VAR}` inside string values only, so comments and YAML syntax are never touched."""
+    if isinstance(value, str):
+        text, unset = expand_env(value, environ)
+        missing.extend(n for n in unset if n not in missing)
+        return text
+    if isinstance(value, dict):
+        return {k: _expand_values(v, environ, missing) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand_values(v, environ, missing) for v in value]
+    return value
 
 
 def _loc(parts: tuple[int | str, ...]) -> str:
@@ -273,12 +286,15 @@ def load_settings(explicit: str | None, environ: Mapping[str, str]) -> Settings:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError([f"(file): cannot read {path}: {exc.strerror}"]) from None
-    expanded, missing = expand_env(text, environ)
     try:
-        data = yaml.safe_load(expanded)
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError([f"(file): {path} is not valid YAML: {exc}"]) from None
-    problems = [f"env.{name}: referenced in {path} but not set (use ${{{name}:-default}})" for name in missing]
+    missing: list[str] = []
+    data = _expand_values(raw, environ, missing)
+    problems = [
+        f"env.{name}: referenced in {path} but not set (use ${{{name}:-default}})" for name in missing
+    ]
     try:
         settings = parse_settings(data, source=str(path))
     except ConfigError as exc:

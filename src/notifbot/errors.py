@@ -1,13 +1,13 @@
 """The one exception tree of notifbot; every message says what to do next.
 
-    NotifbotError
-    ├── ConfigError                 bad configuration or environment (check-config lists them all)
-    ├── InputError                  a request we reject: HTTP 400, carries `details` [{loc, msg}]
-    ├── AuthError                   missing or wrong credentials on an incoming request: HTTP 401
-    ├── DeliveryError
-    │   ├── TransientDeliveryError  may succeed later (5xx, timeouts, 429 with `retry_after`)
-    │   └── PermanentDeliveryError  will not succeed until a human acts (bad channel, revoked token)
-    └── MarketoError                a Marketo REST error envelope, with its `code`
+NotifbotError
+├── ConfigError                 bad configuration or environment (check-config lists them all)
+├── InputError                  a request we reject: HTTP 400, carries `details` [{loc, msg}]
+├── AuthError                   missing or wrong credentials on an incoming request: HTTP 401
+├── DeliveryError
+│   ├── TransientDeliveryError  may succeed later (5xx, timeouts, 429 with `retry_after`)
+│   └── PermanentDeliveryError  will not succeed until a human acts (bad channel, revoked token)
+└── MarketoError                a Marketo REST error envelope, with its `code`
 """
 
 from __future__ import annotations

@@ -69,7 +69,9 @@ class TextFormatter(logging.Formatter):
         extras = " ".join(
             f"{k}={v}" for k, v in record.__dict__.items() if k not in _STANDARD and not k.startswith("_")
         )
-        line = f"{when} {record.levelname.lower():7} {record.getMessage()}" + (f"  {extras}" if extras else "")
+        line = f"{when} {record.levelname.lower():7} {record.getMessage()}" + (
+            f"  {extras}" if extras else ""
+        )
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
         return self.redactor.scrub(line) if self.redactor else line

@@ -27,9 +27,14 @@ class Metrics:
             "notifbot_delivery_failures", "Failed delivery attempts", ["destination_type"], registry=r
         )
         self.retries = Counter(
-            "notifbot_delivery_retries", "Deliveries retried (after an error or a 429)", ["destination_type"], registry=r
+            "notifbot_delivery_retries",
+            "Deliveries retried (after an error or a 429)",
+            ["destination_type"],
+            registry=r,
         )
-        self.dead = Counter("notifbot_deliveries_dead", "Deliveries given up", ["destination_type"], registry=r)
+        self.dead = Counter(
+            "notifbot_deliveries_dead", "Deliveries given up", ["destination_type"], registry=r
+        )
         self.depth = Gauge(
             "notifbot_outbox_depth", "Outbox rows by status", ["destination_type", "status"], registry=r
         )

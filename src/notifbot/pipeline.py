@@ -47,7 +47,7 @@ class Pipeline:
 
     async def accept(self, notifications: Sequence[Notification]) -> list[Accepted]:
         """Stores the notifications durably (returns after commit) and schedules their delivery."""
-        items = [(n, self.targets_for(n)) for n in notifications]
+        items: list[tuple[Notification, Sequence[Target]]] = [(n, self.targets_for(n)) for n in notifications]
         results = await self._batcher.submit(items)
         for n, r in zip(notifications, results, strict=True):
             (self._metrics.duplicates if r.duplicate else self._metrics.received).labels(n.source).inc()

@@ -83,7 +83,10 @@ async def test_unknown_kind_is_stored_as_other(bot_factory: BotFactory) -> None:
         (b"[]", "body"),
         (json.dumps({"id": "x"}).encode(), "kind"),
         (json.dumps({"kind": 5}).encode(), "kind"),
-        (json.dumps({"kind": "crm_sync", "fields": {"failed_leads": "many"}}).encode(), "fields.failed_leads"),
+        (
+            json.dumps({"kind": "crm_sync", "fields": {"failed_leads": "many"}}).encode(),
+            "fields.failed_leads",
+        ),
         (json.dumps({"kind": "web_services", "fields": {"percent": -3}}).encode(), "fields.percent"),
         (json.dumps({"kind": "audit", "severity": "loud"}).encode(), "severity"),
         (json.dumps({"kind": "audit", "labels": {"team": 3}}).encode(), "labels.team"),
@@ -151,7 +154,9 @@ async def test_token_required_when_configured(bot_factory: BotFactory) -> None:
     assert wrong.status_code == 401
     assert TOKEN not in wrong.text
     assert (await post(bot, event, headers={**JSON, "Authorization": f"Bearer {TOKEN}"})).status_code == 202
-    ok = await post(bot, {"kind": "audit", "id": "x"}, headers={**JSON, "X-Notifbot-Token": TOKEN}, host="203.0.113.9")
+    ok = await post(
+        bot, {"kind": "audit", "id": "x"}, headers={**JSON, "X-Notifbot-Token": TOKEN}, host="203.0.113.9"
+    )
     assert ok.status_code == 202
 
 

@@ -43,13 +43,23 @@ def test_every_problem_reported_with_its_path() -> None:
             source="t",
         )
     paths = {p.split(":")[0] for p in err.value.problems}
-    assert {"server.port", "slack.command", "destinations.ops.channel", "destinations.x", "routes[0].to", "bogus"} <= paths
+    assert {
+        "server.port",
+        "slack.command",
+        "destinations.ops.channel",
+        "destinations.x",
+        "routes[0].to",
+        "bogus",
+    } <= paths
 
 
 def test_unknown_destination_and_missing_catch_all() -> None:
     with pytest.raises(ConfigError) as err:
         parse_settings(
-            {"destinations": {"a": {"type": "console"}}, "routes": [{"match": {"kind": "audit"}, "to": ["b"]}]},
+            {
+                "destinations": {"a": {"type": "console"}},
+                "routes": [{"match": {"kind": "audit"}, "to": ["b"]}],
+            },
             source="t",
         )
     assert err.value.problems == [
@@ -61,7 +71,11 @@ def test_unknown_destination_and_missing_catch_all() -> None:
 
 def test_environment_problems() -> None:
     s = parse_settings(
-        {"server": {"host": "0.0.0.0"}, "destinations": {"ops": {"type": "slack", "channel": "C1"}}, "routes": [{"to": "ops"}]},
+        {
+            "server": {"host": "0.0.0.0"},
+            "destinations": {"ops": {"type": "slack", "channel": "C1"}},
+            "routes": [{"to": "ops"}],
+        },
         source="t",
     )
     problems = environment_problems(s, Env({}))

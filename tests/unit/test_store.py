@@ -6,10 +6,12 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
+from notifbot.sources.events import parse_event
 from notifbot.store import outbox
 from notifbot.store.db import connect, migrate, migrations
 from notifbot.store.events import Target, get_event, insert_notifications
-from notifbot.sources.events import parse_event
 
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
 T = Target("ops", "slack", "C1")
@@ -32,7 +34,9 @@ def test_migrations_apply_once_and_set_wal(tmp_path: Path) -> None:
 
 def test_insert_is_idempotent_and_round_trips(tmp_path: Path) -> None:
     conn = connect(tmp_path / "n.db")
-    n = parse_event({"kind": "crm_sync", "id": "k", "fields": {"crm": "dynamics", "failed_leads": 3}}, now=NOW)
+    n = parse_event(
+        {"kind": "crm_sync", "id": "k", "fields": {"crm": "dynamics", "failed_leads": 3}}, now=NOW
+    )
     first = insert_notifications(conn, [(n, [T])])
     again = insert_notifications(conn, [(n, [T])])
     assert [a.duplicate for a in first + again] == [False, True]
@@ -44,10 +48,8 @@ def test_insert_is_idempotent_and_round_trips(tmp_path: Path) -> None:
 def test_failed_transaction_stores_nothing(tmp_path: Path) -> None:
     conn = connect(tmp_path / "n.db")
     n = parse_event({"kind": "audit", "id": "k"}, now=NOW)
-    try:
+    with pytest.raises(sqlite3.IntegrityError):
         insert_notifications(conn, [(n, [T, T])])  # the same destination twice violates UNIQUE
-    except sqlite3.IntegrityError:
-        pass
     assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 0
 
 

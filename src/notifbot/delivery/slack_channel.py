@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from notifbot.delivery.slack import SlackSender
-from notifbot.model import Notification
 from notifbot.render.slack import render_slack
+
+from notifbot.model import Notification
 from notifbot.store.outbox import OutboxRow
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -103,10 +104,8 @@ class DeliveryWorker:
                 if key[0] in self._senders and (task is None or task.done()):
                     self._channels[key] = asyncio.create_task(self._drain_channel(*key))
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._settings.poll_seconds)
-            except TimeoutError:
-                pass
 
     def _pacer(self, dest_type: str, target: str) -> Pacer:
         key = (dest_type, target)
@@ -121,7 +120,12 @@ class DeliveryWorker:
             if self._stopping:
                 return
             row = await self._db.call(
-                outbox.claim_next, dest_type, target, self.worker_id, self._clock(), self._settings.lease_seconds
+                outbox.claim_next,
+                dest_type,
+                target,
+                self.worker_id,
+                self._clock(),
+                self._settings.lease_seconds,
             )
             if row is None:
                 return
@@ -141,19 +145,24 @@ class DeliveryWorker:
             except TransientDeliveryError as exc:
                 pacer.sent()
                 wait = exc.retry_after
-                if wait is not None and rate_limited < MAX_INLINE_RATE_LIMITS and not self._stopping:
-                    if wait <= self._settings.max_retry_after_seconds:
-                        rate_limited += 1
-                        self._metrics.retries.labels(row.dest_type).inc()
-                        log.warning(
-                            "rate limited; waiting",
-                            extra={"outbox_id": row.id, "destination": row.destination, "retry_after": wait},
-                        )
-                        pacer.block(wait)
-                        until = self._clock() + wait + self._settings.lease_seconds
-                        await self._db.call(outbox.extend_lease, row.id, self.worker_id, until)
-                        await pacer.wait()
-                        continue
+                if (
+                    wait is not None
+                    and wait <= self._settings.max_retry_after_seconds
+                    and rate_limited < MAX_INLINE_RATE_LIMITS
+                    and not self._stopping
+                ):
+                    # a 429 is not a failed attempt: hold the row (and the channel) for Retry-After, then resend
+                    rate_limited += 1
+                    self._metrics.retries.labels(row.dest_type).inc()
+                    log.warning(
+                        "rate limited; waiting",
+                        extra={"outbox_id": row.id, "destination": row.destination, "retry_after": wait},
+                    )
+                    pacer.block(wait)
+                    until = self._clock() + wait + self._settings.lease_seconds
+                    await self._db.call(outbox.extend_lease, row.id, self.worker_id, until)
+                    await pacer.wait()
+                    continue
                 await self._failed(row, str(exc), wait)
                 return
             except PermanentDeliveryError as exc:
@@ -189,14 +198,21 @@ class DeliveryWorker:
         if attempts >= self._settings.max_attempts:
             await self._dead(row, f"gave up after {attempts} attempts; last error: {error}")
             return
-        delay = backoff(attempts, base=self._settings.backoff_base_seconds, cap=self._settings.backoff_max_seconds)
+        delay = backoff(
+            attempts, base=self._settings.backoff_base_seconds, cap=self._settings.backoff_max_seconds
+        )
         if retry_after is not None:
             delay = max(delay, retry_after)
         self._metrics.retries.labels(row.dest_type).inc()
         await self._db.call(outbox.mark_retry, row.id, self.worker_id, error, self._clock() + delay)
         log.warning(
             "delivery failed; will retry",
-            extra={"outbox_id": row.id, "destination": row.destination, "error": error, "retry_in": round(delay, 1)},
+            extra={
+                "outbox_id": row.id,
+                "destination": row.destination,
+                "error": error,
+                "retry_in": round(delay, 1),
+            },
         )
 
     async def _dead(self, row: outbox.OutboxRow, error: str) -> None:

@@ -69,7 +69,9 @@ def extend_lease(conn: sqlite3.Connection, row_id: int, worker: str, until: floa
     return cur.rowcount == 1
 
 
-def mark_delivered(conn: sqlite3.Connection, row_id: int, worker: str, message_id: str | None, now: float) -> None:
+def mark_delivered(
+    conn: sqlite3.Connection, row_id: int, worker: str, message_id: str | None, now: float
+) -> None:
     """Records a successful send and the provider's message id.
 
     A send that really happened counts even if the lease ran out meanwhile: the message is out there.

@@ -21,7 +21,9 @@ class Database:
     def __init__(self, path: str | Path, *, synchronous: str = "full") -> None:
         self.path = str(path)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="notifbot-db")
-        self._conn: sqlite3.Connection = self._executor.submit(connect, path, synchronous=synchronous).result()
+        self._conn: sqlite3.Connection = self._executor.submit(
+            connect, path, synchronous=synchronous
+        ).result()
 
     async def call(
         self, fn: Callable[Concatenate[sqlite3.Connection, P], T], *args: P.args, **kwargs: P.kwargs
@@ -30,7 +32,9 @@ class Database:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, lambda: fn(self._conn, *args, **kwargs))
 
-    def call_sync(self, fn: Callable[Concatenate[sqlite3.Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+    def call_sync(
+        self, fn: Callable[Concatenate[sqlite3.Connection, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
         """Runs `fn` on the database thread and waits (for start-up and CLI paths)."""
         return self._executor.submit(lambda: fn(self._conn, *args, **kwargs)).result()
 
@@ -53,5 +57,3 @@ class Database:
             self._executor.submit(self._conn.close).result()
         finally:
             self._executor.shutdown(wait=True)
-
-

@@ -1,0 +1,177 @@
+"""Text helpers shared by renderers: mrkdwn escaping, truncation, numbers and times."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+CENTRAL = ZoneInfo("America/Chicago")
+ELLIPSIS = "…"
+
+_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_SPACE = re.compile(r"\s+")
+_MARKETO_TZ = re.compile(r"Z([+-]\d{4})$")
+
+
+def escape_mrkdwn(s: str) -> str:
+    """Escape exactly &, < and > so untrusted text cannot mention, link or spoof in Slack mrkdwn."""
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def unescape_mrkdwn(s: str) -> str:
+    """Reverse `escape_mrkdwn` (for terminal display)."""
+    return s.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def truncate(s: str, limit: int, *, marker: str = ELLIPSIS) -> str:
+    """`s` cut to at most `limit` characters, ending with `marker` when cut."""
+    if limit <= 0:
+        return ""
+    if len(s) <= limit:
+        return s
+    if len(marker) >= limit:
+        return s[:limit]
+    return s[: limit - len(marker)] + marker
+
+
+def escape_truncate(s: str, limit: int, *, marker: str = ELLIPSIS) -> str:
+    """Escape `s` for mrkdwn and cut it so the escaped result fits `limit`, never splitting an entity."""
+    escaped = escape_mrkdwn(s)
+    if len(escaped) <= limit:
+        return escaped
+    budget = limit - len(marker)
+    if budget <= 0:
+        return truncate(marker, limit)
+    out: list[str] = []
+    used = 0
+    for ch in s:
+        piece = _ESCAPES.get(ch, ch)
+        if used + len(piece) > budget:
+            break
+        out.append(piece)
+        used += len(piece)
+    return "".join(out) + marker
+
+
+def one_line(s: str) -> str:
+    """Collapse all whitespace (newlines included) to single spaces."""
+    return _SPACE.sub(" ", s).strip()
+
+
+def as_text(value: object) -> str:
+    """Any field value as display text: scalars as they read, containers as compact JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return format_count(value)
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str, separators=(", ", ": "))
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def plain_text(value: object, limit: int) -> str:
+    """Single-line plain text for a plain_text object, at most `limit` characters."""
+    return truncate(one_line(as_text(value)), limit)
+
+
+def to_number(value: object) -> float | None:
+    """A finite number from an int, float or numeric string; None otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip().replace(",", ""))
+        except ValueError:
+            return None
+    else:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def format_count(n: object) -> str:
+    """`n` with thousands separators (5000 → "5,000"); non-numbers come back as text."""
+    number = to_number(n)
+    if number is None:
+        return "" if n is None else str(n)
+    if number.is_integer() and abs(number) < 1e18:
+        return f"{int(number):,}"
+    return f"{number:,.1f}"
+
+
+def format_percent(value: object) -> str:
+    """A percentage like "97%" or "99.5%"; non-numbers come back as text."""
+    number = to_number(value)
+    if number is None:
+        return as_text(value)
+    return f"{format_count(round(number, 1))}%"
+
+
+def humanize(value: object) -> str:
+    """A snake_case code as words: "expired_credentials" → "expired credentials"."""
+    return as_text(value).replace("_", " ").strip()
+
+
+def parse_time(value: object) -> datetime | None:
+    """A timezone-aware datetime from a datetime or ISO-8601 string (Marketo styles too); None if unreadable."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = _MARKETO_TZ.sub(r"\1", value.strip())
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _clock(dt: datetime) -> str:
+    hour = dt.hour % 12 or 12
+    return f"{hour}:{dt.minute:02d} {'AM' if dt.hour < 12 else 'PM'}"
+
+
+def format_ct(dt: datetime) -> str:
+    """A time in US Central, e.g. "Nov 29, 12:00 AM CT"."""
+    local = dt.astimezone(CENTRAL)
+    return f"{local:%b} {local.day}, {_clock(local)} CT"
+
+
+def format_utc(dt: datetime) -> str:
+    """A time in UTC, e.g. "Nov 28, 2026 10:00 UTC"."""
+    utc = dt.astimezone(UTC)
+    return f"{utc:%b} {utc.day}, {utc.year} {utc:%H:%M} UTC"
+
+
+def format_when(value: object) -> str:
+    """A time shown in UTC and US Central ("Nov 28, 2026 10:00 UTC (Nov 28, 4:00 AM CT)"), else as given."""
+    dt = parse_time(value)
+    if dt is None:
+        return as_text(value)
+    return f"{format_utc(dt)} ({format_ct(dt)})"
+
+
+def format_date(value: object) -> str:
+    """A calendar date like "Dec 1, 2026" from a date-time or date string, else the text as given."""
+    dt = parse_time(value)
+    if dt is None:
+        return as_text(value)
+    return f"{dt:%b} {dt.day}, {dt.year}"
+
+
+def next_central_midnight(after: datetime) -> datetime:
+    """The next 00:00 US Central after `after` (when Marketo's daily API quota resets)."""
+    local = after.astimezone(CENTRAL)
+    day = (local + timedelta(days=1)).date()
+    return datetime(day.year, day.month, day.day, tzinfo=CENTRAL)

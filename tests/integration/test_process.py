@@ -1,0 +1,121 @@
+"""The real `notifbot serve` process: crash recovery (kill -9), graceful SIGTERM, the embedded default."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.fakes.slack import FakeSlack
+from tests.integration.process import BotProcess
+
+pytestmark = pytest.mark.slow
+TOKEN = "xoxb-process-test-token"
+
+
+@pytest.fixture
+def procs() -> Iterator[list[BotProcess]]:
+    started: list[BotProcess] = []
+    yield started
+    for p in started:
+        p.stop()
+
+
+def slack_bot(tmp: Path, slack: FakeSlack, channels: list[str], **delivery: float) -> BotProcess:
+    config = {
+        "storage": {"path": str(tmp / "notifbot.db")},
+        "destinations": {c: {"type": "slack", "channel": c} for c in channels},
+        "routes": [{"match": {"ch": c}, "to": [c]} for c in channels[1:]] + [{"to": [channels[0]]}],
+        "delivery": {"poll_seconds": 0.1, "lease_seconds": 2, "slack_interval_seconds": 0.25, **delivery},
+    }
+    return BotProcess(tmp, config, {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url})
+
+
+def wait_until(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.05)
+
+
+def statuses(db: Path) -> Counter[str]:
+    conn = sqlite3.connect(db)
+    try:
+        return Counter(r[0] for r in conn.execute("SELECT status FROM outbox"))
+    finally:
+        conn.close()
+
+
+def test_kill_9_mid_delivery_then_restart_delivers_everything_once(
+    tmp_path: Path, procs: list[BotProcess]
+) -> None:
+    channels = ["C1", "C2", "C3"]
+    with FakeSlack(token=TOKEN, min_interval=0.2) as slack:
+        bot = slack_bot(tmp_path, slack, channels)
+        procs.append(bot)
+        bot.start()
+        events = [
+            {"kind": "campaign_failure", "id": f"k{i}", "labels": {"ch": channels[i % 3]}} for i in range(30)
+        ]
+        for chunk in (events[:10], events[10:20], events[20:]):
+            assert bot.post(chunk).status_code == 202
+        # kill -9 once some, but not all, messages are out, between two sends
+        wait_until(lambda: len(slack.messages) >= 6)
+        last = len(slack.messages)
+        time.sleep(0.1)
+        bot.kill9()
+        pending = statuses(tmp_path / "notifbot.db")["pending"]
+        assert pending > 0, "the crash should leave work in the outbox"
+        assert len(slack.messages) >= last
+        bot.start()
+        wait_until(lambda: statuses(tmp_path / "notifbot.db") == Counter({"delivered": 30}))
+        time.sleep(0.5)  # any late duplicate would arrive now
+        keys = Counter(m["metadata"]["event_payload"]["key"] for m in slack.messages)
+        assert keys == Counter({e["id"]: 1 for e in events})
+        conn = sqlite3.connect(tmp_path / "notifbot.db")
+        ids = {r[0] for r in conn.execute("SELECT provider_message_id FROM outbox")}
+        conn.close()
+        assert ids == {m["ts"] for m in slack.messages}
+
+
+def test_sigterm_stops_intake_drains_and_exits_0(tmp_path: Path, procs: list[BotProcess]) -> None:
+    with FakeSlack(token=TOKEN, min_interval=0.0) as slack:
+        slack.set_latency(1.0)  # a send is in flight when the signal arrives
+        bot = slack_bot(tmp_path, slack, ["C1"], slack_interval_seconds=0.0, drain_seconds=5)
+        procs.append(bot)
+        bot.start()
+        assert bot.post([{"kind": "audit", "id": f"s{i}"} for i in range(5)]).status_code == 202
+        wait_until(lambda: any(c[0] == "chat.postMessage" for c in slack.calls))
+        assert bot.terminate() == 0
+        with pytest.raises(httpx.HTTPError):
+            httpx.get(f"{bot.url}/healthz", timeout=1)
+        counts = statuses(tmp_path / "notifbot.db")
+        assert counts["delivered"] >= 1, "the in-flight send was drained, not dropped"
+        assert counts["delivered"] + counts["pending"] == 5
+        conn = sqlite3.connect(tmp_path / "notifbot.db")
+        claimed = conn.execute("SELECT count(*) FROM outbox WHERE claimed_by IS NOT NULL").fetchone()[0]
+        conn.close()
+        assert claimed == 0, "a clean stop releases its claims"
+        # a restart resumes the outbox
+        slack.set_latency(0.0)
+        bot.start()
+        wait_until(lambda: statuses(tmp_path / "notifbot.db") == Counter({"delivered": 5}))
+        assert sorted(m["metadata"]["event_payload"]["key"] for m in slack.messages) == [
+            f"s{i}" for i in range(5)
+        ]
+
+
+def test_embedded_default_prints_a_rendered_message(tmp_path: Path, procs: list[BotProcess]) -> None:
+    bot = BotProcess(tmp_path, None)  # no config file: the embedded default (on a free port via --port)
+    procs.append(bot)
+    bot.start()
+    r = bot.post({"kind": "crm_sync", "fields": {"crm": "salesforce", "problem": "expired_credentials"}})
+    assert r.status_code == 202
+    wait_until(lambda: "Salesforce" in bot.stdout())
+    assert (tmp_path / "var" / "notifbot.db").exists()
+    assert bot.terminate() == 0
