@@ -1,0 +1,165 @@
+"""Block Kit message for a Notification: header, facts, lists, advice, link button and context, within limits."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from notifbot.model import Notification, Severity
+from notifbot.render import limits
+from notifbot.render.advice import what_to_do
+from notifbot.render.kinds import Listing, Parts, describe, safe_url
+from notifbot.render.text import (
+    as_text,
+    escape_mrkdwn,
+    escape_truncate,
+    format_count,
+    format_when,
+    one_line,
+    plain_text,
+    truncate,
+)
+
+Block = dict[str, Any]
+
+EMOJI: Mapping[Severity, str] = {
+    Severity.CRITICAL: ":red_circle:",
+    Severity.WARNING: ":large_orange_circle:",
+    Severity.INFO: ":large_blue_circle:",
+}
+FIELD_VALUE = 1_000  # shown chars per fact (Slack allows 2000 per field)
+DETAIL_TEXT = 2_000
+CONTEXT_ITEM = 300
+FALLBACK_TEXT = 3_000
+LIST_SECTIONS = 2
+LIST_ITEMS = 50
+LIST_RESERVE = 60  # room kept in the last list section for the "… and N more" line
+
+
+def _mrkdwn(text: str) -> Block:
+    return {"type": "mrkdwn", "text": text}
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": _mrkdwn(truncate(text, limits.SECTION_TEXT))}
+
+
+def _labelled(label: str, value: str, limit: int) -> str:
+    head = f"*{escape_truncate(one_line(label) or '?', 100)}*\n"
+    return head + escape_truncate(value, limit - len(head))
+
+
+def _campaign_line(item: object) -> str:
+    if not isinstance(item, Mapping):
+        return "• " + escape_truncate(one_line(as_text(item)), 200)
+    name = one_line(as_text(item.get("name"))) or f"Campaign {as_text(item.get('id'))}".strip()
+    label = escape_truncate(name, 150)
+    url = safe_url(item.get("url"))
+    line = f"• <{escape_mrkdwn(url)}|{label}>" if url and len(url) <= 500 else f"• {label}"
+    program = one_line(as_text(item.get("program_name")))
+    return line + (f" — {escape_truncate(program, 100)}" if program else "")
+
+
+def _lead_line(item: object) -> str:
+    if not isinstance(item, Mapping):
+        return "• " + escape_truncate(one_line(as_text(item)), 200)
+    name = one_line(as_text(item.get("name"))) or f"Lead {as_text(item.get('id'))}".strip()
+    email = one_line(as_text(item.get("email")))
+    error = one_line(as_text(item.get("error")))
+    line = "• " + escape_truncate(name, 80)
+    line += f" ({escape_truncate(email, 100)})" if email else ""
+    return line + (f": {escape_truncate(error, 150)}" if error else "")
+
+
+def _list_blocks(listing: Listing) -> list[Block]:
+    line_of = _campaign_line if listing.kind == "campaigns" else _lead_line
+    total = max(listing.total, len(listing.items))
+    sections: list[list[str]] = [[f"*{escape_truncate(listing.title, 100)} ({format_count(total)})*"]]
+    shown = 0
+    for item in listing.items[:LIST_ITEMS]:
+        line = line_of(item)
+        current = sections[-1]
+        size = sum(len(x) + 1 for x in current) + len(line)
+        if size + LIST_RESERVE > limits.SECTION_TEXT:
+            if len(sections) == LIST_SECTIONS:
+                break
+            sections.append([])
+        sections[-1].append(line)
+        shown += 1
+    if total > shown:
+        sections[-1].append(f"… and {format_count(total - shown)} more")
+    return [_section("\n".join(lines)) for lines in sections if lines]
+
+
+def _button(url: str) -> Block:
+    return {
+        "type": "actions",
+        "elements": [
+            {
+                "type": "button",
+                "text": {"type": "plain_text", "text": "Open in Marketo", "emoji": True},
+                "action_id": "open_in_marketo",
+                "url": url,
+            }
+        ],
+    }
+
+
+def _context(n: Notification) -> Block:
+    items = []
+    if n.instance:
+        items.append(f"Instance {escape_truncate(one_line(n.instance), CONTEXT_ITEM)}")
+    items.append(escape_truncate(format_when(n.occurred_at), CONTEXT_ITEM))
+    items.append(f"Kind {escape_truncate(one_line(n.kind_label), CONTEXT_ITEM)}")
+    items.append(f"Key {escape_truncate(one_line(n.key), CONTEXT_ITEM)}")
+    if n.labels and isinstance(n.labels, Mapping):
+        pairs = ", ".join(f"{k}={as_text(v)}" for k, v in n.labels.items())
+        items.append("Labels " + escape_truncate(one_line(pairs), 500))
+    return {"type": "context", "elements": [_mrkdwn(t) for t in items if t.strip()][: limits.CONTEXT_ELEMENTS]}
+
+
+def _fallback(parts: Parts, n: Notification) -> str:
+    facts = "; ".join(f"{label}: {truncate(one_line(value), 200)}" for label, value in parts.facts[:6])
+    text = one_line(parts.title) + (f" — {facts}" if facts else "")
+    if n.instance:
+        text += f" ({one_line(n.instance)})"
+    return escape_truncate(text, FALLBACK_TEXT) or "Marketo notification"
+
+
+def _blocks(n: Notification, parts: Parts) -> list[Block]:
+    header = plain_text(f"{EMOJI.get(n.severity, ':bell:')} {parts.title}", limits.HEADER_TEXT)
+    blocks: list[Block] = [{"type": "header", "text": {"type": "plain_text", "text": header, "emoji": True}}]
+    if n.summary and as_text(n.summary).strip():
+        blocks.append(_section(escape_truncate(as_text(n.summary), limits.SECTION_TEXT)))
+    fields = [_mrkdwn(_labelled(label, value, FIELD_VALUE)) for label, value in parts.facts if value.strip()]
+    if fields:
+        blocks.append({"type": "section", "fields": fields[: limits.SECTION_FIELDS]})
+    if parts.detail is not None and parts.detail[1].strip():
+        blocks.append(_section(_labelled(parts.detail[0], parts.detail[1], DETAIL_TEXT)))
+    if parts.listing is not None:
+        blocks.extend(_list_blocks(parts.listing))
+    blocks.append(_section(_labelled("What to do", what_to_do(n), limits.SECTION_TEXT)))
+    if parts.url:
+        blocks.append(_button(parts.url))
+    blocks.append(_context(n))
+    return blocks
+
+
+def fit(message: dict[str, Any]) -> dict[str, Any]:
+    """Last guard: drop blocks that still break a limit, cap the count, and trim the fallback text."""
+    if not limits.slack_limit_problems(message):
+        return message
+    blocks = [b for i, b in enumerate(message.get("blocks") or []) if not limits.block_problems(b, f"[{i}]")]
+    if len(blocks) > limits.MAX_BLOCKS:
+        blocks = blocks[: limits.MAX_BLOCKS - 1] + blocks[-1:]
+    text = one_line(as_text(message.get("text"))) or "Marketo notification"
+    out: dict[str, Any] = {"text": truncate(text, limits.MAX_TEXT)}
+    if blocks:
+        out["blocks"] = blocks
+    return out
+
+
+def render_slack(n: Notification) -> dict[str, Any]:
+    """The Slack message (`text` fallback plus Block Kit `blocks`, as raw dicts) for `n`."""
+    parts = describe(n)
+    return fit({"text": _fallback(parts, n), "blocks": _blocks(n, parts)})

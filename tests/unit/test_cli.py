@@ -1,0 +1,105 @@
+"""The command line: check-config, routes test, render, outbox, help."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from notifbot.cli import main
+from notifbot.sources.events import parse_event
+from notifbot.store import outbox
+from notifbot.store.db import connect
+from notifbot.store.events import Target, insert_notifications
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "notifbot.yaml"
+
+
+def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("serve", "check-config", "routes", "render", "send", "demo", "outbox", "teams"):
+        assert command in out
+
+
+def test_example_config_is_valid(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-example")
+    assert main(["check-config", "--config", str(EXAMPLE)]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_check_config_prints_each_problem_and_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("destinations:\n  ops: {type: slack}\nroutes:\n  - to: [nowhere]\n")
+    assert main(["check-config", "--config", str(cfg)]) == 1
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines == ["destinations.ops.channel: Field required"]
+    cfg.write_text("destinations:\n  ops: {type: slack, channel: C1}\nroutes:\n  - to: [nowhere]\n")
+    assert main(["check-config", "--config", str(cfg)]) == 1
+    assert capsys.readouterr().out.strip() == "routes[0].to[0]: unknown destination 'nowhere' (defined: ops)"
+    cfg.write_text("destinations:\n  ops: {type: slack, channel: C1}\nroutes:\n  - to: [ops]\n")
+    assert main(["check-config", "--config", str(cfg)]) == 1
+    assert capsys.readouterr().out.startswith("env.SLACK_BOT_TOKEN:")
+
+
+def test_routes_test_prints_destinations_in_order(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["routes", "test", "--config", str(EXAMPLE), "--kind", "crm_sync", "--field", "crm=salesforce"]
+    assert main([*args, "--field", "problem=expired_credentials", "--label", "team=emea"]) == 0
+    assert capsys.readouterr().out.split() == ["crm-team", "marketing-ops"]
+    assert (
+        main(["routes", "test", "--config", str(EXAMPLE), "--kind", "web_services", "--label", "team=emea"])
+        == 0
+    )
+    assert capsys.readouterr().out.split() == ["emea-marketing", "marketing-ops"]
+
+
+def test_render_prints_block_kit_for_a_sample_or_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["render", "--kind", "web_services", "--format", "slack"]) == 0
+    message = json.loads(capsys.readouterr().out)
+    assert message["text"] and message["blocks"][0]["type"] == "header"
+    event = tmp_path / "e.json"
+    event.write_text(
+        json.dumps({"kind": "engagement", "fields": {"stream_name": "Stream 2", "exhausted_count": 7}})
+    )
+    assert main(["render", "--event", str(event)]) == 0
+    assert "Stream 2" in capsys.readouterr().out
+
+
+def test_render_unknown_kind_and_bad_file_are_clear_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["render", "--kind", "nope"]) != 0
+    assert "nope" in capsys.readouterr().err
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"kind": "crm_sync", "fields": {"failed_leads": "lots"}}))
+    assert main(["render", "--event", str(bad)]) == 2
+    assert "fields.failed_leads" in capsys.readouterr().err
+
+
+def test_outbox_list_and_retry(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    conn = connect(tmp_path / "var" / "notifbot.db")
+    n = parse_event({"kind": "audit", "id": "k1"}, now=__import__("datetime").datetime.now())
+    insert_notifications(conn, [(n, [Target("ops", "slack", "C1")])])
+    row = outbox.claim_next(conn, "slack", "C1", "w", 1e12, 30)
+    assert row is not None
+    outbox.mark_dead(conn, row.id, "w", "the bot is not a member of channel C1: invite it")
+    conn.close()
+    assert main(["outbox", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "k1" in out and "invite it" in out
+    assert main(["outbox", "retry", str(row.id)]) == 0
+    assert f"re-queued {row.id}" in capsys.readouterr().out
+    assert main(["outbox", "retry", str(row.id)]) == 1
+    assert main(["outbox", "retry"]) == 2
+    assert main(["outbox", "list"]) == 0
+    assert "no dead deliveries" in capsys.readouterr().out

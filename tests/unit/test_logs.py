@@ -1,0 +1,44 @@
+"""Logs are JSON lines and never contain a secret, whatever path it took into the record."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+from notifbot.logs import JsonFormatter, Redactor, TextFormatter
+
+SECRET = "xoxb-1234-very-secret"
+
+
+def capture(formatter_cls: type[logging.Formatter]) -> tuple[logging.Logger, io.StringIO]:
+    stream = io.StringIO()
+    redactor = Redactor([SECRET, ""])
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter_cls(redactor))  # type: ignore[call-arg]
+    handler.addFilter(redactor)
+    logger = logging.getLogger(f"test-{formatter_cls.__name__}")
+    logger.handlers[:] = [handler]
+    logger.propagate = False
+    logger.setLevel(logging.DEBUG)
+    return logger, stream
+
+
+def test_secrets_are_redacted_in_message_args_extras_and_tracebacks() -> None:
+    logger, stream = capture(JsonFormatter)
+    logger.warning("token %s", SECRET, extra={"header": f"Bearer {SECRET}"})
+    try:
+        raise RuntimeError(f"failed with {SECRET}")
+    except RuntimeError:
+        logger.exception("boom")
+    out = stream.getvalue()
+    assert SECRET not in out
+    first = json.loads(out.splitlines()[0])
+    assert first["msg"] == "token ***" and first["header"] == "Bearer ***" and first["level"] == "warning"
+
+
+def test_text_format_is_readable_and_redacted() -> None:
+    logger, stream = capture(TextFormatter)
+    logger.info("delivered", extra={"destination": "ops", "token": SECRET})
+    line = stream.getvalue()
+    assert "delivered" in line and "destination=ops" in line and SECRET not in line
