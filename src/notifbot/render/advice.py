@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from notifbot.model import Kind, Notification
 from notifbot.render.text import format_date, parse_time, to_number
 
-_CSV = 'Open the CSV ("See the full list"; kept 30 days)'
+_CSV = 'Open the CSV ("See the full list", kept 30 days)'
 
 _SALESFORCE: Mapping[str, str] = {
     "expired_credentials": "Re-authenticate the Salesforce sync user in Admin → Salesforce, then re-enable the sync.",
@@ -26,7 +26,7 @@ _SALESFORCE_DEFAULT = (
 )
 
 _DYNAMICS: Mapping[str, str] = {
-    "duplicate_leads": f"{_CSV}, merge or delete the duplicate records in Dynamics; the next sync retries them.",
+    "duplicate_leads": f"{_CSV}, then merge or delete the duplicate records in Dynamics; the next sync retries them.",
     "field_length_mismatch": (
         f"{_CSV}, then shorten those values or widen the Dynamics fields so both sides' field lengths match."
     ),

@@ -103,7 +103,9 @@ def _as_list(value: object) -> list[Any]:
 
 def _campaign(fields: Mapping[str, Any], verb: str) -> Parts:
     name = _get(fields, "campaign_name")
-    parts = Parts(f"Campaign {verb}: {name}" if name else f"Smart campaign {verb}", url=safe_url(fields.get("url")))
+    parts = Parts(
+        f"Campaign {verb}: {name}" if name else f"Smart campaign {verb}", url=safe_url(fields.get("url"))
+    )
     _add(parts.facts, "Campaign", name)
     _add(parts.facts, "Program", _get(fields, "program_name"))
     _add(parts.facts, "Aborted by", _get(fields, "user_id"))
@@ -139,7 +141,11 @@ def _crm_sync(n: Notification, fields: Mapping[str, Any]) -> Parts:
     _add(parts.facts, "Failed leads", shown)
     start, end = fields.get("period_start"), fields.get("period_end")
     if start or end:
-        _add(parts.facts, "Period", f"{format_when(start) if start else '?'} → {format_when(end) if end else '?'}")
+        _add(
+            parts.facts,
+            "Period",
+            f"{format_when(start) if start else '?'} → {format_when(end) if end else '?'}",
+        )
     if error := _get(fields, "error"):
         parts.detail = ("Error", error)
     if leads:
@@ -152,7 +158,9 @@ def _engagement(n: Notification, fields: Mapping[str, Any]) -> Parts:
     stream = _get(fields, "stream_name")
     program = _get(fields, "program_name")
     where = stream or program
-    parts = Parts(f"Engagement content exhausted: {where}" if where else "Engagement program content exhausted")
+    parts = Parts(
+        f"Engagement content exhausted: {where}" if where else "Engagement program content exhausted"
+    )
     parts.url = safe_url(fields.get("url"))
     _add(parts.facts, "Program", program)
     _add(parts.facts, "Stream", stream)
@@ -182,7 +190,9 @@ def _trigger_cleanup(n: Notification, fields: Mapping[str, Any]) -> Parts:
         title = f"Cleanup done: {noun} deactivated"
     else:
         title = f"{noun} at risk of automatic cleanup"
-    first = next((safe_url(c.get("url")) for c in campaigns if isinstance(c, Mapping) and safe_url(c.get("url"))), None)
+    first = next(
+        (safe_url(c.get("url")) for c in campaigns if isinstance(c, Mapping) and safe_url(c.get("url"))), None
+    )
     parts = Parts(title, url=safe_url(fields.get("url")) or first)
     _add(parts.facts, "Stage", CLEANUP_STAGES.get(stage) or humanize(fields.get("stage")))
     _add(parts.facts, "Deactivated on" if stage == "deactivated" else "Deactivation date", date)
@@ -217,7 +227,11 @@ def _web_services(n: Notification, fields: Mapping[str, Any]) -> Parts:
     parts = Parts(title)
     _add(parts.facts, "API calls used", _get(fields, "used") and format_count(fields.get("used")))
     _add(parts.facts, "Daily quota", _get(fields, "quota") and format_count(fields.get("quota")))
-    _add(parts.facts, "Percent used", format_percent(percent) if percent is not None else _get(fields, "percent"))
+    _add(
+        parts.facts,
+        "Percent used",
+        format_percent(percent) if percent is not None else _get(fields, "percent"),
+    )
     resets: datetime | None = parse_time(fields.get("resets_at"))
     if resets is None and fields.get("resets_at") is None and isinstance(n.occurred_at, datetime):
         resets = next_central_midnight(n.occurred_at)
@@ -228,7 +242,8 @@ def _web_services(n: Notification, fields: Mapping[str, Any]) -> Parts:
 def _audit(n: Notification, fields: Mapping[str, Any]) -> Parts:
     user, action = _get(fields, "user_id"), _get(fields, "action")
     ctype, cname = _get(fields, "component_type"), _get(fields, "component_name")
-    words = " ".join(w for w in (user, action, ctype, cname) if w)
+    what = " ".join(w for w in (action, ctype, f'"{cname}"' if cname else None) if w)
+    words = " — ".join(w for w in (user, what) if w)
     parts = Parts(f"Audit: {words}" if words else "Marketo audit event")
     _add(parts.facts, "User", user)
     _add(parts.facts, "Action", action)
@@ -243,7 +258,8 @@ def generic(n: Notification, fields: Mapping[str, Any], *, max_facts: int = 10) 
     items = [(str(k), v) for k, v in fields.items() if v is not None and v != ""]
     shown = items if len(items) <= max_facts else items[: max_facts - 1]
     for key, value in shown:
-        parts.facts.append((humanize(key) or key, one_line(as_text(value))[:1_000]))
+        label = humanize(key) or key
+        parts.facts.append((label[:1].upper() + label[1:], one_line(as_text(value))[:1_000]))
     if len(items) > len(shown):
         rest = [k for k, _ in items[len(shown) :]]
         parts.facts.append(("More fields", f"{len(rest)} more: " + ", ".join(rest)[:500]))

@@ -108,21 +108,24 @@ def _button(url: str) -> Block:
 def _context(n: Notification) -> Block:
     items = []
     if n.instance:
-        items.append(f"Instance {escape_truncate(one_line(n.instance), CONTEXT_ITEM)}")
+        items.append(f"Instance {escape_truncate(one_line(as_text(n.instance)), CONTEXT_ITEM)}")
     items.append(escape_truncate(format_when(n.occurred_at), CONTEXT_ITEM))
     items.append(f"Kind {escape_truncate(one_line(n.kind_label), CONTEXT_ITEM)}")
-    items.append(f"Key {escape_truncate(one_line(n.key), CONTEXT_ITEM)}")
+    items.append(f"Key {escape_truncate(one_line(as_text(n.key)), CONTEXT_ITEM)}")
     if n.labels and isinstance(n.labels, Mapping):
         pairs = ", ".join(f"{k}={as_text(v)}" for k, v in n.labels.items())
         items.append("Labels " + escape_truncate(one_line(pairs), 500))
-    return {"type": "context", "elements": [_mrkdwn(t) for t in items if t.strip()][: limits.CONTEXT_ELEMENTS]}
+    return {
+        "type": "context",
+        "elements": [_mrkdwn(t) for t in items if t.strip()][: limits.CONTEXT_ELEMENTS],
+    }
 
 
 def _fallback(parts: Parts, n: Notification) -> str:
     facts = "; ".join(f"{label}: {truncate(one_line(value), 200)}" for label, value in parts.facts[:6])
     text = one_line(parts.title) + (f" — {facts}" if facts else "")
     if n.instance:
-        text += f" ({one_line(n.instance)})"
+        text += f" ({one_line(as_text(n.instance))})"
     return escape_truncate(text, FALLBACK_TEXT) or "Marketo notification"
 
 

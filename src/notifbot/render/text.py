@@ -70,7 +70,7 @@ def as_text(value: object) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int | float):
-        return format_count(value)
+        return str(value)
     try:
         return json.dumps(value, ensure_ascii=False, default=str, separators=(", ", ": "))
     except (TypeError, ValueError):
@@ -78,8 +78,9 @@ def as_text(value: object) -> str:
 
 
 def plain_text(value: object, limit: int) -> str:
-    """Single-line plain text for a plain_text object, at most `limit` characters."""
-    return truncate(one_line(as_text(value)), limit)
+    """Single-line text for a plain_text object, at most `limit` chars; angle brackets become look-alikes."""
+    text = one_line(as_text(value)).replace("<", "‹").replace(">", "›")
+    return truncate(text, limit)
 
 
 def to_number(value: object) -> float | None:
@@ -105,7 +106,7 @@ def format_count(n: object) -> str:
         return "" if n is None else str(n)
     if number.is_integer() and abs(number) < 1e18:
         return f"{int(number):,}"
-    return f"{number:,.1f}"
+    return f"{round(number, 2):,}"
 
 
 def format_percent(value: object) -> str:

@@ -1,0 +1,60 @@
+"""Shared helpers for renderer tests: build notifications, walk messages, validate with slack_sdk."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_sdk.models.blocks import Block
+
+from notifbot.model import Kind, Notification, Severity
+from notifbot.render.limits import slack_limit_problems
+from notifbot.sources.events import parse_event
+
+T = datetime(2026, 11, 28, 10, tzinfo=UTC)
+
+
+def note(kind: str, fields: Mapping[str, Any] | None = None, **extra: Any) -> Notification:
+    """A validated Notification, as the webhook would produce it."""
+    return parse_event({"kind": kind, "fields": dict(fields or {}), **extra}, now=T)
+
+
+def raw_note(kind: str, fields: Mapping[str, Any], **extra: Any) -> Notification:
+    """A Notification built directly, bypassing validation (odd field types reach the renderer)."""
+    k = Kind.parse(kind)
+    return Notification(
+        key=extra.pop("key", "k-1"),
+        kind=k,
+        severity=extra.pop("severity", Severity.WARNING),
+        occurred_at=extra.pop("occurred_at", T),
+        fields=fields,
+        original_kind=None if k is not Kind.OTHER else kind,
+        **extra,
+    )
+
+
+def strings(obj: Any) -> Iterator[str]:
+    """Every string value in a JSON-like structure."""
+    if isinstance(obj, str):
+        yield obj
+    elif isinstance(obj, Mapping):
+        for value in obj.values():
+            yield from strings(value)
+    elif isinstance(obj, list):
+        for value in obj:
+            yield from strings(value)
+
+
+def assert_valid(message: dict[str, Any]) -> None:
+    """Within every Block Kit limit, and every block parses and serialises with slack_sdk."""
+    assert slack_limit_problems(message) == []
+    for block in message["blocks"]:
+        parsed = Block.parse(block)
+        assert parsed is not None, block
+        parsed.to_dict()
+
+
+def all_text(message: dict[str, Any]) -> str:
+    """All strings of a message joined (for `in` checks)."""
+    return "\n".join(strings(message))
