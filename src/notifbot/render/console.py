@@ -38,7 +38,9 @@ def _block_lines(block: Mapping[str, Any]) -> list[str]:
     kind = block.get("type")
     if kind == "header":
         title = _text_of(block.get("text"))
-        return [title, "═" * min(len(title), 80)]
+        for code, glyph in _EMOJI.items():
+            title = title.replace(code, glyph)
+        return [title, "═" * min(len(title) + 1, 80)]
     if kind == "section":
         lines = [_text_of(block["text"])] if "text" in block else []
         fields = block.get("fields")
@@ -57,6 +59,9 @@ def _block_lines(block: Mapping[str, Any]) -> list[str]:
     if kind == "divider":
         return ["─" * 40]
     return []
+
+
+_EMOJI = {":red_circle:": "🔴", ":large_orange_circle:": "🟠", ":large_blue_circle:": "🔵"}
 
 
 def render_console(message: Mapping[str, Any]) -> str:

@@ -15,7 +15,7 @@ def test_console_view_of_a_sample() -> None:
     message = render_slack(parse_event(load_samples()["campaign_failure"], now=T))
     out = render_console(message)
     lines = out.splitlines()
-    assert lines[0] == ":large_orange_circle: Campaign failed: Q4 Webinar Invites"
+    assert lines[0] == "🟠 Campaign failed: Q4 Webinar Invites"
     assert "Campaign: Q4 Webinar Invites" in lines
     assert "Program: 2026-Q4 Webinar: Marketing Ops Deep Dive" in lines
     assert "→ Open in Marketo: https://app-ab12.marketo.com/#SC4821A1" in lines
