@@ -11,10 +11,10 @@ import signal
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
 import uvicorn
@@ -26,12 +26,28 @@ from starlette.routing import Route
 TEAM = {"url": "https://notifbot-test.slack.com/", "team": "Notifbot Test", "team_id": "T0FAKE0001"}
 BOT = {"user": "notifbot", "user_id": "U0FAKEBOT1", "bot_id": "B0FAKEBOT1"}
 RESPONSE_URL_USES = 5  # a response_url accepts 5 posts (facts/slack-teams.md)
-_HTML_ERROR = "<html><head><title>Server Error</title></head><body><h1>Slack is having trouble</h1></body></html>"
+_HTML_ERROR = (
+    "<html><head><title>Server Error</title></head><body><h1>Slack is having trouble</h1></body></html>"
+)
 _PLAIN_ONLY = "must be plain_text"
 
 
+class _Record:
+    """Field access by attribute (`m.text`) or by key (`m["text"]`), like the JSON Slack sends."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.__dataclass_fields__:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
 @dataclass(frozen=True)
-class Message:
+class Message(_Record):
     """A message the fake accepted (its current version after any chat.update); `arrived` is time.time()."""
 
     channel: str
@@ -41,12 +57,9 @@ class Message:
     metadata: dict[str, Any] | None
     arrived: float
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass(frozen=True)
-class Update:
+class Update(_Record):
     """One accepted chat.update: the new text/blocks of message `ts` in `channel`."""
 
     channel: str
@@ -54,23 +67,6 @@ class Update:
     text: str
     blocks: list[Any] | None
     arrived: float
-
-
-@dataclass(frozen=True)
-class ResponsePost:
-    """One post to a response_url (`/response/<id>`)."""
-
-    id: str
-    body: Any
-    arrived: float
-
-
-class _BadBody(Exception):
-    """The request body cannot be read; `code` is the Slack error to answer."""
-
-    def __init__(self, code: str) -> None:
-        self.code = code
-        super().__init__(code)
 
 
 def _ok(**fields: Any) -> JSONResponse:
@@ -81,26 +77,30 @@ def _err(code: str, status: int = 200, **fields: Any) -> JSONResponse:
     return JSONResponse({"ok": False, "error": code, **fields}, status_code=status)
 
 
-async def _read_params(request: Request) -> tuple[dict[str, Any], str | None]:
-    """Query + body parameters (JSON or form) and the token (Bearer header, else a form/query `token`)."""
+async def _read_params(request: Request) -> tuple[dict[str, Any], str | None] | str:
+    """Query + body parameters (JSON or form) and the token (Bearer header, else a form/query `token`).
+
+    Returns the Slack error code instead when the body cannot be read.
+    """
     params: dict[str, Any] = dict(request.query_params)
     body = await request.body()
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if body and ctype == "application/json":
         try:
             data = json.loads(body)
-        except ValueError as exc:
-            raise _BadBody("invalid_json") from exc
+        except ValueError:
+            return "invalid_json"
         if not isinstance(data, dict):
-            raise _BadBody("invalid_json")
+            return "invalid_json"
         data.pop("token", None)  # Slack ignores a token in a JSON body
         params.update(data)
     elif body and ctype in ("application/x-www-form-urlencoded", ""):
         params.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
     elif body:
-        raise _BadBody("invalid_form_data")
+        return "invalid_form_data"
     auth = request.headers.get("authorization", "")
-    token = auth[7:].strip() if auth.lower().startswith("bearer ") else params.get("token")
+    form_token = params.pop("token", None)
+    token = auth[7:].strip() if auth.lower().startswith("bearer ") else form_token
     return params, token if isinstance(token, str) and token else None
 
 
@@ -212,8 +212,8 @@ def _content(p: dict[str, Any]) -> tuple[str | None, list[Any] | None, dict[str,
 
 
 def _wire(m: Message) -> dict[str, Any]:
-    wire: dict[str, Any] = {"type": "message", "text": m.text, "user": BOT["user_id"], "bot_id": BOT["bot_id"]}
-    wire["ts"] = m.ts
+    wire: dict[str, Any] = {"type": "message", "text": m.text, "user": BOT["user_id"], "ts": m.ts}
+    wire["bot_id"] = BOT["bot_id"]
     if m.blocks is not None:
         wire["blocks"] = m.blocks
     if m.metadata is not None:
@@ -237,14 +237,14 @@ class FakeSlack:
     ) -> None:
         self.token = token
         self.min_interval = min_interval
-        self.missing_channels: set[str] = set(missing_channels or ())
-        self.not_in_channel_channels: set[str] = set(not_in_channel_channels or ())
-        self.archived_channels: set[str] = set(archived_channels or ())
+        self._initial = (
+            set(missing_channels or ()),
+            set(not_in_channel_channels or ()),
+            set(archived_channels or ()),
+        )
         self.host, self.port = host, port
         self._lock = threading.Condition()
-        self._revoked = False
-        self._latency = 0.0
-        self._faults: list[int | str] = []
+        self._faults: list[int | tuple[str, dict[str, Any]]] = []
         self._last_ts_us = 0
         self.reset()
         self._app = Starlette(
@@ -292,7 +292,9 @@ class FakeSlack:
     def __enter__(self) -> FakeSlack:
         return self.start()
 
-    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     @property
@@ -315,10 +317,10 @@ class FakeSlack:
         with self._lock:
             self._faults += [status] * n
 
-    def fail_next_with_error(self, n: int, error: str = "internal_error") -> None:
-        """The next `n` API calls answer HTTP 200 `{"ok": false, "error": error}`."""
+    def fail_next_with_error(self, n: int, error: str = "internal_error", **fields: Any) -> None:
+        """The next `n` API calls answer HTTP 200 `{"ok": false, "error": error, **fields}`."""
         with self._lock:
-            self._faults += [error] * n
+            self._faults += [(error, fields)] * n
 
     def revoke_token(self) -> None:
         """Every later call answers invalid_auth."""
@@ -329,12 +331,18 @@ class FakeSlack:
         self._latency = seconds
 
     def reset(self) -> None:
-        """Forgets recorded traffic, faults and the per-channel rate state."""
+        """Back to the state after construction: no traffic, faults, revocation, latency or rate history."""
         with self._lock:
+            self.missing_channels, self.not_in_channel_channels, self.archived_channels = (
+                set(s) for s in self._initial
+            )
+            self._revoked = False
+            self._latency = 0.0
             self._messages: list[Message] = []
             self._updates: list[Update] = []
-            self._responses: list[ResponsePost] = []
+            self._responses: list[tuple[str, Any]] = []
             self._calls: list[tuple[str, str | None]] = []
+            self._requests: list[tuple[str, dict[str, Any]]] = []
             self._last_post: dict[str, float] = {}
             self._count_429 = 0
             self._faults = []
@@ -356,19 +364,26 @@ class FakeSlack:
             return list(self._updates)
 
     @property
-    def responses(self) -> list[ResponsePost]:
+    def responses(self) -> list[tuple[str, Any]]:
+        """Every accepted response_url post as (id, JSON body)."""
         with self._lock:
             return list(self._responses)
 
     def responses_for(self, rid: str) -> list[Any]:
         with self._lock:
-            return [r.body for r in self._responses if r.id == rid]
+            return [body for r, body in self._responses if r == rid]
 
     @property
     def calls(self) -> list[tuple[str, str | None]]:
         """Every API call received, as (method, channel or None), including refused ones."""
         with self._lock:
             return list(self._calls)
+
+    @property
+    def requests(self) -> list[tuple[str, dict[str, Any]]]:
+        """Every API call received, as (method, decoded parameters without the token)."""
+        with self._lock:
+            return list(self._requests)
 
     @property
     def count_429(self) -> int:
@@ -397,18 +412,19 @@ class FakeSlack:
         method = request.path_params["method"]
         if self._latency > 0:
             await asyncio.sleep(self._latency)
-        try:
-            params, token = await _read_params(request)
-        except _BadBody as exc:
-            return _err(exc.code)
+        read = await _read_params(request)
+        if isinstance(read, str):
+            return _err(read)
+        params, token = read
         channel = params.get("channel")
         with self._lock:
             self._calls.append((method, channel if isinstance(channel, str) else None))
+            self._requests.append((method, params))
             fault = self._faults.pop(0) if self._faults else None
         if isinstance(fault, int):
             return HTMLResponse(_HTML_ERROR, status_code=fault)
-        if isinstance(fault, str):
-            return _err(fault)
+        if isinstance(fault, tuple):
+            return _err(fault[0], **fault[1])
         handler = {"auth.test": self._auth_test, "chat.postMessage": self._post, "chat.update": self._update}
         if method not in handler:
             return _err("unknown_method", req_method=method)
@@ -457,7 +473,9 @@ class FakeSlack:
             return content
         text, blocks, _ = content
         with self._lock:
-            index = next((i for i, m in enumerate(self._messages) if (m.channel, m.ts) == (channel, ts)), None)
+            index = next(
+                (i for i, m in enumerate(self._messages) if (m.channel, m.ts) == (channel, ts)), None
+            )
             if index is None:
                 return _err("message_not_found")
             old = self._messages[index]
@@ -478,9 +496,9 @@ class FakeSlack:
         except ValueError:
             return _err("invalid_json", status=400)
         with self._lock:
-            if sum(1 for r in self._responses if r.id == rid) >= RESPONSE_URL_USES:
+            if sum(1 for r, _ in self._responses if r == rid) >= RESPONSE_URL_USES:
                 return _err("used_url", status=404)
-            self._responses.append(ResponsePost(rid, payload, time.time()))
+            self._responses.append((rid, payload))
         return _ok()
 
     def _next_ts(self) -> str:
@@ -491,7 +509,7 @@ class FakeSlack:
 
 def _wait_for_eof(done: threading.Event) -> None:
     try:
-        while sys.stdin.buffer.read1(65536):
+        while os.read(sys.stdin.fileno(), 65536):
             pass
     finally:
         done.set()

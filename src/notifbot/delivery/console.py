@@ -5,10 +5,9 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from notifbot.model import Notification
 from notifbot.render.console import render_console, render_console_json
 from notifbot.render.slack import render_slack
-
-from notifbot.model import Notification
 from notifbot.store.outbox import OutboxRow
 
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from notifbot.delivery.slack import SlackSender
-from notifbot.render.slack import render_slack
-
 from notifbot.model import Notification
+from notifbot.render.slack import render_slack
 from notifbot.store.outbox import OutboxRow
 
 
