@@ -14,6 +14,7 @@ import uvicorn
 from notifbot import __version__
 from notifbot.config import ConsoleDestination, Env, Settings, environment_problems
 from notifbot.delivery.console import ConsoleDelivery
+from notifbot.delivery.slack import SlackSender
 from notifbot.delivery.worker import DeliveryWorker, Sender
 from notifbot.errors import ConfigError, PermanentDeliveryError, TransientDeliveryError
 from notifbot.metrics import Metrics
@@ -36,6 +37,7 @@ class Bot:
         self.settings = settings
         self.env = env
         self.metrics = Metrics()
+        self.slack_sender: SlackSender | None = None
         self.db = Database(settings.storage.path, synchronous=settings.storage.synchronous)
         self.senders = self._build_senders(stdout)
         self.worker = DeliveryWorker(self.db, self.senders, settings.delivery, self.metrics)
@@ -61,21 +63,20 @@ class Bot:
         }
         senders["console"] = ConsoleDelivery(formats, stdout)
         if any(d.type == "slack" for d in self.settings.destinations.values()):
-            from notifbot.delivery.slack import SlackSender
             from notifbot.delivery.slack_channel import SlackDelivery
 
             token = self.env.slack_bot_token or ""
             api_url = self.env.get("SLACK_API_URL") or self.settings.slack.api_url
-            senders["slack"] = SlackDelivery(SlackSender(token, api_url))
+            self.slack_sender = SlackSender(token, api_url)
+            senders["slack"] = SlackDelivery(self.slack_sender)
         return senders
 
     async def start(self) -> None:
         """Starts the delivery worker and checks the Slack token once (a bad one is logged, not fatal)."""
         self.worker.start()
-        slack = self.senders.get("slack")
-        if slack is not None:
+        if self.slack_sender is not None:
             try:
-                who = await slack.sender.check_auth()  # type: ignore[attr-defined]
+                who = await self.slack_sender.check_auth()
                 log.info("slack token ok", extra={k: v for k, v in who.items() if k in ("team", "user")})
             except (PermanentDeliveryError, TransientDeliveryError) as exc:
                 log.error("slack check failed: %s", exc)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from typing import TextIO
 
 from notifbot.model import Notification
@@ -16,7 +17,7 @@ class ConsoleDelivery:
 
     dest_type = "console"
 
-    def __init__(self, formats: dict[str, str], stream: TextIO | None = None) -> None:
+    def __init__(self, formats: Mapping[str, str], stream: TextIO | None = None) -> None:
         self._formats = formats
         self._stream = stream
 
