@@ -8,7 +8,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,14 +34,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.port is not None:
         settings.server.port = args.port
     env = Env(os.environ)
+    problems = environment_problems(settings, env)
+    if problems:
+        raise ConfigError(problems)
     setup_logging(env.secrets(), log_format=args.log_format)
+    loop_factory: Callable[[], asyncio.AbstractEventLoop] = asyncio.new_event_loop
     try:
         import uvloop
 
-        uvloop.install()
-    except ImportError:  # pragma: no cover - uvicorn[standard] brings it on Linux and macOS
+        loop_factory = uvloop.new_event_loop
+    except ImportError:  # pragma: no cover - uvicorn[standard] brings uvloop on Linux and macOS
         pass
-    return asyncio.run(serve(settings, env))
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        return runner.run(serve(settings, env))
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:

@@ -103,3 +103,18 @@ def test_outbox_list_and_retry(
     assert main(["outbox", "retry"]) == 2
     assert main(["outbox", "list"]) == 0
     assert "no dead deliveries" in capsys.readouterr().out
+
+
+def test_serve_refuses_a_public_address_without_a_webhook_token(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--host", "0.0.0.0", "--port", "0"]) == 1
+    err = capsys.readouterr().err
+    assert "server.host" in err and "NOTIFBOT_WEBHOOK_TOKEN" in err
+
+
+def test_serve_with_slack_destination_but_no_token_says_what_to_set(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("destinations:\n  ops: {type: slack, channel: C1}\nroutes:\n  - to: [ops]\n")
+    assert main(["serve", "--config", str(cfg)]) == 1
+    assert "SLACK_BOT_TOKEN" in capsys.readouterr().err
