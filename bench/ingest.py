@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import IO, Any
 
 import yaml
-
 from bench import loadgen
 
 REPO = Path(__file__).resolve().parent.parent
@@ -184,7 +183,9 @@ def count_events(db: Path, prefix: str) -> int:
     """Events stored under keys starting with `prefix-` (read-only; WAL lets it run beside the server)."""
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
     try:
-        return int(conn.execute("SELECT count(*) FROM events WHERE key LIKE ?", (f"{prefix}-%",)).fetchone()[0])
+        return int(
+            conn.execute("SELECT count(*) FROM events WHERE key LIKE ?", (f"{prefix}-%",)).fetchone()[0]
+        )
     finally:
         conn.close()
 
@@ -252,22 +253,29 @@ def run_throughput(
     cpu = SERVER_CPU if pin else None
     out: dict[str, Any] = {"generator": generator, "connections": connections, "duration_s": duration}
 
-    def measure(server: Server, label: str) -> tuple[loadgen.LoadResult, float, float]:
+    def measure(server: Server, label: str) -> tuple[loadgen.LoadResult, float, float, dict[str, float]]:
         url = f"{server.url}/hooks/events"
         idle_rss = (loadgen.read_rss_kib(server.pid) or 0) / 1024.0
         with loadgen.RssSampler(server.pid) as rss:
-            closed_loop(generator, url, duration=warmup, connections=connections, prefix=f"warm{label}", pin=pin)
-            result = closed_loop(
-                generator, url, duration=duration, connections=connections, prefix=f"run{label}", pin=pin
+            closed_loop(
+                generator, url, duration=warmup, connections=connections, prefix=f"warm{label}", pin=pin
             )
-        return result, rss.max_mib, idle_rss
+            with loadgen.CpuMeter(server.pid) as cpu:
+                result = closed_loop(
+                    generator, url, duration=duration, connections=connections, prefix=f"run{label}", pin=pin
+                )
+        return result, rss.max_mib, idle_rss, cpu.shares()
 
     bare = bare_server(workdir, cpu=cpu)
     try:
         bare.start()
-        res, max_rss, idle = measure(bare, "bare")
+        res, max_rss, idle, cpu_share = measure(bare, "bare")
         out["bare"] = res.as_dict() | {"rss_max_mib": round(max_rss, 1), "rss_idle_mib": round(idle, 1)}
-        print(f"  bare endpoint: {res.rate:,.0f} req/s, p99 {res.p99_ms:.1f} ms", flush=True)
+        out["bare"]["server_cpu"] = cpu_share
+        print(
+            f"  bare endpoint: {res.rate:,.0f} req/s, p99 {res.p99_ms:.1f} ms, server CPU {cpu_share}",
+            flush=True,
+        )
     finally:
         bare.stop()
 
@@ -277,9 +285,10 @@ def run_throughput(
         bot = notifbot_server(f"notifbot-{sync}", d, ingest_config(db, sync), cpu=cpu)
         try:
             bot.start()
-            res, max_rss, idle = measure(bot, sync)
+            res, max_rss, idle, cpu_share = measure(bot, sync)
             stored = settled_count(db, f"run{sync}")
             entry = res.as_dict() | {"rss_max_mib": round(max_rss, 1), "rss_idle_mib": round(idle, 1)}
+            entry["server_cpu"] = cpu_share
             entry["loss"] = _loss_check(res, stored, connections)
             entry["outbox_after"] = outbox_status(db)
             out[f"notifbot_{sync}"] = entry
@@ -287,7 +296,8 @@ def run_throughput(
             entry["ratio_to_bare"] = round(ratio, 3)
             print(
                 f"  notifbot synchronous={sync}: {res.rate:,.0f} events/s ({ratio:.0%} of bare), "
-                f"p99 {res.p99_ms:.1f} ms, stored {stored} / 2xx {res.ok}, max RSS {max_rss:.0f} MiB",
+                f"p99 {res.p99_ms:.1f} ms, stored {stored} / 2xx {res.ok}, max RSS {max_rss:.0f} MiB, "
+                f"server CPU {cpu_share}",
                 flush=True,
             )
         finally:

@@ -11,6 +11,7 @@ import contextlib
 import itertools
 import json
 import math
+import os
 import shutil
 import subprocess
 import threading
@@ -63,6 +64,7 @@ class LoadResult:
     p99_ms: float
     max_ms: float
     status_counts: dict[str, int] = field(default_factory=dict)
+    extra: dict[str, float] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -100,7 +102,9 @@ def run_wrk(
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout or secs + 60, check=False)
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("WRK_JSON ")), None)
     if proc.returncode != 0 or line is None:
-        raise RuntimeError(f"wrk failed (exit {proc.returncode}): {proc.stdout[-2000:]} {proc.stderr[-2000:]}")
+        raise RuntimeError(
+            f"wrk failed (exit {proc.returncode}): {proc.stdout[-2000:]} {proc.stderr[-2000:]}"
+        )
     data = json.loads(line[len("WRK_JSON ") :])
     errors = sum(int(data["errors"][k]) for k in ("connect", "read", "write", "timeout"))
     completed = int(data["requests"])
@@ -207,8 +211,8 @@ async def _open_loop(url: str, rate: float, duration: float, prefix: str, warmup
     """Requests start on a fixed schedule whatever the server does; latency counts from the scheduled time."""
     import aiohttp
 
-    loop = asyncio.get_running_loop()
     latencies: list[float] = []
+    lags: list[float] = []  # how late the generator started each request (included in the latencies)
     statuses: dict[str, int] = {}
     errors = 0
     timeout = aiohttp.ClientTimeout(total=10)
@@ -219,6 +223,8 @@ async def _open_loop(url: str, rate: float, duration: float, prefix: str, warmup
 
         async def one(i: int, scheduled: float) -> None:
             nonlocal errors
+            if i >= warm_n:
+                lags.append((time.perf_counter() - scheduled) * 1000.0)
             try:
                 async with session.post(url, data=event_body(prefix, 0, i), headers=HEADERS) as resp:
                     await resp.read()
@@ -228,19 +234,23 @@ async def _open_loop(url: str, rate: float, duration: float, prefix: str, warmup
                     errors += 1
                 return
             if i >= warm_n:
-                latencies.append((loop.time() - scheduled) * 1000.0)
+                latencies.append((time.perf_counter() - scheduled) * 1000.0)
                 statuses[status] = statuses.get(status, 0) + 1
 
         tasks: list[asyncio.Task[None]] = []
-        t0 = loop.time() + 0.1
+        # perf_counter, not loop.time(): uvloop's clock has millisecond resolution
+        t0 = time.perf_counter() + 0.1
         for i in range(total):
             scheduled = t0 + i / rate
-            delay = scheduled - loop.time()
+            delay = scheduled - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
             tasks.append(asyncio.create_task(one(i, scheduled)))
         await asyncio.gather(*tasks)
-    return _summarise("python-aiohttp open-loop", duration, total - warm_n, latencies, statuses, errors)
+    result = _summarise("python-aiohttp open-loop", duration, total - warm_n, latencies, statuses, errors)
+    lags.sort()
+    result.extra = {"start_lag_p50_ms": percentile(lags, 50), "start_lag_p99_ms": percentile(lags, 99)}
+    return result
 
 
 def run_open_loop(url: str, *, rate: float, duration: float, prefix: str, warmup: float = 1.0) -> LoadResult:
@@ -262,6 +272,56 @@ def read_rss_kib(pid: int) -> int | None:
     except (OSError, ValueError):
         return None
     return None
+
+
+def cpu_seconds_by_thread(pid: int) -> dict[str, float]:
+    """CPU time (user + system) used so far by each thread of a process, summed by thread name."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[str, float] = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat", encoding="ascii", errors="replace") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        # Python does not name OS threads, so every non-main thread shows as "python"; in notifbot that is
+        # the SQLite thread (the one ThreadPoolExecutor worker of store/runner.py)
+        name = "loop" if tid == str(pid) else ("threads" if name == "python" else name)
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+class CpuMeter:
+    """CPU used by a process's threads between enter and exit, as a share of one core's wall time."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.by_thread: dict[str, float] = {}
+        self.wall = 0.0
+
+    def __enter__(self) -> CpuMeter:
+        self._start = cpu_seconds_by_thread(self.pid)
+        self._t0 = time.monotonic()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        end = cpu_seconds_by_thread(self.pid)
+        self.wall = time.monotonic() - self._t0
+        self.by_thread = {k: v - self._start.get(k, 0.0) for k, v in end.items()}
+
+    def shares(self) -> dict[str, float]:
+        """Per-thread-name and total CPU as a fraction of one core (1.0 = one core fully busy)."""
+        if self.wall <= 0:
+            return {}
+        out = {k: round(v / self.wall, 3) for k, v in sorted(self.by_thread.items()) if v > 0}
+        out["total"] = round(sum(self.by_thread.values()) / self.wall, 3)
+        return out
 
 
 class RssSampler:

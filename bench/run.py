@@ -1,0 +1,284 @@
+"""`make bench`: ingest throughput vs a bare endpoint, fixed-rate latency and RSS, and delivery through fake Slack.
+
+    .venv/bin/python bench/run.py            # full: 10 s loads, 200 events/s for 10 s, 1,000 deliveries
+    .venv/bin/python bench/run.py --quick    # 3 s loads, 200 events/s for 3 s, 100 deliveries
+
+Prints a summary table against the acceptance targets and writes bench/results/latest.json. Exit status 1 when a
+target is missed or a part could not run. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+import traceback
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench import delivery, ingest, loadgen  # noqa: E402
+
+RESULTS = REPO / "bench" / "results"
+RSS_LIMIT_BYTES = 150 * 1000 * 1000  # "≤ 150 MB"
+RATIO_TARGET = 0.50
+P99_TARGET_MS = 25.0
+
+
+def _loadavg() -> str:
+    try:
+        return Path("/proc/loadavg").read_text().strip()
+    except OSError:
+        return "n/a"
+
+
+def _cmd(argv: list[str]) -> str:
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=10, cwd=REPO).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def machine_info(workdir: Path, pin: bool, generator: str) -> dict[str, Any]:
+    cpu_model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu_model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+
+    def version(pkg: str) -> str:
+        try:
+            return metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    wrk = loadgen.wrk_path()
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": cpu_model,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "packages": {p: version(p) for p in ("uvicorn", "uvloop", "httptools", "starlette", "aiohttp")},
+        "wrk": (_cmd([wrk, "--version"]).splitlines() or [""])[0] if wrk else None,
+        "load_generator": generator,
+        "pinning": "server on CPU 0, load generator on CPU 1" if pin else "none",
+        "workdir": str(workdir),
+        "workdir_fs": _cmd(["findmnt", "-n", "-o", "FSTYPE,SOURCE", "-T", str(workdir)]),
+        "git": _cmd(["git", "describe", "--always", "--dirty"]),
+    }
+
+
+def _mib(value: float) -> str:
+    return f"{value:.1f} MiB"
+
+
+def build_table(res: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(measure, value, target, verdict) rows."""
+    rows: list[tuple[str, str, str, str]] = []
+
+    def verdict(ok: bool) -> str:
+        return "PASS" if ok else "FAIL"
+
+    t = res.get("throughput")
+    if t:
+        bare = t["bare"]
+        rows.append(
+            (
+                "bare endpoint (JSON parse only)",
+                f"{bare['events_per_s']:,.0f} req/s  p50 {bare['p50_ms']:.1f} ms  p99 {bare['p99_ms']:.1f} ms",
+                "baseline",
+                "",
+            )
+        )
+        for sync in ("full", "normal"):
+            e = t.get(f"notifbot_{sync}")
+            if not e:
+                continue
+            default = " (default)" if sync == "full" else ""
+            rows.append(
+                (
+                    f"notifbot ingest, synchronous={sync}{default}",
+                    f"{e['events_per_s']:,.0f} ev/s = {e['ratio_to_bare']:.0%} of bare  "
+                    f"p50 {e['p50_ms']:.1f} ms  p99 {e['p99_ms']:.1f} ms  non-2xx {e['non_2xx']}  "
+                    f"err {e['errors']}",
+                    f">= {RATIO_TARGET:.0%} of bare",
+                    verdict(e["ratio_to_bare"] >= RATIO_TARGET and e["non_2xx"] == 0 and e["errors"] == 0),
+                )
+            )
+            loss = e["loss"]
+            rows.append(
+                (
+                    f"  stored vs acknowledged ({sync})",
+                    f"stored {loss['stored']:,}  2xx {loss['acknowledged_2xx']:,}  "
+                    f"(+{loss['in_flight_at_stop_stored']} in flight at stop)",
+                    "no loss",
+                    verdict(loss["pass"]),
+                )
+            )
+    f = res.get("fixed_rate")
+    if f:
+        rows.append(
+            (
+                f"fixed rate {f['rate']:.0f} ev/s for {f['duration_s']:.0f} s (open loop)",
+                f"p50 {f['p50_ms']:.1f}  p95 {f['p95_ms']:.1f}  p99 {f['p99_ms']:.1f}  max {f['max_ms']:.1f} ms  "
+                f"2xx {f['ok']}/{f['sent']}",
+                f"p99 <= {P99_TARGET_MS:.0f} ms",
+                verdict(f["p99_ms"] <= P99_TARGET_MS and f["ok"] == f["sent"]),
+            )
+        )
+    rss = [
+        (name, e["rss_max_mib"])
+        for name, e in [
+            ("throughput full", (t or {}).get("notifbot_full")),
+            ("throughput normal", (t or {}).get("notifbot_normal")),
+            ("fixed rate", f),
+        ]
+        if e
+    ]
+    if rss:
+        worst = max(v for _, v in rss)
+        rows.append(
+            (
+                "notifbot max RSS under load (VmRSS)",
+                "  ".join(f"{n}: {_mib(v)}" for n, v in rss),
+                "<= 150 MB",
+                verdict(worst * 1024 * 1024 <= RSS_LIMIT_BYTES),
+            )
+        )
+    d = res.get("delivery")
+    if d:
+        rows.append(
+            (
+                f"delivery {d['events']:,} events -> {d['channels']} channels",
+                f"posted {d['posted']:,}/{d['accepted']:,}  lost {d['lost']}  dup {d['duplicates']}  "
+                f"429s {d['count_429']}  wall {d['wall_s']} s (ideal {d['ideal_s']} s)",
+                f"0 lost, 0 dup, 429s <= {d['channels']}",
+                verdict(d["pass"]),
+            )
+        )
+    for part, err in res.get("errors", {}).items():
+        rows.append((f"{part}: did not complete", err.splitlines()[-1][:100] if err else "", "", "FAIL"))
+    return rows
+
+
+def print_table(rows: list[tuple[str, str, str, str]]) -> None:
+    w = [max(len(r[i]) for r in rows) for i in range(4)]
+    head = ("measure", "value", "target", "")
+    w = [max(w[i], len(head[i])) for i in range(4)]
+    line = "+".join("-" * (x + 2) for x in w)
+    print(line)
+    print(" | ".join(h.ljust(w[i]) for i, h in enumerate(head)))
+    print(line)
+    for r in rows:
+        print(" | ".join(c.ljust(w[i]) for i, c in enumerate(r)))
+    print(line)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="bench/run.py", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="3 s loads, 3 s fixed rate, 100 deliveries")
+    ap.add_argument("--only", action="append", choices=["throughput", "latency", "delivery"])
+    ap.add_argument(
+        "--loadgen", choices=["auto", "wrk", "python"], default="auto", help="auto: wrk if on PATH"
+    )
+    ap.add_argument("--duration", type=float, help="seconds per throughput run (default 10, quick 3)")
+    ap.add_argument("--connections", type=int, default=64, help="concurrent connections (default 64)")
+    ap.add_argument("--rate", type=float, default=200.0, help="fixed-rate events/s (default 200)")
+    ap.add_argument("--rate-duration", type=float, help="fixed-rate seconds (default 10, quick 3)")
+    ap.add_argument("--events", type=int, help="delivery events (default 1000, quick 100)")
+    ap.add_argument("--no-pin", action="store_true", help="do not pin server and load generator to CPUs")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary directory (databases, logs)")
+    ap.add_argument("--out", type=Path, default=RESULTS / "latest.json")
+    args = ap.parse_args(argv)
+
+    duration = args.duration or (3.0 if args.quick else 10.0)
+    rate_duration = args.rate_duration or (3.0 if args.quick else 10.0)
+    events = args.events or (100 if args.quick else 1000)
+    parts = args.only or ["throughput", "latency", "delivery"]
+    pin = not args.no_pin and ingest.pinning_available()
+    generator = ingest.choose_generator(args.loadgen)
+    if pin:
+        os.sched_setaffinity(0, {ingest.LOADGEN_CPU})  # this process (Python load generator, samplers)
+    workdir = ingest.temp_workdir()
+    info = machine_info(workdir, pin, generator)
+    res: dict[str, Any] = {
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "mode": "quick" if args.quick else "full",
+        "machine": info,
+        "loadavg": {"start": _loadavg()},
+        "errors": {},
+    }
+    print(
+        f"notifbot bench ({res['mode']}): load generator {generator}"
+        f"{'' if generator == 'wrk' else ' (wrk not found: apt-get install wrk)'}, "
+        f"pinning: {info['pinning']}, loadavg {_loadavg()}",
+        flush=True,
+    )
+    started = time.monotonic()
+    try:
+        if "throughput" in parts:
+            print(f"throughput: {duration:.0f} s per server, {args.connections} connections", flush=True)
+            try:
+                res["throughput"] = ingest.run_throughput(
+                    workdir=workdir,
+                    duration=duration,
+                    connections=args.connections,
+                    generator=generator,
+                    pin=pin,
+                )
+            except Exception:
+                res["errors"]["throughput"] = traceback.format_exc()
+                traceback.print_exc()
+            res["loadavg"]["after_throughput"] = _loadavg()
+        if "latency" in parts:
+            print(f"fixed rate: {args.rate:.0f} events/s for {rate_duration:.0f} s", flush=True)
+            try:
+                res["fixed_rate"] = ingest.run_fixed_rate(
+                    workdir=workdir, rate=args.rate, duration=rate_duration, pin=pin
+                )
+            except Exception:
+                res["errors"]["latency"] = traceback.format_exc()
+                traceback.print_exc()
+            res["loadavg"]["after_latency"] = _loadavg()
+        if "delivery" in parts:
+            print(f"delivery: {events} events to 10 channels through fake Slack at 1 msg/s", flush=True)
+            try:
+                res["delivery"] = delivery.run_delivery(workdir=workdir, events=events, pin=pin)
+            except Exception:
+                res["errors"]["delivery"] = traceback.format_exc()
+                traceback.print_exc()
+            res["loadavg"]["after_delivery"] = _loadavg()
+    finally:
+        res["elapsed_s"] = round(time.monotonic() - started, 1)
+        if args.keep:
+            print(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(res, indent=2) + "\n")
+
+    rows = build_table(res)
+    print()
+    print_table(rows)
+    print(
+        f"machine: {info['cpus']} CPUs ({info['cpu_model']}), {info['pinning']}, load generator {generator}"
+    )
+    print(f"loadavg: {res['loadavg']}")
+    print(f"results: {args.out}")
+    return 1 if any(r[3] == "FAIL" for r in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
