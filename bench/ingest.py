@@ -18,6 +18,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -171,12 +172,25 @@ def bare_server(workdir: Path, *, cpu: int | None) -> Server:
 
 
 def ingest_config(db: Path, synchronous: str) -> dict[str, Any]:
-    """notifbot with its default console destination (stdout goes to /dev/null) and the given durability."""
+    """notifbot as deployed: one Slack channel (the fake Slack, paced at 1 msg/s) and the given durability."""
     return {
         "storage": {"path": str(db), "synchronous": synchronous},
-        "destinations": {"console": {"type": "console"}},
-        "routes": [{"to": "console"}],
+        "destinations": {"ops": {"type": "slack", "channel": "C01"}},
+        "routes": [{"to": "ops"}],
     }
+
+
+@contextlib.contextmanager
+def slack_env(workdir: Path) -> Iterator[dict[str, str]]:
+    """A fake Slack for the bot under load to deliver to; yields the environment that points notifbot at it."""
+    from bench.delivery import TOKEN, FakeSlackProcess
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    fake = FakeSlackProcess(workdir, min_interval=1.0).start()
+    try:
+        yield {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": fake.api_url}
+    finally:
+        fake.stop()
 
 
 def count_events(db: Path, prefix: str) -> int:
@@ -282,34 +296,57 @@ def run_throughput(
     for sync in ("full", "normal"):
         d = workdir / f"ingest-{sync}"
         db = d / "notifbot.db"
-        bot = notifbot_server(f"notifbot-{sync}", d, ingest_config(db, sync), cpu=cpu)
-        try:
-            bot.start()
-            res, max_rss, idle, cpu_share = measure(bot, sync)
-            stored = settled_count(db, f"run{sync}")
-            entry = res.as_dict() | {"rss_max_mib": round(max_rss, 1), "rss_idle_mib": round(idle, 1)}
-            entry["server_cpu"] = cpu_share
-            entry["loss"] = _loss_check(res, stored, connections)
-            entry["outbox_after"] = outbox_status(db)
-            out[f"notifbot_{sync}"] = entry
-            ratio = res.rate / out["bare"]["events_per_s"] if out["bare"]["events_per_s"] else 0.0
-            entry["ratio_to_bare"] = round(ratio, 3)
-            print(
-                f"  notifbot synchronous={sync}: {res.rate:,.0f} events/s ({ratio:.0%} of bare), "
-                f"p99 {res.p99_ms:.1f} ms, stored {stored} / 2xx {res.ok}, max RSS {max_rss:.0f} MiB, "
-                f"server CPU {cpu_share}",
-                flush=True,
-            )
-        finally:
-            bot.stop()
+        with slack_env(d) as env:
+            out[f"notifbot_{sync}"] = _measure_bot(measure, d, db, sync, cpu, env, connections, out["bare"])
     return out
+
+
+def _measure_bot(
+    measure: Any,
+    d: Path,
+    db: Path,
+    sync: str,
+    cpu: int | None,
+    env: dict[str, str],
+    connections: int,
+    bare: dict[str, Any],
+) -> dict[str, Any]:
+    bot = notifbot_server(f"notifbot-{sync}", d, ingest_config(db, sync), cpu=cpu, env=env)
+    try:
+        bot.start()
+        res, max_rss, idle, cpu_share = measure(bot, sync)
+        stored = settled_count(db, f"run{sync}")
+        entry = res.as_dict() | {"rss_max_mib": round(max_rss, 1), "rss_idle_mib": round(idle, 1)}
+        entry["server_cpu"] = cpu_share
+        entry["loss"] = _loss_check(res, stored, connections)
+        entry["outbox_after"] = outbox_status(db)
+        ratio = res.rate / bare["events_per_s"] if bare["events_per_s"] else 0.0
+        entry["ratio_to_bare"] = round(ratio, 3)
+        print(
+            f"  notifbot synchronous={sync}: {res.rate:,.0f} events/s ({ratio:.0%} of bare), "
+            f"p99 {res.p99_ms:.1f} ms, stored {stored} / 2xx {res.ok}, max RSS {max_rss:.0f} MiB, "
+            f"server CPU {cpu_share}",
+            flush=True,
+        )
+        return entry
+    finally:
+        bot.stop()
 
 
 def run_fixed_rate(*, workdir: Path, rate: float, duration: float, pin: bool) -> dict[str, Any]:
     """Open-loop load at `rate` events/s against a fresh notifbot (defaults: synchronous=full)."""
     d = workdir / "latency"
     db = d / "notifbot.db"
-    bot = notifbot_server("notifbot-latency", d, ingest_config(db, "full"), cpu=SERVER_CPU if pin else None)
+    with slack_env(d) as env:
+        return _fixed_rate(d, db, rate, duration, pin, env)
+
+
+def _fixed_rate(
+    d: Path, db: Path, rate: float, duration: float, pin: bool, env: dict[str, str]
+) -> dict[str, Any]:
+    bot = notifbot_server(
+        "notifbot-latency", d, ingest_config(db, "full"), cpu=SERVER_CPU if pin else None, env=env
+    )
     try:
         bot.start()
         with loadgen.RssSampler(bot.pid) as rss:

@@ -132,3 +132,19 @@ class Notification:
         if self.summary is not None:
             out["summary"] = self.summary
         return out
+
+
+@dataclass(frozen=True)
+class Mute:
+    """A kind silenced until a time: its notifications are stored but not posted."""
+
+    id: int
+    kind: str
+    until: datetime
+    author: str
+    reason: str | None = None
+    created_at: datetime | None = None
+
+    def covers(self, n: Notification, now: datetime) -> bool:
+        """True when this mute silences `n` at `now` (`all` silences every kind)."""
+        return now < self.until and self.kind in ("all", n.kind.value, n.kind_label)

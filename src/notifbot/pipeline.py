@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+
+from prometheus_client import Counter
 
 from notifbot.config import Settings
 from notifbot.metrics import Metrics
@@ -33,13 +36,21 @@ class Pipeline:
     """The single entry for notifications: every source calls `accept`."""
 
     def __init__(
-        self, settings: Settings, batcher: IngestBatcher, metrics: Metrics, on_commit: Callable[[], None]
+        self,
+        settings: Settings,
+        batcher: IngestBatcher,
+        metrics: Metrics,
+        on_commit: Callable[[Iterable[tuple[str, str]]], None],
     ) -> None:
         self._routes = settings.routes
         self._targets = destination_targets(settings)
         self._batcher = batcher
         self._metrics = metrics
         self._on_commit = on_commit
+
+    @functools.cache  # noqa: B019 - one Pipeline per app; the cache holds a handful of counters
+    def _count(self, source: str, duplicate: bool) -> Counter:
+        return (self._metrics.duplicates if duplicate else self._metrics.received).labels(source)
 
     def targets_for(self, n: Notification) -> list[Target]:
         """Where `n` goes under the route table."""
@@ -49,7 +60,11 @@ class Pipeline:
         """Stores the notifications durably (returns after commit) and schedules their delivery."""
         items: list[tuple[Notification, Sequence[Target]]] = [(n, self.targets_for(n)) for n in notifications]
         results = await self._batcher.submit(items)
-        for n, r in zip(notifications, results, strict=True):
-            (self._metrics.duplicates if r.duplicate else self._metrics.received).labels(n.source).inc()
-        self._on_commit()
+        fresh: set[tuple[str, str]] = set()
+        for (n, targets), r in zip(items, results, strict=True):
+            self._count(n.source, r.duplicate).inc()
+            if not r.duplicate:
+                fresh.update((t.dest_type, t.target) for t in targets)
+        if fresh:
+            self._on_commit(fresh)
         return results

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import hmac
 import ipaddress
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -37,6 +39,7 @@ class WebDeps:
     refresh_gauges: Callable[[], Awaitable[None]]
 
 
+@functools.lru_cache(maxsize=1024)
 def _is_loopback(host: str | None) -> bool:
     if host is None:
         return False
@@ -119,9 +122,10 @@ def build_app(deps: WebDeps) -> Starlette:
             log.exception("could not store events")
             rejected.labels("503").inc()
             return _error(503, "could not store the events; nothing was accepted, retry later")
-        return JSONResponse(
-            {"accepted": [{"id": r.key, "duplicate": r.duplicate} for r in results]}, status_code=202
+        accepted = ",".join(
+            f'{{"id":{json.dumps(r.key)},"duplicate":{"true" if r.duplicate else "false"}}}' for r in results
         )
+        return Response(f'{{"accepted":[{accepted}]}}', status_code=202, media_type="application/json")
 
     async def healthz(_: Request) -> Response:
         return PlainTextResponse("ok\n")

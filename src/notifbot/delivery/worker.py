@@ -8,7 +8,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from notifbot.config import DeliverySettings
@@ -59,9 +59,11 @@ class DeliveryWorker:
         self._pacers: dict[tuple[str, str], Pacer] = {}
         self._channels: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
+        self._hinted: set[tuple[str, str]] = set()
         self._stopping = False
         self._dispatcher: asyncio.Task[None] | None = None
         self._in_flight = 0
+        self._poll_now = True
         self.last_delivery_at: float | None = None
 
     @property
@@ -73,9 +75,15 @@ class DeliveryWorker:
         """Starts the dispatcher on the running loop."""
         self._dispatcher = asyncio.create_task(self._dispatch(), name="outbox-dispatch")
 
-    def wake(self) -> None:
-        """Tells the dispatcher new rows may be due (called after each ingest commit)."""
-        self._wake.set()
+    def wake(self, targets: Iterable[tuple[str, str]] = ()) -> None:
+        """Tells the dispatcher that these (dest_type, target) channels have new rows; no argument: look for any."""
+        hinted = set(targets)
+        if hinted - self._hinted:
+            self._hinted |= hinted
+            self._wake.set()
+        elif not hinted:
+            self._poll_now = True
+            self._wake.set()
 
     async def stop(self, drain_seconds: float) -> None:
         """Stops claiming, lets in-flight sends finish within `drain_seconds`, then releases the rest."""
@@ -93,19 +101,28 @@ class DeliveryWorker:
             await sender.close()
 
     async def _dispatch(self) -> None:
+        # New rows announce their channels through wake(); the database is only polled every poll_seconds
+        # (retries coming due, rows re-queued by the CLI), so a burst of ingest never turns into a burst of queries.
+        loop = asyncio.get_running_loop()
+        next_poll = 0.0
         while not self._stopping:
-            try:
-                due = await self._db.call(outbox.due_targets, self._clock())
-            except Exception:
-                log.exception("outbox poll failed; retrying")
-                due = []
-            for key in due:
+            keys, self._hinted = self._hinted, set()
+            if self._poll_now or loop.time() >= next_poll:
+                self._poll_now = False
+                next_poll = loop.time() + self._settings.poll_seconds
+                try:
+                    keys |= set(await self._db.call(outbox.due_targets, self._clock()))
+                except Exception:
+                    log.exception("outbox poll failed; retrying")
+            for key in keys:
                 task = self._channels.get(key)
                 if key[0] in self._senders and (task is None or task.done()):
                     self._channels[key] = asyncio.create_task(self._drain_channel(*key))
             self._wake.clear()
+            if self._hinted:
+                continue
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self._settings.poll_seconds)
+                await asyncio.wait_for(self._wake.wait(), timeout=max(0.0, next_poll - loop.time()))
 
     def _pacer(self, dest_type: str, target: str) -> Pacer:
         key = (dest_type, target)

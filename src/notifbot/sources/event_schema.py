@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NotRequired, Required
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints, TypeAdapter, with_config
+from typing_extensions import TypedDict
 
 from notifbot.model import Kind
 
@@ -15,92 +16,106 @@ Count = Annotated[int, Field(ge=0)]
 Ident = int | ShortText
 
 
-class _Open(BaseModel):
+# TypedDicts validated by TypeAdapter return plain dicts (no model to dump), which keeps ingest fast.
+_OPEN = ConfigDict(extra="allow")
+
+
+@with_config(_OPEN)
+class _Open(TypedDict, total=False):
     """Known fields are type-checked; unknown ones are kept as they came."""
 
-    model_config = ConfigDict(extra="allow", strict=False, coerce_numbers_to_str=False)
+
+@with_config(_OPEN)
+class CampaignFailureFields(_Open, total=False):
+    campaign_id: Ident | None
+    campaign_name: ShortText | None
+    program_name: ShortText | None
+    error: Text | None
+    url: ShortText | None
 
 
-class CampaignFailureFields(_Open):
-    campaign_id: Ident | None = None
-    campaign_name: ShortText | None = None
-    program_name: ShortText | None = None
-    error: Text | None = None
-    url: ShortText | None = None
+@with_config(_OPEN)
+class CampaignAbortFields(_Open, total=False):
+    campaign_id: Ident | None
+    campaign_name: ShortText | None
+    user_id: ShortText | None
+    url: ShortText | None
 
 
-class CampaignAbortFields(_Open):
-    campaign_id: Ident | None = None
-    campaign_name: ShortText | None = None
-    user_id: ShortText | None = None
-    url: ShortText | None = None
+@with_config(_OPEN)
+class FailedLead(_Open, total=False):
+    id: Ident | None
+    name: ShortText | None
+    email: ShortText | None
+    error: Text | None
 
 
-class FailedLead(_Open):
-    id: Ident | None = None
-    name: ShortText | None = None
-    email: ShortText | None = None
-    error: Text | None = None
+@with_config(_OPEN)
+class CrmSyncFields(_Open, total=False):
+    crm: ShortText | None
+    problem: ShortText | None
+    failed_leads: Count | None
+    period_start: datetime | None
+    period_end: datetime | None
+    errors_url: ShortText | None
+    leads: list[FailedLead] | None
+    error: Text | None
 
 
-class CrmSyncFields(_Open):
-    crm: ShortText | None = None
-    problem: ShortText | None = None
-    failed_leads: Count | None = None
-    period_start: datetime | None = None
-    period_end: datetime | None = None
-    errors_url: ShortText | None = None
-    leads: list[FailedLead] | None = None
-    error: Text | None = None
+@with_config(_OPEN)
+class EngagementFields(_Open, total=False):
+    program_name: ShortText | None
+    stream_name: ShortText | None
+    exhausted_count: Count | None
+    url: ShortText | None
 
 
-class EngagementFields(_Open):
-    program_name: ShortText | None = None
-    stream_name: ShortText | None = None
-    exhausted_count: Count | None = None
-    url: ShortText | None = None
+@with_config(_OPEN)
+class FacebookFields(_Open, total=False):
+    reason: ShortText | None
+    audience_name: ShortText | None
 
 
-class FacebookFields(_Open):
-    reason: ShortText | None = None
-    audience_name: ShortText | None = None
+@with_config(_OPEN)
+class CleanupCampaign(_Open, total=False):
+    id: Ident | None
+    name: ShortText | None
+    program_name: ShortText | None
+    url: ShortText | None
 
 
-class CleanupCampaign(_Open):
-    id: Ident | None = None
-    name: ShortText | None = None
-    program_name: ShortText | None = None
-    url: ShortText | None = None
+@with_config(_OPEN)
+class TriggerCleanupFields(_Open, total=False):
+    stage: Literal["at_risk", "scheduled", "deactivated"] | None
+    deactivate_on: datetime | ShortText | None
+    campaigns: list[CleanupCampaign] | None
 
 
-class TriggerCleanupFields(_Open):
-    stage: Literal["at_risk", "scheduled", "deactivated"] | None = None
-    deactivate_on: datetime | ShortText | None = None
-    campaigns: list[CleanupCampaign] | None = None
+@with_config(_OPEN)
+class LinkedinFields(_Open, total=False):
+    operation: ShortText | None
+    attempts: Count | None
+    audience_name: ShortText | None
 
 
-class LinkedinFields(_Open):
-    operation: ShortText | None = None
-    attempts: Count | None = None
-    audience_name: ShortText | None = None
+@with_config(_OPEN)
+class WebServicesFields(_Open, total=False):
+    used: Count | None
+    quota: Count | None
+    percent: Annotated[float, Field(ge=0)] | None
+    resets_at: datetime | None
 
 
-class WebServicesFields(_Open):
-    used: Count | None = None
-    quota: Count | None = None
-    percent: Annotated[float, Field(ge=0)] | None = None
-    resets_at: datetime | None = None
+@with_config(_OPEN)
+class AuditFields(_Open, total=False):
+    user_id: ShortText | None
+    action: ShortText | None
+    component_type: ShortText | None
+    component_id: Ident | None
+    component_name: ShortText | None
 
 
-class AuditFields(_Open):
-    user_id: ShortText | None = None
-    action: ShortText | None = None
-    component_type: ShortText | None = None
-    component_id: Ident | None = None
-    component_name: ShortText | None = None
-
-
-FIELD_MODELS: dict[Kind, type[_Open]] = {
+FIELD_MODELS: dict[Kind, Any] = {
     Kind.CAMPAIGN_FAILURE: CampaignFailureFields,
     Kind.CAMPAIGN_ABORT: CampaignAbortFields,
     Kind.CRM_SYNC: CrmSyncFields,
@@ -113,16 +128,21 @@ FIELD_MODELS: dict[Kind, type[_Open]] = {
 }
 
 
-class EventIn(BaseModel):
+@with_config(ConfigDict(extra="forbid"))
+class EventIn(TypedDict):
     """The envelope of one generic event."""
 
-    model_config = ConfigDict(extra="forbid")
+    kind: Required[Annotated[str, StringConstraints(min_length=1, max_length=100)]]
+    id: NotRequired[Annotated[str, StringConstraints(min_length=1, max_length=200)] | None]
+    instance: NotRequired[Annotated[str, StringConstraints(max_length=100)] | None]
+    occurred_at: NotRequired[datetime | None]
+    severity: NotRequired[Literal["critical", "warning", "info"] | None]
+    summary: NotRequired[Annotated[str, StringConstraints(max_length=3_000)] | None]
+    fields: NotRequired[dict[str, Any]]
+    labels: NotRequired[dict[str, Annotated[str, StringConstraints(max_length=200)]]]
 
-    kind: Annotated[str, StringConstraints(min_length=1, max_length=100)]
-    id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
-    instance: Annotated[str, StringConstraints(max_length=100)] | None = None
-    occurred_at: datetime | None = None
-    severity: Literal["critical", "warning", "info"] | None = None
-    summary: Annotated[str, StringConstraints(max_length=3_000)] | None = None
-    fields: dict[str, Any] = Field(default_factory=dict)
-    labels: dict[str, Annotated[str, StringConstraints(max_length=200)]] = Field(default_factory=dict)
+
+EVENT = TypeAdapter(EventIn)
+FIELD_ADAPTERS: dict[Kind, TypeAdapter[Any]] = {
+    kind: TypeAdapter(model) for kind, model in FIELD_MODELS.items()
+}

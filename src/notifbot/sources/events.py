@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import from_json
 
 from notifbot.errors import Detail, InputError
 from notifbot.model import Kind, Notification, Severity, dedupe_key, default_severity
-from notifbot.sources.event_schema import FIELD_MODELS, EventIn
+from notifbot.sources.event_schema import EVENT, FIELD_ADAPTERS
 
 MAX_EVENTS_PER_REQUEST = 1_000
 
@@ -35,7 +35,9 @@ def _aware(value: datetime) -> datetime:
 
 
 def _jsonable(value: Any) -> Any:
-    """Fields as they will be stored: datetimes become ISO strings, models plain dicts."""
+    """Fields as they will be stored: datetimes become ISO strings."""
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
     if isinstance(value, datetime):
         return _aware(value).isoformat().replace("+00:00", "Z")
     if isinstance(value, dict):
@@ -50,31 +52,34 @@ def parse_event(obj: Any, *, prefix: str = "", now: datetime, source: str = "eve
     if not isinstance(obj, dict):
         raise InputError("each event must be a JSON object", [Detail(prefix or "body", "expected an object")])
     try:
-        event = EventIn.model_validate(obj)
+        event = EVENT.validate_python(obj)
     except ValidationError as exc:
         raise InputError("invalid event", _details(prefix, exc)) from None
-    kind = Kind.parse(event.kind)
-    fields: dict[str, Any] = event.fields
-    model = FIELD_MODELS.get(kind)
-    if model is not None:
+    raw_kind: str = event["kind"]
+    kind = Kind.parse(raw_kind)
+    fields: dict[str, Any] = event.get("fields") or {}
+    adapter = FIELD_ADAPTERS.get(kind)
+    if adapter is not None:
         try:
-            checked = model.model_validate(fields)
+            fields = _jsonable(adapter.validate_python(fields))
         except ValidationError as exc:
             raise InputError("invalid event fields", _details(_loc(prefix, ["fields"]), exc)) from None
-        fields = _jsonable(checked.model_dump(exclude_unset=True))
-    occurred_at = _aware(event.occurred_at) if event.occurred_at else now
-    severity = Severity(event.severity) if event.severity else default_severity(kind, fields)
-    original = None if kind is not Kind.OTHER else event.kind
-    key = event.id or dedupe_key(kind, event.instance, fields, occurred_at, event.kind)
+    occurred = event.get("occurred_at")
+    occurred_at = _aware(occurred) if occurred else now
+    instance = event.get("instance")
+    given_severity = event.get("severity")
+    severity = Severity(given_severity) if given_severity else default_severity(kind, fields)
+    original = None if kind is not Kind.OTHER else raw_kind
+    key = event.get("id") or dedupe_key(kind, instance, fields, occurred_at, raw_kind)
     return Notification(
         key=key,
         kind=kind,
         severity=severity,
         occurred_at=occurred_at,
-        instance=event.instance,
-        summary=event.summary,
+        instance=instance,
+        summary=event.get("summary"),
         fields=fields,
-        labels=event.labels,
+        labels=event.get("labels") or {},
         source=source,
         original_kind=original,
         received_at=now,
@@ -85,8 +90,8 @@ def parse_body(body: bytes, *, now: datetime | None = None, source: str = "event
     """A request body (one object or an array) → Notifications; all-or-nothing."""
     now = now or datetime.now(UTC)
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
+        data = from_json(body, allow_inf_nan=False)
+    except ValueError as exc:
         raise InputError(f"body is not valid JSON: {exc}", [Detail("body", str(exc))]) from None
     if isinstance(data, list):
         if not data:

@@ -78,3 +78,74 @@ def migrate(conn: sqlite3.Connection) -> list[str]:
     if pending:
         migrations.apply(db)
     return pending
+
+
+@migrations()
+def m002_mutes_acks_and_marketo_state(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE mutes (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            until REAL NOT NULL,
+            author TEXT NOT NULL,
+            reason TEXT,
+            created_at REAL NOT NULL,
+            ended_at REAL,
+            ended_by TEXT
+        )
+        """
+    )
+    db.execute("CREATE INDEX mutes_active ON mutes (kind, until)")
+    db.execute("ALTER TABLE events ADD COLUMN muted_by INTEGER REFERENCES mutes (id)")
+    db.execute("ALTER TABLE outbox ADD COLUMN acked_by TEXT")
+    db.execute("ALTER TABLE outbox ADD COLUMN acked_at REAL")
+    db.execute("CREATE INDEX outbox_message ON outbox (target, provider_message_id)")
+    db.execute("CREATE INDEX events_received ON events (received_at)")
+    # What the Marketo pollers observe; the /marketo quota and stale-triggers commands read it.
+    db.execute(
+        """
+        CREATE TABLE quota_samples (
+            id INTEGER PRIMARY KEY,
+            instance TEXT NOT NULL,
+            sampled_at REAL NOT NULL,
+            day TEXT NOT NULL,
+            used INTEGER NOT NULL,
+            quota INTEGER NOT NULL,
+            users TEXT NOT NULL DEFAULT '[]',
+            errors TEXT NOT NULL DEFAULT '{}'
+        )
+        """
+    )
+    db.execute("CREATE INDEX quota_samples_instance ON quota_samples (instance, sampled_at)")
+    db.execute(
+        """
+        CREATE TABLE trigger_campaigns (
+            instance TEXT NOT NULL,
+            campaign_id INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            program_name TEXT,
+            url TEXT,
+            is_active INTEGER NOT NULL,
+            last_activity_at TEXT,
+            observed_since TEXT NOT NULL,
+            updated_at REAL NOT NULL,
+            PRIMARY KEY (instance, campaign_id)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE poller_state (
+            instance TEXT NOT NULL,
+            poller TEXT NOT NULL,
+            cursor TEXT,
+            last_success_at REAL,
+            last_error TEXT,
+            last_error_at REAL,
+            day TEXT,
+            calls_today INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (instance, poller)
+        )
+        """
+    )

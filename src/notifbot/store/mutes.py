@@ -1,0 +1,58 @@
+"""The mutes table: silence a kind until a time, with who did it and why."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+
+from notifbot.model import Mute
+
+
+def _mute(r: sqlite3.Row) -> Mute:
+    return Mute(
+        id=r["id"],
+        kind=r["kind"],
+        until=datetime.fromtimestamp(r["until"], UTC),
+        author=r["author"],
+        reason=r["reason"],
+        created_at=datetime.fromtimestamp(r["created_at"], UTC),
+    )
+
+
+def add_mute(
+    conn: sqlite3.Connection, kind: str, until: datetime, author: str, reason: str | None, now: datetime
+) -> Mute:
+    """Creates a mute; an earlier active mute of the same kind is replaced (ended by the same author)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(
+            "UPDATE mutes SET ended_at = ?, ended_by = ? WHERE kind = ? AND ended_at IS NULL AND until > ?",
+            (now.timestamp(), author, kind, now.timestamp()),
+        )
+        row = conn.execute(
+            "INSERT INTO mutes (kind, until, author, reason, created_at) VALUES (?,?,?,?,?) RETURNING *",
+            (kind, until.timestamp(), author, reason, now.timestamp()),
+        ).fetchone()
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return _mute(row)
+
+
+def end_mutes(conn: sqlite3.Connection, kind: str, author: str, now: datetime) -> int:
+    """Ends the active mutes of `kind`; returns how many there were."""
+    cur = conn.execute(
+        "UPDATE mutes SET ended_at = ?, ended_by = ?, until = min(until, ?)"
+        " WHERE kind = ? AND ended_at IS NULL AND until > ?",
+        (now.timestamp(), author, now.timestamp(), kind, now.timestamp()),
+    )
+    return cur.rowcount
+
+
+def active_mutes(conn: sqlite3.Connection, now: datetime) -> list[Mute]:
+    """Mutes in force at `now`, soonest expiry first; expired ones simply stop matching."""
+    rows = conn.execute(
+        "SELECT * FROM mutes WHERE ended_at IS NULL AND until > ? ORDER BY until", (now.timestamp(),)
+    ).fetchall()
+    return [_mute(r) for r in rows]
