@@ -49,17 +49,35 @@ def _is_loopback(host: str | None) -> bool:
         return host == "localhost"
 
 
-def _token_from(request: Request) -> str | None:
-    auth = request.headers.get("authorization", "")
-    if auth[:7].lower() == "bearer ":
-        return auth[7:].strip()
-    return request.headers.get("x-notifbot-token")
+@dataclass(frozen=True)
+class _IngestHeaders:
+    """The few headers ingest reads, found in one pass over the raw list (Starlette's lookups scan per call)."""
+
+    content_type: str = ""
+    content_length: str | None = None
+    token: str | None = None
+
+    @classmethod
+    def of(cls, request: Request) -> _IngestHeaders:
+        content_type, length, bearer, header_token = "", None, None, None
+        for name, value in request.scope["headers"]:
+            if name == b"content-type":
+                content_type = value.decode("latin-1")
+            elif name == b"content-length":
+                length = value.decode("latin-1")
+            elif name == b"authorization":
+                auth = value.decode("latin-1")
+                if auth[:7].lower() == "bearer ":
+                    bearer = auth[7:].strip()
+            elif name == b"x-notifbot-token":
+                header_token = value.decode("latin-1")
+        return cls(content_type, length, bearer if bearer is not None else header_token)
 
 
-def _authorised(request: Request, token: str | None) -> bool:
+def _authorised(request: Request, headers: _IngestHeaders, token: str | None) -> bool:
     if token is None:
         return _is_loopback(request.client.host if request.client else None)
-    given = _token_from(request)
+    given = headers.token
     return given is not None and hmac.compare_digest(given.encode(), token.encode())
 
 
@@ -68,9 +86,8 @@ def _is_json(content_type: str) -> bool:
     return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
-async def read_limited(request: Request, limit: int) -> bytes:
+async def read_limited(request: Request, limit: int, declared: str | None = None) -> bytes:
     """The body, refusing as soon as it passes `limit` bytes (never buffers more than limit + one chunk)."""
-    declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge
     chunks: list[bytes] = []
@@ -95,7 +112,8 @@ def build_app(deps: WebDeps) -> Starlette:
 
     async def hooks_events(request: Request) -> Response:
         rejected = deps.metrics.rejected
-        if not _authorised(request, deps.webhook_token):
+        headers = _IngestHeaders.of(request)
+        if not _authorised(request, headers, deps.webhook_token):
             rejected.labels("401").inc()
             hint = (
                 "send the token as `Authorization: Bearer <token>` or `X-Notifbot-Token`"
@@ -103,11 +121,11 @@ def build_app(deps: WebDeps) -> Starlette:
                 else "no NOTIFBOT_WEBHOOK_TOKEN is set, so only loopback clients are accepted"
             )
             return _error(401, f"unauthorised: {hint}")
-        if not _is_json(request.headers.get("content-type", "")):
+        if not _is_json(headers.content_type):
             rejected.labels("415").inc()
             return _error(415, "send the event as JSON with `Content-Type: application/json`")
         try:
-            body = await read_limited(request, deps.max_body_bytes)
+            body = await read_limited(request, deps.max_body_bytes, headers.content_length)
         except BodyTooLarge:
             rejected.labels("413").inc()
             return _error(413, f"body larger than server.max_body_bytes ({deps.max_body_bytes} bytes)")

@@ -61,7 +61,9 @@ def parse_event(obj: Any, *, prefix: str = "", now: datetime, source: str = "eve
     adapter = FIELD_ADAPTERS.get(kind)
     if adapter is not None:
         try:
-            fields = _jsonable(adapter.validate_python(fields))
+            fields = adapter.validate_python(fields)
+            if any(isinstance(v, datetime | dict | list) for v in fields.values()):
+                fields = _jsonable(fields)
         except ValidationError as exc:
             raise InputError("invalid event fields", _details(_loc(prefix, ["fields"]), exc)) from None
     occurred = event.get("occurred_at")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import time
@@ -41,6 +42,11 @@ _EVENT_COLUMNS = (
 _ROW = "(" + ",".join("?" * 12) + ")"
 
 
+@functools.lru_cache(maxsize=256)
+def _names(destinations: tuple[str, ...]) -> str:
+    return json.dumps(list(destinations))
+
+
 def _event_params(n: Notification, targets: Sequence[Target]) -> tuple[object, ...]:
     return (
         n.key,
@@ -51,10 +57,10 @@ def _event_params(n: Notification, targets: Sequence[Target]) -> tuple[object, .
         _iso(n.occurred_at),
         _iso(n.received_at or datetime.now(UTC)),
         n.summary,
-        json.dumps(n.fields, separators=(",", ":"), default=str),
-        json.dumps(n.labels, separators=(",", ":")),
+        json.dumps(n.fields, separators=(",", ":"), default=str) if n.fields else "{}",
+        json.dumps(n.labels, separators=(",", ":")) if n.labels else "{}",
         n.source,
-        json.dumps([t.destination for t in targets]),
+        _names(tuple(t.destination for t in targets)),
     )
 
 
