@@ -53,7 +53,6 @@ def m001_events_and_outbox(db: sqlite_utils.Database) -> None:
         )
         """
     )
-    db.execute("CREATE INDEX outbox_due ON outbox (status, next_attempt_at)")
     db.execute("CREATE INDEX outbox_target ON outbox (dest_type, target, status)")
 
 

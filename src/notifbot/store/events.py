@@ -36,9 +36,7 @@ def _iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat()
 
 
-_EVENT_COLUMNS = (
-    "key, kind, original_kind, severity, instance, occurred_at, received_at, summary, fields, labels, source, routed_to"
-)
+_EVENT_COLUMNS = "key, kind, original_kind, severity, instance, occurred_at, received_at, summary, fields, labels, source, routed_to"
 _ROW = "(" + ",".join("?" * 12) + ")"
 
 

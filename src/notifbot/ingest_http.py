@@ -1,0 +1,166 @@
+"""`POST /hooks/events` as a lean ASGI endpoint: auth, content type, bounded body, parse, commit, 202.
+
+The hottest path in the bot, so it speaks ASGI directly instead of going through Starlette's routing and
+middleware stack; everything else (health, metrics, Slack) is a Starlette app (see web.py).
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import ipaddress
+import json
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from notifbot.errors import InputError
+from notifbot.metrics import Metrics
+from notifbot.pipeline import Pipeline
+from notifbot.sources.events import parse_body
+
+log = logging.getLogger("notifbot.web")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+class BodyTooLarge(Exception):
+    """The request body passed the configured limit while it was being read."""
+
+
+class ClientGone(Exception):
+    """The client disconnected before sending its whole body."""
+
+
+@functools.lru_cache(maxsize=1024)
+def is_loopback(host: str | None) -> bool:
+    """True for 127.0.0.0/8, ::1 and `localhost`."""
+    if host is None:
+        return False
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def is_json(content_type: str) -> bool:
+    """`application/json` or any `application/*+json`, parameters ignored."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+def _headers(scope: Scope) -> tuple[str, str | None, str | None]:
+    """Content type, declared length and presented token, in one pass over the raw header list."""
+    content_type, length, bearer, header_token = "", None, None, None
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            content_type = value.decode("latin-1")
+        elif name == b"content-length":
+            length = value.decode("latin-1")
+        elif name == b"authorization":
+            auth = value.decode("latin-1")
+            if auth[:7].lower() == "bearer ":
+                bearer = auth[7:].strip()
+        elif name == b"x-notifbot-token":
+            header_token = value.decode("latin-1")
+    return content_type, length, bearer if bearer is not None else header_token
+
+
+async def read_limited(receive: Receive, limit: int, declared: str | None) -> bytes:
+    """The body, refused as soon as it passes `limit` bytes (never buffers more than limit + one chunk)."""
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def respond(
+    send: Send, status: int, body: bytes, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    """Sends a complete JSON response."""
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers + (extra or [])})
+    await send({"type": "http.response.body", "body": body})
+
+
+def error_body(message: str, details: list[dict[str, str]] | None = None) -> bytes:
+    """The CONTRACT §3 error shape."""
+    payload: dict[str, Any] = {"error": message}
+    if details is not None:
+        payload["details"] = details
+    return json.dumps(payload).encode()
+
+
+class IngestEndpoint:
+    """The ASGI callable behind `POST /hooks/events`."""
+
+    def __init__(self, pipeline: Pipeline, metrics: Metrics, token: str | None, max_body_bytes: int) -> None:
+        self._pipeline = pipeline
+        self._rejected = metrics.rejected
+        self._token = token.encode() if token else None
+        self._max = max_body_bytes
+
+    def _authorised(self, scope: Scope, given: str | None) -> bool:
+        if self._token is None:
+            client = scope.get("client")
+            return is_loopback(client[0] if client else None)
+        return given is not None and hmac.compare_digest(given.encode(), self._token)
+
+    async def _refuse(
+        self, send: Send, status: int, message: str, details: list[dict[str, str]] | None = None
+    ) -> None:
+        self._rejected.labels(str(status)).inc()
+        await respond(send, status, error_body(message, details))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] != "POST":
+            await respond(send, 405, error_body("use POST"), [(b"allow", b"POST")])
+            return
+        content_type, length, given = _headers(scope)
+        if not self._authorised(scope, given):
+            hint = (
+                "send the token as `Authorization: Bearer <token>` or `X-Notifbot-Token`"
+                if self._token
+                else "no NOTIFBOT_WEBHOOK_TOKEN is set, so only loopback clients are accepted"
+            )
+            await self._refuse(send, 401, f"unauthorised: {hint}")
+            return
+        if not is_json(content_type):
+            await self._refuse(send, 415, "send the event as JSON with `Content-Type: application/json`")
+            return
+        try:
+            body = await read_limited(receive, self._max, length)
+        except BodyTooLarge:
+            await self._refuse(send, 413, f"body larger than server.max_body_bytes ({self._max} bytes)")
+            return
+        except ClientGone:
+            return
+        try:
+            notifications = parse_body(body)
+        except InputError as exc:
+            await self._refuse(send, 400, str(exc), [d.as_dict() for d in exc.details])
+            return
+        try:
+            results = await self._pipeline.accept(notifications)
+        except Exception:
+            log.exception("could not store events")
+            await self._refuse(send, 503, "could not store the events; nothing was accepted, retry later")
+            return
+        accepted = ",".join(
+            f'{{"id":{json.dumps(r.key)},"duplicate":{"true" if r.duplicate else "false"}}}' for r in results
+        )
+        await respond(send, 202, f'{{"accepted":[{accepted}]}}'.encode())
