@@ -189,3 +189,19 @@ async def test_health_readiness_and_metrics(bot_factory: BotFactory) -> None:
     async with client_for(bot) as client:
         r = await client.get("/readyz")
     assert r.status_code == 503 and "shutting down" in r.text
+
+
+async def test_other_methods_are_405_and_unknown_paths_404(bot_factory: BotFactory) -> None:
+    bot = await bot_factory()
+    async with client_for(bot) as client:
+        r = await client.get("/hooks/events")
+        assert r.status_code == 405 and r.headers["allow"] == "POST"
+        assert (await client.get("/nope")).status_code == 404
+
+
+async def test_store_failure_is_503_and_accepts_nothing(bot_factory: BotFactory) -> None:
+    bot = await bot_factory()
+    bot.db.close()  # the database goes away under the running app
+    r = await post(bot, {"kind": "audit", "id": "lost?"})
+    assert r.status_code == 503
+    assert "nothing was accepted" in r.json()["error"]

@@ -20,6 +20,7 @@ class Database:
 
     def __init__(self, path: str | Path, *, synchronous: str = "full") -> None:
         self.path = str(path)
+        self._closed = False
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="notifbot-db")
         self._conn: sqlite3.Connection = self._executor.submit(
             connect, path, synchronous=synchronous
@@ -52,7 +53,10 @@ class Database:
             return False
 
     def close(self) -> None:
-        """Closes the connection and stops the thread."""
+        """Closes the connection and stops the thread (again is a no-op)."""
+        if self._closed:
+            return
+        self._closed = True
         try:
             self._executor.submit(self._conn.close).result()
         finally:
