@@ -1,0 +1,75 @@
+"""Values the command core exchanges with its transports: who asked what, and the structured reply."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from notifbot.config import Settings
+from notifbot.store.runner import Database
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One command as typed by a user (`text` is what follows the command name)."""
+
+    text: str
+    user_id: str
+    user_name: str | None = None
+    channel_id: str | None = None
+    transport: Literal["slack", "teams"] = "slack"
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A labelled value (rendered as a field); both parts are plain, untrusted text."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Item:
+    """One line of a list, optionally linked (only https URLs are ever linked)."""
+
+    text: str
+    url: str | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class Section:
+    """A block of a reply: optional heading, paragraph, facts and a bounded list (`more` = items left out)."""
+
+    title: str | None = None
+    text: str | None = None
+    facts: tuple[Fact, ...] = ()
+    items: tuple[Item, ...] = ()
+    more: int = 0
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a command answers; `visibility` ephemeral (only the asker) or in_channel (everyone)."""
+
+    title: str
+    sections: tuple[Section, ...] = ()
+    footer: str | None = None
+    visibility: Literal["ephemeral", "in_channel"] = "ephemeral"
+    ok: bool = True
+
+
+@dataclass
+class CommandContext:
+    """Everything a handler may use; built once by app.py and shared by every transport."""
+
+    db: Database
+    settings: Settings
+    version: str
+    started_at: datetime
+    clock: Callable[[], datetime]
+    is_admin: Callable[[str], Awaitable[bool]]
+    on_mutes_changed: Callable[[], Awaitable[None]]
+    last_delivery_at: Callable[[], float | None] = field(default=lambda: None)
