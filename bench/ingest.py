@@ -175,6 +175,7 @@ def ingest_config(db: Path, synchronous: str) -> dict[str, Any]:
     """notifbot as deployed: one Slack channel (the fake Slack, paced at 1 msg/s) and the given durability."""
     return {
         "storage": {"path": str(db), "synchronous": synchronous},
+        "slack": {"interactive": False},
         "destinations": {"ops": {"type": "slack", "channel": "C01"}},
         "routes": [{"to": "ops"}],
     }

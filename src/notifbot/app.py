@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TextIO
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TextIO
 
 import uvicorn
+from slack_sdk.web.async_client import AsyncWebClient
 
 from notifbot import __version__
+from notifbot.commands.admins import AdminCheck
+from notifbot.commands.model import CommandContext
 from notifbot.config import ConsoleDestination, Env, Settings, environment_problems
 from notifbot.delivery.console import ConsoleDelivery
 from notifbot.delivery.slack import SlackSender
@@ -20,11 +25,16 @@ from notifbot.errors import ConfigError, PermanentDeliveryError, TransientDelive
 from notifbot.metrics import Metrics
 from notifbot.pipeline import Pipeline
 from notifbot.store.batch import IngestBatcher
+from notifbot.store.mutes import active_mutes
 from notifbot.store.outbox import depth_by_type
 from notifbot.store.runner import Database
 from notifbot.web import WebDeps, build_app
 
+if TYPE_CHECKING:
+    from notifbot.commands.slack import SlackApp
+
 log = logging.getLogger("notifbot.app")
+MUTE_REFRESH_SECONDS = 15.0
 
 
 class Bot:
@@ -43,6 +53,20 @@ class Bot:
         self.worker = DeliveryWorker(self.db, self.senders, settings.delivery, self.metrics)
         self.pipeline = Pipeline(settings, IngestBatcher(self.db), self.metrics, self.worker.wake)
         self.stopping = False
+        self.started_at = datetime.now(UTC)
+        self.ctx = CommandContext(
+            db=self.db,
+            settings=settings,
+            version=__version__,
+            started_at=self.started_at,
+            clock=lambda: datetime.now(UTC),
+            is_admin=self._admin_check(),
+            on_mutes_changed=self.reload_mutes,
+            last_delivery_at=lambda: self.worker.last_delivery_at,
+        )
+        self.slack_app = self._build_slack_app()
+        self._socket_mode: Any = None
+        self._background: list[asyncio.Task[None]] = []
         self.asgi = build_app(
             WebDeps(
                 pipeline=self.pipeline,
@@ -51,8 +75,52 @@ class Bot:
                 max_body_bytes=settings.server.max_body_bytes,
                 ready=self.not_ready_reason,
                 refresh_gauges=self.refresh_gauges,
+                slack=self.slack_app.http if self.slack_app else None,
             )
         )
+
+    @property
+    def slack_interactive(self) -> bool:
+        """True when a Slack app receives commands and button clicks (HTTP signing secret or Socket Mode)."""
+        return bool(
+            self.settings.slack.interactive
+            and self.env.slack_bot_token
+            and (self.env.slack_signing_secret or self.env.slack_app_token)
+        )
+
+    def _slack_client(self) -> AsyncWebClient:
+        api_url = self.env.get("SLACK_API_URL") or self.settings.slack.api_url
+        return AsyncWebClient(token=self.env.slack_bot_token, base_url=api_url)
+
+    def _admin_check(self) -> AdminCheck:
+        client = self._slack_client() if self.env.slack_bot_token else None
+        self.admins = AdminCheck(self.settings.slack.admins, client)
+        return self.admins
+
+    def _build_slack_app(self) -> SlackApp | None:
+        if not self.slack_interactive:
+            return None
+        from notifbot.commands.slack import SlackApp  # Bolt loads only when the Slack app is in use
+
+        return SlackApp(
+            self.ctx,
+            self._slack_client(),
+            self.settings.slack.command,
+            self.admins,
+            self.env.slack_signing_secret,
+        )
+
+    async def reload_mutes(self) -> None:
+        """Loads the mutes in force into the pipeline (on start, after a command changes them, periodically)."""
+        self.pipeline.set_mutes(await self.db.call(active_mutes, datetime.now(UTC)))
+
+    async def _refresh_mutes_forever(self) -> None:
+        while True:
+            await asyncio.sleep(MUTE_REFRESH_SECONDS)
+            try:
+                await self.reload_mutes()
+            except Exception:
+                log.exception("could not reload mutes")
 
     def _build_senders(self, stdout: TextIO | None) -> dict[str, Sender]:
         senders: dict[str, Sender] = {}
@@ -68,12 +136,16 @@ class Bot:
             token = self.env.slack_bot_token or ""
             api_url = self.env.get("SLACK_API_URL") or self.settings.slack.api_url
             self.slack_sender = SlackSender(token, api_url)
-            senders["slack"] = SlackDelivery(self.slack_sender)
+            senders["slack"] = SlackDelivery(self.slack_sender, interactive=self.slack_interactive)
         return senders
 
     async def start(self) -> None:
         """Starts the delivery worker and checks the Slack token once (a bad one is logged, not fatal)."""
+        await self.reload_mutes()
         self.worker.start()
+        self._background.append(asyncio.create_task(self._refresh_mutes_forever(), name="mutes-refresh"))
+        if self.slack_app is not None and self.env.slack_app_token:
+            await self._start_socket_mode(self.slack_app, self.env.slack_app_token)
         if self.slack_sender is not None:
             try:
                 who = await self.slack_sender.check_auth()
@@ -81,9 +153,25 @@ class Bot:
             except (PermanentDeliveryError, TransientDeliveryError) as exc:
                 log.error("slack check failed: %s", exc)
 
+    async def _start_socket_mode(self, slack_app: SlackApp, app_token: str) -> None:
+        """Connects to Slack over a WebSocket (no public URL needed); a failure is logged and retried by the client."""
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        self._socket_mode = AsyncSocketModeHandler(slack_app.bolt, app_token)
+        try:
+            await self._socket_mode.connect_async()
+            log.info("slack socket mode connected")
+        except Exception as exc:
+            log.error("slack socket mode could not connect: %s", exc)
+
     async def stop(self) -> None:
         """Stops intake (readiness goes 503), drains in-flight deliveries within the bound, closes the store."""
         self.stopping = True
+        for task in self._background:
+            task.cancel()
+        if self._socket_mode is not None:
+            with contextlib.suppress(Exception):
+                await self._socket_mode.close_async()
         await self.worker.stop(self.settings.delivery.drain_seconds)
         self.db.close()
 

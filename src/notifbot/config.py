@@ -35,7 +35,10 @@ class ServerSettings(_Strict):
 class SlackSettings(_Strict):
     api_url: str = "https://slack.com/api/"
     command: Annotated[str, Field(pattern=r"^/[a-z0-9_-]{1,31}$")] = "/marketo"
-    admins: list[str] = Field(default_factory=list)
+    # user ids (U…/W…) and user-group ids (S…) allowed to mute, unmute and acknowledge; empty = everyone
+    admins: list[Annotated[str, Field(pattern=r"^[UWS][A-Z0-9]{2,30}$")]] = Field(default_factory=list)
+    # receive /marketo commands and button clicks (HTTP with SLACK_SIGNING_SECRET, or Socket Mode with SLACK_APP_TOKEN)
+    interactive: bool = True
 
 
 class TeamsSettings(_Strict):
@@ -142,6 +145,14 @@ class Env:
     def slack_bot_token(self) -> str | None:
         return self.get("SLACK_BOT_TOKEN")
 
+    @property
+    def slack_signing_secret(self) -> str | None:
+        return self.get("SLACK_SIGNING_SECRET")
+
+    @property
+    def slack_app_token(self) -> str | None:
+        return self.get("SLACK_APP_TOKEN")
+
     def secrets(self) -> list[str]:
         """Every secret value present, so logs can redact them."""
         names = (
@@ -243,6 +254,18 @@ def environment_problems(settings: Settings, env: Env) -> list[str]:
     types = {d.type for d in settings.destinations.values()}
     if "slack" in types and not env.slack_bot_token:
         problems.append("env.SLACK_BOT_TOKEN: a slack destination is configured; set the bot token (xoxb-…)")
+    slack_in_use = "slack" in types or env.slack_bot_token is not None
+    if slack_in_use and settings.slack.interactive:
+        if env.slack_app_token is None and env.slack_signing_secret is None:
+            problems.append(
+                "env.SLACK_SIGNING_SECRET: Slack commands and buttons arrive at POST /slack/events (HTTP mode) and "
+                "need the app's signing secret (Basic Information → App Credentials); or set SLACK_APP_TOKEN "
+                "for Socket Mode, or slack.interactive: false to only post alerts"
+            )
+        if env.slack_app_token is not None and not env.slack_app_token.startswith("xapp-"):
+            problems.append(
+                "env.SLACK_APP_TOKEN: an app-level token starts with xapp- (Basic Information → App-Level Tokens)"
+            )
     for name, dest in settings.destinations.items():
         if dest.type in ("teams", "teams_workflow"):
             problems.append(

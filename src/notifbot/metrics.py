@@ -17,6 +17,9 @@ class Metrics:
         self.duplicates = Counter(
             "notifbot_events_duplicate", "Notifications answered as duplicates", ["source"], registry=r
         )
+        self.muted = Counter(
+            "notifbot_events_muted", "Notifications stored but not posted (muted)", registry=r
+        )
         self.rejected = Counter(
             "notifbot_requests_rejected", "Ingest requests refused, by HTTP status", ["status"], registry=r
         )

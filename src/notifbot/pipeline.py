@@ -5,12 +5,13 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
 
 from prometheus_client import Counter
 
 from notifbot.config import Settings
 from notifbot.metrics import Metrics
-from notifbot.model import Notification
+from notifbot.model import Mute, Notification
 from notifbot.routing import route
 from notifbot.store.batch import IngestBatcher
 from notifbot.store.events import Accepted, Target
@@ -47,6 +48,15 @@ class Pipeline:
         self._batcher = batcher
         self._metrics = metrics
         self._on_commit = on_commit
+        self._mutes: list[Mute] = []
+
+    def set_mutes(self, mutes: Sequence[Mute]) -> None:
+        """Replaces the mutes in force (from the store; refreshed when a command changes them)."""
+        self._mutes = list(mutes)
+
+    def mute_for(self, n: Notification, now: datetime) -> Mute | None:
+        """The mute silencing `n` now, if any; an expired mute simply stops matching."""
+        return next((m for m in self._mutes if m.covers(n, now)), None)
 
     @functools.cache  # noqa: B019 - one Pipeline per app; the cache holds a handful of counters
     def _count(self, source: str, duplicate: bool) -> Counter:
@@ -59,11 +69,18 @@ class Pipeline:
     async def accept(self, notifications: Sequence[Notification]) -> list[Accepted]:
         """Stores the notifications durably (returns after commit) and schedules their delivery."""
         items: list[tuple[Notification, Sequence[Target]]] = [(n, self.targets_for(n)) for n in notifications]
-        results = await self._batcher.submit(items)
+        muted: dict[str, int] = {}
+        if self._mutes:
+            now = datetime.now(UTC)
+            for n in notifications:
+                if (mute := self.mute_for(n, now)) is not None:
+                    muted[n.key] = mute.id
+                    self._metrics.muted.inc()
+        results = await self._batcher.submit(items, muted)
         fresh: set[tuple[str, str]] = set()
         for (n, targets), r in zip(items, results, strict=True):
             self._count(n.source, r.duplicate).inc()
-            if not r.duplicate:
+            if not r.duplicate and n.key not in muted:
                 fresh.update((t.dest_type, t.target) for t in targets)
         if fresh:
             self._on_commit(fresh)

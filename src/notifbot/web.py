@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from notifbot.ingest_http import IngestEndpoint, Receive, Scope, Send, error_body, respond
@@ -28,6 +28,7 @@ class WebDeps:
     max_body_bytes: int
     ready: Callable[[], Awaitable[str | None]]  # None when ready, else the reason
     refresh_gauges: Callable[[], Awaitable[None]]
+    slack: Callable[[Request], Awaitable[Response]] | None = None
 
 
 class NotifbotASGI:
@@ -64,8 +65,17 @@ def build_app(deps: WebDeps) -> NotifbotASGI:
         await deps.refresh_gauges()
         return Response(deps.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
+    async def slack_events(request: Request) -> Response:
+        if deps.slack is None:
+            return JSONResponse(
+                {"error": "the Slack app is not configured: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET"},
+                status_code=404,
+            )
+        return await deps.slack(request)
+
     rest = Starlette(
         routes=[
+            Route("/slack/events", slack_events, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),

@@ -21,7 +21,8 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 TEAM = {"url": "https://notifbot-test.slack.com/", "team": "Notifbot Test", "team_id": "T0FAKE0001"}
 BOT = {"user": "notifbot", "user_id": "U0FAKEBOT1", "bot_id": "B0FAKEBOT1"}
@@ -251,6 +252,7 @@ class FakeSlack:
             routes=[
                 Route("/api/{method}", self._api, methods=["GET", "POST"]),
                 Route("/response/{rid}", self._response_url, methods=["POST"]),
+                WebSocketRoute("/socket", self._socket),
             ]
         )
         self._server: uvicorn.Server | None = None
@@ -346,6 +348,10 @@ class FakeSlack:
             self._last_post: dict[str, float] = {}
             self._count_429 = 0
             self._faults = []
+            self.usergroups: dict[str, set[str]] = {}  # user-group id → member user ids
+            self._socket_outbox: list[dict[str, Any]] = []
+            self._socket_acks: list[dict[str, Any]] = []
+            self._socket_count = 0
 
     # -- inspection ------------------------------------------------------------------------------------------
 
@@ -425,7 +431,16 @@ class FakeSlack:
             return HTMLResponse(_HTML_ERROR, status_code=fault)
         if isinstance(fault, tuple):
             return _err(fault[0], **fault[1])
-        handler = {"auth.test": self._auth_test, "chat.postMessage": self._post, "chat.update": self._update}
+        handler = {
+            "auth.test": self._auth_test,
+            "chat.postMessage": self._post,
+            "chat.update": self._update,
+            "usergroups.users.list": self._usergroup_users,
+        }
+        if method == "apps.connections.open":  # Socket Mode: needs the app-level token, not the bot token
+            if not (token or "").startswith("xapp-"):
+                return _err("invalid_auth")
+            return _ok(url=f"ws://{self.host}:{self.port}/socket")
         if method not in handler:
             return _err("unknown_method", req_method=method)
         if token is None:
@@ -433,6 +448,14 @@ class FakeSlack:
         if self._revoked or token != self.token:
             return _err("invalid_auth")
         return handler[method](params)
+
+    def _usergroup_users(self, p: dict[str, Any]) -> Response:
+        group = p.get("usergroup")
+        with self._lock:
+            members = self.usergroups.get(group) if isinstance(group, str) else None
+        if members is None:
+            return _err("no_such_subteam")
+        return _ok(users=sorted(members))
 
     def _auth_test(self, p: dict[str, Any]) -> Response:
         return _ok(**TEAM, **BOT, is_enterprise_install=False)
@@ -500,6 +523,50 @@ class FakeSlack:
                 return _err("used_url", status=404)
             self._responses.append((rid, payload))
         return _ok()
+
+    # -- Socket Mode ----------------------------------------------------------------------------------------
+
+    def socket_send(self, envelope: dict[str, Any]) -> None:
+        """Queues an envelope (e.g. `slash_commands`) for the connected Socket Mode client."""
+        with self._lock:
+            self._socket_outbox.append(envelope)
+
+    @property
+    def socket_acks(self) -> list[dict[str, Any]]:
+        """What Socket Mode clients sent back (acks carry `envelope_id` and an optional `payload`)."""
+        with self._lock:
+            return list(self._socket_acks)
+
+    @property
+    def socket_connections(self) -> int:
+        """How many Socket Mode connections were accepted."""
+        with self._lock:
+            return self._socket_count
+
+    async def _socket(self, ws: WebSocket) -> None:
+        await ws.accept()
+        with self._lock:
+            self._socket_count += 1
+        await ws.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0FAKE"}})
+
+        async def pump() -> None:
+            while True:
+                with self._lock:
+                    pending, self._socket_outbox = self._socket_outbox, []
+                for envelope in pending:
+                    await ws.send_json(envelope)
+                await asyncio.sleep(0.02)
+
+        sender = asyncio.create_task(pump())
+        try:
+            while True:
+                message = await ws.receive_text()
+                with self._lock:
+                    self._socket_acks.append(json.loads(message))
+        except WebSocketDisconnect:
+            pass
+        finally:
+            sender.cancel()
 
     def _next_ts(self) -> str:
         """A unique, increasing Slack ts ("seconds.micros"); call with the lock held."""

@@ -29,6 +29,7 @@ def procs() -> Iterator[list[BotProcess]]:
 def slack_bot(tmp: Path, slack: FakeSlack, channels: list[str], **delivery: float) -> BotProcess:
     config = {
         "storage": {"path": str(tmp / "notifbot.db")},
+        "slack": {"interactive": False},
         "destinations": {c: {"type": "slack", "channel": c} for c in channels},
         "routes": [{"match": {"ch": c}, "to": [c]} for c in channels[1:]] + [{"to": [channels[0]]}],
         "delivery": {"poll_seconds": 0.1, "lease_seconds": 2, "slack_interval_seconds": 0.25, **delivery},

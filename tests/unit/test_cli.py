@@ -27,6 +27,9 @@ def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_example_config_is_valid(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-example")
+    assert main(["check-config", "--config", str(EXAMPLE)]) == 1
+    assert "env.SLACK_SIGNING_SECRET" in capsys.readouterr().out
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "8f742231b10e8888abcd99yyyzzz85a5")
     assert main(["check-config", "--config", str(EXAMPLE)]) == 0
     assert capsys.readouterr().out == ""
 

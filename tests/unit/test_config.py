@@ -81,7 +81,15 @@ def test_environment_problems() -> None:
     problems = environment_problems(s, Env({}))
     assert any(p.startswith("env.SLACK_BOT_TOKEN:") for p in problems)
     assert any(p.startswith("server.host:") for p in problems)
-    assert environment_problems(s, Env({"SLACK_BOT_TOKEN": "xoxb-1", "NOTIFBOT_WEBHOOK_TOKEN": "t"})) == []
+    env = {"SLACK_BOT_TOKEN": "xoxb-1", "NOTIFBOT_WEBHOOK_TOKEN": "t"}
+    assert [p.split(":")[0] for p in environment_problems(s, Env(env))] == ["env.SLACK_SIGNING_SECRET"]
+    assert environment_problems(s, Env({**env, "SLACK_SIGNING_SECRET": "x"})) == []
+    assert environment_problems(s, Env({**env, "SLACK_APP_TOKEN": "xapp-1"})) == []
+    assert [p.split(":")[0] for p in environment_problems(s, Env({**env, "SLACK_APP_TOKEN": "nope"}))] == [
+        "env.SLACK_APP_TOKEN"
+    ]
+    quiet = s.model_copy(update={"slack": s.slack.model_copy(update={"interactive": False})})
+    assert environment_problems(quiet, Env(env)) == []
 
 
 def test_load_from_file_expands_env(tmp_path: Path) -> None:

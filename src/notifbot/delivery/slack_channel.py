@@ -13,12 +13,15 @@ class SlackDelivery:
 
     dest_type = "slack"
 
-    def __init__(self, sender: SlackSender) -> None:
+    def __init__(self, sender: SlackSender, *, interactive: bool = False) -> None:
         self.sender = sender
+        self.interactive = interactive
 
     async def send(self, row: OutboxRow, n: Notification) -> str | None:
         metadata = {"event_type": "notifbot_alert", "event_payload": {"outbox_id": row.id, "key": n.key}}
-        return await self.sender.post(row.target, render_slack(n), metadata=metadata)
+        return await self.sender.post(
+            row.target, render_slack(n, interactive=self.interactive), metadata=metadata
+        )
 
     async def close(self) -> None:
         await self.sender.close()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from notifbot.model import Notification, Severity
@@ -91,17 +94,68 @@ def _list_blocks(listing: Listing) -> list[Block]:
     return [_section("\n".join(lines)) for lines in sections if lines]
 
 
-def _button(url: str) -> Block:
-    return {
-        "type": "actions",
-        "elements": [
+ACK_ACTION = "notifbot_ack"
+MUTE_ACTION = "notifbot_mute_24h"
+OPEN_ACTION = "open_in_marketo"
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,30}$")
+
+
+@dataclass(frozen=True)
+class Acked:
+    """Who acknowledged a posted alert, and when (shown in place of the Acknowledge button)."""
+
+    user_id: str
+    at: datetime
+
+
+def _actions(n: Notification, url: str | None, interactive: bool, acked: Acked | None) -> Block | None:
+    elements: list[Block] = []
+    if interactive and acked is None:
+        elements.append(
+            {
+                "type": "button",
+                "text": {"type": "plain_text", "text": "Acknowledge", "emoji": True},
+                "action_id": ACK_ACTION,
+                "value": n.key,
+                "style": "primary",
+            }
+        )
+    if interactive:
+        kind = plain_text(n.kind_label, 60)
+        elements.append(
+            {
+                "type": "button",
+                "text": {"type": "plain_text", "text": "Mute this kind 24 h", "emoji": True},
+                "action_id": MUTE_ACTION,
+                "value": n.kind_label[:200],
+                "confirm": {
+                    "title": {"type": "plain_text", "text": "Mute for 24 hours?"},
+                    "text": {
+                        "type": "mrkdwn",
+                        "text": f"New *{escape_mrkdwn(kind)}* notifications will be stored but not posted for 24 hours.",
+                    },
+                    "confirm": {"type": "plain_text", "text": "Mute 24 h"},
+                    "deny": {"type": "plain_text", "text": "Cancel"},
+                },
+            }
+        )
+    if url:
+        elements.append(
             {
                 "type": "button",
                 "text": {"type": "plain_text", "text": "Open in Marketo", "emoji": True},
-                "action_id": "open_in_marketo",
+                "action_id": OPEN_ACTION,
                 "url": url,
             }
-        ],
+        )
+    return {"type": "actions", "elements": elements} if elements else None
+
+
+def _acked_line(acked: Acked) -> Block:
+    who = f"<@{acked.user_id}>" if _SLACK_USER.match(acked.user_id) else escape_mrkdwn(acked.user_id[:40])
+    return {
+        "type": "context",
+        "elements": [_mrkdwn(f":white_check_mark: Acknowledged by {who} · {format_when(acked.at)}")],
     }
 
 
@@ -129,7 +183,9 @@ def _fallback(parts: Parts, n: Notification) -> str:
     return escape_truncate(text, FALLBACK_TEXT) or "Marketo notification"
 
 
-def _blocks(n: Notification, parts: Parts) -> list[Block]:
+def _blocks(
+    n: Notification, parts: Parts, interactive: bool = False, acked: Acked | None = None
+) -> list[Block]:
     header = plain_text(f"{EMOJI.get(n.severity, ':bell:')} {parts.title}", limits.HEADER_TEXT)
     blocks: list[Block] = [{"type": "header", "text": {"type": "plain_text", "text": header, "emoji": True}}]
     if n.summary and as_text(n.summary).strip():
@@ -142,8 +198,11 @@ def _blocks(n: Notification, parts: Parts) -> list[Block]:
     if parts.listing is not None:
         blocks.extend(_list_blocks(parts.listing))
     blocks.append(_section(_labelled("What to do", what_to_do(n), limits.SECTION_TEXT)))
-    if parts.url:
-        blocks.append(_button(parts.url))
+    actions = _actions(n, parts.url, interactive, acked)
+    if actions is not None:
+        blocks.append(actions)
+    if acked is not None:
+        blocks.append(_acked_line(acked))
     blocks.append(_context(n))
     return blocks
 
@@ -162,7 +221,11 @@ def fit(message: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def render_slack(n: Notification) -> dict[str, Any]:
-    """The Slack message (`text` fallback plus Block Kit `blocks`, as raw dicts) for `n`."""
+def render_slack(n: Notification, *, interactive: bool = False, acked: Acked | None = None) -> dict[str, Any]:
+    """The Slack message (`text` fallback plus Block Kit `blocks`, as raw dicts) for `n`.
+
+    `interactive` adds the Acknowledge and Mute buttons (only when a Slack app receives the clicks);
+    `acked` shows who acknowledged it instead of the Acknowledge button.
+    """
     parts = describe(n)
-    return fit({"text": _fallback(parts, n), "blocks": _blocks(n, parts)})
+    return fit({"text": _fallback(parts, n), "blocks": _blocks(n, parts, interactive, acked)})

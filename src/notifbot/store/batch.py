@@ -19,10 +19,13 @@ class IngestBatcher:
         self._db = db
         self._max_batch = max_batch
         self._queue: list[tuple[list[Item], asyncio.Future[list[Accepted]]]] = []
+        self._muted: dict[str, int] = {}
         self._flusher: asyncio.Task[None] | None = None
 
-    async def submit(self, items: list[Item]) -> list[Accepted]:
+    async def submit(self, items: list[Item], muted: dict[str, int] | None = None) -> list[Accepted]:
         """Stores `items` (durably, once committed) and returns one Accepted per item, in order."""
+        if muted:
+            self._muted.update(muted)
         future: asyncio.Future[list[Accepted]] = asyncio.get_running_loop().create_future()
         self._queue.append((items, future))
         if self._flusher is None or self._flusher.done():
@@ -38,8 +41,9 @@ class IngestBatcher:
                 batch.append(entry)
                 size += len(entry[0])
             flat = [item for items, _ in batch for item in items]
+            muted = {n.key: self._muted.pop(n.key) for n, _ in flat if n.key in self._muted}
             try:
-                results = await self._db.call(insert_notifications, flat)
+                results = await self._db.call(insert_notifications, flat, muted)
             except Exception as exc:  # every waiter learns the commit failed; nothing was stored
                 for _, fut in batch:
                     if not fut.done():

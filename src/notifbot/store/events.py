@@ -6,7 +6,7 @@ import functools
 import json
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -63,9 +63,13 @@ def _event_params(n: Notification, targets: Sequence[Target]) -> tuple[object, .
 
 
 def insert_notifications(
-    conn: sqlite3.Connection, items: Sequence[tuple[Notification, Sequence[Target]]]
+    conn: sqlite3.Connection,
+    items: Sequence[tuple[Notification, Sequence[Target]]],
+    muted: Mapping[str, int] | None = None,
 ) -> list[Accepted]:
     """Stores each notification once (by key) with its outbox rows, in one transaction.
+
+    `muted` maps a notification key to the mute that silenced it: it is stored (and listed) but gets no outbox rows.
 
     One multi-row INSERT for the events and one executemany for the outbox: per-statement overhead dominates
     SQLite's cost at ingest rates, so a batch costs two statements, not two per event.
@@ -91,7 +95,13 @@ def insert_notifications(
                 row = conn.execute("SELECT id FROM events WHERE key = ?", (n.key,)).fetchone()
                 out.append(Accepted(n.key, True, int(row[0])))
                 continue
-            outbox_rows.extend((event_id, t.destination, t.dest_type, t.target, now, now) for t in targets)
+            mute_id = muted.get(n.key) if muted else None
+            if mute_id is not None:
+                conn.execute("UPDATE events SET muted_by = ? WHERE id = ?", (mute_id, event_id))
+            else:
+                outbox_rows.extend(
+                    (event_id, t.destination, t.dest_type, t.target, now, now) for t in targets
+                )
             out.append(Accepted(n.key, False, event_id))
         conn.executemany(
             "INSERT INTO outbox (event_id, destination, dest_type, target, next_attempt_at, created_at)"

@@ -1,0 +1,157 @@
+"""Bolt wiring: `/marketo` slash commands and alert buttons, over HTTP (signed) or Socket Mode."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from notifbot.commands.admins import AdminCheck
+from notifbot.commands.handlers import handle
+from notifbot.commands.model import CommandContext, Invocation
+from notifbot.render.slack import ACK_ACTION, MUTE_ACTION, OPEN_ACTION, Acked, render_slack
+from notifbot.render.slack_reply import render_reply
+from notifbot.render.text import escape_mrkdwn, format_when
+from notifbot.slack_signature import is_valid, verifier
+from notifbot.store.acks import acknowledge
+from notifbot.store.mutes import add_mute
+
+log = logging.getLogger("notifbot.slack")
+
+ACK_BUDGET_SECONDS = 2.0  # Slack shows a timeout after 3 s; past this we ack and answer via response_url
+MAX_SLACK_BODY = 1_048_576
+Respond = Callable[..., Awaitable[Any]]
+
+
+class SlackApp:
+    """The Bolt app and its HTTP entry point; one per running bot."""
+
+    def __init__(
+        self,
+        ctx: CommandContext,
+        client: AsyncWebClient,
+        command: str,
+        admins: AdminCheck,
+        signing_secret: str | None,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self.ctx = ctx
+        self.admins = admins
+        self.bolt = AsyncApp(
+            client=client,
+            signing_secret=signing_secret or "",
+            request_verification_enabled=False,  # verified in `http` below, with an injectable clock
+            token_verification_enabled=False,
+            process_before_response=False,
+            raise_error_for_unhandled_request=False,
+        )
+        self._verifier = verifier(signing_secret, now) if signing_secret else None
+        self._handler = AsyncSlackRequestHandler(self.bolt)
+        self.bolt.command(command)(self._on_command)
+        self.bolt.action(ACK_ACTION)(self._on_ack)
+        self.bolt.action(MUTE_ACTION)(self._on_mute)
+        self.bolt.action(OPEN_ACTION)(self._on_open)
+
+    async def http(self, request: Request) -> Response:
+        """POST /slack/events: verify the signature, then hand the request to Bolt."""
+        if self._verifier is None:
+            return JSONResponse(
+                {"error": "Slack HTTP mode is not configured: set SLACK_SIGNING_SECRET"}, status_code=503
+            )
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_SLACK_BODY:
+            return JSONResponse({"error": "body too large"}, status_code=413)
+        body = await request.body()
+        if len(body) > MAX_SLACK_BODY:
+            return JSONResponse({"error": "body too large"}, status_code=413)
+        if not is_valid(self._verifier, body, request.headers):
+            return JSONResponse({"error": "invalid or stale Slack signature"}, status_code=401)
+        return await self._handler.handle(request)
+
+    async def _on_command(self, ack: Respond, body: dict[str, Any], respond: Respond) -> None:
+        inv = Invocation(
+            text=str(body.get("text") or ""),
+            user_id=str(body.get("user_id") or ""),
+            user_name=body.get("user_name"),
+            channel_id=body.get("channel_id"),
+        )
+        task = asyncio.ensure_future(handle(inv, self.ctx))
+        try:
+            reply = await asyncio.wait_for(asyncio.shield(task), timeout=ACK_BUDGET_SECONDS)
+        except TimeoutError:
+            await ack(response_type="ephemeral", text="Working on it… the answer follows in a moment.")
+            await respond(**render_reply(await task))
+            return
+        await ack(**render_reply(reply))
+
+    async def _deny(self, respond: Respond, what: str) -> None:
+        await respond(
+            response_type="ephemeral",
+            replace_original=False,
+            text=f"Only notifbot admins ({self.admins.describe()}) can {what}. Ask one of them, "
+            "or have `slack.admins` changed in the config.",
+        )
+
+    async def _on_ack(
+        self, ack: Respond, body: dict[str, Any], client: AsyncWebClient, respond: Respond
+    ) -> None:
+        await ack()
+        user = str(body.get("user", {}).get("id") or "")
+        channel = str(body.get("channel", {}).get("id") or body.get("container", {}).get("channel_id") or "")
+        ts = str(body.get("message", {}).get("ts") or body.get("container", {}).get("message_ts") or "")
+        if not await self.admins(user):
+            await self._deny(respond, "acknowledge alerts")
+            return
+        result = await self.ctx.db.call(acknowledge, channel, ts, user, time.time())
+        if result is None:
+            await respond(
+                response_type="ephemeral",
+                replace_original=False,
+                text="notifbot has no record of this message.",
+            )
+            return
+        when = datetime.fromtimestamp(result.acked_at, UTC)
+        if not result.first:
+            await respond(
+                response_type="ephemeral",
+                replace_original=False,
+                text=f"Already acknowledged by <@{escape_mrkdwn(result.acked_by)}> · {format_when(when)}.",
+            )
+            return
+        message = render_slack(result.notification, interactive=True, acked=Acked(user, when))
+        await client.chat_update(channel=channel, ts=ts, text=message["text"], blocks=message["blocks"])
+        log.info("alert acknowledged", extra={"channel": channel, "ts": ts, "user": user})
+
+    async def _on_mute(self, ack: Respond, body: dict[str, Any], respond: Respond) -> None:
+        await ack()
+        user = str(body.get("user", {}).get("id") or "")
+        actions = body.get("actions") or [{}]
+        kind = str(actions[0].get("value") or "")[:100]
+        if not kind:
+            return
+        if not await self.admins(user):
+            await self._deny(respond, "mute notifications")
+            return
+        now = self.ctx.clock()
+        until = now + timedelta(hours=24)
+        await self.ctx.db.call(add_mute, kind, until, user, "muted from an alert in Slack", now)
+        await self.ctx.on_mutes_changed()
+        await respond(
+            response_type="ephemeral",
+            replace_original=False,
+            text=f"Muted *{escape_mrkdwn(kind)}* for 24 h (until {format_when(until)}). Muted notifications are "
+            f"still stored and listed by `/marketo recent`; undo with `/marketo unmute {escape_mrkdwn(kind)}`.",
+        )
+        log.info("kind muted from Slack", extra={"kind": kind, "user": user})
+
+    async def _on_open(self, ack: Respond) -> None:
+        await ack()  # a URL button still reports its click; acknowledging keeps Slack from showing an error
