@@ -50,7 +50,6 @@ class SlackApp:
             client=client,
             signing_secret=signing_secret or "",
             request_verification_enabled=False,  # verified in `http` below, with an injectable clock
-            token_verification_enabled=False,
             process_before_response=False,
             raise_error_for_unhandled_request=False,
         )
