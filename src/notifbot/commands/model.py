@@ -10,6 +10,8 @@ from typing import Literal
 from notifbot.config import Settings
 from notifbot.store.runner import Database
 
+Visibility = Literal["ephemeral", "in_channel"]
+
 
 @dataclass(frozen=True)
 class Invocation:
@@ -57,7 +59,7 @@ class Reply:
     title: str
     sections: tuple[Section, ...] = ()
     footer: str | None = None
-    visibility: Literal["ephemeral", "in_channel"] = "ephemeral"
+    visibility: Visibility = "ephemeral"
     ok: bool = True
 
 
