@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 
 from notifbot.commands.model import CommandContext, Item, Reply, Section, Visibility
 from notifbot.render.text import format_date, parse_time
@@ -50,6 +50,6 @@ async def stale_reply(ctx: CommandContext, days: int, share: bool) -> Reply:
     return Reply(
         "Stale trigger campaigns",
         (Section(text=text, items=items, more=max(0, len(idle) - MAX_ITEMS)),),
-        footer=f"Checked {format_date(datetime.now(UTC))}. Marketo deactivates triggers idle for 6 months.",
+        footer=f"Checked {format_date(now)}. Marketo deactivates triggers idle for 6 months.",
         visibility=visibility,
     )
