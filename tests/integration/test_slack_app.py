@@ -334,3 +334,26 @@ async def test_socket_mode_answers_a_slash_command_end_to_end(
     ack = next(a for a in slack.socket_acks if a.get("envelope_id") == "env-1")
     assert "stale-triggers" in json.dumps(ack.get("payload"))
     assert bot.slack_app is not None
+
+
+async def test_a_slow_answer_is_acked_at_once_and_completed_via_response_url(
+    bot_factory: BotFactory, slack: FakeSlack
+) -> None:
+    bot = await start(bot_factory, slack)
+    assert bot.slack_app is not None
+    bot.slack_app.ack_budget = 0.0  # every answer counts as slow: the ack must not wait for it
+    body = urlencode(
+        {
+            "command": "/marketo",
+            "text": "status",
+            "user_id": "U0ADMIN",
+            "channel_id": "C1",
+            "response_url": slack.response_url("slow"),
+        }
+    )
+    started = time.monotonic()
+    r = await post_signed(bot, body)
+    assert r.status_code == 200 and time.monotonic() - started < 3.0
+    assert "Working on it" in r.text
+    await until(lambda: len(slack.responses_for("slow")) == 1)
+    assert "notifbot status" in json.dumps(slack.responses_for("slow")[0])

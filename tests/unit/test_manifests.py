@@ -74,7 +74,12 @@ def test_manifest_content(name: str) -> None:
     # The schema spells this constraint "regex" (not "pattern"), so jsonschema ignores it: check it here.
     assert re.fullmatch(r"#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?", info["background_color"])
     assert m["features"]["bot_user"] == {"display_name": "notifbot", "always_online": True}
-    assert m["oauth_config"]["scopes"]["bot"] == ["commands", "chat:write", "chat:write.public"]
+    assert m["oauth_config"]["scopes"]["bot"] == [
+        "commands",
+        "chat:write",
+        "chat:write.public",
+        "usergroups:read",
+    ]
 
     (cmd,) = m["features"]["slash_commands"]
     assert cmd["command"] == SlackSettings().command == "/marketo"

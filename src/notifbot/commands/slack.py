@@ -43,8 +43,10 @@ class SlackApp:
         admins: AdminCheck,
         signing_secret: str | None,
         now: Callable[[], float] = time.time,
+        ack_budget: float = ACK_BUDGET_SECONDS,
     ) -> None:
         self.ctx = ctx
+        self.ack_budget = ack_budget
         self.admins = admins
         self.bolt = AsyncApp(
             client=client,
@@ -85,7 +87,7 @@ class SlackApp:
         )
         task = asyncio.ensure_future(handle(inv, self.ctx))
         try:
-            reply = await asyncio.wait_for(asyncio.shield(task), timeout=ACK_BUDGET_SECONDS)
+            reply = await asyncio.wait_for(asyncio.shield(task), timeout=self.ack_budget)
         except TimeoutError:
             await ack(response_type="ephemeral", text="Working on it… the answer follows in a moment.")
             await respond(**render_reply(await task))
