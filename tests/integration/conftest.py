@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ import pytest
 
 from notifbot.app import Bot
 from notifbot.config import Env, Settings, parse_settings
+from tests.fakes.slack import FakeSlack
 
 
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
@@ -46,6 +47,20 @@ async def bot_factory(tmp_path: Path) -> AsyncIterator[BotFactory]:
     for bot in bots:
         if not bot.stopping:
             await bot.stop()
+
+
+@pytest.fixture(scope="module")
+def shared_slack() -> Iterator[FakeSlack]:
+    """One fake Slack per module (token `xoxb-test`, 0.2 s per channel); reset before each test by `fresh_slack`."""
+    with FakeSlack(token="xoxb-test", min_interval=0.2) as fake:
+        yield fake
+
+
+@pytest.fixture
+def fresh_slack(shared_slack: FakeSlack) -> FakeSlack:
+    """The module's fake, reset to a fresh state (one server per module keeps the suite fast)."""
+    shared_slack.reset()
+    return shared_slack
 
 
 def client_for(bot: Bot, host: str = "127.0.0.1") -> httpx.AsyncClient:

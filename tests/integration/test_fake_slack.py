@@ -23,17 +23,9 @@ ROOT = Path(__file__).resolve().parents[2]
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeSlack]:
-    with FakeSlack(token=TOKEN, min_interval=0.2) as fake:
-        yield fake
-
-
 @pytest.fixture
-def slack(server: FakeSlack) -> FakeSlack:
-    """The module's fake, reset to a fresh state (one server per module keeps the suite fast)."""
-    server.reset()
-    return server
+def slack(fresh_slack: FakeSlack) -> FakeSlack:
+    return fresh_slack
 
 
 @pytest.fixture

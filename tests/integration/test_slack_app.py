@@ -49,6 +49,17 @@ async def start(bot_factory: BotFactory, slack: FakeSlack, **slack_settings: Any
     return bot
 
 
+async def start_socket_mode(bot_factory: BotFactory, slack: FakeSlack) -> Bot:
+    """A bot in Socket Mode: app-level token, no signing secret."""
+    bot: Bot = await bot_factory(
+        env={"SLACK_BOT_TOKEN": TOKEN, "SLACK_APP_TOKEN": "xapp-1-test"},
+        slack={"api_url": slack.api_url},
+        destinations={"ops": {"type": "slack", "channel": "C1"}},
+        routes=[{"to": "ops"}],
+    )
+    return bot
+
+
 def sign(body: str, ts: str | None = None, secret: str = SECRET) -> dict[str, str]:
     ts = ts or str(int(time.time()))
     digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
@@ -288,12 +299,7 @@ async def test_mute_button_mutes_the_kind_for_24h(bot_factory: BotFactory, slack
 async def test_socket_mode_handler_is_wired_to_the_same_app(
     bot_factory: BotFactory, slack: FakeSlack
 ) -> None:
-    bot: Bot = await bot_factory(
-        env={"SLACK_BOT_TOKEN": TOKEN, "SLACK_APP_TOKEN": "xapp-1-test"},
-        slack={"api_url": slack.api_url},
-        destinations={"ops": {"type": "slack", "channel": "C1"}},
-        routes=[{"to": "ops"}],
-    )
+    bot = await start_socket_mode(bot_factory, slack)
     assert bot.slack_app is not None and bot._socket_mode is not None
     assert bot._socket_mode.app is bot.slack_app.bolt
     assert bot._socket_mode.app_token == "xapp-1-test"
@@ -307,12 +313,7 @@ async def test_socket_mode_handler_is_wired_to_the_same_app(
 async def test_socket_mode_answers_a_slash_command_end_to_end(
     bot_factory: BotFactory, slack: FakeSlack
 ) -> None:
-    bot: Bot = await bot_factory(
-        env={"SLACK_BOT_TOKEN": TOKEN, "SLACK_APP_TOKEN": "xapp-1-test"},
-        slack={"api_url": slack.api_url},
-        destinations={"ops": {"type": "slack", "channel": "C1"}},
-        routes=[{"to": "ops"}],
-    )
+    bot = await start_socket_mode(bot_factory, slack)
     await until(lambda: slack.socket_connections == 1)
     slack.socket_send(
         {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -26,17 +26,9 @@ MESSAGE: dict[str, Any] = {
 }
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeSlack]:
-    with FakeSlack(token=TOKEN, min_interval=0.2) as fake:
-        yield fake
-
-
 @pytest.fixture
-def slack(server: FakeSlack) -> FakeSlack:
-    """The module's fake, reset to a fresh state (one server per module keeps the suite fast)."""
-    server.reset()
-    return server
+def slack(fresh_slack: FakeSlack) -> FakeSlack:
+    return fresh_slack
 
 
 @pytest.fixture

@@ -79,13 +79,14 @@ def recent_reply(ctx: CommandContext, rows: list[object], kind: str | None) -> R
     return Reply(title, (Section(items=tuple(items)),))
 
 
+def _denied(action: str) -> Reply:
+    text = f"Only notifbot admins (slack.admins) can {action}; ask an admin. Read-only commands are open to everyone."
+    return Reply("Not allowed", (Section(text=text),), ok=False)
+
+
 async def _mute(inv: Invocation, cmd: Command, ctx: CommandContext) -> Reply:
     if not await ctx.is_admin(inv.user_id):
-        return Reply(
-            "Not allowed",
-            (Section(text="Only notifbot admins (slack.admins) can mute; ask an admin."),),
-            ok=False,
-        )
+        return _denied("mute")
     assert cmd.kind is not None and cmd.duration is not None
     now = ctx.clock()
     until = now + cmd.duration
@@ -103,11 +104,7 @@ async def _mute(inv: Invocation, cmd: Command, ctx: CommandContext) -> Reply:
 
 async def _unmute(inv: Invocation, cmd: Command, ctx: CommandContext) -> Reply:
     if not await ctx.is_admin(inv.user_id):
-        return Reply(
-            "Not allowed",
-            (Section(text="Only notifbot admins (slack.admins) can unmute; ask an admin."),),
-            ok=False,
-        )
+        return _denied("unmute")
     assert cmd.kind is not None
     ended = await ctx.db.call(mute_store.end_mutes, cmd.kind, inv.user_id, ctx.clock())
     await ctx.on_mutes_changed()
