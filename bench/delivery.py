@@ -155,7 +155,12 @@ def delivery_config(db: Path, channels: list[str]) -> dict[str, Any]:
     destinations["unrouted"] = {"type": "console"}
     routes: list[dict[str, Any]] = [{"match": {"bench_channel": ch}, "to": ch.lower()} for ch in channels]
     routes.append({"to": "unrouted"})
-    return {"storage": {"path": str(db)}, "slack": {"interactive": False}, "destinations": destinations, "routes": routes}
+    return {
+        "storage": {"path": str(db)},
+        "slack": {"interactive": False},
+        "destinations": destinations,
+        "routes": routes,
+    }
 
 
 def make_event(i: int, channel: str) -> dict[str, Any]:
