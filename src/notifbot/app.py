@@ -187,7 +187,7 @@ class Bot:
 
     async def refresh_gauges(self) -> None:
         """Reads the outbox depth into the metrics gauge."""
-        self.metrics.set_depth(await self.db.call(depth_by_type))
+        self.metrics.set_depth(await self.db.read(depth_by_type))
 
 
 class _Server(uvicorn.Server):

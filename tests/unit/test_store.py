@@ -87,3 +87,16 @@ def test_dead_rows_listed_and_requeued(tmp_path: Path) -> None:
     assert not outbox.requeue(conn, row.id, 1e10)
     assert outbox.list_dead(conn) == []
     assert outbox.claim_next(conn, "slack", "C1", "w", 1e10, 30) is not None
+
+
+async def test_reader_sees_commits_and_cannot_write(tmp_path: Path) -> None:
+    from notifbot.store.runner import Database
+
+    db = Database(tmp_path / "n.db")
+    try:
+        await db.call(insert_notifications, [(parse_event({"kind": "audit", "id": "r1"}, now=NOW), [T])])
+        assert await db.read(lambda c: c.execute("SELECT key FROM events").fetchone()[0]) == "r1"
+        with pytest.raises(sqlite3.OperationalError):
+            await db.read(lambda c: c.execute("DELETE FROM events"))
+    finally:
+        db.close()

@@ -115,7 +115,7 @@ async def _unmute(inv: Invocation, cmd: Command, ctx: CommandContext) -> Reply:
 
 async def _mutes(ctx: CommandContext) -> Reply:
     now = ctx.clock()
-    active = await ctx.db.call(mute_store.active_mutes, now)
+    active = await ctx.db.read(mute_store.active_mutes, now)
     if not active:
         return Reply(
             "No mutes in force",
@@ -150,7 +150,7 @@ def _routes(ctx: CommandContext) -> Reply:
 
 
 async def _status(ctx: CommandContext) -> Reply:
-    counts = await ctx.db.call(status_counts)
+    counts = await ctx.db.read(status_counts)
     now = ctx.clock()
     last = ctx.last_delivery_at()
     facts = [
@@ -198,7 +198,7 @@ async def _dispatch(inv: Invocation, ctx: CommandContext) -> Reply:
     if cmd.name == "recent":
         if cmd.kind and cmd.kind not in MUTABLE_KINDS and not cmd.kind.replace("_", "").isalnum():
             return help_reply(command, f"unknown kind '{cmd.kind}'")
-        rows = await ctx.db.call(recent, cmd.kind, cmd.number or 10)
+        rows = await ctx.db.read(recent, cmd.kind, cmd.number or 10)
         return recent_reply(ctx, list(rows), cmd.kind)
     if cmd.name == "mute":
         return await _mute(inv, cmd, ctx)

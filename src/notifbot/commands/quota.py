@@ -61,7 +61,7 @@ def _instance_section(instance: str, samples: list[QuotaSample], now: datetime) 
 
 async def quota_reply(ctx: CommandContext, share: bool) -> Reply:
     """The quota card for every instance with samples (or what to configure)."""
-    samples = await ctx.db.call(quota_samples)
+    samples = await ctx.db.read(quota_samples)
     visibility: Visibility = "in_channel" if share else "ephemeral"
     if not samples:
         if ctx.settings.marketo.instances:

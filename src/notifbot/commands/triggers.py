@@ -15,7 +15,7 @@ MAX_ITEMS = 40
 async def stale_reply(ctx: CommandContext, days: int, share: bool) -> Reply:
     """Trigger campaigns idle ≥ `days`, with an honest 'observed since' when no activity was ever seen."""
     visibility: Visibility = "in_channel" if share else "ephemeral"
-    campaigns = await ctx.db.call(trigger_campaigns)
+    campaigns = await ctx.db.read(trigger_campaigns)
     if not campaigns:
         text = (
             "No trigger-campaign data yet — waiting for the first poll."

@@ -15,8 +15,20 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
+def _reader(path: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, check_same_thread=False, timeout=30.0, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA query_only=ON")
+    conn.execute("PRAGMA busy_timeout=30000")
+    return conn
+
+
 class Database:
-    """One SQLite connection owned by one worker thread; `call` awaits a function run there."""
+    """A writer connection on one thread (`call`) and a reader connection on another (`read`).
+
+    WAL lets the reader see committed data while the writer commits, so a slow query behind a command never holds
+    up ingest or delivery.
+    """
 
     def __init__(self, path: str | Path, *, synchronous: str = "full") -> None:
         self.path = str(path)
@@ -25,6 +37,21 @@ class Database:
         self._conn: sqlite3.Connection = self._executor.submit(
             connect, path, synchronous=synchronous
         ).result()
+        self._read_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="notifbot-db-read")
+        self._read_conn: sqlite3.Connection | None = None
+
+    async def read(
+        self, fn: Callable[Concatenate[sqlite3.Connection, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Runs a read-only `fn(conn, …)` on the reader thread (writes there fail: the connection is query_only)."""
+
+        def run() -> T:
+            if self._read_conn is None:
+                self._read_conn = _reader(self.path)
+            return fn(self._read_conn, *args, **kwargs)
+
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._read_executor, run)
 
     async def call(
         self, fn: Callable[Concatenate[sqlite3.Connection, P], T], *args: P.args, **kwargs: P.kwargs
@@ -59,5 +86,8 @@ class Database:
         self._closed = True
         try:
             self._executor.submit(self._conn.close).result()
+            if self._read_conn is not None:
+                self._read_executor.submit(self._read_conn.close).result()
         finally:
             self._executor.shutdown(wait=True)
+            self._read_executor.shutdown(wait=True)
