@@ -149,3 +149,11 @@ def m002_mutes_acks_and_marketo_state(db: sqlite_utils.Database) -> None:
         )
         """
     )
+
+
+@migrations()
+def m003_partial_indexes_for_status(db: sqlite_utils.Database) -> None:
+    # Only open rows and muted events are indexed: counting them stays cheap at any history size, and the
+    # common ingest path (a delivered row, an unmuted event) pays almost nothing for it.
+    db.execute("CREATE INDEX outbox_open ON outbox (status) WHERE status IN ('pending', 'dead')")
+    db.execute("CREATE INDEX events_muted ON events (muted_by) WHERE muted_by IS NOT NULL")
