@@ -1,55 +1,64 @@
-"""`/marketo stale-triggers`: active trigger campaigns nobody qualified for in a while, most idle first."""
+"""`stale-triggers [days]`: active trigger campaigns no one qualified for in a while, most idle first."""
 
 from __future__ import annotations
 
-from datetime import UTC
+from notifbot.commands.common import plural, visibility
+from notifbot.commands.model import CommandContext, Item, Reply, Section
+from notifbot.commands.queries import TriggerCampaign, stale_triggers
+from notifbot.render.kinds import safe_url
+from notifbot.render.text import format_date
 
-from notifbot.commands.model import CommandContext, Item, Reply, Section, Visibility
-from notifbot.render.text import format_date, parse_time
-from notifbot.store.queries import trigger_campaigns
-
-AT_RISK_DAYS = 150  # Marketo deactivates trigger campaigns idle for 6 months, once a quarter
+TITLE = "Stale trigger campaigns"
+AT_RISK_DAYS = 150  # Marketo's quarterly cleanup deactivates triggers idle for 6 months (≈180 days)
 MAX_ITEMS = 40
+AT_RISK = "at risk of Marketo's quarterly cleanup"
+FOOTER = (
+    "Once a quarter Marketo deactivates trigger campaigns that have been active for over 6 months (≈180 days) "
+    f"with no one qualifying, announced a week ahead; those idle {AT_RISK_DAYS}+ days are flagged. "
+    "Idle time counts from the last activity notifbot observed."
+)
+
+
+def _item(c: TriggerCampaign, several_instances: bool) -> Item:
+    if c.seen_activity:
+        idle = f"idle {plural(c.idle_days, 'day')} (last activity {format_date(c.idle_since)})"
+    else:
+        idle = f"no activity observed since {format_date(c.idle_since)} ({plural(c.idle_days, 'day')})"
+    parts = [c.program_name, idle, AT_RISK if c.idle_days >= AT_RISK_DAYS else None]
+    if several_instances:
+        parts.insert(0, c.instance)
+    return Item(c.name, url=safe_url(c.url), detail=" · ".join(p for p in parts if p))
+
+
+def _no_data(ctx: CommandContext) -> str:
+    if ctx.settings.marketo.instances:
+        return "No trigger-campaign data yet — waiting for the first poll of Marketo's smart campaigns."
+    return (
+        "No trigger-campaign data yet — configure `marketo.instances` in the config so notifbot can poll "
+        "Marketo's trigger campaigns and their activity."
+    )
 
 
 async def stale_reply(ctx: CommandContext, days: int, share: bool) -> Reply:
-    """Trigger campaigns idle ≥ `days`, with an honest 'observed since' when no activity was ever seen."""
-    visibility: Visibility = "in_channel" if share else "ephemeral"
-    campaigns = await ctx.db.read(trigger_campaigns)
-    if not campaigns:
+    """Active trigger campaigns idle ≥ `days`, with an honest "observed since" when no activity was ever seen."""
+    result = await ctx.db.read(stale_triggers, days, ctx.clock(), MAX_ITEMS, AT_RISK_DAYS)
+    if result.tracked == 0:
+        return Reply(TITLE, (Section(text=_no_data(ctx)),), visibility=visibility(share))
+    if not result.idle:
         text = (
-            "No trigger-campaign data yet — waiting for the first poll."
-            if ctx.settings.marketo.instances
-            else "No trigger-campaign data yet — configure `marketo.instances` in the config so notifbot can "
-            "watch trigger campaigns."
+            f"None of the {plural(result.active, 'active trigger campaign')} has been idle for {days}+ days."
+            if result.active
+            else "No active trigger campaigns right now."
         )
-        return Reply("Stale trigger campaigns", (Section(text=text),), visibility=visibility)
-    now = ctx.clock()
-    idle: list[tuple[float, Item]] = []
-    for c in campaigns:
-        seen = parse_time(c.last_activity_at) if c.last_activity_at else None
-        since = seen or parse_time(c.observed_since) or now
-        age = (now - since.astimezone(UTC)).total_seconds() / 86400
-        if age < days:
-            continue
-        what = (
-            f"idle {age:.0f} days (last activity {format_date(seen)})"
-            if seen
-            else f"no activity observed since {format_date(since)} ({age:.0f} days)"
-        )
-        risk = " · at risk of Marketo's quarterly cleanup" if age >= AT_RISK_DAYS else ""
-        program = f"{c.program_name} · " if c.program_name else ""
-        url = c.url if c.url and c.url.startswith("https://") else None
-        idle.append((age, Item(c.name, url=url, detail=f"{program}{what}{risk}")))
-    idle.sort(key=lambda pair: -pair[0])
-    if not idle:
-        text = f"All {len(campaigns):,} active trigger campaigns saw activity in the last {days} days."
-        return Reply("Stale trigger campaigns", (Section(text=text),), visibility=visibility)
-    items = tuple(item for _, item in idle[:MAX_ITEMS])
-    text = f"{len(idle):,} of {len(campaigns):,} active trigger campaigns idle for {days}+ days."
-    return Reply(
-        "Stale trigger campaigns",
-        (Section(text=text, items=items, more=max(0, len(idle) - MAX_ITEMS)),),
-        footer=f"Checked {format_date(now)}. Marketo deactivates triggers idle for 6 months.",
-        visibility=visibility,
+        return Reply(TITLE, (Section(text=text),), footer=FOOTER, visibility=visibility(share))
+    at_risk = result.at_risk
+    several = len({c.instance for c in result.idle}) > 1
+    text = (
+        f"{result.idle_count:,} of {plural(result.active, 'active trigger campaign')} had no one qualify for "
+        f"{days}+ days (most idle first)."
     )
+    if at_risk:
+        text += f" {at_risk:,} {'is' if at_risk == 1 else 'are'} {AT_RISK}."
+    items = tuple(_item(c, several) for c in result.idle)
+    section = Section(text=text, items=items, more=max(0, result.idle_count - len(items)))
+    return Reply(TITLE, (section,), footer=FOOTER, visibility=visibility(share))

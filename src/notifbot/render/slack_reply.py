@@ -1,91 +1,117 @@
-"""Renders a command Reply as a Slack message (Block Kit), escaping all text and honouring every limit."""
+"""Renders a command Reply as a Slack message: every text escaped, https-only links, within Block Kit limits."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from notifbot.commands.model import Item, Reply, Section
+from notifbot.commands.model import Fact, Item, Reply, Section
 from notifbot.render import limits
-from notifbot.render.text import escape_mrkdwn, escape_truncate, one_line, plain_text, truncate
+from notifbot.render.kinds import safe_url
+from notifbot.render.text import escape_mrkdwn, escape_truncate, one_line, plain_text
 
 Block = dict[str, Any]
-LINE = 300
-LIST_BUDGET = limits.SECTION_TEXT - 60
+TITLE = 200  # a section's bold heading
+ITEM_TEXT = 300
+ITEM_DETAIL = 500
+LINK_URL = 1_000
+LABEL = 100
+FIELD_VALUE = 1_800
+FOOTER = 2_000
+FALLBACK = 3_000
+LIST_BLOCKS = 4  # list sections per Section; the rest is counted in "… and N more"
+LIST_RESERVE = 40  # room kept in a list section for the "… and N more" line
+FAILED = ":warning: "
 
 
 def _mrkdwn(text: str) -> Block:
     return {"type": "mrkdwn", "text": text}
 
 
+def _text_block(text: str) -> Block:
+    return {"type": "section", "text": _mrkdwn(text)}
+
+
 def _item_line(item: Item) -> str:
-    text = escape_truncate(one_line(item.text), LINE)
-    if (
-        item.url
-        and item.url.startswith("https://")
-        and len(item.url) <= 1000
-        and not any(c in item.url for c in "<>| ")
-    ):
-        text = f"<{item.url}|{text}>"
-    if item.detail:
-        text += " — " + escape_truncate(one_line(item.detail), LINE)
-    return f"• {text}"
+    label = escape_truncate(one_line(item.text), ITEM_TEXT) or "(untitled)"
+    url = safe_url(item.url)
+    link = escape_mrkdwn(url) if url else ""
+    line = f"• <{link}|{label}>" if link and len(link) <= LINK_URL else f"• {label}"
+    detail = one_line(item.detail or "")
+    return line + (f" — {escape_truncate(detail, ITEM_DETAIL)}" if detail else "")
 
 
 def _list_blocks(section: Section) -> list[Block]:
-    lines, size, shown = [], 0, 0
+    chunks: list[list[str]] = [[]]
+    size = 0
+    shown = 0
     for item in section.items:
         line = _item_line(item)
-        if size + len(line) + 1 > LIST_BUDGET:
-            break
-        lines.append(line)
+        if size + len(line) + 1 + LIST_RESERVE > limits.SECTION_TEXT:
+            if len(chunks) == LIST_BLOCKS:
+                break
+            chunks.append([])
+            size = 0
+        chunks[-1].append(line)
         size += len(line) + 1
         shown += 1
-    left = len(section.items) - shown + section.more
+    left = len(section.items) - shown + max(0, section.more)
     if left > 0:
-        lines.append(f"… and {left:,} more")
-    return [{"type": "section", "text": _mrkdwn("\n".join(lines))}] if lines else []
+        chunks[-1].append(f"… and {left:,} more")
+    return [_text_block("\n".join(lines)) for lines in chunks if lines]
+
+
+def _field(fact: Fact) -> Block:
+    label = escape_truncate(one_line(fact.label), LABEL) or "?"
+    value = escape_truncate(fact.value.strip(), FIELD_VALUE) if fact.value.strip() else "—"
+    return _mrkdwn(f"*{label}*\n{value}")
 
 
 def _section_blocks(section: Section) -> list[Block]:
     blocks: list[Block] = []
-    head = f"*{escape_truncate(one_line(section.title), 200)}*" if section.title else ""
-    body = escape_truncate(section.text, limits.SECTION_TEXT - 210) if section.text else ""
+    title = one_line(section.title or "")
+    head = f"*{escape_truncate(title, TITLE)}*" if title else ""
+    body = (section.text or "").strip()
     if head or body:
-        blocks.append({"type": "section", "text": _mrkdwn("\n".join(p for p in (head, body) if p))})
-    facts = [
-        _mrkdwn(f"*{escape_truncate(one_line(f.label), 100)}*\n{escape_truncate(f.value, 1800)}")
-        for f in section.facts
-        if f.value
-    ]
-    for start in range(0, len(facts), limits.SECTION_FIELDS):
-        blocks.append({"type": "section", "fields": facts[start : start + limits.SECTION_FIELDS]})
+        room = limits.SECTION_TEXT - len(head) - 1
+        blocks.append(_text_block("\n".join(p for p in (head, escape_truncate(body, room)) if p)))
+    fields = [_field(f) for f in section.facts]
+    for start in range(0, len(fields), limits.SECTION_FIELDS):
+        blocks.append({"type": "section", "fields": fields[start : start + limits.SECTION_FIELDS]})
     blocks.extend(_list_blocks(section))
     return blocks
 
 
+def _fallback(reply: Reply) -> str:
+    first = next((s.text for s in reply.sections if s.text and s.text.strip()), "")
+    text = one_line(reply.title) + (f": {one_line(first)}" if first else "")
+    return escape_truncate(text, FALLBACK) or "notifbot"
+
+
+def _fit(message: dict[str, Any]) -> dict[str, Any]:
+    """Last guard: drop any block that still breaks a limit (none should)."""
+    if not limits.slack_limit_problems(message):
+        return message
+    message["blocks"] = [b for i, b in enumerate(message["blocks"]) if not limits.block_problems(b, f"[{i}]")]
+    return message
+
+
 def render_reply(reply: Reply) -> dict[str, Any]:
     """`{"response_type", "text", "blocks"}` for a slash-command answer or a response_url post."""
-    blocks: list[Block] = [
-        {
-            "type": "header",
-            "text": {"type": "plain_text", "text": plain_text(reply.title, limits.HEADER_TEXT)},
-        }
-    ]
-    for section in reply.sections:
-        blocks.extend(_section_blocks(section))
-    if reply.footer:
-        blocks.append(
-            {"type": "context", "elements": [_mrkdwn(escape_truncate(one_line(reply.footer), 2000))]}
-        )
-    if len(blocks) > limits.MAX_BLOCKS:
-        blocks = [
-            *blocks[: limits.MAX_BLOCKS - 1],
-            {"type": "context", "elements": [_mrkdwn("… (reply shortened)")]},
-        ]
-    first = next((s.text for s in reply.sections if s.text), "")
-    fallback = one_line(reply.title) + (f": {one_line(first)}" if first else "")
-    return {
-        "response_type": reply.visibility,
-        "text": escape_mrkdwn(truncate(fallback, 3000)),
-        "blocks": blocks,
+    title = (FAILED if not reply.ok else "") + (one_line(reply.title) or "notifbot")
+    header: Block = {
+        "type": "header",
+        "text": {"type": "plain_text", "text": plain_text(title, limits.HEADER_TEXT), "emoji": True},
     }
+    body = [b for s in reply.sections for b in _section_blocks(s)]
+    footer = escape_truncate(one_line(reply.footer or ""), FOOTER)
+    tail: list[Block] = [{"type": "context", "elements": [_mrkdwn(footer)]}] if footer else []
+    room = limits.MAX_BLOCKS - 1 - len(tail)
+    if len(body) > room:
+        note = _text_block(f"… {len(body) - room + 1:,} more parts left out")
+        body = [*body[: room - 1], note]
+    message = {
+        "response_type": reply.visibility,
+        "text": _fallback(reply),
+        "blocks": [header, *body, *tail],
+    }
+    return _fit(message)

@@ -1,0 +1,175 @@
+"""Read-only queries over what the Marketo pollers store (quota samples, trigger campaigns); index-backed."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+MAX_DAY_SAMPLES = 5_000
+
+
+def _json(text: object, default: Any) -> Any:
+    try:
+        value = json.loads(text) if isinstance(text, str | bytes) else default
+    except ValueError:
+        return default
+    return value if isinstance(value, type(default)) else default
+
+
+@dataclass(frozen=True)
+class QuotaSample:
+    """One reading of an instance's daily API usage (users: [{userId, count}], errors: {code: count})."""
+
+    instance: str
+    sampled_at: float
+    day: str
+    used: int
+    quota: int
+    users: list[dict[str, Any]]
+    errors: dict[str, int]
+
+
+@dataclass(frozen=True)
+class QuotaView:
+    """An instance's latest sample and its samples since the last reset (oldest first; empty if none yet)."""
+
+    instance: str
+    latest: QuotaSample
+    today: list[QuotaSample]
+
+
+def _errors(text: object) -> dict[str, int]:
+    raw = _json(text, {}) or _json(text, [])
+    pairs: list[tuple[object, object]] = []
+    if isinstance(raw, dict):
+        pairs = list(raw.items())
+    elif isinstance(raw, list):  # Marketo's own shape: [{errorCode, count}]
+        pairs = [(e.get("errorCode"), e.get("count")) for e in raw if isinstance(e, dict)]
+    out: dict[str, int] = {}
+    for code, count in pairs:
+        if isinstance(count, int | float) and not isinstance(count, bool) and count > 0:
+            out[str(code)] = out.get(str(code), 0) + int(count)
+    return out
+
+
+def _users(text: object) -> list[dict[str, Any]]:
+    users = [u for u in _json(text, []) if isinstance(u, dict)]
+    return [
+        {"userId": str(u.get("userId") or "unknown"), "count": int(u["count"])}
+        for u in users
+        if isinstance(u.get("count"), int | float) and not isinstance(u.get("count"), bool)
+    ]
+
+
+def _sample(r: sqlite3.Row) -> QuotaSample:
+    return QuotaSample(
+        str(r["instance"]),
+        float(r["sampled_at"]),
+        str(r["day"]),
+        int(r["used"]),
+        int(r["quota"]),
+        _users(r["users"]),
+        _errors(r["errors"]),
+    )
+
+
+def sampled_instances(conn: sqlite3.Connection) -> list[str]:
+    """Instances with quota samples, by a loose index scan (one index seek per instance)."""
+    rows = conn.execute(
+        "WITH RECURSIVE i(name) AS (SELECT min(instance) FROM quota_samples UNION ALL"
+        " SELECT (SELECT min(instance) FROM quota_samples WHERE instance > i.name) FROM i"
+        " WHERE i.name IS NOT NULL) SELECT name FROM i WHERE name IS NOT NULL"
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def quota_overview(conn: sqlite3.Connection, since: float) -> list[QuotaView]:
+    """Per sampled instance: the latest sample, and the same day's samples taken at or after `since`."""
+    out: list[QuotaView] = []
+    for instance in sampled_instances(conn):
+        last = conn.execute(
+            "SELECT * FROM quota_samples WHERE instance = ? ORDER BY sampled_at DESC LIMIT 1", (instance,)
+        ).fetchone()
+        latest = _sample(last)
+        today: list[QuotaSample] = []
+        if latest.sampled_at >= since:
+            rows = conn.execute(
+                "SELECT * FROM quota_samples WHERE instance = ? AND sampled_at >= ? AND day = ?"
+                " ORDER BY sampled_at DESC LIMIT ?",
+                (instance, since, latest.day, MAX_DAY_SAMPLES),
+            ).fetchall()
+            today = [_sample(r) for r in reversed(rows)]
+        out.append(QuotaView(instance, latest, today))
+    return out
+
+
+@dataclass(frozen=True)
+class TriggerCampaign:
+    """An active trigger campaign and since when no one was seen qualifying (last activity, else observed)."""
+
+    instance: str
+    campaign_id: int
+    name: str
+    program_name: str | None
+    url: str | None
+    seen_activity: bool
+    idle_since: datetime
+    idle_days: int
+
+
+@dataclass(frozen=True)
+class StaleTriggers:
+    """Campaign counts (tracked, active, idle, idle ≥ `risk_days`) and the most idle ones, most idle first."""
+
+    tracked: int
+    active: int
+    idle_count: int
+    at_risk: int
+    idle: list[TriggerCampaign]
+
+
+def _julian(column: str) -> str:
+    # ISO-8601 as SQLite reads it, else its first 19 chars (Marketo's "2016-09-10T23:16:19Z+0000" is UTC)
+    return f"coalesce(julianday({column}), julianday(substr({column}, 1, 19)))"
+
+
+_IDLE = (
+    "WITH c AS (SELECT *, coalesce(la, os) AS jd FROM (SELECT instance, campaign_id, name, program_name, url,"
+    f" {_julian('last_activity_at')} AS la, {_julian('observed_since')} AS os"
+    " FROM trigger_campaigns WHERE is_active = 1)),"
+    " d AS (SELECT *, CAST(:now - jd AS INTEGER) AS days FROM c WHERE jd IS NOT NULL)"
+)
+
+
+def stale_triggers(
+    conn: sqlite3.Connection, min_days: int, now: datetime, limit: int = 40, risk_days: int = 150
+) -> StaleTriggers:
+    """Active trigger campaigns idle at least `min_days` at `now`: counts, and the `limit` most idle in full."""
+    # Computed in SQL (one pass over the table) so only the rows shown are built in Python.
+    args = {"now": now.timestamp() / 86_400 + 2_440_587.5, "min": min_days, "risk": risk_days, "limit": limit}
+    tracked, active = conn.execute(
+        "SELECT count(*), coalesce(sum(is_active = 1), 0) FROM trigger_campaigns"
+    ).fetchone()
+    idle_count, at_risk = conn.execute(
+        f"{_IDLE} SELECT count(*), coalesce(sum(days >= :risk), 0) FROM d WHERE days >= :min", args
+    ).fetchone()
+    rows = conn.execute(
+        f"{_IDLE} SELECT * FROM d WHERE days >= :min ORDER BY jd, name LIMIT :limit", args
+    ).fetchall()
+    idle = [
+        TriggerCampaign(
+            str(r["instance"]),
+            int(r["campaign_id"]),
+            str(r["name"]),
+            r["program_name"],
+            r["url"],
+            r["la"] is not None,
+            datetime.fromtimestamp(round((r["jd"] - 2_440_587.5) * 86_400), UTC),
+            int(r["days"]),
+        )
+        for r in rows
+    ]
+    return StaleTriggers(int(tracked), int(active), int(idle_count), int(at_risk), idle)

@@ -1,0 +1,118 @@
+"""`mute`, `unmute` and `mutes`: silence a kind for a while (admins only), end it, list what is in force."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+
+from notifbot.commands.common import command_name, plural, span
+from notifbot.commands.model import CommandContext, Fact, Invocation, Item, Reply, Section
+from notifbot.commands.parse import Command
+from notifbot.model import Mute
+from notifbot.render.text import format_when
+from notifbot.store.mutes import active_mutes, add_mute, end_mutes
+
+
+def denied(ctx: CommandContext, what: str) -> Reply:
+    """Why a non-admin cannot run a mutating command."""
+    admins = ", ".join(ctx.settings.slack.admins)
+    text = f"Only notifbot admins (`slack.admins`) can {what}; ask an admin." + (
+        f" Admins: {admins}." if admins else ""
+    )
+    text += " Read-only commands are open to everyone."
+    return Reply("Not allowed", (Section(text=text),), ok=False)
+
+
+def _author(inv: Invocation) -> str:
+    name = (inv.user_name or "").strip()
+    return f"{inv.user_id} ({name[:80]})" if name and name != inv.user_id else inv.user_id
+
+
+def _mute_replacing(
+    conn: sqlite3.Connection, kind: str, until: datetime, author: str, reason: str | None, now: datetime
+) -> tuple[Mute, list[Mute]]:
+    """Creates the mute; also returns the active mutes of that kind it replaces."""
+    replaced = [m for m in active_mutes(conn, now) if m.kind == kind]
+    return add_mute(conn, kind, until, author, reason, now), replaced
+
+
+async def mute(inv: Invocation, cmd: Command, ctx: CommandContext) -> Reply:
+    """Mutes a kind until now + duration; its notifications are still stored and listed."""
+    if not await ctx.is_admin(inv.user_id):
+        return denied(ctx, "mute")
+    assert cmd.kind is not None and cmd.duration is not None
+    now = ctx.clock()
+    until = now + cmd.duration
+    author = _author(inv)
+    created, replaced = await ctx.db.call(_mute_replacing, cmd.kind, until, author, cmd.reason, now)
+    await ctx.on_mutes_changed()
+    name = command_name(inv, ctx)
+    what = "every kind of notification" if cmd.kind == "all" else f"new {cmd.kind} notifications"
+    lines = [
+        f"Until {format_when(created.until)}, {what} are stored but not posted. Muted notifications stay "
+        f"visible in `{name} recent`; end the mute early with `{name} unmute {cmd.kind}`."
+    ]
+    if replaced:
+        lines.append(f"This replaces the earlier mute that ran until {format_when(replaced[-1].until)}.")
+    facts = [Fact("Kind", cmd.kind), Fact("Until", format_when(created.until)), Fact("Muted by", author)]
+    if cmd.reason:
+        facts.append(Fact("Reason", cmd.reason))
+    return Reply(
+        f"Muted {'all notifications' if cmd.kind == 'all' else cmd.kind} for {span(cmd.duration)}",
+        (Section(text="\n".join(lines), facts=tuple(facts)),),
+    )
+
+
+def _end(conn: sqlite3.Connection, kind: str, author: str, now: datetime) -> tuple[int, list[Mute]]:
+    return end_mutes(conn, kind, author, now), active_mutes(conn, now)
+
+
+async def unmute(inv: Invocation, cmd: Command, ctx: CommandContext) -> Reply:
+    """Ends the active mutes of a kind and says how many there were."""
+    if not await ctx.is_admin(inv.user_id):
+        return denied(ctx, "unmute")
+    assert cmd.kind is not None
+    now = ctx.clock()
+    ended, remaining = await ctx.db.call(_end, cmd.kind, inv.user_id, now)
+    await ctx.on_mutes_changed()
+    if not ended:
+        others = ", ".join(f"{m.kind} (until {format_when(m.until)})" for m in remaining[:10])
+        text = f"No active mute for {cmd.kind}. " + (
+            f"Muted now: {others}." if others else "Nothing is muted."
+        )
+        return Reply(f"{cmd.kind} was not muted", (Section(text=text),))
+    what = "notifications" if cmd.kind == "all" else f"{cmd.kind} notifications"
+    lines = [f"Ended {plural(ended, 'mute')}; new {what} are posted again."]
+    blanket = next((m for m in remaining if m.kind == "all"), None)
+    if blanket is not None:
+        lines[0] = f"Ended {plural(ended, 'mute')} of {cmd.kind}."
+        lines.append(f"Everything is still muted (`all`) until {format_when(blanket.until)}.")
+    elif cmd.kind == "all" and remaining:
+        lines.append(
+            "Still muted: "
+            + ", ".join(f"{m.kind} (until {format_when(m.until)})" for m in remaining[:10])
+            + "."
+        )
+    return Reply(f"Unmuted {cmd.kind}", (Section(text="\n".join(lines)),))
+
+
+async def mutes(inv: Invocation, ctx: CommandContext) -> Reply:
+    """The mutes in force, soonest expiry first, with who set them, why and how long is left."""
+    now = ctx.clock()
+    active = await ctx.db.read(active_mutes, now)
+    name = command_name(inv, ctx)
+    if not active:
+        text = (
+            f"Every notification is posted. Mute a kind with `{name} mute <kind> <duration> [reason]`, "
+            f"e.g. `{name} mute engagement 2h`."
+        )
+        return Reply("No mutes in force", (Section(text=text),))
+    items = tuple(
+        Item(
+            f"{m.kind} — until {format_when(m.until)}",
+            detail=" · ".join(p for p in (f"{span(m.until - now)} left", f"by {m.author}", m.reason) if p),
+        )
+        for m in active
+    )
+    footer = f"Muted notifications are still stored and listed by `{name} recent`. End one with `{name} unmute <kind>`."
+    return Reply(f"Mutes in force ({len(active)})", (Section(items=items),), footer=footer)

@@ -1,0 +1,109 @@
+"""`mute`, `unmute`, `mutes`: admin-only changes, expiry by the clock, muted events listed by `recent`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from notifbot.store.mutes import active_mutes
+from tests.unit.commands.conftest import Harness
+
+
+async def test_non_admin_is_denied_and_nothing_changes(bot: Harness) -> None:
+    bot.ctx.settings.slack.admins = ["U0ADMIN", "S0OPS"]
+    for command in ("mute crm_sync 1h", "unmute crm_sync"):
+        reply = await bot.ask(command, user="U0OTHER")
+        assert not reply.ok
+        text = reply.sections[0].text or ""
+        assert "Only notifbot admins (`slack.admins`) can" in text and "ask an admin" in text
+        assert "U0ADMIN, S0OPS" in text
+    assert await bot.db.call(active_mutes, bot.now) == [] and bot.mute_changes == 0
+    # read-only commands stay open
+    assert (await bot.ask("mutes", user="U0OTHER")).ok and (await bot.ask("status", user="U0OTHER")).ok
+
+
+async def test_mute_then_mutes_lists_it_then_unmute_ends_it(bot: Harness) -> None:
+    reply = await bot.ask("mute crm_sync 2h sync user rotation")
+    assert reply.ok and reply.title == "Muted crm_sync for 2 h"
+    text = reply.sections[0].text or ""
+    assert "Until Nov 30, 2026 21:00 UTC (Nov 30, 3:00 PM CT), new crm_sync notifications are stored" in text
+    assert "`/marketo recent`" in text and "`/marketo unmute crm_sync`" in text
+    facts = {f.label: f.value for f in reply.sections[0].facts}
+    assert facts == {
+        "Kind": "crm_sync",
+        "Until": "Nov 30, 2026 21:00 UTC (Nov 30, 3:00 PM CT)",
+        "Muted by": "U0ADMIN (ana)",
+        "Reason": "sync user rotation",
+    }
+    assert bot.mute_changes == 1
+    [stored] = await bot.db.call(active_mutes, bot.now)
+    assert (stored.kind, stored.author, stored.reason) == ("crm_sync", "U0ADMIN (ana)", "sync user rotation")
+
+    bot.now += timedelta(minutes=30)
+    listing = await bot.ask("mutes")
+    assert listing.title == "Mutes in force (1)"
+    [item] = listing.sections[0].items
+    assert item.text == "crm_sync — until Nov 30, 2026 21:00 UTC (Nov 30, 3:00 PM CT)"
+    assert item.detail == "1 h 30 min left · by U0ADMIN (ana) · sync user rotation"
+
+    unmuted = await bot.ask("unmute crm_sync")
+    assert unmuted.title == "Unmuted crm_sync"
+    assert unmuted.sections[0].text == "Ended 1 mute; new crm_sync notifications are posted again."
+    assert bot.mute_changes == 2
+    assert (await bot.ask("mutes")).title == "No mutes in force"
+    again = await bot.ask("unmute crm_sync")
+    assert again.ok and again.title == "crm_sync was not muted"
+    assert again.sections[0].text == "No active mute for crm_sync. Nothing is muted."
+
+
+async def test_mute_expires_by_itself(bot: Harness) -> None:
+    await bot.ask("mute audit 1h")
+    bot.now += timedelta(minutes=59)
+    assert "audit" in await bot.text("mutes")
+    bot.now += timedelta(minutes=2)  # past `until`
+    reply = await bot.ask("mutes")
+    assert reply.title == "No mutes in force"
+    assert "audit" not in (await bot.text("mutes"))
+    assert (await bot.ask("unmute audit")).title == "audit was not muted"
+
+
+async def test_muting_again_replaces_and_all_is_mentioned_on_unmute(bot: Harness) -> None:
+    await bot.ask("mute engagement 1h")
+    second = await bot.ask("mute engagement 1d")
+    assert "This replaces the earlier mute that ran until Nov 30, 2026 20:00 UTC" in (
+        second.sections[0].text or ""
+    )
+    assert len(await bot.db.call(active_mutes, bot.now)) == 1
+    everything = await bot.ask("mute all 3h")
+    assert "every kind of notification" in (everything.sections[0].text or "")
+    reply = await bot.ask("unmute engagement")
+    assert "Everything is still muted (`all`) until Nov 30, 2026 22:00 UTC" in (reply.sections[0].text or "")
+    none = await bot.ask("unmute audit")
+    assert "Muted now: all (until Nov 30, 2026 22:00 UTC" in (none.sections[0].text or "")
+    assert everything.title == "Muted all notifications for 3 h"
+    await bot.ask("mute audit 1h")
+    lifted = await bot.ask("unmute all")
+    assert lifted.sections[0].text == (
+        "Ended 1 mute; new notifications are posted again.\n"
+        "Still muted: audit (until Nov 30, 2026 20:00 UTC (Nov 30, 2:00 PM CT))."
+    )
+
+
+async def test_recent_shows_muted_notifications(bot: Harness) -> None:
+    await bot.ask("mute crm_sync 2h rotation")
+    [mute] = await bot.db.call(active_mutes, bot.now)
+    await bot.notify(
+        "crm_sync", {"crm": "salesforce", "problem": "expired_credentials"}, "m-1", muted_by=mute.id
+    )
+    await bot.notify("engagement", {"program_name": "Nurture"}, "loud-1")
+    [section] = (await bot.ask("recent")).sections
+    loud, muted = section.items
+    assert muted.text == "Salesforce sync failing: expired credentials"
+    assert (muted.detail or "").startswith("muted (crm_sync mute by U0ADMIN (ana)) · crm_sync · ")
+    assert (loud.detail or "").startswith("pending · engagement · ")
+
+
+async def test_mute_author_without_a_name(bot: Harness) -> None:
+    reply = await bot.ask("mute audit 10m", name=None)
+    assert {f.label: f.value for f in reply.sections[0].facts}["Muted by"] == "U0ADMIN"
+    assert reply.title == "Muted audit for 10 min"
+    assert datetime(2026, 11, 30, 19, 10, tzinfo=UTC) == (await bot.db.call(active_mutes, bot.now))[0].until

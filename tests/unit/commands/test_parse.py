@@ -1,0 +1,116 @@
+"""`parse`: every command form, durations, kinds, and bad input turned into help with an error line."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from notifbot.commands.parse import Command, parse, parse_duration
+
+
+def test_empty_and_help_forms() -> None:
+    for text in ("", "   ", "help", "HELP", "?", "--help", "help mute"):
+        assert parse(text) == Command("help"), text
+
+
+def test_quota_and_share_flag_case_insensitive() -> None:
+    assert parse("quota") == Command("quota")
+    assert parse("  QUOTA   --SHARE ") == Command("quota", share=True)
+    assert parse("quota --loud").error == "unknown option '--loud' for quota"
+
+
+def test_stale_triggers_days() -> None:
+    assert parse("stale-triggers") == Command("stale-triggers", number=90)
+    assert parse("Stale-Triggers 30 --share") == Command("stale-triggers", number=30, share=True)
+    assert parse("stale-triggers 45d").number == 45
+    assert parse("stale 200").number == 200
+    for bad in ("stale-triggers soon", "stale-triggers 0", "stale-triggers 99999", "stale-triggers 3 4"):
+        cmd = parse(bad)
+        assert cmd.name == "help" and "stale-triggers takes a number of days" in (cmd.error or ""), bad
+
+
+def test_recent_kind_and_count_in_any_order() -> None:
+    assert parse("recent") == Command("recent", number=10)
+    assert parse("recent CRM_SYNC 20") == Command("recent", kind="crm_sync", number=20)
+    assert parse("recent 5 audit") == Command("recent", kind="audit", number=5)
+    assert parse("recent all 3") == Command("recent", number=3)
+    assert parse("recent 500").number == 50 and parse("recent 0").number == 1
+    assert "unknown kind 'nonsense'" in (parse("recent nonsense").error or "")
+    assert "usage: recent" in (parse("recent 1 2").error or "")
+    assert "usage: recent" in (parse("recent audit crm_sync").error or "")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("30m", timedelta(minutes=30)),
+        ("2h", timedelta(hours=2)),
+        ("1d", timedelta(days=1)),
+        ("1w", timedelta(weeks=1)),
+        ("90min", timedelta(minutes=90)),
+        ("1h30m", timedelta(minutes=90)),
+        ("2H", timedelta(hours=2)),
+        ("3days", timedelta(days=3)),
+        ("1d12h", timedelta(hours=36)),
+    ],
+)
+def test_durations(text: str, expected: timedelta) -> None:
+    assert parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "30", "0m", "1x", "h", "1.5h", "-1h", "1h-30m", "soon", "٣h3"])
+def test_not_durations(text: str) -> None:
+    assert parse_duration(text) is None
+
+
+def test_mute_with_duration_and_reason() -> None:
+    cmd = parse("mute CRM_SYNC 1h30m  Sync user Rotation")
+    assert cmd == Command(
+        "mute", kind="crm_sync", duration=timedelta(minutes=90), reason="Sync user Rotation"
+    )
+    assert parse("mute all 2h") == Command("mute", kind="all", duration=timedelta(hours=2))
+    # a duration written in two words: both parts count, the rest is the reason
+    assert parse("mute audit 1h 30m noisy").duration == timedelta(minutes=90)
+    assert parse("mute audit 1h 30m noisy").reason == "noisy"
+    assert parse("mute audit 30d").duration == timedelta(days=30)
+
+
+def test_mute_errors_are_clear() -> None:
+    assert parse("mute crm_sync 31d").error == "a mute lasts at most 30 days"
+    assert parse("mute crm_sync 4w 3d").error == "a mute lasts at most 30 days"
+    assert parse("mute crm_sync soon").error == (
+        "'soon' is not a duration; use e.g. 30m, 2h, 1d, 1w or 1h30m"
+    )
+    assert "add a unit" in (parse("mute crm_sync 30").error or "")
+    assert "unknown kind 'nonsense'" in (parse("mute nonsense 1h").error or "")
+    assert "usage: mute" in (parse("mute crm_sync").error or "")
+    assert "usage: mute" in (parse("mute").error or "")
+
+
+def test_unmute() -> None:
+    assert parse("unmute CRM_SYNC") == Command("unmute", kind="crm_sync")
+    # an unknown kind muted from its alert's button can be unmuted by the name its sender used
+    assert parse("unmute program_approval") == Command("unmute", kind="program_approval")
+    assert "usage: unmute" in (parse("unmute").error or "")
+    assert "usage: unmute" in (parse("unmute a b").error or "")
+    assert "unknown kind" in (parse("unmute <!channel>").error or "")
+
+
+def test_simple_commands() -> None:
+    for name in ("mutes", "routes", "status"):
+        assert parse(name.upper()) == Command(name)
+    assert parse("status --share").share
+
+
+def test_unknown_input_becomes_help_with_error() -> None:
+    assert parse("frobnicate now") == Command("help", error="unknown command 'frobnicate'")
+    long = parse("x" * 500)
+    assert long.name == "help" and len(long.error or "") < 80
+
+
+@pytest.mark.parametrize(
+    "text", ["\x00", "mute \u00a0 crm_sync 1h", "recent ²", "🙂 🙂", "mute all 999999999w"]
+)
+def test_never_raises(text: str) -> None:
+    assert isinstance(parse(text), Command)
