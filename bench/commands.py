@@ -438,15 +438,7 @@ async def _command_loop(
             if verdict not in ("ok", "deferred") and len(problems) < 20:
                 problems.append(f"{text}: {verdict}: {raw[:200].decode(errors='replace')}")
 
-        tasks: list[asyncio.Task[None]] = []
-        t0 = time.perf_counter() + 0.1
-        for i in range(total):
-            scheduled = t0 + i / rate
-            delay = scheduled - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(i, scheduled)))
-        await asyncio.gather(*tasks)
+        await loadgen.open_loop(total, rate, one)
     lags.sort()
     ok200 = statuses.get("200", 0)
     return {

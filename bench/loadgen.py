@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,20 @@ HEADERS = {"Content-Type": "application/json"}
 def event_body(prefix: str, thread: int, n: int) -> bytes:
     """One unique event as the request body."""
     return (EVENT_TEMPLATE % (prefix, thread, n)).encode()
+
+
+async def open_loop(total: int, rate: float, one: Callable[[int, float], Awaitable[None]]) -> None:
+    """Starts request i at its scheduled time t0 + i/rate whatever earlier ones are doing, then waits for all."""
+    tasks: list[asyncio.Task[None]] = []
+    # perf_counter, not loop.time(): uvloop's clock has millisecond resolution
+    t0 = time.perf_counter() + 0.1
+    for i in range(total):
+        scheduled = t0 + i / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(i, scheduled)))
+    await asyncio.gather(*tasks)
 
 
 def percentile(sorted_values: Sequence[float], pct: float) -> float:
@@ -237,16 +251,7 @@ async def _open_loop(url: str, rate: float, duration: float, prefix: str, warmup
                 latencies.append((time.perf_counter() - scheduled) * 1000.0)
                 statuses[status] = statuses.get(status, 0) + 1
 
-        tasks: list[asyncio.Task[None]] = []
-        # perf_counter, not loop.time(): uvloop's clock has millisecond resolution
-        t0 = time.perf_counter() + 0.1
-        for i in range(total):
-            scheduled = t0 + i / rate
-            delay = scheduled - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(i, scheduled)))
-        await asyncio.gather(*tasks)
+        await open_loop(total, rate, one)
     result = _summarise("python-aiohttp open-loop", duration, total - warm_n, latencies, statuses, errors)
     lags.sort()
     result.extra = {"start_lag_p50_ms": percentile(lags, 50), "start_lag_p99_ms": percentile(lags, 99)}

@@ -11,7 +11,8 @@ from typing import Any
 MAX_DAY_SAMPLES = 5_000
 
 
-def _json(text: object, default: Any) -> Any:
+def json_or(text: object, default: Any) -> Any:
+    """Decoded JSON of the expected type, else `default` (rows written by other versions stay readable)."""
     try:
         value = json.loads(text) if isinstance(text, str | bytes) else default
     except ValueError:
@@ -42,7 +43,7 @@ class QuotaView:
 
 
 def _errors(text: object) -> dict[str, int]:
-    raw = _json(text, {}) or _json(text, [])
+    raw = json_or(text, {}) or json_or(text, [])
     pairs: list[tuple[object, object]] = []
     if isinstance(raw, dict):
         pairs = list(raw.items())
@@ -56,7 +57,7 @@ def _errors(text: object) -> dict[str, int]:
 
 
 def _users(text: object) -> list[dict[str, Any]]:
-    users = [u for u in _json(text, []) if isinstance(u, dict)]
+    users = [u for u in json_or(text, []) if isinstance(u, dict)]
     return [
         {"userId": str(u.get("userId") or "unknown"), "count": int(u["count"])}
         for u in users

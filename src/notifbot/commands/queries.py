@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
@@ -13,6 +12,7 @@ from notifbot.commands.marketo_queries import (
     QuotaView,
     StaleTriggers,
     TriggerCampaign,
+    json_or,
     quota_overview,
     sampled_instances,
     stale_triggers,
@@ -64,14 +64,6 @@ class RecentPage:
     total: int
 
 
-def _json(text: object, default: Any) -> Any:
-    try:
-        value = json.loads(text) if isinstance(text, str | bytes) else default
-    except ValueError:
-        return default
-    return value if isinstance(value, type(default)) else default
-
-
 def _status(muted: bool, deliveries: Counter[str], acked: bool) -> str:
     if muted:
         return "muted"
@@ -95,7 +87,7 @@ def _recent_row(r: sqlite3.Row, outbox: list[sqlite3.Row]) -> RecentRow:
         event_id=int(r["id"]),
         kind=str(r["original_kind"] or r["kind"]),
         notification=n,
-        fields=_json(r["fields"], {}),
+        fields=json_or(r["fields"], {}),
         occurred_at=str(r["occurred_at"]),
         status=_status(r["muted_by"] is not None, deliveries, bool(acks)),
         deliveries=dict(deliveries),
