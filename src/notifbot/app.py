@@ -54,13 +54,15 @@ class Bot:
         self.pipeline = Pipeline(settings, IngestBatcher(self.db), self.metrics, self.worker.wake)
         self.stopping = False
         self.started_at = datetime.now(UTC)
+        self.slack_client = self._slack_client() if env.slack_bot_token else None
+        self.admins = AdminCheck(settings.slack.admins, self.slack_client)
         self.ctx = CommandContext(
             db=self.db,
             settings=settings,
             version=__version__,
             started_at=self.started_at,
             clock=lambda: datetime.now(UTC),
-            is_admin=self._admin_check(),
+            is_admin=self.admins,
             on_mutes_changed=self.reload_mutes,
             last_delivery_at=lambda: self.worker.last_delivery_at,
         )
@@ -92,19 +94,14 @@ class Bot:
         api_url = self.env.get("SLACK_API_URL") or self.settings.slack.api_url
         return AsyncWebClient(token=self.env.slack_bot_token, base_url=api_url)
 
-    def _admin_check(self) -> AdminCheck:
-        client = self._slack_client() if self.env.slack_bot_token else None
-        self.admins = AdminCheck(self.settings.slack.admins, client)
-        return self.admins
-
     def _build_slack_app(self) -> SlackApp | None:
-        if not self.slack_interactive:
+        if not self.slack_interactive or self.slack_client is None:
             return None
         from notifbot.commands.slack import SlackApp  # Bolt loads only when the Slack app is in use
 
         return SlackApp(
             self.ctx,
-            self._slack_client(),
+            self.slack_client,
             self.settings.slack.command,
             self.admins,
             self.env.slack_signing_secret,
@@ -112,7 +109,7 @@ class Bot:
 
     async def reload_mutes(self) -> None:
         """Loads the mutes in force into the pipeline (on start, after a command changes them, periodically)."""
-        self.pipeline.set_mutes(await self.db.call(active_mutes, datetime.now(UTC)))
+        self.pipeline.set_mutes(await self.db.read(active_mutes, datetime.now(UTC)))
 
     async def _refresh_mutes_forever(self) -> None:
         while True:
