@@ -62,7 +62,6 @@ class DeliveryWorker:
         self._hinted: set[tuple[str, str]] = set()
         self._stopping = False
         self._dispatcher: asyncio.Task[None] | None = None
-        self._in_flight = 0
         self._poll_now = True
         self.last_delivery_at: float | None = None
 
@@ -156,7 +155,6 @@ class DeliveryWorker:
             return
         rate_limited = 0
         while True:
-            self._in_flight += 1
             try:
                 message_id = await sender.send(row, n)
             except TransientDeliveryError as exc:
@@ -194,8 +192,6 @@ class DeliveryWorker:
                 log.exception("unexpected delivery error", extra={"outbox_id": row.id})
                 await self._failed(row, f"unexpected error: {type(exc).__name__}: {exc}", None)
                 return
-            finally:
-                self._in_flight -= 1
             pacer.sent()
             now = self._clock()
             await self._db.call(outbox.mark_delivered, row.id, self.worker_id, message_id, now)
