@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from notifbot.central_time import CENTRAL
 from notifbot.commands.model import CommandContext, Invocation, Visibility
-from notifbot.render.text import CENTRAL, format_when
+from notifbot.render.text import format_when
 
 
 def visibility(share: bool) -> Visibility:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+from notifbot.central_time import next_central_midnight
 from notifbot.commands.common import ago, central_midnight, clock_ct, span, visibility
 from notifbot.commands.model import CommandContext, Fact, Item, Reply, Section
 from notifbot.commands.queries import QuotaSample, QuotaView, quota_overview
-from notifbot.render.text import format_count, format_percent, next_central_midnight
+from notifbot.render.text import format_count, format_percent
 
 TITLE = "Marketo API quota"
 RATE_WINDOW = timedelta(hours=3)  # "current rate" = the growth over roughly the last few hours

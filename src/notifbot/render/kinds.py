@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from notifbot.central_time import next_central_midnight
 from notifbot.model import Kind, Notification
 from notifbot.render.text import (
     as_text,
@@ -17,7 +18,6 @@ from notifbot.render.text import (
     format_percent,
     format_when,
     humanize,
-    next_central_midnight,
     one_line,
     parse_time,
     to_number,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import math
 import re
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime
 
-CENTRAL = ZoneInfo("America/Chicago")
+from notifbot.central_time import CENTRAL
+
 ELLIPSIS = "…"
 
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
@@ -169,10 +169,3 @@ def format_date(value: object) -> str:
     if dt is None:
         return as_text(value)
     return f"{dt:%b} {dt.day}, {dt.year}"
-
-
-def next_central_midnight(after: datetime) -> datetime:
-    """The next 00:00 US Central after `after` (when Marketo's daily API quota resets)."""
-    local = after.astimezone(CENTRAL)
-    day = (local + timedelta(days=1)).date()
-    return datetime(day.year, day.month, day.day, tzinfo=CENTRAL)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from notifbot.central_time import next_central_midnight
 from notifbot.render.text import (
     as_text,
     escape_mrkdwn,
@@ -15,7 +16,6 @@ from notifbot.render.text import (
     format_date,
     format_percent,
     format_when,
-    next_central_midnight,
     parse_time,
     plain_text,
     truncate,
