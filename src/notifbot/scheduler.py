@@ -1,0 +1,75 @@
+"""Runs pollers on APScheduler 3.11 (`AsyncIOScheduler`): one job each, never overlapping, cadence set by the poller."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+log = logging.getLogger("notifbot.scheduler")
+
+# A poll returns how many seconds to wait before the next one (pollers adapt their cadence, e.g. to quota use).
+Poll = Callable[[], Awaitable[float]]
+
+
+class Pollers:
+    """Schedules polls; a missed run is coalesced into one, and a poll still running is never started twice."""
+
+    def __init__(
+        self, clock: Callable[[], datetime] = lambda: datetime.now(UTC), min_delay: float = 1.0
+    ) -> None:
+        self._scheduler: Any = AsyncIOScheduler(timezone=UTC)
+        self._min_delay = min_delay
+        self._clock = clock
+        self._polls: dict[str, Poll] = {}
+
+    def add(self, name: str, poll: Poll, first_delay: float = 1.0) -> None:
+        """Registers a poll under a unique job name; it first runs after `first_delay` seconds."""
+        self._polls[name] = poll
+        self._scheduler.add_job(
+            self._run,
+            "date",
+            run_date=self._clock() + timedelta(seconds=first_delay),
+            args=[name],
+            id=name,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=300,
+            replace_existing=True,
+        )
+
+    async def _run(self, name: str) -> None:
+        try:
+            delay = await self._polls[name]()
+        except Exception:  # a poller must never take the scheduler down; it logs and tries again later
+            log.exception("poll failed", extra={"poller": name})
+            delay = 300.0
+        self._scheduler.add_job(
+            self._run,
+            "date",
+            run_date=self._clock() + timedelta(seconds=max(self._min_delay, delay)),
+            args=[name],
+            id=name,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=300,
+            replace_existing=True,
+        )
+
+    @property
+    def names(self) -> list[str]:
+        """The registered polls."""
+        return sorted(self._polls)
+
+    def start(self) -> None:
+        """Starts the scheduler on the running event loop."""
+        if self._polls:
+            self._scheduler.start()
+
+    def stop(self) -> None:
+        """Stops scheduling; a poll in progress is left to finish or be cancelled with the loop."""
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
