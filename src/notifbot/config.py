@@ -240,6 +240,25 @@ def semantic_problems(settings: Settings) -> list[str]:
             if name not in settings.destinations:
                 known = ", ".join(sorted(settings.destinations)) or "none"
                 problems.append(f"routes[{i}].to[{j}]: unknown destination '{name}' (defined: {known})")
+    seen: set[str] = set()
+    for i, inst in enumerate(settings.marketo.instances):
+        at = f"marketo.instances[{i}]"
+        if inst.munchkin_id in seen:
+            problems.append(f"{at}.munchkin_id: {inst.munchkin_id} is listed twice")
+        seen.add(inst.munchkin_id)
+        for key in ("client_id", "client_secret"):
+            if not getattr(inst, key):
+                var = f"MARKETO_{key.upper()}"
+                problems.append(
+                    f"{at}.{key}: required to poll Marketo (Admin → LaunchPoint → View Details); "
+                    f"e.g. {key}: ${{{var}}}"
+                )
+        if inst.base_url and not (
+            inst.base_url.startswith("https://") or inst.base_url.startswith("http://127.0.0.1")
+        ):
+            problems.append(
+                f"{at}.base_url: use the https REST endpoint, e.g. https://{inst.munchkin_id}.mktorest.com"
+            )
     if settings.routes and settings.routes[-1].match:
         problems.append(
             f"routes[{len(settings.routes) - 1}]: the last route has a match; add a catch-all route "

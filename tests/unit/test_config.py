@@ -119,3 +119,45 @@ def test_config_file_lookup_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     other = tmp_path / "other.yaml"
     other.write_text("server: {port: 9001}\n")
     assert load_settings(None, {"NOTIFBOT_CONFIG": str(other)}).server.port == 9001
+
+
+def test_marketo_instances_are_validated_without_reaching_marketo() -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_settings(
+            {
+                "marketo": {
+                    "instances": [
+                        {"munchkin_id": "123-ABC-456", "client_id": "id", "client_secret": "s"},
+                        {"munchkin_id": "123-ABC-456", "base_url": "http://example.com"},
+                        {"munchkin_id": "bad"},
+                    ]
+                }
+            },
+            source="t",
+        )
+    paths = [p.split(":")[0] for p in err.value.problems]
+    assert paths == ["marketo.instances[2].munchkin_id"]
+    with pytest.raises(ConfigError) as err:
+        parse_settings(
+            {
+                "marketo": {
+                    "instances": [
+                        {"munchkin_id": "123-ABC-456", "client_id": "id", "client_secret": "s"},
+                        {"munchkin_id": "123-ABC-456", "base_url": "http://example.com"},
+                    ]
+                }
+            },
+            source="t",
+        )
+    paths = [p.split(":")[0] for p in err.value.problems]
+    assert paths == [
+        "marketo.instances[1].munchkin_id",
+        "marketo.instances[1].client_id",
+        "marketo.instances[1].client_secret",
+        "marketo.instances[1].base_url",
+    ]
+    ok = parse_settings(
+        {"marketo": {"instances": [{"munchkin_id": "123-ABC-456", "client_id": "i", "client_secret": "s"}]}},
+        source="t",
+    )
+    assert ok.marketo.instances[0].daily_quota == 50_000
