@@ -99,5 +99,12 @@ async def bot(tmp_path: Path) -> AsyncIterator[Harness]:
 async def polled(tmp_path: Path) -> AsyncIterator[Harness]:
     """Like `bot`, with one Marketo instance configured."""
     db = Database(tmp_path / "n.db")
-    yield make_harness(db, settings(marketo={"instances": [{"munchkin_id": "123-ABC-456"}]}))
+    yield make_harness(
+        db,
+        settings(
+            marketo={
+                "instances": [{"munchkin_id": "123-ABC-456", "client_id": "id", "client_secret": "secret"}]
+            }
+        ),
+    )
     db.close()
