@@ -24,6 +24,7 @@ from notifbot.delivery.worker import DeliveryWorker, Sender
 from notifbot.errors import ConfigError, PermanentDeliveryError, TransientDeliveryError
 from notifbot.metrics import Metrics
 from notifbot.pipeline import Pipeline
+from notifbot.scheduler import Pollers
 from notifbot.store.batch import IngestBatcher
 from notifbot.store.mutes import active_mutes
 from notifbot.store.outbox import depth_by_type
@@ -67,6 +68,9 @@ class Bot:
             last_delivery_at=lambda: self.worker.last_delivery_at,
         )
         self.slack_app = self._build_slack_app()
+        self.pollers = Pollers()
+        self._marketo_clients: list[Any] = []
+        self._build_marketo_pollers()
         self._socket_mode: Any = None
         self._background: list[asyncio.Task[None]] = []
         self.asgi = build_app(
@@ -107,6 +111,24 @@ class Bot:
             self.env.slack_signing_secret,
         )
 
+    def _build_marketo_pollers(self) -> None:
+        """One paced, budgeted client and one quota watch per configured Marketo instance."""
+        if not self.settings.marketo.instances:
+            return
+        from notifbot.marketo.client import MarketoClient
+        from notifbot.sources.marketo_quota import QuotaWatch
+
+        for inst in self.settings.marketo.instances:
+            client = MarketoClient(inst)
+            self._marketo_clients.append(client)
+            watch = QuotaWatch(client, inst, self.db, self.pipeline.accept)
+
+            async def poll(watch: QuotaWatch = watch) -> float:
+                await watch.run_once()
+                return watch.next_interval(watch.last_percent or 0.0)
+
+            self.pollers.add(f"quota:{inst.munchkin_id}", poll, first_delay=5.0)
+
     async def reload_mutes(self) -> None:
         """Loads the mutes in force into the pipeline (on start, after a command changes them, periodically)."""
         self.pipeline.set_mutes(await self.db.read(active_mutes, datetime.now(UTC)))
@@ -140,6 +162,7 @@ class Bot:
         """Starts the delivery worker and checks the Slack token once (a bad one is logged, not fatal)."""
         await self.reload_mutes()
         self.worker.start()
+        self.pollers.start()
         self._background.append(asyncio.create_task(self._refresh_mutes_forever(), name="mutes-refresh"))
         if self.slack_app is not None and self.env.slack_app_token:
             await self._start_socket_mode(self.slack_app, self.env.slack_app_token)
@@ -164,6 +187,10 @@ class Bot:
     async def stop(self) -> None:
         """Stops intake (readiness goes 503), drains in-flight deliveries within the bound, closes the store."""
         self.stopping = True
+        self.pollers.stop()
+        for client in self._marketo_clients:
+            with contextlib.suppress(Exception):
+                await client.aclose()
         for task in self._background:
             task.cancel()
         if self._socket_mode is not None:

@@ -59,6 +59,10 @@ class Pollers:
             replace_existing=True,
         )
 
+    async def run_now(self, name: str) -> float:
+        """Runs one poll immediately (tests, and `status` refreshes); returns its requested delay."""
+        return await self._polls[name]()
+
     @property
     def names(self) -> list[str]:
         """The registered polls."""

@@ -236,6 +236,17 @@ def _web_services(n: Notification, fields: Mapping[str, Any]) -> Parts:
     if resets is None and fields.get("resets_at") is None and isinstance(n.occurred_at, datetime):
         resets = next_central_midnight(n.occurred_at)
     _add(parts.facts, "Resets", format_ct(resets) if resets else _get(fields, "resets_at"))
+    users = fields.get("top_users")
+    if isinstance(users, list) and users:
+        top = [
+            f"{as_text(u.get('userId') or u.get('user') or '?')} ({format_count(u.get('count'))})"
+            for u in users[:5]
+            if isinstance(u, Mapping)
+        ]
+        _add(parts.facts, "Top API users", ", ".join(top))
+    forecast = _get(fields, "forecast")
+    if forecast:
+        parts.detail = ("Forecast", forecast)
     return parts
 
 

@@ -1,0 +1,231 @@
+"""Quota watch: samples Marketo's daily API usage, stores it, and warns once per threshold per US Central day."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from notifbot.central_time import CENTRAL, central_date, next_central_midnight
+from notifbot.errors import MarketoError
+from notifbot.marketo.client import MarketoClient
+from notifbot.model import Notification
+from notifbot.sources.events import parse_event
+from notifbot.store.marketo_state import (
+    day_samples,
+    insert_quota_sample,
+    record_poll_error,
+    record_poll_success,
+)
+from notifbot.store.runner import Database
+
+log = logging.getLogger(__name__)
+
+POLLER = "quota"
+TOP_USERS = 5
+FORECAST_WINDOW = 2 * 3600.0  # burn rate from the samples of the last two hours (else the whole day so far)
+FORECAST_MIN_SPAN = 600.0  # no forecast from samples closer together than ten minutes
+
+
+class QuotaInstance(Protocol):
+    """What QuotaWatch needs of an instance's configuration."""
+
+    @property
+    def munchkin_id(self) -> str: ...
+
+    @property
+    def daily_quota(self) -> int: ...
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _int(value: object) -> int:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
+
+
+def _today(envelope: dict[str, Any]) -> dict[str, Any]:
+    result = envelope.get("result")
+    first = result[0] if isinstance(result, list) and result else {}
+    return first if isinstance(first, dict) else {}
+
+
+def _users(day: dict[str, Any]) -> list[dict[str, Any]]:
+    raw = day.get("users")
+    users = [u for u in raw if isinstance(u, dict)] if isinstance(raw, list) else []
+    out = [{"userId": str(u.get("userId") or "unknown"), "count": _int(u.get("count"))} for u in users]
+    return sorted(out, key=lambda u: (-u["count"], u["userId"]))
+
+
+def _error_counts(day: dict[str, Any]) -> dict[str, int]:
+    raw = day.get("errors")
+    out: dict[str, int] = {}
+    for e in raw if isinstance(raw, list) else []:
+        if isinstance(e, dict) and (count := _int(e.get("count"))) > 0:
+            code = str(e.get("errorCode"))
+            out[code] = out.get(code, 0) + count
+    return out
+
+
+def _span(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    return f"{minutes // 60} h" if minutes >= 60 else f"{minutes} min"
+
+
+def forecast(samples: Sequence[tuple[float, int]], now: datetime, used: int, quota: int) -> str | None:
+    """A burn-rate sentence from today's (sampled_at, used) samples, or None when there is no rate to go on."""
+    reset = next_central_midnight(now)
+    if used >= quota:
+        return "the quota is used up; Marketo refuses calls (607) until the reset at 00:00 CT"
+    t_now = now.timestamp()
+    earlier = [s for s in samples if s[0] <= t_now - FORECAST_MIN_SPAN]
+    if not earlier:
+        return None
+    recent = [s for s in earlier if s[0] >= t_now - FORECAST_WINDOW]
+    t0, used0 = recent[0] if recent else earlier[-1]
+    rate = (used - used0) / (t_now - t0)
+    if rate <= 0:
+        return None
+    runs_out = now + timedelta(seconds=(quota - used) / rate)
+    if runs_out >= reset:
+        return "at the current rate the quota lasts until the reset at 00:00 CT"
+    early = _span((reset - runs_out).total_seconds())
+    return f"at the current rate the quota runs out at {runs_out.astimezone(CENTRAL):%H:%M} CT, {early} before the reset"
+
+
+class QuotaWatch:
+    """Polls `stats/usage.json` (and, less often, `stats/errors.json`) for one instance.
+
+    Cadence (`next_interval`): every 30 min below 50 % of the quota, 10 min from 50 %, 5 min from 80 %, and back to
+    30 min once the quota is used up (every threshold has fired; Marketo refuses calls until the reset). Errors
+    are fetched at most every `errors_every` seconds so the watch costs at most ~1.2 calls per poll.
+    """
+
+    def __init__(
+        self,
+        client: MarketoClient,
+        instance: QuotaInstance,
+        db: Database,
+        accept: Callable[[list[Notification]], Awaitable[object]],
+        thresholds: Sequence[float] = (80, 95, 100),
+        clock: Callable[[], datetime] = _utcnow,
+        errors_every: float = 1800.0,
+    ) -> None:
+        self.client, self.instance, self.db, self.accept = client, instance, db, accept
+        self.thresholds = sorted(set(thresholds))
+        self.clock = clock
+        self.errors_every = errors_every
+        self.last_percent: float | None = None
+        self._errors: dict[str, int] = {}
+        self._errors_at: float | None = None
+        self._errors_day: str | None = None
+        self._emitted: set[str] = set()
+
+    @property
+    def munchkin(self) -> str:
+        """The instance's munchkin id."""
+        return self.instance.munchkin_id
+
+    def next_interval(self, percent: float) -> float:
+        """Seconds until the next poll at `percent` of the daily quota (see the class docstring)."""
+        if percent >= 100:
+            return 1800.0
+        if percent >= 80:
+            return 300.0
+        if percent >= 50:
+            return 600.0
+        return 1800.0
+
+    async def _fetch_errors(self, now: datetime, day: str) -> str | None:
+        """Refreshes the cached error counts when due; returns a failure message instead of raising."""
+        due = self._errors_at is None or self._errors_day != day
+        if not due and self._errors_at is not None and now.timestamp() - self._errors_at < self.errors_every:
+            return None
+        try:
+            self._errors = _error_counts(_today(await self.client.errors()))
+        except MarketoError as exc:
+            return str(exc)
+        self._errors_at, self._errors_day = now.timestamp(), day
+        return None
+
+    async def run_once(self) -> None:
+        """One poll: sample usage, store it, announce newly crossed thresholds; Marketo errors are recorded."""
+        now = self.clock()
+        day = central_date(now).isoformat()
+        quota = self.instance.daily_quota
+        try:
+            usage = _today(await self.client.usage())
+        except MarketoError as exc:
+            log.warning("quota watch %s: %s", self.munchkin, exc)
+            await self.db.call(
+                record_poll_error, self.munchkin, POLLER, now, str(exc), self.client.calls_today
+            )
+            return
+        used, users = _int(usage.get("total")), _users(usage)
+        problem = await self._fetch_errors(now, day)
+        errors = self._errors if self._errors_day == day else {}
+        earlier = await self.db.call(day_samples, self.munchkin, day)
+        await self.db.call(
+            insert_quota_sample, self.munchkin, now.timestamp(), day, used, quota, users, errors
+        )
+        percent = round(100.0 * used / quota, 1)
+        self.last_percent = percent
+        if problem is None:
+            await self.db.call(record_poll_success, self.munchkin, POLLER, now, self.client.calls_today)
+        else:
+            log.warning("quota watch %s: errors.json: %s", self.munchkin, problem)
+            await self.db.call(
+                record_poll_error, self.munchkin, POLLER, now, problem, self.client.calls_today
+            )
+        crossed = [t for t in self.thresholds if 100.0 * used >= t * quota]
+        if not crossed:
+            return
+        outlook = forecast(earlier, now, used, quota)
+        fresh = [
+            self._notification(t, now, day, used, quota, percent, users, outlook)
+            for t in crossed
+            if f"quota-{self.munchkin}-{day}-{t:g}" not in self._emitted
+        ]
+        if fresh:
+            await self.accept(fresh)
+            self._emitted.update(n.key for n in fresh)
+
+    def _notification(
+        self,
+        threshold: float,
+        now: datetime,
+        day: str,
+        used: int,
+        quota: int,
+        percent: float,
+        users: list[dict[str, Any]],
+        outlook: str | None,
+    ) -> Notification:
+        resets_at = next_central_midnight(now)
+        summary = (
+            f"Marketo API usage on {self.munchkin} passed {threshold:g} %: {used:,} of {quota:,} calls today "
+            f"({percent:g} %); resets at 00:00 CT"
+        )
+        fields: dict[str, Any] = {
+            "used": used,
+            "quota": quota,
+            "percent": percent,
+            "threshold": threshold,
+            "resets_at": resets_at.isoformat(),
+            "top_users": users[:TOP_USERS],
+        }
+        if outlook is not None:
+            fields["forecast"] = outlook
+            summary += f"; {outlook}"
+        event = {
+            "kind": "web_services",
+            "id": f"quota-{self.munchkin}-{day}-{threshold:g}",
+            "instance": self.munchkin,
+            "occurred_at": now,
+            "severity": "critical" if threshold >= 100 else "warning",
+            "summary": summary,
+            "fields": fields,
+        }
+        return parse_event(event, now=now, source="marketo")

@@ -1,0 +1,49 @@
+"""The running bot polls Marketo's usage for each configured instance and alerts on quota thresholds."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import time
+
+from notifbot.app import Bot
+from tests.fakes.marketo import FakeMarketo
+from tests.integration.conftest import BotFactory, client_for
+
+
+async def test_quota_watch_runs_in_the_app_and_alerts_once(bot_factory: BotFactory) -> None:
+    with FakeMarketo(
+        "cid-1", "s3cret-marketo", usage_users={"bi-connector": 42_000, "crm-sync": 800}
+    ) as fake:
+        bot: Bot = await bot_factory(
+            marketo={
+                "instances": [
+                    {
+                        "munchkin_id": "123-ABC-456",
+                        "base_url": fake.base_url,
+                        "client_id": "cid-1",
+                        "client_secret": "s3cret-marketo",
+                    }
+                ]
+            }
+        )
+        assert bot.pollers.names == ["quota:123-ABC-456"]
+        delay = await bot.pollers.run_now("quota:123-ABC-456")
+        assert delay == 300  # above 80 %: poll every 5 minutes
+        await bot.pollers.run_now("quota:123-ABC-456")  # the same threshold is not announced twice
+        stdout = bot.senders["console"]._stream  # type: ignore[attr-defined]
+        assert isinstance(stdout, io.StringIO)
+        deadline = time.monotonic() + 5
+        while "quota" not in stdout.getvalue().lower() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert stdout.getvalue().count("── notifbot → console ──") == 1
+        assert "bi-connector" in stdout.getvalue()
+        assert "s3cret-marketo" not in stdout.getvalue()
+        async with client_for(bot) as client:
+            metrics = (await client.get("/metrics")).text
+        assert 'notifbot_events_received_total{source="marketo"} 1.0' in metrics
+        body = json.dumps(
+            await bot.db.read(lambda c: [tuple(r) for r in c.execute("SELECT * FROM poller_state")])
+        )
+        assert "123-ABC-456" in body and "s3cret" not in body

@@ -1,0 +1,287 @@
+"""QuotaWatch over the real MarketoClient against FakeMarketo, storing into a real SQLite Database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from notifbot.central_time import CENTRAL
+from notifbot.commands.marketo_queries import quota_overview
+from notifbot.config import MarketoInstance
+from notifbot.marketo import MarketoClient
+from notifbot.model import Kind, Notification, Severity
+from notifbot.sources.marketo_quota import QuotaWatch, forecast
+from notifbot.store.events import Accepted, insert_notifications
+from notifbot.store.marketo_state import poller_state
+from notifbot.store.runner import Database
+from tests.fakes.marketo import FakeMarketo
+
+MUNCHKIN = "123-ABC-456"
+SECRET = "s3cr3t-Value-XYZ"
+DAY = "2024-03-05"
+
+
+class Clock:
+    """A wall clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.wall = datetime(2024, 3, 5, 10, 0, tzinfo=CENTRAL).astimezone(UTC)
+
+    def __call__(self) -> datetime:
+        return self.wall
+
+    def advance(self, minutes: float) -> None:
+        self.wall += timedelta(minutes=minutes)
+
+
+async def _no_sleep(seconds: float) -> None:
+    return None
+
+
+class Sink:
+    """`accept` that stores through the real store (dedupe by key) and remembers every batch and outcome."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.batches: list[list[Notification]] = []
+        self.results: list[Accepted] = []
+
+    async def __call__(self, notifications: list[Notification]) -> list[Accepted]:
+        self.batches.append(list(notifications))
+        out = await self.db.call(insert_notifications, [(n, []) for n in notifications])
+        self.results.extend(out)
+        return out
+
+    @property
+    def stored(self) -> list[str]:
+        """Keys stored for the first time, in order."""
+        return [a.key for a in self.results if not a.duplicate]
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeMarketo]:
+    with FakeMarketo("cid-1", SECRET) as server:
+        yield server
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(tmp_path / "notifbot.db")
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def instance(fake: FakeMarketo) -> MarketoInstance:
+    return MarketoInstance(
+        munchkin_id=MUNCHKIN,
+        base_url=fake.base_url,
+        client_id="cid-1",
+        client_secret=SECRET,
+        daily_quota=10_000,
+    )
+
+
+@pytest.fixture
+async def clients() -> AsyncIterator[list[MarketoClient]]:
+    made: list[MarketoClient] = []
+    yield made
+    for c in made:
+        await c.aclose()
+
+
+def make_watch(
+    instance: MarketoInstance, db: Database, sink: Sink, clock: Clock, clients: list[MarketoClient], **kw: Any
+) -> QuotaWatch:
+    client = MarketoClient(instance, budget=500, sleep=_no_sleep, now=clock)
+    clients.append(client)
+    return QuotaWatch(client, instance, db, sink, clock=clock, **kw)
+
+
+async def test_sample_is_stored_and_readable_by_quota_command(
+    fake: FakeMarketo, db: Database, clock: Clock, instance: MarketoInstance, clients: list[MarketoClient]
+) -> None:
+    fake.usage_users = {"alice": 1_000, "bob": 2_500}
+    fake.error_counts.update({"606": 3, "615": 1})
+    sink = Sink(db)
+    watch = make_watch(instance, db, sink, clock, clients)
+    await watch.run_once()
+
+    views = await db.read(quota_overview, 0.0)
+    assert len(views) == 1
+    latest = views[0].latest
+    assert (latest.instance, latest.day, latest.used, latest.quota) == (MUNCHKIN, DAY, 3_500, 10_000)
+    assert latest.users == [{"userId": "bob", "count": 2_500}, {"userId": "alice", "count": 1_000}]
+    assert latest.errors == {"606": 3, "615": 1}
+    assert sink.batches == []
+    assert watch.last_percent == 35.0
+    state = await db.call(poller_state, MUNCHKIN, "quota")
+    assert state is not None
+    assert state["calls_today"] == 2 and state["day"] == DAY
+    assert state["last_success_at"] == clock().timestamp() and state["last_error"] is None
+
+
+async def test_thresholds_fire_once_each_per_day_and_survive_restart(
+    fake: FakeMarketo, db: Database, clock: Clock, instance: MarketoInstance, clients: list[MarketoClient]
+) -> None:
+    sink = Sink(db)
+    watch = make_watch(instance, db, sink, clock, clients)
+    key = f"quota-{MUNCHKIN}-{DAY}-"
+
+    fake.usage_users = {"etl": 7_000, "crm": 1_000, "a": 10, "b": 9, "c": 8, "d": 7}
+    await watch.run_once()
+    assert sink.stored == [key + "80"]
+    n = sink.batches[0][0]
+    assert n.kind is Kind.WEB_SERVICES and n.severity is Severity.WARNING and n.instance == MUNCHKIN
+    assert n.fields["used"] == 8_034 and n.fields["quota"] == 10_000 and n.fields["percent"] == 80.3
+    assert n.fields["resets_at"].startswith("2024-03-06T00:00:00-06:00")
+    assert [u["userId"] for u in n.fields["top_users"]] == ["etl", "crm", "a", "b", "c"]
+    assert "80 %" in (n.summary or "")
+
+    clock.advance(5)
+    fake.usage_users = {"etl": 8_500}
+    await watch.run_once()
+    assert len(sink.batches) == 1  # nothing new to say at 85 %
+
+    clock.advance(5)
+    fake.usage_users = {"etl": 9_600}
+    await watch.run_once()
+    assert sink.stored == [key + "80", key + "95"]
+    assert sink.batches[-1][0].severity is Severity.WARNING
+
+    # restart: a new watch (new client, no memory) on the same database at the same usage stores nothing new
+    clock.advance(5)
+    again = Sink(db)
+    restarted = make_watch(instance, db, again, clock, clients)
+    await restarted.run_once()
+    assert again.results and all(a.duplicate for a in again.results)
+    assert again.stored == []
+
+    clock.advance(5)
+    fake.usage_users = {"etl": 10_000}
+    await restarted.run_once()
+    assert again.stored == [key + "100"]
+    top = again.batches[-1][-1]
+    assert top.severity is Severity.CRITICAL and top.fields["percent"] == 100.0
+    assert "used up" in top.fields["forecast"]
+
+    # the next US Central day starts over
+    clock.wall = datetime(2024, 3, 6, 9, 0, tzinfo=CENTRAL).astimezone(UTC)
+    fake.usage_users = {"etl": 8_100}
+    await restarted.run_once()
+    assert again.stored[-1] == f"quota-{MUNCHKIN}-2024-03-06-80"
+
+
+async def test_forecast_from_stored_samples(
+    fake: FakeMarketo, db: Database, clock: Clock, instance: MarketoInstance, clients: list[MarketoClient]
+) -> None:
+    sink = Sink(db)
+    watch = make_watch(instance, db, sink, clock, clients)
+    fake.usage_users = {"etl": 5_000}
+    await watch.run_once()  # 10:00 CT
+    clock.advance(60)
+    fake.usage_users = {"etl": 8_000}
+    await watch.run_once()  # 11:00 CT: 3,000 calls/h, 2,000 left → 11:40 CT, 12 h before midnight
+    text = sink.batches[0][0].fields["forecast"]
+    assert text == "at the current rate the quota runs out at 11:40 CT, 12 h before the reset"
+    assert "11:40 CT" in (sink.batches[0][0].summary or "")
+
+
+async def test_marketo_errors_are_recorded_and_not_raised(
+    fake: FakeMarketo, db: Database, clock: Clock, instance: MarketoInstance, clients: list[MarketoClient]
+) -> None:
+    sink = Sink(db)
+    watch = make_watch(instance, db, sink, clock, clients)
+    fake.usage_users = {"etl": 100}
+    await watch.run_once()
+    ok_at = clock().timestamp()
+
+    clock.advance(30)
+    fake.fail_next(603)
+    await watch.run_once()
+    state = await db.call(poller_state, MUNCHKIN, "quota")
+    assert state is not None
+    assert "603" in state["last_error"] and state["last_error_at"] == clock().timestamp()
+    assert state["last_success_at"] == ok_at
+    assert SECRET not in state["last_error"]
+
+    clock.advance(30)
+    fake.fail_next_http(500)
+    await watch.run_once()
+    state = await db.call(poller_state, MUNCHKIN, "quota")
+    assert state is not None and "not valid JSON" in state["last_error"]
+    assert state["last_success_at"] == ok_at
+
+    clock.advance(30)
+    fake.fail_next(607)
+    await watch.run_once()
+    clock.advance(30)
+    calls = fake.rest_calls
+    await watch.run_once()  # paused until midnight CT: no call made, still recorded
+    assert fake.rest_calls == calls
+    state = await db.call(poller_state, MUNCHKIN, "quota")
+    assert state is not None and "607" in state["last_error"]
+    views = await db.read(quota_overview, 0.0)
+    assert len(views[0].today) == 1  # only the successful poll left a sample
+
+
+async def test_budget_exhaustion_is_recorded(
+    fake: FakeMarketo, db: Database, clock: Clock, instance: MarketoInstance, clients: list[MarketoClient]
+) -> None:
+    sink = Sink(db)
+    client = MarketoClient(instance, budget=1, sleep=_no_sleep, now=clock)
+    clients.append(client)
+    watch = QuotaWatch(client, instance, db, sink, clock=clock)
+    fake.usage_users = {"etl": 100}
+    await watch.run_once()  # usage fits the budget, errors.json does not
+    state = await db.call(poller_state, MUNCHKIN, "quota")
+    assert state is not None and "budget" in state["last_error"] and state["last_success_at"] is None
+    assert state["calls_today"] == 1
+    views = await db.read(quota_overview, 0.0)
+    assert views[0].latest.used == 100
+
+
+async def test_errors_json_fetched_at_most_every_half_hour(
+    fake: FakeMarketo, db: Database, clock: Clock, instance: MarketoInstance, clients: list[MarketoClient]
+) -> None:
+    watch = make_watch(instance, db, Sink(db), clock, clients)
+    for _ in range(4):
+        await watch.run_once()
+        clock.advance(10)
+    assert fake.calls["/rest/v1/stats/usage.json"] == 4
+    assert fake.calls["/rest/v1/stats/errors.json"] == 2  # at 0 and 30 min
+
+
+@pytest.mark.parametrize(
+    ("percent", "seconds"),
+    [(0, 1800), (49.9, 1800), (50, 600), (79.9, 600), (80, 300), (99.9, 300), (100, 1800)],
+)
+async def test_next_interval_adapts_to_usage(
+    percent: float,
+    seconds: float,
+    db: Database,
+    clock: Clock,
+    instance: MarketoInstance,
+    clients: list[MarketoClient],
+) -> None:
+    watch = make_watch(instance, db, Sink(db), clock, clients)
+    assert watch.next_interval(percent) == seconds
+
+
+def test_forecast_edge_cases() -> None:
+    now = datetime(2024, 3, 5, 12, 0, tzinfo=CENTRAL)
+    t = now.timestamp()
+    assert forecast([], now, 100, 1000) is None
+    assert forecast([(t - 60, 50)], now, 100, 1000) is None  # too close together
+    assert forecast([(t - 3600, 100)], now, 100, 1000) is None  # flat
+    slow = forecast([(t - 3600, 0)], now, 100, 10_000)
+    assert slow == "at the current rate the quota lasts until the reset at 00:00 CT"
