@@ -29,10 +29,13 @@ class Pollers:
     def add(self, name: str, poll: Poll, first_delay: float = 1.0) -> None:
         """Registers a poll under a unique job name; it first runs after `first_delay` seconds."""
         self._polls[name] = poll
+        self._schedule(name, first_delay)
+
+    def _schedule(self, name: str, delay: float) -> None:
         self._scheduler.add_job(
             self._run,
             "date",
-            run_date=self._clock() + timedelta(seconds=first_delay),
+            run_date=self._clock() + timedelta(seconds=delay),
             args=[name],
             id=name,
             max_instances=1,
@@ -47,17 +50,7 @@ class Pollers:
         except Exception:  # a poller must never take the scheduler down; it logs and tries again later
             log.exception("poll failed", extra={"poller": name})
             delay = 300.0
-        self._scheduler.add_job(
-            self._run,
-            "date",
-            run_date=self._clock() + timedelta(seconds=max(self._min_delay, delay)),
-            args=[name],
-            id=name,
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=300,
-            replace_existing=True,
-        )
+        self._schedule(name, max(self._min_delay, delay))
 
     async def run_now(self, name: str) -> float:
         """Runs one poll immediately (tests, and `status` refreshes); returns its requested delay."""

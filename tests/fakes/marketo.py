@@ -9,7 +9,6 @@ import uuid
 from collections import Counter, deque
 from collections.abc import Callable
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import Any
 
 import uvicorn
@@ -17,6 +16,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.fakes.server import ThreadedServer
 
 NO_ASSETS = "No assets found for the given search criteria."
 HTML_ERROR = "<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>"
@@ -42,8 +43,10 @@ def _parse_dt(text: str) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
-class FakeMarketo:
+class FakeMarketo(ThreadedServer):
     """Marketo identity + REST (usage, errors, smartCampaigns, activities) on http://127.0.0.1:PORT."""
+
+    thread_name = "fake-marketo"
 
     def __init__(
         self,
@@ -96,42 +99,6 @@ class FakeMarketo:
         self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------------------
-
-    def start(self) -> FakeMarketo:
-        """Serves in a daemon thread and returns once the port is bound."""
-        config = uvicorn.Config(
-            self._app, host=self.host, port=self.port, log_level="warning", lifespan="off"
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name="fake-marketo", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"fake Marketo could not listen on {self.host}:{self.port}")
-            time.sleep(0.005)
-        self.port = self._server.servers[0].sockets[0].getsockname()[1]
-        return self
-
-    def stop(self) -> None:
-        """Stops serving and joins the thread."""
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(timeout=10)
-        self._server = self._thread = None
-
-    def __enter__(self) -> FakeMarketo:
-        return self.start()
-
-    def __exit__(
-        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        """`http://127.0.0.1:PORT` (the instance's `base_url`)."""
-        return f"http://{self.host}:{self.port}"
 
     # -- fault injection ---------------------------------------------------------------------------------------
 
