@@ -129,6 +129,18 @@ class Bot:
 
             self.pollers.add(f"quota:{inst.munchkin_id}", poll, first_delay=5.0)
 
+    async def _restore_marketo_budgets(self) -> None:
+        """A restart keeps counting today's Marketo calls, so the daily budget holds across restarts."""
+        if not self._marketo_clients:
+            return
+        from notifbot.central_time import central_date
+        from notifbot.store.marketo_state import calls_made_on
+
+        today = central_date(datetime.now(UTC))
+        for client in self._marketo_clients:
+            used = await self.db.read(calls_made_on, client.munchkin_id, today.isoformat())
+            client.restore_calls_today(today, used)
+
     async def reload_mutes(self) -> None:
         """Loads the mutes in force into the pipeline (on start, after a command changes them, periodically)."""
         self.pipeline.set_mutes(await self.db.read(active_mutes, datetime.now(UTC)))
@@ -161,6 +173,7 @@ class Bot:
     async def start(self) -> None:
         """Starts the delivery worker and checks the Slack token once (a bad one is logged, not fatal)."""
         await self.reload_mutes()
+        await self._restore_marketo_budgets()
         self.worker.start()
         self.pollers.start()
         self._background.append(asyncio.create_task(self._refresh_mutes_forever(), name="mutes-refresh"))

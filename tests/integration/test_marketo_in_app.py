@@ -47,3 +47,29 @@ async def test_quota_watch_runs_in_the_app_and_alerts_once(bot_factory: BotFacto
             await bot.db.read(lambda c: [tuple(r) for r in c.execute("SELECT * FROM poller_state")])
         )
         assert "123-ABC-456" in body and "s3cret" not in body
+
+
+async def test_a_restart_keeps_counting_todays_calls_against_the_budget(bot_factory: BotFactory) -> None:
+    with FakeMarketo("cid-1", "s3cret-marketo", usage_users={"bi-connector": 100}) as fake:
+        marketo = {
+            "instances": [
+                {
+                    "munchkin_id": "123-ABC-456",
+                    "base_url": fake.base_url,
+                    "client_id": "cid-1",
+                    "client_secret": "s3cret-marketo",
+                    "daily_quota": 200,  # budget: 1 % = 2 calls a day
+                }
+            ]
+        }
+        first: Bot = await bot_factory(marketo=marketo)
+        await first.pollers.run_now("quota:123-ABC-456")  # usage + errors = the whole budget
+        assert first._marketo_clients[0].calls_today == 2
+        await first.stop()
+        calls_before = fake.rest_calls
+        second: Bot = await bot_factory(marketo=marketo)
+        assert second._marketo_clients[0].calls_today == 2
+        await second.pollers.run_now("quota:123-ABC-456")
+        assert fake.rest_calls == calls_before, "the restarted bot must not spend a budget already used today"
+        state = await second.db.read(lambda c: c.execute("SELECT last_error FROM poller_state").fetchone()[0])
+        assert "budget" in state

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import date, datetime
 
 from notifbot.central_time import central_date
 
@@ -53,6 +53,12 @@ class DailyBudget:
         """Calls counted so far today (US Central)."""
         self._roll()
         return self._used
+
+    def restore(self, day: date, used: int) -> None:
+        """Carries over the calls already made today by an earlier run (so a restart never resets the budget)."""
+        self._roll()
+        if day == self._day:
+            self._used = max(self._used, used)
 
     def try_spend(self) -> bool:
         """Counts one call and returns True, or returns False (counting nothing) when the budget is spent."""

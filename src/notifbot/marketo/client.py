@@ -8,7 +8,7 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -84,6 +84,10 @@ class MarketoClient:
         self.paused_until: datetime | None = None
 
     # -- status ---------------------------------------------------------------------------------------------
+
+    def restore_calls_today(self, day: date, used: int) -> None:
+        """Counts calls an earlier run already made today against today's budget."""
+        self._budget.restore(day, used)
 
     @property
     def calls_today(self) -> int:

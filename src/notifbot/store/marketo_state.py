@@ -86,3 +86,11 @@ def poller_state(conn: sqlite3.Connection, instance: str, poller: str) -> dict[s
         "SELECT * FROM poller_state WHERE instance = ? AND poller = ?", (instance, poller)
     ).fetchone()
     return None if row is None else dict(row)
+
+
+def calls_made_on(conn: sqlite3.Connection, instance: str, day: str) -> int:
+    """The most calls any poller recorded for `instance` on the Central day `day` (the client is shared)."""
+    row = conn.execute(
+        "SELECT max(calls_today) FROM poller_state WHERE instance = ? AND day = ?", (instance, day)
+    ).fetchone()
+    return int(row[0] or 0)
