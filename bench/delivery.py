@@ -29,7 +29,7 @@ from types import FrameType
 from typing import Any
 
 import httpx
-from bench.ingest import REPO, SERVER_CPU, clean_env, notifbot_server, outbox_status
+from bench.ingest import REPO, SERVER_CPU, clean_env, notifbot_server, outbox_status, terminate
 
 TOKEN = "xoxb-bench-token"
 
@@ -122,14 +122,8 @@ class FakeSlackProcess:
 
     def stop(self, timeout: float = 20.0) -> dict[str, Any]:
         """SIGTERM (the fake then writes its dump); returns the dump."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
         if self.proc is not None:
+            terminate(self.proc, timeout)
             for stream in (self.proc.stdin, self.proc.stdout):
                 if stream is not None:
                     with contextlib.suppress(OSError):

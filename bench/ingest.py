@@ -31,6 +31,18 @@ SERVER_CPU = 0
 LOADGEN_CPU = 1
 
 
+def terminate(proc: subprocess.Popen[bytes], timeout: float) -> int | None:
+    """SIGTERM a child, SIGKILL it after `timeout`; returns its exit code."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+    return proc.returncode
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -124,14 +136,7 @@ class Server:
         """SIGTERM, then SIGKILL after `timeout`; returns the exit code."""
         code: int | None = None
         if self.proc is not None:
-            if self.proc.poll() is None:
-                self.proc.send_signal(signal.SIGTERM)
-                try:
-                    self.proc.wait(timeout)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait(10)
-            code = self.proc.returncode
+            code = terminate(self.proc, timeout)
         for f in self._files:
             f.close()
         self._files.clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Mapping
@@ -299,8 +300,11 @@ def environment_problems(settings: Settings, env: Env) -> list[str]:
     return problems
 
 
-def is_loopback(host: str) -> bool:
-    """True for 127.0.0.0/8, ::1 and localhost."""
+@functools.lru_cache(maxsize=1024)
+def is_loopback(host: str | None) -> bool:
+    """True for 127.0.0.0/8, ::1 and localhost (cached: ingest asks for every request)."""
+    if host is None:
+        return False
     if host == "localhost":
         return True
     try:

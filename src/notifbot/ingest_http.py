@@ -6,14 +6,13 @@ middleware stack; everything else (health, metrics, Slack) is a Starlette app (s
 
 from __future__ import annotations
 
-import functools
 import hmac
-import ipaddress
 import json
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from notifbot.config import is_loopback
 from notifbot.errors import InputError
 from notifbot.metrics import Metrics
 from notifbot.pipeline import Pipeline
@@ -33,17 +32,6 @@ class BodyTooLarge(Exception):
 
 class ClientGone(Exception):
     """The client disconnected before sending its whole body."""
-
-
-@functools.lru_cache(maxsize=1024)
-def is_loopback(host: str | None) -> bool:
-    """True for 127.0.0.0/8, ::1 and `localhost`."""
-    if host is None:
-        return False
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
 
 
 def is_json(content_type: str) -> bool:
