@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from notifbot.errors import ConfigError
+from notifbot.errors import ConfigError, loc_path
 
 DEFAULT_CONFIG_FILE = "notifbot.yaml"
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -198,22 +198,12 @@ def _expand_values(value: Any, environ: Mapping[str, str], missing: list[str]) -
     return value
 
 
-def _loc(parts: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in parts:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
-
-
 def _path_of(err: Mapping[str, Any]) -> str:
     parts = list(err["loc"])
     # A discriminated union puts its tag after the destination name; drop it so paths read like the YAML.
     if len(parts) >= 3 and parts[0] == "destinations" and parts[2] in _DESTINATION_TYPES:
         del parts[2]
-    return _loc(tuple("continue" if p == "continue_" else p for p in parts)) or "(root)"
+    return loc_path(tuple("continue" if p == "continue_" else p for p in parts)) or "(root)"
 
 
 def parse_settings(data: Any, *, source: str) -> Settings:

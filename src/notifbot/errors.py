@@ -12,6 +12,7 @@ NotifbotError
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -25,6 +26,17 @@ class ConfigError(NotifbotError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("; ".join(problems))
+
+
+def loc_path(parts: Sequence[int | str], prefix: str = "") -> str:
+    """A location as users write it: `fields.failed_leads`, `[2].kind`, `routes[0].to[1]`."""
+    path = prefix
+    for part in parts:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path
 
 
 @dataclass(frozen=True)

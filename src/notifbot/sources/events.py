@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 from pydantic_core import from_json
 
-from notifbot.errors import Detail, InputError
+from notifbot.errors import Detail, InputError, loc_path
 from notifbot.model import Kind, Notification, Severity, dedupe_key, default_severity
 from notifbot.sources.event_schema import EVENT, FIELD_ADAPTERS
 
 MAX_EVENTS_PER_REQUEST = 1_000
 
 
-def _loc(prefix: str, parts: Sequence[int | str]) -> str:
-    path = prefix
-    for part in parts:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else part
-    return path
-
-
 def _details(prefix: str, error: ValidationError) -> list[Detail]:
-    return [Detail(_loc(prefix, err["loc"]), err["msg"]) for err in error.errors(include_url=False)]
+    return [Detail(loc_path(err["loc"], prefix), err["msg"]) for err in error.errors(include_url=False)]
 
 
 def _aware(value: datetime) -> datetime:
@@ -65,7 +54,7 @@ def parse_event(obj: Any, *, prefix: str = "", now: datetime, source: str = "eve
             if any(isinstance(v, datetime | dict | list) for v in fields.values()):
                 fields = _jsonable(fields)
         except ValidationError as exc:
-            raise InputError("invalid event fields", _details(_loc(prefix, ["fields"]), exc)) from None
+            raise InputError("invalid event fields", _details(loc_path(["fields"], prefix), exc)) from None
     occurred = event.get("occurred_at")
     occurred_at = _aware(occurred) if occurred else now
     instance = event.get("instance")
