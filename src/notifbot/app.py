@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
@@ -23,6 +23,7 @@ from notifbot.delivery.slack import SlackSender
 from notifbot.delivery.worker import DeliveryWorker, Sender
 from notifbot.errors import ConfigError, PermanentDeliveryError, TransientDeliveryError
 from notifbot.metrics import Metrics
+from notifbot.model import Notification
 from notifbot.pipeline import Pipeline
 from notifbot.scheduler import Pollers
 from notifbot.store.batch import IngestBatcher
@@ -33,6 +34,7 @@ from notifbot.web import WebDeps, build_app
 
 if TYPE_CHECKING:
     from notifbot.commands.slack import SlackApp
+    from notifbot.marketo.client import MarketoClient
 
 log = logging.getLogger("notifbot.app")
 MUTE_REFRESH_SECONDS = 15.0
@@ -112,22 +114,42 @@ class Bot:
         )
 
     def _build_marketo_pollers(self) -> None:
-        """One paced, budgeted client and one quota watch per configured Marketo instance."""
+        """Per configured Marketo instance: one paced, budgeted client, a quota watch and trigger-health polls."""
+        from notifbot.sources.marketo_cleanup_notices import record_cleanup_notices
+
+        async def on_stored(stored: Sequence[Notification]) -> None:
+            await record_cleanup_notices(self.db, stored)
+
+        self.pipeline.observe(on_stored)  # Marketo's cleanup notices update the campaigns, polled or not
         if not self.settings.marketo.instances:
             return
         from notifbot.marketo.client import MarketoClient
         from notifbot.sources.marketo_quota import QuotaWatch
 
-        for inst in self.settings.marketo.instances:
-            client = MarketoClient(inst)
+        m = self.settings.marketo
+        for inst in m.instances:
+            client = MarketoClient(inst, budget=m.budget_for(inst), caps=m.caps_for(inst))
             self._marketo_clients.append(client)
-            watch = QuotaWatch(client, inst, self.db, self.pipeline.accept)
+            watch = QuotaWatch(client, inst, self.db, self.pipeline.accept, thresholds=m.quota_thresholds)
+            self.pollers.add(f"quota:{inst.munchkin_id}", watch.poll, first_delay=5.0)
+            if m.triggers.enabled:
+                self._add_trigger_pollers(client)
 
-            async def poll(watch: QuotaWatch = watch) -> float:
-                await watch.run_once()
-                return watch.next_interval(watch.last_percent or 0.0)
+    def _add_trigger_pollers(self, client: MarketoClient) -> None:
+        from notifbot.sources.marketo_activities import ActivityScan
+        from notifbot.sources.marketo_campaigns import CampaignRefresh
 
-            self.pollers.add(f"quota:{inst.munchkin_id}", poll, first_delay=5.0)
+        t = self.settings.marketo.triggers
+        refresh = CampaignRefresh(client, self.db, self.pipeline.accept, t.at_risk_days)
+
+        async def refresh_poll() -> float:
+            await refresh.run_once()
+            return t.refresh_minutes * 60.0
+
+        self.pollers.add(f"campaigns:{client.munchkin_id}", refresh_poll, first_delay=20.0)
+        if t.activities != "off":
+            scan = ActivityScan(client, self.db, t, self.pipeline.accept)
+            self.pollers.add(f"activities:{client.munchkin_id}", scan.run_once, first_delay=40.0)
 
     async def _restore_marketo_budgets(self) -> None:
         """A restart keeps counting today's Marketo calls, so the daily budget holds across restarts."""

@@ -54,8 +54,47 @@ class MarketoInstance(_Strict):
     daily_quota: Annotated[int, Field(ge=1)] = 50_000
 
 
+# Flow-step activities that carry the campaignId of the campaign that ran them: Send Email, Change Data Value,
+# Change Score, Add to List, Remove from List, Send Alert, Interesting Moment, Change Status in Progression,
+# Call Webhook, Add to Nurture. Ids are Marketo's standard ones; check GET /rest/v1/activities/types.json.
+DEFAULT_ACTIVITY_TYPES = (6, 13, 22, 24, 25, 38, 46, 104, 110, 113)
+
+
+class TriggerHealthSettings(_Strict):
+    enabled: bool = True
+    refresh_minutes: Annotated[int, Field(ge=15, le=10_080)] = 360  # list of active trigger campaigns
+    scan_minutes: Annotated[int, Field(ge=5, le=1_440)] = 60  # activities (REST pages, or bulk job progress)
+    # auto: REST pages while they fit the activities share of the budget, else a daily Bulk Activity Extract
+    activities: Literal["auto", "rest", "bulk", "off"] = "auto"
+    activity_type_ids: Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=1, max_length=10)] = (
+        Field(default_factory=lambda: list(DEFAULT_ACTIVITY_TYPES))
+    )
+    lookback_hours: Annotated[int, Field(ge=0, le=744)] = 24  # how far back the very first scan starts
+    bulk_every_hours: Annotated[int, Field(ge=1, le=744)] = 24
+    at_risk_days: Annotated[int, Field(ge=1, le=365)] = 150
+    campaigns_share_percent: Annotated[float, Field(ge=0, le=100)] = 10.0
+    activities_share_percent: Annotated[float, Field(ge=0, le=100)] = 30.0
+
+
 class MarketoSettings(_Strict):
     instances: list[MarketoInstance] = Field(default_factory=list)
+    budget_percent: Annotated[float, Field(gt=0, le=100)] = 1.0  # notifbot's own calls, % of the daily quota
+    quota_thresholds: Annotated[list[Annotated[float, Field(gt=0, le=100)]], Field(min_length=1)] = Field(
+        default_factory=lambda: [80.0, 95.0, 100.0]
+    )
+    triggers: TriggerHealthSettings = Field(default_factory=TriggerHealthSettings)
+
+    def budget_for(self, instance: MarketoInstance) -> int:
+        """notifbot's daily call budget for `instance` (never below one call)."""
+        return max(1, int(instance.daily_quota * self.budget_percent / 100))
+
+    def caps_for(self, instance: MarketoInstance) -> dict[str, int]:
+        """Per-feature shares of the budget: trigger health is capped so the quota watch always has the rest."""
+        budget, t = self.budget_for(instance), self.triggers
+        return {
+            "campaigns": int(budget * t.campaigns_share_percent / 100),
+            "activities": int(budget * t.activities_share_percent / 100),
+        }
 
 
 class DeliverySettings(_Strict):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 
 from prometheus_client import Counter
@@ -15,6 +16,9 @@ from notifbot.model import Mute, Notification
 from notifbot.routing import route
 from notifbot.store.batch import IngestBatcher
 from notifbot.store.events import Accepted, Target
+
+log = logging.getLogger(__name__)
+Observer = Callable[[Sequence[Notification]], Awaitable[object]]
 
 
 def destination_targets(settings: Settings) -> dict[str, Target]:
@@ -49,6 +53,11 @@ class Pipeline:
         self._metrics = metrics
         self._on_commit = on_commit
         self._mutes: list[Mute] = []
+        self._observers: list[Observer] = []
+
+    def observe(self, observer: Observer) -> None:
+        """Calls `observer` with each batch of newly stored notifications (after commit; its failure is logged)."""
+        self._observers.append(observer)
 
     def set_mutes(self, mutes: Sequence[Mute]) -> None:
         """Replaces the mutes in force (from the store; refreshed when a command changes them)."""
@@ -78,10 +87,20 @@ class Pipeline:
                     self._metrics.muted.inc()
         results = await self._batcher.submit(items, muted)
         fresh: set[tuple[str, str]] = set()
+        stored: list[Notification] = []
         for (n, targets), r in zip(items, results, strict=True):
             self._count(n.source, r.duplicate).inc()
-            if not r.duplicate and n.key not in muted:
-                fresh.update((t.dest_type, t.target) for t in targets)
+            if not r.duplicate:
+                stored.append(n)
+                if n.key not in muted:
+                    fresh.update((t.dest_type, t.target) for t in targets)
         if fresh:
             self._on_commit(fresh)
+        for observer in self._observers if stored else ():
+            try:
+                await observer(stored)
+            except (
+                Exception
+            ):  # the notifications are stored and will be delivered; only the side record is lost
+                log.exception("observer failed", extra={"observer": getattr(observer, "__name__", "?")})
         return results

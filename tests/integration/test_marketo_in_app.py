@@ -28,7 +28,7 @@ async def test_quota_watch_runs_in_the_app_and_alerts_once(bot_factory: BotFacto
                 ]
             }
         )
-        assert bot.pollers.names == ["quota:123-ABC-456"]
+        assert bot.pollers.names == ["activities:123-ABC-456", "campaigns:123-ABC-456", "quota:123-ABC-456"]
         delay = await bot.pollers.run_now("quota:123-ABC-456")
         assert delay == 300  # above 80 %: poll every 5 minutes
         await bot.pollers.run_now("quota:123-ABC-456")  # the same threshold is not announced twice

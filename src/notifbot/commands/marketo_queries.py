@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+
+from notifbot.store.trigger_state import IDLE_CTE, from_julian, julian_day
 
 MAX_DAY_SAMPLES = 5_000
 
@@ -119,6 +121,7 @@ class TriggerCampaign:
     seen_activity: bool
     idle_since: datetime
     idle_days: int
+    cleanup_on: str | None = None  # set when Marketo announced this campaign's cleanup
 
 
 @dataclass(frozen=True)
@@ -132,33 +135,20 @@ class StaleTriggers:
     idle: list[TriggerCampaign]
 
 
-def _julian(column: str) -> str:
-    # ISO-8601 as SQLite reads it, else its first 19 chars (Marketo's "2016-09-10T23:16:19Z+0000" is UTC)
-    return f"coalesce(julianday({column}), julianday(substr({column}, 1, 19)))"
-
-
-_IDLE = (
-    "WITH c AS (SELECT *, coalesce(la, os) AS jd FROM (SELECT instance, campaign_id, name, program_name, url,"
-    f" {_julian('last_activity_at')} AS la, {_julian('observed_since')} AS os"
-    " FROM trigger_campaigns WHERE is_active = 1)),"
-    " d AS (SELECT *, CAST(:now - jd AS INTEGER) AS days FROM c WHERE jd IS NOT NULL)"
-)
-
-
 def stale_triggers(
     conn: sqlite3.Connection, min_days: int, now: datetime, limit: int = 40, risk_days: int = 150
 ) -> StaleTriggers:
     """Active trigger campaigns idle at least `min_days` at `now`: counts, and the `limit` most idle in full."""
     # Computed in SQL (one pass over the table) so only the rows shown are built in Python.
-    args = {"now": now.timestamp() / 86_400 + 2_440_587.5, "min": min_days, "risk": risk_days, "limit": limit}
+    args = {"now": julian_day(now), "min": min_days, "risk": risk_days, "limit": limit}
     tracked, active = conn.execute(
         "SELECT count(*), coalesce(sum(is_active = 1), 0) FROM trigger_campaigns"
     ).fetchone()
     idle_count, at_risk = conn.execute(
-        f"{_IDLE} SELECT count(*), coalesce(sum(days >= :risk), 0) FROM d WHERE days >= :min", args
+        f"{IDLE_CTE} SELECT count(*), coalesce(sum(days >= :risk), 0) FROM d WHERE days >= :min", args
     ).fetchone()
     rows = conn.execute(
-        f"{_IDLE} SELECT * FROM d WHERE days >= :min ORDER BY jd, name LIMIT :limit", args
+        f"{IDLE_CTE} SELECT * FROM d WHERE days >= :min ORDER BY jd, name LIMIT :limit", args
     ).fetchall()
     idle = [
         TriggerCampaign(
@@ -168,8 +158,9 @@ def stale_triggers(
             r["program_name"],
             r["url"],
             r["la"] is not None,
-            datetime.fromtimestamp(round((r["jd"] - 2_440_587.5) * 86_400), UTC),
+            from_julian(float(r["jd"])),
             int(r["days"]),
+            (r["cleanup_on"] or "soon") if r["cleanup_stage"] == "scheduled" else None,
         )
         for r in rows
     ]

@@ -22,9 +22,14 @@ FOOTER = (
 def _item(c: TriggerCampaign, several_instances: bool) -> Item:
     if c.seen_activity:
         idle = f"idle {plural(c.idle_days, 'day')} (last activity {format_date(c.idle_since)})"
+    elif c.cleanup_on is not None:
+        idle = "no one qualified for 6 months, per Marketo's cleanup notice"
     else:
         idle = f"no activity observed since {format_date(c.idle_since)} ({plural(c.idle_days, 'day')})"
-    parts = [c.program_name, idle, AT_RISK if c.idle_days >= AT_RISK_DAYS else None]
+    risk = AT_RISK if c.idle_days >= AT_RISK_DAYS else None
+    if c.cleanup_on is not None:
+        risk = f"Marketo scheduled its deactivation ({c.cleanup_on})"
+    parts = [c.program_name, idle, risk]
     if several_instances:
         parts.insert(0, c.instance)
     return Item(c.name, url=safe_url(c.url), detail=" · ".join(p for p in parts if p))

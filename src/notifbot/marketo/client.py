@@ -7,7 +7,8 @@ import json
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -44,6 +45,22 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _query(params: dict[str, Any] | None) -> dict[str, Any]:
+    return {k: v for k, v in (params or {}).items() if v is not None}
+
+
+@dataclass(frozen=True)
+class _Request:
+    """One logical API request (retried as a unit); `feature` is what its calls are counted against."""
+
+    method: str
+    path: str
+    params: dict[str, Any]
+    body: dict[str, Any] | None
+    feature: str
+    raw: bool = False
+
+
 class MarketoClient:
     """One Marketo instance's REST API, paced and budgeted; one client per munchkin id."""
 
@@ -53,6 +70,7 @@ class MarketoClient:
         *,
         base_url: str | None = None,
         budget: int | None = None,
+        caps: Mapping[str, int] | None = None,
         max_calls: int = 50,
         window: float = 20.0,
         max_concurrent: int = 5,
@@ -74,7 +92,9 @@ class MarketoClient:
         self.max_attempts, self.backoff_base, self.backoff_max = max_attempts, backoff_base, backoff_max
         self.rate_limit_wait, self.token_margin = rate_limit_wait, token_margin
         self._sleep, self._now, self._monotonic = sleep, now, monotonic
-        self._budget = DailyBudget(budget if budget is not None else max(1, instance.daily_quota // 100), now)
+        limit = budget if budget is not None else max(1, instance.daily_quota // 100)
+        self._budget = DailyBudget(limit, now, caps)
+        self.caps: dict[str, int] = dict(caps or {})
         self._pacer = Pacer(max_calls, window, monotonic, sleep)
         self._slots = asyncio.Semaphore(max_concurrent)
         self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, transport=transport)
@@ -85,9 +105,17 @@ class MarketoClient:
 
     # -- status ---------------------------------------------------------------------------------------------
 
-    def restore_calls_today(self, day: date, used: int) -> None:
-        """Counts calls an earlier run already made today against today's budget."""
+    def restore_calls_today(self, day: date, used: Mapping[str, int]) -> None:
+        """Counts calls an earlier run already made today ({feature: calls}) against today's budget."""
         self._budget.restore(day, used)
+
+    def calls_for(self, feature: str) -> int:
+        """REST calls `feature` (quota, campaigns, activities…) made today."""
+        return self._budget.used_by(feature)
+
+    def calls_left(self, feature: str) -> int:
+        """Calls `feature` may still make today within its share and the whole budget."""
+        return self._budget.left_for(feature)
 
     @property
     def calls_today(self) -> int:
@@ -178,19 +206,24 @@ class MarketoClient:
                 )
             self.paused_until = None
 
-    async def _attempt(self, path: str, params: dict[str, Any], token: str) -> dict[str, Any]:
-        """One budgeted, paced HTTP request; returns the parsed envelope (success or not)."""
+    def _spend(self, feature: str) -> None:
         self._check_paused()
-        if not self._budget.try_spend():
-            raise MarketoError(
-                "budget",
-                f"notifbot's daily API budget for {self.munchkin_id} ({self._budget.limit} calls) is used up; "
-                "calls resume after 00:00 US Central",
-            )
+        if (why := self._budget.try_spend(feature)) is not None:
+            raise MarketoError("budget", f"{why} for {self.munchkin_id}; calls resume after 00:00 US Central")
+
+    async def _attempt(self, req: _Request, token: str) -> dict[str, Any] | httpx.Response:
+        """One budgeted, paced HTTP request: the parsed envelope, or the raw response of a non-JSON download."""
+        self._spend(req.feature)
         async with self._slots:
             await self._pacer.acquire()
             try:
-                resp = await self._http.get(path, params=params, headers={"Authorization": f"Bearer {token}"})
+                resp = await self._http.request(
+                    req.method,
+                    req.path,
+                    params=req.params,
+                    json=req.body,
+                    headers={"Authorization": f"Bearer {token}"},
+                )
             except httpx.HTTPError as exc:
                 return {
                     "success": False,
@@ -198,23 +231,47 @@ class MarketoClient:
                 }
         if resp.status_code in (502, 503, 504):
             return {"success": False, "errors": [{"code": "502", "message": f"HTTP {resp.status_code}"}]}
-        data = self._json(resp, path)
+        if req.raw and resp.status_code == 200 and "json" not in resp.headers.get("content-type", ""):
+            return resp
+        data = self._json(resp, req.path)
         if "success" not in data:
             raise MarketoError(
-                "parse", f"{self.munchkin_id} {path}: HTTP {resp.status_code}, no Marketo envelope"
+                "parse", f"{self.munchkin_id} {req.path}: HTTP {resp.status_code}, no Marketo envelope"
             )
         return data
 
-    async def get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    async def get(
+        self, path: str, params: dict[str, Any] | None = None, *, feature: str = "other"
+    ) -> dict[str, Any]:
         """GETs `path` and returns the `success: true` envelope; raises MarketoError per the retry policy."""
-        query = {k: v for k, v in (params or {}).items() if v is not None}
+        result = await self._call(_Request("GET", path, _query(params), None, feature))
+        assert isinstance(result, dict)
+        return result
+
+    async def post(
+        self, path: str, body: dict[str, Any] | None = None, *, feature: str = "other"
+    ) -> dict[str, Any]:
+        """POSTs a JSON body to `path` (bulk endpoints) and returns the `success: true` envelope."""
+        result = await self._call(_Request("POST", path, {}, body, feature))
+        assert isinstance(result, dict)
+        return result
+
+    async def download(self, path: str, *, feature: str = "other") -> bytes:
+        """GETs a file (e.g. a bulk export's CSV); a JSON answer instead is an envelope with an error."""
+        result = await self._call(_Request("GET", path, {}, None, feature, raw=True))
+        if isinstance(result, httpx.Response):
+            return result.content
+        raise MarketoError("parse", f"{self.munchkin_id} {path}: expected a file, got a JSON envelope")
+
+    async def _call(self, req: _Request) -> dict[str, Any] | httpx.Response:
         token = await self._access_token()
         refreshed = False
         attempt = 0
+        path = req.path
         while True:
             attempt += 1
-            data = await self._attempt(path, query, token)
-            if data.get("success") is True:
+            data = await self._attempt(req, token)
+            if isinstance(data, httpx.Response) or data.get("success") is True:
                 return data
             errors = data.get("errors") or [{}]
             first = errors[0] if isinstance(errors[0], dict) else {}
@@ -245,11 +302,11 @@ class MarketoClient:
 
     async def usage(self) -> dict[str, Any]:
         """Today's API usage (`stats/usage.json`)."""
-        return await self.get("/rest/v1/stats/usage.json")
+        return await self.get("/rest/v1/stats/usage.json", feature="quota")
 
     async def errors(self) -> dict[str, Any]:
         """Today's API error counts (`stats/errors.json`)."""
-        return await self.get("/rest/v1/stats/errors.json")
+        return await self.get("/rest/v1/stats/errors.json", feature="quota")
 
     async def smart_campaigns(
         self, offset: int = 0, max_return: int = 200, is_active: bool | None = None
@@ -258,11 +315,13 @@ class MarketoClient:
         params: dict[str, Any] = {"offset": offset, "maxReturn": max_return}
         if is_active is not None:
             params["isActive"] = "true" if is_active else "false"
-        return await self.get("/rest/asset/v1/smartCampaigns.json", params)
+        return await self.get("/rest/asset/v1/smartCampaigns.json", params, feature="campaigns")
 
     async def paging_token(self, since: datetime) -> str:
         """A paging token for activities since `since` (aware datetime)."""
-        data = await self.get("/rest/v1/activities/pagingtoken.json", {"sinceDatetime": since.isoformat()})
+        data = await self.get(
+            "/rest/v1/activities/pagingtoken.json", {"sinceDatetime": since.isoformat()}, feature="activities"
+        )
         token = data.get("nextPageToken")
         if not isinstance(token, str):
             raise MarketoError("parse", f"{self.munchkin_id}: paging token answer lacks nextPageToken")
@@ -277,7 +336,7 @@ class MarketoClient:
             "activityTypeIds": ",".join(str(i) for i in activity_type_ids),
             "batchSize": min(batch_size, 300),
         }
-        return await self.get("/rest/v1/activities.json", params)
+        return await self.get("/rest/v1/activities.json", params, feature="activities")
 
     async def iter_smart_campaigns(
         self, is_active: bool | None = None, page_size: int = 200

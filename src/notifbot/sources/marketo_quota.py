@@ -129,14 +129,22 @@ class QuotaWatch:
         return self.instance.munchkin_id
 
     def next_interval(self, percent: float) -> float:
-        """Seconds until the next poll at `percent` of the daily quota (see the class docstring)."""
+        """Seconds until the next poll at `percent` of the daily quota, stretched to last the budget left today."""
         if percent >= 100:
-            return 1800.0
-        if percent >= 80:
-            return 300.0
-        if percent >= 50:
-            return 600.0
-        return 1800.0
+            base = 1800.0
+        elif percent >= 80:
+            base = 300.0
+        elif percent >= 50:
+            base = 600.0
+        else:
+            base = 1800.0
+        now = self.clock()
+        to_reset = (next_central_midnight(now) - now).total_seconds()
+        left = self.client.calls_left(POLLER)
+        if left <= 0:
+            return to_reset + 60.0
+        per_poll = 1.0 + min(1.0, base / self.errors_every)
+        return max(base, min(to_reset + 60.0, to_reset * per_poll / left))
 
     async def _fetch_errors(self, now: datetime, day: str) -> str | None:
         """Refreshes the cached error counts when due; returns a failure message instead of raising."""
@@ -150,6 +158,11 @@ class QuotaWatch:
         self._errors_at, self._errors_day = now.timestamp(), day
         return None
 
+    async def poll(self) -> float:
+        """One scheduled poll; returns the seconds until the next (see `next_interval`)."""
+        await self.run_once()
+        return self.next_interval(self.last_percent or 0.0)
+
     async def run_once(self) -> None:
         """One poll: sample usage, store it, announce newly crossed thresholds; Marketo errors are recorded."""
         now = self.clock()
@@ -160,7 +173,7 @@ class QuotaWatch:
         except MarketoError as exc:
             log.warning("quota watch %s: %s", self.munchkin, exc)
             await self.db.call(
-                record_poll_error, self.munchkin, POLLER, now, str(exc), self.client.calls_today
+                record_poll_error, self.munchkin, POLLER, now, str(exc), self.client.calls_for(POLLER)
             )
             return
         used, users = _int(usage.get("total")), _users(usage)
@@ -173,11 +186,11 @@ class QuotaWatch:
         percent = round(100.0 * used / quota, 1)
         self.last_percent = percent
         if problem is None:
-            await self.db.call(record_poll_success, self.munchkin, POLLER, now, self.client.calls_today)
+            await self.db.call(record_poll_success, self.munchkin, POLLER, now, self.client.calls_for(POLLER))
         else:
             log.warning("quota watch %s: errors.json: %s", self.munchkin, problem)
             await self.db.call(
-                record_poll_error, self.munchkin, POLLER, now, problem, self.client.calls_today
+                record_poll_error, self.munchkin, POLLER, now, problem, self.client.calls_for(POLLER)
             )
         crossed = [t for t in self.thresholds if 100.0 * used >= t * quota]
         if not crossed:

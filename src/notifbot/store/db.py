@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlite_utils
 
 migrations = sqlite_utils.Migrations("notifbot")
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE … COMMIT, rolled back on any exception (connections run in autocommit mode)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 @migrations()
@@ -157,3 +171,28 @@ def m003_partial_indexes_for_status(db: sqlite_utils.Database) -> None:
     # common ingest path (a delivered row, an unmuted event) pays almost nothing for it.
     db.execute("CREATE INDEX outbox_open ON outbox (status) WHERE status IN ('pending', 'dead')")
     db.execute("CREATE INDEX events_muted ON events (muted_by) WHERE muted_by IS NOT NULL")
+
+
+@migrations()
+def m004_marketo_trigger_health(db: sqlite_utils.Database) -> None:
+    # Marketo's own cleanup notices (stage, date) and our at-risk warnings live beside each campaign; activity is
+    # kept per campaign id, trigger or not, so a scan that runs before the first campaign refresh loses nothing.
+    columns = (
+        "cleanup_stage TEXT",
+        "cleanup_on TEXT",
+        "at_risk_notified_at REAL",
+        "seen_at REAL",
+        "active_since TEXT",
+    )
+    for column in columns:
+        db.execute(f"ALTER TABLE trigger_campaigns ADD COLUMN {column}")
+    db.execute(
+        """
+        CREATE TABLE campaign_activity (
+            instance TEXT NOT NULL,
+            campaign_id INTEGER NOT NULL,
+            last_activity_at TEXT NOT NULL,
+            PRIMARY KEY (instance, campaign_id)
+        )
+        """
+    )

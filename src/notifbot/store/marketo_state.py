@@ -88,9 +88,9 @@ def poller_state(conn: sqlite3.Connection, instance: str, poller: str) -> dict[s
     return None if row is None else dict(row)
 
 
-def calls_made_on(conn: sqlite3.Connection, instance: str, day: str) -> int:
-    """The most calls any poller recorded for `instance` on the Central day `day` (the client is shared)."""
-    row = conn.execute(
-        "SELECT max(calls_today) FROM poller_state WHERE instance = ? AND day = ?", (instance, day)
-    ).fetchone()
-    return int(row[0] or 0)
+def calls_made_on(conn: sqlite3.Connection, instance: str, day: str) -> dict[str, int]:
+    """{poller: calls} each poller of `instance` recorded on the Central day `day` (pollers name budget features)."""
+    rows = conn.execute(
+        "SELECT poller, calls_today FROM poller_state WHERE instance = ? AND day = ?", (instance, day)
+    ).fetchall()
+    return {str(r[0]): int(r[1] or 0) for r in rows}

@@ -1,0 +1,263 @@
+"""Activity scan: the newest activity per campaign, by REST pages or a daily Bulk Activity Extract, within budget.
+
+REST costs one call per 300 activities; a bulk export costs a handful of calls whatever its size. In `auto` mode the
+scan pages over REST while that fits the activities share of the daily budget, and switches to a daily bulk export
+when it measures more activity than that share can page through (and back once the volume drops).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from notifbot.central_time import next_central_midnight
+from notifbot.config import TriggerHealthSettings
+from notifbot.errors import MarketoError
+from notifbot.marketo import bulk
+from notifbot.marketo.client import MarketoClient
+from notifbot.model import Notification
+from notifbot.sources.marketo_at_risk import announce_at_risk
+from notifbot.store.marketo_state import record_poll_error
+from notifbot.store.runner import Database
+from notifbot.store.trigger_state import apply_activity, iso_utc, load_cursor, save_cursor
+
+log = logging.getLogger(__name__)
+
+POLLER = "activities"
+PAGE_SIZE = 300
+STATUS_WAIT = 600.0  # between status checks of a running export
+SWITCH_BACK = 0.5
+RETRY_SAME_TOKEN = frozenset(
+    {"budget", "607", "606", "615", "502", "604", "608", "611", "713", "network"}
+)  # back to REST once a day's pages would use at most half the activities share
+
+
+@dataclass
+class ScanCursor:
+    """Where the scan stands (stored as JSON): activities up to `through` are applied."""
+
+    mode: str = "rest"
+    through: str | None = None
+    token: str | None = None
+    rate_per_day: float | None = None
+    export_id: str | None = None
+    export_start: str | None = None
+    export_end: str | None = None
+    queued: bool = False
+
+    @classmethod
+    def load(cls, text: str | None) -> ScanCursor:
+        """The stored cursor, or a fresh one when none (or an unreadable one) is stored."""
+        try:
+            data = json.loads(text) if text else {}
+        except ValueError:
+            data = {}
+        known = (
+            {k: v for k, v in data.items() if k in cls.__dataclass_fields__} if isinstance(data, dict) else {}
+        )
+        return cls(**known)
+
+    def dump(self) -> str:
+        """The cursor as JSON."""
+        return json.dumps(asdict(self), sort_keys=True)
+
+
+def _parse(stamp: str | None) -> datetime | None:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else None
+
+
+def newest_per_campaign(rows: Iterable[tuple[int, str]]) -> dict[int, str]:
+    """{campaignId: newest activity time (ISO UTC)} from (campaignId, activityDate) pairs."""
+    latest: dict[int, str] = {}
+    for cid, when in rows:
+        stamp = iso_utc(when)
+        if stamp is not None and stamp > latest.get(cid, ""):
+            latest[cid] = stamp
+    return latest
+
+
+def _page_pairs(result: list[Any]) -> tuple[list[tuple[int, str]], str | None]:
+    pairs: list[tuple[int, str]] = []
+    newest: str | None = None
+    for a in result:
+        if not isinstance(a, dict):
+            continue
+        stamp = iso_utc(a.get("activityDate"))
+        if stamp is None:
+            continue
+        newest = max(newest or stamp, stamp)
+        cid = a.get("campaignId")
+        if isinstance(cid, int) and not isinstance(cid, bool):
+            pairs.append((cid, stamp))
+    return pairs, newest
+
+
+class ActivityScan:
+    """Keeps `campaign_activity` current for one instance; `run_once` returns seconds until it wants to run again."""
+
+    def __init__(
+        self,
+        client: MarketoClient,
+        db: Database,
+        settings: TriggerHealthSettings,
+        accept: Callable[[list[Notification]], Awaitable[object]],
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.client, self.db, self.settings, self.accept, self.clock = client, db, settings, accept, clock
+        self.every = settings.scan_minutes * 60.0
+
+    @property
+    def munchkin(self) -> str:
+        """The instance's munchkin id."""
+        return self.client.munchkin_id
+
+    async def run_once(self) -> float:
+        """One step of the scan (pages, or one move of the bulk job); errors are recorded, never raised."""
+        if self.settings.activities == "off":
+            return 86_400.0
+        now = self.clock()
+        cursor = ScanCursor.load(await self.db.read(load_cursor, self.munchkin, POLLER))
+        if self.settings.activities == "bulk":
+            cursor.mode = "bulk"
+        elif self.settings.activities == "rest":
+            cursor.mode = "rest"
+        try:
+            if cursor.mode == "bulk":
+                return await self._bulk_step(cursor, now)
+            return await self._rest_step(cursor, now)
+        except MarketoError as exc:
+            log.warning("activity scan %s: %s", self.munchkin, exc)
+            await self.db.call(
+                record_poll_error, self.munchkin, POLLER, now, str(exc), self.client.calls_for(POLLER)
+            )
+            return self.every
+
+    async def _save(self, cursor: ScanCursor, now: datetime, latest: dict[int, str] | None = None) -> None:
+        calls = self.client.calls_for(POLLER)
+        if latest:
+            await self.db.call(apply_activity, self.munchkin, latest, POLLER, cursor.dump(), now, calls)
+        else:
+            await self.db.call(save_cursor, self.munchkin, POLLER, cursor.dump(), now, calls)
+
+    def _allowance(self, now: datetime) -> int:
+        """Calls this run may spend: what is left of today's share, spread over the runs left until the reset."""
+        left = self.client.calls_left(POLLER)
+        runs_left = max(1, math.ceil((next_central_midnight(now) - now).total_seconds() / self.every))
+        return min(left, max(1, left // runs_left)) if left else 0
+
+    def _share_per_day(self) -> int:
+        return self.client.caps.get(POLLER, self.client.budget)
+
+    # -- REST ----------------------------------------------------------------------------------------------
+
+    async def _rest_step(self, cursor: ScanCursor, now: datetime) -> float:
+        allowance = self._allowance(now)
+        if allowance <= 0:
+            raise MarketoError(
+                "budget", f"the activities share of today's API budget for {self.munchkin} is spent"
+            )
+        start = cursor.through or iso_utc(now - timedelta(hours=self.settings.lookback_hours))
+        if cursor.token is None:
+            since = _parse(start) or now
+            cursor.token = await self.client.paging_token(since)
+            allowance -= 1
+        seen, caught_up = 0, False
+        types = self.settings.activity_type_ids
+        while allowance > 0 and not caught_up:
+            try:
+                data = await self.client.activities(cursor.token, types, PAGE_SIZE)
+            except MarketoError as exc:
+                if (
+                    exc.code not in RETRY_SAME_TOKEN
+                ):  # e.g. an expired paging token: derive a new one next run
+                    cursor.token = None
+                    await self._save(cursor, now)
+                raise
+            allowance -= 1
+            result = data.get("result")
+            pairs, newest = _page_pairs(result if isinstance(result, list) else [])
+            seen += len(result) if isinstance(result, list) else 0
+            if newest is not None:
+                cursor.through = max(cursor.through or newest, newest)
+            cursor.token = str(data.get("nextPageToken") or cursor.token)
+            caught_up = not data.get("moreResult")
+            if caught_up and cursor.through is None:
+                cursor.through = iso_utc(now)
+            await self._save(cursor, now, newest_per_campaign(pairs))
+        if not caught_up:
+            self._maybe_switch_to_bulk(cursor, start, seen)
+            await self._save(cursor, now)
+        return self.every
+
+    def _maybe_switch_to_bulk(self, cursor: ScanCursor, start: str | None, seen: int) -> None:
+        """When REST falls behind, estimate the daily volume from what it covered; too much → bulk export."""
+        t0, t1 = _parse(start), _parse(cursor.through)
+        if t0 is None or t1 is None or seen == 0:
+            return
+        span = max((t1 - t0).total_seconds(), 1.0)
+        cursor.rate_per_day = seen * 86_400.0 / span
+        pages = cursor.rate_per_day / PAGE_SIZE
+        if self.settings.activities == "auto" and pages > self._share_per_day():
+            log.info(
+                "activity scan %s: ~%d activities/day need ~%d calls/day over REST, more than the %d-call share; "
+                "switching to a daily Bulk Activity Extract",
+                self.munchkin,
+                cursor.rate_per_day,
+                pages,
+                self._share_per_day(),
+            )
+            cursor.mode, cursor.token = "bulk", None
+
+    # -- bulk ----------------------------------------------------------------------------------------------
+
+    async def _bulk_step(self, cursor: ScanCursor, now: datetime) -> float:
+        if cursor.export_id is None:
+            start = _parse(cursor.through) or now - timedelta(hours=self.settings.lookback_hours)
+            due = start + timedelta(hours=self.settings.bulk_every_hours)
+            if now < due:
+                await self._save(cursor, now)
+                return max(60.0, min(self.every, (due - now).total_seconds()))
+            end = min(now, start + timedelta(days=bulk.MAX_WINDOW_DAYS))
+            cursor.export_id = await bulk.create_export(
+                self.client, start, end, self.settings.activity_type_ids
+            )
+            cursor.export_start, cursor.export_end, cursor.queued = iso_utc(start), iso_utc(end), False
+            await self._save(cursor, now)  # a crash now leaves a created job we resume, not an orphan
+        if not cursor.queued:
+            await bulk.enqueue_export(self.client, cursor.export_id)
+            cursor.queued = True
+            await self._save(cursor, now)
+            return STATUS_WAIT
+        status = await bulk.export_status(self.client, cursor.export_id)
+        if status.status in ("Failed", "Cancelled"):
+            failed = cursor.export_id
+            cursor.export_id, cursor.queued = None, False
+            await self._save(cursor, now)
+            raise MarketoError(
+                "bulk", f"{self.munchkin} activity export {failed} {status.status.lower()}; retrying"
+            )
+        if status.status != "Completed":
+            return STATUS_WAIT
+        content = await bulk.export_file(self.client, status)
+        latest = newest_per_campaign(bulk.iter_campaign_activity(content))
+        self._finish_export(cursor, status.records)
+        await self._save(cursor, now, latest)
+        await announce_at_risk(self.db, self.accept, self.munchkin, now, self.settings.at_risk_days)
+        return self.every
+
+    def _finish_export(self, cursor: ScanCursor, records: int | None) -> None:
+        t0, t1 = _parse(cursor.export_start), _parse(cursor.export_end)
+        if records is not None and t0 is not None and t1 is not None:
+            cursor.rate_per_day = records * 86_400.0 / max((t1 - t0).total_seconds(), 1.0)
+        cursor.through = cursor.export_end
+        cursor.export_id = cursor.export_start = cursor.export_end = None
+        cursor.queued = False
+        rate = cursor.rate_per_day
+        if self.settings.activities == "auto" and rate is not None:
+            if rate / PAGE_SIZE <= SWITCH_BACK * self._share_per_day():
+                cursor.mode, cursor.token = "rest", None

@@ -1,0 +1,271 @@
+"""Writes trigger-campaign health: campaign snapshots, last activity per campaign, cleanup notices, at-risk marks."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from notifbot.central_time import central_date
+from notifbot.store.db import transaction
+
+CLEANUP_DAYS = 180  # Marketo deactivates trigger campaigns idle for over 6 months
+
+
+def iso_utc(value: object) -> str | None:
+    """A Marketo timestamp ("2016-09-10T23:16:19Z+0000", "…Z", offsets, or naive = UTC) as "YYYY-MM-DDTHH:MM:SSZ"."""
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, str) and value.strip():
+        text = value.strip().replace("Z+0000", "Z").replace(" ", "T")
+        if text.endswith("Z"):
+            text = text[:-1] + "+00:00"
+        elif len(text) > 5 and text[-5] in "+-" and text[-4:].isdigit() and ":" not in text[-5:]:
+            text = f"{text[:-2]}:{text[-2:]}"  # +0000 → +00:00
+        try:
+            dt = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+    else:
+        return None
+    dt = dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def julian(column: str) -> str:
+    """SQL for a stored timestamp as a Julian day (ISO-8601, else its first 19 characters read as UTC)."""
+    return f"coalesce(julianday({column}), julianday(substr({column}, 1, 19)))"
+
+
+# Idle since: the last activity seen, else when notifbot began watching; a campaign Marketo itself scheduled for
+# cleanup had no one qualify for 6 months, whatever notifbot saw. `:now` is a Julian day.
+IDLE_CTE = (
+    "WITH c AS (SELECT *, CASE WHEN cleanup_stage = 'scheduled'"
+    f" THEN min(coalesce(la, os), :now - {CLEANUP_DAYS}) ELSE coalesce(la, os) END AS jd FROM ("
+    "SELECT instance, campaign_id, name, program_name, url, cleanup_stage, cleanup_on, at_risk_notified_at,"
+    f" {julian('last_activity_at')} AS la, {julian('observed_since')} AS os"
+    " FROM trigger_campaigns WHERE is_active = 1)),"
+    " d AS (SELECT *, CAST(:now - jd AS INTEGER) AS days FROM c WHERE jd IS NOT NULL)"
+)
+
+
+def julian_day(dt: datetime) -> float:
+    """`dt` as a Julian day number, the unit of IDLE_CTE's `:now`."""
+    return dt.timestamp() / 86_400 + 2_440_587.5
+
+
+def from_julian(jd: float) -> datetime:
+    """A Julian day number back as an aware UTC datetime (to the second)."""
+    return datetime.fromtimestamp(round((jd - 2_440_587.5) * 86_400), UTC)
+
+
+@dataclass(frozen=True)
+class CampaignRecord:
+    """An active trigger campaign as the smart-campaign refresh saw it."""
+
+    campaign_id: int
+    name: str
+    url: str | None = None
+    program_name: str | None = None
+
+
+@dataclass(frozen=True)
+class SnapshotResult:
+    """What a refresh changed: campaigns first seen, reactivated, and no longer active."""
+
+    active: int
+    new: int
+    reactivated: int
+    deactivated: int
+
+
+def apply_campaign_snapshot(
+    conn: sqlite3.Connection, instance: str, campaigns: Sequence[CampaignRecord], now: datetime
+) -> SnapshotResult:
+    """Makes the table match the complete list of active trigger campaigns `campaigns` of `instance` at `now`."""
+    ts, stamp = now.timestamp(), iso_utc(now)
+    new = reactivated = 0
+    with transaction(conn):
+        known = {
+            int(r[0]): bool(r[1])
+            for r in conn.execute(
+                "SELECT campaign_id, is_active FROM trigger_campaigns WHERE instance = ?", (instance,)
+            )
+        }
+        for c in campaigns:
+            if c.campaign_id not in known:
+                new += 1
+                conn.execute(
+                    "INSERT INTO trigger_campaigns (instance, campaign_id, name, program_name, url, is_active,"
+                    " last_activity_at, observed_since, updated_at, seen_at) VALUES (?, ?, ?, ?, ?, 1,"
+                    " (SELECT last_activity_at FROM campaign_activity WHERE instance = ? AND campaign_id = ?),"
+                    " ?, ?, ?)",
+                    (
+                        instance,
+                        c.campaign_id,
+                        c.name,
+                        c.program_name,
+                        c.url,
+                        instance,
+                        c.campaign_id,
+                        stamp,
+                        ts,
+                        ts,
+                    ),
+                )
+            elif not known[c.campaign_id]:
+                # Deactivating and reactivating restarts Marketo's idle clock: so does ours.
+                reactivated += 1
+                conn.execute(
+                    "UPDATE trigger_campaigns SET is_active = 1, name = ?, url = ?, program_name = coalesce(?,"
+                    " program_name), last_activity_at = NULL, observed_since = ?, active_since = ?,"
+                    " cleanup_stage = NULL, cleanup_on = NULL, at_risk_notified_at = NULL, updated_at = ?,"
+                    " seen_at = ? WHERE instance = ? AND campaign_id = ?",
+                    (c.name, c.url, c.program_name, stamp, stamp, ts, ts, instance, c.campaign_id),
+                )
+            else:
+                conn.execute(
+                    "UPDATE trigger_campaigns SET name = ?, url = ?, program_name = coalesce(?, program_name),"
+                    " updated_at = ?, seen_at = ? WHERE instance = ? AND campaign_id = ?",
+                    (c.name, c.url, c.program_name, ts, ts, instance, c.campaign_id),
+                )
+        gone = conn.execute(
+            "UPDATE trigger_campaigns SET is_active = 0, updated_at = ? WHERE instance = ? AND is_active = 1"
+            " AND (seen_at IS NULL OR seen_at < ?)",
+            (ts, instance, ts),
+        ).rowcount
+    return SnapshotResult(len(campaigns), new, reactivated, gone)
+
+
+def apply_activity(
+    conn: sqlite3.Connection,
+    instance: str,
+    latest: Mapping[int, str],
+    poller: str,
+    cursor: str,
+    now: datetime,
+    calls_today: int,
+) -> None:
+    """Records the newest activity per campaign id (ISO UTC) and the poller's cursor in one transaction.
+
+    Applying the same activities twice changes nothing (only a newer time wins), so a crash between a page and its
+    cursor repeats at most that page and never skips one.
+    """
+    rows = [(instance, cid, when) for cid, when in latest.items()]
+    with transaction(conn):
+        conn.executemany(
+            "INSERT INTO campaign_activity (instance, campaign_id, last_activity_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (instance, campaign_id) DO UPDATE SET last_activity_at ="
+            " max(last_activity_at, excluded.last_activity_at)",
+            rows,
+        )
+        conn.executemany(
+            "UPDATE trigger_campaigns SET last_activity_at = ?3 WHERE instance = ?1 AND campaign_id = ?2"
+            " AND (last_activity_at IS NULL OR last_activity_at < ?3) AND (active_since IS NULL OR ?3 >= active_since)",
+            rows,
+        )
+        save_cursor(conn, instance, poller, cursor, now, calls_today)
+
+
+def save_cursor(
+    conn: sqlite3.Connection, instance: str, poller: str, cursor: str, now: datetime, calls_today: int
+) -> None:
+    """Stores a poller's cursor with a successful run at `now` (aware)."""
+    conn.execute(
+        "INSERT INTO poller_state (instance, poller, cursor, last_success_at, day, calls_today)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (instance, poller) DO UPDATE SET cursor = excluded.cursor,"
+        " last_success_at = excluded.last_success_at, day = excluded.day, calls_today = excluded.calls_today",
+        (instance, poller, cursor, now.timestamp(), central_date(now).isoformat(), calls_today),
+    )
+
+
+def load_cursor(conn: sqlite3.Connection, instance: str, poller: str) -> str | None:
+    """A poller's stored cursor, or None."""
+    row = conn.execute(
+        "SELECT cursor FROM poller_state WHERE instance = ? AND poller = ?", (instance, poller)
+    ).fetchone()
+    return None if row is None or row[0] is None else str(row[0])
+
+
+def apply_cleanup_notice(
+    conn: sqlite3.Connection,
+    instance: str,
+    stage: str,
+    deactivate_on: str | None,
+    campaigns: Sequence[Mapping[str, object]],
+    now: datetime,
+) -> int:
+    """Marks the campaigns of Marketo's "cleanup scheduled" / "deactivated" notice; returns how many it named."""
+    if stage not in ("scheduled", "deactivated"):
+        return 0
+    ts, stamp = now.timestamp(), iso_utc(now)
+    active = 1 if stage == "scheduled" else 0
+    count = 0
+    with transaction(conn):
+        for c in campaigns:
+            raw_id = c.get("id")
+            if not (isinstance(raw_id, int) or (isinstance(raw_id, str) and raw_id.isdigit())):
+                continue
+            cid, count = int(raw_id), count + 1
+            name = str(c.get("name") or f"Campaign {cid}")
+            program, url = c.get("program_name"), c.get("url")
+            program = str(program) if program else None
+            url = str(url) if url else None
+            conn.execute(
+                "INSERT INTO trigger_campaigns (instance, campaign_id, name, program_name, url, is_active,"
+                " observed_since, updated_at, cleanup_stage, cleanup_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (instance, campaign_id) DO UPDATE SET is_active = excluded.is_active,"
+                " program_name = coalesce(excluded.program_name, program_name), url = coalesce(url, excluded.url),"
+                " cleanup_stage = excluded.cleanup_stage, cleanup_on = excluded.cleanup_on,"
+                " updated_at = excluded.updated_at",
+                (instance, cid, name, program, url, active, stamp, ts, stage, deactivate_on),
+            )
+    return count
+
+
+@dataclass(frozen=True)
+class AtRisk:
+    """An active trigger campaign idle long enough to be at risk of Marketo's cleanup."""
+
+    campaign_id: int
+    name: str
+    program_name: str | None
+    url: str | None
+    idle_since: datetime
+    idle_days: int
+
+
+def at_risk_unannounced(
+    conn: sqlite3.Connection, instance: str, now: datetime, risk_days: int
+) -> list[AtRisk]:
+    """Active campaigns of `instance` idle ≥ `risk_days` that no warning covered since they went idle."""
+    rows = conn.execute(
+        f"{IDLE_CTE} SELECT * FROM d WHERE instance = :instance AND days >= :risk"
+        " AND coalesce(cleanup_stage, '') <> 'scheduled'"
+        " AND (at_risk_notified_at IS NULL OR at_risk_notified_at / 86400.0 + 2440587.5 < jd)"
+        " ORDER BY jd, name",
+        {"now": julian_day(now), "instance": instance, "risk": risk_days},
+    ).fetchall()
+    return [
+        AtRisk(
+            int(r["campaign_id"]),
+            str(r["name"]),
+            r["program_name"],
+            r["url"],
+            from_julian(float(r["jd"])),
+            int(r["days"]),
+        )
+        for r in rows
+    ]
+
+
+def mark_at_risk_announced(
+    conn: sqlite3.Connection, instance: str, campaign_ids: Sequence[int], now: datetime
+) -> None:
+    """Remembers that a warning named these campaigns (until they qualify someone or are reactivated)."""
+    with transaction(conn):
+        conn.executemany(
+            "UPDATE trigger_campaigns SET at_risk_notified_at = ? WHERE instance = ? AND campaign_id = ?",
+            [(now.timestamp(), instance, cid) for cid in campaign_ids],
+        )
