@@ -7,8 +7,8 @@ import json
 import logging
 import re
 import time
-from dataclasses import dataclass
 from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 

@@ -258,6 +258,6 @@ class ActivityScan:
         cursor.export_id = cursor.export_start = cursor.export_end = None
         cursor.queued = False
         rate = cursor.rate_per_day
-        if self.settings.activities == "auto" and rate is not None:
-            if rate / PAGE_SIZE <= SWITCH_BACK * self._share_per_day():
-                cursor.mode, cursor.token = "rest", None
+        fits = rate is not None and rate / PAGE_SIZE <= SWITCH_BACK * self._share_per_day()
+        if self.settings.activities == "auto" and fits:
+            cursor.mode, cursor.token = "rest", None
