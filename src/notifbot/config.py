@@ -289,6 +289,13 @@ def semantic_problems(settings: Settings) -> list[str]:
             problems.append(
                 f"{at}.base_url: use the https REST endpoint, e.g. https://{inst.munchkin_id}.mktorest.com"
             )
+    t = settings.marketo.triggers
+    if t.campaigns_share_percent + t.activities_share_percent > 90:
+        problems.append(
+            "marketo.triggers: campaigns_share_percent + activities_share_percent must leave at least 10 % of "
+            "the budget to the quota watch (they add up to "
+            f"{t.campaigns_share_percent + t.activities_share_percent:g} %)"
+        )
     if settings.routes and settings.routes[-1].match:
         problems.append(
             f"routes[{len(settings.routes) - 1}]: the last route has a match; add a catch-all route "

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
+import csv
+import hashlib
+import inspect
+import io
+import json
 import threading
 import time
 import uuid
 from collections import Counter, deque
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import uvicorn
@@ -19,6 +25,7 @@ from starlette.routing import Route
 
 from tests.fakes.server import ThreadedServer
 
+BULK = "/bulk/v1/activities/export"
 NO_ASSETS = "No assets found for the given search criteria."
 HTML_ERROR = "<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>"
 _MESSAGES = {
@@ -34,6 +41,7 @@ _MESSAGES = {
     "615": "Concurrent access limit reached",
     "701": "cannot be blank",
     "1003": "Invalid value",
+    "1029": "Too many jobs in queue",
 }
 
 
@@ -62,17 +70,23 @@ class FakeMarketo(ThreadedServer):
         max_concurrent: int = 10,
         latency: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        export_seconds: float = 600.0,
+        max_queued_exports: int = 10,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
         self.client_id, self.client_secret, self.expires_in = client_id, client_secret, expires_in
         self.campaigns = list(campaigns or [])
-        self.activities = sorted(activities or [], key=lambda a: _parse_dt(a["activityDate"]))
+        self.now, self.export_seconds, self.max_queued_exports = now, export_seconds, max_queued_exports
+        self.set_activities(activities or [])
+        self.exports: dict[str, dict[str, Any]] = {}
+        self.checksum_prefix = "sha256:"
         self.usage_users = dict(usage_users or {})
         self.rate_limit, self.rate_window, self.max_concurrent = rate_limit, rate_window, max_concurrent
         self.latency, self.clock = latency, clock
         self.host, self.port = host, port
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self.calls: Counter[str] = Counter()  # REST calls per path (every answer, errors included)
         self.call_times: list[float] = []  # clock() at the start of each REST call
         self.identity_calls = 0
@@ -93,12 +107,22 @@ class FakeMarketo(ThreadedServer):
                 Route("/rest/asset/v1/smartCampaigns.json", self._rest(self._campaigns)),
                 Route("/rest/v1/activities/pagingtoken.json", self._rest(self._paging_token)),
                 Route("/rest/v1/activities.json", self._rest(self._activities)),
+                Route(f"{BULK}/create.json", self._rest(self._export_create), methods=["POST"]),
+                Route(BULK + "/{export_id}/enqueue.json", self._rest(self._export_enqueue), methods=["POST"]),
+                Route(BULK + "/{export_id}/status.json", self._rest(self._export_status)),
+                Route(BULK + "/{export_id}/file.json", self._rest(self._export_file)),
             ]
         )
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
-    # -- lifecycle -------------------------------------------------------------------------------------------
+    def set_activities(self, activities: list[dict[str, Any]]) -> None:
+        """Replaces the activity log (sorted by date; only those dated up to `now()` are visible)."""
+        self.activities = sorted(activities, key=lambda a: _parse_dt(a["activityDate"]))
+        self._times = [_parse_dt(a["activityDate"]) for a in self.activities]
+
+    def _visible(self) -> int:
+        return bisect.bisect_right(self._times, self.now())
 
     # -- fault injection ---------------------------------------------------------------------------------------
 
@@ -168,7 +192,7 @@ class FakeMarketo(ThreadedServer):
             return self._error("602")
         return None
 
-    def _rest(self, handler: Callable[[Request], Response]) -> Callable[[Request], Any]:
+    def _rest(self, handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:
             with self._lock:
                 self._in_flight += 1
@@ -176,7 +200,11 @@ class FakeMarketo(ThreadedServer):
             try:
                 if self.latency:
                     await asyncio.sleep(self.latency)
-                return self._gate(request) or handler(request)
+                blocked = self._gate(request)
+                if blocked is not None:
+                    return blocked
+                answer = handler(request)
+                return await answer if inspect.isawaitable(answer) else answer
             finally:
                 with self._lock:
                     self._in_flight -= 1
@@ -210,7 +238,7 @@ class FakeMarketo(ThreadedServer):
 
     def _usage(self, request: Request) -> Response:
         users = [{"userId": u, "count": c} for u, c in self.usage_users.items()]
-        today = datetime.now(UTC).date().isoformat()
+        today = self.now().date().isoformat()
         return self._envelope(
             success=True, result=[{"date": today, "total": sum(self.usage_users.values()), "users": users}]
         )
@@ -218,7 +246,7 @@ class FakeMarketo(ThreadedServer):
     def _errors(self, request: Request) -> Response:
         with self._lock:
             errs = [{"errorCode": c, "count": n} for c, n in sorted(self.error_counts.items())]
-        today = datetime.now(UTC).date().isoformat()
+        today = self.now().date().isoformat()
         total = sum(e["count"] for e in errs)  # type: ignore[misc]
         return self._envelope(success=True, result=[{"date": today, "total": total, "errors": errs}])
 
@@ -253,7 +281,7 @@ class FakeMarketo(ThreadedServer):
             when = _parse_dt(since)
         except ValueError:
             return self._error("1003", "Invalid sinceDatetime")
-        position = sum(1 for a in self.activities if _parse_dt(a["activityDate"]) < when)
+        position = bisect.bisect_left(self._times, when)
         return self._envelope(success=True, nextPageToken=self._new_page_token(position))
 
     def _activities(self, request: Request) -> Response:
@@ -274,12 +302,13 @@ class FakeMarketo(ThreadedServer):
             forced = self.short_pages.popleft() if self.short_pages else None
         limit = batch if forced is None else min(batch, forced)
         result: list[dict[str, Any]] = []
-        while position < len(self.activities) and len(result) < limit:
+        visible = self._visible()
+        while position < visible and len(result) < limit:
             act = self.activities[position]
             position += 1
             if act["activityTypeId"] in types:
                 result.append(act)
-        more = position < len(self.activities) or forced is not None
+        more = position < visible or forced is not None
         fields: dict[str, Any] = {
             "success": True,
             "nextPageToken": self._new_page_token(position),
@@ -288,3 +317,109 @@ class FakeMarketo(ThreadedServer):
         if result:
             fields["result"] = result
         return self._envelope(**fields)
+
+    # -- Bulk Activity Extract -------------------------------------------------------------------------------
+
+    def _job(self, request: Request) -> dict[str, Any] | None:
+        return self.exports.get(request.path_params["export_id"])
+
+    def _job_status(self, job: dict[str, Any]) -> str:
+        if job["status"] == "Queued" and self.now() >= job["queued_at"] + timedelta(
+            seconds=self.export_seconds
+        ):
+            job["status"] = "Completed"
+            job["file"] = self._export_csv(job)
+        return str(job["status"])
+
+    def _job_result(self, job: dict[str, Any]) -> dict[str, Any]:
+        out = {
+            "exportId": job["id"],
+            "format": "CSV",
+            "status": self._job_status(job),
+            "createdAt": job["created"],
+        }
+        if job["status"] == "Completed":
+            content: bytes = job["file"]
+            out.update(
+                numberOfRecords=job["records"],
+                fileSize=len(content),
+                fileChecksum=self.checksum_prefix + hashlib.sha256(content).hexdigest(),
+            )
+        return out
+
+    def _export_csv(self, job: dict[str, Any]) -> bytes:
+        lo, hi = bisect.bisect_left(self._times, job["start"]), bisect.bisect_left(self._times, job["end"])
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(job["fields"])
+        records = 0
+        for act in self.activities[lo:hi]:
+            if not job["types"] or act["activityTypeId"] in job["types"]:
+                writer.writerow(
+                    [act.get(f, "") if f != "campaignId" else act.get(f) or "" for f in job["fields"]]
+                )
+                records += 1
+        job["records"] = records
+        return out.getvalue().encode()
+
+    async def _export_create(self, request: Request) -> Response:
+        try:
+            body = json.loads(await request.body())
+            window = body["filter"]["createdAt"]
+            start, end = _parse_dt(window["startAt"]), _parse_dt(window["endAt"])
+        except (ValueError, KeyError, TypeError):
+            return self._error("609", "Invalid JSON: filter.createdAt.startAt and endAt are required")
+        if end <= start or end - start > timedelta(days=31):
+            return self._error("1003", "createdAt: the date range must be 31 days or less")
+        job_id = str(uuid.uuid4())
+        fields = body.get("fields") or [
+            "marketoGUID",
+            "leadId",
+            "activityDate",
+            "activityTypeId",
+            "campaignId",
+        ]
+        with self._lock:
+            self.exports[job_id] = {
+                "id": job_id,
+                "status": "Created",
+                "created": self.now().isoformat(),
+                "start": start,
+                "end": end,
+                "types": set(body["filter"].get("activityTypeIds") or []),
+                "fields": list(fields),
+            }
+            result = self._job_result(self.exports[job_id])
+        return self._envelope(success=True, result=[result])
+
+    def _export_enqueue(self, request: Request) -> Response:
+        job = self._job(request)
+        if job is None:
+            return self._error("1003", "Export Id not found")
+        with self._lock:
+            queued = sum(1 for j in self.exports.values() if j["status"] == "Queued")
+            if job["status"] != "Created":
+                return self._error("1029", f"Export Job {job['id']} is already {job['status']}")
+            if queued >= self.max_queued_exports:
+                return self._error("1029")
+            job["status"], job["queued_at"] = "Queued", self.now()
+            result = self._job_result(job)
+        return self._envelope(success=True, result=[result])
+
+    def _export_status(self, request: Request) -> Response:
+        job = self._job(request)
+        if job is None:
+            return self._error("1003", "Export Id not found")
+        with self._lock:
+            result = self._job_result(job)
+        return self._envelope(success=True, result=[result])
+
+    def _export_file(self, request: Request) -> Response:
+        job = self._job(request)
+        if job is None:
+            return self._error("1003", "Export Id not found")
+        with self._lock:
+            done = self._job_status(job) == "Completed"
+        if not done:
+            return self._error("1003", f"Export Job {job['id']} is not completed")
+        return Response(job["file"], media_type="text/csv")

@@ -368,16 +368,18 @@ async def test_smart_campaign_paging(make_client: MakeClient, fake: FakeMarketo)
 
 async def test_activity_paging_with_short_and_empty_pages(make_client: MakeClient, fake: FakeMarketo) -> None:
     base = datetime(2024, 3, 1, tzinfo=UTC)
-    fake.activities = [
-        {
-            "id": i,
-            "leadId": i,
-            "activityDate": (base + timedelta(minutes=i)).isoformat().replace("+00:00", "Z"),
-            "activityTypeId": (1, 2, 6)[i % 3],
-            "campaignId": 100 + i % 7,
-        }
-        for i in range(1000)
-    ]
+    fake.set_activities(
+        [
+            {
+                "id": i,
+                "leadId": i,
+                "activityDate": (base + timedelta(minutes=i)).isoformat().replace("+00:00", "Z"),
+                "activityTypeId": (1, 2, 6)[i % 3],
+                "campaignId": 100 + i % 7,
+            }
+            for i in range(1000)
+        ]
+    )
     fake.short_pages.extend([5, 0, 0, 17])
     client = make_client()
     token = await client.paging_token(base + timedelta(minutes=100))

@@ -73,3 +73,39 @@ async def test_a_restart_keeps_counting_todays_calls_against_the_budget(bot_fact
         assert fake.rest_calls == calls_before, "the restarted bot must not spend a budget already used today"
         state = await second.db.read(lambda c: c.execute("SELECT last_error FROM poller_state").fetchone()[0])
         assert "budget" in state
+
+
+async def test_marketo_cleanup_notices_update_the_tracked_campaigns(bot_factory: BotFactory) -> None:
+    from notifbot.commands.triggers import stale_reply
+
+    bot: Bot = await bot_factory()  # no polling configured: the notices alone are enough
+    campaigns = [
+        {
+            "id": 5,
+            "name": "Old webinar follow-up",
+            "program_name": "Webinars 2024",
+            "url": "https://x.test/5",
+        },
+        {"id": 6, "name": "Spring promo", "program_name": "Promos"},
+    ]
+    notice = {
+        "kind": "trigger_cleanup",
+        "instance": "123-ABC-456",
+        "fields": {"stage": "scheduled", "deactivate_on": "2026-12-06", "campaigns": campaigns},
+    }
+    async with client_for(bot) as client:
+        assert (await client.post("/hooks/events", json=notice)).status_code == 202
+        reply = await stale_reply(bot.ctx, 90, share=False)
+        items = reply.sections[0].items
+        assert [i.text for i in items] == ["Old webinar follow-up", "Spring promo"]
+        assert "Marketo scheduled its deactivation (2026-12-06)" in (items[0].detail or "")
+        assert "per Marketo's cleanup notice" in (items[0].detail or "")
+
+        done = {**notice, "fields": {**notice["fields"], "stage": "deactivated", "campaigns": campaigns[:1]}}
+        assert (await client.post("/hooks/events", json=done)).status_code == 202
+    reply = await stale_reply(bot.ctx, 90, share=False)
+    assert [i.text for i in reply.sections[0].items] == ["Spring promo"]
+    rows = await bot.db.read(
+        lambda c: c.execute("SELECT campaign_id, is_active, cleanup_stage FROM trigger_campaigns").fetchall()
+    )
+    assert sorted(tuple(r) for r in rows) == [(5, 0, "deactivated"), (6, 1, "scheduled")]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,53 +13,16 @@ from notifbot.central_time import CENTRAL
 from notifbot.commands.marketo_queries import quota_overview
 from notifbot.config import MarketoInstance
 from notifbot.marketo import MarketoClient
-from notifbot.model import Kind, Notification, Severity
+from notifbot.model import Kind, Severity
 from notifbot.sources.marketo_quota import QuotaWatch, forecast
-from notifbot.store.events import Accepted, insert_notifications
 from notifbot.store.marketo_state import poller_state
 from notifbot.store.runner import Database
 from tests.fakes.marketo import FakeMarketo
+from tests.integration.marketo_support import Clock, Sink, _no_sleep
 
 MUNCHKIN = "123-ABC-456"
 SECRET = "s3cr3t-Value-XYZ"
 DAY = "2024-03-05"
-
-
-class Clock:
-    """A wall clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.wall = datetime(2024, 3, 5, 10, 0, tzinfo=CENTRAL).astimezone(UTC)
-
-    def __call__(self) -> datetime:
-        return self.wall
-
-    def advance(self, minutes: float) -> None:
-        self.wall += timedelta(minutes=minutes)
-
-
-async def _no_sleep(seconds: float) -> None:
-    return None
-
-
-class Sink:
-    """`accept` that stores through the real store (dedupe by key) and remembers every batch and outcome."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self.batches: list[list[Notification]] = []
-        self.results: list[Accepted] = []
-
-    async def __call__(self, notifications: list[Notification]) -> list[Accepted]:
-        self.batches.append(list(notifications))
-        out = await self.db.call(insert_notifications, [(n, []) for n in notifications])
-        self.results.extend(out)
-        return out
-
-    @property
-    def stored(self) -> list[str]:
-        """Keys stored for the first time, in order."""
-        return [a.key for a in self.results if not a.duplicate]
 
 
 @pytest.fixture

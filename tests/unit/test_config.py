@@ -161,3 +161,35 @@ def test_marketo_instances_are_validated_without_reaching_marketo() -> None:
         source="t",
     )
     assert ok.marketo.instances[0].daily_quota == 50_000
+
+
+def test_marketo_budget_shares_and_trigger_settings_are_validated() -> None:
+    inst = {"munchkin_id": "123-ABC-456", "client_id": "i", "client_secret": "s", "daily_quota": 20_000}
+    ok = parse_settings({"marketo": {"instances": [inst], "budget_percent": 2}}, source="t")
+    assert ok.marketo.budget_for(ok.marketo.instances[0]) == 400
+    assert ok.marketo.caps_for(ok.marketo.instances[0]) == {"campaigns": 40, "activities": 120}
+    assert ok.marketo.triggers.activities == "auto" and len(ok.marketo.triggers.activity_type_ids) == 10
+    with pytest.raises(ConfigError) as err:
+        parse_settings(
+            {
+                "marketo": {
+                    "instances": [inst],
+                    "budget_percent": 0,
+                    "quota_thresholds": [],
+                    "triggers": {"activities": "sometimes", "activity_type_ids": list(range(1, 12))},
+                }
+            },
+            source="t",
+        )
+    paths = [p.split(":")[0] for p in err.value.problems]
+    assert paths == [
+        "marketo.budget_percent",
+        "marketo.quota_thresholds",
+        "marketo.triggers.activities",
+        "marketo.triggers.activity_type_ids",
+    ]
+    with pytest.raises(ConfigError, match="leave at least 10 % of the budget to the quota watch"):
+        parse_settings(
+            {"marketo": {"triggers": {"campaigns_share_percent": 50, "activities_share_percent": 45}}},
+            source="t",
+        )

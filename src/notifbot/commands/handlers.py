@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
+from notifbot.central_time import central_date
 from notifbot.commands.common import command_name, span, visibility, when_ts
 from notifbot.commands.model import CommandContext, Fact, Invocation, Item, Reply, Section
 from notifbot.commands.muting import mute, mutes, unmute
@@ -94,6 +95,17 @@ def _poller(p: PollerState) -> Item:
     return Item(f"{p.instance} · {p.poller}", detail=" · ".join(detail))
 
 
+def _budget(instance: str, budget: int, pollers: list[PollerState], today: str) -> Item:
+    """notifbot's own API calls to `instance` today against its daily budget, per poller."""
+    mine = [p for p in pollers if p.instance == instance]
+    if not mine:
+        return Item(f"{instance} · API budget", detail=f"{budget:,} calls a day; waiting for the first poll")
+    used = {p.poller: p.calls_today for p in mine if p.day == today}
+    split = ", ".join(f"{name} {n:,}" for name, n in sorted(used.items()) if n)
+    detail = f"{sum(used.values()):,} of {budget:,} calls used today (US Central day)"
+    return Item(f"{instance} · API budget", detail=detail + (f": {split}" if split else ""))
+
+
 async def status_reply(ctx: CommandContext) -> Reply:
     """Version, uptime, outbox depth, dead rows, stored events, last delivery and last poll per instance."""
     now = ctx.clock()
@@ -109,10 +121,11 @@ async def status_reply(ctx: CommandContext) -> Reply:
         Fact("Last delivery", when_ts(last, "none yet")),
         Fact("Mutes in force", f"{counts.active_mutes:,}"),
     )
-    configured = [i.munchkin_id for i in ctx.settings.marketo.instances]
-    polled = {p.instance for p in counts.pollers}
-    items = [_poller(p) for p in counts.pollers]
-    items += [Item(i, detail="waiting for the first poll") for i in configured if i not in polled]
+    today = central_date(now).isoformat()
+    items: list[Item] = []
+    for inst in ctx.settings.marketo.instances:
+        items.append(_budget(inst.munchkin_id, ctx.settings.marketo.budget_for(inst), counts.pollers, today))
+    items += [_poller(p) for p in counts.pollers]
     if items:
         polling = Section(title="Marketo polling", items=tuple(items))
     else:

@@ -166,7 +166,9 @@ async def test_status_without_data(bot: Harness, polled: Harness) -> None:
     assert facts["Last delivery"] == "none yet"
     assert reply.sections[1].text == "No Marketo instances configured (`marketo.instances`)."
     waiting = (await polled.ask("status")).sections[1].items
-    assert [(i.text, i.detail) for i in waiting] == [("123-ABC-456", "waiting for the first poll")]
+    assert [(i.text, i.detail) for i in waiting] == [
+        ("123-ABC-456 · API budget", "500 calls a day; waiting for the first poll")
+    ]
 
 
 async def test_status_with_data(polled: Harness) -> None:
@@ -199,7 +201,11 @@ async def test_status_with_data(polled: Harness) -> None:
     assert facts["Dead deliveries"] == "1 — inspect with `notifbot outbox list`"
     assert facts["Last delivery"] == "Nov 30, 2026 18:58 UTC (Nov 30, 12:58 PM CT)"
     assert facts["Mutes in force"] == "1"
-    campaigns, usage = reply.sections[1].items
+    budget, campaigns, usage = reply.sections[1].items
+    assert (budget.text, budget.detail) == (
+        "123-ABC-456 · API budget",
+        "42 of 500 calls used today (US Central day): usage 42",
+    )
     assert campaigns.text == "123-ABC-456 · campaigns" and "old error" not in (campaigns.detail or "")
     assert usage.detail == (
         "last success Nov 30, 2026 18:55 UTC (Nov 30, 12:55 PM CT) · 42 API calls today"
