@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench import commands, delivery, ingest, loadgen  # noqa: E402
+from bench import commands, delivery, ingest, loadgen, marketo_budget  # noqa: E402
 
 RESULTS = REPO / "bench" / "results"
 RSS_LIMIT_BYTES = 150 * 1000 * 1000  # "≤ 150 MB"
@@ -171,6 +171,18 @@ def build_table(res: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 verdict(d["pass"]),
             )
         )
+    for r in res.get("marketo") or []:
+        worst = max(c["total"] for c in r["calls_per_day"].values())
+        split = max(r["calls_per_day"].values(), key=lambda c: c["total"])
+        rows.append(
+            (
+                f"Marketo calls/day, scenario {r['scenario']} (2,000 campaigns, 200k activities/day)",
+                f"{worst} calls (quota {split['quota']}, campaigns {split['campaigns']}, activities "
+                f"{split['activities']}); activities by {r['activity_mode_at_end']}; alerts {len(r['alerts'])}",
+                f"<= {r['budget']} (1 % of 50,000)",
+                verdict(worst <= r["budget"]),
+            )
+        )
     c = res.get("commands")
     if c:
         cm = c["commands"]
@@ -228,7 +240,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--quick", action="store_true", help="3 s loads, 3 s fixed rate, 100 deliveries, 5 s commands"
     )
-    ap.add_argument("--only", action="append", choices=["throughput", "latency", "delivery", "commands"])
+    ap.add_argument(
+        "--only", action="append", choices=["throughput", "latency", "delivery", "commands", "marketo"]
+    )
     ap.add_argument(
         "--loadgen", choices=["auto", "wrk", "python"], default="auto", help="auto: wrk if on PATH"
     )
@@ -254,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     rate_duration = args.rate_duration or (3.0 if args.quick else 10.0)
     events = args.events or (100 if args.quick else 1000)
     commands_duration = args.commands_duration or (5.0 if args.quick else 20.0)
-    parts = args.only or ["throughput", "latency", "delivery", "commands"]
+    parts = args.only or ["throughput", "latency", "delivery", "commands", "marketo"]
     pin = not args.no_pin and ingest.pinning_available()
     generator = ingest.choose_generator(args.loadgen)
     if pin:
@@ -327,6 +341,17 @@ def main(argv: list[str] | None = None) -> int:
                 res["errors"]["commands"] = traceback.format_exc()
                 traceback.print_exc()
             res["loadavg"]["after_commands"] = _loadavg()
+        if "marketo" in parts:
+            days = 1 if args.quick else 2
+            print(
+                f"marketo: simulated {days} day(s), 2,000 smart campaigns, 200,000 activities/day, 4 usage scenarios",
+                flush=True,
+            )
+            try:
+                res["marketo"] = marketo_budget.run(days=days)
+            except Exception:
+                res["errors"]["marketo"] = traceback.format_exc()
+                traceback.print_exc()
     finally:
         res["elapsed_s"] = round(time.monotonic() - started, 1)
         if args.keep:

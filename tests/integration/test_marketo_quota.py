@@ -195,6 +195,11 @@ async def test_marketo_errors_are_recorded_and_not_raised(
     assert state is not None and "607" in state["last_error"]
     views = await db.read(quota_overview, 0.0)
     assert len(views[0].today) == 1  # only the successful poll left a sample
+    # 607 is Marketo saying the quota is gone: every threshold is announced once, and the watch sleeps to the reset
+    alerts = [n for batch in sink.batches for n in batch]
+    assert [n.fields["threshold"] for n in alerts] == [80, 95, 100]
+    assert "607" in alerts[-1].fields["forecast"] and alerts[-1].severity is Severity.CRITICAL
+    assert watch.next_interval(watch.last_percent or 0) > 11 * 3600  # 12:00 CT now
 
 
 async def test_budget_exhaustion_is_recorded(
@@ -248,3 +253,21 @@ def test_forecast_edge_cases() -> None:
     assert forecast([(t - 3600, 100)], now, 100, 1000) is None  # flat
     slow = forecast([(t - 3600, 0)], now, 100, 10_000)
     assert slow == "at the current rate the quota lasts until the reset at 00:00 CT"
+
+
+async def test_cadence_stretches_so_the_watch_lasts_until_the_reset(
+    db: Database, clock: Clock, instance: MarketoInstance, clients: list[MarketoClient]
+) -> None:
+    roomy = MarketoClient(instance, budget=500, caps={"campaigns": 50, "activities": 150}, now=clock)
+    tight = MarketoClient(instance, budget=100, caps={"campaigns": 10, "activities": 30}, now=clock)
+    clients += [roomy, tight]
+    sink = Sink(db)
+    assert QuotaWatch(roomy, instance, db, sink, clock=clock).next_interval(85) == 300.0
+    # 10:00 CT: 14 h to the reset, 60 calls not reserved for trigger health, ~1.17 calls per poll
+    stretched = QuotaWatch(tight, instance, db, sink, clock=clock).next_interval(85)
+    assert stretched == pytest.approx(14 * 3600 * (1 + 300 / 1800) / 60)
+    assert QuotaWatch(tight, instance, db, sink, clock=clock).next_interval(10) == 1800.0
+    tight.restore_calls_today(clock().astimezone(CENTRAL).date(), {"quota": 60})
+    assert (
+        QuotaWatch(tight, instance, db, sink, clock=clock).next_interval(85) == 14 * 3600 + 60
+    )  # after the reset

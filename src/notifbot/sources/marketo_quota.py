@@ -140,6 +140,10 @@ class QuotaWatch:
             base = 1800.0
         now = self.clock()
         to_reset = (next_central_midnight(now) - now).total_seconds()
+        if self.client.paused_until is not None and self.client.paused_until > now:
+            return (
+                self.client.paused_until - now
+            ).total_seconds() + 60.0  # 607: nothing to learn until the reset
         left = self.client.calls_left(POLLER)
         if left <= 0:
             return to_reset + 60.0
@@ -175,6 +179,8 @@ class QuotaWatch:
             await self.db.call(
                 record_poll_error, self.munchkin, POLLER, now, str(exc), self.client.calls_for(POLLER)
             )
+            if exc.code == "607":  # Marketo itself says the quota is gone: that is the 100 % alert
+                await self._announce(now, day, quota, quota, [], reached=True)
             return
         used, users = _int(usage.get("total")), _users(usage)
         problem = await self._fetch_errors(now, day)
@@ -192,18 +198,33 @@ class QuotaWatch:
             await self.db.call(
                 record_poll_error, self.munchkin, POLLER, now, problem, self.client.calls_for(POLLER)
             )
+        await self._announce(now, day, used, quota, users, earlier=earlier)
+
+    async def _announce(
+        self,
+        now: datetime,
+        day: str,
+        used: int,
+        quota: int,
+        users: list[dict[str, Any]],
+        earlier: Sequence[tuple[float, int]] = (),
+        reached: bool = False,
+    ) -> None:
+        """Sends one notification per threshold crossed and not yet announced today (ids dedupe across restarts)."""
         crossed = [t for t in self.thresholds if 100.0 * used >= t * quota]
-        if not crossed:
+        fresh_thresholds = [t for t in crossed if f"quota-{self.munchkin}-{day}-{t:g}" not in self._emitted]
+        if not fresh_thresholds:
             return
+        percent = round(100.0 * used / quota, 1)
         outlook = forecast(earlier, now, used, quota)
+        if reached:
+            self.last_percent = 100.0
+            outlook = "Marketo answers 607 (daily quota reached) to every call until the reset at 00:00 CT"
         fresh = [
-            self._notification(t, now, day, used, quota, percent, users, outlook)
-            for t in crossed
-            if f"quota-{self.munchkin}-{day}-{t:g}" not in self._emitted
+            self._notification(t, now, day, used, quota, percent, users, outlook) for t in fresh_thresholds
         ]
-        if fresh:
-            await self.accept(fresh)
-            self._emitted.update(n.key for n in fresh)
+        await self.accept(fresh)
+        self._emitted.update(n.key for n in fresh)
 
     def _notification(
         self,
