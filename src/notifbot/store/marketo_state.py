@@ -1,4 +1,4 @@
-"""Writes what the Marketo pollers observe: quota samples and per-poller state (cursor, last success/error)."""
+"""Writes what the pollers observe: Marketo quota samples and per-poller state (cursor, last success/error)."""
 
 from __future__ import annotations
 
@@ -94,3 +94,15 @@ def calls_made_on(conn: sqlite3.Connection, instance: str, day: str) -> int:
         "SELECT max(calls_today) FROM poller_state WHERE instance = ? AND day = ?", (instance, day)
     ).fetchone()
     return int(row[0] or 0)
+
+
+def save_cursor(
+    conn: sqlite3.Connection, instance: str, poller: str, cursor: str | None, now: datetime
+) -> None:
+    """Records a poller's position (e.g. the Adobe I/O journal's next link) with a successful poll at `now`."""
+    conn.execute(
+        "INSERT INTO poller_state (instance, poller, cursor, last_success_at, day) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (instance, poller) DO UPDATE SET cursor = excluded.cursor,"
+        " last_success_at = excluded.last_success_at, day = excluded.day",
+        (instance, poller, cursor, now.timestamp(), central_date(now).isoformat()),
+    )
