@@ -176,7 +176,7 @@ class Bot:
                 idle_seconds=adobe.journal_idle_seconds,
                 org_id=adobe.org_id,
             )
-            self.pollers.add("adobe-io-journal", self.journal.run_once, first_delay=2.0)
+            self.pollers.add("adobe-io-journal", self.journal.run_once, first_delay=5.0)
         return endpoint
 
     async def _confirm_validation(self, url: str) -> None:

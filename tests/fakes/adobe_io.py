@@ -12,6 +12,7 @@ import threading
 import uuid
 from collections import Counter, deque
 from typing import Any
+from urllib.parse import parse_qs
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -160,7 +161,7 @@ class FakeAdobeIO(ThreadedServer):
         return Response(key.pem, media_type="application/x-pem-file")
 
     async def _token(self, request: Request) -> Response:
-        form = await request.form()
+        form = {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()}
         with self._lock:
             self.token_requests += 1
             if form.get("client_id") != self.client_id or form.get("client_secret") != self.client_secret:

@@ -53,6 +53,10 @@ def retry_after(response: httpx.Response) -> float | None:
         return None
 
 
+class _PageFailed(Exception):
+    """A page could not be committed; its position is kept and the page is read again later."""
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -172,21 +176,21 @@ class JournalPoller:
             if status != 200:
                 hint = "check adobe_io.journal_url and the credential's access to this registration"
                 return await self._fail(f"journal answered {status}: {hint}", transient=False)
-            stored, following = await self._page(response)
-            if not stored:
-                return self._backoff()
+            try:
+                following = await self._page(response)
+            except _PageFailed as exc:
+                return await self._fail(str(exc))
             if following is None:
                 return self.idle_seconds
             url = following
         return 0.0
 
-    async def _page(self, response: httpx.Response) -> tuple[bool, str | None]:
-        """Commits one page's events, then its position; (stored, the next URL or None at the end)."""
+    async def _page(self, response: httpx.Response) -> str | None:
+        """Commits one page's events, then its position; returns the next URL (None at the end)."""
         try:
             payload: Any = response.json()
         except ValueError:
-            await self._fail("journal answered 200 with a body that is not JSON")
-            return False, None
+            raise _PageFailed("journal answered 200 with a body that is not JSON") from None
         entries = payload.get("events") if isinstance(payload, dict) else None
         entries = entries if isinstance(entries, list) else []
         now = self.clock()
@@ -209,8 +213,7 @@ class JournalPoller:
             try:
                 await self.accept(notifications)
             except Exception as exc:  # not committed: keep the position, read the page again later
-                await self._fail(f"could not store journal events: {exc}")
-                return False, None
+                raise _PageFailed(f"could not store journal events: {exc}") from exc
         link = next_link(response.headers.get_list("link"))
         following = self._resolve(link) if link else None
         if following is None and isinstance(payload, dict):
@@ -221,7 +224,7 @@ class JournalPoller:
                 following = str(httpx.URL(self.url).copy_merge_params({"since": last}))
         self._failures = 0
         await self._commit_cursor(following or self._cursor)
-        return True, following if entries else None
+        return following if entries else None
 
     async def _expired(self, url: str) -> None:
         """410 Gone: the position is older than the journal keeps; restart and say events may have been missed."""
