@@ -244,3 +244,27 @@ async def test_signature_checks_off_only_explicitly(
         bot, json.dumps(quota_event("ev-8", "x")).encode(), {"content-type": "application/json"}
     )
     assert bad.status_code == 401  # the recipient check stays on
+
+
+async def test_auto_confirm_opens_only_csm_adobe_urls() -> None:
+    import asyncio
+
+    from notifbot.metrics import Metrics
+    from notifbot.sources.adobe_io.webhook import AdobeIOEndpoint
+
+    opened: list[str] = []
+
+    async def confirm(url: str) -> None:
+        opened.append(url)
+
+    async def accept(ns: Any) -> list[Any]:
+        raise AssertionError("a validation request is not an event")
+
+    endpoint = AdobeIOEndpoint(accept, Metrics(), client_id=CLIENT, keys=None, confirm=confirm)
+    transport = httpx.ASGITransport(app=endpoint, client=("52.1.2.3", 5000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://bot.test") as client:
+        for url in ("https://csm.adobe.io/csm/webhooks/validate?id=1", "https://csm.adobe.io.evil.example/x"):
+            r = await client.post("/hooks/adobe-io", json={"validationUrl": url})
+            assert r.status_code == 200
+    await asyncio.sleep(0)
+    assert opened == ["https://csm.adobe.io/csm/webhooks/validate?id=1"]
