@@ -1,5 +1,5 @@
-"""`make bench`: ingest throughput vs a bare endpoint, fixed-rate latency and RSS, delivery through fake Slack, and
-slash-command ack latency.
+"""`make bench`: ingest throughput vs a bare endpoint, fixed-rate latency and RSS, delivery through fake Slack,
+slash-command ack latency, and signed Adobe I/O batch deliveries.
 
     .venv/bin/python bench/run.py            # full: 10 s loads, 200 events/s for 10 s, 1,000 deliveries, 20 s commands
     .venv/bin/python bench/run.py --quick    # 3 s loads, 200 events/s for 3 s, 100 deliveries, 5 s commands
@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench import commands, delivery, ingest, loadgen, marketo_budget  # noqa: E402
+from bench import adobe_io, commands, delivery, ingest, loadgen, marketo_budget  # noqa: E402
 
 RESULTS = REPO / "bench" / "results"
 RSS_LIMIT_BYTES = 150 * 1000 * 1000  # "≤ 150 MB"
@@ -217,6 +217,28 @@ def build_table(res: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 "",
             )
         )
+    a = res.get("adobe_io")
+    if a:
+        t, f = a["throughput"], a["fixed_rate"]
+        rows.append(
+            (
+                f"adobe-io signed batches of {a['batch_size']}, closed loop ({a['connections']} conns)",
+                f"{t['events_per_s']:,.0f} ev/s ({t['batches_per_s']:,.0f} batches/s)  p50 {t['p50_ms']:.1f}  "
+                f"p99 {t['p99_ms']:.1f} ms  stored {t['stored_events']:,}/{t['expected_events']:,}  "
+                f"key fetches {t['key_fetches']}",
+                "reported",
+                verdict(t["stored_events"] == t["expected_events"] and t["errors"] == 0),
+            )
+        )
+        rows.append(
+            (
+                f"adobe-io {a['rate_batches_per_s']:.0f} batches/s fixed rate ({f['elapsed_s']:.0f} s, open loop)",
+                f"p50 {f['p50_ms']:.1f}  p95 {f['p95_ms']:.1f}  p99 {f['p99_ms']:.1f}  max {f['max_ms']:.1f} ms  "
+                f"200 {f['ok_batches']}/{f['batches']}  stored {f['stored_events']:,}/{f['expected_events']:,}",
+                f"p99 <= {adobe_io.P99_TARGET_MS:.0f} ms",
+                verdict(a["pass"]),
+            )
+        )
     for part, err in res.get("errors", {}).items():
         rows.append((f"{part}: did not complete", err.splitlines()[-1][:100] if err else "", "", "FAIL"))
     return rows
@@ -241,7 +263,9 @@ def main(argv: list[str] | None = None) -> int:
         "--quick", action="store_true", help="3 s loads, 3 s fixed rate, 100 deliveries, 5 s commands"
     )
     ap.add_argument(
-        "--only", action="append", choices=["throughput", "latency", "delivery", "commands", "marketo"]
+        "--only",
+        action="append",
+        choices=["throughput", "latency", "delivery", "commands", "adobe_io", "marketo"],
     )
     ap.add_argument(
         "--loadgen", choices=["auto", "wrk", "python"], default="auto", help="auto: wrk if on PATH"
@@ -259,6 +283,8 @@ def main(argv: list[str] | None = None) -> int:
         default=100_000,
         help="notifications stored before the command run (default 100,000)",
     )
+    ap.add_argument("--adobe-duration", type=float, help="seconds per Adobe I/O run (default 10, quick 3)")
+    ap.add_argument("--adobe-rate", type=float, default=50.0, help="Adobe I/O batches/s (default 50)")
     ap.add_argument("--no-pin", action="store_true", help="do not pin server and load generator to CPUs")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory (databases, logs)")
     ap.add_argument("--out", type=Path, default=RESULTS / "latest.json")
@@ -268,7 +294,8 @@ def main(argv: list[str] | None = None) -> int:
     rate_duration = args.rate_duration or (3.0 if args.quick else 10.0)
     events = args.events or (100 if args.quick else 1000)
     commands_duration = args.commands_duration or (5.0 if args.quick else 20.0)
-    parts = args.only or ["throughput", "latency", "delivery", "commands", "marketo"]
+    adobe_duration = args.adobe_duration or (3.0 if args.quick else 10.0)
+    parts = args.only or ["throughput", "latency", "delivery", "commands", "adobe_io", "marketo"]
     pin = not args.no_pin and ingest.pinning_available()
     generator = ingest.choose_generator(args.loadgen)
     if pin:
@@ -341,6 +368,20 @@ def main(argv: list[str] | None = None) -> int:
                 res["errors"]["commands"] = traceback.format_exc()
                 traceback.print_exc()
             res["loadavg"]["after_commands"] = _loadavg()
+        if "adobe_io" in parts:
+            print(
+                f"adobe_io: signed batches of {adobe_io.BATCH} events, closed loop then {args.adobe_rate:.0f} "
+                f"batches/s, {adobe_duration:.0f} s each",
+                flush=True,
+            )
+            try:
+                res["adobe_io"] = adobe_io.run_adobe_io(
+                    workdir=workdir, duration=adobe_duration, rate=args.adobe_rate, pin=pin
+                )
+            except Exception:
+                res["errors"]["adobe_io"] = traceback.format_exc()
+                traceback.print_exc()
+            res["loadavg"]["after_adobe_io"] = _loadavg()
         if "marketo" in parts:
             days = 1 if args.quick else 2
             print(

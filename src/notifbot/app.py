@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
+import httpx
 import uvicorn
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -35,6 +36,8 @@ from notifbot.web import WebDeps, build_app
 if TYPE_CHECKING:
     from notifbot.commands.slack import SlackApp
     from notifbot.marketo.client import MarketoClient
+    from notifbot.sources.adobe_io.journal import JournalPoller
+    from notifbot.sources.adobe_io.webhook import AdobeIOEndpoint
 
 log = logging.getLogger("notifbot.app")
 MUTE_REFRESH_SECONDS = 15.0
@@ -73,6 +76,9 @@ class Bot:
         self.pollers = Pollers()
         self._marketo_clients: list[Any] = []
         self._build_marketo_pollers()
+        self._adobe_http: httpx.AsyncClient | None = None
+        self.journal: JournalPoller | None = None
+        self.adobe_io = self._build_adobe_io()
         self._socket_mode: Any = None
         self._background: list[asyncio.Task[None]] = []
         self.asgi = build_app(
@@ -84,6 +90,7 @@ class Bot:
                 ready=self.not_ready_reason,
                 refresh_gauges=self.refresh_gauges,
                 slack=self.slack_app.http if self.slack_app else None,
+                adobe_io=self.adobe_io,
             )
         )
 
@@ -151,6 +158,60 @@ class Bot:
             scan = ActivityScan(client, self.db, t, self.pipeline.accept)
             self.pollers.add(f"activities:{client.munchkin_id}", scan.run_once, first_delay=40.0)
 
+    def _build_adobe_io(self) -> AdobeIOEndpoint | None:
+        """The Adobe I/O webhook (when a client id is known) and, with `adobe_io.journal_url`, the journal poller."""
+        adobe = self.settings.adobe_io
+        client_id = self.env.adobe_client_id(adobe)
+        if client_id is None:
+            return None
+        from notifbot.sources.adobe_io.signature import KeyCache
+        from notifbot.sources.adobe_io.webhook import AdobeIOEndpoint
+
+        self._adobe_http = httpx.AsyncClient(headers={"User-Agent": f"notifbot/{__version__}"})
+        verify = adobe.verify_signatures if adobe is not None else True
+        confirm = self._confirm_validation if adobe is not None and adobe.auto_confirm_validation else None
+        endpoint = AdobeIOEndpoint(
+            self.pipeline.accept,
+            self.metrics,
+            client_id=client_id,
+            keys=KeyCache(self.env.adobe_keys_url, self._adobe_http) if verify else None,
+            max_body_bytes=self.settings.server.max_body_bytes,
+            confirm=confirm,
+        )
+        secret = self.env.adobe_client_secret(adobe)
+        if adobe is not None and adobe.journal_url and secret:
+            from notifbot.sources.adobe_io.ims import ImsTokens
+            from notifbot.sources.adobe_io.journal import JournalPoller
+
+            tokens = ImsTokens(
+                self.env.adobe_ims_url(adobe), client_id, secret, adobe.scopes, self._adobe_http
+            )
+            self.journal = JournalPoller(
+                adobe.journal_url,
+                client_id,
+                tokens,
+                self._adobe_http,
+                self.db,
+                self.pipeline.accept,
+                restart=adobe.journal_restart,
+                limit=adobe.journal_limit,
+                idle_seconds=adobe.journal_idle_seconds,
+                org_id=adobe.org_id,
+            )
+            self.pollers.add("adobe-io-journal", self.journal.run_once, first_delay=5.0)
+        return endpoint
+
+    async def _confirm_validation(self, url: str) -> None:
+        """Opens an Adobe webhook validation URL (only https://csm.adobe.io/ ones reach here)."""
+        assert self._adobe_http is not None
+        try:
+            response = await self._adobe_http.get(url, timeout=10.0)
+            log.info("adobe i/o validation URL opened", extra={"status": response.status_code})
+        except httpx.HTTPError as exc:
+            log.error(
+                "adobe i/o validation URL could not be opened (open it by hand): %s", type(exc).__name__
+            )
+
     async def _restore_marketo_budgets(self) -> None:
         """A restart keeps counting today's Marketo calls, so the daily budget holds across restarts."""
         if not self._marketo_clients:
@@ -196,6 +257,15 @@ class Bot:
         """Starts the delivery worker and checks the Slack token once (a bad one is logged, not fatal)."""
         await self.reload_mutes()
         await self._restore_marketo_budgets()
+        if (
+            self.adobe_io is not None
+            and self.settings.adobe_io
+            and not self.settings.adobe_io.verify_signatures
+        ):
+            log.warning(
+                "adobe_io.verify_signatures is false: POST /hooks/adobe-io accepts UNSIGNED events from anyone "
+                "who can reach it; turn it back on outside local experiments"
+            )
         self.worker.start()
         self.pollers.start()
         self._background.append(asyncio.create_task(self._refresh_mutes_forever(), name="mutes-refresh"))
@@ -226,6 +296,9 @@ class Bot:
         for client in self._marketo_clients:
             with contextlib.suppress(Exception):
                 await client.aclose()
+        if self._adobe_http is not None:
+            with contextlib.suppress(Exception):
+                await self._adobe_http.aclose()
         for task in self._background:
             task.cancel()
         if self._socket_mode is not None:

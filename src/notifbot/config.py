@@ -97,6 +97,30 @@ class MarketoSettings(_Strict):
         }
 
 
+DEFAULT_ADOBE_KEYS_URL = "https://static.adobeioevents.com"
+DEFAULT_ADOBE_IMS_URL = "https://ims-na1.adobelogin.com/ims/token/v3"
+DEFAULT_ADOBE_SCOPES = ("AdobeID", "openid", "read_organizations", "additional_info.projectedProductContext")
+
+
+class AdobeIOSettings(_Strict):
+    """Adobe I/O Events (Marketo data streams): the webhook at /hooks/adobe-io and, optionally, the journal."""
+
+    # the project's OAuth Server-to-Server client id (API key): every event's recipient must equal it
+    client_id: str | None = None  # default: env ADOBE_CLIENT_ID
+    client_secret: str | None = None  # default: env ADOBE_CLIENT_SECRET (journal only)
+    verify_signatures: bool = True  # false only for local experiments; logged loudly at start-up
+    auto_confirm_validation: bool = False  # open https://csm.adobe.io/ validation URLs by itself
+    journal_url: str | None = None  # the registration's Journaling endpoint (Developer Console)
+    journal_restart: Literal["latest", "earliest"] = (
+        "latest"  # where to start with no (or an expired) position
+    )
+    journal_limit: Annotated[int, Field(ge=1, le=1000)] = 100
+    journal_idle_seconds: Annotated[float, Field(gt=0, le=3600)] = 10.0  # 204 without retry-after
+    org_id: str | None = None  # optional x-ims-org-id header on journal calls
+    ims_url: str | None = None  # default: env ADOBE_IMS_URL, else Adobe's IMS v3 token endpoint
+    scopes: list[str] = Field(default_factory=lambda: list(DEFAULT_ADOBE_SCOPES))
+
+
 class DeliverySettings(_Strict):
     """How the outbox worker paces and retries; the defaults follow Slack's published limits."""
 
@@ -162,6 +186,7 @@ class Settings(_Strict):
     teams: TeamsSettings = Field(default_factory=TeamsSettings)
     marketo: MarketoSettings = Field(default_factory=MarketoSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    adobe_io: AdobeIOSettings | None = None
     destinations: dict[str, Destination] = Field(default_factory=lambda: dict(_DEFAULT_DESTINATIONS))
     routes: list[Route] = Field(default_factory=lambda: [Route(to=["console"])])
     source: str = Field(default="embedded default", exclude=True)
@@ -192,6 +217,22 @@ class Env:
     @property
     def slack_app_token(self) -> str | None:
         return self.get("SLACK_APP_TOKEN")
+
+    @property
+    def adobe_keys_url(self) -> str:
+        return (self.get("ADOBE_IO_KEYS_URL") or DEFAULT_ADOBE_KEYS_URL).rstrip("/")
+
+    def adobe_client_id(self, settings: AdobeIOSettings | None) -> str | None:
+        """The Adobe client id: `adobe_io.client_id`, else ADOBE_CLIENT_ID."""
+        return (settings.client_id if settings else None) or self.get("ADOBE_CLIENT_ID")
+
+    def adobe_client_secret(self, settings: AdobeIOSettings | None) -> str | None:
+        """The Adobe client secret: `adobe_io.client_secret`, else ADOBE_CLIENT_SECRET."""
+        return (settings.client_secret if settings else None) or self.get("ADOBE_CLIENT_SECRET")
+
+    def adobe_ims_url(self, settings: AdobeIOSettings | None) -> str:
+        """The IMS token endpoint: `adobe_io.ims_url`, else ADOBE_IMS_URL, else Adobe's."""
+        return (settings.ims_url if settings else None) or self.get("ADOBE_IMS_URL") or DEFAULT_ADOBE_IMS_URL
 
     def secrets(self) -> list[str]:
         """Every secret value present, so logs can redact them."""
@@ -296,10 +337,57 @@ def semantic_problems(settings: Settings) -> list[str]:
             "the budget to the quota watch (they add up to "
             f"{t.campaigns_share_percent + t.activities_share_percent:g} %)"
         )
+    problems.extend(_adobe_io_problems(settings.adobe_io))
     if settings.routes and settings.routes[-1].match:
         problems.append(
             f"routes[{len(settings.routes) - 1}]: the last route has a match; add a catch-all route "
             "(one without `match`) so no notification goes unrouted"
+        )
+    return problems
+
+
+def _https_or_loopback(url: str) -> bool:
+    return url.startswith("https://") or url.startswith(
+        ("http://127.0.0.1", "http://localhost", "http://[::1]")
+    )
+
+
+def _adobe_io_problems(adobe: AdobeIOSettings | None) -> list[str]:
+    """Config-only checks of the adobe_io section."""
+    if adobe is None:
+        return []
+    problems: list[str] = []
+    if adobe.journal_url is not None and not _https_or_loopback(adobe.journal_url):
+        problems.append(
+            "adobe_io.journal_url: use the https Journaling endpoint from the Developer Console "
+            "(registration → Event Delivery Method → Journaling), e.g. https://events-va6.adobe.io/…"
+        )
+    if adobe.ims_url is not None and not _https_or_loopback(adobe.ims_url):
+        problems.append(f"adobe_io.ims_url: use https, e.g. {DEFAULT_ADOBE_IMS_URL}")
+    if adobe.journal_url is not None and not adobe.scopes:
+        problems.append("adobe_io.scopes: the journal needs an IMS token; list the credential's scopes")
+    return problems
+
+
+def _adobe_io_env_problems(settings: Settings, env: Env) -> list[str]:
+    adobe = settings.adobe_io
+    if adobe is None:
+        return []
+    problems: list[str] = []
+    if env.adobe_client_id(adobe) is None:
+        problems.append(
+            "adobe_io.client_id: required to check every event's recipient (and to read the journal); set "
+            "ADOBE_CLIENT_ID to the project's OAuth Server-to-Server Client ID (Developer Console → "
+            "Credentials), or client_id: ${ADOBE_CLIENT_ID}"
+        )
+    if adobe.journal_url is not None and env.adobe_client_secret(adobe) is None:
+        problems.append(
+            "env.ADOBE_CLIENT_SECRET: adobe_io.journal_url is set, so notifbot needs an IMS token; set the "
+            "OAuth Server-to-Server client secret (Developer Console → Credentials → Retrieve client secret)"
+        )
+    if not _https_or_loopback(env.adobe_keys_url):
+        problems.append(
+            "env.ADOBE_IO_KEYS_URL: public keys must come over https (default " + DEFAULT_ADOBE_KEYS_URL + ")"
         )
     return problems
 
@@ -328,6 +416,7 @@ def environment_problems(settings: Settings, env: Env) -> list[str]:
                 f"destinations.{name}.type: '{dest.type}' is not available in this version yet; "
                 "use slack or console"
             )
+    problems.extend(_adobe_io_env_problems(settings, env))
     if not env.webhook_token and not is_loopback(settings.server.host):
         problems.append(
             f"server.host: '{settings.server.host}' is not a loopback address; set NOTIFBOT_WEBHOOK_TOKEN "

@@ -4,6 +4,9 @@ NotifbotError
 ├── ConfigError                 bad configuration or environment (check-config lists them all)
 ├── InputError                  a request we reject: HTTP 400, carries `details` [{loc, msg}]
 ├── AuthError                   missing or wrong credentials on an incoming request: HTTP 401
+│   └── SignatureError          an Adobe I/O delivery whose signatures do not verify (or are missing): HTTP 401
+├── UpstreamError               a service notifbot calls (Adobe keys, IMS, journal) failed; `transient` says if
+│                               a retry may help (a transient key-fetch failure answers Adobe 503)
 ├── DeliveryError
 │   ├── TransientDeliveryError  may succeed later (5xx, timeouts, 429 with `retry_after`)
 │   └── PermanentDeliveryError  will not succeed until a human acts (bad channel, revoked token)
@@ -60,6 +63,19 @@ class InputError(NotifbotError):
 
 class AuthError(NotifbotError):
     """An incoming request lacks valid credentials."""
+
+
+class SignatureError(AuthError):
+    """An Adobe I/O Events delivery is unsigned, or neither of its signatures verifies."""
+
+
+class UpstreamError(NotifbotError):
+    """A service notifbot calls failed; `transient` is True when a later retry may succeed."""
+
+    def __init__(self, message: str, *, transient: bool = True, retry_after: float | None = None) -> None:
+        self.transient = transient
+        self.retry_after = retry_after
+        super().__init__(message)
 
 
 class DeliveryError(NotifbotError):

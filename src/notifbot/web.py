@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -14,6 +15,9 @@ from starlette.routing import Route
 from notifbot.ingest_http import IngestEndpoint, Receive, Scope, Send, error_body, respond
 from notifbot.metrics import Metrics
 from notifbot.pipeline import Pipeline
+
+if TYPE_CHECKING:
+    from notifbot.sources.adobe_io.webhook import AdobeIOEndpoint
 
 log = logging.getLogger("notifbot.web")
 
@@ -29,14 +33,18 @@ class WebDeps:
     ready: Callable[[], Awaitable[str | None]]  # None when ready, else the reason
     refresh_gauges: Callable[[], Awaitable[None]]
     slack: Callable[[Request], Awaitable[Response]] | None = None
+    adobe_io: AdobeIOEndpoint | None = None
 
 
 class NotifbotASGI:
-    """Sends `/hooks/events` to the lean ingest endpoint and everything else to the Starlette app."""
+    """Sends `/hooks/events` and `/hooks/adobe-io` to their lean endpoints and everything else to Starlette."""
 
-    def __init__(self, ingest: IngestEndpoint, rest: Starlette) -> None:
+    def __init__(
+        self, ingest: IngestEndpoint, rest: Starlette, adobe_io: AdobeIOEndpoint | None = None
+    ) -> None:
         self.ingest = ingest
         self.rest = rest
+        self.adobe_io = adobe_io
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == "/hooks/events":
@@ -46,7 +54,23 @@ class NotifbotASGI:
                 log.exception("ingest failed")
                 await respond(send, 500, error_body("internal error; nothing was accepted, retry later"))
             return
+        if scope["type"] == "http" and scope["path"] == "/hooks/adobe-io":
+            await self._adobe_io(scope, receive, send)
+            return
         await self.rest(scope, receive, send)
+
+    async def _adobe_io(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.adobe_io is None:
+            body = error_body(
+                "Adobe I/O Events is not configured: set ADOBE_CLIENT_ID (or adobe_io.client_id)"
+            )
+            await respond(send, 404, body)
+            return
+        try:
+            await self.adobe_io(scope, receive, send)
+        except Exception:
+            log.exception("adobe i/o webhook failed")
+            await respond(send, 500, error_body("internal error; nothing was accepted, retry later"))
 
 
 def build_app(deps: WebDeps) -> NotifbotASGI:
@@ -82,4 +106,4 @@ def build_app(deps: WebDeps) -> NotifbotASGI:
         ]
     )
     ingest = IngestEndpoint(deps.pipeline, deps.metrics, deps.webhook_token, deps.max_body_bytes)
-    return NotifbotASGI(ingest, rest)
+    return NotifbotASGI(ingest, rest, deps.adobe_io)

@@ -22,9 +22,9 @@ from notifbot.marketo import bulk
 from notifbot.marketo.client import MarketoClient
 from notifbot.model import Notification
 from notifbot.sources.marketo_at_risk import announce_at_risk
-from notifbot.store.marketo_state import record_poll_error
+from notifbot.store.marketo_state import record_poll_error, save_cursor
 from notifbot.store.runner import Database
-from notifbot.store.trigger_state import apply_activity, iso_utc, load_cursor, save_cursor
+from notifbot.store.trigger_state import apply_activity, iso_utc, load_cursor
 
 log = logging.getLogger(__name__)
 

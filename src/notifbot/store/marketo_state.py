@@ -1,4 +1,4 @@
-"""Writes what the Marketo pollers observe: quota samples and per-poller state (cursor, last success/error)."""
+"""Writes what the pollers observe: Marketo quota samples and per-poller state (cursor, last success/error)."""
 
 from __future__ import annotations
 
@@ -94,3 +94,29 @@ def calls_made_on(conn: sqlite3.Connection, instance: str, day: str) -> dict[str
         "SELECT poller, calls_today FROM poller_state WHERE instance = ? AND day = ?", (instance, day)
     ).fetchall()
     return {str(r[0]): int(r[1] or 0) for r in rows}
+
+
+def save_cursor(
+    conn: sqlite3.Connection,
+    instance: str,
+    poller: str,
+    cursor: str | None,
+    now: datetime,
+    calls_today: int | None = None,
+) -> None:
+    """Records a poller's position with a successful poll at `now`; `calls_today` None keeps the stored count."""
+    conn.execute(
+        "INSERT INTO poller_state (instance, poller, cursor, last_success_at, day, calls_today)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (instance, poller) DO UPDATE SET cursor = excluded.cursor,"
+        " last_success_at = excluded.last_success_at, day = excluded.day,"
+        " calls_today = CASE WHEN ? IS NULL THEN poller_state.calls_today ELSE excluded.calls_today END",
+        (
+            instance,
+            poller,
+            cursor,
+            now.timestamp(),
+            central_date(now).isoformat(),
+            calls_today or 0,
+            calls_today,
+        ),
+    )

@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from notifbot.central_time import central_date
 from notifbot.store.db import transaction
+from notifbot.store.marketo_state import save_cursor
 
 CLEANUP_DAYS = 180  # Marketo deactivates trigger campaigns idle for over 6 months
 
@@ -166,18 +166,6 @@ def apply_activity(
             rows,
         )
         save_cursor(conn, instance, poller, cursor, now, calls_today)
-
-
-def save_cursor(
-    conn: sqlite3.Connection, instance: str, poller: str, cursor: str, now: datetime, calls_today: int
-) -> None:
-    """Stores a poller's cursor with a successful run at `now` (aware)."""
-    conn.execute(
-        "INSERT INTO poller_state (instance, poller, cursor, last_success_at, day, calls_today)"
-        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (instance, poller) DO UPDATE SET cursor = excluded.cursor,"
-        " last_success_at = excluded.last_success_at, day = excluded.day, calls_today = excluded.calls_today",
-        (instance, poller, cursor, now.timestamp(), central_date(now).isoformat(), calls_today),
-    )
 
 
 def load_cursor(conn: sqlite3.Connection, instance: str, poller: str) -> str | None:

@@ -1,0 +1,172 @@
+"""Adobe I/O envelopes → Notifications: every documented variant, pure functions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from notifbot.model import Kind, Severity
+from notifbot.sources.adobe_io.mapping import classify, is_validation, parse_time, to_notification, unwrap
+
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+T = "com.adobe.platform.marketo.notification."
+
+
+def adobe_shape(etype: str, data: dict[str, Any], **outer: Any) -> dict[str, Any]:
+    body = {"specversion": "1.0", "type": etype, "time": "2024-12-18T07:32:30Z", "data": data}
+    return {"eventid": "e-1", "event": {"body": body}, "recipientclientid": "cid", **outer}
+
+
+def test_both_envelope_variants_unwrap_to_the_same_event() -> None:
+    data = {"munchkinId": "123-ABC-456", "componentType": "web_services"}
+    adobe = unwrap(adobe_shape(T + "web_services", data))
+    marketo = unwrap(
+        {"event_id": "e-1", "event": {"type": T + "web_services", "data": data}, "recipient_client_id": "cid"}
+    )
+    for env in (adobe, marketo):
+        assert (env.event_id, env.recipient, env.type, env.data["munchkinId"]) == (
+            "e-1",
+            "cid",
+            T + "web_services",
+            "123-ABC-456",
+        )
+
+
+def test_header_body_wrapper_and_missing_ids() -> None:
+    inner = adobe_shape(T + "campaign_abort", {})
+    env = unwrap({"header": {"msgType": "EVENT"}, "body": inner})
+    assert env.event_id == "e-1" and env.type == T + "campaign_abort"
+    no_id = {"event": {"type": T + "x", "id": "ce-7", "data": {}}}
+    assert unwrap(no_id).event_id == "ce-7"
+    assert unwrap({"event": {"type": "t", "data": {}}}, "hdr-1").event_id == "hdr-1"
+    n1 = to_notification(unwrap({"event": {"type": "t", "data": {"a": 1}}}), now=NOW)
+    n2 = to_notification(unwrap({"event": {"type": "t", "data": {"a": 1}}}), now=NOW)
+    assert n1.key == n2.key and n1.key.startswith("adobe-io-h")
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("2024-12-18T07:32:30Z", datetime(2024, 12, 18, 7, 32, 30, tzinfo=UTC)),
+        (
+            "2021-05-27T10:22:37.489-5:00",
+            datetime(2021, 5, 27, 10, 22, 37, 489000, tzinfo=timezone(timedelta(hours=-5))),
+        ),
+        ("2024-07-11 13:20:42.755", datetime(2024, 7, 11, 13, 20, 42, 755000, tzinfo=UTC)),
+        (
+            "2024-07-11T13:20:42+0530",
+            datetime(2024, 7, 11, 13, 20, 42, tzinfo=timezone(timedelta(hours=5.5))),
+        ),
+        (1733000000000, datetime.fromtimestamp(1733000000, UTC)),
+        ("yesterday", None),
+        (None, None),
+    ],
+)
+def test_odd_time_formats(text: Any, expected: datetime | None) -> None:
+    assert parse_time(text) == expected
+
+
+def test_unparseable_time_falls_back_to_receipt() -> None:
+    raw = adobe_shape(T + "web_services", {})
+    raw["event"]["body"]["time"] = "soon"
+    assert to_notification(unwrap(raw), now=NOW).occurred_at == NOW
+
+
+@pytest.mark.parametrize(
+    "etype,data,kind",
+    [
+        (T + "campaign_failure", {"componentType": "campaign_abort"}, Kind.CAMPAIGN_FAILURE),  # type wins
+        ("com.adobe.platform.marketo.notification", {"componentType": "campaign_abort"}, Kind.CAMPAIGN_ABORT),
+        ("", {"subType": "dailyQuota"}, Kind.WEB_SERVICES),
+        (T + "nurture", {}, Kind.ENGAGEMENT),
+        (T + "program_exhausted", {}, Kind.ENGAGEMENT),
+        (T + "salesforce_sync_failure", {}, Kind.CRM_SYNC),
+        ("com.adobe.platform.marketo.audit.user.smartcampaign", {}, Kind.AUDIT),
+        (T + "something_new", {"componentType": "mystery"}, Kind.OTHER),
+    ],
+)
+def test_classification(etype: str, data: dict[str, Any], kind: Kind) -> None:
+    assert classify(unwrap(adobe_shape(etype, data)))[0] is kind
+
+
+def test_web_services_fields() -> None:
+    action = {"dailyQuota": 1000000, "percent": 25, "serviceNames": ["svc-a", "svc-b"]}
+    raw = adobe_shape(
+        T + "web_services", {"munchkinId": "123-ABC-456", "subType": "dailyQuota", "eventAction": action}
+    )
+    n = to_notification(unwrap(raw), now=NOW)
+    assert n.kind is Kind.WEB_SERVICES and n.instance == "123-ABC-456" and n.key == "adobe-io-e-1"
+    assert (n.fields["percent"], n.fields["quota"], n.fields["used"]) == (25.0, 1000000, 250000)
+    assert n.fields["service_names"] == ["svc-a", "svc-b"]
+    assert n.severity is Severity.WARNING  # below 100 %
+    assert "25 %" in (n.summary or "") and n.source == "adobe_io"
+
+
+def test_campaign_abort_fields() -> None:
+    action = {"campaignId": 1234, "userId": "foo@bar.com"}
+    raw = adobe_shape(T + "campaign_abort", {"subType": "user_campaign_abort", "eventAction": action})
+    n = to_notification(unwrap(raw), now=NOW)
+    assert n.kind is Kind.CAMPAIGN_ABORT
+    assert (n.fields["campaign_id"], n.fields["user_id"]) == (1234, "foo@bar.com")
+    assert n.fields["sub_type"] == "user_campaign_abort"
+
+
+def test_engagement_crm_and_ab_test() -> None:
+    eng = to_notification(
+        unwrap(
+            adobe_shape(T + "nurture", {"eventAction": {"programName": "Onboarding", "exhaustedCount": 12}})
+        ),
+        now=NOW,
+    )
+    assert eng.kind is Kind.ENGAGEMENT and eng.fields["exhausted_count"] == 12
+    crm = to_notification(
+        unwrap(
+            adobe_shape(T + "salesforce_sync_failure", {"eventAction": {"errorMessage": "INVALID_SESSION"}})
+        ),
+        now=NOW,
+    )
+    assert crm.kind is Kind.CRM_SYNC and crm.fields["crm"] == "salesforce" and crm.fields["error"]
+    ab = to_notification(
+        unwrap(adobe_shape(T + "test_group", {"eventAction": {"programName": "News"}})), now=NOW
+    )
+    assert ab.kind is Kind.OTHER and ab.kind_label == "ab_test_result" and ab.fields["program_name"] == "News"
+
+
+def test_audit_stream() -> None:
+    data = {
+        "eventAction": "deactivate",
+        "userId": "jo@x.com",
+        "componentType": "Smart Campaign",
+        "componentId": 9,
+    }
+    n = to_notification(unwrap(adobe_shape("com.adobe.platform.marketo.audit.user.campaign", data)), now=NOW)
+    assert n.kind is Kind.AUDIT and n.severity is Severity.WARNING
+    assert (n.fields["user_id"], n.fields["action"], n.fields["component_id"]) == (
+        "jo@x.com",
+        "deactivate",
+        9,
+    )
+    approve = dict(data, eventAction="approve")
+    n2 = to_notification(unwrap(adobe_shape("com.adobe.platform.marketo.audit.user.email", approve)), now=NOW)
+    assert n2.severity is Severity.INFO
+
+
+def test_unknown_types_keep_the_raw_payload() -> None:
+    raw = adobe_shape("com.adobe.platform.marketo.observability.status", {"quota": {"used": 1}})
+    n = to_notification(unwrap(raw), now=NOW)
+    assert n.kind is Kind.OTHER and n.kind_label == "com.adobe.platform.marketo.observability.status"
+    assert n.fields["payload"] == raw and n.labels["adobe_stream"] == "observability"
+
+
+def test_odd_field_shapes_degrade_to_other_not_an_error() -> None:
+    raw = adobe_shape(T + "campaign_failure", {"eventAction": {"campaignId": {"nested": True}}})
+    n = to_notification(unwrap(raw), now=NOW)
+    assert n.kind is Kind.OTHER and n.fields["payload"] == raw and n.key == "adobe-io-e-1"
+
+
+def test_validation_post_is_recognised() -> None:
+    assert is_validation({"validationUrl": "https://csm.adobe.io/csm/webhooks/validate?x=1"})
+    assert not is_validation(adobe_shape(T + "x", {}))
+    assert not is_validation([{"validationUrl": "x"}])
