@@ -36,7 +36,7 @@ LINKEDIN_OPERATIONS: Mapping[str, str] = {
     "send_leads": "could not send leads",
 }
 CLEANUP_STAGES: Mapping[str, str] = {
-    "at_risk": "At risk (idle 6 months)",
+    "at_risk": "At risk (nearing 6 months idle)",
     "scheduled": "Scheduled for deactivation",
     "deactivated": "Deactivated",
 }

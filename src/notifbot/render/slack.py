@@ -60,7 +60,9 @@ def _campaign_line(item: object) -> str:
     url = safe_url(item.get("url"))
     line = f"• <{escape_mrkdwn(url)}|{label}>" if url and len(url) <= 500 else f"• {label}"
     program = one_line(as_text(item.get("program_name")))
-    return line + (f" — {escape_truncate(program, 100)}" if program else "")
+    idle = item.get("idle_days")
+    idle_text = f" · idle {idle:,} days" if isinstance(idle, int) and not isinstance(idle, bool) else ""
+    return line + (f" — {escape_truncate(program, 100)}" if program else "") + idle_text
 
 
 def _lead_line(item: object) -> str:

@@ -27,8 +27,7 @@ def at_risk_notification(instance: str, campaigns: Sequence[AtRisk], now: dateti
     summary = (
         f"{len(campaigns)} active trigger {noun} on {instance} had no one qualify for "
         f"{min(c.idle_days for c in campaigns)}+ days; Marketo's quarterly cleanup deactivates trigger campaigns "
-        f"idle for 6 months (the first is eligible from {eligible:%Y-%m-%d}). Reset the clock by deactivating and "
-        "reactivating a campaign you still need, or deactivate the ones you do not."
+        f"idle for 6 months (the first is eligible from {eligible:%Y-%m-%d})."
     )
     event = {
         "kind": "trigger_cleanup",

@@ -1,0 +1,26 @@
+"""Every config in examples/ passes check-config's checks when its documented variables are set."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from notifbot.config import Env, environment_problems, load_settings
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_example_config_is_valid(path: Path) -> None:
+    text = path.read_text()
+    # the "Validate with:" comment names the variables the example needs
+    names = set(re.findall(r"\b([A-Z][A-Z0-9_]+)=", text))
+    environ = {name: "xoxb-test" if name == "SLACK_BOT_TOKEN" else f"test-{name.lower()}" for name in names}
+    settings = load_settings(str(path), environ)
+    assert environment_problems(settings, Env(environ)) == []
+
+
+def test_there_are_examples() -> None:
+    assert {p.name for p in EXAMPLES} >= {"notifbot.yaml", "marketo.yaml", "adobe-io.yaml"}
