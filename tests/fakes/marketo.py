@@ -108,9 +108,11 @@ class FakeMarketo(ThreadedServer):
                 Route("/rest/v1/activities/pagingtoken.json", self._rest(self._paging_token)),
                 Route("/rest/v1/activities.json", self._rest(self._activities)),
                 Route(f"{BULK}/create.json", self._rest(self._export_create), methods=["POST"]),
-                Route(BULK + "/{export_id}/enqueue.json", self._rest(self._export_enqueue), methods=["POST"]),
-                Route(BULK + "/{export_id}/status.json", self._rest(self._export_status)),
-                Route(BULK + "/{export_id}/file.json", self._rest(self._export_file)),
+                Route(
+                    BULK + "/{export_id}/enqueue.json", self._job_rest(self._export_enqueue), methods=["POST"]
+                ),
+                Route(BULK + "/{export_id}/status.json", self._job_rest(self._export_status)),
+                Route(BULK + "/{export_id}/file.json", self._job_rest(self._export_file)),
             ]
         )
         self._server: uvicorn.Server | None = None
@@ -323,8 +325,14 @@ class FakeMarketo(ThreadedServer):
 
     # -- Bulk Activity Extract -------------------------------------------------------------------------------
 
-    def _job(self, request: Request) -> dict[str, Any] | None:
-        return self.exports.get(request.path_params["export_id"])
+    def _job_rest(self, handler: Callable[[dict[str, Any]], Response]) -> Callable[[Request], Any]:
+        """A REST endpoint for one export job: unknown ids answer 1003 as Marketo does."""
+
+        def endpoint(request: Request) -> Response:
+            job = self.exports.get(request.path_params["export_id"])
+            return self._error("1003", "Export Id not found") if job is None else handler(job)
+
+        return self._rest(endpoint)
 
     def _job_status(self, job: dict[str, Any]) -> str:
         if job["status"] == "Queued" and self.now() >= job["queued_at"] + timedelta(
@@ -395,10 +403,7 @@ class FakeMarketo(ThreadedServer):
             result = self._job_result(self.exports[job_id])
         return self._envelope(success=True, result=[result])
 
-    def _export_enqueue(self, request: Request) -> Response:
-        job = self._job(request)
-        if job is None:
-            return self._error("1003", "Export Id not found")
+    def _export_enqueue(self, job: dict[str, Any]) -> Response:
         with self._lock:
             queued = sum(1 for j in self.exports.values() if j["status"] == "Queued")
             if job["status"] != "Created":
@@ -409,18 +414,12 @@ class FakeMarketo(ThreadedServer):
             result = self._job_result(job)
         return self._envelope(success=True, result=[result])
 
-    def _export_status(self, request: Request) -> Response:
-        job = self._job(request)
-        if job is None:
-            return self._error("1003", "Export Id not found")
+    def _export_status(self, job: dict[str, Any]) -> Response:
         with self._lock:
             result = self._job_result(job)
         return self._envelope(success=True, result=[result])
 
-    def _export_file(self, request: Request) -> Response:
-        job = self._job(request)
-        if job is None:
-            return self._error("1003", "Export Id not found")
+    def _export_file(self, job: dict[str, Any]) -> Response:
         with self._lock:
             done = self._job_status(job) == "Completed"
         if not done:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -11,8 +12,12 @@ import httpx
 import pytest
 
 from notifbot.app import Bot
-from notifbot.config import Env, Settings, parse_settings
+from notifbot.config import Env, MarketoInstance, Settings, parse_settings
+from notifbot.marketo import MarketoClient
+from notifbot.store.runner import Database
+from tests.fakes.marketo import FakeMarketo
 from tests.fakes.slack import FakeSlack
+from tests.integration.marketo_support import MUNCHKIN, SECRET, Clock
 
 
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
@@ -63,7 +68,58 @@ def fresh_slack(shared_slack: FakeSlack) -> FakeSlack:
     return shared_slack
 
 
+def rows(bot: Bot, sql: str) -> list[tuple[Any, ...]]:
+    """The result of `sql` on the bot's database, read over a separate connection (as an operator would)."""
+    conn = sqlite3.connect(bot.settings.storage.path)
+    try:
+        return [tuple(r) for r in conn.execute(sql).fetchall()]
+    finally:
+        conn.close()
+
+
 def client_for(bot: Bot, host: str = "127.0.0.1") -> httpx.AsyncClient:
     """An httpx client talking to the bot's ASGI app in process, as if from `host`."""
     transport = httpx.ASGITransport(app=bot.asgi, client=(host, 50000))
     return httpx.AsyncClient(transport=transport, base_url="http://notifbot.test")
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    """A fresh SQLite store (migrated) in the test's temporary folder."""
+    database = Database(tmp_path / "notifbot.db")
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A wall clock the test moves by hand (10:00 CT on a Tuesday)."""
+    return Clock()
+
+
+@pytest.fixture
+async def clients() -> AsyncIterator[list[MarketoClient]]:
+    """Marketo clients a test makes; closed afterwards."""
+    made: list[MarketoClient] = []
+    yield made
+    for c in made:
+        await c.aclose()
+
+
+@pytest.fixture
+def fake(clock: Clock) -> Iterator[FakeMarketo]:
+    """A fake Marketo (credentials cid-1 / SECRET) whose "now" is the test's clock."""
+    with FakeMarketo("cid-1", SECRET, now=clock) as server:
+        yield server
+
+
+@pytest.fixture
+def instance(fake: FakeMarketo) -> MarketoInstance:
+    """The configured instance pointing at `fake`, with a daily quota of 10,000 calls."""
+    return MarketoInstance(
+        munchkin_id=MUNCHKIN,
+        base_url=fake.base_url,
+        client_id="cid-1",
+        client_secret=SECRET,
+        daily_quota=10_000,
+    )

@@ -9,6 +9,9 @@ from notifbot.model import Notification
 from notifbot.store.events import Accepted, insert_notifications
 from notifbot.store.runner import Database
 
+MUNCHKIN = "123-ABC-456"
+SECRET = "s3cr3t-Value-XYZ"
+
 
 class Clock:
     """A wall clock the test moves by hand."""

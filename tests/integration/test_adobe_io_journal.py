@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,7 +15,7 @@ from notifbot.sources.adobe_io.ims import ImsTokens
 from notifbot.sources.adobe_io.journal import JournalPoller
 from notifbot.store.runner import Database
 from tests.fakes.adobe_io import JOURNAL_PATH, FakeAdobeIO, marketo_event
-from tests.integration.conftest import BotFactory, client_for
+from tests.integration.conftest import BotFactory, client_for, rows
 
 CLIENT, SECRET = "adobe-client-1", "adobe-s3cret-xyz"
 JOB = "adobe-io-journal"
@@ -44,14 +43,6 @@ def journal_config(fake: FakeAdobeIO, restart: str = "earliest", **extra: Any) -
 def events(n: int, start: int = 0) -> list[dict[str, Any]]:
     data = {"componentType": "campaign_failure", "eventAction": {"campaignId": 1, "error": "asset"}}
     return [marketo_event("campaign_failure", f"j-{i}", CLIENT, data=data) for i in range(start, start + n)]
-
-
-def rows(bot: Bot, sql: str) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(bot.settings.storage.path)
-    try:
-        return [tuple(r) for r in conn.execute(sql).fetchall()]
-    finally:
-        conn.close()
 
 
 async def test_reads_every_page_by_link_then_waits_as_told(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +12,7 @@ import pytest
 
 from notifbot.app import Bot
 from tests.fakes.adobe_io import FakeAdobeIO, marketo_event
-from tests.integration.conftest import BotFactory, client_for
+from tests.integration.conftest import BotFactory, client_for, rows
 
 CLIENT = "adobe-client-1"
 
@@ -33,14 +32,6 @@ def adobe(shared_adobe: FakeAdobeIO) -> FakeAdobeIO:
 
 def env_for(fake: FakeAdobeIO) -> dict[str, str]:
     return {"ADOBE_CLIENT_ID": CLIENT, "ADOBE_IO_KEYS_URL": fake.base_url}
-
-
-def rows(bot: Bot, sql: str) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(bot.settings.storage.path)
-    try:
-        return [tuple(r) for r in conn.execute(sql).fetchall()]
-    finally:
-        conn.close()
 
 
 async def deliver(bot: Bot, body: bytes, headers: dict[str, str]) -> httpx.Response:

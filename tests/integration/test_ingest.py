@@ -4,24 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 from collections.abc import AsyncIterator
 
 import pytest
 
 from notifbot.app import Bot
-from tests.integration.conftest import BotFactory, client_for
+from tests.integration.conftest import BotFactory, client_for, rows
 
 TOKEN = "s3cret-webhook-token-123"
 JSON = {"Content-Type": "application/json"}
-
-
-def rows(bot: Bot, sql: str) -> list[tuple[object, ...]]:
-    conn = sqlite3.connect(bot.settings.storage.path)
-    try:
-        return [tuple(r) for r in conn.execute(sql).fetchall()]
-    finally:
-        conn.close()
 
 
 async def post(bot: Bot, body: object, *, headers: dict[str, str] | None = None, host: str = "127.0.0.1"):

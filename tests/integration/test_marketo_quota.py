@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,48 +16,9 @@ from notifbot.sources.marketo_quota import QuotaWatch, forecast
 from notifbot.store.marketo_state import poller_state
 from notifbot.store.runner import Database
 from tests.fakes.marketo import FakeMarketo
-from tests.integration.marketo_support import Clock, Sink, _no_sleep
+from tests.integration.marketo_support import MUNCHKIN, SECRET, Clock, Sink, _no_sleep
 
-MUNCHKIN = "123-ABC-456"
-SECRET = "s3cr3t-Value-XYZ"
 DAY = "2024-03-05"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeMarketo]:
-    with FakeMarketo("cid-1", SECRET) as server:
-        yield server
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(tmp_path / "notifbot.db")
-    yield database
-    database.close()
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def instance(fake: FakeMarketo) -> MarketoInstance:
-    return MarketoInstance(
-        munchkin_id=MUNCHKIN,
-        base_url=fake.base_url,
-        client_id="cid-1",
-        client_secret=SECRET,
-        daily_quota=10_000,
-    )
-
-
-@pytest.fixture
-async def clients() -> AsyncIterator[list[MarketoClient]]:
-    made: list[MarketoClient] = []
-    yield made
-    for c in made:
-        await c.aclose()
 
 
 def make_watch(

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from notifbot.commands.marketo_queries import stale_triggers
 from notifbot.config import MarketoInstance, TriggerHealthSettings
@@ -19,10 +15,7 @@ from notifbot.sources.marketo_campaigns import CampaignRefresh
 from notifbot.store.marketo_state import calls_made_on, poller_state
 from notifbot.store.runner import Database
 from tests.fakes.marketo import FakeMarketo
-from tests.integration.marketo_support import Clock, Sink, _no_sleep
-
-MUNCHKIN = "123-ABC-456"
-SECRET = "s3cr3t-Value-XYZ"
+from tests.integration.marketo_support import MUNCHKIN, Clock, Sink, _no_sleep
 
 
 def campaign(cid: int, *, kind: str = "trigger", active: bool = True) -> dict[str, Any]:
@@ -51,43 +44,6 @@ def activity(i: int, when: datetime, campaign_id: int | None, type_id: int = 6) 
     if campaign_id is not None:
         out["campaignId"] = campaign_id
     return out
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def fake(clock: Clock) -> Iterator[FakeMarketo]:
-    with FakeMarketo("cid-1", SECRET, now=clock) as server:
-        yield server
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(tmp_path / "notifbot.db")
-    yield database
-    database.close()
-
-
-@pytest.fixture
-def instance(fake: FakeMarketo) -> MarketoInstance:
-    return MarketoInstance(
-        munchkin_id=MUNCHKIN,
-        base_url=fake.base_url,
-        client_id="cid-1",
-        client_secret=SECRET,
-        daily_quota=50_000,
-    )
-
-
-@pytest.fixture
-async def clients() -> AsyncIterator[list[MarketoClient]]:
-    made: list[MarketoClient] = []
-    yield made
-    for c in made:
-        await c.aclose()
 
 
 def make_client(

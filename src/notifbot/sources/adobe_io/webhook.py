@@ -23,6 +23,7 @@ from notifbot.ingest_http import (
     Receive,
     Scope,
     Send,
+    accepted_body,
     error_body,
     read_limited,
     respond,
@@ -189,10 +190,7 @@ class AdobeIOEndpoint:
             log.exception("could not store adobe i/o events")
             await self._refuse(send, 503, "could not store the events; nothing was accepted, retry later")
             return
-        accepted = ",".join(
-            f'{{"id":{json.dumps(r.key)},"duplicate":{"true" if r.duplicate else "false"}}}' for r in results
-        )
-        await respond(send, 200, f'{{"accepted":[{accepted}]}}'.encode())
+        await respond(send, 200, accepted_body(results))
 
     async def _validation(self, url: str, send: Send) -> None:
         confirm = self._confirm is not None and url.startswith(CONFIRM_PREFIX)
