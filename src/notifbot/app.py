@@ -318,8 +318,11 @@ class Bot:
         return None
 
     async def refresh_gauges(self) -> None:
-        """Reads the outbox depth into the metrics gauge."""
+        """Reads the outbox depth and the Marketo call counts into the metrics gauges."""
         self.metrics.set_depth(await self.db.read(depth_by_type))
+        for client in self._marketo_clients:
+            calls = {f: client.calls_for(f) for f in ("quota", "campaigns", "activities")}
+            self.metrics.set_marketo_calls(client.munchkin_id, client.budget, calls)
 
 
 class _Server(uvicorn.Server):

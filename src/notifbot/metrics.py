@@ -41,6 +41,15 @@ class Metrics:
         self.depth = Gauge(
             "notifbot_outbox_depth", "Outbox rows by status", ["destination_type", "status"], registry=r
         )
+        self.marketo_calls = Gauge(
+            "notifbot_marketo_calls_today",
+            "notifbot's own Marketo REST calls today (US Central), per feature",
+            ["instance", "feature"],
+            registry=r,
+        )
+        self.marketo_budget = Gauge(
+            "notifbot_marketo_budget_calls", "notifbot's daily Marketo call budget", ["instance"], registry=r
+        )
         self.latency = Histogram(
             "notifbot_delivery_latency_seconds",
             "From receipt to delivery",
@@ -48,6 +57,12 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
+
+    def set_marketo_calls(self, instance: str, budget: int, calls: dict[str, int]) -> None:
+        """notifbot's own Marketo REST calls today (US Central) per feature, and its daily budget."""
+        self.marketo_budget.labels(instance).set(budget)
+        for feature, n in calls.items():
+            self.marketo_calls.labels(instance, feature).set(n)
 
     def set_depth(self, depth: dict[tuple[str, str], int]) -> None:
         """Replaces the outbox depth gauge with fresh counts."""

@@ -43,6 +43,8 @@ async def test_quota_watch_runs_in_the_app_and_alerts_once(bot_factory: BotFacto
         async with client_for(bot) as client:
             metrics = (await client.get("/metrics")).text
         assert 'notifbot_events_received_total{source="marketo"} 1.0' in metrics
+        assert 'notifbot_marketo_calls_today{feature="quota",instance="123-ABC-456"} 3.0' in metrics
+        assert 'notifbot_marketo_budget_calls{instance="123-ABC-456"} 500.0' in metrics
         body = json.dumps(
             await bot.db.read(lambda c: [tuple(r) for r in c.execute("SELECT * FROM poller_state")])
         )
