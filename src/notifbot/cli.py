@@ -37,7 +37,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     problems = environment_problems(settings, env)
     if problems:
         raise ConfigError(problems)
-    setup_logging(env.secrets(), log_format=args.log_format)
+    setup_logging([*env.secrets(), *settings.secret_values()], log_format=args.log_format)
     loop_factory: Callable[[], asyncio.AbstractEventLoop] = asyncio.new_event_loop
     try:
         import uvloop

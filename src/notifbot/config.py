@@ -191,6 +191,14 @@ class Settings(_Strict):
     routes: list[Route] = Field(default_factory=lambda: [Route(to=["console"])])
     source: str = Field(default="embedded default", exclude=True)
 
+    def secret_values(self) -> list[str]:
+        """Secrets written in the config itself (not only via ${VAR}), so logs redact them too."""
+        values = [i.client_secret or "" for i in self.marketo.instances]
+        if self.adobe_io is not None:
+            values.append(self.adobe_io.client_secret or "")
+        values += [d.url for d in self.destinations.values() if isinstance(d, TeamsWorkflowDestination)]
+        return [v for v in values if len(v) >= 4]
+
 
 class Env:
     """The environment variables notifbot reads (CONTRACT §6), resolved once."""

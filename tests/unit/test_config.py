@@ -193,3 +193,19 @@ def test_marketo_budget_shares_and_trigger_settings_are_validated() -> None:
             {"marketo": {"triggers": {"campaigns_share_percent": 50, "activities_share_percent": 45}}},
             source="t",
         )
+
+
+def test_secrets_written_in_the_config_are_known_for_redaction() -> None:
+    settings = parse_settings(
+        {
+            "marketo": {
+                "instances": [
+                    {"munchkin_id": "123-ABC-456", "client_id": "i", "client_secret": "literal-mkto-secret"}
+                ]
+            },
+            "adobe_io": {"client_id": "adobe-id", "client_secret": "literal-adobe-secret"},
+        },
+        source="t",
+    )
+    assert settings.secret_values() == ["literal-mkto-secret", "literal-adobe-secret"]
+    assert parse_settings({}, source="t").secret_values() == []
