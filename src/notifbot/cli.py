@@ -110,13 +110,16 @@ def _load_event(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from notifbot.render.slack import render_slack
     from notifbot.sources.events import parse_event
 
-    if args.format != "slack":
-        print("render: Teams cards arrive with the Teams destination; use --format slack", file=sys.stderr)
-        return 2
     n = parse_event(_load_event(args), now=datetime.now(UTC))
+    if args.format == "teams":
+        from notifbot.render.teams import render_teams
+
+        print(json.dumps(render_teams(n), indent=2, ensure_ascii=False))
+        return 0
+    from notifbot.render.slack import render_slack
+
     print(json.dumps(render_slack(n), indent=2, ensure_ascii=False))
     return 0
 
