@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from notifbot import __version__
 from notifbot.commands.admins import AdminCheck
 from notifbot.commands.model import CommandContext
-from notifbot.config import ConsoleDestination, Env, Settings, environment_problems
+from notifbot.config import ConsoleDestination, Env, Settings, TeamsWorkflowDestination, environment_problems
 from notifbot.delivery.console import ConsoleDelivery
 from notifbot.delivery.slack import SlackSender
 from notifbot.delivery.worker import DeliveryWorker, Sender
@@ -168,6 +168,15 @@ class Bot:
             api_url = self.env.get("SLACK_API_URL") or self.settings.slack.api_url
             self.slack_sender = SlackSender(token, api_url)
             senders["slack"] = SlackDelivery(self.slack_sender, interactive=self.slack_interactive)
+        workflows = {
+            name: d.url
+            for name, d in self.settings.destinations.items()
+            if isinstance(d, TeamsWorkflowDestination)
+        }
+        if workflows:
+            from notifbot.delivery.teams_workflow import TeamsWorkflowDelivery
+
+            senders["teams_workflow"] = TeamsWorkflowDelivery(workflows)
         return senders
 
     async def start(self) -> None:

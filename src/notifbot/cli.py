@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from notifbot import __version__
-from notifbot.config import Env, Settings, environment_problems, load_settings
+from notifbot.config import Env, Settings, environment_problems, load_settings, settings_secrets
 from notifbot.errors import ConfigError, InputError
 
 DEFAULT_URL = "http://127.0.0.1:8080"
@@ -37,7 +37,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     problems = environment_problems(settings, env)
     if problems:
         raise ConfigError(problems)
-    setup_logging(env.secrets(), log_format=args.log_format)
+    setup_logging(env.secrets() + settings_secrets(settings), log_format=args.log_format)
     loop_factory: Callable[[], asyncio.AbstractEventLoop] = asyncio.new_event_loop
     try:
         import uvloop
