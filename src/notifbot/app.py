@@ -33,6 +33,7 @@ from notifbot.web import WebDeps, build_app
 
 if TYPE_CHECKING:
     from notifbot.commands.slack import SlackApp
+    from notifbot.teams.graph import GraphApi
 
 log = logging.getLogger("notifbot.app")
 MUTE_REFRESH_SECONDS = 15.0
@@ -49,6 +50,7 @@ class Bot:
         self.env = env
         self.metrics = Metrics()
         self.slack_sender: SlackSender | None = None
+        self.graph: GraphApi | None = self._build_graph()
         self.db = Database(settings.storage.path, synchronous=settings.storage.synchronous)
         self.senders = self._build_senders(stdout)
         self.worker = DeliveryWorker(self.db, self.senders, settings.delivery, self.metrics)
@@ -153,6 +155,19 @@ class Bot:
             except Exception:
                 log.exception("could not reload mutes")
 
+    def _build_graph(self) -> GraphApi | None:
+        """The Graph client, only when a Teams destination or Teams commands are configured (msgraph loads lazily)."""
+        teams = self.settings.teams
+        if not (
+            any(d.type == "teams" for d in self.settings.destinations.values()) or teams.commands.channels
+        ):
+            return None
+        from notifbot.teams.auth import credential_for
+        from notifbot.teams.graph import GraphApi, build_client
+
+        credential = credential_for(self.settings, self.env)
+        return GraphApi(build_client(credential, self.env.graph_url(self.settings)), credential)
+
     def _build_senders(self, stdout: TextIO | None) -> dict[str, Sender]:
         senders: dict[str, Sender] = {}
         formats = {
@@ -173,6 +188,10 @@ class Bot:
             for name, d in self.settings.destinations.items()
             if isinstance(d, TeamsWorkflowDestination)
         }
+        if self.graph is not None and any(d.type == "teams" for d in self.settings.destinations.values()):
+            from notifbot.delivery.teams_graph import TeamsGraphDelivery
+
+            senders["teams"] = TeamsGraphDelivery(self.graph)
         if workflows:
             from notifbot.delivery.teams_workflow import TeamsWorkflowDelivery
 
