@@ -200,9 +200,34 @@ def cmd_outbox(args: argparse.Namespace) -> int:
         conn.close()
 
 
-def cmd_teams_login(_: argparse.Namespace) -> int:
-    print("teams login: Microsoft Teams support is not in this version yet.", file=sys.stderr)
-    return 2
+def cmd_teams_login(args: argparse.Namespace) -> int:
+    from notifbot.config import teams_extra_installed
+
+    settings = _settings(args)
+    if not teams_extra_installed():
+        print("teams login: install the Teams extra first: pip install 'notifbot[teams]'", file=sys.stderr)
+        return 1
+    from notifbot.teams.auth import login
+
+    def prompt(url: str, code: str, expires: datetime) -> None:
+        print(
+            f"Sign in as the Teams service account: open {url} and enter the code {code} "
+            f"(valid until {expires.astimezone(UTC):%H:%M} UTC).",
+            flush=True,
+        )
+
+    try:
+        user = login(settings, prompt)
+    except ConfigError:
+        raise
+    except Exception as exc:  # azure-identity raises ClientAuthenticationError and friends
+        print(f"teams login failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"Signed in as {user}. The token cache '{settings.teams.cache_name}' and the account record "
+        f"{settings.teams.auth_record} are saved; `notifbot serve` signs in silently from now on."
+    )
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -266,9 +291,11 @@ def build_parser() -> argparse.ArgumentParser:
     teams = sub.add_parser("teams", help="Microsoft Teams set-up").add_subparsers(
         dest="action", required=True
     )
-    teams.add_parser("login", help="device-code sign-in (not in this version yet)").set_defaults(
-        func=cmd_teams_login
-    )
+    with_config(
+        teams.add_parser(
+            "login", help="device-code sign-in of the Teams service account; the token cache is kept"
+        )
+    ).set_defaults(func=cmd_teams_login)
     return p
 
 

@@ -7,6 +7,7 @@ had in fact posted. The outbox (and the subscription manager) decide when to try
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -34,6 +35,7 @@ from notifbot.render.card import CARD_CONTENT_TYPE
 from notifbot.teams.auth import DEFAULT_SCOPE
 
 NO_RETRY = RetryHandlerOption(delay=0, max_retries=0, should_retry=False)
+_NETWORK = re.compile(r"(?i)failed to resolve|connection|timed? ?out|temporarily unavailable")
 _LOGIN = "run `notifbot teams login` again (or refresh GRAPH_ACCESS_TOKEN)"
 
 
@@ -120,6 +122,10 @@ def classify(exc: BaseException, what: str) -> DeliveryError:
             f"cannot reach Microsoft Graph for {what}: {type(exc).__name__}; will retry"
         )
     name = type(exc).__name__
+    if name == "ClientAuthenticationError" and _NETWORK.search(str(exc)):
+        return TransientDeliveryError(
+            f"cannot reach Microsoft Entra ID to refresh the sign-in for {what}; will retry"
+        )
     if name in ("ClientAuthenticationError", "CredentialUnavailableError", "AuthenticationRequiredError"):
         return PermanentDeliveryError(f"no valid Microsoft Graph sign-in for {what} ({name}): {_LOGIN}")
     return PermanentDeliveryError(f"unexpected error calling Microsoft Graph for {what}: {name}: {exc}")
