@@ -34,6 +34,9 @@ from notifbot.web import WebDeps, build_app
 if TYPE_CHECKING:
     from notifbot.commands.slack import SlackApp
     from notifbot.teams.graph import GraphApi
+    from notifbot.teams.inbox import TeamsInbox
+    from notifbot.teams.notifications import NotificationEndpoint
+    from notifbot.teams.subscriptions import SubscriptionManager
 
 log = logging.getLogger("notifbot.app")
 MUTE_REFRESH_SECONDS = 15.0
@@ -70,6 +73,7 @@ class Bot:
             last_delivery_at=lambda: self.worker.last_delivery_at,
         )
         self.slack_app = self._build_slack_app()
+        self.teams_commands = self._build_teams_commands()
         self.pollers = Pollers()
         self._marketo_clients: list[Any] = []
         self._build_marketo_pollers()
@@ -84,6 +88,7 @@ class Bot:
                 ready=self.not_ready_reason,
                 refresh_gauges=self.refresh_gauges,
                 slack=self.slack_app.http if self.slack_app else None,
+                teams=self.teams_commands[2] if self.teams_commands else None,
             )
         )
 
@@ -168,6 +173,34 @@ class Bot:
         credential = credential_for(self.settings, self.env)
         return GraphApi(build_client(credential, self.env.graph_url(self.settings)), credential)
 
+    def _build_teams_commands(self) -> tuple[SubscriptionManager, TeamsInbox, NotificationEndpoint] | None:
+        """Subscriptions, the inbox worker and the HTTP endpoint for commands typed in Teams channels."""
+        commands = self.settings.teams.commands
+        if self.graph is None or not commands.channels:
+            return None
+        from notifbot.delivery.teams_graph import TeamsGraphDelivery
+        from notifbot.teams.inbox import TeamsInbox
+        from notifbot.teams.notifications import NotificationEndpoint
+        from notifbot.teams.subscriptions import SubscriptionManager
+
+        subs = SubscriptionManager(
+            self.graph,
+            self.db,
+            commands,
+            check_seconds=commands.check_seconds,
+            first_delay=min(2.0, commands.check_seconds),
+        )
+        alerts = self.senders.get("teams")
+        inbox = TeamsInbox(
+            self.graph,
+            self.db,
+            self.ctx,
+            bot_name=self.settings.teams.bot_name,
+            admins=self.settings.teams.admins,
+            alerts=alerts if isinstance(alerts, TeamsGraphDelivery) else None,
+        )
+        return subs, inbox, NotificationEndpoint(subs.client_state, inbox.enqueue)
+
     def _build_senders(self, stdout: TextIO | None) -> dict[str, Sender]:
         senders: dict[str, Sender] = {}
         formats = {
@@ -205,6 +238,11 @@ class Bot:
         self.worker.start()
         self.pollers.start()
         self._background.append(asyncio.create_task(self._refresh_mutes_forever(), name="mutes-refresh"))
+        if self.teams_commands is not None:
+            subs, inbox, _ = self.teams_commands
+            await subs.load()
+            subs.start()
+            inbox.start()
         if self.slack_app is not None and self.env.slack_app_token:
             await self._start_socket_mode(self.slack_app, self.env.slack_app_token)
         if self.slack_sender is not None:
@@ -234,6 +272,9 @@ class Bot:
                 await client.aclose()
         for task in self._background:
             task.cancel()
+        if self.teams_commands is not None:
+            await self.teams_commands[0].stop()
+            await self.teams_commands[1].stop()
         if self._socket_mode is not None:
             with contextlib.suppress(Exception):
                 await self._socket_mode.close_async()

@@ -54,6 +54,7 @@ class TeamsCommandSettings(_Strict):
     channels: list[TeamsChannel] = Field(default_factory=list)
     subscription_minutes: Annotated[int, Field(ge=5, le=60)] = 55
     renew_before_minutes: Annotated[int, Field(ge=1, le=30)] = 15
+    check_seconds: Annotated[float, Field(gt=0, le=600)] = 60.0  # how often subscriptions are checked
 
 
 class TeamsSettings(_Strict):
@@ -65,6 +66,8 @@ class TeamsSettings(_Strict):
     cache_name: str = "notifbot-teams"
     allow_unencrypted_cache: bool = False
     bot_name: Annotated[str, Field(min_length=1, max_length=50)] = "notifbot"
+    # Entra user object ids allowed to mute, unmute and acknowledge from Teams; empty = everyone
+    admins: list[str] = Field(default_factory=list)
     commands: TeamsCommandSettings = Field(default_factory=TeamsCommandSettings)
 
 
@@ -384,7 +387,7 @@ def teams_problems(settings: Settings, env: Env) -> list[str]:
             "teams.commands.notification_url: Teams commands need the public https URL of "
             "POST /teams/notifications (e.g. https://notifbot.example.com/teams/notifications)"
         )
-    if commands.notification_url and not commands.notification_url.lower().startswith("https://"):
+    if commands.notification_url and not _https_or_loopback(commands.notification_url):
         problems.append("teams.commands.notification_url: Microsoft Graph only notifies https URLs")
     if commands.notification_url and not commands.channels:
         problems.append("teams.commands.channels: list the channels to listen in ({team_id, channel_id})")

@@ -29,6 +29,7 @@ class WebDeps:
     ready: Callable[[], Awaitable[str | None]]  # None when ready, else the reason
     refresh_gauges: Callable[[], Awaitable[None]]
     slack: Callable[[Request], Awaitable[Response]] | None = None
+    teams: Callable[[Request], Awaitable[Response]] | None = None
 
 
 class NotifbotASGI:
@@ -73,9 +74,18 @@ def build_app(deps: WebDeps) -> NotifbotASGI:
             )
         return await deps.slack(request)
 
+    async def teams_notifications(request: Request) -> Response:
+        if deps.teams is None:
+            return JSONResponse(
+                {"error": "Teams commands are not configured: set teams.commands in the config"},
+                status_code=404,
+            )
+        return await deps.teams(request)
+
     rest = Starlette(
         routes=[
             Route("/slack/events", slack_events, methods=["POST"]),
+            Route("/teams/notifications", teams_notifications, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),

@@ -26,6 +26,7 @@ from msgraph.generated.teams.item.channels.item.messages.messages_request_builde
     MessagesRequestBuilder,
 )
 from msgraph.graph_request_adapter import GraphRequestAdapter
+from msgraph.graph_request_adapter import options as graph_options
 from msgraph.graph_service_client import GraphServiceClient
 from msgraph_core import GraphClientFactory
 from msgraph_core.authentication import AzureIdentityAuthenticationProvider
@@ -45,7 +46,7 @@ def build_client(credential: Any, graph_url: str, *, timeout: float = 15.0) -> G
     auth = AzureIdentityAuthenticationProvider(credential, scopes=[DEFAULT_SCOPE], allowed_hosts=[host])
     http = GraphClientFactory.create_with_default_middleware(
         client=httpx.AsyncClient(base_url=graph_url, timeout=timeout, follow_redirects=False),
-        options={RetryHandlerOption.get_key(): NO_RETRY},
+        options={**graph_options, RetryHandlerOption.get_key(): NO_RETRY},  # keeps the /me rewrite
     )
     adapter = GraphRequestAdapter(auth, client=http)
     adapter.base_url = graph_url
