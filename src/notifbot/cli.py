@@ -234,7 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser, with help for every command."""
     p = argparse.ArgumentParser(
         prog="notifbot",
-        description="Routes Adobe Marketo Engage system notifications to Slack channels.",
+        description="Routes Adobe Marketo Engage system notifications to Slack and Microsoft Teams channels.",
         epilog="Config: --config, else $NOTIFBOT_CONFIG, else ./notifbot.yaml, else the embedded default "
         "(SQLite at var/notifbot.db, every notification printed to the console).",
     )

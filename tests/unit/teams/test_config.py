@@ -73,3 +73,17 @@ def test_commands_block_needs_a_public_https_url_and_channels() -> None:
     assert problems(env, teams={"commands": {"notification_url": "https://bot.example/t"}})[0].startswith(
         "teams.commands.channels"
     )
+
+
+def test_teams_example_config_is_valid(monkeypatch: Any, capsys: Any) -> None:
+    from notifbot.cli import main
+
+    example = Path(__file__).resolve().parents[3] / "examples" / "teams.yaml"
+    monkeypatch.setenv("GRAPH_ACCESS_TOKEN", "eyJ-test-token")
+    monkeypatch.setenv(
+        "TEAMS_WORKFLOW_URL", "https://x.environment.api.powerplatform.com/workflows/1?sig=abcd"
+    )
+    assert main(["check-config", "--config", str(example)]) == 0, capsys.readouterr().out
+    monkeypatch.delenv("TEAMS_WORKFLOW_URL")
+    assert main(["check-config", "--config", str(example)]) == 1
+    assert "env.TEAMS_WORKFLOW_URL" in capsys.readouterr().out
