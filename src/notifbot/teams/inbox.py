@@ -138,8 +138,8 @@ class TeamsInbox:
         team, channel, root, reply_id = match.groups()
         await self._identify()
         msg = await self.api.get_message(team, channel, root, reply_id)
-        if msg.user_id == self.bot_id or msg.attachment_ids:
-            return "ignored", None  # our own alert or answer (Graph notifies those too)
+        if msg.user_id is None or msg.user_id == self.bot_id:
+            return "ignored", None  # our own alert or answer (Graph notifies those too), or an app's post
         text = command_text(plain_text(msg), self._names)
         if text is None:
             return "ignored", None

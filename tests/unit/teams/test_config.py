@@ -87,3 +87,15 @@ def test_teams_example_config_is_valid(monkeypatch: Any, capsys: Any) -> None:
     monkeypatch.delenv("TEAMS_WORKFLOW_URL")
     assert main(["check-config", "--config", str(example)]) == 1
     assert "env.TEAMS_WORKFLOW_URL" in capsys.readouterr().out
+
+
+def test_msgraph_is_imported_only_when_teams_graph_is_configured() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, notifbot.app, notifbot.cli, notifbot.render.teams, notifbot.delivery.teams_workflow;"
+        "print('msgraph' in sys.modules or 'azure.identity' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
