@@ -168,10 +168,10 @@ class Bot:
         ):
             return None
         from notifbot.teams.auth import credential_for
-        from notifbot.teams.graph import GraphApi, build_client
+        from notifbot.teams.graph import GraphApi
 
         credential = credential_for(self.settings, self.env)
-        return GraphApi(build_client(credential, self.env.graph_url(self.settings)), credential)
+        return GraphApi(credential, self.env.graph_url(self.settings))
 
     def _build_teams_commands(self) -> tuple[SubscriptionManager, TeamsInbox, NotificationEndpoint] | None:
         """Subscriptions, the inbox worker and the HTTP endpoint for commands typed in Teams channels."""
@@ -279,6 +279,8 @@ class Bot:
             with contextlib.suppress(Exception):
                 await self._socket_mode.close_async()
         await self.worker.stop(self.settings.delivery.drain_seconds)
+        if self.graph is not None:
+            await self.graph.close()
         self.db.close()
 
     async def not_ready_reason(self) -> str | None:

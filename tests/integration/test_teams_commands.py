@@ -21,7 +21,7 @@ from notifbot.config import Env
 from notifbot.errors import DeliveryError
 from notifbot.samples import load_samples
 from notifbot.store.runner import Database
-from notifbot.teams.graph import GraphApi, build_client
+from notifbot.teams.graph import GraphApi
 from notifbot.teams.subscriptions import SubscriptionManager
 from tests.fakes.graph import BOT_USER, FakeGraph
 from tests.integration.conftest import make_settings
@@ -179,7 +179,7 @@ async def test_subscriptions_are_renewed_before_expiry(tmp_path: Path, graph: Fa
         },
     )
     db = Database(settings.storage.path)
-    api = GraphApi(build_client(_Token(), graph.graph_url), None)
+    api = GraphApi(_Token(), graph.graph_url)
     manager = SubscriptionManager(api, db, settings.teams.commands, clock=lambda: now[0])
     graph.subscriptions["sub-old"] = _existing(now[0])
     from notifbot.store import teams as store
@@ -202,6 +202,7 @@ async def test_subscriptions_are_renewed_before_expiry(tmp_path: Path, graph: Fa
     with pytest.raises(DeliveryError, match=r"HTTP 400"):
         await manager.ensure()  # the new subscription needs a reachable notification URL; this one is not
     assert manager.client_state("sub-old") is None
+    await api.close()
     db.close()
 
 

@@ -40,7 +40,9 @@ _NETWORK = re.compile(r"(?i)failed to resolve|connection|timed? ?out|temporarily
 _LOGIN = "run `notifbot teams login` again (or refresh GRAPH_ACCESS_TOKEN)"
 
 
-def build_client(credential: Any, graph_url: str, *, timeout: float = 15.0) -> GraphServiceClient:
+def build_client(
+    credential: Any, graph_url: str, *, timeout: float = 15.0
+) -> tuple[GraphServiceClient, httpx.AsyncClient]:
     """A GraphServiceClient on `graph_url` (national cloud or a test server) with kiota's retries disabled."""
     host = urlsplit(graph_url).hostname or ""
     auth = AzureIdentityAuthenticationProvider(credential, scopes=[DEFAULT_SCOPE], allowed_hosts=[host])
@@ -50,7 +52,7 @@ def build_client(credential: Any, graph_url: str, *, timeout: float = 15.0) -> G
     )
     adapter = GraphRequestAdapter(auth, client=http)
     adapter.base_url = graph_url
-    return GraphServiceClient(request_adapter=adapter)
+    return GraphServiceClient(request_adapter=adapter), http
 
 
 def card_message(card: dict[str, Any], attachment_id: str) -> ChatMessage:
@@ -166,9 +168,10 @@ def _options() -> RequestConfiguration[Any]:
 class GraphApi:
     """The Graph calls notifbot makes; each raises a DeliveryError (never a token) on failure."""
 
-    def __init__(self, client: GraphServiceClient, credential: Any) -> None:
-        self.client = client
+    def __init__(self, credential: Any, graph_url: str, *, timeout: float = 15.0) -> None:
+        self.client, self._http = build_client(credential, graph_url, timeout=timeout)
         self._credential = credential
+        self._closed = False
 
     def _messages(self, team: str, channel: str) -> MessagesRequestBuilder:
         return self.client.teams.by_team_id(team).channels.by_channel_id(channel).messages
@@ -279,7 +282,11 @@ class GraphApi:
         return (renewed.expiration_date_time if renewed is not None else None) or expires
 
     async def close(self) -> None:
-        """Closes the credential (the HTTP client belongs to the adapter and goes with the process)."""
+        """Closes the HTTP client and the credential (once; the sender and the command worker share them)."""
+        if self._closed:
+            return
+        self._closed = True
+        await self._http.aclose()
         close = getattr(self._credential, "close", None)
         if close is not None:
             result = close()
