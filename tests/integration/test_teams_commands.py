@@ -148,6 +148,15 @@ async def test_wrong_client_state_is_rejected_and_nothing_queued(served: Served,
     assert served.inbox() == [] and graph.replies(message.id) == []
 
 
+async def test_messages_from_the_service_account_itself_are_ignored(served: Served, graph: FakeGraph) -> None:
+    await wait_for(lambda: len(graph.subscriptions) == 1)
+    me = (BOT_USER["id"], BOT_USER["displayName"])
+    message, statuses = await graph.user_posts(TEAM, CHANNEL, "@notifbot help", user=me)
+    assert statuses == [202]
+    await wait_for(lambda: served.inbox() and served.settled())
+    assert [r["status"] for r in served.inbox()] == ["ignored"] and graph.replies(message.id) == []
+
+
 async def test_ack_in_an_alert_thread_edits_the_alert_in_place(served: Served, graph: FakeGraph) -> None:
     await wait_for(lambda: len(graph.subscriptions) == 1)
     async with httpx.AsyncClient() as client:

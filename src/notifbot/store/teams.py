@@ -96,3 +96,11 @@ def outbox_id_for(conn: sqlite3.Connection, target: str, message_id: str) -> int
         "SELECT id FROM outbox WHERE target = ? AND provider_message_id = ?", (target, message_id)
     ).fetchone()
     return int(row[0]) if row else None
+
+
+def is_own_post(conn: sqlite3.Connection, target: str, message_id: str, reply_id: str | None) -> bool:
+    """True when notifbot itself posted this alert (outbox) or this reply (inbox answer): no need to read it."""
+    if reply_id is None:
+        return outbox_id_for(conn, target, message_id) is not None
+    row = conn.execute("SELECT 1 FROM teams_inbox WHERE reply_id = ?", (reply_id,)).fetchone()
+    return row is not None

@@ -136,6 +136,8 @@ class TeamsInbox:
         if match is None:
             return "ignored", None
         team, channel, root, reply_id = match.groups()
+        if await self._db.read(store.is_own_post, f"{team}/{channel}", root, reply_id):
+            return "ignored", None  # known without asking Graph: saves a read per alert and per answer
         await self._identify()
         msg = await self.api.get_message(team, channel, root, reply_id)
         if msg.user_id is None or msg.user_id == self.bot_id:
