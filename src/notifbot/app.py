@@ -18,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from notifbot import __version__
 from notifbot.commands.admins import AdminCheck
 from notifbot.commands.model import CommandContext
-from notifbot.config import ConsoleDestination, Env, Settings, environment_problems
+from notifbot.config import ConsoleDestination, Env, Settings, TeamsWorkflowDestination, environment_problems
 from notifbot.delivery.console import ConsoleDelivery
 from notifbot.delivery.slack import SlackSender
 from notifbot.delivery.worker import DeliveryWorker, Sender
@@ -38,6 +38,10 @@ if TYPE_CHECKING:
     from notifbot.marketo.client import MarketoClient
     from notifbot.sources.adobe_io.journal import JournalPoller
     from notifbot.sources.adobe_io.webhook import AdobeIOEndpoint
+    from notifbot.teams.graph import GraphApi
+    from notifbot.teams.inbox import TeamsInbox
+    from notifbot.teams.notifications import NotificationEndpoint
+    from notifbot.teams.subscriptions import SubscriptionManager
 
 log = logging.getLogger("notifbot.app")
 MUTE_REFRESH_SECONDS = 15.0
@@ -54,6 +58,7 @@ class Bot:
         self.env = env
         self.metrics = Metrics()
         self.slack_sender: SlackSender | None = None
+        self.graph: GraphApi | None = self._build_graph()
         self.db = Database(settings.storage.path, synchronous=settings.storage.synchronous)
         self.senders = self._build_senders(stdout)
         self.worker = DeliveryWorker(self.db, self.senders, settings.delivery, self.metrics)
@@ -73,6 +78,7 @@ class Bot:
             last_delivery_at=lambda: self.worker.last_delivery_at,
         )
         self.slack_app = self._build_slack_app()
+        self.teams_commands = self._build_teams_commands()
         self.pollers = Pollers()
         self._marketo_clients: list[Any] = []
         self._build_marketo_pollers()
@@ -91,6 +97,7 @@ class Bot:
                 refresh_gauges=self.refresh_gauges,
                 slack=self.slack_app.http if self.slack_app else None,
                 adobe_io=self.adobe_io,
+                teams=self.teams_commands[2] if self.teams_commands else None,
             )
         )
 
@@ -236,6 +243,47 @@ class Bot:
             except Exception:
                 log.exception("could not reload mutes")
 
+    def _build_graph(self) -> GraphApi | None:
+        """The Graph client, only when a Teams destination or Teams commands are configured (msgraph loads lazily)."""
+        teams = self.settings.teams
+        if not (
+            any(d.type == "teams" for d in self.settings.destinations.values()) or teams.commands.channels
+        ):
+            return None
+        from notifbot.teams.auth import credential_for
+        from notifbot.teams.graph import GraphApi
+
+        credential = credential_for(self.settings, self.env)
+        return GraphApi(credential, self.env.graph_url(self.settings))
+
+    def _build_teams_commands(self) -> tuple[SubscriptionManager, TeamsInbox, NotificationEndpoint] | None:
+        """Subscriptions, the inbox worker and the HTTP endpoint for commands typed in Teams channels."""
+        commands = self.settings.teams.commands
+        if self.graph is None or not commands.channels:
+            return None
+        from notifbot.delivery.teams_graph import TeamsGraphDelivery
+        from notifbot.teams.inbox import TeamsInbox
+        from notifbot.teams.notifications import NotificationEndpoint
+        from notifbot.teams.subscriptions import SubscriptionManager
+
+        subs = SubscriptionManager(
+            self.graph,
+            self.db,
+            commands,
+            check_seconds=commands.check_seconds,
+            first_delay=min(2.0, commands.check_seconds),
+        )
+        alerts = self.senders.get("teams")
+        inbox = TeamsInbox(
+            self.graph,
+            self.db,
+            self.ctx,
+            bot_name=self.settings.teams.bot_name,
+            admins=self.settings.teams.admins,
+            alerts=alerts if isinstance(alerts, TeamsGraphDelivery) else None,
+        )
+        return subs, inbox, NotificationEndpoint(subs.client_state, inbox.enqueue)
+
     def _build_senders(self, stdout: TextIO | None) -> dict[str, Sender]:
         senders: dict[str, Sender] = {}
         formats = {
@@ -251,6 +299,19 @@ class Bot:
             api_url = self.env.get("SLACK_API_URL") or self.settings.slack.api_url
             self.slack_sender = SlackSender(token, api_url)
             senders["slack"] = SlackDelivery(self.slack_sender, interactive=self.slack_interactive)
+        workflows = {
+            name: d.url
+            for name, d in self.settings.destinations.items()
+            if isinstance(d, TeamsWorkflowDestination)
+        }
+        if self.graph is not None and any(d.type == "teams" for d in self.settings.destinations.values()):
+            from notifbot.delivery.teams_graph import TeamsGraphDelivery
+
+            senders["teams"] = TeamsGraphDelivery(self.graph)
+        if workflows:
+            from notifbot.delivery.teams_workflow import TeamsWorkflowDelivery
+
+            senders["teams_workflow"] = TeamsWorkflowDelivery(workflows)
         return senders
 
     async def start(self) -> None:
@@ -269,6 +330,11 @@ class Bot:
         self.worker.start()
         self.pollers.start()
         self._background.append(asyncio.create_task(self._refresh_mutes_forever(), name="mutes-refresh"))
+        if self.teams_commands is not None:
+            subs, inbox, _ = self.teams_commands
+            await subs.load()
+            subs.start()
+            inbox.start()
         if self.slack_app is not None and self.env.slack_app_token:
             await self._start_socket_mode(self.slack_app, self.env.slack_app_token)
         if self.slack_sender is not None:
@@ -301,10 +367,15 @@ class Bot:
                 await self._adobe_http.aclose()
         for task in self._background:
             task.cancel()
+        if self.teams_commands is not None:
+            await self.teams_commands[0].stop()
+            await self.teams_commands[1].stop()
         if self._socket_mode is not None:
             with contextlib.suppress(Exception):
                 await self._socket_mode.close_async()
         await self.worker.stop(self.settings.delivery.drain_seconds)
+        if self.graph is not None:
+            await self.graph.close()
         self.db.close()
 
     async def not_ready_reason(self) -> str | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from notifbot import __version__
-from notifbot.config import Env, Settings, environment_problems, load_settings
+from notifbot.config import Env, Settings, environment_problems, load_settings, settings_secrets
 from notifbot.errors import ConfigError, InputError
 
 DEFAULT_URL = "http://127.0.0.1:8080"
@@ -37,7 +37,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     problems = environment_problems(settings, env)
     if problems:
         raise ConfigError(problems)
-    setup_logging([*env.secrets(), *settings.secret_values()], log_format=args.log_format)
+    setup_logging(env.secrets() + settings_secrets(settings), log_format=args.log_format)
     loop_factory: Callable[[], asyncio.AbstractEventLoop] = asyncio.new_event_loop
     try:
         import uvloop
@@ -110,13 +110,16 @@ def _load_event(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from notifbot.render.slack import render_slack
     from notifbot.sources.events import parse_event
 
-    if args.format != "slack":
-        print("render: Teams cards arrive with the Teams destination; use --format slack", file=sys.stderr)
-        return 2
     n = parse_event(_load_event(args), now=datetime.now(UTC))
+    if args.format == "teams":
+        from notifbot.render.teams import render_teams
+
+        print(json.dumps(render_teams(n), indent=2, ensure_ascii=False))
+        return 0
+    from notifbot.render.slack import render_slack
+
     print(json.dumps(render_slack(n), indent=2, ensure_ascii=False))
     return 0
 
@@ -197,16 +200,41 @@ def cmd_outbox(args: argparse.Namespace) -> int:
         conn.close()
 
 
-def cmd_teams_login(_: argparse.Namespace) -> int:
-    print("teams login: Microsoft Teams support is not in this version yet.", file=sys.stderr)
-    return 2
+def cmd_teams_login(args: argparse.Namespace) -> int:
+    from notifbot.config import teams_extra_installed
+
+    settings = _settings(args)
+    if not teams_extra_installed():
+        print("teams login: install the Teams extra first: pip install 'notifbot[teams]'", file=sys.stderr)
+        return 1
+    from notifbot.teams.auth import login
+
+    def prompt(url: str, code: str, expires: datetime) -> None:
+        print(
+            f"Sign in as the Teams service account: open {url} and enter the code {code} "
+            f"(valid until {expires.astimezone(UTC):%H:%M} UTC).",
+            flush=True,
+        )
+
+    try:
+        user = login(settings, prompt)
+    except ConfigError:
+        raise
+    except Exception as exc:  # azure-identity raises ClientAuthenticationError and friends
+        print(f"teams login failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"Signed in as {user}. The token cache '{settings.teams.cache_name}' and the account record "
+        f"{settings.teams.auth_record} are saved; `notifbot serve` signs in silently from now on."
+    )
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, with help for every command."""
     p = argparse.ArgumentParser(
         prog="notifbot",
-        description="Routes Adobe Marketo Engage system notifications to Slack channels.",
+        description="Routes Adobe Marketo Engage system notifications to Slack and Microsoft Teams channels.",
         epilog="Config: --config, else $NOTIFBOT_CONFIG, else ./notifbot.yaml, else the embedded default "
         "(SQLite at var/notifbot.db, every notification printed to the console).",
     )
@@ -263,9 +291,11 @@ def build_parser() -> argparse.ArgumentParser:
     teams = sub.add_parser("teams", help="Microsoft Teams set-up").add_subparsers(
         dest="action", required=True
     )
-    teams.add_parser("login", help="device-code sign-in (not in this version yet)").set_defaults(
-        func=cmd_teams_login
-    )
+    with_config(
+        teams.add_parser(
+            "login", help="device-code sign-in of the Teams service account; the token cache is kept"
+        )
+    ).set_defaults(func=cmd_teams_login)
     return p
 
 

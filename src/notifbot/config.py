@@ -42,8 +42,33 @@ class SlackSettings(_Strict):
     interactive: bool = True
 
 
+class TeamsChannel(_Strict):
+    team_id: Annotated[str, Field(min_length=1)]
+    channel_id: Annotated[str, Field(min_length=1)]
+
+
+class TeamsCommandSettings(_Strict):
+    """Commands typed in Teams channels, received as Graph change notifications at POST /teams/notifications."""
+
+    notification_url: str | None = None  # the public https URL of POST /teams/notifications
+    channels: list[TeamsChannel] = Field(default_factory=list)
+    subscription_minutes: Annotated[int, Field(ge=5, le=60)] = 55
+    renew_before_minutes: Annotated[int, Field(ge=1, le=30)] = 15
+    check_seconds: Annotated[float, Field(gt=0, le=600)] = 60.0  # how often subscriptions are checked
+
+
 class TeamsSettings(_Strict):
     graph_url: str = "https://graph.microsoft.com/v1.0"
+    # the Entra app registration (public client, device code) and where `teams login` keeps its sign-in
+    client_id: str | None = None
+    tenant_id: str = "organizations"
+    auth_record: str = "var/teams-auth.json"
+    cache_name: str = "notifbot-teams"
+    allow_unencrypted_cache: bool = False
+    bot_name: Annotated[str, Field(min_length=1, max_length=50)] = "notifbot"
+    # Entra user object ids allowed to mute, unmute and acknowledge from Teams; empty = everyone
+    admins: list[str] = Field(default_factory=list)
+    commands: TeamsCommandSettings = Field(default_factory=TeamsCommandSettings)
 
 
 class MarketoInstance(_Strict):
@@ -131,6 +156,8 @@ class DeliverySettings(_Strict):
     poll_seconds: Annotated[float, Field(gt=0)] = 1.0
     drain_seconds: Annotated[float, Field(ge=0)] = 10.0
     slack_interval_seconds: Annotated[float, Field(ge=0)] = 1.0
+    teams_interval_seconds: Annotated[float, Field(ge=0)] = 1.0  # Graph: 1 request/s per channel
+    teams_workflow_interval_seconds: Annotated[float, Field(ge=0)] = 0.25  # Workflows throttle above 4 req/s
     max_retry_after_seconds: Annotated[float, Field(gt=0)] = 300.0
 
 
@@ -191,14 +218,6 @@ class Settings(_Strict):
     routes: list[Route] = Field(default_factory=lambda: [Route(to=["console"])])
     source: str = Field(default="embedded default", exclude=True)
 
-    def secret_values(self) -> list[str]:
-        """Secrets written in the config itself (not only via ${VAR}), so logs redact them too."""
-        values = [i.client_secret or "" for i in self.marketo.instances]
-        if self.adobe_io is not None:
-            values.append(self.adobe_io.client_secret or "")
-        values += [d.url for d in self.destinations.values() if isinstance(d, TeamsWorkflowDestination)]
-        return [v for v in values if len(v) >= 4]
-
 
 class Env:
     """The environment variables notifbot reads (CONTRACT §6), resolved once."""
@@ -242,6 +261,14 @@ class Env:
         """The IMS token endpoint: `adobe_io.ims_url`, else ADOBE_IMS_URL, else Adobe's."""
         return (settings.ims_url if settings else None) or self.get("ADOBE_IMS_URL") or DEFAULT_ADOBE_IMS_URL
 
+    @property
+    def graph_access_token(self) -> str | None:
+        return self.get("GRAPH_ACCESS_TOKEN")
+
+    def graph_url(self, settings: Settings) -> str:
+        """GRAPH_API_URL, else teams.graph_url, without a trailing slash."""
+        return (self.get("GRAPH_API_URL") or settings.teams.graph_url).rstrip("/")
+
     def secrets(self) -> list[str]:
         """Every secret value present, so logs can redact them."""
         names = (
@@ -252,8 +279,24 @@ class Env:
             "MARKETO_CLIENT_SECRET",
             "ADOBE_CLIENT_SECRET",
             "TEAMS_WORKFLOW_URL",
+            "GRAPH_ACCESS_TOKEN",
         )
         return [v for n in names if (v := self.get(n)) and len(v) >= 4]
+
+
+def settings_secrets(settings: Settings) -> list[str]:
+    """Secrets written in the configuration itself (not only via ${VAR}): Marketo and Adobe client secrets,
+    Workflows URLs and their `sig` signatures."""
+    out = [
+        i.client_secret for i in settings.marketo.instances if i.client_secret and len(i.client_secret) >= 4
+    ]
+    if settings.adobe_io is not None and settings.adobe_io.client_secret:
+        out.append(settings.adobe_io.client_secret)
+    for dest in settings.destinations.values():
+        if isinstance(dest, TeamsWorkflowDestination) and dest.url:
+            out.append(dest.url)
+            out += [m.group(1) for m in re.finditer(r"[?&]sig=([^&]+)", dest.url) if len(m.group(1)) >= 4]
+    return out
 
 
 def expand_env(text: str, environ: Mapping[str, str]) -> tuple[str, list[str]]:
@@ -332,9 +375,7 @@ def semantic_problems(settings: Settings) -> list[str]:
                     f"{at}.{key}: required to poll Marketo (Admin → LaunchPoint → View Details); "
                     f"e.g. {key}: ${{{var}}}"
                 )
-        if inst.base_url and not (
-            inst.base_url.startswith("https://") or inst.base_url.startswith("http://127.0.0.1")
-        ):
+        if inst.base_url and not _https_or_loopback(inst.base_url):
             problems.append(
                 f"{at}.base_url: use the https REST endpoint, e.g. https://{inst.munchkin_id}.mktorest.com"
             )
@@ -352,12 +393,6 @@ def semantic_problems(settings: Settings) -> list[str]:
             "(one without `match`) so no notification goes unrouted"
         )
     return problems
-
-
-def _https_or_loopback(url: str) -> bool:
-    return url.startswith("https://") or url.startswith(
-        ("http://127.0.0.1", "http://localhost", "http://[::1]")
-    )
 
 
 def _adobe_io_problems(adobe: AdobeIOSettings | None) -> list[str]:
@@ -418,19 +453,98 @@ def environment_problems(settings: Settings, env: Env) -> list[str]:
             problems.append(
                 "env.SLACK_APP_TOKEN: an app-level token starts with xapp- (Basic Information → App-Level Tokens)"
             )
-    for name, dest in settings.destinations.items():
-        if dest.type in ("teams", "teams_workflow"):
-            problems.append(
-                f"destinations.{name}.type: '{dest.type}' is not available in this version yet; "
-                "use slack or console"
-            )
     problems.extend(_adobe_io_env_problems(settings, env))
+    problems += teams_problems(settings, env)
     if not env.webhook_token and not is_loopback(settings.server.host):
         problems.append(
             f"server.host: '{settings.server.host}' is not a loopback address; set NOTIFBOT_WEBHOOK_TOKEN "
             "before listening beyond this machine"
         )
     return problems
+
+
+def _https_or_loopback(url: str) -> bool:
+    lowered = url.lower()
+    if lowered.startswith("https://"):
+        return True
+    host = re.match(r"http://(\[[^]]+\]|[^/:]+)", lowered)
+    return host is not None and is_loopback(host.group(1))
+
+
+def _teams_auth_problems(settings: Settings, env: Env, need: str) -> list[str]:
+    if env.graph_access_token:
+        return []
+    if not settings.teams.client_id:
+        return [
+            f"teams.client_id: {need} needs Microsoft Graph: set the Entra app's client id and run "
+            "`notifbot teams login`, or set GRAPH_ACCESS_TOKEN"
+        ]
+    if not Path(settings.teams.auth_record).is_file():
+        return [
+            f"teams.auth_record: {settings.teams.auth_record} not found: run `notifbot teams login` once "
+            "(device-code sign-in of the service account), or set GRAPH_ACCESS_TOKEN"
+        ]
+    return []
+
+
+def teams_problems(settings: Settings, env: Env) -> list[str]:
+    """Problems of the Teams destinations, Graph settings and Teams commands."""
+    problems: list[str] = []
+    graph_users = []
+    for name, dest in settings.destinations.items():
+        at = f"destinations.{name}"
+        if isinstance(dest, TeamsDestination):
+            graph_users.append(name)
+            if not re.fullmatch(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", dest.team_id):
+                problems.append(
+                    f"{at}.team_id: expected the team's group id (a GUID, from the channel link's groupId)"
+                )
+            if not (dest.channel_id.startswith("19:") and "@thread" in dest.channel_id):
+                problems.append(
+                    f"{at}.channel_id: expected a channel id like 19:…@thread.tacv2 (from the channel link)"
+                )
+        elif isinstance(dest, TeamsWorkflowDestination):
+            if not dest.url.lower().startswith("https://") and not _https_or_loopback(dest.url):
+                problems.append(
+                    f"{at}.url: the Workflows trigger URL must be https (e.g. url: ${{TEAMS_WORKFLOW_URL}})"
+                )
+            elif ".logic.azure.com" in dest.url.lower():
+                problems.append(
+                    f"{at}.url: *.logic.azure.com trigger URLs stopped working on 2025-11-30; copy the new URL "
+                    "from the flow's trigger in Power Automate"
+                )
+    commands = settings.teams.commands
+    if commands.channels and not commands.notification_url:
+        problems.append(
+            "teams.commands.notification_url: Teams commands need the public https URL of "
+            "POST /teams/notifications (e.g. https://notifbot.example.com/teams/notifications)"
+        )
+    if commands.notification_url and not _https_or_loopback(commands.notification_url):
+        problems.append("teams.commands.notification_url: Microsoft Graph only notifies https URLs")
+    if commands.notification_url and not commands.channels:
+        problems.append("teams.commands.channels: list the channels to listen in ({team_id, channel_id})")
+    if commands.renew_before_minutes >= commands.subscription_minutes:
+        problems.append("teams.commands.renew_before_minutes: must be less than subscription_minutes")
+    uses_graph = bool(graph_users or commands.channels)
+    if uses_graph and not _https_or_loopback(env.graph_url(settings)):
+        problems.append(
+            "teams.graph_url: must be https (http only for a loopback test server); or set GRAPH_API_URL"
+        )
+    if uses_graph:
+        need = f"destination {graph_users[0]}" if graph_users else "teams.commands"
+        problems += _teams_auth_problems(settings, env, need)
+        if not teams_extra_installed():
+            problems.append(
+                f"teams: {need} needs the Teams extra: pip install 'notifbot[teams]' (msgraph-sdk, azure-identity)"
+            )
+    return problems
+
+
+def teams_extra_installed() -> bool:
+    """True when msgraph-sdk and azure-identity can be imported (checked without importing them)."""
+    import importlib.util
+
+    return all(importlib.util.find_spec(m) is not None for m in ("msgraph", "azure.identity"))
 
 
 @functools.lru_cache(maxsize=1024)

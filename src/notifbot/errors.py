@@ -9,6 +9,7 @@ NotifbotError
 │                               a retry may help (a transient key-fetch failure answers Adobe 503)
 ├── DeliveryError
 │   ├── TransientDeliveryError  may succeed later (5xx, timeouts, 429 with `retry_after`)
+│   │   └── RateLimitedError    429: refused before anything happened, so a resend cannot duplicate
 │   └── PermanentDeliveryError  will not succeed until a human acts (bad channel, revoked token)
 └── MarketoError                a Marketo REST error envelope, with its `code`
 """
@@ -88,6 +89,10 @@ class TransientDeliveryError(DeliveryError):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         self.retry_after = retry_after
         super().__init__(message)
+
+
+class RateLimitedError(TransientDeliveryError):
+    """The server refused the request because of throttling; nothing was done, so resending is safe."""
 
 
 class PermanentDeliveryError(DeliveryError):

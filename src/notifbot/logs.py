@@ -96,4 +96,6 @@ def setup_logging(secrets: Iterable[str], level: str = "INFO", log_format: str =
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    # httpx logs every request URL at INFO; a Workflows URL is a secret, so only warnings and errors pass
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     return redactor

@@ -34,6 +34,7 @@ class WebDeps:
     refresh_gauges: Callable[[], Awaitable[None]]
     slack: Callable[[Request], Awaitable[Response]] | None = None
     adobe_io: AdobeIOEndpoint | None = None
+    teams: Callable[[Request], Awaitable[Response]] | None = None
 
 
 class NotifbotASGI:
@@ -97,9 +98,18 @@ def build_app(deps: WebDeps) -> NotifbotASGI:
             )
         return await deps.slack(request)
 
+    async def teams_notifications(request: Request) -> Response:
+        if deps.teams is None:
+            return JSONResponse(
+                {"error": "Teams commands are not configured: set teams.commands in the config"},
+                status_code=404,
+            )
+        return await deps.teams(request)
+
     rest = Starlette(
         routes=[
             Route("/slack/events", slack_events, methods=["POST"]),
+            Route("/teams/notifications", teams_notifications, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),

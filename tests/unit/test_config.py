@@ -14,6 +14,7 @@ from notifbot.config import (
     expand_env,
     load_settings,
     parse_settings,
+    settings_secrets,
 )
 
 
@@ -207,5 +208,5 @@ def test_secrets_written_in_the_config_are_known_for_redaction() -> None:
         },
         source="t",
     )
-    assert settings.secret_values() == ["literal-mkto-secret", "literal-adobe-secret"]
-    assert parse_settings({}, source="t").secret_values() == []
+    assert settings_secrets(settings) == ["literal-mkto-secret", "literal-adobe-secret"]
+    assert settings_secrets(parse_settings({}, source="t")) == []

@@ -16,8 +16,11 @@ EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.yam
 def test_example_config_is_valid(path: Path) -> None:
     text = path.read_text()
     # the "Validate with:" comment names the variables the example needs
-    names = set(re.findall(r"\b([A-Z][A-Z0-9_]+)=", text))
-    environ = {name: "xoxb-test" if name == "SLACK_BOT_TOKEN" else f"test-{name.lower()}" for name in names}
+    names = set(re.findall(r"\b([A-Z][A-Z0-9_]+)=", text)) | set(re.findall(r"\$\{([A-Z][A-Z0-9_]+)\}", text))
+    environ = {name: f"test-{name.lower()}" for name in names}
+    environ.update((n, f"https://example.test/{n.lower()}?sig=abcdef") for n in names if n.endswith("_URL"))
+    if "SLACK_BOT_TOKEN" in names:
+        environ["SLACK_BOT_TOKEN"] = "xoxb-test"
     settings = load_settings(str(path), environ)
     assert environment_problems(settings, Env(environ)) == []
 

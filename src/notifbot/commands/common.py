@@ -15,8 +15,8 @@ def visibility(share: bool) -> Visibility:
 
 
 def command_name(inv: Invocation, ctx: CommandContext) -> str:
-    """How users type the command in this transport (`/marketo` in Slack)."""
-    return ctx.settings.slack.command if inv.transport == "slack" else "marketo"
+    """How users type the command in this transport (`/marketo` in Slack, `@notifbot` in Teams)."""
+    return ctx.settings.slack.command if inv.transport == "slack" else f"@{ctx.settings.teams.bot_name}"
 
 
 def span(delta: timedelta) -> str:

@@ -53,7 +53,11 @@ class DeliveryWorker:
         self._senders = senders
         self._settings = settings
         self._metrics = metrics
-        self._intervals = intervals or {"slack": settings.slack_interval_seconds}
+        self._intervals = intervals or {
+            "slack": settings.slack_interval_seconds,
+            "teams": settings.teams_interval_seconds,
+            "teams_workflow": settings.teams_workflow_interval_seconds,
+        }
         self._clock = clock
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._pacers: dict[tuple[str, str], Pacer] = {}

@@ -196,3 +196,36 @@ def m004_marketo_trigger_health(db: sqlite_utils.Database) -> None:
         )
         """
     )
+
+
+@migrations()
+def m004_teams_subscriptions_and_inbox(db: sqlite_utils.Database) -> None:
+    # Graph change-notification subscriptions (one per Teams command channel) and the queue of notifications
+    # received: POST /teams/notifications commits a row and answers 202; a worker reads and answers them.
+    db.execute(
+        """
+        CREATE TABLE teams_subscriptions (
+            id TEXT PRIMARY KEY,
+            resource TEXT NOT NULL UNIQUE,
+            client_state TEXT NOT NULL,
+            expires_at REAL NOT NULL,
+            created_at REAL NOT NULL
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE teams_inbox (
+            id INTEGER PRIMARY KEY,
+            resource TEXT NOT NULL UNIQUE,
+            subscription_id TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at REAL NOT NULL,
+            last_error TEXT,
+            reply_id TEXT,
+            received_at REAL NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX teams_inbox_due ON teams_inbox (next_attempt_at) WHERE status = 'pending'")

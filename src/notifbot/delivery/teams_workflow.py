@@ -1,0 +1,110 @@
+"""The teams_workflow destination: posts the card to a Power Automate Workflows webhook; the URL never leaks."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from notifbot.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
+from notifbot.model import Notification
+from notifbot.render.card import CARD_CONTENT_TYPE
+from notifbot.render.teams import render_teams
+from notifbot.store.outbox import OutboxRow
+
+_SIG = re.compile(r"(?i)\b(sig|code)=[^&\s\"']+")
+_URL = re.compile(r"https?://\S+")
+_FIX = "check that the flow is on and that TEAMS_WORKFLOW_URL (destinations.{name}.url) is its current trigger URL"
+
+
+def workflow_payload(card: dict[str, Any]) -> dict[str, Any]:
+    """The body a Workflows 'When a Teams webhook request is received' trigger expects (card as an object)."""
+    return {
+        "type": "message",
+        "attachments": [{"contentType": CARD_CONTENT_TYPE, "contentUrl": None, "content": card}],
+    }
+
+
+def scrub(text: str, secrets: list[str]) -> str:
+    """Removes workflow URLs and signatures from a message."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "[workflow URL]")
+    return _URL.sub("[URL]", _SIG.sub(r"\1=***", text))
+
+
+def _retry_after(headers: httpx.Headers) -> float:
+    try:
+        seconds = float(headers.get("retry-after", ""))
+    except ValueError:
+        return 1.0
+    return seconds if seconds >= 0 else 1.0
+
+
+def classify(response: httpx.Response, name: str) -> DeliveryError | None:
+    """None for an accepted post; else Transient (429, 5xx) or Permanent (the flow refused it)."""
+    status = response.status_code
+    if status < 300:
+        return None
+    if status == 429:
+        wait = _retry_after(response.headers)
+        return TransientDeliveryError(
+            f"Teams workflow {name} is throttled (HTTP 429): retry after {wait:g} s", retry_after=wait
+        )
+    if status >= 500 or status == 408:
+        return TransientDeliveryError(f"Teams workflow {name} answered HTTP {status}; will retry")
+    if status in (401, 403, 404):
+        return PermanentDeliveryError(
+            f"Teams workflow {name} refused the post (HTTP {status}): " + _FIX.format(name=name)
+        )
+    if status == 413:
+        return PermanentDeliveryError(
+            f"Teams workflow {name}: the card is too large (HTTP 413): this is a notifbot rendering bug, please report it"
+        )
+    return PermanentDeliveryError(
+        f"Teams workflow {name} rejected the card (HTTP {status}): {_FIX.format(name=name)}"
+    )
+
+
+class TeamsWorkflowDelivery:
+    """Posts Adaptive Cards to Workflows webhooks; one httpx client, never follows redirects, never retries itself."""
+
+    dest_type = "teams_workflow"
+
+    def __init__(self, urls: Mapping[str, str], *, timeout: float = 10.0) -> None:
+        self._urls = dict(urls)
+        self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+
+    def __repr__(self) -> str:
+        return f"TeamsWorkflowDelivery(destinations={sorted(self._urls)!r})"
+
+    async def post(self, name: str, card: dict[str, Any]) -> None:
+        """Posts one card to the workflow of destination `name`; raises a DeliveryError without the URL."""
+        url = self._urls.get(name)
+        if url is None:
+            raise PermanentDeliveryError(f"destination {name} has no workflow URL configured")
+        try:
+            response = await self._client.post(url, json=workflow_payload(card))
+        except httpx.TimeoutException:
+            raise TransientDeliveryError(
+                f"Teams workflow {name} did not answer in time; will retry"
+            ) from None
+        except httpx.TransportError as exc:
+            detail = scrub(f"{type(exc).__name__}: {exc}", [url])
+            raise TransientDeliveryError(
+                f"cannot reach Teams workflow {name} ({detail}); will retry"
+            ) from None
+        except httpx.HTTPError as exc:
+            detail = scrub(f"{type(exc).__name__}: {exc}", [url])
+            raise PermanentDeliveryError(f"cannot post to Teams workflow {name}: {detail}") from None
+        error = classify(response, name)
+        if error is not None:
+            raise error
+
+    async def send(self, row: OutboxRow, n: Notification) -> str | None:
+        await self.post(row.destination, render_teams(n))
+        return None  # Workflows answer 202 with no message id: there is nothing to update later
+
+    async def close(self) -> None:
+        await self._client.aclose()

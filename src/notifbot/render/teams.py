@@ -1,0 +1,136 @@
+"""Adaptive Card 1.5 for a Notification: the same facts, advice and link as Slack, kept under Teams' size limit."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from notifbot.model import Notification, Severity
+from notifbot.render.advice import what_to_do
+from notifbot.render.card import (
+    MAX_CARD_BYTES,
+    Element,
+    card,
+    card_size,
+    facts,
+    label,
+    link_run,
+    plain,
+    rich,
+    run,
+)
+from notifbot.render.kinds import Listing, Parts, describe, safe_url
+from notifbot.render.slack import Acked
+from notifbot.render.text import as_text, format_count, format_when, one_line, truncate
+
+ICON: Mapping[Severity, str] = {Severity.CRITICAL: "🔴", Severity.WARNING: "🟠", Severity.INFO: "🔵"}
+COLOR: Mapping[Severity, str] = {
+    Severity.CRITICAL: "Attention",
+    Severity.WARNING: "Warning",
+    Severity.INFO: "Accent",
+}
+# (chars per fact, detail chars, list items, chars per list line); each step down is tried until the card fits
+LEVELS = ((1_000, 2_000, 50, 300), (400, 800, 25, 160), (150, 300, 10, 100), (60, 120, 3, 60))
+TITLE = 200
+SUMMARY = 1_500
+CONTEXT = 300
+ADVICE = 1_000
+
+
+def _campaign_runs(item: object, width: int) -> list[Element]:
+    if not isinstance(item, Mapping):
+        return [run("• " + truncate(one_line(as_text(item)), width))]
+    name = one_line(as_text(item.get("name"))) or f"Campaign {as_text(item.get('id'))}".strip()
+    url = safe_url(item.get("url"))
+    runs = [link_run("• " + truncate(name, width), url if url and len(url) <= 500 else None)]
+    program = one_line(as_text(item.get("program_name")))
+    if program:
+        runs.append(run(" — " + truncate(program, width // 2), isSubtle=True))
+    return runs
+
+
+def _lead_runs(item: object, width: int) -> list[Element]:
+    if not isinstance(item, Mapping):
+        return [run("• " + truncate(one_line(as_text(item)), width))]
+    name = one_line(as_text(item.get("name"))) or f"Lead {as_text(item.get('id'))}".strip()
+    email = one_line(as_text(item.get("email")))
+    error = one_line(as_text(item.get("error")))
+    text = "• " + truncate(name, width // 3) + (f" ({truncate(email, width // 3)})" if email else "")
+    runs = [run(text)]
+    if error:
+        runs.append(run(": " + truncate(error, width // 2), isSubtle=True))
+    return runs
+
+
+def _listing(listing: Listing, items: int, width: int) -> list[Element]:
+    runs_of = _campaign_runs if listing.kind == "campaigns" else _lead_runs
+    total = max(listing.total, len(listing.items))
+    out = [plain(f"{listing.title} ({format_count(total)})", TITLE, {"separator": True}, weight="Bolder")]
+    shown = listing.items[:items]
+    out.extend(rich(*runs_of(item, width), spacing="None") for item in shown)
+    if total > len(shown):
+        out.append(rich(run(f"… and {format_count(total - len(shown))} more", isSubtle=True), spacing="None"))
+    return out
+
+
+def _context(n: Notification) -> Element:
+    items = []
+    if n.instance:
+        items.append(f"Instance {truncate(one_line(as_text(n.instance)), CONTEXT)}")
+    items.append(format_when(n.occurred_at))
+    items.append(f"Kind {truncate(one_line(n.kind_label), CONTEXT)}")
+    items.append(f"Key {truncate(one_line(as_text(n.key)), CONTEXT)}")
+    if n.labels and isinstance(n.labels, Mapping):
+        pairs = ", ".join(f"{k}={as_text(v)}" for k, v in n.labels.items())
+        items.append("Labels " + truncate(one_line(pairs), 500))
+    return plain(" · ".join(items), 2_000, {"separator": True}, size="Small", isSubtle=True)
+
+
+def fallback_text(parts: Parts, n: Notification) -> str:
+    """One plain line: the title and the first facts (notification previews, screen readers)."""
+    head = "; ".join(f"{k}: {truncate(one_line(v), 100)}" for k, v in parts.facts[:4])
+    return one_line(parts.title) + (f" — {head}" if head else "")
+
+
+def _body(
+    n: Notification, parts: Parts, acked: Acked | None, level: tuple[int, int, int, int]
+) -> list[Element]:
+    fact_chars, detail_chars, items, width = level
+    title = f"{ICON.get(n.severity, '🔔')} {one_line(parts.title)}"
+    body: list[Element] = [
+        plain(title, TITLE, size="Large", weight="Bolder", color=COLOR.get(n.severity, "Default"))
+    ]
+    if n.summary and as_text(n.summary).strip():
+        body.append(plain(as_text(n.summary).strip(), min(SUMMARY, detail_chars)))
+    shown = [(k, v) for k, v in parts.facts if v.strip()]
+    if shown:
+        body.append(facts(shown, fact_chars))
+    if parts.detail is not None and parts.detail[1].strip():
+        body.append(label(parts.detail[0]))
+        body.append(plain(parts.detail[1].strip(), detail_chars, {"spacing": "None"}))
+    if parts.listing is not None:
+        body.extend(_listing(parts.listing, items, width))
+    body.append(label("What to do") | {"separator": True})
+    body.append(plain(what_to_do(n), ADVICE, {"spacing": "None"}))
+    if acked is not None:
+        who = truncate(one_line(acked.user_id), 80)
+        body.append(plain(f"✅ Acknowledged by {who} · {format_when(acked.at)}", 300, color="Good"))
+    body.append(_context(n))
+    return body
+
+
+def render_teams(n: Notification, *, acked: Acked | None = None) -> dict[str, Any]:
+    """The Adaptive Card (a dict, `msteams.width: Full`) for `n`; smaller levels of detail until it fits."""
+    parts = describe(n)
+    actions = [{"type": "Action.OpenUrl", "title": "Open in Marketo", "url": parts.url}] if parts.url else []
+    fallback = fallback_text(parts, n)
+    for level in LEVELS:
+        out = card(_body(n, parts, acked, level), actions, fallback=fallback)
+        if card_size(out) <= MAX_CARD_BYTES:
+            return out
+    minimal = [  # only reached with absurd input (e.g. megabytes of labels): title, advice, link
+        plain(f"{ICON.get(n.severity, '🔔')} {one_line(parts.title)}", TITLE, weight="Bolder"),
+        plain(what_to_do(n), ADVICE),
+        plain(f"Kind {n.kind_label} · Key {truncate(one_line(as_text(n.key)), 200)}", 400, isSubtle=True),
+    ]
+    return card(minimal, actions, fallback=truncate(fallback, 200))

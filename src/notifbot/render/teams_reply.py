@@ -1,0 +1,56 @@
+"""Renders a command Reply as an Adaptive Card for Teams: the same content as Slack, kept under the size limit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from notifbot.commands.model import Item, Reply, Section
+from notifbot.render.card import MAX_CARD_BYTES, Element, card, card_size, facts, link_run, plain, rich, run
+from notifbot.render.kinds import safe_url
+from notifbot.render.text import one_line, truncate
+
+# (chars per text, items per section, chars per item); each step down is tried until the card fits
+LEVELS = ((3_000, 50, 300), (1_000, 20, 160), (300, 5, 80))
+TITLE = 200
+
+
+def _item(item: Item, width: int) -> Element:
+    url = safe_url(item.url)
+    runs = [link_run("• " + (truncate(one_line(item.text), width) or "(untitled)"), url if url else None)]
+    detail = one_line(item.detail or "")
+    if detail:
+        runs.append(run(" — " + truncate(detail, width), isSubtle=True))
+    return rich(*runs, spacing="None")
+
+
+def _section(section: Section, level: tuple[int, int, int]) -> list[Element]:
+    text_chars, items, width = level
+    out: list[Element] = []
+    title = one_line(section.title or "")
+    if title:
+        out.append(plain(title, TITLE, {"separator": True}, weight="Bolder"))
+    body = (section.text or "").strip()
+    if body:
+        out.append(plain(body, text_chars))
+    if section.facts:
+        out.append(facts([(f.label, f.value) for f in section.facts], width * 4))
+    shown = section.items[:items]
+    out.extend(_item(i, width) for i in shown)
+    left = len(section.items) - len(shown) + max(0, section.more)
+    if left > 0:
+        out.append(rich(run(f"… and {left:,} more", isSubtle=True), spacing="None"))
+    return out
+
+
+def render_teams_reply(reply: Reply) -> dict[str, Any]:
+    """The Adaptive Card answering a command typed in a Teams channel."""
+    title = ("⚠️ " if not reply.ok else "") + (one_line(reply.title) or "notifbot")
+    head = plain(title, TITLE, size="Medium", weight="Bolder")
+    footer = one_line(reply.footer or "")
+    tail = [plain(footer, 1_000, {"separator": True}, size="Small", isSubtle=True)] if footer else []
+    for level in LEVELS:
+        body = [head, *(e for s in reply.sections for e in _section(s, level)), *tail]
+        out = card(body, fallback=title)
+        if card_size(out) <= MAX_CARD_BYTES:
+            return out
+    return card([head, plain("The answer is too long for a Teams message; ask for less.", 200), *tail])

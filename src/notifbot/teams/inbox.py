@@ -1,0 +1,208 @@
+"""The Teams command worker: reads each queued notification's message, answers `@notifbot …` in its thread.
+
+The answer comes from the same command core as Slack (`commands.handlers.handle`), rendered as an Adaptive Card.
+`ack` replied in an alert's thread acknowledges that alert and edits the alert card in place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from notifbot.commands.handlers import handle
+from notifbot.commands.model import CommandContext, Invocation, Reply, Section
+from notifbot.delivery.policy import backoff
+from notifbot.delivery.teams_graph import TeamsGraphDelivery
+from notifbot.errors import DeliveryError, PermanentDeliveryError, RateLimitedError
+from notifbot.render.slack import Acked
+from notifbot.render.teams_reply import render_teams_reply
+from notifbot.render.text import format_when
+from notifbot.store import teams as store
+from notifbot.store.acks import acknowledge
+from notifbot.store.runner import Database
+from notifbot.teams.graph import GraphApi, GraphMessage
+
+log = logging.getLogger("notifbot.teams")
+
+RESOURCE = re.compile(
+    r"^/?teams\('([^']+)'\)/channels\('([^']+)'\)/messages\('([^']+)'\)(?:/replies\('([^']+)'\))?$"
+)
+_MENTION = re.compile(r"<at\b[^>]*>(.*?)</at>", re.I | re.S)
+_BREAK = re.compile(r"<br\s*/?>|</p>|</div>", re.I)
+_TAG = re.compile(r"<[^>]+>")
+_NAMESPACE = uuid.UUID("0b6f1d7e-2c1a-4e0e-b3f3-7265706c7931")
+ACK_WORDS = frozenset({"ack", "acknowledge", "acknowledged"})
+
+
+def plain_text(message: GraphMessage) -> str:
+    """The message as one line of text; mentions become `@Name`."""
+    text = message.text
+    if message.content_type.lower() == "html":
+        text = _MENTION.sub(lambda m: "@" + _TAG.sub("", m.group(1)), text)
+        text = html.unescape(_TAG.sub(" ", _BREAK.sub(" ", text)))
+    return " ".join(text.split())
+
+
+def command_text(text: str, names: Sequence[str]) -> str | None:
+    """What follows `@notifbot` (or `notifbot`) at the start of `text`; None when the bot is not addressed."""
+    lowered = text.lower()
+    for name in sorted({n.strip().lower() for n in names if n.strip()}, key=len, reverse=True):
+        for prefix in (f"@{name}", name):
+            if lowered.startswith(prefix) and (len(text) == len(prefix) or not text[len(prefix)].isalnum()):
+                return text[len(prefix) :].lstrip(" ,:")
+    return None
+
+
+class TeamsInbox:
+    """Drains the teams_inbox table: one message at a time, retried with backoff, 429s waited out."""
+
+    def __init__(
+        self,
+        api: GraphApi,
+        db: Database,
+        ctx: CommandContext,
+        *,
+        bot_name: str,
+        admins: Sequence[str] = (),
+        alerts: TeamsGraphDelivery | None = None,
+        poll_seconds: float = 1.0,
+        max_attempts: int = 5,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.api = api
+        self._db = db
+        self._admins = frozenset(admins)
+        self.ctx = replace(ctx, is_admin=self._is_admin)
+        self._names = [bot_name]
+        self._alerts = alerts
+        self._poll = poll_seconds
+        self._max_attempts = max_attempts
+        self._clock = clock
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.bot_id: str | None = None
+
+    async def _is_admin(self, user_id: str) -> bool:
+        return not self._admins or user_id in self._admins
+
+    async def enqueue(self, items: list[tuple[str, str]]) -> int:
+        """Commits received notifications and wakes the worker (called by the HTTP endpoint)."""
+        added: int = await self._db.call(store.enqueue, items, self._clock())
+        if added:
+            self._wake.set()
+        return added
+
+    async def _identify(self) -> None:
+        if self.bot_id is None:
+            self.bot_id, display = await self.api.me()
+            self._names = [n for n in (self._names[0], display) if n]
+
+    async def _ack(self, team: str, channel: str, root: str, msg: GraphMessage) -> Reply:
+        user = msg.user_name or msg.user_id or "someone"
+        if not await self._is_admin(msg.user_id or ""):
+            return Reply(
+                "Not allowed",
+                (Section(text="Only notifbot admins (teams.admins) can acknowledge alerts."),),
+                ok=False,
+            )
+        target = f"{team}/{channel}"
+        result = await self._db.call(acknowledge, target, root, user, self._clock())
+        if result is None:
+            return Reply(
+                "Nothing to acknowledge", (Section(text="This thread is not a notifbot alert."),), ok=False
+            )
+        when = datetime.fromtimestamp(result.acked_at, UTC)
+        if not result.first:
+            return Reply(
+                "Already acknowledged", (Section(text=f"By {result.acked_by} · {format_when(when)}."),)
+            )
+        outbox_id = await self._db.read(store.outbox_id_for, target, root)
+        if self._alerts is not None and outbox_id is not None:
+            await self._alerts.update(target, root, outbox_id, result.notification, Acked(user, when))
+        return Reply(
+            "Acknowledged", (Section(text=f"{user} acknowledged this alert · {format_when(when)}."),)
+        )
+
+    async def _answer(self, row: store.InboxRow) -> tuple[str, str | None]:
+        match = RESOURCE.match(row.resource)
+        if match is None:
+            return "ignored", None
+        team, channel, root, reply_id = match.groups()
+        if await self._db.read(store.is_own_post, f"{team}/{channel}", root, reply_id):
+            return "ignored", None  # known without asking Graph: saves a read per alert and per answer
+        await self._identify()
+        msg = await self.api.get_message(team, channel, root, reply_id)
+        if msg.user_id is None or msg.user_id == self.bot_id:
+            return "ignored", None  # our own alert or answer (Graph notifies those too), or an app's post
+        text = command_text(plain_text(msg), self._names)
+        if text is None:
+            return "ignored", None
+        if reply_id and text.strip().lower() in ACK_WORDS:
+            reply = await self._ack(team, channel, root, msg)
+        else:
+            inv = Invocation(text, msg.user_id or "", msg.user_name, channel, transport="teams")
+            reply = await handle(inv, self.ctx)
+        marker = uuid.uuid5(_NAMESPACE, row.resource).hex
+        posted = await self.api.post_card(team, channel, render_teams_reply(reply), marker, reply_to=root)
+        return "answered", posted
+
+    async def _process(self, row: store.InboxRow) -> None:
+        for _ in range(10):
+            try:
+                status, reply_id = await self._answer(row)
+            except RateLimitedError as exc:
+                await asyncio.sleep(min(exc.retry_after or 1.0, 60.0))
+                continue
+            except DeliveryError as exc:
+                attempts = row.attempts + 1
+                if isinstance(exc, PermanentDeliveryError) or attempts >= self._max_attempts:
+                    await self._db.call(store.finish, row.id, "dead", None, str(exc))
+                    log.error("teams command not answered", extra={"inbox_id": row.id, "error": str(exc)})
+                else:
+                    delay = backoff(attempts, base=2.0, cap=120.0)
+                    await self._db.call(store.retry, row.id, str(exc), self._clock() + delay)
+                return
+            await self._db.call(store.finish, row.id, status, reply_id)
+            if status == "answered":
+                log.info("teams command answered", extra={"inbox_id": row.id, "reply_id": reply_id})
+            return
+
+    async def run_once(self) -> int:
+        """Processes every due row once; returns how many."""
+        rows = await self._db.call(store.due, self._clock())
+        for row in rows:
+            try:
+                await self._process(row)
+            except Exception:
+                log.exception("teams command failed", extra={"inbox_id": row.id})
+                await self._db.call(store.finish, row.id, "dead", None, "unexpected error; see the log")
+        return len(rows)
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("teams inbox poll failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+
+    def start(self) -> None:
+        """Runs the worker in the background."""
+        self._task = asyncio.create_task(self._run(), name="teams-inbox")
+
+    async def stop(self) -> None:
+        """Stops the worker; unanswered rows stay queued for the next start."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task

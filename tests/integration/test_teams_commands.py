@@ -1,0 +1,233 @@
+"""Commands from Teams end to end: a real uvicorn serving the bot, the fake Graph validating, notifying and replying."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import socket
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from notifbot.app import Bot
+from notifbot.commands.quota import TITLE as QUOTA_TITLE
+from notifbot.config import Env
+from notifbot.errors import DeliveryError
+from notifbot.samples import load_samples
+from notifbot.store.runner import Database
+from notifbot.teams.graph import GraphApi
+from notifbot.teams.subscriptions import SubscriptionManager
+from tests.fakes.graph import BOT_USER, FakeGraph
+from tests.integration.conftest import make_settings
+from tests.unit.render.teams_helpers import assert_valid_card
+
+TEAM = "0a1b2c3d-4e5f-4a5b-8c7d-9e0f1a2b3c4d"
+CHANNEL = "19:ops0123456789@thread.tacv2"
+TOKEN = "graph-test-token"
+ADA = ("aaaaaaaa-0000-0000-0000-000000000001", "Ada Admin")
+
+
+@pytest.fixture
+def graph() -> Iterator[FakeGraph]:
+    with FakeGraph(token=TOKEN, min_interval=0.2) as fake:
+        fake.channels.add((TEAM, CHANNEL))
+        yield fake
+
+
+async def wait_for(check: Any, timeout: float = 15.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+class Served:
+    """A started Bot behind a real uvicorn on a loopback port (Graph must reach its notification URL)."""
+
+    def __init__(self, bot: Bot, url: str, server: uvicorn.Server, task: asyncio.Task[None]) -> None:
+        self.bot, self.url, self.server, self.task = bot, url, server, task
+
+    def inbox(self) -> list[sqlite3.Row]:
+        conn = sqlite3.connect(self.bot.settings.storage.path)
+        conn.row_factory = sqlite3.Row
+        try:
+            return conn.execute("SELECT * FROM teams_inbox ORDER BY id").fetchall()
+        finally:
+            conn.close()
+
+    def settled(self) -> bool:
+        return all(r["status"] != "pending" for r in self.inbox())
+
+
+@pytest.fixture
+async def served(tmp_path: Path, graph: FakeGraph) -> AsyncIterator[Served]:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    settings = make_settings(
+        tmp_path,
+        destinations={"ops": {"type": "teams", "team_id": TEAM, "channel_id": CHANNEL}},
+        routes=[{"to": ["ops"]}],
+        delivery={"teams_interval_seconds": 0.2},
+        teams={
+            "admins": [ADA[0]],
+            "commands": {
+                "notification_url": f"{url}/teams/notifications",
+                "channels": [{"team_id": TEAM, "channel_id": CHANNEL}],
+                "check_seconds": 0.2,
+            },
+        },
+    )
+    bot = Bot(
+        settings, Env({"GRAPH_ACCESS_TOKEN": TOKEN, "GRAPH_API_URL": graph.graph_url}), stdout=io.StringIO()
+    )
+    server = uvicorn.Server(uvicorn.Config(bot.asgi, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    await wait_for(lambda: server.started)
+    await bot.start()
+    yield Served(bot, url, server, task)
+    await bot.stop()
+    server.should_exit = True
+    await task
+    sock.close()
+
+
+async def test_validation_handshake_echoes_the_token_as_plain_text(served: Served) -> None:
+    async with httpx.AsyncClient() as client:
+        r = await client.post(
+            f"{served.url}/teams/notifications", params={"validationToken": "Validation: a&b <c>"}
+        )
+    assert r.status_code == 200 and r.text == "Validation: a&b <c>"
+    assert r.headers["content-type"].startswith("text/plain")
+
+
+async def test_a_command_is_answered_in_its_thread_from_the_command_core(
+    served: Served, graph: FakeGraph
+) -> None:
+    await wait_for(
+        lambda: len(graph.subscriptions) == 1
+    )  # created only after the fake validated our endpoint
+    [sub] = graph.subscriptions.values()
+    assert sub.resource == f"/teams/{TEAM}/channels/{CHANNEL}/messages" and sub.client_state
+    message, statuses = await graph.user_posts(
+        TEAM, CHANNEL, '<p><at id="0">notifbot</at>&nbsp;quota</p>', user=ADA
+    )
+    assert statuses == [202] and graph.notified[-1]["seconds"] < 3
+    await wait_for(lambda: len(graph.replies(message.id)) == 1)
+    [reply] = graph.replies(message.id)
+    card = reply.card()
+    assert_valid_card(card)
+    assert card["body"][0]["inlines"][0]["text"] == QUOTA_TITLE
+    # the bot's own reply was notified too, and ignored; so is a message not addressed to the bot
+    plain, _ = await graph.user_posts(TEAM, CHANNEL, "notifbot help", user=ADA)
+    chatter, _ = await graph.user_posts(TEAM, CHANNEL, "<p>hello team, notifbot is great</p>", user=ADA)
+    await wait_for(
+        lambda: len(graph.replies(plain.id)) == 1 and served.settled() and len(served.inbox()) >= 5
+    )
+    assert graph.replies(chatter.id) == []
+    assert "@notifbot quota" in str(graph.replies(plain.id)[0].card())
+    statuses_by_resource = {r["resource"]: r["status"] for r in served.inbox()}
+    own = [res for res, st in statuses_by_resource.items() if "/replies(" in res]
+    assert own and all(statuses_by_resource[res] == "ignored" for res in own)
+    assert len(graph.replies(message.id)) == 1
+
+
+async def test_wrong_client_state_is_rejected_and_nothing_queued(served: Served, graph: FakeGraph) -> None:
+    await wait_for(lambda: len(graph.subscriptions) == 1)
+    message, statuses = await graph.user_posts(
+        TEAM, CHANNEL, "@notifbot quota", client_state="forged", user=ADA
+    )
+    assert statuses == [401]
+    await asyncio.sleep(0.3)
+    assert served.inbox() == [] and graph.replies(message.id) == []
+
+
+async def test_messages_from_the_service_account_itself_are_ignored(served: Served, graph: FakeGraph) -> None:
+    await wait_for(lambda: len(graph.subscriptions) == 1)
+    me = (BOT_USER["id"], BOT_USER["displayName"])
+    message, statuses = await graph.user_posts(TEAM, CHANNEL, "@notifbot help", user=me)
+    assert statuses == [202]
+    await wait_for(lambda: served.inbox() and served.settled())
+    assert [r["status"] for r in served.inbox()] == ["ignored"] and graph.replies(message.id) == []
+
+
+async def test_ack_in_an_alert_thread_edits_the_alert_in_place(served: Served, graph: FakeGraph) -> None:
+    await wait_for(lambda: len(graph.subscriptions) == 1)
+    async with httpx.AsyncClient() as client:
+        r = await client.post(f"{served.url}/hooks/events", json=load_samples()["crm_sync"])
+    assert r.status_code == 202
+    await wait_for(lambda: len(graph.top_level(TEAM, CHANNEL)) == 1)
+    [alert] = graph.top_level(TEAM, CHANNEL)
+    assert alert.user["id"] == BOT_USER["id"]
+    await graph.user_posts(TEAM, CHANNEL, "@notifbot ack", user=ADA, reply_to=alert.id)
+    await wait_for(lambda: alert.edits == 1 and len(graph.replies(alert.id)) == 2)
+    assert "Acknowledged by Ada Admin" in str(alert.card())
+    assert_valid_card(alert.card())
+    await graph.user_posts(TEAM, CHANNEL, "@notifbot ack", user=("bbbb", "Bob"), reply_to=alert.id)
+    await wait_for(lambda: len(graph.replies(alert.id)) == 4)
+    assert alert.edits == 1 and "Only notifbot admins" in str(graph.replies(alert.id)[-1].card())
+
+
+async def test_subscriptions_are_renewed_before_expiry(tmp_path: Path, graph: FakeGraph) -> None:
+    now = [datetime.now(UTC).timestamp()]
+    settings = make_settings(
+        tmp_path,
+        teams={
+            "commands": {
+                "notification_url": "http://127.0.0.1:9/unused",
+                "channels": [{"team_id": TEAM, "channel_id": CHANNEL}],
+                "subscription_minutes": 30,
+                "renew_before_minutes": 15,
+            }
+        },
+    )
+    db = Database(settings.storage.path)
+    api = GraphApi(_Token(), graph.graph_url)
+    manager = SubscriptionManager(api, db, settings.teams.commands, clock=lambda: now[0])
+    graph.subscriptions["sub-old"] = _existing(now[0])
+    from notifbot.store import teams as store
+
+    await db.call(
+        store.save_subscription,
+        store.StoredSubscription("sub-old", _RESOURCE, "state", now[0] + 1500),
+        now[0],
+    )
+    await manager.load()
+    await manager.ensure()
+    assert graph.subscriptions["sub-old"].renewals == 0  # 25 min left: not yet
+    now[0] += 15 * 60  # 10 min left, inside the 15 min window
+    await manager.ensure()
+    sub = graph.subscriptions["sub-old"]
+    assert sub.renewals == 1 and sub.expires > datetime.now(UTC) + timedelta(minutes=40)
+    assert manager.client_state("sub-old") == "state"
+    del graph.subscriptions["sub-old"]  # Graph dropped it: renewing gets 404, so a new one is created
+    now[0] += 25 * 60
+    with pytest.raises(DeliveryError, match=r"HTTP 400"):
+        await manager.ensure()  # the new subscription needs a reachable notification URL; this one is not
+    assert manager.client_state("sub-old") is None
+    await api.close()
+    db.close()
+
+
+_RESOURCE = f"/teams/{TEAM}/channels/{CHANNEL}/messages"
+
+
+def _existing(now: float) -> Any:
+    from tests.fakes.graph import Subscription
+
+    return Subscription(
+        "sub-old", _RESOURCE, "http://127.0.0.1:9/unused", "state", datetime.fromtimestamp(now + 1500, UTC)
+    )
+
+
+class _Token:
+    async def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        from azure.core.credentials import AccessToken
+
+        return AccessToken(TOKEN, 2**31)

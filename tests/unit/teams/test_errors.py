@@ -1,0 +1,64 @@
+"""How Graph and Workflows failures are classified, and that no secret survives in a message."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from kiota_abstractions.api_error import APIError
+
+from notifbot.delivery.teams_workflow import classify as workflow_classify
+from notifbot.delivery.teams_workflow import scrub, workflow_payload
+from notifbot.errors import PermanentDeliveryError, RateLimitedError, TransientDeliveryError
+from notifbot.teams.graph import classify
+
+
+def api_error(status: int, **headers: str) -> APIError:
+    return APIError(message="x", response_status_code=status, response_headers=headers)
+
+
+@pytest.mark.parametrize(
+    ("status", "kind", "words"),
+    [
+        (429, RateLimitedError, "retry after 7 s"),
+        (503, TransientDeliveryError, "will retry"),
+        (401, PermanentDeliveryError, "teams login"),
+        (403, PermanentDeliveryError, "ChannelMessage.Send"),
+        (404, PermanentDeliveryError, "channel_id"),
+        (400, PermanentDeliveryError, "HTTP 400"),
+    ],
+)
+def test_graph_statuses(status: int, kind: type, words: str) -> None:
+    err = classify(api_error(status, **{"Retry-After": "7"}), "posting")
+    assert type(err) is kind and words in str(err)
+
+
+def test_graph_transport_and_sign_in_failures() -> None:
+    assert isinstance(classify(httpx.ConnectError("refused"), "x"), TransientDeliveryError)
+    assert isinstance(classify(httpx.ReadTimeout("slow"), "x"), TransientDeliveryError)
+
+    class ClientAuthenticationError(Exception):
+        pass
+
+    assert isinstance(
+        classify(ClientAuthenticationError("AADSTS70043: expired"), "x"), PermanentDeliveryError
+    )
+    offline = classify(ClientAuthenticationError("Failed to resolve 'login.microsoftonline.com'"), "x")
+    assert type(offline) is TransientDeliveryError
+
+
+def test_workflow_statuses_and_payload() -> None:
+    request = httpx.Request("POST", "https://flow.example/x?sig=abc")
+    assert workflow_classify(httpx.Response(202, request=request), "f") is None
+    limited = workflow_classify(httpx.Response(429, headers={"Retry-After": "3"}, request=request), "f")
+    assert isinstance(limited, TransientDeliveryError) and limited.retry_after == 3
+    assert isinstance(workflow_classify(httpx.Response(502, request=request), "f"), TransientDeliveryError)
+    gone = workflow_classify(httpx.Response(404, request=request), "f")
+    assert isinstance(gone, PermanentDeliveryError) and "sig" not in str(gone)
+    body = workflow_payload({"type": "AdaptiveCard"})
+    assert body["attachments"][0]["content"] == {"type": "AdaptiveCard"}
+
+
+def test_scrub_removes_urls_and_signatures() -> None:
+    url = "https://x.example/workflows/1/invoke?api-version=1&sig=TOPSECRET"
+    assert "TOPSECRET" not in scrub(f"failed for {url}", [url])
+    assert scrub("sig=TOPSECRET&x", []) == "sig=***&x"
