@@ -84,6 +84,7 @@ class TeamsInbox:
         self._names = [bot_name]
         self._alerts = alerts
         self._poll = poll_seconds
+        self._stopping = False
         self._max_attempts = max_attempts
         self._clock = clock
         self._wake = asyncio.Event()
@@ -187,7 +188,8 @@ class TeamsInbox:
         return len(rows)
 
     async def _run(self) -> None:
-        while True:
+        # A flag, not only cancel(): on Python 3.11 wait_for() can swallow a cancel that races its timeout.
+        while not self._stopping:
             self._wake.clear()
             try:
                 await self.run_once()
@@ -202,6 +204,8 @@ class TeamsInbox:
 
     async def stop(self) -> None:
         """Stops the worker; unanswered rows stay queued for the next start."""
+        self._stopping = True
+        self._wake.set()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
