@@ -24,7 +24,7 @@ from notifbot.delivery.slack import SlackSender
 from notifbot.delivery.worker import DeliveryWorker, Sender
 from notifbot.errors import ConfigError, PermanentDeliveryError, TransientDeliveryError
 from notifbot.metrics import Metrics
-from notifbot.model import Notification
+from notifbot.model import Kind, Notification
 from notifbot.pipeline import Pipeline
 from notifbot.scheduler import Pollers
 from notifbot.store.batch import IngestBatcher
@@ -134,7 +134,9 @@ class Bot:
         async def on_stored(stored: Sequence[Notification]) -> None:
             await record_cleanup_notices(self.db, stored)
 
-        self.pipeline.observe(on_stored)  # Marketo's cleanup notices update the campaigns, polled or not
+        self.pipeline.observe(
+            [Kind.TRIGGER_CLEANUP], on_stored
+        )  # Marketo's cleanup notices update the campaigns, polled or not
         if not self.settings.marketo.instances:
             return
         from notifbot.marketo.client import MarketoClient

@@ -12,7 +12,7 @@ from prometheus_client import Counter
 
 from notifbot.config import Settings
 from notifbot.metrics import Metrics
-from notifbot.model import Mute, Notification
+from notifbot.model import Kind, Mute, Notification
 from notifbot.routing import route
 from notifbot.store.batch import IngestBatcher
 from notifbot.store.events import Accepted, Target
@@ -53,11 +53,13 @@ class Pipeline:
         self._metrics = metrics
         self._on_commit = on_commit
         self._mutes: list[Mute] = []
-        self._observers: list[Observer] = []
+        self._observers: list[tuple[frozenset[Kind], Observer]] = []
+        self._observed: frozenset[Kind] = frozenset()
 
-    def observe(self, observer: Observer) -> None:
-        """Calls `observer` with each batch of newly stored notifications (after commit; its failure is logged)."""
-        self._observers.append(observer)
+    def observe(self, kinds: Iterable[Kind], observer: Observer) -> None:
+        """Calls `observer` with newly stored notifications of `kinds` (after commit; its failure is logged)."""
+        self._observers.append((frozenset(kinds), observer))
+        self._observed |= frozenset(kinds)
 
     def set_mutes(self, mutes: Sequence[Mute]) -> None:
         """Replaces the mutes in force (from the store; refreshed when a command changes them)."""
@@ -87,20 +89,28 @@ class Pipeline:
                     self._metrics.muted.inc()
         results = await self._batcher.submit(items, muted)
         fresh: set[tuple[str, str]] = set()
-        stored: list[Notification] = []
+        observed: list[Notification] = []
         for (n, targets), r in zip(items, results, strict=True):
             self._count(n.source, r.duplicate).inc()
             if not r.duplicate:
-                stored.append(n)
+                if n.kind in self._observed:
+                    observed.append(n)
                 if n.key not in muted:
                     fresh.update((t.dest_type, t.target) for t in targets)
         if fresh:
             self._on_commit(fresh)
-        for observer in self._observers if stored else ():
+        if observed:
+            await self._notify_observers(observed)
+        return results
+
+    async def _notify_observers(self, observed: list[Notification]) -> None:
+        for kinds, observer in self._observers:
+            mine = [n for n in observed if n.kind in kinds]
+            if not mine:
+                continue
             try:
-                await observer(stored)
+                await observer(mine)
             except (
                 Exception
             ):  # the notifications are stored and will be delivered; only the side record is lost
                 log.exception("observer failed", extra={"observer": getattr(observer, "__name__", "?")})
-        return results
