@@ -311,7 +311,9 @@ def run(days: int = 2, per_day: int = 200_000, only: list[str] | None = None) ->
     """Runs every scenario (or `only` those) and returns their results."""
     from notifbot.config import DEFAULT_ACTIVITY_TYPES
 
-    logging.getLogger("notifbot").setLevel(logging.ERROR)  # the pollers' 607 and budget warnings are expected here
+    logging.getLogger("notifbot").setLevel(
+        logging.ERROR
+    )  # the pollers' 607 and budget warnings are expected here
     data = build_activities(days, per_day, list(DEFAULT_ACTIVITY_TYPES))
     names = only or list(SCENARIOS)
     return [asyncio.run(simulate(n, SCENARIOS[n][1], days, data)) for n in names]

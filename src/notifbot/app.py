@@ -18,7 +18,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from notifbot import __version__
 from notifbot.commands.admins import AdminCheck
 from notifbot.commands.model import CommandContext
-from notifbot.config import ConsoleDestination, Env, Settings, TeamsWorkflowDestination, environment_problems
+from notifbot.config import ConsoleDestination, Env, Settings, TeamsWorkflowDestination
+from notifbot.config_checks import environment_problems
 from notifbot.delivery.console import ConsoleDelivery
 from notifbot.delivery.slack import SlackSender
 from notifbot.delivery.worker import DeliveryWorker, Sender
@@ -35,7 +36,7 @@ from notifbot.web import WebDeps, build_app
 
 if TYPE_CHECKING:
     from notifbot.commands.slack import SlackApp
-    from notifbot.marketo.client import MarketoClient
+    from notifbot.marketo.polling import MarketoPolling
     from notifbot.sources.adobe_io.journal import JournalPoller
     from notifbot.sources.adobe_io.webhook import AdobeIOEndpoint
     from notifbot.teams.graph import GraphApi
@@ -80,8 +81,7 @@ class Bot:
         self.slack_app = self._build_slack_app()
         self.teams_commands = self._build_teams_commands()
         self.pollers = Pollers()
-        self._marketo_clients: list[Any] = []
-        self._build_marketo_pollers()
+        self.marketo = self._build_marketo()
         self._adobe_http: httpx.AsyncClient | None = None
         self.journal: JournalPoller | None = None
         self.adobe_io = self._build_adobe_io()
@@ -127,111 +127,31 @@ class Bot:
             self.env.slack_signing_secret,
         )
 
-    def _build_marketo_pollers(self) -> None:
-        """Per configured Marketo instance: one paced, budgeted client, a quota watch and trigger-health polls."""
+    def _build_marketo(self) -> MarketoPolling | None:
+        """Marketo's cleanup notices update the tracked campaigns (polled or not); polls per configured instance."""
         from notifbot.sources.marketo_cleanup_notices import record_cleanup_notices
 
         async def on_stored(stored: Sequence[Notification]) -> None:
             await record_cleanup_notices(self.db, stored)
 
-        self.pipeline.observe(
-            [Kind.TRIGGER_CLEANUP], on_stored
-        )  # Marketo's cleanup notices update the campaigns, polled or not
+        self.pipeline.observe([Kind.TRIGGER_CLEANUP], on_stored)
         if not self.settings.marketo.instances:
-            return
-        from notifbot.marketo.client import MarketoClient
-        from notifbot.sources.marketo_quota import QuotaWatch
+            return None
+        from notifbot.marketo.polling import MarketoPolling
 
-        m = self.settings.marketo
-        for inst in m.instances:
-            client = MarketoClient(inst, budget=m.budget_for(inst), caps=m.caps_for(inst))
-            self._marketo_clients.append(client)
-            watch = QuotaWatch(client, inst, self.db, self.pipeline.accept, thresholds=m.quota_thresholds)
-            self.pollers.add(f"quota:{inst.munchkin_id}", watch.poll, first_delay=5.0)
-            if m.triggers.enabled:
-                self._add_trigger_pollers(client)
-
-    def _add_trigger_pollers(self, client: MarketoClient) -> None:
-        from notifbot.sources.marketo_activities import ActivityScan
-        from notifbot.sources.marketo_campaigns import CampaignRefresh
-
-        t = self.settings.marketo.triggers
-        refresh = CampaignRefresh(client, self.db, self.pipeline.accept, t.at_risk_days)
-
-        async def refresh_poll() -> float:
-            await refresh.run_once()
-            return t.refresh_minutes * 60.0
-
-        self.pollers.add(f"campaigns:{client.munchkin_id}", refresh_poll, first_delay=20.0)
-        if t.activities != "off":
-            scan = ActivityScan(client, self.db, t, self.pipeline.accept)
-            self.pollers.add(f"activities:{client.munchkin_id}", scan.run_once, first_delay=40.0)
+        return MarketoPolling(self.settings.marketo, self.db, self.pipeline.accept, self.pollers)
 
     def _build_adobe_io(self) -> AdobeIOEndpoint | None:
         """The Adobe I/O webhook (when a client id is known) and, with `adobe_io.journal_url`, the journal poller."""
-        adobe = self.settings.adobe_io
-        client_id = self.env.adobe_client_id(adobe)
-        if client_id is None:
-            return None
-        from notifbot.sources.adobe_io.signature import KeyCache
-        from notifbot.sources.adobe_io.webhook import AdobeIOEndpoint
+        from notifbot.sources.adobe_io.wiring import build_adobe_io
 
-        self._adobe_http = httpx.AsyncClient(headers={"User-Agent": f"notifbot/{__version__}"})
-        verify = adobe.verify_signatures if adobe is not None else True
-        confirm = self._confirm_validation if adobe is not None and adobe.auto_confirm_validation else None
-        endpoint = AdobeIOEndpoint(
-            self.pipeline.accept,
-            self.metrics,
-            client_id=client_id,
-            keys=KeyCache(self.env.adobe_keys_url, self._adobe_http) if verify else None,
-            max_body_bytes=self.settings.server.max_body_bytes,
-            confirm=confirm,
+        wired = build_adobe_io(
+            self.settings, self.env, self.db, self.pipeline.accept, self.metrics, self.pollers
         )
-        secret = self.env.adobe_client_secret(adobe)
-        if adobe is not None and adobe.journal_url and secret:
-            from notifbot.sources.adobe_io.ims import ImsTokens
-            from notifbot.sources.adobe_io.journal import JournalPoller
-
-            tokens = ImsTokens(
-                self.env.adobe_ims_url(adobe), client_id, secret, adobe.scopes, self._adobe_http
-            )
-            self.journal = JournalPoller(
-                adobe.journal_url,
-                client_id,
-                tokens,
-                self._adobe_http,
-                self.db,
-                self.pipeline.accept,
-                restart=adobe.journal_restart,
-                limit=adobe.journal_limit,
-                idle_seconds=adobe.journal_idle_seconds,
-                org_id=adobe.org_id,
-            )
-            self.pollers.add("adobe-io-journal", self.journal.run_once, first_delay=5.0)
-        return endpoint
-
-    async def _confirm_validation(self, url: str) -> None:
-        """Opens an Adobe webhook validation URL (only https://csm.adobe.io/ ones reach here)."""
-        assert self._adobe_http is not None
-        try:
-            response = await self._adobe_http.get(url, timeout=10.0)
-            log.info("adobe i/o validation URL opened", extra={"status": response.status_code})
-        except httpx.HTTPError as exc:
-            log.error(
-                "adobe i/o validation URL could not be opened (open it by hand): %s", type(exc).__name__
-            )
-
-    async def _restore_marketo_budgets(self) -> None:
-        """A restart keeps counting today's Marketo calls, so the daily budget holds across restarts."""
-        if not self._marketo_clients:
-            return
-        from notifbot.central_time import central_date
-        from notifbot.store.marketo_state import calls_made_on
-
-        today = central_date(datetime.now(UTC))
-        for client in self._marketo_clients:
-            used = await self.db.read(calls_made_on, client.munchkin_id, today.isoformat())
-            client.restore_calls_today(today, used)
+        if wired is None:
+            return None
+        self._adobe_http, self.journal = wired.http, wired.journal
+        return wired.endpoint
 
     async def reload_mutes(self) -> None:
         """Loads the mutes in force into the pipeline (on start, after a command changes them, periodically)."""
@@ -319,7 +239,8 @@ class Bot:
     async def start(self) -> None:
         """Starts the delivery worker and checks the Slack token once (a bad one is logged, not fatal)."""
         await self.reload_mutes()
-        await self._restore_marketo_budgets()
+        if self.marketo is not None:
+            await self.marketo.restore_budgets()
         if (
             self.adobe_io is not None
             and self.settings.adobe_io
@@ -361,9 +282,8 @@ class Bot:
         """Stops intake (readiness goes 503), drains in-flight deliveries within the bound, closes the store."""
         self.stopping = True
         self.pollers.stop()
-        for client in self._marketo_clients:
-            with contextlib.suppress(Exception):
-                await client.aclose()
+        if self.marketo is not None:
+            await self.marketo.aclose()
         if self._adobe_http is not None:
             with contextlib.suppress(Exception):
                 await self._adobe_http.aclose()
@@ -393,9 +313,8 @@ class Bot:
     async def refresh_gauges(self) -> None:
         """Reads the outbox depth and the Marketo call counts into the metrics gauges."""
         self.metrics.set_depth(await self.db.read(depth_by_type))
-        for client in self._marketo_clients:
-            calls = {f: client.calls_for(f) for f in ("quota", "campaigns", "activities")}
-            self.metrics.set_marketo_calls(client.munchkin_id, client.budget, calls)
+        if self.marketo is not None:
+            self.marketo.update_gauges(self.metrics)
 
 
 class _Server(uvicorn.Server):

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from notifbot import __version__
-from notifbot.config import Env, Settings, environment_problems, load_settings, settings_secrets
+from notifbot.config import Env, Settings, load_settings, settings_secrets
+from notifbot.config_checks import environment_problems
 from notifbot.errors import ConfigError, InputError
 
 DEFAULT_URL = "http://127.0.0.1:8080"
@@ -201,7 +202,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
 
 
 def cmd_teams_login(args: argparse.Namespace) -> int:
-    from notifbot.config import teams_extra_installed
+    from notifbot.config_checks import teams_extra_installed
 
     settings = _settings(args)
     if not teams_extra_installed():

@@ -66,11 +66,11 @@ async def test_a_restart_keeps_counting_todays_calls_against_the_budget(bot_fact
         }
         first: Bot = await bot_factory(marketo=marketo)
         await first.pollers.run_now("quota:123-ABC-456")  # usage + errors = the whole budget
-        assert first._marketo_clients[0].calls_today == 2
+        assert first.marketo.clients[0].calls_today == 2
         await first.stop()
         calls_before = fake.rest_calls
         second: Bot = await bot_factory(marketo=marketo)
-        assert second._marketo_clients[0].calls_today == 2
+        assert second.marketo.clients[0].calls_today == 2
         await second.pollers.run_now("quota:123-ABC-456")
         assert fake.rest_calls == calls_before, "the restarted bot must not spend a budget already used today"
         state = await second.db.read(lambda c: c.execute("SELECT last_error FROM poller_state").fetchone()[0])

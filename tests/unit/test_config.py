@@ -10,12 +10,12 @@ from notifbot.config import (
     ConfigError,
     Env,
     Settings,
-    environment_problems,
     expand_env,
     load_settings,
     parse_settings,
     settings_secrets,
 )
+from notifbot.config_checks import environment_problems
 
 
 def test_embedded_default_is_console_on_loopback() -> None:

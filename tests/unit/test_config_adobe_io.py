@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from notifbot.config import ConfigError, Env, environment_problems, parse_settings
+from notifbot.config import ConfigError, Env, parse_settings
+from notifbot.config_checks import environment_problems
 
 
 def test_defaults_verify_signatures_and_restart_latest() -> None:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from notifbot.config import Env, environment_problems, load_settings
+from notifbot.config import Env, load_settings
+from notifbot.config_checks import environment_problems
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.yaml"))
 

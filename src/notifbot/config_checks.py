@@ -1,0 +1,210 @@
+"""The checks behind `check-config` and start-up: references between sections, then what the environment lacks."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from notifbot.config import (
+    DEFAULT_ADOBE_IMS_URL,
+    DEFAULT_ADOBE_KEYS_URL,
+    AdobeIOSettings,
+    Env,
+    Settings,
+    TeamsDestination,
+    TeamsWorkflowDestination,
+    is_loopback,
+)
+
+
+def semantic_problems(settings: Settings) -> list[str]:
+    """Problems pydantic cannot see: references between sections."""
+    problems: list[str] = []
+    for i, route in enumerate(settings.routes):
+        for j, name in enumerate(route.to):
+            if name not in settings.destinations:
+                known = ", ".join(sorted(settings.destinations)) or "none"
+                problems.append(f"routes[{i}].to[{j}]: unknown destination '{name}' (defined: {known})")
+    seen: set[str] = set()
+    for i, inst in enumerate(settings.marketo.instances):
+        at = f"marketo.instances[{i}]"
+        if inst.munchkin_id in seen:
+            problems.append(f"{at}.munchkin_id: {inst.munchkin_id} is listed twice")
+        seen.add(inst.munchkin_id)
+        for key in ("client_id", "client_secret"):
+            if not getattr(inst, key):
+                var = f"MARKETO_{key.upper()}"
+                problems.append(
+                    f"{at}.{key}: required to poll Marketo (Admin → LaunchPoint → View Details); "
+                    f"e.g. {key}: ${{{var}}}"
+                )
+        if inst.base_url and not _https_or_loopback(inst.base_url):
+            problems.append(
+                f"{at}.base_url: use the https REST endpoint, e.g. https://{inst.munchkin_id}.mktorest.com"
+            )
+    t = settings.marketo.triggers
+    if t.campaigns_share_percent + t.activities_share_percent > 90:
+        problems.append(
+            "marketo.triggers: campaigns_share_percent + activities_share_percent must leave at least 10 % of "
+            "the budget to the quota watch (they add up to "
+            f"{t.campaigns_share_percent + t.activities_share_percent:g} %)"
+        )
+    problems.extend(_adobe_io_problems(settings.adobe_io))
+    if settings.routes and settings.routes[-1].match:
+        problems.append(
+            f"routes[{len(settings.routes) - 1}]: the last route has a match; add a catch-all route "
+            "(one without `match`) so no notification goes unrouted"
+        )
+    return problems
+
+
+def _adobe_io_problems(adobe: AdobeIOSettings | None) -> list[str]:
+    """Config-only checks of the adobe_io section."""
+    if adobe is None:
+        return []
+    problems: list[str] = []
+    if adobe.journal_url is not None and not _https_or_loopback(adobe.journal_url):
+        problems.append(
+            "adobe_io.journal_url: use the https Journaling endpoint from the Developer Console "
+            "(registration → Event Delivery Method → Journaling), e.g. https://events-va6.adobe.io/…"
+        )
+    if adobe.ims_url is not None and not _https_or_loopback(adobe.ims_url):
+        problems.append(f"adobe_io.ims_url: use https, e.g. {DEFAULT_ADOBE_IMS_URL}")
+    if adobe.journal_url is not None and not adobe.scopes:
+        problems.append("adobe_io.scopes: the journal needs an IMS token; list the credential's scopes")
+    return problems
+
+
+def _adobe_io_env_problems(settings: Settings, env: Env) -> list[str]:
+    adobe = settings.adobe_io
+    if adobe is None:
+        return []
+    problems: list[str] = []
+    if env.adobe_client_id(adobe) is None:
+        problems.append(
+            "adobe_io.client_id: required to check every event's recipient (and to read the journal); set "
+            "ADOBE_CLIENT_ID to the project's OAuth Server-to-Server Client ID (Developer Console → "
+            "Credentials), or client_id: ${ADOBE_CLIENT_ID}"
+        )
+    if adobe.journal_url is not None and env.adobe_client_secret(adobe) is None:
+        problems.append(
+            "env.ADOBE_CLIENT_SECRET: adobe_io.journal_url is set, so notifbot needs an IMS token; set the "
+            "OAuth Server-to-Server client secret (Developer Console → Credentials → Retrieve client secret)"
+        )
+    if not _https_or_loopback(env.adobe_keys_url):
+        problems.append(
+            "env.ADOBE_IO_KEYS_URL: public keys must come over https (default " + DEFAULT_ADOBE_KEYS_URL + ")"
+        )
+    return problems
+
+
+def environment_problems(settings: Settings, env: Env) -> list[str]:
+    """Problems with the environment for this configuration (check-config and serve both use this)."""
+    problems: list[str] = []
+    types = {d.type for d in settings.destinations.values()}
+    if "slack" in types and not env.slack_bot_token:
+        problems.append("env.SLACK_BOT_TOKEN: a slack destination is configured; set the bot token (xoxb-…)")
+    slack_in_use = "slack" in types or env.slack_bot_token is not None
+    if slack_in_use and settings.slack.interactive:
+        if env.slack_app_token is None and env.slack_signing_secret is None:
+            problems.append(
+                "env.SLACK_SIGNING_SECRET: Slack commands and buttons arrive at POST /slack/events (HTTP mode) and "
+                "need the app's signing secret (Basic Information → App Credentials); or set SLACK_APP_TOKEN "
+                "for Socket Mode, or slack.interactive: false to only post alerts"
+            )
+        if env.slack_app_token is not None and not env.slack_app_token.startswith("xapp-"):
+            problems.append(
+                "env.SLACK_APP_TOKEN: an app-level token starts with xapp- (Basic Information → App-Level Tokens)"
+            )
+    problems.extend(_adobe_io_env_problems(settings, env))
+    problems += teams_problems(settings, env)
+    if not env.webhook_token and not is_loopback(settings.server.host):
+        problems.append(
+            f"server.host: '{settings.server.host}' is not a loopback address; set NOTIFBOT_WEBHOOK_TOKEN "
+            "before listening beyond this machine"
+        )
+    return problems
+
+
+def _https_or_loopback(url: str) -> bool:
+    lowered = url.lower()
+    if lowered.startswith("https://"):
+        return True
+    host = re.match(r"http://(\[[^]]+\]|[^/:]+)", lowered)
+    return host is not None and is_loopback(host.group(1))
+
+
+def _teams_auth_problems(settings: Settings, env: Env, need: str) -> list[str]:
+    if env.graph_access_token:
+        return []
+    if not settings.teams.client_id:
+        return [
+            f"teams.client_id: {need} needs Microsoft Graph: set the Entra app's client id and run "
+            "`notifbot teams login`, or set GRAPH_ACCESS_TOKEN"
+        ]
+    if not Path(settings.teams.auth_record).is_file():
+        return [
+            f"teams.auth_record: {settings.teams.auth_record} not found: run `notifbot teams login` once "
+            "(device-code sign-in of the service account), or set GRAPH_ACCESS_TOKEN"
+        ]
+    return []
+
+
+def teams_problems(settings: Settings, env: Env) -> list[str]:
+    """Problems of the Teams destinations, Graph settings and Teams commands."""
+    problems: list[str] = []
+    graph_users = []
+    for name, dest in settings.destinations.items():
+        at = f"destinations.{name}"
+        if isinstance(dest, TeamsDestination):
+            graph_users.append(name)
+            if not re.fullmatch(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", dest.team_id):
+                problems.append(
+                    f"{at}.team_id: expected the team's group id (a GUID, from the channel link's groupId)"
+                )
+            if not (dest.channel_id.startswith("19:") and "@thread" in dest.channel_id):
+                problems.append(
+                    f"{at}.channel_id: expected a channel id like 19:…@thread.tacv2 (from the channel link)"
+                )
+        elif isinstance(dest, TeamsWorkflowDestination):
+            if not dest.url.lower().startswith("https://") and not _https_or_loopback(dest.url):
+                problems.append(
+                    f"{at}.url: the Workflows trigger URL must be https (e.g. url: ${{TEAMS_WORKFLOW_URL}})"
+                )
+            elif ".logic.azure.com" in dest.url.lower():
+                problems.append(
+                    f"{at}.url: *.logic.azure.com trigger URLs stopped working on 2025-11-30; copy the new URL "
+                    "from the flow's trigger in Power Automate"
+                )
+    commands = settings.teams.commands
+    if commands.channels and not commands.notification_url:
+        problems.append(
+            "teams.commands.notification_url: Teams commands need the public https URL of "
+            "POST /teams/notifications (e.g. https://notifbot.example.com/teams/notifications)"
+        )
+    if commands.notification_url and not _https_or_loopback(commands.notification_url):
+        problems.append("teams.commands.notification_url: Microsoft Graph only notifies https URLs")
+    if commands.notification_url and not commands.channels:
+        problems.append("teams.commands.channels: list the channels to listen in ({team_id, channel_id})")
+    if commands.renew_before_minutes >= commands.subscription_minutes:
+        problems.append("teams.commands.renew_before_minutes: must be less than subscription_minutes")
+    uses_graph = bool(graph_users or commands.channels)
+    if uses_graph and not _https_or_loopback(env.graph_url(settings)):
+        problems.append(
+            "teams.graph_url: must be https (http only for a loopback test server); or set GRAPH_API_URL"
+        )
+    if uses_graph:
+        need = f"destination {graph_users[0]}" if graph_users else "teams.commands"
+        problems += _teams_auth_problems(settings, env, need)
+        if not teams_extra_installed():
+            problems.append(
+                f"teams: {need} needs the Teams extra: pip install 'notifbot[teams]' (msgraph-sdk, azure-identity)"
+            )
+    return problems
+
+
+def teams_extra_installed() -> bool:
+    """True when msgraph-sdk and azure-identity can be imported (checked without importing them)."""
+    import importlib.util
+
+    return all(importlib.util.find_spec(m) is not None for m in ("msgraph", "azure.identity"))
