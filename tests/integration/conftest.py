@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -75,6 +76,31 @@ def rows(bot: Bot, sql: str) -> list[tuple[Any, ...]]:
         return [tuple(r) for r in conn.execute(sql).fetchall()]
     finally:
         conn.close()
+
+
+def outbox_rows(bot: Bot) -> list[sqlite3.Row]:
+    """Every outbox row, oldest first, as mappings."""
+    conn = sqlite3.connect(bot.settings.storage.path)
+    conn.row_factory = sqlite3.Row
+    try:
+        return conn.execute("SELECT * FROM outbox ORDER BY id").fetchall()
+    finally:
+        conn.close()
+
+
+async def post_events(bot: Bot, events: list[dict[str, Any]]) -> None:
+    """POSTs events to the bot's /hooks/events from loopback and expects 202."""
+    async with client_for(bot) as client:
+        r = await client.post("/hooks/events", json=events)
+    assert r.status_code == 202, r.text
+
+
+async def wait_for(check: Callable[[], object], timeout: float = 15.0) -> None:
+    """Polls `check` every 20 ms until it is truthy; fails the test after `timeout` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.02)
 
 
 def client_for(bot: Bot, host: str = "127.0.0.1") -> httpx.AsyncClient:

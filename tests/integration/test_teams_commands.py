@@ -24,7 +24,7 @@ from notifbot.store.runner import Database
 from notifbot.teams.graph import GraphApi
 from notifbot.teams.subscriptions import SubscriptionManager
 from tests.fakes.graph import BOT_USER, FakeGraph
-from tests.integration.conftest import make_settings
+from tests.integration.conftest import make_settings, wait_for
 from tests.unit.render.teams_helpers import assert_valid_card
 
 TEAM = "0a1b2c3d-4e5f-4a5b-8c7d-9e0f1a2b3c4d"
@@ -38,13 +38,6 @@ def graph() -> Iterator[FakeGraph]:
     with FakeGraph(token=TOKEN, min_interval=0.2) as fake:
         fake.channels.add((TEAM, CHANNEL))
         yield fake
-
-
-async def wait_for(check: Any, timeout: float = 15.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.02)
 
 
 class Served:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +14,7 @@ from notifbot.render.slack import Acked
 from notifbot.samples import load_samples
 from notifbot.store.events import get_event
 from tests.fakes.graph import BOT_USER, Failure, FakeGraph
-from tests.integration.conftest import BotFactory, client_for
+from tests.integration.conftest import BotFactory, outbox_rows, post_events, wait_for
 from tests.unit.render.teams_helpers import assert_valid_card
 
 TEAM = "0a1b2c3d-4e5f-4a5b-8c7d-9e0f1a2b3c4d"
@@ -41,30 +39,8 @@ async def start(bot_factory: BotFactory, graph: FakeGraph, token: str = TOKEN, *
     return bot
 
 
-async def post_events(bot: Bot, events: list[dict[str, Any]]) -> None:
-    async with client_for(bot) as client:
-        r = await client.post("/hooks/events", json=events)
-    assert r.status_code == 202, r.text
-
-
-async def wait_for(check: Any, timeout: float = 15.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.02)
-
-
-def rows(bot: Bot) -> list[sqlite3.Row]:
-    conn = sqlite3.connect(bot.settings.storage.path)
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute("SELECT * FROM outbox ORDER BY id").fetchall()
-    finally:
-        conn.close()
-
-
 def settled(bot: Bot) -> bool:
-    return all(r["status"] in ("delivered", "dead") for r in rows(bot))
+    return all(r["status"] in ("delivered", "dead") for r in outbox_rows(bot))
 
 
 async def test_samples_are_posted_as_card_attachments_paced_per_channel(
@@ -73,14 +49,14 @@ async def test_samples_are_posted_as_card_attachments_paced_per_channel(
     bot = await start(bot_factory, graph)
     samples = [load_samples()[k] for k in ("crm_sync", "trigger_cleanup", "web_services", "audit")]
     await post_events(bot, samples)
-    await wait_for(lambda: settled(bot) and len(rows(bot)) == 4)
+    await wait_for(lambda: settled(bot) and len(outbox_rows(bot)) == 4)
     posted = graph.top_level(TEAM, CHANNEL)
     assert len(posted) == 4 and graph.throttled == 0
     for m in posted:
         assert m.user["id"] == BOT_USER["id"]
         assert m.body["content"] == f'<attachment id="{m.attachments[0]["id"]}"></attachment>'
         assert_valid_card(m.card())
-    assert [r["provider_message_id"] for r in rows(bot)] == [m.id for m in posted]
+    assert [r["provider_message_id"] for r in outbox_rows(bot)] == [m.id for m in posted]
     gaps = [b[2] - a[2] for a, b in zip(graph.writes, graph.writes[1:], strict=False)]
     assert min(gaps) >= 0.28
 
@@ -90,11 +66,11 @@ async def test_429_waits_for_retry_after_and_never_duplicates(
 ) -> None:
     bot = await start(bot_factory, graph, teams_interval_seconds=0.0)
     await post_events(bot, [load_samples()[k] for k in ("crm_sync", "audit", "facebook")])
-    await wait_for(lambda: settled(bot) and len(rows(bot)) == 3)
+    await wait_for(lambda: settled(bot) and len(outbox_rows(bot)) == 3)
     assert graph.throttled >= 1
     assert len(graph.top_level(TEAM, CHANNEL)) == 3
     assert all(
-        r["status"] == "delivered" and r["attempts"] == 1 for r in rows(bot)
+        r["status"] == "delivered" and r["attempts"] == 1 for r in outbox_rows(bot)
     )  # 429s are not failed attempts
 
 
@@ -109,7 +85,7 @@ async def test_a_503_after_the_post_went_through_does_not_post_twice(
     assert (
         len(posted) == 1
     )  # kiota did not retry the POST, and our retry found the post instead of re-posting
-    row = rows(bot)[0]
+    row = outbox_rows(bot)[0]
     assert (
         row["status"] == "delivered" and row["attempts"] == 2 and row["provider_message_id"] == posted[0].id
     )
@@ -120,14 +96,14 @@ async def test_a_503_that_lost_the_post_posts_again_once(bot_factory: BotFactory
     bot = await start(bot_factory, graph)
     await post_events(bot, [load_samples()["audit"]])
     await wait_for(lambda: settled(bot))
-    assert len(graph.top_level(TEAM, CHANNEL)) == 1 and rows(bot)[0]["status"] == "delivered"
+    assert len(graph.top_level(TEAM, CHANNEL)) == 1 and outbox_rows(bot)[0]["status"] == "delivered"
 
 
 async def test_update_patches_the_same_message(bot_factory: BotFactory, graph: FakeGraph) -> None:
     bot = await start(bot_factory, graph)
     await post_events(bot, [load_samples()["campaign_failure"]])
     await wait_for(lambda: settled(bot))
-    row = rows(bot)[0]
+    row = outbox_rows(bot)[0]
     n = await bot.db.read(get_event, row["event_id"])
     assert n is not None
     sender = bot.senders["teams"]
@@ -146,12 +122,12 @@ async def test_unknown_channel_and_bad_token_are_dead_with_what_to_do(
     bot = await start(bot_factory, graph, token="expired-token")
     await post_events(bot, [load_samples()["audit"]])
     await wait_for(lambda: settled(bot))
-    error = rows(bot)[0]["last_error"]
-    assert rows(bot)[0]["status"] == "dead" and "teams login" in error and "expired-token" not in error
+    error = outbox_rows(bot)[0]["last_error"]
+    assert outbox_rows(bot)[0]["status"] == "dead" and "teams login" in error and "expired-token" not in error
     graph.channels.clear()
     await bot.stop()
     bot2 = await start(bot_factory, graph)
     await post_events(bot2, [load_samples()["facebook"]])
     await wait_for(lambda: settled(bot2))
-    dead = [r for r in rows(bot2) if r["status"] == "dead" and "HTTP 404" in (r["last_error"] or "")]
+    dead = [r for r in outbox_rows(bot2) if r["status"] == "dead" and "HTTP 404" in (r["last_error"] or "")]
     assert dead and "channel_id" in dead[0]["last_error"]

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
-import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,7 +14,7 @@ from notifbot.config import Env, settings_secrets
 from notifbot.logs import setup_logging
 from notifbot.samples import load_samples
 from tests.fakes.workflow import FakeWorkflow
-from tests.integration.conftest import BotFactory, client_for
+from tests.integration.conftest import BotFactory, client_for, outbox_rows, post_events, wait_for
 from tests.unit.render.teams_helpers import assert_valid_card
 
 
@@ -57,28 +55,6 @@ async def start(bot_factory: BotFactory, url: str, **delivery: Any) -> Bot:
     return bot
 
 
-async def post_events(bot: Bot, events: list[dict[str, Any]]) -> None:
-    async with client_for(bot) as client:
-        r = await client.post("/hooks/events", json=events)
-    assert r.status_code == 202, r.text
-
-
-async def wait_for(check: Any, timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.02)
-
-
-def rows(bot: Bot) -> list[sqlite3.Row]:
-    conn = sqlite3.connect(bot.settings.storage.path)
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute("SELECT * FROM outbox ORDER BY id").fetchall()
-    finally:
-        conn.close()
-
-
 async def test_every_sample_arrives_as_a_card_object_within_four_per_second(
     bot_factory: BotFactory, flow: FakeWorkflow
 ) -> None:
@@ -93,7 +69,7 @@ async def test_every_sample_arrives_as_a_card_object_within_four_per_second(
         assert_valid_card(attachment["content"])
     gaps = [b.arrived - a.arrived for a, b in zip(flow.posts, flow.posts[1:], strict=False)]
     assert min(gaps) >= 0.2
-    await wait_for(lambda: all(r["status"] == "delivered" for r in rows(bot)))
+    await wait_for(lambda: all(r["status"] == "delivered" for r in outbox_rows(bot)))
 
 
 async def test_throttle_and_5xx_are_retried(bot_factory: BotFactory, flow: FakeWorkflow) -> None:
@@ -102,7 +78,7 @@ async def test_throttle_and_5xx_are_retried(bot_factory: BotFactory, flow: FakeW
     await post_events(bot, [load_samples()["crm_sync"]])
     await wait_for(lambda: len(flow.posts) == 1)
     assert flow.rejected == [429, 503]
-    await wait_for(lambda: rows(bot)[0]["status"] == "delivered")
+    await wait_for(lambda: outbox_rows(bot)[0]["status"] == "delivered")
 
 
 async def test_the_url_is_redacted_from_logs_errors_and_routes(
@@ -113,10 +89,10 @@ async def test_the_url_is_redacted_from_logs_errors_and_routes(
     captured = capture_app_logs(Env({}).secrets() + settings_secrets(bot.settings))
     logging.getLogger("httpx").setLevel(logging.DEBUG)  # even a verbose client log must not show it
     await post_events(bot, [load_samples()["crm_sync"]])
-    await wait_for(lambda: rows(bot)[0]["status"] == "dead")
-    error = rows(bot)[0]["last_error"]
+    await wait_for(lambda: outbox_rows(bot)[0]["status"] == "dead")
+    error = outbox_rows(bot)[0]["last_error"]
     assert "HTTP 401" in error and "TEAMS_WORKFLOW_URL" in error
-    target = rows(bot)[0]["target"]
+    target = outbox_rows(bot)[0]["target"]
     async with client_for(bot) as client:
         status = (await client.get("/metrics")).text
     logs = captured.getvalue()
@@ -130,6 +106,6 @@ async def test_unreachable_workflow_error_has_no_url(bot_factory: BotFactory) ->
         url = gone.url
     bot = await start(bot_factory, url, max_attempts=1)
     await post_events(bot, [load_samples()["audit"]])
-    await wait_for(lambda: rows(bot)[0]["status"] == "dead")
-    error = rows(bot)[0]["last_error"]
+    await wait_for(lambda: outbox_rows(bot)[0]["status"] == "dead")
+    error = outbox_rows(bot)[0]["last_error"]
     assert "cannot reach Teams workflow flow" in error and "s3cr3t" not in error and "127.0.0.1" not in error

@@ -58,3 +58,35 @@ def assert_valid(message: dict[str, Any]) -> None:
 def all_text(message: dict[str, Any]) -> str:
     """All strings of a message joined (for `in` checks)."""
     return "\n".join(strings(message))
+
+
+def many_leads(n: int = 5000) -> list[dict[str, Any]]:
+    """A Dynamics digest's failed leads at stress size (each with a long error)."""
+    return [
+        {
+            "id": i,
+            "name": f"Lead Person {i}",
+            "email": f"lead{i}@example.com",
+            "error": "Duplicate detected " * 5,
+        }
+        for i in range(n)
+    ]
+
+
+def dynamics_digest(n: int = 5000) -> Notification:
+    """A `crm_sync` Dynamics digest naming `n` failed leads."""
+    fields = {"crm": "dynamics", "problem": "duplicate_leads", "failed_leads": n, "leads": many_leads(n)}
+    return note("crm_sync", fields)
+
+
+def many_campaigns(n: int = 400) -> list[dict[str, Any]]:
+    """A cleanup notice's campaigns at stress size (long names and program names, https links)."""
+    return [
+        {
+            "id": i,
+            "name": f"Campaign {i} " + "x" * 60,
+            "program_name": "Program " * 10,
+            "url": f"https://a.example/{i}",
+        }
+        for i in range(n)
+    ]

@@ -12,7 +12,16 @@ from notifbot.render.limits import slack_limit_problems
 from notifbot.render.slack import fit, render_slack
 from notifbot.samples import load_samples
 from notifbot.sources.events import parse_event
-from tests.unit.render.helpers import T, all_text, assert_valid, note, raw_note, strings
+from tests.unit.render.helpers import (
+    T,
+    all_text,
+    assert_valid,
+    dynamics_digest,
+    many_campaigns,
+    note,
+    raw_note,
+    strings,
+)
 
 EVIL = "<!channel> <https://evil|click> <@U123>"
 SAMPLES = load_samples()
@@ -159,18 +168,7 @@ def test_button_uses_first_campaign_link() -> None:
 
 
 def test_dynamics_digest_with_5000_leads_stays_within_limits() -> None:
-    leads = [
-        {
-            "id": i,
-            "name": f"Lead Person {i}",
-            "email": f"lead{i}@example.com",
-            "error": "Duplicate detected " * 5,
-        }
-        for i in range(5000)
-    ]
-    n = note(
-        "crm_sync", {"crm": "dynamics", "problem": "duplicate_leads", "failed_leads": 5000, "leads": leads}
-    )
+    n = dynamics_digest(5000)
     message = render_slack(n)
     assert_valid(message)
     text = all_text(message)
@@ -187,15 +185,7 @@ def test_declared_count_above_listed_leads_is_reported() -> None:
 
 
 def test_cleanup_with_400_campaigns_stays_within_limits() -> None:
-    campaigns = [
-        {
-            "id": i,
-            "name": f"Campaign {i} " + "x" * 60,
-            "program_name": "Program " * 10,
-            "url": f"https://a.example/{i}",
-        }
-        for i in range(400)
-    ]
+    campaigns = many_campaigns(400)
     message = render_slack(note("trigger_cleanup", {"stage": "scheduled", "campaigns": campaigns}))
     assert_valid(message)
     text = all_text(message)

@@ -17,7 +17,7 @@ from notifbot.render.slack import Acked
 from notifbot.render.teams import render_teams
 from notifbot.samples import load_samples
 from notifbot.sources.events import parse_event
-from tests.unit.render.helpers import T, note, raw_note, strings
+from tests.unit.render.helpers import T, dynamics_digest, many_campaigns, note, raw_note, strings
 from tests.unit.render.teams_helpers import assert_valid_card, schema_error
 
 SAMPLES = load_samples()
@@ -64,18 +64,7 @@ def test_salesforce_card_layout() -> None:
 
 
 def test_dynamics_digest_with_5000_leads_fits() -> None:
-    leads = [
-        {
-            "id": i,
-            "name": f"Lead Person {i}",
-            "email": f"lead{i}@example.com",
-            "error": "Duplicate detected " * 5,
-        }
-        for i in range(5000)
-    ]
-    n = note(
-        "crm_sync", {"crm": "dynamics", "problem": "duplicate_leads", "failed_leads": 5000, "leads": leads}
-    )
+    n = dynamics_digest(5000)
     card = render_teams(n)
     assert_valid_card(card)
     text = text_of(card)
@@ -85,15 +74,7 @@ def test_dynamics_digest_with_5000_leads_fits() -> None:
 
 
 def test_cleanup_with_400_campaigns_fits_with_links() -> None:
-    campaigns = [
-        {
-            "id": i,
-            "name": f"Campaign {i} " + "x" * 60,
-            "program_name": "Program " * 10,
-            "url": f"https://a.example/{i}",
-        }
-        for i in range(400)
-    ]
+    campaigns = many_campaigns(400)
     card = render_teams(note("trigger_cleanup", {"stage": "scheduled", "campaigns": campaigns}))
     assert_valid_card(card)
     text = text_of(card)
