@@ -125,7 +125,7 @@ class FakeGraph(ThreadedServer):
                 Route("/v1.0/me", self._me, methods=["GET"]),
                 Route(base, self._messages, methods=["GET", "POST"]),
                 Route(base + "/{mid}", self._message, methods=["GET", "PATCH"]),
-                Route(base + "/{mid}/replies", self._replies, methods=["POST"]),
+                Route(base + "/{mid}/replies", self._replies, methods=["GET", "POST"]),
                 Route(base + "/{mid}/replies/{rid}", self._reply, methods=["GET"]),
                 Route("/v1.0/subscriptions", self._subscribe, methods=["POST"]),
                 Route("/v1.0/subscriptions/{sid}", self._subscription, methods=["PATCH", "DELETE"]),
@@ -249,7 +249,13 @@ class FakeGraph(ThreadedServer):
         return Response(status_code=204)
 
     async def _replies(self, request: Request) -> Response:
-        return await self._create(request, request.path_params["mid"])
+        if request.method == "POST":
+            return await self._create(request, request.path_params["mid"])
+        if denied := self._authorized(request):
+            return denied
+        top = int(request.query_params.get("$top", "20"))
+        newest = list(reversed(self.replies(request.path_params["mid"])))[:top]
+        return JSONResponse({"value": [m.as_json() for m in newest]})
 
     async def _reply(self, request: Request) -> Response:
         if denied := self._authorized(request):

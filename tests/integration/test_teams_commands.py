@@ -23,7 +23,7 @@ from notifbot.samples import load_samples
 from notifbot.store.runner import Database
 from notifbot.teams.graph import GraphApi
 from notifbot.teams.subscriptions import SubscriptionManager
-from tests.fakes.graph import BOT_USER, FakeGraph
+from tests.fakes.graph import BOT_USER, Failure, FakeGraph
 from tests.integration.conftest import make_settings, wait_for
 from tests.unit.render.teams_helpers import assert_valid_card
 
@@ -129,6 +129,20 @@ async def test_a_command_is_answered_in_its_thread_from_the_command_core(
     own = [res for res, st in statuses_by_resource.items() if "/replies(" in res]
     assert own and all(statuses_by_resource[res] == "ignored" for res in own)
     assert len(graph.replies(message.id)) == 1
+
+
+async def test_a_reply_that_went_through_despite_a_503_is_not_posted_again(
+    served: Served, graph: FakeGraph
+) -> None:
+    await wait_for(lambda: len(graph.subscriptions) == 1)
+    graph.fail_next.append(Failure(503, commit=True))  # Graph stores the reply, then answers 503
+    message, statuses = await graph.user_posts(TEAM, CHANNEL, "@notifbot help", user=ADA)
+    assert statuses == [202]
+    await wait_for(lambda: any(r["status"] == "answered" for r in served.inbox()), timeout=20.0)
+    assert len(graph.replies(message.id)) == 1, "the retry found the earlier reply instead of posting twice"
+    [row] = [r for r in served.inbox() if r["status"] == "answered"]
+    assert row["attempts"] == 2, "answered on the retry, after the 503"
+    assert row["reply_id"] == graph.replies(message.id)[0].id
 
 
 async def test_wrong_client_state_is_rejected_and_nothing_queued(served: Served, graph: FakeGraph) -> None:

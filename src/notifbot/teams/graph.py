@@ -22,6 +22,9 @@ from msgraph.generated.models.chat_message import ChatMessage
 from msgraph.generated.models.chat_message_attachment import ChatMessageAttachment
 from msgraph.generated.models.item_body import ItemBody
 from msgraph.generated.models.subscription import Subscription
+from msgraph.generated.teams.item.channels.item.messages.item.replies.replies_request_builder import (
+    RepliesRequestBuilder,
+)
 from msgraph.generated.teams.item.channels.item.messages.messages_request_builder import (
     MessagesRequestBuilder,
 )
@@ -211,14 +214,25 @@ class GraphApi:
             raise classify(exc, f"updating message {message_id} in channel {channel}") from None
 
     async def find_by_attachment(
-        self, team: str, channel: str, attachment_id: str, *, top: int = 20
+        self, team: str, channel: str, attachment_id: str, *, top: int = 20, reply_to: str | None = None
     ) -> str | None:
-        """The id of a recent message carrying `attachment_id` (a post that succeeded although we saw an error)."""
-        query = MessagesRequestBuilder.MessagesRequestBuilderGetQueryParameters(top=top)
+        """The id of a recent message (or reply in `reply_to`'s thread) carrying `attachment_id`: a post that
+        succeeded although we saw an error."""
+        page: Any
         try:
-            page = await self._messages(team, channel).get(
-                request_configuration=RequestConfiguration(query_parameters=query, options=[NO_RETRY])
-            )
+            if reply_to is None:
+                query = MessagesRequestBuilder.MessagesRequestBuilderGetQueryParameters(top=top)
+                page = await self._messages(team, channel).get(
+                    request_configuration=RequestConfiguration(query_parameters=query, options=[NO_RETRY])
+                )
+            else:
+                replies = self._messages(team, channel).by_chat_message_id(reply_to).replies
+                reply_query = RepliesRequestBuilder.RepliesRequestBuilderGetQueryParameters(top=top)
+                page = await replies.get(
+                    request_configuration=RequestConfiguration(
+                        query_parameters=reply_query, options=[NO_RETRY]
+                    )
+                )
         except Exception as exc:
             raise classify(exc, f"listing recent messages of channel {channel}") from None
         for m in (page.value if page is not None else None) or []:

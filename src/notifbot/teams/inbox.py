@@ -152,6 +152,10 @@ class TeamsInbox:
             inv = Invocation(text, msg.user_id or "", msg.user_name, channel, transport="teams")
             reply = await handle(inv, self.ctx)
         marker = uuid.uuid5(_NAMESPACE, row.resource).hex
+        if row.attempts:  # an earlier try may have posted although Graph answered with an error
+            earlier = await self.api.find_by_attachment(team, channel, marker, reply_to=root)
+            if earlier is not None:
+                return "answered", earlier
         posted = await self.api.post_card(team, channel, render_teams_reply(reply), marker, reply_to=root)
         return "answered", posted
 
