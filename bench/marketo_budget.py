@@ -38,12 +38,11 @@ from notifbot.config import parse_settings  # noqa: E402
 from notifbot.marketo.client import MarketoClient  # noqa: E402
 from notifbot.model import Notification  # noqa: E402
 from notifbot.sources.marketo_activities import POLLER as ACTIVITIES  # noqa: E402
-from notifbot.sources.marketo_activities import ActivityScan, ScanCursor  # noqa: E402
+from notifbot.sources.marketo_activities import ActivityScan  # noqa: E402
 from notifbot.sources.marketo_campaigns import CampaignRefresh  # noqa: E402
 from notifbot.sources.marketo_quota import QuotaWatch  # noqa: E402
 from notifbot.store.events import insert_notifications  # noqa: E402
 from notifbot.store.runner import Database  # noqa: E402
-from notifbot.store.trigger_state import load_cursor  # noqa: E402
 
 MUNCHKIN = "123-ABC-456"
 QUOTA = 50_000
@@ -238,7 +237,7 @@ async def simulate(
             if name_ == "quota":
                 intervals.append(delay)
             if name_ == ACTIVITIES:
-                cursor = ScanCursor.load(await db.read(load_cursor, MUNCHKIN, ACTIVITIES))
+                cursor = await scan.cursor()
                 if cursor.mode != mode:
                     local = vt.now().astimezone(CENTRAL)
                     events.append(
@@ -247,7 +246,7 @@ async def simulate(
                     )
                     mode = cursor.mode
             due[name_] = max(started, vt.t) + max(1.0, delay)
-        cursor = ScanCursor.load(await db.read(load_cursor, MUNCHKIN, ACTIVITIES))
+        cursor = await scan.cursor()
         lag_h = (
             (vt.now() - datetime.fromisoformat(cursor.through.replace("Z", "+00:00"))).total_seconds() / 3600
             if cursor.through

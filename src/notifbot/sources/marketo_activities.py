@@ -21,10 +21,11 @@ from notifbot.errors import MarketoError
 from notifbot.marketo import bulk
 from notifbot.marketo.client import MarketoClient
 from notifbot.model import Notification
+from notifbot.render.text import parse_time
 from notifbot.sources.marketo_at_risk import announce_at_risk
-from notifbot.store.marketo_state import record_poll_error, save_cursor
+from notifbot.store.marketo_state import poller_state, record_poll_error, save_cursor
 from notifbot.store.runner import Database
-from notifbot.store.trigger_state import apply_activity, iso_utc, load_cursor
+from notifbot.store.trigger_state import apply_activity, iso_utc
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +66,6 @@ class ScanCursor:
     def dump(self) -> str:
         """The cursor as JSON."""
         return json.dumps(asdict(self), sort_keys=True)
-
-
-def _parse(stamp: str | None) -> datetime | None:
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else None
 
 
 def newest_per_campaign(rows: Iterable[tuple[int, str]]) -> dict[int, str]:
@@ -116,12 +113,17 @@ class ActivityScan:
         """The instance's munchkin id."""
         return self.client.munchkin_id
 
+    async def cursor(self) -> ScanCursor:
+        """Where the scan stands, as stored."""
+        state = await self.db.read(poller_state, self.munchkin, POLLER)
+        return ScanCursor.load(state["cursor"] if state else None)
+
     async def run_once(self) -> float:
         """One step of the scan (pages, or one move of the bulk job); errors are recorded, never raised."""
         if self.settings.activities == "off":
             return 86_400.0
         now = self.clock()
-        cursor = ScanCursor.load(await self.db.read(load_cursor, self.munchkin, POLLER))
+        cursor = await self.cursor()
         if self.settings.activities == "bulk":
             cursor.mode = "bulk"
         elif self.settings.activities == "rest":
@@ -163,7 +165,7 @@ class ActivityScan:
             )
         start = cursor.through or iso_utc(now - timedelta(hours=self.settings.lookback_hours))
         if cursor.token is None:
-            since = _parse(start) or now
+            since = parse_time(start) or now
             cursor.token = await self.client.paging_token(since)
             allowance -= 1
         seen, caught_up = 0, False
@@ -196,7 +198,7 @@ class ActivityScan:
 
     def _maybe_switch_to_bulk(self, cursor: ScanCursor, start: str | None, seen: int) -> None:
         """When REST falls behind, estimate the daily volume from what it covered; too much → bulk export."""
-        t0, t1 = _parse(start), _parse(cursor.through)
+        t0, t1 = parse_time(start), parse_time(cursor.through)
         if t0 is None or t1 is None or seen == 0:
             return
         span = max((t1 - t0).total_seconds(), 1.0)
@@ -217,7 +219,7 @@ class ActivityScan:
 
     async def _bulk_step(self, cursor: ScanCursor, now: datetime) -> float:
         if cursor.export_id is None:
-            start = _parse(cursor.through) or now - timedelta(hours=self.settings.lookback_hours)
+            start = parse_time(cursor.through) or now - timedelta(hours=self.settings.lookback_hours)
             due = start + timedelta(hours=self.settings.bulk_every_hours)
             if now < due:
                 await self._save(cursor, now)
@@ -251,7 +253,7 @@ class ActivityScan:
         return self.every
 
     def _finish_export(self, cursor: ScanCursor, records: int | None) -> None:
-        t0, t1 = _parse(cursor.export_start), _parse(cursor.export_end)
+        t0, t1 = parse_time(cursor.export_start), parse_time(cursor.export_end)
         if records is not None and t0 is not None and t1 is not None:
             cursor.rate_per_day = records * 86_400.0 / max((t1 - t0).total_seconds(), 1.0)
         cursor.through = cursor.export_end

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from notifbot.render.text import parse_time
 from notifbot.store.db import transaction
 from notifbot.store.marketo_state import save_cursor
 
@@ -14,23 +15,9 @@ CLEANUP_DAYS = 180  # Marketo deactivates trigger campaigns idle for over 6 mont
 
 
 def iso_utc(value: object) -> str | None:
-    """A Marketo timestamp ("2016-09-10T23:16:19Z+0000", "…Z", offsets, or naive = UTC) as "YYYY-MM-DDTHH:MM:SSZ"."""
-    if isinstance(value, datetime):
-        dt = value
-    elif isinstance(value, str) and value.strip():
-        text = value.strip().replace("Z+0000", "Z").replace(" ", "T")
-        if text.endswith("Z"):
-            text = text[:-1] + "+00:00"
-        elif len(text) > 5 and text[-5] in "+-" and text[-4:].isdigit() and ":" not in text[-5:]:
-            text = f"{text[:-2]}:{text[-2:]}"  # +0000 → +00:00
-        try:
-            dt = datetime.fromisoformat(text)
-        except ValueError:
-            return None
-    else:
-        return None
-    dt = dt if dt.tzinfo else dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """A Marketo timestamp (any form `parse_time` reads) as "YYYY-MM-DDTHH:MM:SSZ", the stored form."""
+    dt = parse_time(value)
+    return None if dt is None else dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def julian(column: str) -> str:
@@ -166,14 +153,6 @@ def apply_activity(
             rows,
         )
         save_cursor(conn, instance, poller, cursor, now, calls_today)
-
-
-def load_cursor(conn: sqlite3.Connection, instance: str, poller: str) -> str | None:
-    """A poller's stored cursor, or None."""
-    row = conn.execute(
-        "SELECT cursor FROM poller_state WHERE instance = ? AND poller = ?", (instance, poller)
-    ).fetchone()
-    return None if row is None or row[0] is None else str(row[0])
 
 
 def apply_cleanup_notice(
