@@ -94,7 +94,6 @@ class MarketoClient:
         self._sleep, self._now, self._monotonic = sleep, now, monotonic
         limit = budget if budget is not None else max(1, instance.daily_quota // 100)
         self._budget = DailyBudget(limit, now, caps)
-        self.caps: dict[str, int] = dict(caps or {})
         self._pacer = Pacer(max_calls, window, monotonic, sleep)
         self._slots = asyncio.Semaphore(max_concurrent)
         self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, transport=transport)
@@ -121,6 +120,11 @@ class MarketoClient:
     def calls_today(self) -> int:
         """REST calls notifbot made to this instance today (US Central); identity calls are not counted."""
         return self._budget.used
+
+    @property
+    def caps(self) -> Mapping[str, int]:
+        """Per-feature caps within the daily budget (features not listed share what is left)."""
+        return self._budget.caps
 
     @property
     def budget(self) -> int:

@@ -12,13 +12,15 @@ from notifbot.marketo.client import MarketoClient
 from notifbot.metrics import Metrics
 from notifbot.model import Notification
 from notifbot.scheduler import Pollers
+from notifbot.sources import marketo_activities, marketo_campaigns, marketo_quota
 from notifbot.sources.marketo_activities import ActivityScan
 from notifbot.sources.marketo_campaigns import CampaignRefresh
 from notifbot.sources.marketo_quota import QuotaWatch
 from notifbot.store.marketo_state import calls_made_on
 from notifbot.store.runner import Database
 
-FEATURES = ("quota", "campaigns", "activities")
+# each poller's name is also the budget feature its calls count against
+FEATURES = (marketo_quota.POLLER, marketo_campaigns.POLLER, marketo_activities.POLLER)
 
 
 class MarketoPolling:
@@ -38,7 +40,7 @@ class MarketoPolling:
             client = MarketoClient(inst, budget=settings.budget_for(inst), caps=settings.caps_for(inst))
             self.clients.append(client)
             watch = QuotaWatch(client, inst, db, accept, thresholds=settings.quota_thresholds)
-            pollers.add(f"quota:{inst.munchkin_id}", watch.poll, first_delay=5.0)
+            pollers.add(f"{marketo_quota.POLLER}:{inst.munchkin_id}", watch.poll, first_delay=5.0)
             if not t.enabled:
                 continue
             refresh = CampaignRefresh(client, db, accept, t.at_risk_days)
@@ -47,10 +49,12 @@ class MarketoPolling:
                 await refresh.run_once()
                 return t.refresh_minutes * 60.0
 
-            pollers.add(f"campaigns:{inst.munchkin_id}", refresh_poll, first_delay=20.0)
+            pollers.add(f"{marketo_campaigns.POLLER}:{inst.munchkin_id}", refresh_poll, first_delay=20.0)
             if t.activities != "off":
                 scan = ActivityScan(client, db, t, accept)
-                pollers.add(f"activities:{inst.munchkin_id}", scan.run_once, first_delay=40.0)
+                pollers.add(
+                    f"{marketo_activities.POLLER}:{inst.munchkin_id}", scan.run_once, first_delay=40.0
+                )
 
     async def restore_budgets(self) -> None:
         """A restart keeps counting today's calls, so each daily budget holds across restarts."""
