@@ -180,6 +180,7 @@ class QuotaWatch:
                 record_poll_error, self.munchkin, POLLER, now, str(exc), self.client.calls_for(POLLER)
             )
             if exc.code == "607":  # Marketo itself says the quota is gone: that is the 100 % alert
+                self.last_percent = 100.0
                 await self._announce(now, day, quota, quota, [], reached=True)
             return
         used, users = _int(usage.get("total")), _users(usage)
@@ -200,6 +201,10 @@ class QuotaWatch:
             )
         await self._announce(now, day, used, quota, users, earlier=earlier)
 
+    def _key(self, day: str, threshold: float) -> str:
+        """The notification id of `threshold` on the Central `day`: stable, so a restart dedupes in the store."""
+        return f"quota-{self.munchkin}-{day}-{threshold:g}"
+
     async def _announce(
         self,
         now: datetime,
@@ -212,14 +217,16 @@ class QuotaWatch:
     ) -> None:
         """Sends one notification per threshold crossed and not yet announced today (ids dedupe across restarts)."""
         crossed = [t for t in self.thresholds if 100.0 * used >= t * quota]
-        fresh_thresholds = [t for t in crossed if f"quota-{self.munchkin}-{day}-{t:g}" not in self._emitted]
+        fresh_thresholds = [t for t in crossed if self._key(day, t) not in self._emitted]
         if not fresh_thresholds:
             return
         percent = round(100.0 * used / quota, 1)
-        outlook = forecast(earlier, now, used, quota)
         if reached:
-            self.last_percent = 100.0
-            outlook = "Marketo answers 607 (daily quota reached) to every call until the reset at 00:00 CT"
+            outlook: str | None = (
+                "Marketo answers 607 (daily quota reached) to every call until the reset at 00:00 CT"
+            )
+        else:
+            outlook = forecast(earlier, now, used, quota)
         fresh = [
             self._notification(t, now, day, used, quota, percent, users, outlook) for t in fresh_thresholds
         ]
@@ -255,7 +262,7 @@ class QuotaWatch:
             summary += f"; {outlook}"
         event = {
             "kind": "web_services",
-            "id": f"quota-{self.munchkin}-{day}-{threshold:g}",
+            "id": self._key(day, threshold),
             "instance": self.munchkin,
             "occurred_at": now,
             "severity": "critical" if threshold >= 100 else "warning",
