@@ -74,6 +74,19 @@ class NotifbotASGI:
             await respond(send, 500, error_body("internal error; nothing was accepted, retry later"))
 
 
+def _optional(
+    handler: Callable[[Request], Awaitable[Response]] | None, missing: str
+) -> Callable[[Request], Awaitable[Response]]:
+    """An endpoint that answers 404 saying what to configure when its feature is off."""
+
+    async def endpoint(request: Request) -> Response:
+        if handler is None:
+            return JSONResponse({"error": missing}, status_code=404)
+        return await handler(request)
+
+    return endpoint
+
+
 def build_app(deps: WebDeps) -> NotifbotASGI:
     """The ASGI application for one running bot."""
 
@@ -90,21 +103,12 @@ def build_app(deps: WebDeps) -> NotifbotASGI:
         await deps.refresh_gauges()
         return Response(deps.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
-    async def slack_events(request: Request) -> Response:
-        if deps.slack is None:
-            return JSONResponse(
-                {"error": "the Slack app is not configured: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET"},
-                status_code=404,
-            )
-        return await deps.slack(request)
-
-    async def teams_notifications(request: Request) -> Response:
-        if deps.teams is None:
-            return JSONResponse(
-                {"error": "Teams commands are not configured: set teams.commands in the config"},
-                status_code=404,
-            )
-        return await deps.teams(request)
+    slack_events = _optional(
+        deps.slack, "the Slack app is not configured: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET"
+    )
+    teams_notifications = _optional(
+        deps.teams, "Teams commands are not configured: set teams.commands in the config"
+    )
 
     rest = Starlette(
         routes=[
