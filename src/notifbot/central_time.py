@@ -16,3 +16,8 @@ def central_date(now: datetime) -> date:
 def next_central_midnight(now: datetime) -> datetime:
     """The next 00:00 America/Chicago after `now` (aware), DST-correct."""
     return datetime.combine(central_date(now) + timedelta(days=1), time(0, 0), tzinfo=CENTRAL)
+
+
+def last_central_midnight(now: datetime) -> datetime:
+    """The last 00:00 America/Chicago at or before `now` (when Marketo's daily API quota last reset)."""
+    return datetime.combine(central_date(now), time(0, 0), tzinfo=CENTRAL)

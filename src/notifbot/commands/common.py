@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from notifbot.central_time import CENTRAL
 from notifbot.commands.model import CommandContext, Invocation, Visibility
-from notifbot.render.text import format_when
+from notifbot.render.text import clock_12h, format_when
 
 
 def visibility(share: bool) -> Visibility:
@@ -42,17 +42,10 @@ def ago(then: datetime, now: datetime) -> str:
 def clock_ct(dt: datetime, now: datetime | None = None) -> str:
     """A US Central clock time ("4:40 PM CT"), with the date when it is not the same Central day as `now`."""
     local = dt.astimezone(CENTRAL)
-    hour = local.hour % 12 or 12
-    text = f"{hour}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'} CT"
+    text = f"{clock_12h(local)} CT"
     if now is not None and now.astimezone(CENTRAL).date() != local.date():
         text = f"{local:%b} {local.day}, {text}"
     return text
-
-
-def central_midnight(now: datetime) -> datetime:
-    """The last 00:00 US Central at or before `now` (when Marketo's daily API quota last reset)."""
-    local = now.astimezone(CENTRAL)
-    return datetime(local.year, local.month, local.day, tzinfo=CENTRAL)
 
 
 def when_ts(ts: float | None, empty: str = "never") -> str:

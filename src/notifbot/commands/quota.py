@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from notifbot.central_time import next_central_midnight
-from notifbot.commands.common import ago, central_midnight, clock_ct, span, visibility
+from notifbot.central_time import last_central_midnight, next_central_midnight
+from notifbot.commands.common import ago, clock_ct, span, visibility
 from notifbot.commands.model import CommandContext, Fact, Item, Reply, Section
 from notifbot.commands.queries import QuotaSample, QuotaView, quota_overview
 from notifbot.render.text import format_count, format_percent
@@ -145,7 +145,7 @@ def _no_data(ctx: CommandContext) -> str:
 async def quota_reply(ctx: CommandContext, share: bool) -> Reply:
     """The quota card for every configured or observed instance (or a friendly note when there is no data)."""
     now = ctx.clock()
-    day_start = central_midnight(now)
+    day_start = last_central_midnight(now)
     views = await ctx.db.read(quota_overview, day_start.timestamp())
     if not views:
         return Reply(TITLE, (Section(text=_no_data(ctx)),), visibility=visibility(share))

@@ -138,7 +138,8 @@ def parse_time(value: object) -> datetime | None:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
-def _clock(dt: datetime) -> str:
+def clock_12h(dt: datetime) -> str:
+    """The wall-clock time of `dt` as "4:40 PM" (in its own timezone)."""
     hour = dt.hour % 12 or 12
     return f"{hour}:{dt.minute:02d} {'AM' if dt.hour < 12 else 'PM'}"
 
@@ -146,7 +147,7 @@ def _clock(dt: datetime) -> str:
 def format_ct(dt: datetime) -> str:
     """A time in US Central, e.g. "Nov 29, 12:00 AM CT"."""
     local = dt.astimezone(CENTRAL)
-    return f"{local:%b} {local.day}, {_clock(local)} CT"
+    return f"{local:%b} {local.day}, {clock_12h(local)} CT"
 
 
 def format_utc(dt: datetime) -> str:
