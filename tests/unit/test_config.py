@@ -18,6 +18,13 @@ from notifbot.config import (
 from notifbot.config_checks import environment_problems
 
 
+def problem_paths(data: dict[str, object]) -> list[str]:
+    """The `path` of every problem `parse_settings` reports for `data` (it must report some)."""
+    with pytest.raises(ConfigError) as err:
+        parse_settings(data, source="t")
+    return [p.split(":")[0] for p in err.value.problems]
+
+
 def test_embedded_default_is_console_on_loopback() -> None:
     s = Settings()
     assert (s.server.host, s.server.port, s.storage.path) == ("127.0.0.1", 8080, "var/notifbot.db")
@@ -123,34 +130,28 @@ def test_config_file_lookup_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 
 def test_marketo_instances_are_validated_without_reaching_marketo() -> None:
-    with pytest.raises(ConfigError) as err:
-        parse_settings(
-            {
-                "marketo": {
-                    "instances": [
-                        {"munchkin_id": "123-ABC-456", "client_id": "id", "client_secret": "s"},
-                        {"munchkin_id": "123-ABC-456", "base_url": "http://example.com"},
-                        {"munchkin_id": "bad"},
-                    ]
-                }
-            },
-            source="t",
-        )
-    paths = [p.split(":")[0] for p in err.value.problems]
+    paths = problem_paths(
+        {
+            "marketo": {
+                "instances": [
+                    {"munchkin_id": "123-ABC-456", "client_id": "id", "client_secret": "s"},
+                    {"munchkin_id": "123-ABC-456", "base_url": "http://example.com"},
+                    {"munchkin_id": "bad"},
+                ]
+            }
+        }
+    )
     assert paths == ["marketo.instances[2].munchkin_id"]
-    with pytest.raises(ConfigError) as err:
-        parse_settings(
-            {
-                "marketo": {
-                    "instances": [
-                        {"munchkin_id": "123-ABC-456", "client_id": "id", "client_secret": "s"},
-                        {"munchkin_id": "123-ABC-456", "base_url": "http://example.com"},
-                    ]
-                }
-            },
-            source="t",
-        )
-    paths = [p.split(":")[0] for p in err.value.problems]
+    paths = problem_paths(
+        {
+            "marketo": {
+                "instances": [
+                    {"munchkin_id": "123-ABC-456", "client_id": "id", "client_secret": "s"},
+                    {"munchkin_id": "123-ABC-456", "base_url": "http://example.com"},
+                ]
+            }
+        }
+    )
     assert paths == [
         "marketo.instances[1].munchkin_id",
         "marketo.instances[1].client_id",
@@ -170,19 +171,16 @@ def test_marketo_budget_shares_and_trigger_settings_are_validated() -> None:
     assert ok.marketo.budget_for(ok.marketo.instances[0]) == 400
     assert ok.marketo.caps_for(ok.marketo.instances[0]) == {"campaigns": 40, "activities": 120}
     assert ok.marketo.triggers.activities == "auto" and len(ok.marketo.triggers.activity_type_ids) == 10
-    with pytest.raises(ConfigError) as err:
-        parse_settings(
-            {
-                "marketo": {
-                    "instances": [inst],
-                    "budget_percent": 0,
-                    "quota_thresholds": [],
-                    "triggers": {"activities": "sometimes", "activity_type_ids": list(range(1, 12))},
-                }
-            },
-            source="t",
-        )
-    paths = [p.split(":")[0] for p in err.value.problems]
+    paths = problem_paths(
+        {
+            "marketo": {
+                "instances": [inst],
+                "budget_percent": 0,
+                "quota_thresholds": [],
+                "triggers": {"activities": "sometimes", "activity_type_ids": list(range(1, 12))},
+            }
+        }
+    )
     assert paths == [
         "marketo.budget_percent",
         "marketo.quota_thresholds",
