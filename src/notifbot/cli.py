@@ -246,7 +246,12 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--config", metavar="PATH", help="YAML config file")
         return sp
 
-    s = with_config(sub.add_parser("serve", help="run the HTTP endpoints and delivery until SIGINT/SIGTERM"))
+    s = with_config(
+        sub.add_parser(
+            "serve",
+            help="run the HTTP endpoints, Marketo and Adobe I/O pollers and delivery until SIGINT/SIGTERM",
+        )
+    )
     s.add_argument("--host", help="listen address (default from config: 127.0.0.1)")
     s.add_argument("--port", type=int, help="listen port (default from config: 8080)")
     s.add_argument(
