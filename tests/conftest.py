@@ -6,6 +6,14 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property-based tests run a bounded number of examples in `make test` (HYPOTHESIS_PROFILE=deep for more).
+settings.register_profile(
+    "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+settings.register_profile("deep", max_examples=2000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 _PREFIXES = ("SLACK_", "NOTIFBOT_", "MARKETO_", "ADOBE_", "GRAPH_", "TEAMS_")
 
