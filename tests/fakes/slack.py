@@ -7,14 +7,16 @@ import asyncio
 import json
 import math
 import os
+import random
 import signal
 import sys
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 from urllib.parse import parse_qsl
 
 import uvicorn
@@ -25,14 +27,22 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from tests.fakes.server import ThreadedServer
+from tests.fakes.slack_blocks import read_content
+from tests.fakes.slack_history import MAX_LIMIT, history_page, is_channel_id
 
 TEAM = {"url": "https://notifbot-test.slack.com/", "team": "Notifbot Test", "team_id": "T0FAKE0001"}
 BOT = {"user": "notifbot", "user_id": "U0FAKEBOT1", "bot_id": "B0FAKEBOT1"}
+HUMAN = "U0FAKEHUMAN"
+# What an app installed from manifests/ holds; a test removes one to see the missing_scope answer.
+SCOPES = frozenset(
+    {"commands", "chat:write", "chat:write.public", "usergroups:read", "channels:history", "groups:history"}
+)
+LostAnswer = Literal["late", "drop", "500"]
+LOST_KINDS: tuple[LostAnswer, ...] = ("late", "drop", "500")
 RESPONSE_URL_USES = 5  # a response_url accepts 5 posts (facts/slack-teams.md)
 _HTML_ERROR = (
     "<html><head><title>Server Error</title></head><body><h1>Slack is having trouble</h1></body></html>"
 )
-_PLAIN_ONLY = "must be plain_text"
 
 
 class _Record:
@@ -59,6 +69,7 @@ class Message(_Record):
     blocks: list[Any] | None
     metadata: dict[str, Any] | None
     arrived: float
+    user: str = BOT["user_id"]
 
 
 @dataclass(frozen=True)
@@ -107,125 +118,31 @@ async def _read_params(request: Request) -> tuple[dict[str, Any], str | None] | 
     return params, token if isinstance(token, str) and token else None
 
 
-def _decode(value: Any) -> Any:
-    """Form fields carry JSON as strings; JSON bodies may carry either."""
-    return json.loads(value) if isinstance(value, str) else value
-
-
-def _text_problems(obj: Any, limit: int, at: str, *, plain_only: bool = False) -> list[str]:
-    if not isinstance(obj, dict) or obj.get("type") not in ("plain_text", "mrkdwn"):
-        return [f"must be a text object [json-pointer:{at}]"]
-    if plain_only and obj["type"] != "plain_text":
-        return [f"{_PLAIN_ONLY} [json-pointer:{at}/type]"]
-    text = obj.get("text")
-    if not isinstance(text, str) or not text:
-        return [f"must be a non-empty string [json-pointer:{at}/text]"]
-    if len(text) > limit:
-        return [f"must be less than {limit + 1} characters [json-pointer:{at}/text]"]
-    return []
-
-
-def _element_problems(el: Any, at: str) -> list[str]:
-    if not isinstance(el, dict):
-        return [f"must be an object [json-pointer:{at}]"]
-    out: list[str] = []
-    if el.get("type") == "button":
-        out += _text_problems(el.get("text"), 75, f"{at}/text", plain_only=True)
-        for key, limit in (("value", 2000), ("url", 3000), ("action_id", 255)):
-            if isinstance(el.get(key), str) and len(el[key]) > limit:
-                out.append(f"must be less than {limit + 1} characters [json-pointer:{at}/{key}]")
-    return out
-
-
-def block_problems(blocks: list[Any]) -> list[str]:
-    """Slack-style `[ERROR]` texts for the Block Kit limits that matter to notifbot; empty when valid."""
-    out: list[str] = []
-    if len(blocks) > 50:
-        out.append("no more than 50 items allowed [json-pointer:/blocks]")
-    for i, block in enumerate(blocks):
-        at = f"/blocks/{i}"
-        if not isinstance(block, dict):
-            out.append(f"must be an object [json-pointer:{at}]")
-            continue
-        kind = block.get("type")
-        if isinstance(block.get("block_id"), str) and len(block["block_id"]) > 255:
-            out.append(f"must be less than 256 characters [json-pointer:{at}/block_id]")
-        if kind == "header":
-            out += _text_problems(block.get("text"), 150, f"{at}/text", plain_only=True)
-        elif kind == "section":
-            text, fields = block.get("text"), block.get("fields")
-            if text is None and not fields:
-                out.append(f"must provide either text or fields [json-pointer:{at}]")
-            if text is not None:
-                out += _text_problems(text, 3000, f"{at}/text")
-            if fields is not None and not isinstance(fields, list):
-                out.append(f"must be an array [json-pointer:{at}/fields]")
-            elif fields:
-                if len(fields) > 10:
-                    out.append(f"no more than 10 items allowed [json-pointer:{at}/fields]")
-                for j, fld in enumerate(fields):
-                    out += _text_problems(fld, 2000, f"{at}/fields/{j}")
-        elif kind in ("context", "actions"):
-            elements, most = block.get("elements"), 10 if kind == "context" else 25
-            if not isinstance(elements, list) or not elements:
-                out.append(f"must be a non-empty array [json-pointer:{at}/elements]")
-                continue
-            if len(elements) > most:
-                out.append(f"no more than {most} items allowed [json-pointer:{at}/elements]")
-            for j, el in enumerate(elements):
-                out += _element_problems(el, f"{at}/elements/{j}")
-        elif kind not in ("divider", "image", "rich_text", "input", "file", "video", "markdown"):
-            out.append(f"unknown block type {kind!r} [json-pointer:{at}/type]")
-    return out
-
-
-def _content(p: dict[str, Any]) -> tuple[str | None, list[Any] | None, dict[str, Any] | None] | JSONResponse:
-    """The text, blocks and metadata of a post or update, or the Slack error answering a bad one."""
-    text = p.get("text")
-    text = None if text is None else str(text)
-    blocks: list[Any] | None = None
-    if p.get("blocks") not in (None, ""):
-        try:
-            blocks = _decode(p["blocks"])
-        except ValueError:
-            return _err("invalid_blocks_format")
-        if not isinstance(blocks, list):
-            return _err("invalid_blocks_format")
-        problems = block_problems(blocks)
-        if problems:
-            messages = [f"[ERROR] {m}" for m in problems]
-            return _err("invalid_blocks", errors=problems, response_metadata={"messages": messages})
-    if not text and not blocks:
-        return _err("no_text")
-    if text and len(text) > 40000:
-        return _err("msg_too_long")
-    metadata: dict[str, Any] | None = None
-    if p.get("metadata") not in (None, ""):
-        try:
-            metadata = _decode(p["metadata"])
-        except ValueError:
-            return _err("invalid_metadata_format")
-        if not (
-            isinstance(metadata, dict)
-            and isinstance(metadata.get("event_type"), str)
-            and isinstance(metadata.get("event_payload"), dict)
-        ):
-            return _err("invalid_metadata_format")
-    return text, blocks, metadata
-
-
-def _wire(m: Message) -> dict[str, Any]:
-    wire: dict[str, Any] = {"type": "message", "text": m.text, "user": BOT["user_id"], "ts": m.ts}
-    wire["bot_id"] = BOT["bot_id"]
+def _wire(m: Message, metadata: bool = True) -> dict[str, Any]:
+    """A message as the Web API shows it; history shows `metadata` only with include_all_metadata."""
+    wire: dict[str, Any] = {"type": "message", "text": m.text, "user": m.user, "ts": m.ts}
+    if m.user == BOT["user_id"]:
+        wire["bot_id"] = BOT["bot_id"]
     if m.blocks is not None:
         wire["blocks"] = m.blocks
-    if m.metadata is not None:
+    if m.metadata is not None and metadata:
         wire["metadata"] = m.metadata
     return wire
 
 
+def _throttled(retry_after: int) -> Response:
+    return JSONResponse(
+        {"ok": False, "error": "ratelimited"}, status_code=429, headers={"Retry-After": str(retry_after)}
+    )
+
+
+def _html(status: int) -> Response:
+    return HTMLResponse(_HTML_ERROR, status_code=status)
+
+
 class FakeSlack(ThreadedServer):
-    """Slack Web API (auth.test, chat.postMessage, chat.update) and response_url on http://127.0.0.1:PORT."""
+    """Slack Web API (auth.test, chat.postMessage, chat.update, conversations.history) and response_url on
+    http://127.0.0.1:PORT."""
 
     thread_name = "fake-slack"
     uvicorn_options = {"access_log": False, "http": "h11", "loop": "asyncio", "timeout_graceful_shutdown": 1}  # noqa: RUF012
@@ -238,15 +155,21 @@ class FakeSlack(ThreadedServer):
         missing_channels: set[str] | None = None,
         not_in_channel_channels: set[str] | None = None,
         archived_channels: set[str] | None = None,
+        private_channels: set[str] | None = None,
+        nonmember_channels: set[str] | None = None,
+        scopes: set[str] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
         self.token = token
-        self.min_interval = min_interval
+        self._min_interval = min_interval
         self._initial = (
             set(missing_channels or ()),
             set(not_in_channel_channels or ()),
             set(archived_channels or ()),
+            set(private_channels or ()),
+            set(nonmember_channels or ()),
+            set(SCOPES if scopes is None else scopes),
         )
         self.host, self.port = host, port
         self._lock = threading.Condition()
@@ -286,6 +209,41 @@ class FakeSlack(ThreadedServer):
         with self._lock:
             self._faults += [(error, fields)] * n
 
+    def throttle_next(self, method: str, n: int = 1, retry_after: int = 1) -> None:
+        """The next `n` calls of `method` answer HTTP 429 + Retry-After (past the method's tier) and do nothing."""
+        with self._lock:
+            self._method_faults.setdefault(method, []).extend([lambda: _throttled(retry_after)] * n)
+
+    def fail_next_calls(self, method: str, n: int = 1, status: int = 500) -> None:
+        """The next `n` calls of `method` answer HTTP `status` with an HTML body and do nothing."""
+        with self._lock:
+            self._method_faults.setdefault(method, []).extend([lambda: _html(status)] * n)
+
+    def lose_next_answers(self, n: int = 1, kind: LostAnswer = "drop", delay: float = 1.0) -> None:
+        """The next `n` posts the fake accepts are stored, then their answer is lost: `late` answers after
+        `delay` seconds (past a client's timeout), `drop` closes the connection without a byte, `500` answers
+        an HTML 500."""
+        with self._lock:
+            self._post_faults += [(kind, delay)] * n
+
+    def lose_answers(
+        self, rate: float, kinds: Sequence[LostAnswer] = LOST_KINDS, delay: float = 1.0, seed: int = 0
+    ) -> None:
+        """From now on each accepted post loses its answer with probability `rate`, the kind drawn from `kinds`
+        (a seeded draw, so a run repeats)."""
+        with self._lock:
+            self._lose_rate, self._lose_kinds, self._lose_delay = rate, tuple(kinds), delay
+            self._rng = random.Random(seed)
+
+    def add_message(
+        self, channel: str, text: str, *, user: str = HUMAN, metadata: dict[str, Any] | None = None
+    ) -> Message:
+        """Someone else's message in `channel` (history traffic between the bot's posts)."""
+        with self._lock:
+            message = Message(channel, self._next_ts(), text, None, metadata, time.time(), user)
+            self._messages.append(message)
+            return message
+
     def revoke_token(self) -> None:
         """Every later call answers invalid_auth."""
         self._revoked = True
@@ -295,11 +253,18 @@ class FakeSlack(ThreadedServer):
         self._latency = seconds
 
     def reset(self) -> None:
-        """Back to the state after construction: no traffic, faults, revocation, latency or rate history."""
+        """Back to the state after construction: no traffic, faults, revocation, latency, rate history or limits."""
         with self._lock:
-            self.missing_channels, self.not_in_channel_channels, self.archived_channels = (
-                set(s) for s in self._initial
-            )
+            (
+                self.missing_channels,
+                self.not_in_channel_channels,
+                self.archived_channels,
+                self.private_channels,
+                self.nonmember_channels,
+                self.scopes,
+            ) = (set(s) for s in self._initial)
+            self.min_interval = self._min_interval
+            self.history_max_limit = MAX_LIMIT  # 15 for non-Marketplace apps distributed since 2025-05-29
             self._revoked = False
             self._latency = 0.0
             self._messages: list[Message] = []
@@ -310,6 +275,11 @@ class FakeSlack(ThreadedServer):
             self._last_post: dict[str, float] = {}
             self._count_429 = 0
             self._faults = []
+            self._method_faults: dict[str, list[Callable[[], Response]]] = {}
+            self._post_faults: list[tuple[LostAnswer, float]] = []
+            self._lose_rate, self._lose_kinds, self._lose_delay = 0.0, LOST_KINDS, 1.0
+            self._rng = random.Random(0)
+            self._lost: list[tuple[LostAnswer, str]] = []
             self.usergroups: dict[str, set[str]] = {}  # user-group id → member user ids
             self._socket_outbox: list[dict[str, Any]] = []
             self._socket_acks: list[dict[str, Any]] = []
@@ -354,6 +324,12 @@ class FakeSlack(ThreadedServer):
             return list(self._requests)
 
     @property
+    def lost_answers(self) -> list[tuple[LostAnswer, str]]:
+        """(kind, ts) of every accepted post whose answer the fake lost on purpose."""
+        with self._lock:
+            return list(self._lost)
+
+    @property
     def count_429(self) -> int:
         with self._lock:
             return self._count_429
@@ -390,13 +366,14 @@ class FakeSlack(ThreadedServer):
             self._requests.append((method, params))
             fault = self._faults.pop(0) if self._faults else None
         if isinstance(fault, int):
-            return HTMLResponse(_HTML_ERROR, status_code=fault)
+            return _html(fault)
         if isinstance(fault, tuple):
             return _err(fault[0], **fault[1])
         handler = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._post,
             "chat.update": self._update,
+            "conversations.history": self._history,
             "usergroups.users.list": self._usergroup_users,
         }
         if method == "apps.connections.open":  # Socket Mode: needs the app-level token, not the bot token
@@ -409,7 +386,63 @@ class FakeSlack(ThreadedServer):
             return _err("not_authed")
         if self._revoked or token != self.token:
             return _err("invalid_auth")
+        with self._lock:
+            queued = self._method_faults.get(method)
+            method_fault = queued.pop(0) if queued else None
+        if method_fault is not None:
+            return method_fault()
+        if method == "chat.postMessage":
+            return await self._post_and_answer(request, params)
         return handler[method](params)
+
+    async def _post_and_answer(self, request: Request, params: dict[str, Any]) -> Response:
+        """chat.postMessage, then the answer loss a test asked for (the message stays posted either way)."""
+        answer = self._post(params)
+        if answer.status_code != 200 or not json.loads(bytes(answer.body)).get("ok"):
+            return answer
+        with self._lock:
+            lost: tuple[LostAnswer, float] | None = self._post_faults.pop(0) if self._post_faults else None
+            if lost is None and self._lose_rate > 0 and self._rng.random() < self._lose_rate:
+                lost = (self._rng.choice(self._lose_kinds), self._lose_delay)
+            if lost is not None:
+                self._lost.append((lost[0], json.loads(bytes(answer.body))["ts"]))
+        if lost is None:
+            return answer
+        kind, delay = lost
+        if kind == "500":
+            return _html(500)
+        if kind == "late":
+            await asyncio.sleep(delay)
+            return answer
+        self._drop_connection(request)
+        await asyncio.sleep(0.05)  # uvicorn sees the connection gone and discards what is returned
+        return answer
+
+    def _drop_connection(self, request: Request) -> None:
+        """Aborts the TCP connection this request came on, before any byte of an answer."""
+        client = request.scope.get("client")
+        server = self._server
+        if server is None or client is None:
+            return
+        for conn in list(server.server_state.connections):
+            if getattr(conn, "client", None) == tuple(client):
+                conn.transport.abort()
+
+    def _history(self, p: dict[str, Any]) -> Response:
+        channel = p.get("channel")
+        if not is_channel_id(channel) or channel in self.missing_channels:
+            return _err("channel_not_found")
+        assert isinstance(channel, str)
+        private = channel in self.private_channels or channel.startswith("G")
+        needed = "groups:history" if private else "channels:history"
+        if needed not in self.scopes:
+            return _err("missing_scope", needed=needed, provided=",".join(sorted(self.scopes)))
+        if channel in self.not_in_channel_channels or channel in self.nonmember_channels:
+            return _err("not_in_channel")
+        with self._lock:
+            stored = [m for m in self._messages if m.channel == channel]
+        body = history_page(stored, p, time.time(), _wire, self.history_max_limit)
+        return JSONResponse(body)
 
     def _usergroup_users(self, p: dict[str, Any]) -> Response:
         group = p.get("usergroup")
@@ -423,6 +456,8 @@ class FakeSlack(ThreadedServer):
         return _ok(**TEAM, **BOT, is_enterprise_install=False)
 
     def _post(self, p: dict[str, Any]) -> Response:
+        if "chat:write" not in self.scopes:
+            return _err("missing_scope", needed="chat:write", provided=",".join(sorted(self.scopes)))
         channel = p.get("channel")
         if not isinstance(channel, str) or not channel or channel in self.missing_channels:
             return _err("channel_not_found")
@@ -438,7 +473,7 @@ class FakeSlack(ThreadedServer):
             return _err("not_in_channel")
         if channel in self.archived_channels:
             return _err("is_archived")
-        content = _content(p)
+        content = read_content(p)
         if isinstance(content, JSONResponse):
             return content
         text, blocks, metadata = content
@@ -453,7 +488,7 @@ class FakeSlack(ThreadedServer):
         channel, ts = p.get("channel"), p.get("ts")
         if not isinstance(channel, str) or not channel or channel in self.missing_channels:
             return _err("channel_not_found")
-        content = _content(p)
+        content = read_content(p)
         if isinstance(content, JSONResponse):
             return content
         text, blocks, _ = content
