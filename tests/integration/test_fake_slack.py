@@ -298,7 +298,9 @@ def history(http: httpx.Client, channel: str, **params: Any) -> dict[str, Any]:
     return body
 
 
-def test_history_is_newest_first_and_shows_metadata_only_on_request(slack: FakeSlack, http: httpx.Client) -> None:
+def test_history_is_newest_first_and_shows_metadata_only_on_request(
+    slack: FakeSlack, http: httpx.Client
+) -> None:
     meta = {"event_type": "notifbot_alert", "event_payload": {"key": "k1", "outbox_id": 1}}
     first = post(http, "C1", metadata=meta).json()["ts"]
     other = slack.add_message("C1", "a human says hi")

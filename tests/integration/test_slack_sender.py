@@ -12,7 +12,7 @@ import pytest
 from slack_sdk.errors import SlackApiError
 
 from notifbot.delivery.slack import SlackSender, classify
-from notifbot.errors import PermanentDeliveryError, TransientDeliveryError
+from notifbot.errors import MaybeSentError, PermanentDeliveryError, RateLimitedError, TransientDeliveryError
 from tests.fakes.slack import FakeSlack
 
 TOKEN = "xoxb-test"
@@ -184,17 +184,28 @@ def _api_error(status: int, data: dict[str, Any], headers: dict[str, str] | None
     [
         (
             _api_error(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "7"}),
-            TransientDeliveryError,
+            RateLimitedError,
             7.0,
         ),
-        (_api_error(429, {}, {}), TransientDeliveryError, 1.0),
-        (_api_error(200, {"ok": False, "error": "ratelimited"}), TransientDeliveryError, 1.0),
-        (_api_error(503, {}), TransientDeliveryError, None),
+        (_api_error(429, {}, {}), RateLimitedError, 1.0),
+        (_api_error(200, {"ok": False, "error": "ratelimited"}), RateLimitedError, 1.0),
+        # Slack may have posted it: the retry looks first
+        (_api_error(503, {}), MaybeSentError, None),
+        (_api_error(200, {}), MaybeSentError, None),
+        (_api_error(200, {"ok": False, "error": "internal_error"}), MaybeSentError, None),
+        (_api_error(200, {"ok": False, "error": "fatal_error"}), MaybeSentError, None),
+        (TimeoutError(), MaybeSentError, None),
+        (aiohttp.SocketTimeoutError(), MaybeSentError, None),
+        (aiohttp.ServerDisconnectedError(), MaybeSentError, None),
+        (aiohttp.ClientOSError(104, "Connection reset by peer"), MaybeSentError, None),
+        (aiohttp.ClientPayloadError("cut short"), MaybeSentError, None),
+        # Slack certainly did not act on it
         (_api_error(200, {"ok": False, "error": "team_added_to_org"}), TransientDeliveryError, None),
-        (_api_error(200, {"ok": False, "error": "token_revoked"}), PermanentDeliveryError, None),
-        (TimeoutError(), TransientDeliveryError, None),
-        (aiohttp.ServerDisconnectedError(), TransientDeliveryError, None),
+        (_api_error(200, {"ok": False, "error": "request_timeout"}), TransientDeliveryError, None),
+        (_api_error(404, {}), TransientDeliveryError, None),
+        (aiohttp.ConnectionTimeoutError(), TransientDeliveryError, None),
         (ConnectionRefusedError(111, "Connection refused"), TransientDeliveryError, None),
+        (_api_error(200, {"ok": False, "error": "token_revoked"}), PermanentDeliveryError, None),
         (aiohttp.InvalidURL("nope"), PermanentDeliveryError, None),
     ],
 )

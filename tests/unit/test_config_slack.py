@@ -15,5 +15,5 @@ def test_timeout_defaults_to_ten_seconds() -> None:
 
 @pytest.mark.parametrize("bad", [0, -1, 121, "soon"])
 def test_timeout_out_of_bounds_is_a_config_error(bad: object) -> None:
-    with pytest.raises(ConfigError, match="slack.timeout_seconds"):
+    with pytest.raises(ConfigError, match=r"slack\.timeout_seconds"):
         parse_settings({"slack": {"timeout_seconds": bad}}, source="test")
