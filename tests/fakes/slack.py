@@ -412,11 +412,17 @@ class FakeSlack(ThreadedServer):
         if kind == "500":
             return _html(500)
         if kind == "late":
-            await asyncio.sleep(delay)
+            await self._sleep_while_serving(delay)
             return answer
         self._drop_connection(request)
         await asyncio.sleep(0.05)  # uvicorn sees the connection gone and discards what is returned
         return answer
+
+    async def _sleep_while_serving(self, seconds: float) -> None:
+        """Waits `seconds`, or less if the fake is stopping (a late answer must not hold up its shutdown)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not (self._server is not None and self._server.should_exit):
+            await asyncio.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
 
     def _drop_connection(self, request: Request) -> None:
         """Aborts the TCP connection this request came on, before any byte of an answer."""

@@ -188,3 +188,18 @@ async def test_a_send_cut_short_by_shutdown_is_looked_for_after_restart(
     await wait_for(lambda: settled(second), timeout=20)
     assert posted_keys(slack) == Counter({"in-flight": 1})
     assert outbox_rows(second)[0]["provider_message_id"] == slack.messages[0].ts
+
+
+async def test_a_claim_abandoned_mid_send_is_looked_for_by_the_next_worker(
+    bot_factory: BotFactory, slack: FakeSlack
+) -> None:
+    # a worker whose send hangs past its lease (or that was killed) leaves a claim with no outcome behind
+    slack.lose_next_answers(1, "late", delay=3.0)
+    hung = await start(bot_factory, slack, ["C1"], timeout=5.0, lease_seconds=0.5, drain_seconds=0.1)
+    await post_events(hung, [{"kind": "audit", "id": "abandoned"}])
+    await wait_for(lambda: len(slack.messages) == 1)
+    other = await start(bot_factory, slack, ["C1"], lease_seconds=0.5)  # a second worker on the same database
+    await wait_for(lambda: settled(other), timeout=20)
+    assert posted_keys(slack) == Counter({"abandoned": 1})
+    assert outbox_rows(other)[0]["provider_message_id"] == slack.messages[0].ts
+    assert len(history_calls(slack)) == 1
