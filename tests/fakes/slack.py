@@ -209,15 +209,20 @@ class FakeSlack(ThreadedServer):
         with self._lock:
             self._faults += [(error, fields)] * n
 
-    def throttle_next(self, method: str, n: int = 1, retry_after: int = 1) -> None:
-        """The next `n` calls of `method` answer HTTP 429 + Retry-After (past the method's tier) and do nothing."""
-        with self._lock:
-            self._method_faults.setdefault(method, []).extend([lambda: _throttled(retry_after)] * n)
+    def throttle_next(self, method: str, n: int = 1, retry_after: int = 1, *, after: int = 0) -> None:
+        """After `after` more calls of `method`, the next `n` answer HTTP 429 + Retry-After (past the method's
+        tier) and do nothing."""
+        self._queue_method_faults(method, after, [lambda: _throttled(retry_after)] * n)
 
-    def fail_next_calls(self, method: str, n: int = 1, status: int = 500) -> None:
-        """The next `n` calls of `method` answer HTTP `status` with an HTML body and do nothing."""
+    def fail_next_calls(self, method: str, n: int = 1, status: int = 500, *, after: int = 0) -> None:
+        """After `after` more calls of `method`, the next `n` answer HTTP `status` with an HTML body."""
+        self._queue_method_faults(method, after, [lambda: _html(status)] * n)
+
+    def _queue_method_faults(self, method: str, after: int, faults: list[Callable[[], Response]]) -> None:
         with self._lock:
-            self._method_faults.setdefault(method, []).extend([lambda: _html(status)] * n)
+            queue = self._method_faults.setdefault(method, [])
+            queue += [None] * max(0, after - len(queue))
+            queue += faults
 
     def lose_next_answers(self, n: int = 1, kind: LostAnswer = "drop", delay: float = 1.0) -> None:
         """The next `n` posts the fake accepts are stored, then their answer is lost: `late` answers after
@@ -275,7 +280,7 @@ class FakeSlack(ThreadedServer):
             self._last_post: dict[str, float] = {}
             self._count_429 = 0
             self._faults = []
-            self._method_faults: dict[str, list[Callable[[], Response]]] = {}
+            self._method_faults: dict[str, list[Callable[[], Response] | None]] = {}
             self._post_faults: list[tuple[LostAnswer, float]] = []
             self._lose_rate, self._lose_kinds, self._lose_delay = 0.0, LOST_KINDS, 1.0
             self._rng = random.Random(0)

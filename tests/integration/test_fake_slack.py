@@ -375,6 +375,9 @@ def test_throttle_next_answers_429_for_that_method_only(slack: FakeSlack, http: 
     slack.fail_next_calls("conversations.history", 1, status=503)
     assert http.get("conversations.history", params={"channel": "C1"}).status_code == 503
     assert history(http, "C1")["ok"] is True
+    slack.throttle_next("conversations.history", 1, after=2)
+    codes = [http.get("conversations.history", params={"channel": "C1"}).status_code for _ in range(4)]
+    assert codes == [200, 200, 429, 200]
 
 
 # -- answers lost after the post was accepted -----------------------------------------------------------------

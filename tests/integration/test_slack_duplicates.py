@@ -154,6 +154,29 @@ async def test_the_search_pages_through_a_busy_channel(bot_factory: BotFactory, 
     assert all(call.get("cursor") for call in history_calls(slack)[1:])
 
 
+@pytest.mark.parametrize("fault", ["429", "502"])
+async def test_an_interrupted_search_resumes_at_its_page(
+    bot_factory: BotFactory, slack: FakeSlack, fault: str
+) -> None:
+    slack.lose_next_answers(1, "drop")
+    bot = await start(bot_factory, slack, ["C1"])
+    await post_events(bot, [{"kind": "audit", "id": "deep"}])
+    await wait_for(lambda: len(slack.messages) == 1)
+    for i in range(40):
+        slack.add_message("C1", f"chatter {i}")
+    if fault == "429":
+        slack.throttle_next("conversations.history", 1, retry_after=1, after=1)
+    else:
+        slack.fail_next_calls("conversations.history", 1, status=502, after=1)
+    await wait_for(lambda: settled(bot), timeout=20)
+    assert posted_keys(slack) == Counter({"deep": 1})
+    cursors = [call.get("cursor") for call in history_calls(slack)]
+    assert cursors[0] is None and cursors[1] and cursors[2] == cursors[1]  # page 2 again, not page 1
+    assert len(cursors) == 4  # 41 messages, 15 a page: pages 1, 2, 2 again, 3 (the post is the oldest)
+    # a 429 is waited out within the attempt; a 502 ends it and the row comes back later
+    assert outbox_rows(bot)[0]["attempts"] == (2 if fault == "429" else 3)
+
+
 @pytest.mark.parametrize(
     ("setup", "hint"),
     [

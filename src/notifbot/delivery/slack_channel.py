@@ -45,9 +45,9 @@ def is_post_of(message: dict[str, Any], outbox_id: int, key: str) -> bool:
 
 @dataclass
 class _Scan:
-    """How far the search of one row's attempt got; a 429 between pages resumes it rather than starting over."""
+    """How far the search for one row's post got; a 429 or a failure between pages resumes it, not starts over."""
 
-    attempts: int
+    unsure_since: float
     oldest: str
     cursor: str | None = None
     pages: int = 0
@@ -75,15 +75,16 @@ class SlackDelivery:
     async def find(self, row: OutboxRow, key: str) -> str | None:
         """The ts of this row's earlier post in its channel, or None when it is not there (or cannot be read).
 
-        Raises RateLimitedError (the worker waits Retry-After and calls again: the search resumes) and
-        TransientDeliveryError when the history cannot be read now (the row is tried again later, unposted).
+        Raises RateLimitedError (the worker waits Retry-After and calls again) and TransientDeliveryError when
+        the history cannot be read now (the row is tried again later, unposted); either way the search resumes at
+        the page it stopped on. Messages newer than the search's first page cannot be this row's earlier post.
         """
+        since = row.unsure_since or 0.0
         scan = self._scans.get(row.id)
-        if scan is None or scan.attempts != row.attempts:
+        if scan is None or scan.unsure_since != since:
             if len(self._scans) >= _MAX_SCANS:
                 self._scans.clear()
-            oldest = max(0.0, (row.unsure_since or 0.0) - MARGIN_SECONDS)
-            scan = self._scans[row.id] = _Scan(row.attempts, f"{oldest:.6f}")
+            scan = self._scans[row.id] = _Scan(since, f"{max(0.0, since - MARGIN_SECONDS):.6f}")
         try:
             found = await self._search(row, key, scan)
         except RateLimitedError:
@@ -95,7 +96,6 @@ class SlackDelivery:
             self._warn_once(row.target, HistoryUnreadable(str(exc), "error"))
             found = None
         except DeliveryError as exc:
-            self._scans.pop(row.id, None)
             raise TransientDeliveryError(
                 f"could not look in Slack channel {row.target} for an earlier post of this alert ({exc}); "
                 "will look again before posting"
