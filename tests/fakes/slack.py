@@ -13,134 +13,43 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
-from typing import Any, ClassVar, Literal
-from urllib.parse import parse_qsl
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from tests.fakes.server import ThreadedServer
 from tests.fakes.slack_blocks import read_content
 from tests.fakes.slack_history import MAX_LIMIT, history_page, is_channel_id
-
-TEAM = {"url": "https://notifbot-test.slack.com/", "team": "Notifbot Test", "team_id": "T0FAKE0001"}
-BOT = {"user": "notifbot", "user_id": "U0FAKEBOT1", "bot_id": "B0FAKEBOT1"}
-HUMAN = "U0FAKEHUMAN"
-# What an app installed from manifests/ holds; a test removes one to see the missing_scope answer.
-SCOPES = frozenset(
-    {"commands", "chat:write", "chat:write.public", "usergroups:read", "channels:history", "groups:history"}
+from tests.fakes.slack_socket import SocketModeFake
+from tests.fakes.slack_wire import (
+    BOT,
+    HUMAN,
+    LOST_KINDS,
+    RESPONSE_URL_USES,
+    SCOPES,
+    TEAM,
+    LostAnswer,
+    Message,
+    Update,
+    err,
+    html_error,
+    ok,
+    read_params,
+    throttled,
+    wire,
 )
-LostAnswer = Literal["late", "drop", "500"]
-LOST_KINDS: tuple[LostAnswer, ...] = ("late", "drop", "500")
-RESPONSE_URL_USES = 5  # a response_url accepts 5 posts (facts/slack-teams.md)
-_HTML_ERROR = (
-    "<html><head><title>Server Error</title></head><body><h1>Slack is having trouble</h1></body></html>"
-)
+
+__all__ = ["BOT", "HUMAN", "LOST_KINDS", "SCOPES", "TEAM", "FakeSlack", "LostAnswer", "Message", "Update"]
 
 
-class _Record:
-    """Field access by attribute (`m.text`) or by key (`m["text"]`), like the JSON Slack sends."""
-
-    __dataclass_fields__: ClassVar[dict[str, Any]]
-
-    def __getitem__(self, key: str) -> Any:
-        if key not in self.__dataclass_fields__:
-            raise KeyError(key)
-        return getattr(self, key)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
-
-
-@dataclass(frozen=True)
-class Message(_Record):
-    """A message the fake accepted (its current version after any chat.update); `arrived` is time.time()."""
-
-    channel: str
-    ts: str
-    text: str
-    blocks: list[Any] | None
-    metadata: dict[str, Any] | None
-    arrived: float
-    user: str = BOT["user_id"]
-
-
-@dataclass(frozen=True)
-class Update(_Record):
-    """One accepted chat.update: the new text/blocks of message `ts` in `channel`."""
-
-    channel: str
-    ts: str
-    text: str
-    blocks: list[Any] | None
-    arrived: float
-
-
-def _ok(**fields: Any) -> JSONResponse:
-    return JSONResponse({"ok": True, **fields})
-
-
-def _err(code: str, status: int = 200, **fields: Any) -> JSONResponse:
-    return JSONResponse({"ok": False, "error": code, **fields}, status_code=status)
-
-
-async def _read_params(request: Request) -> tuple[dict[str, Any], str | None] | str:
-    """Query + body parameters (JSON or form) and the token (Bearer header, else a form/query `token`).
-
-    Returns the Slack error code instead when the body cannot be read.
-    """
-    params: dict[str, Any] = dict(request.query_params)
-    body = await request.body()
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if body and ctype == "application/json":
-        try:
-            data = json.loads(body)
-        except ValueError:
-            return "invalid_json"
-        if not isinstance(data, dict):
-            return "invalid_json"
-        data.pop("token", None)  # Slack ignores a token in a JSON body
-        params.update(data)
-    elif body and ctype in ("application/x-www-form-urlencoded", ""):
-        params.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-    elif body:
-        return "invalid_form_data"
-    auth = request.headers.get("authorization", "")
-    form_token = params.pop("token", None)
-    token = auth[7:].strip() if auth.lower().startswith("bearer ") else form_token
-    return params, token if isinstance(token, str) and token else None
-
-
-def _wire(m: Message, metadata: bool = True) -> dict[str, Any]:
-    """A message as the Web API shows it; history shows `metadata` only with include_all_metadata."""
-    wire: dict[str, Any] = {"type": "message", "text": m.text, "user": m.user, "ts": m.ts}
-    if m.user == BOT["user_id"]:
-        wire["bot_id"] = BOT["bot_id"]
-    if m.blocks is not None:
-        wire["blocks"] = m.blocks
-    if m.metadata is not None and metadata:
-        wire["metadata"] = m.metadata
-    return wire
-
-
-def _throttled(retry_after: int) -> Response:
-    return JSONResponse(
-        {"ok": False, "error": "ratelimited"}, status_code=429, headers={"Retry-After": str(retry_after)}
-    )
-
-
-def _html(status: int) -> Response:
-    return HTMLResponse(_HTML_ERROR, status_code=status)
-
-
-class FakeSlack(ThreadedServer):
+class FakeSlack(SocketModeFake, ThreadedServer):
     """Slack Web API (auth.test, chat.postMessage, chat.update, conversations.history) and response_url on
     http://127.0.0.1:PORT."""
 
@@ -212,11 +121,11 @@ class FakeSlack(ThreadedServer):
     def throttle_next(self, method: str, n: int = 1, retry_after: int = 1, *, after: int = 0) -> None:
         """After `after` more calls of `method`, the next `n` answer HTTP 429 + Retry-After (past the method's
         tier) and do nothing."""
-        self._queue_method_faults(method, after, [lambda: _throttled(retry_after)] * n)
+        self._queue_method_faults(method, after, [lambda: throttled(retry_after)] * n)
 
     def fail_next_calls(self, method: str, n: int = 1, status: int = 500, *, after: int = 0) -> None:
         """After `after` more calls of `method`, the next `n` answer HTTP `status` with an HTML body."""
-        self._queue_method_faults(method, after, [lambda: _html(status)] * n)
+        self._queue_method_faults(method, after, [lambda: html_error(status)] * n)
 
     def _queue_method_faults(self, method: str, after: int, faults: list[Callable[[], Response]]) -> None:
         with self._lock:
@@ -361,9 +270,9 @@ class FakeSlack(ThreadedServer):
         method = request.path_params["method"]
         if self._latency > 0:
             await asyncio.sleep(self._latency)
-        read = await _read_params(request)
+        read = await read_params(request)
         if isinstance(read, str):
-            return _err(read)
+            return err(read)
         params, token = read
         channel = params.get("channel")
         with self._lock:
@@ -371,9 +280,9 @@ class FakeSlack(ThreadedServer):
             self._requests.append((method, params))
             fault = self._faults.pop(0) if self._faults else None
         if isinstance(fault, int):
-            return _html(fault)
+            return html_error(fault)
         if isinstance(fault, tuple):
-            return _err(fault[0], **fault[1])
+            return err(fault[0], **fault[1])
         handler = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._post,
@@ -383,14 +292,14 @@ class FakeSlack(ThreadedServer):
         }
         if method == "apps.connections.open":  # Socket Mode: needs the app-level token, not the bot token
             if not (token or "").startswith("xapp-"):
-                return _err("invalid_auth")
-            return _ok(url=f"ws://{self.host}:{self.port}/socket")
+                return err("invalid_auth")
+            return ok(url=f"ws://{self.host}:{self.port}/socket")
         if method not in handler:
-            return _err("unknown_method", req_method=method)
+            return err("unknown_method", req_method=method)
         if token is None:
-            return _err("not_authed")
+            return err("not_authed")
         if self._revoked or token != self.token:
-            return _err("invalid_auth")
+            return err("invalid_auth")
         with self._lock:
             queued = self._method_faults.get(method)
             method_fault = queued.pop(0) if queued else None
@@ -415,7 +324,7 @@ class FakeSlack(ThreadedServer):
             return answer
         kind, delay = lost
         if kind == "500":
-            return _html(500)
+            return html_error(500)
         if kind == "late":
             await self._sleep_while_serving(delay)
             return answer
@@ -442,17 +351,17 @@ class FakeSlack(ThreadedServer):
     def _history(self, p: dict[str, Any]) -> Response:
         channel = p.get("channel")
         if not is_channel_id(channel) or channel in self.missing_channels:
-            return _err("channel_not_found")
+            return err("channel_not_found")
         assert isinstance(channel, str)
         private = channel in self.private_channels or channel.startswith("G")
         needed = "groups:history" if private else "channels:history"
         if needed not in self.scopes:
-            return _err("missing_scope", needed=needed, provided=",".join(sorted(self.scopes)))
+            return err("missing_scope", needed=needed, provided=",".join(sorted(self.scopes)))
         if channel in self.not_in_channel_channels or channel in self.nonmember_channels:
-            return _err("not_in_channel")
+            return err("not_in_channel")
         with self._lock:
             stored = [m for m in self._messages if m.channel == channel]
-        body = history_page(stored, p, time.time(), _wire, self.history_max_limit)
+        body = history_page(stored, p, time.time(), wire, self.history_max_limit)
         return JSONResponse(body)
 
     def _usergroup_users(self, p: dict[str, Any]) -> Response:
@@ -460,18 +369,18 @@ class FakeSlack(ThreadedServer):
         with self._lock:
             members = self.usergroups.get(group) if isinstance(group, str) else None
         if members is None:
-            return _err("no_such_subteam")
-        return _ok(users=sorted(members))
+            return err("no_such_subteam")
+        return ok(users=sorted(members))
 
     def _auth_test(self, p: dict[str, Any]) -> Response:
-        return _ok(**TEAM, **BOT, is_enterprise_install=False)
+        return ok(**TEAM, **BOT, is_enterprise_install=False)
 
     def _post(self, p: dict[str, Any]) -> Response:
         if "chat:write" not in self.scopes:
-            return _err("missing_scope", needed="chat:write", provided=",".join(sorted(self.scopes)))
+            return err("missing_scope", needed="chat:write", provided=",".join(sorted(self.scopes)))
         channel = p.get("channel")
         if not isinstance(channel, str) or not channel or channel in self.missing_channels:
-            return _err("channel_not_found")
+            return err("channel_not_found")
         now = time.monotonic()
         with self._lock:
             last = self._last_post.get(channel)
@@ -481,9 +390,9 @@ class FakeSlack(ThreadedServer):
                 body = {"ok": False, "error": "ratelimited"}
                 return JSONResponse(body, status_code=429, headers={"Retry-After": str(wait)})
         if channel in self.not_in_channel_channels:
-            return _err("not_in_channel")
+            return err("not_in_channel")
         if channel in self.archived_channels:
-            return _err("is_archived")
+            return err("is_archived")
         content = read_content(p)
         if isinstance(content, JSONResponse):
             return content
@@ -493,12 +402,12 @@ class FakeSlack(ThreadedServer):
             message = Message(channel, self._next_ts(), text or "", blocks, metadata, time.time())
             self._messages.append(message)
             self._lock.notify_all()
-        return _ok(channel=channel, ts=message.ts, message=_wire(message))
+        return ok(channel=channel, ts=message.ts, message=wire(message))
 
     def _update(self, p: dict[str, Any]) -> Response:
         channel, ts = p.get("channel"), p.get("ts")
         if not isinstance(channel, str) or not channel or channel in self.missing_channels:
-            return _err("channel_not_found")
+            return err("channel_not_found")
         content = read_content(p)
         if isinstance(content, JSONResponse):
             return content
@@ -508,7 +417,7 @@ class FakeSlack(ThreadedServer):
                 (i for i, m in enumerate(self._messages) if (m.channel, m.ts) == (channel, ts)), None
             )
             if index is None:
-                return _err("message_not_found")
+                return err("message_not_found")
             old = self._messages[index]
             new = replace(
                 old,
@@ -517,7 +426,7 @@ class FakeSlack(ThreadedServer):
             )
             self._messages[index] = new
             self._updates.append(Update(channel, new.ts, new.text, new.blocks, time.time()))
-        return _ok(channel=channel, ts=new.ts, text=new.text, message=_wire(new))
+        return ok(channel=channel, ts=new.ts, text=new.text, message=wire(new))
 
     async def _response_url(self, request: Request) -> Response:
         rid = request.path_params["rid"]
@@ -525,56 +434,12 @@ class FakeSlack(ThreadedServer):
         try:
             payload: Any = json.loads(body) if body else None
         except ValueError:
-            return _err("invalid_json", status=400)
+            return err("invalid_json", status=400)
         with self._lock:
             if sum(1 for r, _ in self._responses if r == rid) >= RESPONSE_URL_USES:
-                return _err("used_url", status=404)
+                return err("used_url", status=404)
             self._responses.append((rid, payload))
-        return _ok()
-
-    # -- Socket Mode ----------------------------------------------------------------------------------------
-
-    def socket_send(self, envelope: dict[str, Any]) -> None:
-        """Queues an envelope (e.g. `slash_commands`) for the connected Socket Mode client."""
-        with self._lock:
-            self._socket_outbox.append(envelope)
-
-    @property
-    def socket_acks(self) -> list[dict[str, Any]]:
-        """What Socket Mode clients sent back (acks carry `envelope_id` and an optional `payload`)."""
-        with self._lock:
-            return list(self._socket_acks)
-
-    @property
-    def socket_connections(self) -> int:
-        """How many Socket Mode connections were accepted."""
-        with self._lock:
-            return self._socket_count
-
-    async def _socket(self, ws: WebSocket) -> None:
-        await ws.accept()
-        with self._lock:
-            self._socket_count += 1
-        await ws.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0FAKE"}})
-
-        async def pump() -> None:
-            while True:
-                with self._lock:
-                    pending, self._socket_outbox = self._socket_outbox, []
-                for envelope in pending:
-                    await ws.send_json(envelope)
-                await asyncio.sleep(0.02)
-
-        sender = asyncio.create_task(pump())
-        try:
-            while True:
-                message = await ws.receive_text()
-                with self._lock:
-                    self._socket_acks.append(json.loads(message))
-        except WebSocketDisconnect:
-            pass
-        finally:
-            sender.cancel()
+        return ok()
 
     def _next_ts(self) -> str:
         """A unique, increasing Slack ts ("seconds.micros"); call with the lock held."""
