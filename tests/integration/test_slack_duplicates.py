@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 
 from notifbot.app import Bot
+from notifbot.store import outbox
+from notifbot.store.db import connect
 from tests.fakes.slack import LOST_KINDS, FakeSlack, LostAnswer
 from tests.integration.conftest import BotFactory, outbox_rows, post_events, wait_for
 
@@ -226,3 +228,23 @@ async def test_a_claim_abandoned_mid_send_is_looked_for_by_the_next_worker(
     assert posted_keys(slack) == Counter({"abandoned": 1})
     assert outbox_rows(other)[0]["provider_message_id"] == slack.messages[0].ts
     assert len(history_calls(slack)) == 1
+
+
+async def test_a_row_given_up_while_unsure_is_looked_for_when_retried(
+    bot_factory: BotFactory, slack: FakeSlack
+) -> None:
+    slack.lose_next_answers(1, "500")
+    slack.fail_next_calls("conversations.history", 1, status=502)
+    bot = await start(bot_factory, slack, ["C1"], max_attempts=2)
+    await post_events(bot, [{"kind": "audit", "id": "given-up"}])
+    await wait_for(lambda: settled(bot), timeout=20)
+    [row] = outbox_rows(bot)
+    assert row["status"] == "dead" and "outbox retry` looks for it" in row["last_error"]
+    assert row["unsure_since"] is not None and len(slack.messages) == 1
+    conn = connect(bot.settings.storage.path)
+    assert outbox.requeue(conn, row["id"], 0)  # what `notifbot outbox retry ID` does
+    conn.close()
+    bot.worker.wake()
+    await wait_for(lambda: outbox_rows(bot)[0]["status"] == "delivered", timeout=20)
+    assert posted_keys(slack) == Counter({"given-up": 1})
+    assert outbox_rows(bot)[0]["provider_message_id"] == slack.messages[0].ts

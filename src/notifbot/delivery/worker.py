@@ -232,7 +232,8 @@ class DeliveryWorker:
         if attempts >= self._settings.max_attempts:
             if unsure_since is not None or row.unsure_since is not None:
                 error += (
-                    " (it may have been delivered: `notifbot outbox retry` looks for it before sending again)"
+                    " (it may have reached the destination; for Slack, `notifbot outbox retry` looks for it"
+                    " before posting again)"
                 )
             await self._dead(row, f"gave up after {attempts} attempts; last error: {error}", unsure_since)
             return
