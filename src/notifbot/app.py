@@ -219,7 +219,7 @@ class Bot:
 
             token = self.env.slack_bot_token or ""
             api_url = self.env.get("SLACK_API_URL") or self.settings.slack.api_url
-            self.slack_sender = SlackSender(token, api_url)
+            self.slack_sender = SlackSender(token, api_url, timeout=self.settings.slack.timeout_seconds)
             senders["slack"] = SlackDelivery(self.slack_sender, interactive=self.slack_interactive)
         workflows = {
             name: d.url

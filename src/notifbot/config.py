@@ -35,6 +35,8 @@ class ServerSettings(_Strict):
 
 class SlackSettings(_Strict):
     api_url: str = "https://slack.com/api/"
+    # how long one Web API call may take; a post that times out may still have reached Slack and is looked for
+    timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 10.0
     command: Annotated[str, Field(pattern=r"^/[a-z0-9_-]{1,31}$")] = "/marketo"
     # user ids (U…/W…) and user-group ids (S…) allowed to mute, unmute and acknowledge; empty = everyone
     admins: list[Annotated[str, Field(pattern=r"^[UWS][A-Z0-9]{2,30}$")]] = Field(default_factory=list)

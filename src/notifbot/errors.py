@@ -9,7 +9,9 @@ NotifbotError
 │                               a retry may help (a transient key-fetch failure answers Adobe 503)
 ├── DeliveryError
 │   ├── TransientDeliveryError  may succeed later (5xx, timeouts, 429 with `retry_after`)
-│   │   └── RateLimitedError    429: refused before anything happened, so a resend cannot duplicate
+│   │   ├── RateLimitedError    429: refused before anything happened, so a resend cannot duplicate
+│   │   └── MaybeSentError      the request may have reached the destination (timeout, lost answer, 5xx):
+│   │                           the retry looks for the message before sending it again
 │   └── PermanentDeliveryError  will not succeed until a human acts (bad channel, revoked token)
 └── MarketoError                a Marketo REST error envelope, with its `code`
 """
@@ -93,6 +95,15 @@ class TransientDeliveryError(DeliveryError):
 
 class RateLimitedError(TransientDeliveryError):
     """The server refused the request because of throttling; nothing was done, so resending is safe."""
+
+
+class MaybeSentError(TransientDeliveryError):
+    """The request may have been carried out although no good answer came back; `recheck_after` is how long to
+    wait before looking for its result, so that a slow server has finished."""
+
+    def __init__(self, message: str, *, recheck_after: float = 0.0) -> None:
+        self.recheck_after = recheck_after
+        super().__init__(message)
 
 
 class PermanentDeliveryError(DeliveryError):

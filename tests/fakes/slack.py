@@ -7,225 +7,51 @@ import asyncio
 import json
 import math
 import os
+import random
 import signal
 import sys
 import threading
 import time
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
-from typing import Any, ClassVar
-from urllib.parse import parse_qsl
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from tests.fakes.server import ThreadedServer
-
-TEAM = {"url": "https://notifbot-test.slack.com/", "team": "Notifbot Test", "team_id": "T0FAKE0001"}
-BOT = {"user": "notifbot", "user_id": "U0FAKEBOT1", "bot_id": "B0FAKEBOT1"}
-RESPONSE_URL_USES = 5  # a response_url accepts 5 posts (facts/slack-teams.md)
-_HTML_ERROR = (
-    "<html><head><title>Server Error</title></head><body><h1>Slack is having trouble</h1></body></html>"
+from tests.fakes.slack_blocks import read_content
+from tests.fakes.slack_history import MAX_LIMIT, history_page, is_channel_id
+from tests.fakes.slack_socket import SocketModeFake
+from tests.fakes.slack_wire import (
+    BOT,
+    HUMAN,
+    LOST_KINDS,
+    RESPONSE_URL_USES,
+    SCOPES,
+    TEAM,
+    LostAnswer,
+    Message,
+    Update,
+    err,
+    html_error,
+    ok,
+    read_params,
+    throttled,
+    wire,
 )
-_PLAIN_ONLY = "must be plain_text"
+
+__all__ = ["BOT", "HUMAN", "LOST_KINDS", "SCOPES", "TEAM", "FakeSlack", "LostAnswer", "Message", "Update"]
 
 
-class _Record:
-    """Field access by attribute (`m.text`) or by key (`m["text"]`), like the JSON Slack sends."""
-
-    __dataclass_fields__: ClassVar[dict[str, Any]]
-
-    def __getitem__(self, key: str) -> Any:
-        if key not in self.__dataclass_fields__:
-            raise KeyError(key)
-        return getattr(self, key)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
-
-
-@dataclass(frozen=True)
-class Message(_Record):
-    """A message the fake accepted (its current version after any chat.update); `arrived` is time.time()."""
-
-    channel: str
-    ts: str
-    text: str
-    blocks: list[Any] | None
-    metadata: dict[str, Any] | None
-    arrived: float
-
-
-@dataclass(frozen=True)
-class Update(_Record):
-    """One accepted chat.update: the new text/blocks of message `ts` in `channel`."""
-
-    channel: str
-    ts: str
-    text: str
-    blocks: list[Any] | None
-    arrived: float
-
-
-def _ok(**fields: Any) -> JSONResponse:
-    return JSONResponse({"ok": True, **fields})
-
-
-def _err(code: str, status: int = 200, **fields: Any) -> JSONResponse:
-    return JSONResponse({"ok": False, "error": code, **fields}, status_code=status)
-
-
-async def _read_params(request: Request) -> tuple[dict[str, Any], str | None] | str:
-    """Query + body parameters (JSON or form) and the token (Bearer header, else a form/query `token`).
-
-    Returns the Slack error code instead when the body cannot be read.
-    """
-    params: dict[str, Any] = dict(request.query_params)
-    body = await request.body()
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if body and ctype == "application/json":
-        try:
-            data = json.loads(body)
-        except ValueError:
-            return "invalid_json"
-        if not isinstance(data, dict):
-            return "invalid_json"
-        data.pop("token", None)  # Slack ignores a token in a JSON body
-        params.update(data)
-    elif body and ctype in ("application/x-www-form-urlencoded", ""):
-        params.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-    elif body:
-        return "invalid_form_data"
-    auth = request.headers.get("authorization", "")
-    form_token = params.pop("token", None)
-    token = auth[7:].strip() if auth.lower().startswith("bearer ") else form_token
-    return params, token if isinstance(token, str) and token else None
-
-
-def _decode(value: Any) -> Any:
-    """Form fields carry JSON as strings; JSON bodies may carry either."""
-    return json.loads(value) if isinstance(value, str) else value
-
-
-def _text_problems(obj: Any, limit: int, at: str, *, plain_only: bool = False) -> list[str]:
-    if not isinstance(obj, dict) or obj.get("type") not in ("plain_text", "mrkdwn"):
-        return [f"must be a text object [json-pointer:{at}]"]
-    if plain_only and obj["type"] != "plain_text":
-        return [f"{_PLAIN_ONLY} [json-pointer:{at}/type]"]
-    text = obj.get("text")
-    if not isinstance(text, str) or not text:
-        return [f"must be a non-empty string [json-pointer:{at}/text]"]
-    if len(text) > limit:
-        return [f"must be less than {limit + 1} characters [json-pointer:{at}/text]"]
-    return []
-
-
-def _element_problems(el: Any, at: str) -> list[str]:
-    if not isinstance(el, dict):
-        return [f"must be an object [json-pointer:{at}]"]
-    out: list[str] = []
-    if el.get("type") == "button":
-        out += _text_problems(el.get("text"), 75, f"{at}/text", plain_only=True)
-        for key, limit in (("value", 2000), ("url", 3000), ("action_id", 255)):
-            if isinstance(el.get(key), str) and len(el[key]) > limit:
-                out.append(f"must be less than {limit + 1} characters [json-pointer:{at}/{key}]")
-    return out
-
-
-def block_problems(blocks: list[Any]) -> list[str]:
-    """Slack-style `[ERROR]` texts for the Block Kit limits that matter to notifbot; empty when valid."""
-    out: list[str] = []
-    if len(blocks) > 50:
-        out.append("no more than 50 items allowed [json-pointer:/blocks]")
-    for i, block in enumerate(blocks):
-        at = f"/blocks/{i}"
-        if not isinstance(block, dict):
-            out.append(f"must be an object [json-pointer:{at}]")
-            continue
-        kind = block.get("type")
-        if isinstance(block.get("block_id"), str) and len(block["block_id"]) > 255:
-            out.append(f"must be less than 256 characters [json-pointer:{at}/block_id]")
-        if kind == "header":
-            out += _text_problems(block.get("text"), 150, f"{at}/text", plain_only=True)
-        elif kind == "section":
-            text, fields = block.get("text"), block.get("fields")
-            if text is None and not fields:
-                out.append(f"must provide either text or fields [json-pointer:{at}]")
-            if text is not None:
-                out += _text_problems(text, 3000, f"{at}/text")
-            if fields is not None and not isinstance(fields, list):
-                out.append(f"must be an array [json-pointer:{at}/fields]")
-            elif fields:
-                if len(fields) > 10:
-                    out.append(f"no more than 10 items allowed [json-pointer:{at}/fields]")
-                for j, fld in enumerate(fields):
-                    out += _text_problems(fld, 2000, f"{at}/fields/{j}")
-        elif kind in ("context", "actions"):
-            elements, most = block.get("elements"), 10 if kind == "context" else 25
-            if not isinstance(elements, list) or not elements:
-                out.append(f"must be a non-empty array [json-pointer:{at}/elements]")
-                continue
-            if len(elements) > most:
-                out.append(f"no more than {most} items allowed [json-pointer:{at}/elements]")
-            for j, el in enumerate(elements):
-                out += _element_problems(el, f"{at}/elements/{j}")
-        elif kind not in ("divider", "image", "rich_text", "input", "file", "video", "markdown"):
-            out.append(f"unknown block type {kind!r} [json-pointer:{at}/type]")
-    return out
-
-
-def _content(p: dict[str, Any]) -> tuple[str | None, list[Any] | None, dict[str, Any] | None] | JSONResponse:
-    """The text, blocks and metadata of a post or update, or the Slack error answering a bad one."""
-    text = p.get("text")
-    text = None if text is None else str(text)
-    blocks: list[Any] | None = None
-    if p.get("blocks") not in (None, ""):
-        try:
-            blocks = _decode(p["blocks"])
-        except ValueError:
-            return _err("invalid_blocks_format")
-        if not isinstance(blocks, list):
-            return _err("invalid_blocks_format")
-        problems = block_problems(blocks)
-        if problems:
-            messages = [f"[ERROR] {m}" for m in problems]
-            return _err("invalid_blocks", errors=problems, response_metadata={"messages": messages})
-    if not text and not blocks:
-        return _err("no_text")
-    if text and len(text) > 40000:
-        return _err("msg_too_long")
-    metadata: dict[str, Any] | None = None
-    if p.get("metadata") not in (None, ""):
-        try:
-            metadata = _decode(p["metadata"])
-        except ValueError:
-            return _err("invalid_metadata_format")
-        if not (
-            isinstance(metadata, dict)
-            and isinstance(metadata.get("event_type"), str)
-            and isinstance(metadata.get("event_payload"), dict)
-        ):
-            return _err("invalid_metadata_format")
-    return text, blocks, metadata
-
-
-def _wire(m: Message) -> dict[str, Any]:
-    wire: dict[str, Any] = {"type": "message", "text": m.text, "user": BOT["user_id"], "ts": m.ts}
-    wire["bot_id"] = BOT["bot_id"]
-    if m.blocks is not None:
-        wire["blocks"] = m.blocks
-    if m.metadata is not None:
-        wire["metadata"] = m.metadata
-    return wire
-
-
-class FakeSlack(ThreadedServer):
-    """Slack Web API (auth.test, chat.postMessage, chat.update) and response_url on http://127.0.0.1:PORT."""
+class FakeSlack(SocketModeFake, ThreadedServer):
+    """Slack Web API (auth.test, chat.postMessage, chat.update, conversations.history) and response_url on
+    http://127.0.0.1:PORT."""
 
     thread_name = "fake-slack"
     uvicorn_options = {"access_log": False, "http": "h11", "loop": "asyncio", "timeout_graceful_shutdown": 1}  # noqa: RUF012
@@ -238,15 +64,21 @@ class FakeSlack(ThreadedServer):
         missing_channels: set[str] | None = None,
         not_in_channel_channels: set[str] | None = None,
         archived_channels: set[str] | None = None,
+        private_channels: set[str] | None = None,
+        nonmember_channels: set[str] | None = None,
+        scopes: set[str] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
         self.token = token
-        self.min_interval = min_interval
+        self._min_interval = min_interval
         self._initial = (
             set(missing_channels or ()),
             set(not_in_channel_channels or ()),
             set(archived_channels or ()),
+            set(private_channels or ()),
+            set(nonmember_channels or ()),
+            set(SCOPES if scopes is None else scopes),
         )
         self.host, self.port = host, port
         self._lock = threading.Condition()
@@ -286,6 +118,46 @@ class FakeSlack(ThreadedServer):
         with self._lock:
             self._faults += [(error, fields)] * n
 
+    def throttle_next(self, method: str, n: int = 1, retry_after: int = 1, *, after: int = 0) -> None:
+        """After `after` more calls of `method`, the next `n` answer HTTP 429 + Retry-After (past the method's
+        tier) and do nothing."""
+        self._queue_method_faults(method, after, [lambda: throttled(retry_after)] * n)
+
+    def fail_next_calls(self, method: str, n: int = 1, status: int = 500, *, after: int = 0) -> None:
+        """After `after` more calls of `method`, the next `n` answer HTTP `status` with an HTML body."""
+        self._queue_method_faults(method, after, [lambda: html_error(status)] * n)
+
+    def _queue_method_faults(self, method: str, after: int, faults: list[Callable[[], Response]]) -> None:
+        with self._lock:
+            queue = self._method_faults.setdefault(method, [])
+            queue += [None] * max(0, after - len(queue))
+            queue += faults
+
+    def lose_next_answers(self, n: int = 1, kind: LostAnswer = "drop", delay: float = 1.0) -> None:
+        """The next `n` posts the fake accepts are stored, then their answer is lost: `late` answers after
+        `delay` seconds (past a client's timeout), `drop` closes the connection without a byte, `500` answers
+        an HTML 500."""
+        with self._lock:
+            self._post_faults += [(kind, delay)] * n
+
+    def lose_answers(
+        self, rate: float, kinds: Sequence[LostAnswer] = LOST_KINDS, delay: float = 1.0, seed: int = 0
+    ) -> None:
+        """From now on each accepted post loses its answer with probability `rate`, the kind drawn from `kinds`
+        (a seeded draw, so a run repeats)."""
+        with self._lock:
+            self._lose_rate, self._lose_kinds, self._lose_delay = rate, tuple(kinds), delay
+            self._rng = random.Random(seed)
+
+    def add_message(
+        self, channel: str, text: str, *, user: str = HUMAN, metadata: dict[str, Any] | None = None
+    ) -> Message:
+        """Someone else's message in `channel` (history traffic between the bot's posts)."""
+        with self._lock:
+            message = Message(channel, self._next_ts(), text, None, metadata, time.time(), user)
+            self._messages.append(message)
+            return message
+
     def revoke_token(self) -> None:
         """Every later call answers invalid_auth."""
         self._revoked = True
@@ -295,11 +167,18 @@ class FakeSlack(ThreadedServer):
         self._latency = seconds
 
     def reset(self) -> None:
-        """Back to the state after construction: no traffic, faults, revocation, latency or rate history."""
+        """Back to the state after construction: no traffic, faults, revocation, latency, rate history or limits."""
         with self._lock:
-            self.missing_channels, self.not_in_channel_channels, self.archived_channels = (
-                set(s) for s in self._initial
-            )
+            (
+                self.missing_channels,
+                self.not_in_channel_channels,
+                self.archived_channels,
+                self.private_channels,
+                self.nonmember_channels,
+                self.scopes,
+            ) = (set(s) for s in self._initial)
+            self.min_interval = self._min_interval
+            self.history_max_limit = MAX_LIMIT  # 15 for non-Marketplace apps distributed since 2025-05-29
             self._revoked = False
             self._latency = 0.0
             self._messages: list[Message] = []
@@ -310,6 +189,11 @@ class FakeSlack(ThreadedServer):
             self._last_post: dict[str, float] = {}
             self._count_429 = 0
             self._faults = []
+            self._method_faults: dict[str, list[Callable[[], Response] | None]] = {}
+            self._post_faults: list[tuple[LostAnswer, float]] = []
+            self._lose_rate, self._lose_kinds, self._lose_delay = 0.0, LOST_KINDS, 1.0
+            self._rng = random.Random(0)
+            self._lost: list[tuple[LostAnswer, str]] = []
             self.usergroups: dict[str, set[str]] = {}  # user-group id → member user ids
             self._socket_outbox: list[dict[str, Any]] = []
             self._socket_acks: list[dict[str, Any]] = []
@@ -354,6 +238,12 @@ class FakeSlack(ThreadedServer):
             return list(self._requests)
 
     @property
+    def lost_answers(self) -> list[tuple[LostAnswer, str]]:
+        """(kind, ts) of every accepted post whose answer the fake lost on purpose."""
+        with self._lock:
+            return list(self._lost)
+
+    @property
     def count_429(self) -> int:
         with self._lock:
             return self._count_429
@@ -380,9 +270,9 @@ class FakeSlack(ThreadedServer):
         method = request.path_params["method"]
         if self._latency > 0:
             await asyncio.sleep(self._latency)
-        read = await _read_params(request)
+        read = await read_params(request)
         if isinstance(read, str):
-            return _err(read)
+            return err(read)
         params, token = read
         channel = params.get("channel")
         with self._lock:
@@ -390,42 +280,107 @@ class FakeSlack(ThreadedServer):
             self._requests.append((method, params))
             fault = self._faults.pop(0) if self._faults else None
         if isinstance(fault, int):
-            return HTMLResponse(_HTML_ERROR, status_code=fault)
+            return html_error(fault)
         if isinstance(fault, tuple):
-            return _err(fault[0], **fault[1])
+            return err(fault[0], **fault[1])
         handler = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._post,
             "chat.update": self._update,
+            "conversations.history": self._history,
             "usergroups.users.list": self._usergroup_users,
         }
         if method == "apps.connections.open":  # Socket Mode: needs the app-level token, not the bot token
             if not (token or "").startswith("xapp-"):
-                return _err("invalid_auth")
-            return _ok(url=f"ws://{self.host}:{self.port}/socket")
+                return err("invalid_auth")
+            return ok(url=f"ws://{self.host}:{self.port}/socket")
         if method not in handler:
-            return _err("unknown_method", req_method=method)
+            return err("unknown_method", req_method=method)
         if token is None:
-            return _err("not_authed")
+            return err("not_authed")
         if self._revoked or token != self.token:
-            return _err("invalid_auth")
+            return err("invalid_auth")
+        with self._lock:
+            queued = self._method_faults.get(method)
+            method_fault = queued.pop(0) if queued else None
+        if method_fault is not None:
+            return method_fault()
+        if method == "chat.postMessage":
+            return await self._post_and_answer(request, params)
         return handler[method](params)
+
+    async def _post_and_answer(self, request: Request, params: dict[str, Any]) -> Response:
+        """chat.postMessage, then the answer loss a test asked for (the message stays posted either way)."""
+        answer = self._post(params)
+        if answer.status_code != 200 or not json.loads(bytes(answer.body)).get("ok"):
+            return answer
+        with self._lock:
+            lost: tuple[LostAnswer, float] | None = self._post_faults.pop(0) if self._post_faults else None
+            if lost is None and self._lose_rate > 0 and self._rng.random() < self._lose_rate:
+                lost = (self._rng.choice(self._lose_kinds), self._lose_delay)
+            if lost is not None:
+                self._lost.append((lost[0], json.loads(bytes(answer.body))["ts"]))
+        if lost is None:
+            return answer
+        kind, delay = lost
+        if kind == "500":
+            return html_error(500)
+        if kind == "late":
+            await self._sleep_while_serving(delay)
+            return answer
+        self._drop_connection(request)
+        await asyncio.sleep(0.05)  # uvicorn sees the connection gone and discards what is returned
+        return answer
+
+    async def _sleep_while_serving(self, seconds: float) -> None:
+        """Waits `seconds`, or less if the fake is stopping (a late answer must not hold up its shutdown)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not (self._server is not None and self._server.should_exit):
+            await asyncio.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+
+    def _drop_connection(self, request: Request) -> None:
+        """Aborts the TCP connection this request came on, before any byte of an answer."""
+        client = request.scope.get("client")
+        server = self._server
+        if server is None or client is None:
+            return
+        for conn in list(server.server_state.connections):
+            if getattr(conn, "client", None) == tuple(client):
+                conn.transport.abort()
+
+    def _history(self, p: dict[str, Any]) -> Response:
+        channel = p.get("channel")
+        if not is_channel_id(channel) or channel in self.missing_channels:
+            return err("channel_not_found")
+        assert isinstance(channel, str)
+        private = channel in self.private_channels or channel.startswith("G")
+        needed = "groups:history" if private else "channels:history"
+        if needed not in self.scopes:
+            return err("missing_scope", needed=needed, provided=",".join(sorted(self.scopes)))
+        if channel in self.not_in_channel_channels or channel in self.nonmember_channels:
+            return err("not_in_channel")
+        with self._lock:
+            stored = [m for m in self._messages if m.channel == channel]
+        body = history_page(stored, p, time.time(), wire, self.history_max_limit)
+        return JSONResponse(body)
 
     def _usergroup_users(self, p: dict[str, Any]) -> Response:
         group = p.get("usergroup")
         with self._lock:
             members = self.usergroups.get(group) if isinstance(group, str) else None
         if members is None:
-            return _err("no_such_subteam")
-        return _ok(users=sorted(members))
+            return err("no_such_subteam")
+        return ok(users=sorted(members))
 
     def _auth_test(self, p: dict[str, Any]) -> Response:
-        return _ok(**TEAM, **BOT, is_enterprise_install=False)
+        return ok(**TEAM, **BOT, is_enterprise_install=False)
 
     def _post(self, p: dict[str, Any]) -> Response:
+        if "chat:write" not in self.scopes:
+            return err("missing_scope", needed="chat:write", provided=",".join(sorted(self.scopes)))
         channel = p.get("channel")
         if not isinstance(channel, str) or not channel or channel in self.missing_channels:
-            return _err("channel_not_found")
+            return err("channel_not_found")
         now = time.monotonic()
         with self._lock:
             last = self._last_post.get(channel)
@@ -435,10 +390,10 @@ class FakeSlack(ThreadedServer):
                 body = {"ok": False, "error": "ratelimited"}
                 return JSONResponse(body, status_code=429, headers={"Retry-After": str(wait)})
         if channel in self.not_in_channel_channels:
-            return _err("not_in_channel")
+            return err("not_in_channel")
         if channel in self.archived_channels:
-            return _err("is_archived")
-        content = _content(p)
+            return err("is_archived")
+        content = read_content(p)
         if isinstance(content, JSONResponse):
             return content
         text, blocks, metadata = content
@@ -447,13 +402,13 @@ class FakeSlack(ThreadedServer):
             message = Message(channel, self._next_ts(), text or "", blocks, metadata, time.time())
             self._messages.append(message)
             self._lock.notify_all()
-        return _ok(channel=channel, ts=message.ts, message=_wire(message))
+        return ok(channel=channel, ts=message.ts, message=wire(message))
 
     def _update(self, p: dict[str, Any]) -> Response:
         channel, ts = p.get("channel"), p.get("ts")
         if not isinstance(channel, str) or not channel or channel in self.missing_channels:
-            return _err("channel_not_found")
-        content = _content(p)
+            return err("channel_not_found")
+        content = read_content(p)
         if isinstance(content, JSONResponse):
             return content
         text, blocks, _ = content
@@ -462,7 +417,7 @@ class FakeSlack(ThreadedServer):
                 (i for i, m in enumerate(self._messages) if (m.channel, m.ts) == (channel, ts)), None
             )
             if index is None:
-                return _err("message_not_found")
+                return err("message_not_found")
             old = self._messages[index]
             new = replace(
                 old,
@@ -471,7 +426,7 @@ class FakeSlack(ThreadedServer):
             )
             self._messages[index] = new
             self._updates.append(Update(channel, new.ts, new.text, new.blocks, time.time()))
-        return _ok(channel=channel, ts=new.ts, text=new.text, message=_wire(new))
+        return ok(channel=channel, ts=new.ts, text=new.text, message=wire(new))
 
     async def _response_url(self, request: Request) -> Response:
         rid = request.path_params["rid"]
@@ -479,56 +434,12 @@ class FakeSlack(ThreadedServer):
         try:
             payload: Any = json.loads(body) if body else None
         except ValueError:
-            return _err("invalid_json", status=400)
+            return err("invalid_json", status=400)
         with self._lock:
             if sum(1 for r, _ in self._responses if r == rid) >= RESPONSE_URL_USES:
-                return _err("used_url", status=404)
+                return err("used_url", status=404)
             self._responses.append((rid, payload))
-        return _ok()
-
-    # -- Socket Mode ----------------------------------------------------------------------------------------
-
-    def socket_send(self, envelope: dict[str, Any]) -> None:
-        """Queues an envelope (e.g. `slash_commands`) for the connected Socket Mode client."""
-        with self._lock:
-            self._socket_outbox.append(envelope)
-
-    @property
-    def socket_acks(self) -> list[dict[str, Any]]:
-        """What Socket Mode clients sent back (acks carry `envelope_id` and an optional `payload`)."""
-        with self._lock:
-            return list(self._socket_acks)
-
-    @property
-    def socket_connections(self) -> int:
-        """How many Socket Mode connections were accepted."""
-        with self._lock:
-            return self._socket_count
-
-    async def _socket(self, ws: WebSocket) -> None:
-        await ws.accept()
-        with self._lock:
-            self._socket_count += 1
-        await ws.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0FAKE"}})
-
-        async def pump() -> None:
-            while True:
-                with self._lock:
-                    pending, self._socket_outbox = self._socket_outbox, []
-                for envelope in pending:
-                    await ws.send_json(envelope)
-                await asyncio.sleep(0.02)
-
-        sender = asyncio.create_task(pump())
-        try:
-            while True:
-                message = await ws.receive_text()
-                with self._lock:
-                    self._socket_acks.append(json.loads(message))
-        except WebSocketDisconnect:
-            pass
-        finally:
-            sender.cancel()
+        return ok()
 
     def _next_ts(self) -> str:
         """A unique, increasing Slack ts ("seconds.micros"); call with the lock held."""

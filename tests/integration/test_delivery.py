@@ -27,7 +27,7 @@ def slack() -> Iterator[FakeSlack]:
 
 def slack_config(slack: FakeSlack, channels: list[str], **delivery: Any) -> dict[str, Any]:
     return {
-        "slack": {"api_url": slack.api_url, "interactive": False},
+        "slack": {"api_url": slack.api_url, "interactive": False, "timeout_seconds": 2.0},
         "destinations": {f"d{c}": {"type": "slack", "channel": c} for c in channels},
         "routes": [{"match": {"channel": c}, "to": [f"d{c}"]} for c in channels[1:]]
         + [{"to": [f"d{channels[0]}"]}],

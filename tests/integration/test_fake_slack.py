@@ -200,7 +200,7 @@ def test_fail_next_with_error(slack: FakeSlack, http: httpx.Client) -> None:
 
 
 def test_unknown_method(http: httpx.Client) -> None:
-    assert http.post("conversations.history").json()["error"] == "unknown_method"
+    assert http.post("conversations.kick").json()["error"] == "unknown_method"
 
 
 def test_chat_update_replaces_the_stored_message(slack: FakeSlack, http: httpx.Client) -> None:
@@ -286,3 +286,137 @@ def test_standalone_dumps_messages_on_exit(tmp_path: Path, stop: str) -> None:
                 proc.kill()
     [msg] = json.loads(dump.read_text())
     assert (msg["channel"], msg["text"]) == ("C1", "hello")
+
+
+# -- conversations.history ------------------------------------------------------------------------------------
+
+
+def history(http: httpx.Client, channel: str, **params: Any) -> dict[str, Any]:
+    answer = http.get("conversations.history", params={"channel": channel, **params})
+    assert answer.status_code == 200
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+def test_history_is_newest_first_and_shows_metadata_only_on_request(
+    slack: FakeSlack, http: httpx.Client
+) -> None:
+    meta = {"event_type": "notifbot_alert", "event_payload": {"key": "k1", "outbox_id": 1}}
+    first = post(http, "C1", metadata=meta).json()["ts"]
+    other = slack.add_message("C1", "a human says hi")
+    post(http, "C2")
+    plain = history(http, "C1")
+    assert [m["ts"] for m in plain["messages"]] == [other.ts, first]
+    assert all("metadata" not in m for m in plain["messages"])
+    assert plain["has_more"] is False and "response_metadata" not in plain
+    assert plain["messages"][0]["user"] == other.user and "bot_id" not in plain["messages"][0]
+    assert plain["messages"][1]["bot_id"].startswith("B")
+    for flag in ("true", "1"):
+        full = history(http, "C1", include_all_metadata=flag)
+        assert full["messages"][1]["metadata"] == meta
+    assert "metadata" not in history(http, "C1", include_all_metadata="0")["messages"][1]
+
+
+def test_history_honours_oldest_latest_inclusive(slack: FakeSlack, http: httpx.Client) -> None:
+    tss = [slack.add_message("C1", f"m{i}").ts for i in range(5)]
+    assert [m["ts"] for m in history(http, "C1", oldest=tss[1], latest=tss[3])["messages"]] == [tss[2]]
+    inclusive = history(http, "C1", oldest=tss[1], latest=tss[3], inclusive="true")["messages"]
+    assert [m["ts"] for m in inclusive] == [tss[3], tss[2], tss[1]]
+    assert [m["ts"] for m in history(http, "C1", oldest=tss[3])["messages"]] == [tss[4]]
+    assert history(http, "C1", oldest="nonsense") == {"ok": False, "error": "invalid_ts_oldest"}
+    assert history(http, "C1", latest="-1") == {"ok": False, "error": "invalid_ts_latest"}
+
+
+def test_history_pages_with_limit_and_cursor(slack: FakeSlack, http: httpx.Client) -> None:
+    tss = [slack.add_message("C1", f"m{i}").ts for i in range(7)]
+    seen: list[str] = []
+    cursor = ""
+    pages = 0
+    while True:
+        page = history(http, "C1", limit=3, cursor=cursor, oldest=tss[0])
+        pages += 1
+        assert len(page["messages"]) <= 3
+        seen += [m["ts"] for m in page["messages"]]
+        if not page["has_more"]:
+            break
+        cursor = page["response_metadata"]["next_cursor"]
+    assert seen == list(reversed(tss[1:])) and pages == 2
+    assert history(http, "C1", cursor="not-a-cursor") == {"ok": False, "error": "invalid_cursor"}
+    slack.history_max_limit = 15  # a non-Marketplace app distributed since 2025-05-29 gets 15 at most
+    for i in range(20):
+        slack.add_message("C1", f"n{i}")
+    assert len(history(http, "C1", limit=200)["messages"]) == 15
+
+
+def test_history_needs_an_id_the_scope_and_membership(slack: FakeSlack, http: httpx.Client) -> None:
+    post(http, "#alerts")
+    assert history(http, "#alerts") == {"ok": False, "error": "channel_not_found"}
+    slack.scopes.discard("channels:history")
+    denied = history(http, "C1")
+    assert (denied["error"], denied["needed"]) == ("missing_scope", "channels:history")
+    assert "chat:write" in denied["provided"].split(",")
+    assert history(http, "G1")["ok"] is True  # private channels need groups:history, still granted
+    slack.scopes.discard("groups:history")
+    assert history(http, "G1")["needed"] == "groups:history"
+    slack.scopes.add("channels:history")
+    slack.nonmember_channels.add("C5")
+    assert post(http, "C5").json()["ok"] is True  # chat:write.public posts without membership
+    assert history(http, "C5") == {"ok": False, "error": "not_in_channel"}
+
+
+def test_throttle_next_answers_429_for_that_method_only(slack: FakeSlack, http: httpx.Client) -> None:
+    slack.throttle_next("conversations.history", 2, retry_after=7)
+    assert post(http, "C1").json()["ok"] is True
+    for _ in range(2):
+        limited = http.get("conversations.history", params={"channel": "C1"})
+        assert (limited.status_code, limited.headers["Retry-After"]) == (429, "7")
+        assert limited.json() == {"ok": False, "error": "ratelimited"}
+    assert history(http, "C1")["ok"] is True
+    slack.fail_next_calls("conversations.history", 1, status=503)
+    assert http.get("conversations.history", params={"channel": "C1"}).status_code == 503
+    assert history(http, "C1")["ok"] is True
+    slack.throttle_next("conversations.history", 1, after=2)
+    codes = [http.get("conversations.history", params={"channel": "C1"}).status_code for _ in range(4)]
+    assert codes == [200, 200, 429, 200]
+
+
+# -- answers lost after the post was accepted -----------------------------------------------------------------
+
+
+def test_lost_answers_keep_the_message(slack: FakeSlack) -> None:
+    slack.min_interval = 0
+    slack.lose_next_answers(1, "late", delay=0.6)
+    slack.lose_next_answers(1, "drop")
+    slack.lose_next_answers(1, "500")
+    with httpx.Client(base_url=slack.api_url, headers=AUTH, timeout=0.3) as http:
+        with pytest.raises(httpx.ReadTimeout):
+            post(http, "C1", text="late")
+        with pytest.raises(httpx.RemoteProtocolError):
+            post(http, "C1", text="dropped")
+        assert post(http, "C1", text="failed").status_code == 500
+        assert post(http, "C1", text="fine").json()["ok"] is True
+    assert [m.text for m in slack.messages] == ["late", "dropped", "failed", "fine"]
+    assert [kind for kind, _ in slack.lost_answers] == ["late", "drop", "500"]
+    assert [ts for _, ts in slack.lost_answers] == [m.ts for m in slack.messages[:3]]
+
+
+def test_refused_posts_lose_no_answer(slack: FakeSlack, http: httpx.Client) -> None:
+    slack.lose_next_answers(1, "500")
+    slack.missing_channels.add("C404")
+    assert post(http, "C404").json()["error"] == "channel_not_found"
+    assert post(http, "C1").status_code == 500  # the fault waited for a post the fake accepted
+    assert post(http, "C1").status_code == 429 and len(slack.lost_answers) == 1
+
+
+def test_lose_answers_at_a_rate_is_repeatable(slack: FakeSlack, http: httpx.Client) -> None:
+    slack.min_interval = 0
+
+    def run() -> list[str]:
+        slack.reset()
+        slack.min_interval = 0
+        slack.lose_answers(0.3, kinds=["500"], seed=7)
+        return [str(post(http, f"C{i}").status_code) for i in range(40)]
+
+    first = run()
+    assert first == run()
+    assert 5 <= first.count("500") <= 20 and len(slack.messages) == 40

@@ -55,8 +55,7 @@ def statuses(db: Path) -> Counter[str]:
 def test_kill_9_mid_delivery_then_restart_delivers_everything_once(
     tmp_path: Path, procs: list[BotProcess]
 ) -> None:
-    # One channel paced at 0.4 s, so the kill lands in a quiet gap between two sends. The crash window that remains
-    # (Slack accepted a message, its ts not yet committed: a few ms per send) is documented in the README.
+    # One channel paced at 0.4 s, so the kill lands in a quiet gap between two sends (a kill inside a send: below).
     with FakeSlack(token=TOKEN, min_interval=0.2) as slack:
         bot = slack_bot(tmp_path, slack, ["C1"], slack_interval_seconds=0.4)
         procs.append(bot)
@@ -81,6 +80,26 @@ def test_kill_9_mid_delivery_then_restart_delivers_everything_once(
         ids = {r[0] for r in conn.execute("SELECT provider_message_id FROM outbox")}
         conn.close()
         assert ids == {m["ts"] for m in slack.messages}
+
+
+def test_kill_9_inside_a_send_slack_stored_posts_once_after_restart(
+    tmp_path: Path, procs: list[BotProcess]
+) -> None:
+    with FakeSlack(token=TOKEN, min_interval=0.0) as slack:
+        slack.lose_next_answers(1, "late", delay=30.0)  # Slack stored the post; the answer is still coming
+        bot = slack_bot(tmp_path, slack, ["C1"], slack_interval_seconds=0.0)
+        procs.append(bot)
+        bot.start()
+        assert bot.post([{"kind": "audit", "id": "mid-send"}]).status_code == 202
+        wait_until(lambda: len(slack.messages) == 1)
+        bot.kill9()
+        assert statuses(tmp_path / "notifbot.db") == Counter({"pending": 1})
+        bot.start()  # the dead process's claim expires after lease_seconds; the next claim looks first
+        wait_until(lambda: statuses(tmp_path / "notifbot.db") == Counter({"delivered": 1}))
+        assert [m["metadata"]["event_payload"]["key"] for m in slack.messages] == ["mid-send"]
+        assert [c for c in slack.calls if c[0] == "conversations.history"] == [
+            ("conversations.history", "C1")
+        ]
 
 
 def test_sigterm_stops_intake_drains_and_exits_0(tmp_path: Path, procs: list[BotProcess]) -> None:

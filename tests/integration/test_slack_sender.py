@@ -11,9 +11,9 @@ import aiohttp
 import pytest
 from slack_sdk.errors import SlackApiError
 
-from notifbot.delivery.slack import SlackSender, classify
-from notifbot.errors import PermanentDeliveryError, TransientDeliveryError
-from tests.fakes.slack import FakeSlack
+from notifbot.delivery.slack import HistoryUnreadable, SlackSender, classify
+from notifbot.errors import MaybeSentError, PermanentDeliveryError, RateLimitedError, TransientDeliveryError
+from tests.fakes.slack import FakeSlack, LostAnswer
 
 TOKEN = "xoxb-test"
 SECRET_TOKEN = "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUvWx"
@@ -184,17 +184,28 @@ def _api_error(status: int, data: dict[str, Any], headers: dict[str, str] | None
     [
         (
             _api_error(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "7"}),
-            TransientDeliveryError,
+            RateLimitedError,
             7.0,
         ),
-        (_api_error(429, {}, {}), TransientDeliveryError, 1.0),
-        (_api_error(200, {"ok": False, "error": "ratelimited"}), TransientDeliveryError, 1.0),
-        (_api_error(503, {}), TransientDeliveryError, None),
+        (_api_error(429, {}, {}), RateLimitedError, 1.0),
+        (_api_error(200, {"ok": False, "error": "ratelimited"}), RateLimitedError, 1.0),
+        # Slack may have posted it: the retry looks first
+        (_api_error(503, {}), MaybeSentError, None),
+        (_api_error(200, {}), MaybeSentError, None),
+        (_api_error(200, {"ok": False, "error": "internal_error"}), MaybeSentError, None),
+        (_api_error(200, {"ok": False, "error": "fatal_error"}), MaybeSentError, None),
+        (TimeoutError(), MaybeSentError, None),
+        (aiohttp.SocketTimeoutError(), MaybeSentError, None),
+        (aiohttp.ServerDisconnectedError(), MaybeSentError, None),
+        (aiohttp.ClientOSError(104, "Connection reset by peer"), MaybeSentError, None),
+        (aiohttp.ClientPayloadError("cut short"), MaybeSentError, None),
+        # Slack certainly did not act on it
         (_api_error(200, {"ok": False, "error": "team_added_to_org"}), TransientDeliveryError, None),
-        (_api_error(200, {"ok": False, "error": "token_revoked"}), PermanentDeliveryError, None),
-        (TimeoutError(), TransientDeliveryError, None),
-        (aiohttp.ServerDisconnectedError(), TransientDeliveryError, None),
+        (_api_error(200, {"ok": False, "error": "request_timeout"}), TransientDeliveryError, None),
+        (_api_error(404, {}), TransientDeliveryError, None),
+        (aiohttp.ConnectionTimeoutError(), TransientDeliveryError, None),
         (ConnectionRefusedError(111, "Connection refused"), TransientDeliveryError, None),
+        (_api_error(200, {"ok": False, "error": "token_revoked"}), PermanentDeliveryError, None),
         (aiohttp.InvalidURL("nope"), PermanentDeliveryError, None),
     ],
 )
@@ -212,3 +223,75 @@ def test_classify_never_leaks_a_token() -> None:
     assert SECRET_TOKEN not in str(err) and "[token]" in str(err)
     other = classify(OSError("xoxp-999-other-token"), channel="C1")
     assert "xoxp-999" not in str(other)
+
+
+# -- answers lost after Slack stored the post, and reading the history back -------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["late", "drop", "500"])
+async def test_a_lost_answer_is_maybe_sent_and_waits_the_timeout_before_looking(
+    slack: FakeSlack, kind: LostAnswer
+) -> None:
+    slack.lose_next_answers(1, kind, delay=1.0)
+    sender = SlackSender(TOKEN, slack.api_url, timeout=0.3)
+    with pytest.raises(MaybeSentError) as caught:
+        await sender.post("C123", MESSAGE)
+    assert caught.value.recheck_after == 0.3
+    assert len(slack.messages) == 1  # Slack has it
+
+
+async def test_connection_refused_is_not_maybe_sent() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    sender = SlackSender(TOKEN, f"http://127.0.0.1:{port}/api/", timeout=2.0)
+    with pytest.raises(TransientDeliveryError) as caught:
+        await sender.post("C123", MESSAGE)
+    assert not isinstance(caught.value, MaybeSentError)
+
+
+async def test_history_reads_pages_with_metadata(slack: FakeSlack, sender: SlackSender) -> None:
+    slack.min_interval = 0
+    metadata = {"event_type": "notifbot_alert", "event_payload": {"outbox_id": 1, "key": "k"}}
+    first = await sender.post("C123", MESSAGE, metadata=metadata)
+    for i in range(3):
+        slack.add_message("C123", f"later {i}")
+    page = await sender.history("C123", oldest=f"{float(first) - 1:.6f}", limit=2)
+    assert [m["text"] for m in page.messages] == ["later 2", "later 1"] and page.next_cursor
+    rest = await sender.history("C123", oldest=f"{float(first) - 1:.6f}", limit=2, cursor=page.next_cursor)
+    assert [m["ts"] for m in rest.messages] == [slack.messages[1].ts, first]
+    assert rest.messages[1]["metadata"] == metadata and rest.next_cursor is None
+    [request] = [p for m, p in slack.requests if m == "conversations.history"][:1]
+    assert request["include_all_metadata"] == "1"
+
+
+@pytest.mark.parametrize(
+    ("setup", "channel", "code", "hint"),
+    [
+        (lambda s: s.scopes.discard("channels:history"), "C123", "missing_scope", "channels:history"),
+        (lambda s: s.scopes.discard("groups:history"), "G123", "missing_scope", "groups:history"),
+        (lambda s: s.nonmember_channels.add("C123"), "C123", "not_in_channel", "/invite @notifbot"),
+        (lambda s: None, "#alerts", "channel_not_found", "channel ID"),
+    ],
+)
+async def test_history_refusals_say_what_to_fix(
+    slack: FakeSlack, sender: SlackSender, setup: Any, channel: str, code: str, hint: str
+) -> None:
+    setup(slack)
+    with pytest.raises(HistoryUnreadable) as caught:
+        await sender.history(channel, oldest="0", limit=15)
+    assert caught.value.code == code and hint in str(caught.value) and channel in str(caught.value)
+
+
+async def test_history_429_is_rate_limited_and_5xx_is_transient(
+    slack: FakeSlack, sender: SlackSender
+) -> None:
+    slack.throttle_next("conversations.history", 1, retry_after=4)
+    with pytest.raises(RateLimitedError) as caught:
+        await sender.history("C123", oldest="0", limit=15)
+    assert caught.value.retry_after == 4.0
+    slack.fail_next_calls("conversations.history", 1, status=502)
+    with pytest.raises(TransientDeliveryError) as failed:
+        await sender.history("C123", oldest="0", limit=15)
+    assert not isinstance(failed.value, HistoryUnreadable | RateLimitedError)
+    assert (await sender.history("C123", oldest="0", limit=15)).messages == []

@@ -78,6 +78,8 @@ def test_manifest_content(name: str) -> None:
         "commands",
         "chat:write",
         "chat:write.public",
+        "channels:history",
+        "groups:history",
         "usergroups:read",
     ]
 
@@ -99,6 +101,13 @@ def test_manifest_content(name: str) -> None:
         assert "url" not in cmd
         assert "request_url" not in settings["interactivity"]
         assert "event_subscriptions" not in settings
+
+
+@pytest.mark.parametrize("name", sorted(MANIFESTS))
+def test_the_fake_slack_grants_what_the_manifest_asks(name: str) -> None:
+    from tests.fakes.slack import SCOPES
+
+    assert set(_load(name)["oauth_config"]["scopes"]["bot"]) == SCOPES
 
 
 def _no_slash(m: dict[str, Any]) -> None:

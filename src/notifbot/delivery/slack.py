@@ -1,27 +1,34 @@
-"""The Slack Web API client: posts and edits messages with slack_sdk and maps every failure to a DeliveryError."""
+"""The Slack Web API client: posts and edits messages with slack_sdk and maps every failure to a DeliveryError.
+
+A failure after the request may have reached Slack (a timeout, a dropped connection, a 5xx, an unreadable answer)
+is a MaybeSentError: Slack has no idempotency key, so the retry reads the channel's history before posting again.
+A refusal Slack never acted on (429, a connection that never opened, an error code) is not.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from notifbot.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
-
-TRANSIENT_CODES = frozenset(
-    {
-        "ratelimited",
-        "internal_error",
-        "fatal_error",
-        "service_unavailable",
-        "request_timeout",
-        "team_added_to_org",
-    }
+from notifbot.errors import (
+    DeliveryError,
+    MaybeSentError,
+    PermanentDeliveryError,
+    RateLimitedError,
+    TransientDeliveryError,
 )
+
+# Slack's own words: internal_error and fatal_error may have done part of the work, and service_unavailable
+# does not say; request_timeout means the request arrived truncated and team_added_to_org that the workspace is
+# migrating: nothing was done.
+MAYBE_DONE_CODES = frozenset({"internal_error", "fatal_error", "service_unavailable"})
+TRANSIENT_CODES = MAYBE_DONE_CODES | {"ratelimited", "request_timeout", "team_added_to_org"}
 
 _REINSTALL = "reinstall the app and copy the new Bot User OAuth Token into SLACK_BOT_TOKEN"
 _RENDER_BUG = "this is a notifbot rendering bug, please report it with the notification that caused it"
@@ -113,17 +120,20 @@ def _from_api_error(exc: SlackApiError, channel: str, method: str) -> DeliveryEr
     code = data.get("error") if isinstance(data, Mapping) else None
     if status == 429 or code == "ratelimited":
         wait = _retry_after(getattr(response, "headers", None))
-        return TransientDeliveryError(
+        return RateLimitedError(
             f"Slack rate limit on {method} for channel {channel}: retry after {wait:g} s", retry_after=wait
         )
     if isinstance(status, int) and status >= 500:
-        return TransientDeliveryError(
+        return MaybeSentError(
             f"Slack answered {method} with HTTP {status} ({code or 'no JSON body'}); will retry"
         )
     if not isinstance(code, str) or not code or not isinstance(data, Mapping):
-        return TransientDeliveryError(
-            f"Slack answered {method} with HTTP {status} and no Slack error code; will retry"
-        )
+        what = f"Slack answered {method} with HTTP {status} and no Slack error code; will retry"
+        if isinstance(status, int) and 400 <= status < 500:
+            return TransientDeliveryError(what)
+        return MaybeSentError(what)  # a 200 we could not read: the post may be there
+    if code in MAYBE_DONE_CODES:
+        return MaybeSentError(f"Slack could not handle {method} right now ({code}); will retry")
     if code in TRANSIENT_CODES:
         return TransientDeliveryError(f"Slack could not handle {method} right now ({code}); will retry")
     template = PERMANENT_MESSAGES.get(code)
@@ -144,20 +154,21 @@ def _classify(exc: BaseException, channel: str, method: str) -> DeliveryError:
         return exc
     if isinstance(exc, SlackApiError):
         return _from_api_error(exc, channel, method)
+    if isinstance(
+        exc, aiohttp.ConnectionTimeoutError | aiohttp.ClientConnectorError | ConnectionRefusedError
+    ):
+        # the connection never opened: no request reached Slack
+        return TransientDeliveryError(f"cannot reach Slack for {method}: {exc}; will retry")
     if isinstance(exc, TimeoutError):
-        return TransientDeliveryError(
-            f"Slack did not answer {method} in time (channel {channel}); will retry"
-        )
+        return MaybeSentError(f"Slack did not answer {method} in time (channel {channel}); will retry")
     if isinstance(exc, aiohttp.InvalidURL):
         return PermanentDeliveryError(
             f"the Slack API URL is invalid ({exc}): check SLACK_API_URL or slack.api_url"
         )
     if isinstance(exc, aiohttp.ClientConnectionError | OSError):
-        return TransientDeliveryError(f"cannot reach Slack for {method}: {exc}; will retry")
+        return MaybeSentError(f"the connection to Slack broke during {method}: {exc}; will retry")
     if isinstance(exc, aiohttp.ClientError):
-        return TransientDeliveryError(
-            f"HTTP error calling Slack {method}: {type(exc).__name__}: {exc}; will retry"
-        )
+        return MaybeSentError(f"HTTP error calling Slack {method}: {type(exc).__name__}: {exc}; will retry")
     if isinstance(exc, SlackRequestError):
         return PermanentDeliveryError(f"notifbot built an invalid Slack {method} request: {exc}")
     return PermanentDeliveryError(f"unexpected error calling Slack {method}: {type(exc).__name__}: {exc}")
@@ -175,9 +186,51 @@ def classify(
     clean = _scrub(str(err), token)
     if clean == str(err):
         return err
+    if isinstance(err, MaybeSentError):
+        return MaybeSentError(clean)
     if isinstance(err, TransientDeliveryError):
-        return TransientDeliveryError(clean, retry_after=err.retry_after)
+        return type(err)(clean, retry_after=err.retry_after)
     return PermanentDeliveryError(clean)
+
+
+_HISTORY_FIXES = {
+    "missing_scope": "add the {needed} scope to the Slack app (see manifests/) and reinstall it",
+    "not_in_channel": (
+        "invite the bot with `/invite @notifbot`: chat:write.public lets it post in a channel it has not joined, "
+        "but only members may read the history"
+    ),
+    "channel_not_found": "use the channel ID (C…/G…) in destinations.<name>.channel: the history needs an ID",
+}
+
+
+class HistoryUnreadable(PermanentDeliveryError):
+    """conversations.history refuses this channel until an admin acts; `code` is Slack's error code."""
+
+    def __init__(self, message: str, code: str) -> None:
+        self.code = code
+        super().__init__(message)
+
+
+def _unreadable(exc: SlackApiError, channel: str) -> HistoryUnreadable | None:
+    data = getattr(exc.response, "data", None)
+    code = data.get("error") if isinstance(data, Mapping) else None
+    if not isinstance(code, str) or not isinstance(data, Mapping) or code in TRANSIENT_CODES:
+        return None
+    status = getattr(exc.response, "status_code", None)
+    if isinstance(status, int) and status >= 500:
+        return None
+    fix = _HISTORY_FIXES.get(code, "check the app's scopes and the channel").format(
+        needed=data.get("needed") or "?"
+    )
+    return HistoryUnreadable(f"cannot read the history of Slack channel {channel} ({code}): {fix}", code)
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """One page of conversations.history: messages newest first, and the cursor of the next page if any."""
+
+    messages: list[dict[str, Any]]
+    next_cursor: str | None
 
 
 _FAILURES = (SlackApiError, SlackRequestError, aiohttp.ClientError, TimeoutError, OSError)
@@ -224,8 +277,36 @@ class SlackSender:
                 unfurl_media=False,
             )
         except _FAILURES as exc:
-            raise classify(exc, channel=channel, method="chat.postMessage", token=self._token) from exc
+            err = classify(exc, channel=channel, method="chat.postMessage", token=self._token)
+            if isinstance(err, MaybeSentError):
+                err.recheck_after = (
+                    self.timeout
+                )  # a slow Slack may store it after we gave up: give it that long
+            raise err from exc
         return str(response.get("ts") or "")
+
+    async def history(
+        self, channel: str, *, oldest: str, limit: int, cursor: str | None = None
+    ) -> HistoryPage:
+        """One page of `channel`'s messages newer than `oldest`, with their metadata (include_all_metadata)."""
+        try:
+            response = await self._client.conversations_history(
+                channel=channel, oldest=oldest, limit=limit, cursor=cursor or None, include_all_metadata=True
+            )
+        except SlackApiError as exc:
+            refused = _unreadable(exc, channel)
+            if refused is not None:
+                raise refused from exc
+            raise classify(exc, channel=channel, method="conversations.history", token=self._token) from exc
+        except _FAILURES as exc:
+            raise classify(exc, channel=channel, method="conversations.history", token=self._token) from exc
+        messages = response.get("messages")
+        meta = response.get("response_metadata")
+        cursor = meta.get("next_cursor") if isinstance(meta, Mapping) else None
+        return HistoryPage(
+            [m for m in messages if isinstance(m, dict)] if isinstance(messages, list) else [],
+            cursor if response.get("has_more") and isinstance(cursor, str) and cursor else None,
+        )
 
     async def update(self, channel: str, ts: str, message: dict[str, Any]) -> None:
         """Replaces the text and blocks of the bot's message `ts` in `channel`."""

@@ -14,7 +14,7 @@ from typing import Protocol
 from notifbot.config import DeliverySettings
 from notifbot.delivery.pacing import Pacer
 from notifbot.delivery.policy import backoff
-from notifbot.errors import PermanentDeliveryError, TransientDeliveryError
+from notifbot.errors import MaybeSentError, PermanentDeliveryError, TransientDeliveryError
 from notifbot.metrics import Metrics
 from notifbot.model import Notification
 from notifbot.store import outbox
@@ -159,8 +159,13 @@ class DeliveryWorker:
             return
         rate_limited = 0
         while True:
+            started = self._clock()
             try:
                 message_id = await sender.send(row, n)
+            except MaybeSentError as exc:  # the retry looks for this attempt's message before sending again
+                pacer.sent()
+                await self._failed(row, str(exc), exc.recheck_after, unsure_since=started)
+                return
             except TransientDeliveryError as exc:
                 pacer.sent()
                 wait = exc.retry_after
@@ -180,7 +185,11 @@ class DeliveryWorker:
                     pacer.block(wait)
                     until = self._clock() + wait + self._settings.lease_seconds
                     await self._db.call(outbox.extend_lease, row.id, self.worker_id, until)
-                    await pacer.wait()
+                    try:
+                        await pacer.wait()
+                    except asyncio.CancelledError:
+                        await asyncio.shield(self._db.call(outbox.release, row.id, self.worker_id))
+                        raise
                     continue
                 await self._failed(row, str(exc), wait)
                 return
@@ -188,13 +197,14 @@ class DeliveryWorker:
                 pacer.sent()
                 await self._dead(row, str(exc))
                 return
-            except asyncio.CancelledError:
-                await asyncio.shield(self._db.call(outbox.release, row.id, self.worker_id))
+            except asyncio.CancelledError:  # shutdown cut the send short: it may have reached the destination
+                await asyncio.shield(self._db.call(outbox.release, row.id, self.worker_id, started))
                 raise
             except Exception as exc:  # a bug in a sender must not kill the channel; retry like a transient
                 pacer.sent()
                 log.exception("unexpected delivery error", extra={"outbox_id": row.id})
-                await self._failed(row, f"unexpected error: {type(exc).__name__}: {exc}", None)
+                error = f"unexpected error: {type(exc).__name__}: {exc}"
+                await self._failed(row, error, None, unsure_since=started)
                 return
             pacer.sent()
             now = self._clock()
@@ -209,11 +219,23 @@ class DeliveryWorker:
             )
             return
 
-    async def _failed(self, row: outbox.OutboxRow, error: str, retry_after: float | None) -> None:
+    async def _failed(
+        self,
+        row: outbox.OutboxRow,
+        error: str,
+        retry_after: float | None,
+        *,
+        unsure_since: float | None = None,
+    ) -> None:
         self._metrics.failed.labels(row.dest_type).inc()
         attempts = row.attempts + 1
         if attempts >= self._settings.max_attempts:
-            await self._dead(row, f"gave up after {attempts} attempts; last error: {error}")
+            if unsure_since is not None or row.unsure_since is not None:
+                error += (
+                    " (it may have reached the destination; for Slack, `notifbot outbox retry` looks for it"
+                    " before posting again)"
+                )
+            await self._dead(row, f"gave up after {attempts} attempts; last error: {error}", unsure_since)
             return
         delay = backoff(
             attempts, base=self._settings.backoff_base_seconds, cap=self._settings.backoff_max_seconds
@@ -221,7 +243,9 @@ class DeliveryWorker:
         if retry_after is not None:
             delay = max(delay, retry_after)
         self._metrics.retries.labels(row.dest_type).inc()
-        await self._db.call(outbox.mark_retry, row.id, self.worker_id, error, self._clock() + delay)
+        await self._db.call(
+            outbox.mark_retry, row.id, self.worker_id, error, self._clock() + delay, unsure_since
+        )
         log.warning(
             "delivery failed; will retry",
             extra={
@@ -232,9 +256,9 @@ class DeliveryWorker:
             },
         )
 
-    async def _dead(self, row: outbox.OutboxRow, error: str) -> None:
+    async def _dead(self, row: outbox.OutboxRow, error: str, unsure_since: float | None = None) -> None:
         self._metrics.dead.labels(row.dest_type).inc()
-        await self._db.call(outbox.mark_dead, row.id, self.worker_id, error)
+        await self._db.call(outbox.mark_dead, row.id, self.worker_id, error, unsure_since)
         log.error(
             "delivery dead; fix and run `notifbot outbox retry ID`",
             extra={"outbox_id": row.id, "destination": row.destination, "error": error},

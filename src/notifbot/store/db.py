@@ -229,3 +229,12 @@ def m004_teams_subscriptions_and_inbox(db: sqlite_utils.Database) -> None:
         """
     )
     db.execute("CREATE INDEX teams_inbox_due ON teams_inbox (next_attempt_at) WHERE status = 'pending'")
+
+
+@migrations()
+def m005_outbox_unsure_attempts(db: sqlite_utils.Database) -> None:
+    # unsure_since: when the first attempt that may have reached the destination began (a timeout or lost answer,
+    # or a claim that expired mid-send); a retry of such a row looks for the earlier post before posting again.
+    # claimed_at: when the current claim began, so that an abandoned claim tells how far back to look.
+    db.execute("ALTER TABLE outbox ADD COLUMN unsure_since REAL")
+    db.execute("ALTER TABLE outbox ADD COLUMN claimed_at REAL")

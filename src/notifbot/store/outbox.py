@@ -18,9 +18,14 @@ class OutboxRow:
     attempts: int
     provider_message_id: str | None
     created_at: float
+    # when the first attempt that may have reached the destination began (a timeout, a lost answer, a claim that
+    # ended without an outcome); None when every earlier attempt certainly failed. The retry looks before posting.
+    unsure_since: float | None = None
 
 
-_COLUMNS = "id, event_id, destination, dest_type, target, attempts, provider_message_id, created_at"
+_COLUMNS = (
+    "id, event_id, destination, dest_type, target, attempts, provider_message_id, created_at, unsure_since"
+)
 
 
 def _row(r: sqlite3.Row) -> OutboxRow:
@@ -33,6 +38,7 @@ def _row(r: sqlite3.Row) -> OutboxRow:
         r["attempts"],
         r["provider_message_id"],
         r["created_at"],
+        r["unsure_since"],
     )
 
 
@@ -51,13 +57,19 @@ def due_targets(conn: sqlite3.Connection, now: float) -> list[tuple[str, str]]:
 def claim_next(
     conn: sqlite3.Connection, dest_type: str, target: str, worker: str, now: float, lease_seconds: float
 ) -> OutboxRow | None:
-    """Leases the oldest due row for one channel to `worker`, atomically; None when there is none."""
+    """Leases the oldest due row for one channel to `worker`, atomically; None when there is none.
+
+    A row still carrying an expired claim was abandoned mid-send (a crash, a hang): that send may have reached the
+    destination, so the row becomes unsure since that claim began.
+    """
     row = conn.execute(
-        f"UPDATE outbox SET claimed_by = ?, lease_until = ? WHERE id = ("
+        "UPDATE outbox SET unsure_since = CASE WHEN claimed_by IS NULL THEN unsure_since"
+        " ELSE COALESCE(unsure_since, claimed_at, created_at) END,"
+        " claimed_by = ?, claimed_at = ?, lease_until = ? WHERE id = ("
         " SELECT id FROM outbox WHERE dest_type = ? AND target = ? AND status = 'pending'"
         " AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?) ORDER BY id LIMIT 1"
         f") RETURNING {_COLUMNS}",
-        (worker, now + lease_seconds, dest_type, target, now, now),
+        (worker, now, now + lease_seconds, dest_type, target, now, now),
     ).fetchone()
     return _row(row) if row else None
 
@@ -86,29 +98,39 @@ def mark_delivered(
     )
 
 
-def mark_retry(conn: sqlite3.Connection, row_id: int, worker: str, error: str, next_at: float) -> None:
-    """Counts a failed attempt and schedules the next one."""
+def mark_retry(
+    conn: sqlite3.Connection,
+    row_id: int,
+    worker: str,
+    error: str,
+    next_at: float,
+    unsure_since: float | None = None,
+) -> None:
+    """Counts a failed attempt and schedules the next one; `unsure_since` marks an attempt that may have landed."""
     conn.execute(
         "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, claimed_by = NULL,"
-        " lease_until = NULL WHERE id = ? AND claimed_by = ?",
-        (error, next_at, row_id, worker),
+        " lease_until = NULL, unsure_since = COALESCE(unsure_since, ?) WHERE id = ? AND claimed_by = ?",
+        (error, next_at, unsure_since, row_id, worker),
     )
 
 
-def mark_dead(conn: sqlite3.Connection, row_id: int, worker: str, error: str) -> None:
-    """Gives up on a row; it stays visible in `outbox list` until retried."""
+def mark_dead(
+    conn: sqlite3.Connection, row_id: int, worker: str, error: str, unsure_since: float | None = None
+) -> None:
+    """Gives up on a row; it stays visible in `outbox list` until retried (which looks first if it is unsure)."""
     conn.execute(
         "UPDATE outbox SET status = 'dead', attempts = attempts + 1, last_error = ?, claimed_by = NULL,"
-        " lease_until = NULL WHERE id = ? AND claimed_by = ?",
-        (error, row_id, worker),
+        " lease_until = NULL, unsure_since = COALESCE(unsure_since, ?) WHERE id = ? AND claimed_by = ?",
+        (error, unsure_since, row_id, worker),
     )
 
 
-def release(conn: sqlite3.Connection, row_id: int, worker: str) -> None:
-    """Gives a claimed row back untouched (shutdown before it was sent)."""
+def release(conn: sqlite3.Connection, row_id: int, worker: str, unsure_since: float | None = None) -> None:
+    """Gives a claimed row back without counting an attempt (shutdown); `unsure_since` if a send was cut short."""
     conn.execute(
-        "UPDATE outbox SET claimed_by = NULL, lease_until = NULL WHERE id = ? AND claimed_by = ?",
-        (row_id, worker),
+        "UPDATE outbox SET claimed_by = NULL, lease_until = NULL, unsure_since = COALESCE(unsure_since, ?)"
+        " WHERE id = ? AND claimed_by = ?",
+        (unsure_since, row_id, worker),
     )
 
 

@@ -1,0 +1,120 @@
+"""What the fake Slack says on the wire: identities, scopes, stored records and the shapes of its answers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+
+TEAM = {"url": "https://notifbot-test.slack.com/", "team": "Notifbot Test", "team_id": "T0FAKE0001"}
+BOT = {"user": "notifbot", "user_id": "U0FAKEBOT1", "bot_id": "B0FAKEBOT1"}
+HUMAN = "U0FAKEHUMAN"
+# What an app installed from manifests/ holds; a test removes one to see the missing_scope answer.
+SCOPES = frozenset(
+    {"commands", "chat:write", "chat:write.public", "usergroups:read", "channels:history", "groups:history"}
+)
+LostAnswer = Literal["late", "drop", "500"]
+LOST_KINDS: tuple[LostAnswer, ...] = ("late", "drop", "500")
+RESPONSE_URL_USES = 5  # a response_url accepts 5 posts (facts/slack-teams.md)
+_HTML_ERROR = (
+    "<html><head><title>Server Error</title></head><body><h1>Slack is having trouble</h1></body></html>"
+)
+
+
+class _Record:
+    """Field access by attribute (`m.text`) or by key (`m["text"]`), like the JSON Slack sends."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.__dataclass_fields__:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class Message(_Record):
+    """A message the fake accepted (its current version after any chat.update); `arrived` is time.time()."""
+
+    channel: str
+    ts: str
+    text: str
+    blocks: list[Any] | None
+    metadata: dict[str, Any] | None
+    arrived: float
+    user: str = BOT["user_id"]
+
+
+@dataclass(frozen=True)
+class Update(_Record):
+    """One accepted chat.update: the new text/blocks of message `ts` in `channel`."""
+
+    channel: str
+    ts: str
+    text: str
+    blocks: list[Any] | None
+    arrived: float
+
+
+def ok(**fields: Any) -> JSONResponse:
+    return JSONResponse({"ok": True, **fields})
+
+
+def err(code: str, status: int = 200, **fields: Any) -> JSONResponse:
+    return JSONResponse({"ok": False, "error": code, **fields}, status_code=status)
+
+
+async def read_params(request: Request) -> tuple[dict[str, Any], str | None] | str:
+    """Query + body parameters (JSON or form) and the token (Bearer header, else a form/query `token`).
+
+    Returns the Slack error code instead when the body cannot be read.
+    """
+    params: dict[str, Any] = dict(request.query_params)
+    body = await request.body()
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if body and ctype == "application/json":
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return "invalid_json"
+        if not isinstance(data, dict):
+            return "invalid_json"
+        data.pop("token", None)  # Slack ignores a token in a JSON body
+        params.update(data)
+    elif body and ctype in ("application/x-www-form-urlencoded", ""):
+        params.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    elif body:
+        return "invalid_form_data"
+    auth = request.headers.get("authorization", "")
+    form_token = params.pop("token", None)
+    token = auth[7:].strip() if auth.lower().startswith("bearer ") else form_token
+    return params, token if isinstance(token, str) and token else None
+
+
+def wire(m: Message, metadata: bool = True) -> dict[str, Any]:
+    """A message as the Web API shows it; history shows `metadata` only with include_all_metadata."""
+    wire: dict[str, Any] = {"type": "message", "text": m.text, "user": m.user, "ts": m.ts}
+    if m.user == BOT["user_id"]:
+        wire["bot_id"] = BOT["bot_id"]
+    if m.blocks is not None:
+        wire["blocks"] = m.blocks
+    if m.metadata is not None and metadata:
+        wire["metadata"] = m.metadata
+    return wire
+
+
+def throttled(retry_after: int) -> Response:
+    return JSONResponse(
+        {"ok": False, "error": "ratelimited"}, status_code=429, headers={"Retry-After": str(retry_after)}
+    )
+
+
+def html_error(status: int) -> Response:
+    return HTMLResponse(_HTML_ERROR, status_code=status)
