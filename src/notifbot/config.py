@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from notifbot.errors import ConfigError, loc_path
+from notifbot.render.links import host_pattern
 
 DEFAULT_CONFIG_FILE = "notifbot.yaml"
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -203,6 +204,23 @@ class Route(_Strict):
         return [value] if isinstance(value, str) else value
 
 
+class LinksSettings(_Strict):
+    """Hosts whose links are labelled "Open in Marketo", besides *.marketo.com, experience.adobe.com and the instances'."""
+
+    marketo_hosts: list[str] = Field(default_factory=list)  # `go.example.com` or `*.example.com`
+
+    @field_validator("marketo_hosts")
+    @classmethod
+    def _host_names(cls, value: list[str]) -> list[str]:
+        bad = [entry for entry in value if host_pattern(entry) is None]
+        if bad:
+            raise ValueError(
+                f"not a host name or *.domain pattern: {', '.join(map(repr, bad[:5]))} "
+                "(a DNS name such as go.example.com, no scheme, port, path or IP address)"
+            )
+        return [p for p in (host_pattern(entry) for entry in value) if p is not None]
+
+
 _DEFAULT_DESTINATIONS: dict[str, Destination] = {"console": ConsoleDestination(type="console")}
 
 
@@ -214,6 +232,7 @@ class Settings(_Strict):
     marketo: MarketoSettings = Field(default_factory=MarketoSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     adobe_io: AdobeIOSettings | None = None
+    links: LinksSettings = Field(default_factory=LinksSettings)
     destinations: dict[str, Destination] = Field(default_factory=lambda: dict(_DEFAULT_DESTINATIONS))
     routes: list[Route] = Field(default_factory=lambda: [Route(to=["console"])])
     source: str = Field(default="embedded default", exclude=True)

@@ -11,7 +11,8 @@ from typing import Any
 from notifbot.model import Notification, Severity
 from notifbot.render import limits
 from notifbot.render.advice import what_to_do
-from notifbot.render.kinds import Listing, Parts, describe, safe_url
+from notifbot.render.kinds import Listing, Parts, describe
+from notifbot.render.links import DEFAULT_LINKS, Link, LinkPolicy, classify_link, link_label, neutral_label
 from notifbot.render.text import (
     as_text,
     escape_mrkdwn,
@@ -52,13 +53,22 @@ def _labelled(label: str, value: str, limit: int) -> str:
     return head + escape_truncate(value, limit - len(head))
 
 
-def _campaign_line(item: object) -> str:
+LIST_URL = 500  # longer campaign links are shown unlinked, so a list line stays short
+
+
+def linked(label: str, link: Link | None, *, limit: int = LIST_URL) -> str:
+    """`label` (already escaped) linked to `link` when its host is Marketo's; else followed by a neutral link."""
+    if link is None or len(link.url) > limit:
+        return label
+    url = escape_mrkdwn(link.url)
+    return f"<{url}|{label}>" if link.marketo else f"{label} · <{url}|{neutral_label(link.host)}>"
+
+
+def _campaign_line(item: object, links: LinkPolicy) -> str:
     if not isinstance(item, Mapping):
         return "• " + escape_truncate(one_line(as_text(item)), 200)
     name = one_line(as_text(item.get("name"))) or f"Campaign {as_text(item.get('id'))}".strip()
-    label = escape_truncate(name, 150)
-    url = safe_url(item.get("url"))
-    line = f"• <{escape_mrkdwn(url)}|{label}>" if url and len(url) <= 500 else f"• {label}"
+    line = "• " + linked(escape_truncate(name, 150), classify_link(item.get("url"), links))
     program = one_line(as_text(item.get("program_name")))
     idle = item.get("idle_days")
     idle_text = f" · idle {idle:,} days" if isinstance(idle, int) and not isinstance(idle, bool) else ""
@@ -76,8 +86,10 @@ def _lead_line(item: object) -> str:
     return line + (f": {escape_truncate(error, 150)}" if error else "")
 
 
-def _list_blocks(listing: Listing) -> list[Block]:
-    line_of = _campaign_line if listing.kind == "campaigns" else _lead_line
+def _list_blocks(listing: Listing, links: LinkPolicy) -> list[Block]:
+    def line_of(item: object) -> str:
+        return _campaign_line(item, links) if listing.kind == "campaigns" else _lead_line(item)
+
     total = max(listing.total, len(listing.items))
     sections: list[list[str]] = [[f"*{escape_truncate(listing.title, 100)} ({format_count(total)})*"]]
     shown = 0
@@ -110,7 +122,7 @@ class Acked:
     at: datetime
 
 
-def _actions(n: Notification, url: str | None, interactive: bool, acked: Acked | None) -> Block | None:
+def _actions(n: Notification, parts: Parts, interactive: bool, acked: Acked | None) -> Block | None:
     elements: list[Block] = []
     if interactive and acked is None:
         elements.append(
@@ -141,13 +153,14 @@ def _actions(n: Notification, url: str | None, interactive: bool, acked: Acked |
                 },
             }
         )
-    if url:
+    if parts.link is not None:
+        label = link_label(parts.link, parts.link_label, limits.BUTTON_TEXT)
         elements.append(
             {
                 "type": "button",
-                "text": {"type": "plain_text", "text": "Open in Marketo", "emoji": True},
+                "text": {"type": "plain_text", "text": label, "emoji": True},
                 "action_id": OPEN_ACTION,
-                "url": url,
+                "url": parts.link.url,
             }
         )
     return {"type": "actions", "elements": elements} if elements else None
@@ -186,7 +199,7 @@ def _fallback(parts: Parts, n: Notification) -> str:
 
 
 def _blocks(
-    n: Notification, parts: Parts, interactive: bool = False, acked: Acked | None = None
+    n: Notification, parts: Parts, links: LinkPolicy, interactive: bool = False, acked: Acked | None = None
 ) -> list[Block]:
     header = plain_text(f"{EMOJI.get(n.severity, ':bell:')} {parts.title}", limits.HEADER_TEXT)
     blocks: list[Block] = [{"type": "header", "text": {"type": "plain_text", "text": header, "emoji": True}}]
@@ -198,9 +211,9 @@ def _blocks(
     if parts.detail is not None and parts.detail[1].strip():
         blocks.append(_section(_labelled(parts.detail[0], parts.detail[1], DETAIL_TEXT)))
     if parts.listing is not None:
-        blocks.extend(_list_blocks(parts.listing))
+        blocks.extend(_list_blocks(parts.listing, links))
     blocks.append(_section(_labelled("What to do", what_to_do(n), limits.SECTION_TEXT)))
-    actions = _actions(n, parts.url, interactive, acked)
+    actions = _actions(n, parts, interactive, acked)
     if actions is not None:
         blocks.append(actions)
     if acked is not None:
@@ -223,11 +236,17 @@ def fit(message: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def render_slack(n: Notification, *, interactive: bool = False, acked: Acked | None = None) -> dict[str, Any]:
+def render_slack(
+    n: Notification,
+    *,
+    interactive: bool = False,
+    acked: Acked | None = None,
+    links: LinkPolicy = DEFAULT_LINKS,
+) -> dict[str, Any]:
     """The Slack message (`text` fallback plus Block Kit `blocks`, as raw dicts) for `n`.
 
     `interactive` adds the Acknowledge and Mute buttons (only when a Slack app receives the clicks);
-    `acked` shows who acknowledged it instead of the Acknowledge button.
+    `acked` shows who acknowledged it instead of the Acknowledge button; `links` says which hosts are Marketo's.
     """
-    parts = describe(n)
-    return fit({"text": _fallback(parts, n), "blocks": _blocks(n, parts, interactive, acked)})
+    parts = describe(n, links)
+    return fit({"text": _fallback(parts, n), "blocks": _blocks(n, parts, links, interactive, acked)})

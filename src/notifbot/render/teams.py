@@ -14,12 +14,13 @@ from notifbot.render.card import (
     card_size,
     facts,
     label,
-    link_run,
+    linked_runs,
     plain,
     rich,
     run,
 )
-from notifbot.render.kinds import Listing, Parts, describe, safe_url
+from notifbot.render.kinds import Listing, Parts, describe
+from notifbot.render.links import DEFAULT_LINKS, LinkPolicy, classify_link, link_label
 from notifbot.render.slack import Acked
 from notifbot.render.text import as_text, format_count, format_when, one_line, truncate
 
@@ -37,12 +38,15 @@ CONTEXT = 300
 ADVICE = 1_000
 
 
-def _campaign_runs(item: object, width: int) -> list[Element]:
+LIST_URL = 500  # longer campaign links are shown unlinked, as in Slack
+
+
+def _campaign_runs(item: object, width: int, links: LinkPolicy) -> list[Element]:
     if not isinstance(item, Mapping):
         return [run("• " + truncate(one_line(as_text(item)), width))]
     name = one_line(as_text(item.get("name"))) or f"Campaign {as_text(item.get('id'))}".strip()
-    url = safe_url(item.get("url"))
-    runs = [link_run("• " + truncate(name, width), url if url and len(url) <= 500 else None)]
+    link = classify_link(item.get("url"), links)
+    runs = linked_runs("• " + truncate(name, width), link if link and len(link.url) <= LIST_URL else None)
     program = one_line(as_text(item.get("program_name")))
     if program:
         runs.append(run(" — " + truncate(program, width // 2), isSubtle=True))
@@ -62,8 +66,10 @@ def _lead_runs(item: object, width: int) -> list[Element]:
     return runs
 
 
-def _listing(listing: Listing, items: int, width: int) -> list[Element]:
-    runs_of = _campaign_runs if listing.kind == "campaigns" else _lead_runs
+def _listing(listing: Listing, items: int, width: int, links: LinkPolicy) -> list[Element]:
+    def runs_of(item: object, width: int) -> list[Element]:
+        return _campaign_runs(item, width, links) if listing.kind == "campaigns" else _lead_runs(item, width)
+
     total = max(listing.total, len(listing.items))
     out = [plain(f"{listing.title} ({format_count(total)})", TITLE, {"separator": True}, weight="Bolder")]
     shown = listing.items[:items]
@@ -93,7 +99,7 @@ def fallback_text(parts: Parts, n: Notification) -> str:
 
 
 def _body(
-    n: Notification, parts: Parts, acked: Acked | None, level: tuple[int, int, int, int]
+    n: Notification, parts: Parts, acked: Acked | None, level: tuple[int, int, int, int], links: LinkPolicy
 ) -> list[Element]:
     fact_chars, detail_chars, items, width = level
     title = f"{ICON.get(n.severity, '🔔')} {one_line(parts.title)}"
@@ -109,7 +115,7 @@ def _body(
         body.append(label(parts.detail[0]))
         body.append(plain(parts.detail[1].strip(), detail_chars, {"spacing": "None"}))
     if parts.listing is not None:
-        body.extend(_listing(parts.listing, items, width))
+        body.extend(_listing(parts.listing, items, width, links))
     body.append(label("What to do") | {"separator": True})
     body.append(plain(what_to_do(n), ADVICE, {"spacing": "None"}))
     if acked is not None:
@@ -119,13 +125,21 @@ def _body(
     return body
 
 
-def render_teams(n: Notification, *, acked: Acked | None = None) -> dict[str, Any]:
-    """The Adaptive Card (a dict, `msteams.width: Full`) for `n`; smaller levels of detail until it fits."""
-    parts = describe(n)
-    actions = [{"type": "Action.OpenUrl", "title": "Open in Marketo", "url": parts.url}] if parts.url else []
+def render_teams(
+    n: Notification, *, acked: Acked | None = None, links: LinkPolicy = DEFAULT_LINKS
+) -> dict[str, Any]:
+    """The Adaptive Card (a dict, `msteams.width: Full`) for `n`; smaller levels of detail until it fits.
+
+    `links` says which hosts are Marketo's (only their links are labelled "Open in Marketo").
+    """
+    parts = describe(n, links)
+    actions = []
+    if parts.link is not None:
+        title = link_label(parts.link, parts.link_label)
+        actions.append({"type": "Action.OpenUrl", "title": title, "url": parts.link.url})
     fallback = fallback_text(parts, n)
     for level in LEVELS:
-        out = card(_body(n, parts, acked, level), actions, fallback=fallback)
+        out = card(_body(n, parts, acked, level, links), actions, fallback=fallback)
         if card_size(out) <= MAX_CARD_BYTES:
             return out
     minimal = [  # only reached with absurd input (e.g. megabytes of labels): title, advice, link
