@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from notifbot.model import Kind, Notification, quota_percent
-from notifbot.render.text import format_date, parse_time
+from notifbot.render.text import as_text, format_date, parse_time
 
 _CSV = 'Open the CSV ("See the full list", kept 30 days)'
 
@@ -80,7 +80,7 @@ _SIMPLE: Mapping[Kind, str] = {
 
 
 def _key(value: object) -> str:
-    return str(value).strip().lower().replace(" ", "_").replace("-", "_") if value is not None else ""
+    return as_text(value).strip().lower().replace(" ", "_").replace("-", "_")
 
 
 def _crm_sync(fields: Mapping[str, object]) -> str:

@@ -101,8 +101,7 @@ def _add(facts: Facts, label: str, value: str | None) -> None:
 
 
 def _code(fields: Mapping[str, Any], key: str) -> str:
-    value = fields.get(key)
-    return str(value).strip().lower().replace(" ", "_").replace("-", "_") if value is not None else ""
+    return as_text(fields.get(key)).strip().lower().replace(" ", "_").replace("-", "_")
 
 
 def _as_list(value: object) -> list[Any]:
@@ -240,7 +239,7 @@ def _web_services(n: Notification, fields: Mapping[str, Any]) -> Parts:
     )
     resets: datetime | None = parse_time(fields.get("resets_at"))
     if resets is None and fields.get("resets_at") is None and isinstance(n.occurred_at, datetime):
-        resets = next_central_midnight(n.occurred_at)
+        resets = _next_reset(n.occurred_at)
     _add(parts.facts, "Resets", format_ct(resets) if resets else _get(fields, "resets_at"))
     users = fields.get("top_users")
     if isinstance(users, list) and users:
@@ -254,6 +253,14 @@ def _web_services(n: Notification, fields: Mapping[str, Any]) -> Parts:
     if forecast:
         parts.detail = ("Forecast", forecast)
     return parts
+
+
+def _next_reset(after: datetime) -> datetime | None:
+    """The quota reset after `after`, or None at the end of the calendar (the fact is then left out)."""
+    try:
+        return next_central_midnight(after)
+    except (OverflowError, ValueError):
+        return None
 
 
 def _audit(n: Notification, fields: Mapping[str, Any]) -> Parts:
