@@ -138,8 +138,10 @@ class Notification:
 
     @property
     def kind_label(self) -> str:
-        """The kind as the sender named it (differs from `kind` only for `other`)."""
-        return self.original_kind or self.kind.value
+        """The kind as the sender named it (differs from `kind` only for `other`); always text."""
+        if isinstance(self.original_kind, str) and self.original_kind:
+            return self.original_kind
+        return self.kind.value if self.original_kind is None else repr(self.original_kind)[:100]
 
     def as_event_dict(self) -> dict[str, Any]:
         """The CONTRACT §4 JSON form of this notification."""

@@ -307,9 +307,12 @@ def describe(n: Notification, links: LinkPolicy = DEFAULT_LINKS) -> Parts:
     """The raw parts of `n`'s message, its link classified under `links`; unknown kinds fall back to a generic list."""
     fields: Mapping[str, Any] = n.fields if isinstance(n.fields, Mapping) else {}
     describer = DESCRIBERS.get(n.kind)
-    if describer is None:
-        return generic(n, fields).resolve(links)
+    if describer is not None:
+        try:
+            return describer(n, fields).resolve(links)
+        except Exception:  # a renderer must never drop a notification over an odd field value
+            pass
     try:
-        return describer(n, fields).resolve(links)
-    except Exception:  # a renderer must never drop a notification over an odd field value
         return generic(n, fields).resolve(links)
+    except Exception:  # fields that cannot even be listed: the title alone
+        return Parts(f"Marketo notification: {n.kind_label}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -200,27 +200,51 @@ def _fallback(parts: Parts, n: Notification) -> str:
     return escape_truncate(text, FALLBACK_TEXT) or "Marketo notification"
 
 
+UNSHOWN = "(this part could not be shown)"
+
+
+def _part(build: Callable[[], list[Block]]) -> list[Block]:
+    """The blocks `build` makes, or one placeholder when it fails: one bad part never costs the message."""
+    try:
+        return build()
+    except Exception:
+        return [_section(f"_{UNSHOWN}_")]
+
+
+def _summary(n: Notification) -> list[Block]:
+    summary = as_text(n.summary) if n.summary else ""
+    return [_section(escape_truncate(summary, limits.SECTION_TEXT))] if summary.strip() else []
+
+
+def _facts(parts: Parts) -> list[Block]:
+    fields = [_mrkdwn(_labelled(label, value, FIELD_VALUE)) for label, value in parts.facts if value.strip()]
+    return [{"type": "section", "fields": fields[: limits.SECTION_FIELDS]}] if fields else []
+
+
+def _detail(parts: Parts) -> list[Block]:
+    if parts.detail is None or not parts.detail[1].strip():
+        return []
+    return [_section(_labelled(parts.detail[0], parts.detail[1], DETAIL_TEXT))]
+
+
 def _blocks(
     n: Notification, parts: Parts, links: LinkPolicy, interactive: bool = False, acked: Acked | None = None
 ) -> list[Block]:
     header = plain_text(f"{EMOJI.get(n.severity, ':bell:')} {parts.title}", limits.HEADER_TEXT)
     blocks: list[Block] = [{"type": "header", "text": {"type": "plain_text", "text": header, "emoji": True}}]
-    if n.summary and as_text(n.summary).strip():
-        blocks.append(_section(escape_truncate(as_text(n.summary), limits.SECTION_TEXT)))
-    fields = [_mrkdwn(_labelled(label, value, FIELD_VALUE)) for label, value in parts.facts if value.strip()]
-    if fields:
-        blocks.append({"type": "section", "fields": fields[: limits.SECTION_FIELDS]})
-    if parts.detail is not None and parts.detail[1].strip():
-        blocks.append(_section(_labelled(parts.detail[0], parts.detail[1], DETAIL_TEXT)))
-    if parts.listing is not None:
-        blocks.extend(_list_blocks(parts.listing, links))
-    blocks.append(_section(_labelled("What to do", what_to_do(n), limits.SECTION_TEXT)))
-    actions = _actions(n, parts, interactive, acked)
-    if actions is not None:
-        blocks.append(actions)
-    if acked is not None:
-        blocks.append(_acked_line(acked))
-    blocks.append(_context(n))
+    listing = parts.listing
+    actions = _part(lambda: [a] if (a := _actions(n, parts, interactive, acked)) is not None else [])
+    for part in (
+        _part(lambda: _summary(n)),
+        _part(lambda: _facts(parts)),
+        _part(lambda: _detail(parts)),
+        _part(lambda: _list_blocks(listing, links) if listing is not None else []),
+        _part(lambda: [_section(_labelled("What to do", what_to_do(n), limits.SECTION_TEXT))]),
+        actions,
+        _part(lambda: [_acked_line(acked)] if acked is not None else []),
+        _part(lambda: [_context(n)]),
+    ):
+        blocks.extend(part)
     return blocks
 
 
@@ -251,4 +275,8 @@ def render_slack(
     `acked` shows who acknowledged it instead of the Acknowledge button; `links` says which hosts are Marketo's.
     """
     parts = describe(n, links)
-    return fit({"text": _fallback(parts, n), "blocks": _blocks(n, parts, links, interactive, acked)})
+    try:
+        text = _fallback(parts, n)
+    except Exception:  # the preview text degrades alone
+        text = "Marketo notification"
+    return fit({"text": text, "blocks": _blocks(n, parts, links, interactive, acked)})

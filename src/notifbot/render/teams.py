@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from notifbot.model import Notification, Severity
@@ -98,6 +98,40 @@ def fallback_text(parts: Parts, n: Notification) -> str:
     return one_line(parts.title) + (f" — {head}" if head else "")
 
 
+UNSHOWN = "(this part could not be shown)"
+
+
+def _part(build: Callable[[], list[Element]]) -> list[Element]:
+    """The elements `build` makes, or one placeholder when it fails: one bad part never costs the card."""
+    try:
+        return build()
+    except Exception:
+        return [plain(UNSHOWN, 100, isSubtle=True)]
+
+
+def _summary(n: Notification, limit: int) -> list[Element]:
+    summary = as_text(n.summary).strip() if n.summary else ""
+    return [plain(summary, limit)] if summary else []
+
+
+def _facts_and_detail(parts: Parts, fact_chars: int, detail_chars: int) -> list[Element]:
+    out: list[Element] = []
+    shown = [(k, v) for k, v in parts.facts if v.strip()]
+    if shown:
+        out.append(facts(shown, fact_chars))
+    if parts.detail is not None and parts.detail[1].strip():
+        out.append(label(parts.detail[0]))
+        out.append(plain(parts.detail[1].strip(), detail_chars, {"spacing": "None"}))
+    return out
+
+
+def _acked(acked: Acked | None) -> list[Element]:
+    if acked is None:
+        return []
+    who = truncate(one_line(as_text(acked.user_id)), 80)
+    return [plain(f"✅ Acknowledged by {who} · {format_when(acked.at)}", 300, color="Good")]
+
+
 def _body(
     n: Notification, parts: Parts, acked: Acked | None, level: tuple[int, int, int, int], links: LinkPolicy
 ) -> list[Element]:
@@ -106,22 +140,17 @@ def _body(
     body: list[Element] = [
         plain(title, TITLE, size="Large", weight="Bolder", color=COLOR.get(n.severity, "Default"))
     ]
-    if n.summary and as_text(n.summary).strip():
-        body.append(plain(as_text(n.summary).strip(), min(SUMMARY, detail_chars)))
-    shown = [(k, v) for k, v in parts.facts if v.strip()]
-    if shown:
-        body.append(facts(shown, fact_chars))
-    if parts.detail is not None and parts.detail[1].strip():
-        body.append(label(parts.detail[0]))
-        body.append(plain(parts.detail[1].strip(), detail_chars, {"spacing": "None"}))
-    if parts.listing is not None:
-        body.extend(_listing(parts.listing, items, width, links))
-    body.append(label("What to do") | {"separator": True})
-    body.append(plain(what_to_do(n), ADVICE, {"spacing": "None"}))
-    if acked is not None:
-        who = truncate(one_line(acked.user_id), 80)
-        body.append(plain(f"✅ Acknowledged by {who} · {format_when(acked.at)}", 300, color="Good"))
-    body.append(_context(n))
+    listing = parts.listing
+    for part in (
+        _part(lambda: _summary(n, min(SUMMARY, detail_chars))),
+        _part(lambda: _facts_and_detail(parts, fact_chars, detail_chars)),
+        _part(lambda: _listing(listing, items, width, links) if listing is not None else []),
+        [label("What to do") | {"separator": True}],
+        _part(lambda: [plain(what_to_do(n), ADVICE, {"spacing": "None"})]),
+        _part(lambda: _acked(acked)),
+        _part(lambda: [_context(n)]),
+    ):
+        body.extend(part)
     return body
 
 
@@ -137,7 +166,10 @@ def render_teams(
     if parts.link is not None:
         title = link_label(parts.link, parts.link_label)
         actions.append({"type": "Action.OpenUrl", "title": title, "url": parts.link.url})
-    fallback = fallback_text(parts, n)
+    try:
+        fallback = fallback_text(parts, n)
+    except Exception:  # the preview text degrades alone
+        fallback = "Marketo notification"
     for level in LEVELS:
         out = card(_body(n, parts, acked, level, links), actions, fallback=fallback)
         if card_size(out) <= MAX_CARD_BYTES:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from notifbot.model import Notification, Severity
+from notifbot.model import Kind, Notification, Severity
 from notifbot.render.console import render_console
 from notifbot.render.slack import Acked, render_slack
 from notifbot.render.teams import render_teams
@@ -151,3 +151,34 @@ def test_deeply_nested_values_degrade_to_a_placeholder() -> None:
         deep = [deep]
     assert as_text(deep) == "(a value too deeply nested to show)"
     render_all(raw_note("mystery", {"deep": deep}))
+
+
+class Hostile(dict[str, Any]):
+    """A campaign whose every lookup fails: stands for any failure inside one part of a message."""
+
+    def get(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("boom")
+
+
+def test_a_part_that_fails_degrades_to_a_placeholder_and_the_rest_is_shown() -> None:
+    n = raw_note(
+        "trigger_cleanup",
+        {"stage": "scheduled", "deactivate_on": "2026-12-01", "campaigns": [Hostile(), Hostile()]},
+        summary="Two campaigns go idle",
+    )
+    slack = render_slack(n, interactive=True)
+    assert_valid(slack)
+    text = all_text(slack)
+    assert "Cleanup scheduled: 2 idle trigger campaigns will be deactivated on Dec 1, 2026" in text
+    assert (
+        "Two campaigns go idle" in text and "What to do" in text and "(this part could not be shown)" in text
+    )
+    card = render_teams(n)
+    assert_valid_card(card)
+    card_text = json.dumps(card, ensure_ascii=False)
+    assert "Two campaigns go idle" in card_text and "(this part could not be shown)" in card_text
+
+
+def test_a_kind_label_of_another_type_still_renders() -> None:
+    n = Notification(key="k", kind=Kind.OTHER, severity=Severity.INFO, occurred_at=FIRST, original_kind=7)  # type: ignore[arg-type]
+    assert "Marketo notification: 7" in render_all(n)
