@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from notifbot.errors import ConfigError, loc_path
-from notifbot.render.links import host_pattern
+from notifbot.render.links import marketo_host_entry
 
 DEFAULT_CONFIG_FILE = "notifbot.yaml"
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -207,18 +207,7 @@ class Route(_Strict):
 class LinksSettings(_Strict):
     """Hosts whose links are labelled "Open in Marketo", besides *.marketo.com, experience.adobe.com and the instances'."""
 
-    marketo_hosts: list[str] = Field(default_factory=list)  # `go.example.com` or `*.example.com`
-
-    @field_validator("marketo_hosts")
-    @classmethod
-    def _host_names(cls, value: list[str]) -> list[str]:
-        bad = [entry for entry in value if host_pattern(entry) is None]
-        if bad:
-            raise ValueError(
-                f"not a host name or *.domain pattern: {', '.join(map(repr, bad[:5]))} "
-                "(a DNS name such as go.example.com, no scheme, port, path or IP address)"
-            )
-        return [p for p in (host_pattern(entry) for entry in value) if p is not None]
+    marketo_hosts: list[Annotated[str, AfterValidator(marketo_host_entry)]] = Field(default_factory=list)
 
 
 _DEFAULT_DESTINATIONS: dict[str, Destination] = {"console": ConsoleDestination(type="console")}

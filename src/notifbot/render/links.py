@@ -49,6 +49,16 @@ def host_pattern(text: str) -> str | None:
     return f"*.{host}" if wildcard else host
 
 
+def marketo_host_entry(entry: str) -> str:
+    """A `links.marketo_hosts` entry normalised; ValueError (shown at its config path) when it is not valid."""
+    pattern = host_pattern(entry)
+    if pattern is None:
+        raise ValueError(
+            f"{entry!r} is not a host name or *.domain pattern (e.g. go.example.com; no scheme, port, path or IP)"
+        )
+    return pattern
+
+
 @dataclass(frozen=True)
 class LinkPolicy:
     """The hosts whose links may be labelled as Marketo's: exact names and `*.` suffixes (a value, not a global)."""
@@ -62,9 +72,7 @@ class LinkPolicy:
         exact: set[str] = set()
         suffixes: set[str] = set()
         for entry in [*(BUILTIN_HOSTS if builtin else ()), *marketo_hosts]:
-            pattern = host_pattern(entry)
-            if pattern is None:
-                raise ValueError(f"not a host name or *.domain pattern: {entry!r}")
+            pattern = marketo_host_entry(entry)
             if pattern.startswith("*."):
                 suffixes.add(pattern[2:])
             else:
