@@ -10,7 +10,9 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from notifbot.commands.model import Item, Reply, Section
+from notifbot.commands.model import Reply, Section
+from notifbot.commands.queries import RecentRow
+from notifbot.commands.recent import _item as recent_item
 from notifbot.errors import InputError
 from notifbot.model import Kind, Notification
 from notifbot.render.card import MAX_CARD_BYTES, card_size
@@ -20,7 +22,6 @@ from notifbot.render.slack import Acked, render_slack
 from notifbot.render.slack_reply import render_reply
 from notifbot.render.teams import render_teams
 from notifbot.render.teams_reply import render_teams_reply
-from notifbot.render.text import format_when
 from notifbot.sources.events import parse_event
 from tests.unit.render.helpers import assert_valid
 from tests.unit.render.teams_helpers import assert_valid_card
@@ -178,10 +179,9 @@ def test_every_accepted_notification_renders_everywhere_within_limits(event: dic
     assert_valid_card(render_teams(n, links=POLICY))  # the full 1.5 schema once per example (it is slow)
     assert_fits(render_teams(n, acked=Acked("Ada", n.occurred_at), links=POLICY))
     # the `/marketo recent` line for it, in both transports
-    item = Item(
-        event.get("summary") or n.kind_label, url=n.fields.get("url"), detail=format_when(n.occurred_at)
-    )
-    reply = Reply("Recent notifications", (Section(text="latest", items=(item,) * 3),))
+    fields = dict(n.fields) if isinstance(n.fields, dict) else {}
+    row = RecentRow(1, n.kind_label, n, fields, str(n.occurred_at), "delivered", {"delivered": 1})
+    reply = Reply("Recent notifications", (Section(text="latest", items=(recent_item(row, POLICY),) * 3),))
     assert_valid(render_reply(reply, POLICY))
     assert_fits(render_teams_reply(reply, POLICY))
 
