@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from notifbot.commands.model import Item, Reply, Section
 from notifbot.render.console import render_console
@@ -15,6 +19,7 @@ from notifbot.render.teams import render_teams
 from notifbot.render.teams_reply import render_teams_reply
 from tests.unit.render.helpers import all_text, assert_valid, note
 from tests.unit.render.teams_helpers import assert_valid_card
+from tests.unit.render.test_links import ALLOWED, URLS, allowed, browser_authority
 
 FORGED = "https://app.marketo.com@evil.example/login"
 MARKETO = "https://app-ab12.marketo.com/#SC1042A1"
@@ -108,3 +113,27 @@ def test_command_reply_items_follow_the_same_rule() -> None:
     links = card_links(render_teams_reply(reply))
     assert ("• Good", MARKETO) in links and ("Open link (evil.example)", ELSEWHERE) in links
     assert len(links) == 2
+
+
+def _marketo_labelled(n_message: dict[str, Any], card: dict[str, Any]) -> list[str]:
+    """URLs the messages present as Marketo's: the Marketo button/action and campaign names linked directly."""
+    urls = [url for label, url in buttons(n_message) if not label.startswith("Open link (")]
+    text = all_text(n_message)
+    urls += [
+        m.group(1) for m in re.finditer(r"• <([^|>]+)\|", text)
+    ]  # a campaign name that is itself the link
+    urls += [url for label, url in card_links(card) if not label.startswith("Open link (")]
+    return [url.replace("&amp;", "&") for url in urls]
+
+
+@given(st.one_of(URLS, URLS, st.text(max_size=40).map(lambda s: "https://" + s)))
+def test_renderers_never_label_a_host_that_is_not_allowed_as_marketo(url: str) -> None:
+    campaigns = [{"name": "A", "url": url}, {"name": "B", "url": url}]
+    for n in (
+        note("campaign_failure", {"url": url[:1_000]}),
+        note("trigger_cleanup", {"stage": "scheduled", "campaigns": campaigns}),
+    ):
+        message, card = render_slack(n, links=ALLOWED), render_teams(n, links=ALLOWED)
+        for shown in _marketo_labelled(message, card):
+            host = (urlsplit(shown).hostname or "").rstrip(".").lower()
+            assert shown == url and allowed(host) and "@" not in browser_authority(shown), shown
