@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -10,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from notifbot.cli import main
 from notifbot.commands.model import Item, Reply, Section
 from notifbot.render.console import render_console
 from notifbot.render.links import LinkPolicy
@@ -137,3 +140,20 @@ def test_renderers_never_label_a_host_that_is_not_allowed_as_marketo(url: str) -
         for shown in _marketo_labelled(message, card):
             host = (urlsplit(shown).hostname or "").rstrip(".").lower()
             assert shown == url and allowed(host) and "@" not in browser_authority(shown), shown
+
+
+def test_render_cli_labels_links_as_the_configured_bot_would(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "notifbot.yaml"
+    config.write_text("links:\n  marketo_hosts: [go.acme.example]\n", encoding="utf-8")
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"kind": "campaign_failure", "fields": {"url": "https://go.acme.example/c"}}))
+    assert main(["render", "--event", str(event)]) == 0
+    assert buttons(json.loads(capsys.readouterr().out)) == [
+        ("Open link (go.acme.example)", "https://go.acme.example/c")
+    ]
+    assert main(["render", "--config", str(config), "--event", str(event), "--format", "teams"]) == 0
+    assert card_links(json.loads(capsys.readouterr().out)) == [
+        ("Open in Marketo", "https://go.acme.example/c")
+    ]
