@@ -12,7 +12,15 @@ from notifbot.model import Kind, Notification, Severity
 from notifbot.render.console import render_console
 from notifbot.render.slack import Acked, render_slack
 from notifbot.render.teams import render_teams
-from notifbot.render.text import as_text, format_count, format_date, format_when, to_number
+from notifbot.render.text import (
+    as_text,
+    format_count,
+    format_ct,
+    format_date,
+    format_utc,
+    format_when,
+    to_number,
+)
 from tests.unit.render.helpers import all_text, assert_valid, raw_note
 from tests.unit.render.teams_helpers import assert_valid_card
 
@@ -182,3 +190,23 @@ def test_a_part_that_fails_degrades_to_a_placeholder_and_the_rest_is_shown() -> 
 def test_a_kind_label_of_another_type_still_renders() -> None:
     n = Notification(key="k", kind=Kind.OTHER, severity=Severity.INFO, occurred_at=FIRST, original_kind=7)  # type: ignore[arg-type]
     assert "Marketo notification: 7" in render_all(n)
+
+
+class Unprintable:
+    """A value whose own text conversion fails."""
+
+    def __str__(self) -> str:
+        raise RuntimeError("no text")
+
+
+def test_text_helpers_never_raise_at_the_edges() -> None:
+    assert as_text(Unprintable()) == "(a value that cannot be shown)"
+    assert as_text([Unprintable()]) == "(a value that cannot be shown)"
+    assert as_text([1, [HUGE_INT]]) == "(a number too large to show)"
+    assert to_number("1e999") is None and to_number(float("nan")) is None and to_number(10**308) == 1e308
+    assert format_count(True) == "yes" and format_count(None) == "" and format_count(12.5) == "12.5"
+    assert format_ct(FIRST) == "Jan 1, 1 00:00 UTC"  # Central time did not exist yet: shown in UTC
+    assert format_ct(LAST) == "Dec 31, 5:59 PM CT"
+    assert format_utc(EDGES["year 1 at +14:00 (before UTC's first day)"]) == (
+        "0001-01-01T00:00:00+14:00 (out of range in UTC)"
+    )
