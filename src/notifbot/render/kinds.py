@@ -42,7 +42,6 @@ CLEANUP_STAGES: Mapping[str, str] = {
 }
 DYNAMICS_CODES = ("dynamics", "microsoft_dynamics", "msdynamics")
 CSV_LABEL = "See the full list (CSV)"  # Marketo's Dynamics digest: "See the full list" opens a CSV
-SYNC_ERRORS_LABEL = "See the sync errors"
 
 __all__ = ["Listing", "Parts", "describe", "generic", "safe_url"]
 
@@ -143,7 +142,7 @@ def _crm_sync(n: Notification, fields: Mapping[str, Any]) -> Parts:
         title += f" ({problem})" if problem else ""
     else:
         title = f"{crm} sync failing: {problem}" if problem else f"{crm} sync problem"
-    errors_label = CSV_LABEL if _code(fields, "crm") in DYNAMICS_CODES else SYNC_ERRORS_LABEL
+    errors_label = CSV_LABEL if _code(fields, "crm") in DYNAMICS_CODES else MARKETO_LABEL
     parts = Parts(title).offer(fields.get("errors_url"), errors_label).offer(fields.get("url"))
     _add(parts.facts, "CRM", crm)
     _add(parts.facts, "Problem", problem[:1].upper() + problem[1:] if problem else None)

@@ -304,3 +304,15 @@ def test_quota_at_80_percent_without_percent_is_orange_not_red() -> None:
     assert message["blocks"][0]["text"]["text"].startswith(
         ":large_orange_circle: Marketo daily API quota at 80%"
     )
+
+
+def test_salesforce_errors_link_keeps_the_marketo_label() -> None:
+    [button] = [
+        el
+        for b in blocks_of(render_slack(parse_event(SAMPLES["crm_sync"], now=T)), "actions")
+        for el in b["elements"]
+    ]
+    assert (button["text"]["text"], button["url"]) == (
+        "Open in Marketo",
+        "https://app-ab12.marketo.com/#SF0A1",
+    )
