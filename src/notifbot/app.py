@@ -27,6 +27,7 @@ from notifbot.errors import ConfigError, PermanentDeliveryError, TransientDelive
 from notifbot.metrics import Metrics
 from notifbot.model import Kind, Notification
 from notifbot.pipeline import Pipeline
+from notifbot.render.links import link_policy
 from notifbot.scheduler import Pollers
 from notifbot.store.batch import IngestBatcher
 from notifbot.store.mutes import active_mutes
@@ -213,14 +214,17 @@ class Bot:
             for name, d in self.settings.destinations.items()
             if isinstance(d, ConsoleDestination)
         }
-        senders["console"] = ConsoleDelivery(formats, stdout)
+        links = link_policy(self.settings)  # which hosts every renderer may label as Marketo's
+        senders["console"] = ConsoleDelivery(formats, stdout, links=links)
         if any(d.type == "slack" for d in self.settings.destinations.values()):
             from notifbot.delivery.slack_channel import SlackDelivery
 
             token = self.env.slack_bot_token or ""
             api_url = self.env.get("SLACK_API_URL") or self.settings.slack.api_url
             self.slack_sender = SlackSender(token, api_url, timeout=self.settings.slack.timeout_seconds)
-            senders["slack"] = SlackDelivery(self.slack_sender, interactive=self.slack_interactive)
+            senders["slack"] = SlackDelivery(
+                self.slack_sender, interactive=self.slack_interactive, links=links
+            )
         workflows = {
             name: d.url
             for name, d in self.settings.destinations.items()
@@ -229,11 +233,11 @@ class Bot:
         if self.graph is not None and any(d.type == "teams" for d in self.settings.destinations.values()):
             from notifbot.delivery.teams_graph import TeamsGraphDelivery
 
-            senders["teams"] = TeamsGraphDelivery(self.graph)
+            senders["teams"] = TeamsGraphDelivery(self.graph, links=links)
         if workflows:
             from notifbot.delivery.teams_workflow import TeamsWorkflowDelivery
 
-            senders["teams_workflow"] = TeamsWorkflowDelivery(workflows)
+            senders["teams_workflow"] = TeamsWorkflowDelivery(workflows, links=links)
         return senders
 
     async def start(self) -> None:

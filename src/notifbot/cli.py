@@ -111,17 +111,19 @@ def _load_event(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
+    from notifbot.render.links import link_policy
     from notifbot.sources.events import parse_event
 
     n = parse_event(_load_event(args), now=datetime.now(UTC))
+    links = link_policy(_settings(args))  # the config's Marketo hosts, as the running bot labels them
     if args.format == "teams":
         from notifbot.render.teams import render_teams
 
-        print(json.dumps(render_teams(n), indent=2, ensure_ascii=False))
+        print(json.dumps(render_teams(n, links=links), indent=2, ensure_ascii=False))
         return 0
     from notifbot.render.slack import render_slack
 
-    print(json.dumps(render_slack(n), indent=2, ensure_ascii=False))
+    print(json.dumps(render_slack(n, links=links), indent=2, ensure_ascii=False))
     return 0
 
 
@@ -273,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--instance", metavar="MUNCHKIN_ID")
     s.set_defaults(func=cmd_routes_test)
 
-    s = sub.add_parser("render", help="print the message JSON for a sample (or given) event")
+    s = with_config(sub.add_parser("render", help="print the message JSON for a sample (or given) event"))
     s.add_argument("--kind", help="use the built-in sample of this kind")
     s.add_argument("--format", choices=["slack", "teams"], default="slack")
     s.add_argument("--event", metavar="FILE", help="render this event JSON file instead of a sample")

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from notifbot.errors import ConfigError, loc_path
+from notifbot.render.links import marketo_host_entry
 
 DEFAULT_CONFIG_FILE = "notifbot.yaml"
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -205,6 +206,12 @@ class Route(_Strict):
         return [value] if isinstance(value, str) else value
 
 
+class LinksSettings(_Strict):
+    """Hosts whose links are labelled "Open in Marketo", besides *.marketo.com, experience.adobe.com and the instances'."""
+
+    marketo_hosts: list[Annotated[str, AfterValidator(marketo_host_entry)]] = Field(default_factory=list)
+
+
 _DEFAULT_DESTINATIONS: dict[str, Destination] = {"console": ConsoleDestination(type="console")}
 
 
@@ -216,6 +223,7 @@ class Settings(_Strict):
     marketo: MarketoSettings = Field(default_factory=MarketoSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     adobe_io: AdobeIOSettings | None = None
+    links: LinksSettings = Field(default_factory=LinksSettings)
     destinations: dict[str, Destination] = Field(default_factory=lambda: dict(_DEFAULT_DESTINATIONS))
     routes: list[Route] = Field(default_factory=lambda: [Route(to=["console"])])
     source: str = Field(default="embedded default", exclude=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -69,11 +70,34 @@ SALIENT_FIELDS: Mapping[Kind, tuple[str, ...]] = {
 }
 
 
+def finite_number(value: object) -> float | None:
+    """A finite number from an int, float or numeric string ("40,000"); None for anything else or out of range."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        number = float(value.strip().replace(",", "")) if isinstance(value, str) else float(value)
+    except (ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def quota_percent(fields: Mapping[str, Any]) -> float | None:
+    """Percent of the daily API quota used: `percent`, else `used` / `quota`, else the `threshold` crossed."""
+    percent = finite_number(fields.get("percent"))
+    if percent is None:
+        used, quota = finite_number(fields.get("used")), finite_number(fields.get("quota"))
+        if used is not None and quota:
+            percent = used * 100 / quota
+    if percent is None or not math.isfinite(percent):
+        percent = finite_number(fields.get("threshold"))
+    return percent
+
+
 def default_severity(kind: Kind, fields: Mapping[str, Any]) -> Severity:
     """Severity when the sender gave none: by kind, refined where a field says more."""
     if kind is Kind.WEB_SERVICES:
-        percent = fields.get("percent")
-        if isinstance(percent, int | float) and not isinstance(percent, bool) and percent < 100:
+        percent = quota_percent(fields)
+        if percent is not None and percent < 100:
             return Severity.WARNING
     if kind is Kind.TRIGGER_CLEANUP and fields.get("stage") == "at_risk":
         return Severity.INFO
@@ -114,8 +138,10 @@ class Notification:
 
     @property
     def kind_label(self) -> str:
-        """The kind as the sender named it (differs from `kind` only for `other`)."""
-        return self.original_kind or self.kind.value
+        """The kind as the sender named it (differs from `kind` only for `other`); always text."""
+        if isinstance(self.original_kind, str) and self.original_kind:
+            return self.original_kind
+        return self.kind.value if self.original_kind is None else repr(self.original_kind)[:100]
 
     def as_event_dict(self) -> dict[str, Any]:
         """The CONTRACT §4 JSON form of this notification."""

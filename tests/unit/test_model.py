@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from notifbot.model import DEFAULT_SEVERITY, Kind, Severity, dedupe_key, default_severity
 from notifbot.sources.events import parse_event
 
@@ -41,3 +43,34 @@ def test_given_id_wins_and_other_kinds_keep_their_name() -> None:
 def test_lenient_numbers_from_marketo_tokens() -> None:
     n = parse_event({"kind": "engagement", "fields": {"exhausted_count": "42"}}, now=T)
     assert n.fields["exhausted_count"] == 42
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"used": 40_000, "quota": 50_000},  # 80 % without `percent` (issue #10, item 14)
+        {"threshold": 80},
+        {"percent": "80"},
+        {"percent": 99.9, "used": 50_000, "quota": 50_000},  # a stated percent wins
+    ],
+)
+def test_quota_below_the_limit_is_a_warning_however_it_is_stated(fields: dict[str, object]) -> None:
+    assert default_severity(Kind.WEB_SERVICES, fields) is Severity.WARNING
+    n = parse_event({"kind": "web_services", "fields": fields}, now=datetime(2026, 11, 28, tzinfo=UTC))
+    assert n.severity is Severity.WARNING
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {},
+        {"used": 50_000, "quota": 50_000},
+        {"used": 60_000, "quota": 50_000},
+        {"used": 1, "quota": 0},
+        {"percent": float("inf")},
+        {"threshold": 100},
+        {"used": 10**400, "quota": 3},
+    ],
+)
+def test_quota_at_or_over_the_limit_or_unknown_is_critical(fields: dict[str, object]) -> None:
+    assert default_severity(Kind.WEB_SERVICES, fields) is Severity.CRITICAL

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Literal
 
 from notifbot.config import Settings
+from notifbot.render.links import LinkPolicy, link_policy
 from notifbot.store.runner import Database
 
 Visibility = Literal["ephemeral", "in_channel"]
@@ -75,3 +76,8 @@ class CommandContext:
     is_admin: Callable[[str], Awaitable[bool]]
     on_mutes_changed: Callable[[], Awaitable[None]]
     last_delivery_at: Callable[[], float | None] = field(default=lambda: None)
+
+    @property
+    def links(self) -> LinkPolicy:
+        """Which hosts replies may label as Marketo's (from `settings`)."""
+        return link_policy(self.settings)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from notifbot.commands.common import command_name, plural, when_ts
 from notifbot.commands.model import CommandContext, Invocation, Item, Reply, Section
 from notifbot.commands.queries import RecentRow, recent
-from notifbot.render.kinds import describe, safe_url
+from notifbot.render.kinds import describe
+from notifbot.render.links import LinkPolicy, safe_url
 from notifbot.render.text import as_text, format_when, one_line
+
+log = logging.getLogger("notifbot.commands.recent")
 
 
 def _status(row: RecentRow) -> str:
@@ -23,17 +28,21 @@ def _status(row: RecentRow) -> str:
     return row.status
 
 
-def _line(row: RecentRow) -> tuple[str, str | None]:
+def _line(row: RecentRow, links: LinkPolicy) -> tuple[str, str | None]:
     if row.notification is None:
         return f"{row.kind} notification", None
-    parts = describe(row.notification)
+    parts = describe(row.notification, links)
     fields = row.fields
     url = parts.url or safe_url(fields.get("url")) or safe_url(fields.get("errors_url"))
     return one_line(parts.title) or row.kind, url
 
 
-def _item(row: RecentRow) -> Item:
-    title, url = _line(row)
+def _item(row: RecentRow, links: LinkPolicy) -> Item:
+    try:
+        title, url = _line(row, links)
+    except Exception:  # one unreadable notification never hides the others
+        log.exception("could not describe a stored notification", extra={"event_id": row.event_id})
+        title, url = f"{row.kind} notification", None
     n = row.notification
     where = as_text(n.instance) if n is not None and n.instance else None
     detail = [_status(row), row.kind, where, format_when(n.occurred_at if n is not None else row.occurred_at)]
@@ -56,5 +65,5 @@ async def recent_reply(inv: Invocation, ctx: CommandContext, kind: str | None, l
         f"Status: delivered, pending, dead (see `notifbot outbox list`), muted (stored, not posted) or "
         f"acknowledged. `{command_name(inv, ctx)} recent <kind> <n>` narrows the list (up to 50)."
     )
-    items = tuple(_item(row) for row in page.rows)
+    items = tuple(_item(row, ctx.links) for row in page.rows)
     return Reply(f"Recent {what}", (Section(text=text, items=items),), footer=footer)

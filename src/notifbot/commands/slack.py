@@ -90,9 +90,9 @@ class SlackApp:
             reply = await asyncio.wait_for(asyncio.shield(task), timeout=self.ack_budget)
         except TimeoutError:
             await ack(response_type="ephemeral", text="Working on it… the answer follows in a moment.")
-            await respond(**render_reply(await task))
+            await respond(**render_reply(await task, self.ctx.links))
             return
-        await ack(**render_reply(reply))
+        await ack(**render_reply(reply, self.ctx.links))
 
     async def _deny(self, respond: Respond, what: str) -> None:
         await respond(
@@ -128,7 +128,9 @@ class SlackApp:
                 text=f"Already acknowledged by <@{escape_mrkdwn(result.acked_by)}> · {format_when(when)}.",
             )
             return
-        message = render_slack(result.notification, interactive=True, acked=Acked(user, when))
+        message = render_slack(
+            result.notification, interactive=True, acked=Acked(user, when), links=self.ctx.links
+        )
         await client.chat_update(channel=channel, ts=ts, text=message["text"], blocks=message["blocks"])
         log.info("alert acknowledged", extra={"channel": channel, "ts": ts, "user": user})
 

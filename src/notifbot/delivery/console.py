@@ -8,6 +8,7 @@ from typing import TextIO
 
 from notifbot.model import Notification
 from notifbot.render.console import render_console, render_console_json
+from notifbot.render.links import DEFAULT_LINKS, LinkPolicy
 from notifbot.render.slack import render_slack
 from notifbot.store.outbox import OutboxRow
 
@@ -17,12 +18,15 @@ class ConsoleDelivery:
 
     dest_type = "console"
 
-    def __init__(self, formats: Mapping[str, str], stream: TextIO | None = None) -> None:
+    def __init__(
+        self, formats: Mapping[str, str], stream: TextIO | None = None, *, links: LinkPolicy = DEFAULT_LINKS
+    ) -> None:
         self._formats = formats
         self._stream = stream
+        self._links = links
 
     async def send(self, row: OutboxRow, n: Notification) -> str | None:
-        message = render_slack(n)
+        message = render_slack(n, links=self._links)
         if self._formats.get(row.destination, "text") == "json":
             text = render_console_json(message)
         else:

@@ -15,6 +15,7 @@ from typing import Any
 from notifbot.delivery.slack import HistoryUnreadable, SlackSender
 from notifbot.errors import DeliveryError, PermanentDeliveryError, RateLimitedError, TransientDeliveryError
 from notifbot.model import Notification
+from notifbot.render.links import DEFAULT_LINKS, LinkPolicy
 from notifbot.render.slack import render_slack
 from notifbot.store.outbox import OutboxRow
 
@@ -58,9 +59,12 @@ class SlackDelivery:
 
     dest_type = "slack"
 
-    def __init__(self, sender: SlackSender, *, interactive: bool = False) -> None:
+    def __init__(
+        self, sender: SlackSender, *, interactive: bool = False, links: LinkPolicy = DEFAULT_LINKS
+    ) -> None:
         self.sender = sender
         self.interactive = interactive
+        self.links = links
         self._scans: dict[int, _Scan] = {}
         self._warned: set[tuple[str, str]] = set()
 
@@ -69,7 +73,7 @@ class SlackDelivery:
             found = await self.find(row, n.key)
             if found is not None:
                 return found
-        message = render_slack(n, interactive=self.interactive)
+        message = render_slack(n, interactive=self.interactive, links=self.links)
         return await self.sender.post(row.target, message, metadata=alert_metadata(row.id, n.key))
 
     async def find(self, row: OutboxRow, key: str) -> str | None:

@@ -13,6 +13,7 @@ import uuid
 
 from notifbot.errors import DeliveryError, PermanentDeliveryError, RateLimitedError
 from notifbot.model import Notification
+from notifbot.render.links import DEFAULT_LINKS, LinkPolicy
 from notifbot.render.slack import Acked
 from notifbot.render.teams import render_teams
 from notifbot.store.outbox import OutboxRow
@@ -41,9 +42,10 @@ class TeamsGraphDelivery:
 
     dest_type = "teams"
 
-    def __init__(self, api: GraphApi, *, lookback: int = 20) -> None:
+    def __init__(self, api: GraphApi, *, lookback: int = 20, links: LinkPolicy = DEFAULT_LINKS) -> None:
         self.api = api
         self.lookback = lookback
+        self.links = links
         self._failed: set[int] = set()
 
     async def send(self, row: OutboxRow, n: Notification) -> str | None:
@@ -66,7 +68,7 @@ class TeamsGraphDelivery:
                 self._failed.discard(row.id)
                 return found
         try:
-            message_id = await self.api.post_card(team, channel, render_teams(n), marker)
+            message_id = await self.api.post_card(team, channel, render_teams(n, links=self.links), marker)
         except RateLimitedError:
             raise  # refused before posting: the resend needs no check
         except DeliveryError:
@@ -80,7 +82,7 @@ class TeamsGraphDelivery:
     ) -> None:
         """Re-renders a posted alert (e.g. acknowledged) and edits the same message in place."""
         team, channel = split_target(target)
-        card, marker = render_teams(n, acked=acked), attachment_id(outbox_id, n.key)
+        card, marker = render_teams(n, acked=acked, links=self.links), attachment_id(outbox_id, n.key)
         for _ in range(UPDATE_RATE_LIMITS):
             try:
                 await self.api.update_card(team, channel, message_id, card, marker)

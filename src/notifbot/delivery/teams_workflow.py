@@ -11,6 +11,7 @@ import httpx
 from notifbot.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
 from notifbot.model import Notification
 from notifbot.render.card import CARD_CONTENT_TYPE
+from notifbot.render.links import DEFAULT_LINKS, LinkPolicy
 from notifbot.render.teams import render_teams
 from notifbot.store.outbox import OutboxRow
 
@@ -72,8 +73,11 @@ class TeamsWorkflowDelivery:
 
     dest_type = "teams_workflow"
 
-    def __init__(self, urls: Mapping[str, str], *, timeout: float = 10.0) -> None:
+    def __init__(
+        self, urls: Mapping[str, str], *, timeout: float = 10.0, links: LinkPolicy = DEFAULT_LINKS
+    ) -> None:
         self._urls = dict(urls)
+        self._links = links
         self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
 
     def __repr__(self) -> str:
@@ -103,7 +107,7 @@ class TeamsWorkflowDelivery:
             raise error
 
     async def send(self, row: OutboxRow, n: Notification) -> str | None:
-        await self.post(row.destination, render_teams(n))
+        await self.post(row.destination, render_teams(n, links=self._links))
         return None  # Workflows answer 202 with no message id: there is nothing to update later
 
     async def close(self) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from notifbot.model import Kind, Notification
-from notifbot.render.text import format_date, parse_time, to_number
+from notifbot.model import Kind, Notification, quota_percent
+from notifbot.render.text import as_text, format_date, parse_time
 
 _CSV = 'Open the CSV ("See the full list", kept 30 days)'
 
@@ -80,7 +80,7 @@ _SIMPLE: Mapping[Kind, str] = {
 
 
 def _key(value: object) -> str:
-    return str(value).strip().lower().replace(" ", "_").replace("-", "_") if value is not None else ""
+    return as_text(value).strip().lower().replace(" ", "_").replace("-", "_")
 
 
 def _crm_sync(fields: Mapping[str, object]) -> str:
@@ -105,10 +105,7 @@ def _trigger_cleanup(fields: Mapping[str, object]) -> str:
 
 
 def _web_services(fields: Mapping[str, object]) -> str:
-    percent = to_number(fields.get("percent"))
-    used, quota = to_number(fields.get("used")), to_number(fields.get("quota"))
-    if percent is None and used is not None and quota:
-        percent = used * 100 / quota
+    percent = quota_percent(fields)
     top = "Find the top API users in Admin → Web Services → API Call Information."
     if percent is not None and percent < 100:
         return f"At 100% every API call is refused until midnight US Central. {top}"

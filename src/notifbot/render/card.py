@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from notifbot.render.links import Link, neutral_label
 from notifbot.render.text import one_line, truncate
 
 Element = dict[str, Any]
@@ -52,6 +53,15 @@ def link_run(text: str, url: str | None, **style: Any) -> Element:
     if url:
         element["selectAction"] = {"type": "Action.OpenUrl", "url": url}
     return element
+
+
+def linked_runs(text: str, link: Link | None, **style: Any) -> list[Element]:
+    """`text` opening `link` when its host is Marketo's; else `text` then a neutral run that shows the host."""
+    if link is None:
+        return [run(text, **style)]
+    if link.marketo:
+        return [link_run(text, link.url, **style)]
+    return [run(text, **style), run(" · "), link_run(neutral_label(link.host), link.url)]
 
 
 def facts(pairs: list[tuple[str, str]], limit: int) -> Element:

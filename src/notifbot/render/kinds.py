@@ -6,10 +6,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from notifbot.central_time import next_central_midnight
-from notifbot.model import Kind, Notification
+from notifbot.model import Kind, Notification, quota_percent
+from notifbot.render.links import DEFAULT_LINKS, MARKETO_LABEL, Link, LinkPolicy, classify_link, safe_url
 from notifbot.render.text import (
     as_text,
     format_count,
@@ -40,7 +40,10 @@ CLEANUP_STAGES: Mapping[str, str] = {
     "scheduled": "Scheduled for deactivation",
     "deactivated": "Deactivated",
 }
-MAX_URL = 3_000
+DYNAMICS_CODES = ("dynamics", "microsoft_dynamics", "msdynamics")
+CSV_LABEL = "See the full list (CSV)"  # Marketo's Dynamics digest: "See the full list" opens a CSV
+
+__all__ = ["Listing", "Parts", "describe", "generic", "safe_url"]
 
 
 @dataclass
@@ -61,20 +64,28 @@ class Parts:
     facts: Facts = field(default_factory=list)
     detail: tuple[str, str] | None = None
     listing: Listing | None = None
-    url: str | None = None
+    link: Link | None = None  # set by `describe` from the first offered URL that may be opened
+    link_label: str = MARKETO_LABEL  # what the button says when the link's host is Marketo's
+    offers: list[tuple[object, str]] = field(default_factory=list)  # (raw URL value, its Marketo label)
 
+    def offer(self, value: object, label: str = MARKETO_LABEL) -> Parts:
+        """Offers `value` as the message's link (the first one that may be opened wins); returns self."""
+        self.offers.append((value, label))
+        return self
 
-def safe_url(value: object) -> str | None:
-    """`value` if it is a well-formed https URL Slack will accept, else None."""
-    if not isinstance(value, str) or len(value) > MAX_URL or not value.lower().startswith("https://"):
-        return None
-    if any(ch.isspace() or ord(ch) < 32 or ch in '<>|"' for ch in value):
-        return None
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return None
-    return value if parts.scheme.lower() == "https" and parts.hostname else None
+    def resolve(self, links: LinkPolicy) -> Parts:
+        """Sets `link` from the offers, classified under `links`; returns self."""
+        for value, label in self.offers:
+            link = classify_link(value, links)
+            if link is not None:
+                self.link, self.link_label = link, label
+                break
+        return self
+
+    @property
+    def url(self) -> str | None:
+        """The URL the message's button opens, if any."""
+        return self.link.url if self.link is not None else None
 
 
 def _get(fields: Mapping[str, Any], key: str) -> str | None:
@@ -89,8 +100,7 @@ def _add(facts: Facts, label: str, value: str | None) -> None:
 
 
 def _code(fields: Mapping[str, Any], key: str) -> str:
-    value = fields.get(key)
-    return str(value).strip().lower().replace(" ", "_").replace("-", "_") if value is not None else ""
+    return as_text(fields.get(key)).strip().lower().replace(" ", "_").replace("-", "_")
 
 
 def _as_list(value: object) -> list[Any]:
@@ -103,9 +113,7 @@ def _as_list(value: object) -> list[Any]:
 
 def _campaign(fields: Mapping[str, Any], verb: str) -> Parts:
     name = _get(fields, "campaign_name")
-    parts = Parts(
-        f"Campaign {verb}: {name}" if name else f"Smart campaign {verb}", url=safe_url(fields.get("url"))
-    )
+    parts = Parts(f"Campaign {verb}: {name}" if name else f"Smart campaign {verb}").offer(fields.get("url"))
     _add(parts.facts, "Campaign", name)
     _add(parts.facts, "Program", _get(fields, "program_name"))
     _add(parts.facts, "Aborted by", _get(fields, "user_id"))
@@ -134,8 +142,8 @@ def _crm_sync(n: Notification, fields: Mapping[str, Any]) -> Parts:
         title += f" ({problem})" if problem else ""
     else:
         title = f"{crm} sync failing: {problem}" if problem else f"{crm} sync problem"
-    url = safe_url(fields.get("errors_url")) or safe_url(fields.get("url"))
-    parts = Parts(title, url=url)
+    errors_label = CSV_LABEL if _code(fields, "crm") in DYNAMICS_CODES else MARKETO_LABEL
+    parts = Parts(title).offer(fields.get("errors_url"), errors_label).offer(fields.get("url"))
     _add(parts.facts, "CRM", crm)
     _add(parts.facts, "Problem", problem[:1].upper() + problem[1:] if problem else None)
     _add(parts.facts, "Failed leads", shown)
@@ -161,7 +169,7 @@ def _engagement(n: Notification, fields: Mapping[str, Any]) -> Parts:
     parts = Parts(
         f"Engagement content exhausted: {where}" if where else "Engagement program content exhausted"
     )
-    parts.url = safe_url(fields.get("url"))
+    parts.offer(fields.get("url"))
     _add(parts.facts, "Program", program)
     _add(parts.facts, "Stream", stream)
     if fields.get("exhausted_count") is not None:
@@ -190,10 +198,9 @@ def _trigger_cleanup(n: Notification, fields: Mapping[str, Any]) -> Parts:
         title = f"Cleanup done: {noun} deactivated"
     else:
         title = f"{noun} at risk of automatic cleanup"
-    first = next(
-        (safe_url(c.get("url")) for c in campaigns if isinstance(c, Mapping) and safe_url(c.get("url"))), None
-    )
-    parts = Parts(title, url=safe_url(fields.get("url")) or first)
+    parts = Parts(title).offer(fields.get("url"))
+    if count == 1 and isinstance(campaigns[0], Mapping):  # several campaigns are each linked in the list
+        parts.offer(campaigns[0].get("url"))
     _add(parts.facts, "Stage", CLEANUP_STAGES.get(stage) or humanize(fields.get("stage")))
     _add(parts.facts, "Deactivated on" if stage == "deactivated" else "Deactivation date", date)
     _add(parts.facts, "Campaigns", format_count(count) if count else None)
@@ -216,10 +223,7 @@ def _linkedin(n: Notification, fields: Mapping[str, Any]) -> Parts:
 
 
 def _web_services(n: Notification, fields: Mapping[str, Any]) -> Parts:
-    used, quota = to_number(fields.get("used")), to_number(fields.get("quota"))
-    percent = to_number(fields.get("percent"))
-    if percent is None and used is not None and quota:
-        percent = used * 100 / quota
+    percent = quota_percent(fields)
     if percent is not None and percent < 100:
         title = f"Marketo daily API quota at {format_percent(percent)}"
     else:
@@ -234,7 +238,7 @@ def _web_services(n: Notification, fields: Mapping[str, Any]) -> Parts:
     )
     resets: datetime | None = parse_time(fields.get("resets_at"))
     if resets is None and fields.get("resets_at") is None and isinstance(n.occurred_at, datetime):
-        resets = next_central_midnight(n.occurred_at)
+        resets = _next_reset(n.occurred_at)
     _add(parts.facts, "Resets", format_ct(resets) if resets else _get(fields, "resets_at"))
     users = fields.get("top_users")
     if isinstance(users, list) and users:
@@ -248,6 +252,14 @@ def _web_services(n: Notification, fields: Mapping[str, Any]) -> Parts:
     if forecast:
         parts.detail = ("Forecast", forecast)
     return parts
+
+
+def _next_reset(after: datetime) -> datetime | None:
+    """The quota reset after `after`, or None at the end of the calendar (the fact is then left out)."""
+    try:
+        return next_central_midnight(after)
+    except (OverflowError, ValueError):
+        return None
 
 
 def _audit(n: Notification, fields: Mapping[str, Any]) -> Parts:
@@ -265,7 +277,7 @@ def _audit(n: Notification, fields: Mapping[str, Any]) -> Parts:
 
 def generic(n: Notification, fields: Mapping[str, Any], *, max_facts: int = 10) -> Parts:
     """Any notification as a title plus its fields as a bounded key/value list."""
-    parts = Parts(f"Marketo notification: {n.kind_label}", url=safe_url(fields.get("url")))
+    parts = Parts(f"Marketo notification: {n.kind_label}").offer(fields.get("url"))
     items = [(str(k), v) for k, v in fields.items() if v is not None and v != ""]
     shown = items if len(items) <= max_facts else items[: max_facts - 1]
     for key, value in shown:
@@ -290,13 +302,16 @@ DESCRIBERS: Mapping[Kind, Callable[[Notification, Mapping[str, Any]], Parts]] = 
 }
 
 
-def describe(n: Notification) -> Parts:
-    """The raw parts of `n`'s message; unknown kinds (and unreadable fields) fall back to a generic list."""
+def describe(n: Notification, links: LinkPolicy = DEFAULT_LINKS) -> Parts:
+    """The raw parts of `n`'s message, its link classified under `links`; unknown kinds fall back to a generic list."""
     fields: Mapping[str, Any] = n.fields if isinstance(n.fields, Mapping) else {}
     describer = DESCRIBERS.get(n.kind)
-    if describer is None:
-        return generic(n, fields)
+    if describer is not None:
+        try:
+            return describer(n, fields).resolve(links)
+        except Exception:  # a renderer must never drop a notification over an odd field value
+            pass
     try:
-        return describer(n, fields)
-    except Exception:  # a renderer must never drop a notification over an odd field value
-        return generic(n, fields)
+        return generic(n, fields).resolve(links)
+    except Exception:  # fields that cannot even be listed: the title alone
+        return Parts(f"Marketo notification: {n.kind_label}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,7 +11,8 @@ from typing import Any
 from notifbot.model import Notification, Severity
 from notifbot.render import limits
 from notifbot.render.advice import what_to_do
-from notifbot.render.kinds import Listing, Parts, describe, safe_url
+from notifbot.render.kinds import Listing, Parts, describe
+from notifbot.render.links import DEFAULT_LINKS, Link, LinkPolicy, classify_link, link_label, neutral_label
 from notifbot.render.text import (
     as_text,
     escape_mrkdwn,
@@ -52,16 +53,27 @@ def _labelled(label: str, value: str, limit: int) -> str:
     return head + escape_truncate(value, limit - len(head))
 
 
-def _campaign_line(item: object) -> str:
+LIST_URL = 500  # longer campaign links are shown unlinked, so a list line stays short
+
+
+def linked(label: str, link: Link | None, *, limit: int = LIST_URL) -> str:
+    """`label` (already escaped) linked to `link` when its host is Marketo's; else followed by a neutral link."""
+    if link is None or len(link.url) > limit:
+        return label
+    url = escape_mrkdwn(link.url)
+    return f"<{url}|{label}>" if link.marketo else f"{label} · <{url}|{neutral_label(link.host)}>"
+
+
+def _campaign_line(item: object, links: LinkPolicy) -> str:
     if not isinstance(item, Mapping):
         return "• " + escape_truncate(one_line(as_text(item)), 200)
     name = one_line(as_text(item.get("name"))) or f"Campaign {as_text(item.get('id'))}".strip()
-    label = escape_truncate(name, 150)
-    url = safe_url(item.get("url"))
-    line = f"• <{escape_mrkdwn(url)}|{label}>" if url and len(url) <= 500 else f"• {label}"
+    line = "• " + linked(escape_truncate(name, 150), classify_link(item.get("url"), links))
     program = one_line(as_text(item.get("program_name")))
     idle = item.get("idle_days")
-    idle_text = f" · idle {idle:,} days" if isinstance(idle, int) and not isinstance(idle, bool) else ""
+    idle_text = (
+        f" · idle {format_count(idle)} days" if isinstance(idle, int) and not isinstance(idle, bool) else ""
+    )
     return line + (f" — {escape_truncate(program, 100)}" if program else "") + idle_text
 
 
@@ -76,8 +88,10 @@ def _lead_line(item: object) -> str:
     return line + (f": {escape_truncate(error, 150)}" if error else "")
 
 
-def _list_blocks(listing: Listing) -> list[Block]:
-    line_of = _campaign_line if listing.kind == "campaigns" else _lead_line
+def _list_blocks(listing: Listing, links: LinkPolicy) -> list[Block]:
+    def line_of(item: object) -> str:
+        return _campaign_line(item, links) if listing.kind == "campaigns" else _lead_line(item)
+
     total = max(listing.total, len(listing.items))
     sections: list[list[str]] = [[f"*{escape_truncate(listing.title, 100)} ({format_count(total)})*"]]
     shown = 0
@@ -110,7 +124,7 @@ class Acked:
     at: datetime
 
 
-def _actions(n: Notification, url: str | None, interactive: bool, acked: Acked | None) -> Block | None:
+def _actions(n: Notification, parts: Parts, interactive: bool, acked: Acked | None) -> Block | None:
     elements: list[Block] = []
     if interactive and acked is None:
         elements.append(
@@ -141,13 +155,14 @@ def _actions(n: Notification, url: str | None, interactive: bool, acked: Acked |
                 },
             }
         )
-    if url:
+    if parts.link is not None:
+        label = link_label(parts.link, parts.link_label, limits.BUTTON_TEXT)
         elements.append(
             {
                 "type": "button",
-                "text": {"type": "plain_text", "text": "Open in Marketo", "emoji": True},
+                "text": {"type": "plain_text", "text": label, "emoji": True},
                 "action_id": OPEN_ACTION,
-                "url": url,
+                "url": parts.link.url,
             }
         )
     return {"type": "actions", "elements": elements} if elements else None
@@ -185,27 +200,51 @@ def _fallback(parts: Parts, n: Notification) -> str:
     return escape_truncate(text, FALLBACK_TEXT) or "Marketo notification"
 
 
+UNSHOWN = "(this part could not be shown)"
+
+
+def _part(build: Callable[[], list[Block]]) -> list[Block]:
+    """The blocks `build` makes, or one placeholder when it fails: one bad part never costs the message."""
+    try:
+        return build()
+    except Exception:
+        return [_section(f"_{UNSHOWN}_")]
+
+
+def _summary(n: Notification) -> list[Block]:
+    summary = as_text(n.summary) if n.summary else ""
+    return [_section(escape_truncate(summary, limits.SECTION_TEXT))] if summary.strip() else []
+
+
+def _facts(parts: Parts) -> list[Block]:
+    fields = [_mrkdwn(_labelled(label, value, FIELD_VALUE)) for label, value in parts.facts if value.strip()]
+    return [{"type": "section", "fields": fields[: limits.SECTION_FIELDS]}] if fields else []
+
+
+def _detail(parts: Parts) -> list[Block]:
+    if parts.detail is None or not parts.detail[1].strip():
+        return []
+    return [_section(_labelled(parts.detail[0], parts.detail[1], DETAIL_TEXT))]
+
+
 def _blocks(
-    n: Notification, parts: Parts, interactive: bool = False, acked: Acked | None = None
+    n: Notification, parts: Parts, links: LinkPolicy, interactive: bool = False, acked: Acked | None = None
 ) -> list[Block]:
     header = plain_text(f"{EMOJI.get(n.severity, ':bell:')} {parts.title}", limits.HEADER_TEXT)
     blocks: list[Block] = [{"type": "header", "text": {"type": "plain_text", "text": header, "emoji": True}}]
-    if n.summary and as_text(n.summary).strip():
-        blocks.append(_section(escape_truncate(as_text(n.summary), limits.SECTION_TEXT)))
-    fields = [_mrkdwn(_labelled(label, value, FIELD_VALUE)) for label, value in parts.facts if value.strip()]
-    if fields:
-        blocks.append({"type": "section", "fields": fields[: limits.SECTION_FIELDS]})
-    if parts.detail is not None and parts.detail[1].strip():
-        blocks.append(_section(_labelled(parts.detail[0], parts.detail[1], DETAIL_TEXT)))
-    if parts.listing is not None:
-        blocks.extend(_list_blocks(parts.listing))
-    blocks.append(_section(_labelled("What to do", what_to_do(n), limits.SECTION_TEXT)))
-    actions = _actions(n, parts.url, interactive, acked)
-    if actions is not None:
-        blocks.append(actions)
-    if acked is not None:
-        blocks.append(_acked_line(acked))
-    blocks.append(_context(n))
+    listing = parts.listing
+    actions = _part(lambda: [a] if (a := _actions(n, parts, interactive, acked)) is not None else [])
+    for part in (
+        _part(lambda: _summary(n)),
+        _part(lambda: _facts(parts)),
+        _part(lambda: _detail(parts)),
+        _part(lambda: _list_blocks(listing, links) if listing is not None else []),
+        _part(lambda: [_section(_labelled("What to do", what_to_do(n), limits.SECTION_TEXT))]),
+        actions,
+        _part(lambda: [_acked_line(acked)] if acked is not None else []),
+        _part(lambda: [_context(n)]),
+    ):
+        blocks.extend(part)
     return blocks
 
 
@@ -223,11 +262,21 @@ def fit(message: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def render_slack(n: Notification, *, interactive: bool = False, acked: Acked | None = None) -> dict[str, Any]:
+def render_slack(
+    n: Notification,
+    *,
+    interactive: bool = False,
+    acked: Acked | None = None,
+    links: LinkPolicy = DEFAULT_LINKS,
+) -> dict[str, Any]:
     """The Slack message (`text` fallback plus Block Kit `blocks`, as raw dicts) for `n`.
 
     `interactive` adds the Acknowledge and Mute buttons (only when a Slack app receives the clicks);
-    `acked` shows who acknowledged it instead of the Acknowledge button.
+    `acked` shows who acknowledged it instead of the Acknowledge button; `links` says which hosts are Marketo's.
     """
-    parts = describe(n)
-    return fit({"text": _fallback(parts, n), "blocks": _blocks(n, parts, interactive, acked)})
+    parts = describe(n, links)
+    try:
+        text = _fallback(parts, n)
+    except Exception:  # the preview text degrades alone
+        text = "Marketo notification"
+    return fit({"text": text, "blocks": _blocks(n, parts, links, interactive, acked)})

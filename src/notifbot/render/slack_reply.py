@@ -6,8 +6,9 @@ from typing import Any
 
 from notifbot.commands.model import Fact, Item, Reply, Section
 from notifbot.render import limits
-from notifbot.render.kinds import safe_url
-from notifbot.render.text import escape_mrkdwn, escape_truncate, one_line, plain_text
+from notifbot.render.links import DEFAULT_LINKS, LinkPolicy, classify_link
+from notifbot.render.slack import linked
+from notifbot.render.text import escape_truncate, one_line, plain_text
 
 Block = dict[str, Any]
 TITLE = 200  # a section's bold heading
@@ -31,21 +32,19 @@ def _text_block(text: str) -> Block:
     return {"type": "section", "text": _mrkdwn(text)}
 
 
-def _item_line(item: Item) -> str:
+def _item_line(item: Item, links: LinkPolicy) -> str:
     label = escape_truncate(one_line(item.text), ITEM_TEXT) or "(untitled)"
-    url = safe_url(item.url)
-    link = escape_mrkdwn(url) if url else ""
-    line = f"• <{link}|{label}>" if link and len(link) <= LINK_URL else f"• {label}"
+    line = "• " + linked(label, classify_link(item.url, links), limit=LINK_URL)
     detail = one_line(item.detail or "")
     return line + (f" — {escape_truncate(detail, ITEM_DETAIL)}" if detail else "")
 
 
-def _list_blocks(section: Section) -> list[Block]:
+def _list_blocks(section: Section, links: LinkPolicy) -> list[Block]:
     chunks: list[list[str]] = [[]]
     size = 0
     shown = 0
     for item in section.items:
-        line = _item_line(item)
+        line = _item_line(item, links)
         if size + len(line) + 1 + LIST_RESERVE > limits.SECTION_TEXT:
             if len(chunks) == LIST_BLOCKS:
                 break
@@ -66,7 +65,7 @@ def _field(fact: Fact) -> Block:
     return _mrkdwn(f"*{label}*\n{value}")
 
 
-def _section_blocks(section: Section) -> list[Block]:
+def _section_blocks(section: Section, links: LinkPolicy) -> list[Block]:
     blocks: list[Block] = []
     title = one_line(section.title or "")
     head = f"*{escape_truncate(title, TITLE)}*" if title else ""
@@ -77,7 +76,7 @@ def _section_blocks(section: Section) -> list[Block]:
     fields = [_field(f) for f in section.facts]
     for start in range(0, len(fields), limits.SECTION_FIELDS):
         blocks.append({"type": "section", "fields": fields[start : start + limits.SECTION_FIELDS]})
-    blocks.extend(_list_blocks(section))
+    blocks.extend(_list_blocks(section, links))
     return blocks
 
 
@@ -95,14 +94,17 @@ def _fit(message: dict[str, Any]) -> dict[str, Any]:
     return message
 
 
-def render_reply(reply: Reply) -> dict[str, Any]:
-    """`{"response_type", "text", "blocks"}` for a slash-command answer or a response_url post."""
+def render_reply(reply: Reply, links: LinkPolicy = DEFAULT_LINKS) -> dict[str, Any]:
+    """`{"response_type", "text", "blocks"}` for a slash-command answer or a response_url post.
+
+    `links` says which hosts are Marketo's: only their links are put on an item's own text.
+    """
     title = (FAILED if not reply.ok else "") + (one_line(reply.title) or "notifbot")
     header: Block = {
         "type": "header",
         "text": {"type": "plain_text", "text": plain_text(title, limits.HEADER_TEXT), "emoji": True},
     }
-    body = [b for s in reply.sections for b in _section_blocks(s)]
+    body = [b for s in reply.sections for b in _section_blocks(s, links)]
     footer = escape_truncate(one_line(reply.footer or ""), FOOTER)
     tail: list[Block] = [{"type": "context", "elements": [_mrkdwn(footer)]}] if footer else []
     room = limits.MAX_BLOCKS - 1 - len(tail)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from notifbot.model import Notification, Severity
@@ -14,12 +14,13 @@ from notifbot.render.card import (
     card_size,
     facts,
     label,
-    link_run,
+    linked_runs,
     plain,
     rich,
     run,
 )
-from notifbot.render.kinds import Listing, Parts, describe, safe_url
+from notifbot.render.kinds import Listing, Parts, describe
+from notifbot.render.links import DEFAULT_LINKS, LinkPolicy, classify_link, link_label
 from notifbot.render.slack import Acked
 from notifbot.render.text import as_text, format_count, format_when, one_line, truncate
 
@@ -37,12 +38,15 @@ CONTEXT = 300
 ADVICE = 1_000
 
 
-def _campaign_runs(item: object, width: int) -> list[Element]:
+LIST_URL = 500  # longer campaign links are shown unlinked, as in Slack
+
+
+def _campaign_runs(item: object, width: int, links: LinkPolicy) -> list[Element]:
     if not isinstance(item, Mapping):
         return [run("• " + truncate(one_line(as_text(item)), width))]
     name = one_line(as_text(item.get("name"))) or f"Campaign {as_text(item.get('id'))}".strip()
-    url = safe_url(item.get("url"))
-    runs = [link_run("• " + truncate(name, width), url if url and len(url) <= 500 else None)]
+    link = classify_link(item.get("url"), links)
+    runs = linked_runs("• " + truncate(name, width), link if link and len(link.url) <= LIST_URL else None)
     program = one_line(as_text(item.get("program_name")))
     if program:
         runs.append(run(" — " + truncate(program, width // 2), isSubtle=True))
@@ -62,8 +66,10 @@ def _lead_runs(item: object, width: int) -> list[Element]:
     return runs
 
 
-def _listing(listing: Listing, items: int, width: int) -> list[Element]:
-    runs_of = _campaign_runs if listing.kind == "campaigns" else _lead_runs
+def _listing(listing: Listing, items: int, width: int, links: LinkPolicy) -> list[Element]:
+    def runs_of(item: object, width: int) -> list[Element]:
+        return _campaign_runs(item, width, links) if listing.kind == "campaigns" else _lead_runs(item, width)
+
     total = max(listing.total, len(listing.items))
     out = [plain(f"{listing.title} ({format_count(total)})", TITLE, {"separator": True}, weight="Bolder")]
     shown = listing.items[:items]
@@ -92,40 +98,80 @@ def fallback_text(parts: Parts, n: Notification) -> str:
     return one_line(parts.title) + (f" — {head}" if head else "")
 
 
+UNSHOWN = "(this part could not be shown)"
+
+
+def _part(build: Callable[[], list[Element]]) -> list[Element]:
+    """The elements `build` makes, or one placeholder when it fails: one bad part never costs the card."""
+    try:
+        return build()
+    except Exception:
+        return [plain(UNSHOWN, 100, isSubtle=True)]
+
+
+def _summary(n: Notification, limit: int) -> list[Element]:
+    summary = as_text(n.summary).strip() if n.summary else ""
+    return [plain(summary, limit)] if summary else []
+
+
+def _facts_and_detail(parts: Parts, fact_chars: int, detail_chars: int) -> list[Element]:
+    out: list[Element] = []
+    shown = [(k, v) for k, v in parts.facts if v.strip()]
+    if shown:
+        out.append(facts(shown, fact_chars))
+    if parts.detail is not None and parts.detail[1].strip():
+        out.append(label(parts.detail[0]))
+        out.append(plain(parts.detail[1].strip(), detail_chars, {"spacing": "None"}))
+    return out
+
+
+def _acked(acked: Acked | None) -> list[Element]:
+    if acked is None:
+        return []
+    who = truncate(one_line(as_text(acked.user_id)), 80)
+    return [plain(f"✅ Acknowledged by {who} · {format_when(acked.at)}", 300, color="Good")]
+
+
 def _body(
-    n: Notification, parts: Parts, acked: Acked | None, level: tuple[int, int, int, int]
+    n: Notification, parts: Parts, acked: Acked | None, level: tuple[int, int, int, int], links: LinkPolicy
 ) -> list[Element]:
     fact_chars, detail_chars, items, width = level
     title = f"{ICON.get(n.severity, '🔔')} {one_line(parts.title)}"
     body: list[Element] = [
         plain(title, TITLE, size="Large", weight="Bolder", color=COLOR.get(n.severity, "Default"))
     ]
-    if n.summary and as_text(n.summary).strip():
-        body.append(plain(as_text(n.summary).strip(), min(SUMMARY, detail_chars)))
-    shown = [(k, v) for k, v in parts.facts if v.strip()]
-    if shown:
-        body.append(facts(shown, fact_chars))
-    if parts.detail is not None and parts.detail[1].strip():
-        body.append(label(parts.detail[0]))
-        body.append(plain(parts.detail[1].strip(), detail_chars, {"spacing": "None"}))
-    if parts.listing is not None:
-        body.extend(_listing(parts.listing, items, width))
-    body.append(label("What to do") | {"separator": True})
-    body.append(plain(what_to_do(n), ADVICE, {"spacing": "None"}))
-    if acked is not None:
-        who = truncate(one_line(acked.user_id), 80)
-        body.append(plain(f"✅ Acknowledged by {who} · {format_when(acked.at)}", 300, color="Good"))
-    body.append(_context(n))
+    listing = parts.listing
+    for part in (
+        _part(lambda: _summary(n, min(SUMMARY, detail_chars))),
+        _part(lambda: _facts_and_detail(parts, fact_chars, detail_chars)),
+        _part(lambda: _listing(listing, items, width, links) if listing is not None else []),
+        [label("What to do") | {"separator": True}],
+        _part(lambda: [plain(what_to_do(n), ADVICE, {"spacing": "None"})]),
+        _part(lambda: _acked(acked)),
+        _part(lambda: [_context(n)]),
+    ):
+        body.extend(part)
     return body
 
 
-def render_teams(n: Notification, *, acked: Acked | None = None) -> dict[str, Any]:
-    """The Adaptive Card (a dict, `msteams.width: Full`) for `n`; smaller levels of detail until it fits."""
-    parts = describe(n)
-    actions = [{"type": "Action.OpenUrl", "title": "Open in Marketo", "url": parts.url}] if parts.url else []
-    fallback = fallback_text(parts, n)
+def render_teams(
+    n: Notification, *, acked: Acked | None = None, links: LinkPolicy = DEFAULT_LINKS
+) -> dict[str, Any]:
+    """The Adaptive Card (a dict, `msteams.width: Full`) for `n`; smaller levels of detail until it fits.
+
+    `links` says which hosts are Marketo's (only their links are labelled "Open in Marketo").
+    """
+    parts = describe(n, links)
+    actions = []
+    if parts.link is not None:
+        title = link_label(parts.link, parts.link_label)
+        actions.append({"type": "Action.OpenUrl", "title": title, "url": parts.link.url})
+    try:
+        fallback = fallback_text(parts, n)
+    except Exception:  # the preview text degrades alone
+        fallback = "Marketo notification"
     for level in LEVELS:
-        out = card(_body(n, parts, acked, level), actions, fallback=fallback)
+        out = card(_body(n, parts, acked, level, links), actions, fallback=fallback)
         if card_size(out) <= MAX_CARD_BYTES:
             return out
     minimal = [  # only reached with absurd input (e.g. megabytes of labels): title, advice, link

@@ -5,8 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from notifbot.commands.model import Item, Reply, Section
-from notifbot.render.card import MAX_CARD_BYTES, Element, card, card_size, facts, link_run, plain, rich, run
-from notifbot.render.kinds import safe_url
+from notifbot.render.card import (
+    MAX_CARD_BYTES,
+    Element,
+    card,
+    card_size,
+    facts,
+    linked_runs,
+    plain,
+    rich,
+    run,
+)
+from notifbot.render.links import DEFAULT_LINKS, LinkPolicy, classify_link
 from notifbot.render.text import one_line, truncate
 
 # (chars per text, items per section, chars per item); each step down is tried until the card fits
@@ -14,16 +24,16 @@ LEVELS = ((3_000, 50, 300), (1_000, 20, 160), (300, 5, 80))
 TITLE = 200
 
 
-def _item(item: Item, width: int) -> Element:
-    url = safe_url(item.url)
-    runs = [link_run("• " + (truncate(one_line(item.text), width) or "(untitled)"), url if url else None)]
+def _item(item: Item, width: int, links: LinkPolicy) -> Element:
+    text = "• " + (truncate(one_line(item.text), width) or "(untitled)")
+    runs = linked_runs(text, classify_link(item.url, links))
     detail = one_line(item.detail or "")
     if detail:
         runs.append(run(" — " + truncate(detail, width), isSubtle=True))
     return rich(*runs, spacing="None")
 
 
-def _section(section: Section, level: tuple[int, int, int]) -> list[Element]:
+def _section(section: Section, level: tuple[int, int, int], links: LinkPolicy) -> list[Element]:
     text_chars, items, width = level
     out: list[Element] = []
     title = one_line(section.title or "")
@@ -35,21 +45,21 @@ def _section(section: Section, level: tuple[int, int, int]) -> list[Element]:
     if section.facts:
         out.append(facts([(f.label, f.value) for f in section.facts], width * 4))
     shown = section.items[:items]
-    out.extend(_item(i, width) for i in shown)
+    out.extend(_item(i, width, links) for i in shown)
     left = len(section.items) - len(shown) + max(0, section.more)
     if left > 0:
         out.append(rich(run(f"… and {left:,} more", isSubtle=True), spacing="None"))
     return out
 
 
-def render_teams_reply(reply: Reply) -> dict[str, Any]:
-    """The Adaptive Card answering a command typed in a Teams channel."""
+def render_teams_reply(reply: Reply, links: LinkPolicy = DEFAULT_LINKS) -> dict[str, Any]:
+    """The Adaptive Card answering a command typed in a Teams channel (`links`: which hosts are Marketo's)."""
     title = ("⚠️ " if not reply.ok else "") + (one_line(reply.title) or "notifbot")
     head = plain(title, TITLE, size="Medium", weight="Bolder")
     footer = one_line(reply.footer or "")
     tail = [plain(footer, 1_000, {"separator": True}, size="Small", isSubtle=True)] if footer else []
     for level in LEVELS:
-        body = [head, *(e for s in reply.sections for e in _section(s, level)), *tail]
+        body = [head, *(e for s in reply.sections for e in _section(s, level, links)), *tail]
         out = card(body, fallback=title)
         if card_size(out) <= MAX_CARD_BYTES:
             return out

@@ -10,6 +10,11 @@ from datetime import UTC, datetime
 from notifbot.central_time import CENTRAL
 
 ELLIPSIS = "…"
+TOO_LARGE = "(a number too large to show)"
+TOO_DEEP = "(a value too deeply nested to show)"
+UNSHOWABLE = "(a value that cannot be shown)"
+CT_OUT_OF_RANGE = "US Central time out of range"
+UTC_OUT_OF_RANGE = "out of range in UTC"
 
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _SPACE = re.compile(r"\s+")
@@ -62,19 +67,26 @@ def one_line(s: str) -> str:
 
 
 def as_text(value: object) -> str:
-    """Any field value as display text: scalars as they read, containers as compact JSON."""
+    """Any field value as display text: scalars as they read, containers as compact JSON, else a placeholder."""
     if value is None:
         return ""
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, int | float):
-        return str(value)
     try:
-        return json.dumps(value, ensure_ascii=False, default=str, separators=(", ", ": "))
-    except (TypeError, ValueError):
-        return str(value)
+        if isinstance(value, int | float):
+            return str(value)
+        try:
+            return json.dumps(value, ensure_ascii=False, default=str, separators=(", ", ": "))
+        except TypeError:
+            return str(value)
+    except RecursionError:
+        return TOO_DEEP
+    except ValueError:  # an int past Python's 4,300-digit conversion limit, alone or inside a container
+        return TOO_LARGE
+    except Exception:  # a value whose own str() fails: shown as a placeholder, never raised to the renderer
+        return UNSHOWABLE
 
 
 def plain_text(value: object, limit: int) -> str:
@@ -87,23 +99,28 @@ def to_number(value: object) -> float | None:
     """A finite number from an int, float or numeric string; None otherwise."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
+    try:
+        if isinstance(value, int | float):
+            number = float(value)
+        elif isinstance(value, str):
             number = float(value.strip().replace(",", ""))
-        except ValueError:
+        else:
             return None
-    else:
+    except (ValueError, OverflowError):  # not numeric, or an int beyond the float range
         return None
     return number if math.isfinite(number) else None
 
 
 def format_count(n: object) -> str:
     """`n` with thousands separators (5000 → "5,000"); non-numbers come back as text."""
+    if isinstance(n, int) and not isinstance(n, bool):
+        try:
+            return f"{n:,}"  # exact, however large Python can still print it
+        except ValueError:
+            return TOO_LARGE
     number = to_number(n)
     if number is None:
-        return "" if n is None else str(n)
+        return as_text(n)
     if number.is_integer() and abs(number) < 1e18:
         return f"{int(number):,}"
     return f"{round(number, 2):,}"
@@ -145,23 +162,37 @@ def clock_12h(dt: datetime) -> str:
 
 
 def format_ct(dt: datetime) -> str:
-    """A time in US Central, e.g. "Nov 29, 12:00 AM CT"."""
-    local = dt.astimezone(CENTRAL)
+    """A time in US Central, e.g. "Nov 29, 12:00 AM CT"; in UTC when Central time cannot hold it (year 1)."""
+    try:
+        local = dt.astimezone(CENTRAL)
+    except OverflowError:
+        return format_utc(dt)
     return f"{local:%b} {local.day}, {clock_12h(local)} CT"
 
 
 def format_utc(dt: datetime) -> str:
-    """A time in UTC, e.g. "Nov 28, 2026 10:00 UTC"."""
-    utc = dt.astimezone(UTC)
+    """A time in UTC, e.g. "Nov 28, 2026 10:00 UTC"; as ISO text when UTC cannot hold it (year 1 at +14:00)."""
+    try:
+        utc = dt.astimezone(UTC)
+    except OverflowError:
+        return f"{dt.isoformat()} ({UTC_OUT_OF_RANGE})"
     return f"{utc:%b} {utc.day}, {utc.year} {utc:%H:%M} UTC"
 
 
 def format_when(value: object) -> str:
-    """A time shown in UTC and US Central ("Nov 28, 2026 10:00 UTC (Nov 28, 4:00 AM CT)"), else as given."""
+    """A time shown in UTC and US Central ("Nov 28, 2026 10:00 UTC (Nov 28, 4:00 AM CT)"), else as given.
+
+    At the ends of the calendar only the part that cannot be shown degrades ("… UTC (US Central time out of range)").
+    """
     dt = parse_time(value)
     if dt is None:
         return as_text(value)
-    return f"{format_utc(dt)} ({format_ct(dt)})"
+    utc = format_utc(dt)
+    try:
+        dt.astimezone(CENTRAL)
+    except OverflowError:
+        return utc if utc.endswith(f"({UTC_OUT_OF_RANGE})") else f"{utc} ({CT_OUT_OF_RANGE})"
+    return f"{utc} ({format_ct(dt)})"
 
 
 def format_date(value: object) -> str:

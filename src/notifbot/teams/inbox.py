@@ -156,7 +156,9 @@ class TeamsInbox:
             earlier = await self.api.find_by_attachment(team, channel, marker, reply_to=root)
             if earlier is not None:
                 return "answered", earlier
-        posted = await self.api.post_card(team, channel, render_teams_reply(reply), marker, reply_to=root)
+        posted = await self.api.post_card(
+            team, channel, render_teams_reply(reply, self.ctx.links), marker, reply_to=root
+        )
         return "answered", posted
 
     async def _process(self, row: store.InboxRow) -> None:

@@ -86,7 +86,7 @@ def many_campaigns(n: int = 400) -> list[dict[str, Any]]:
             "id": i,
             "name": f"Campaign {i} " + "x" * 60,
             "program_name": "Program " * 10,
-            "url": f"https://a.example/{i}",
+            "url": f"https://app-ab12.marketo.com/#SC{i}A1",
         }
         for i in range(n)
     ]

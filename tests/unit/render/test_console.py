@@ -25,12 +25,12 @@ def test_console_view_of_a_sample() -> None:
 
 
 def test_console_unescapes_and_shows_links() -> None:
-    campaigns = [{"name": "A & B <x>", "url": "https://a.example/?q=1&r=2"}]
+    campaigns = [{"name": "A & B <x>", "url": "https://app-ab12.marketo.com/?q=1&r=2"}]
     out = render_console(
         render_slack(note("trigger_cleanup", {"campaigns": campaigns}, summary="1 < 2 & 3 > 2"))
     )
     assert "1 < 2 & 3 > 2" in out
-    assert "• A & B <x> (https://a.example/?q=1&r=2)" in out
+    assert "• A & B <x> (https://app-ab12.marketo.com/?q=1&r=2)" in out
     assert "&amp;" not in out and "&lt;" not in out
 
 

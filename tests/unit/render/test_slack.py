@@ -133,9 +133,12 @@ def test_untrusted_text_is_escaped_everywhere(kind: str) -> None:
 
 
 def test_untrusted_campaign_link_cannot_break_out() -> None:
-    campaigns = [{"name": "a>b|c", "url": "https://x.example/p?a=1&b=2"}, {"name": "n", "url": "https://x|y"}]
+    campaigns = [
+        {"name": "a>b|c", "url": "https://app.marketo.com/p?a=1&b=2"},
+        {"name": "n", "url": "https://x|y"},
+    ]
     text = all_text(render_slack(note("trigger_cleanup", {"campaigns": campaigns})))
-    assert "<https://x.example/p?a=1&amp;b=2|a&gt;b|c>" in text
+    assert "<https://app.marketo.com/p?a=1&amp;b=2|a&gt;b|c>" in text
     assert "https://x|y" not in text
 
 
@@ -158,13 +161,6 @@ def test_button_only_for_https_urls(url: str) -> None:
     campaigns = [{"name": "x", "url": url}]
     message = render_slack(note("trigger_cleanup", {"campaigns": campaigns}))
     assert button_urls(message) == [] and f"<{url}" not in all_text(message)
-
-
-def test_button_uses_first_campaign_link() -> None:
-    campaigns = [{"name": "a", "url": "http://no"}, {"name": "b", "url": "https://yes.example/1"}]
-    assert button_urls(render_slack(note("trigger_cleanup", {"campaigns": campaigns}))) == [
-        "https://yes.example/1"
-    ]
 
 
 def test_dynamics_digest_with_5000_leads_stays_within_limits() -> None:
@@ -190,7 +186,7 @@ def test_cleanup_with_400_campaigns_stays_within_limits() -> None:
     assert_valid(message)
     text = all_text(message)
     assert "Campaigns (400)" in text and "more" in text
-    shown = text.count("• <https://a.example/")
+    shown = text.count("• <https://app-ab12.marketo.com/")
     assert f"… and {400 - shown} more" in text
 
 
@@ -274,3 +270,49 @@ def test_kind_other_from_samples_is_kind_other() -> None:
 def test_odd_envelope_values_never_raise() -> None:
     n = raw_note("audit", {}, instance=12345, summary=["x"], labels={1: 2})
     assert_valid(render_slack(n))
+
+
+def test_cleanup_of_several_campaigns_links_every_one_and_no_button_opens_just_the_first() -> None:
+    campaigns = [{"name": f"C{i}", "url": f"https://app-ab12.marketo.com/#SC{i}A1"} for i in range(3)]
+    message = render_slack(note("trigger_cleanup", {"stage": "scheduled", "campaigns": campaigns}))
+    assert button_urls(message) == []  # issue #10 item 14: the one button opened only the first campaign
+    text = all_text(message)
+    for i in range(3):
+        assert f"• <https://app-ab12.marketo.com/#SC{i}A1|C{i}>" in text
+
+
+def test_cleanup_of_one_campaign_or_with_its_own_link_keeps_a_button() -> None:
+    one = [{"name": "a", "url": "https://app-ab12.marketo.com/#SC1A1"}]
+    assert button_urls(render_slack(note("trigger_cleanup", {"campaigns": one}))) == [one[0]["url"]]
+    many = one * 3
+    own = "https://app-ab12.marketo.com/#SC0"
+    assert button_urls(render_slack(note("trigger_cleanup", {"campaigns": many, "url": own}))) == [own]
+
+
+def test_dynamics_digest_button_says_it_opens_the_csv() -> None:
+    message = render_slack(parse_event(SAMPLES["crm_sync_dynamics"], now=T))
+    [button] = [el for b in blocks_of(message, "actions") for el in b["elements"]]
+    assert button["text"]["text"] == "See the full list (CSV)"  # issue #10 item 14: was "Open in Marketo"
+    assert button["url"] == "https://app-ab12.marketo.com/crm/dynamics/sync-errors-2026-11-25.csv"
+    elsewhere = note("crm_sync", {"crm": "dynamics", "errors_url": "https://files.example/x.csv"})
+    [button] = [el for b in blocks_of(render_slack(elsewhere), "actions") for el in b["elements"]]
+    assert button["text"]["text"] == "Open link (files.example)"
+
+
+def test_quota_at_80_percent_without_percent_is_orange_not_red() -> None:
+    message = render_slack(note("web_services", {"used": 40_000, "quota": 50_000}))
+    assert message["blocks"][0]["text"]["text"].startswith(
+        ":large_orange_circle: Marketo daily API quota at 80%"
+    )
+
+
+def test_salesforce_errors_link_keeps_the_marketo_label() -> None:
+    [button] = [
+        el
+        for b in blocks_of(render_slack(parse_event(SAMPLES["crm_sync"], now=T)), "actions")
+        for el in b["elements"]
+    ]
+    assert (button["text"]["text"], button["url"]) == (
+        "Open in Marketo",
+        "https://app-ab12.marketo.com/#SF0A1",
+    )

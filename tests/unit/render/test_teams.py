@@ -13,6 +13,7 @@ from notifbot.model import Kind
 from notifbot.render.advice import what_to_do
 from notifbot.render.card import MAX_CARD_BYTES, card_size, md_safe
 from notifbot.render.kinds import describe
+from notifbot.render.links import link_label
 from notifbot.render.slack import Acked
 from notifbot.render.teams import render_teams
 from notifbot.samples import load_samples
@@ -39,8 +40,9 @@ def test_every_sample_validates_and_carries_the_shared_content(name: str) -> Non
     for label, value in parts.facts:
         assert {"title": label, "value": md_safe(value)} in facts
     assert "What to do" in text and what_to_do(n) in text
-    if parts.url:
-        assert card["actions"] == [{"type": "Action.OpenUrl", "title": "Open in Marketo", "url": parts.url}]
+    if parts.link is not None:
+        title = link_label(parts.link, parts.link_label)
+        assert card["actions"] == [{"type": "Action.OpenUrl", "title": title, "url": parts.link.url}]
 
 
 def test_the_validator_really_checks() -> None:
@@ -78,10 +80,10 @@ def test_cleanup_with_400_campaigns_fits_with_links() -> None:
     card = render_teams(note("trigger_cleanup", {"stage": "scheduled", "campaigns": campaigns}))
     assert_valid_card(card)
     text = text_of(card)
-    shown = text.count("https://a.example/")
+    shown = text.count("https://app-ab12.marketo.com/")
     links = [i["selectAction"]["url"] for b in card["body"] if b["type"] == "RichTextBlock" for i in b["inlines"]
              if "selectAction" in i]  # fmt: skip
-    assert links[0] == "https://a.example/0" and shown >= len(links)
+    assert links[0] == "https://app-ab12.marketo.com/#SC0A1" and shown >= len(links)
     assert f"… and {400 - len(links)} more" in text and "Campaigns (400)" in text
 
 
@@ -90,7 +92,7 @@ def test_huge_and_multibyte_values_degrade_but_fit(kind: str) -> None:
     huge = "<&>" + "界" * 60_000
     fields = {k: huge for k in ("campaign_name", "program_name", "error", "crm", "problem", "stream_name",
                                 "audience_name", "user_id", "action", "component_name", "reason", "operation")}  # fmt: skip
-    fields["campaigns"] = [{"name": huge, "url": "https://a.example/x"}] * 300
+    fields["campaigns"] = [{"name": huge, "url": "https://app-ab12.marketo.com/#SC1A1"}] * 300
     fields["leads"] = [{"name": huge, "email": huge, "error": huge}] * 300
     n = raw_note(kind, fields, summary=huge, labels={"team": huge}, instance=huge)
     card = render_teams(n)
@@ -123,3 +125,18 @@ def test_render_cli_prints_the_card(capsys: pytest.CaptureFixture[str]) -> None:
     card = json.loads(capsys.readouterr().out)
     assert_valid_card(card)
     assert card["type"] == "AdaptiveCard"
+
+
+def test_dynamics_digest_action_says_it_opens_the_csv() -> None:
+    card = render_teams(parse_event(SAMPLES["crm_sync_dynamics"], now=T))
+    assert [a["title"] for a in card["actions"]] == ["See the full list (CSV)"]
+
+
+def test_cleanup_of_several_campaigns_links_each_and_has_no_first_campaign_action() -> None:
+    campaigns = [{"name": f"C{i}", "url": f"https://app-ab12.marketo.com/#SC{i}A1"} for i in range(3)]
+    card = render_teams(note("trigger_cleanup", {"stage": "scheduled", "campaigns": campaigns}))
+    assert "actions" not in card
+    runs = [
+        i for b in card["body"] if b["type"] == "RichTextBlock" for i in b["inlines"] if "selectAction" in i
+    ]
+    assert [r["selectAction"]["url"] for r in runs] == [c["url"] for c in campaigns]

@@ -22,13 +22,16 @@ def test_basic_shape() -> None:
 
 
 def test_links_only_https_and_failure_marked() -> None:
-    items = (Item("safe", url="https://a.example/1", detail="d"), Item("unsafe", url="javascript:alert(1)"))
+    items = (
+        Item("safe", url="https://app.marketo.com/1", detail="d"),
+        Item("unsafe", url="javascript:alert(1)"),
+    )
     card = render_teams_reply(Reply("Recent", (Section(items=items),), ok=False))
     assert_valid_card(card)
     assert card["body"][0]["inlines"][0]["text"].startswith("⚠️ ")
     runs = [r for b in card["body"] for r in b.get("inlines", [])]
     urls = [r["selectAction"]["url"] for r in runs if "selectAction" in r]
-    assert urls == ["https://a.example/1"]
+    assert urls == ["https://app.marketo.com/1"]
 
 
 def test_huge_reply_is_cut_with_a_count() -> None:
