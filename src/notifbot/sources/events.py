@@ -11,6 +11,8 @@ from pydantic_core import from_json
 from notifbot.errors import Detail, InputError, loc_path
 from notifbot.model import Kind, Notification, Severity, dedupe_key, default_severity
 from notifbot.sources.event_schema import EVENT, FIELD_ADAPTERS
+from notifbot.sources.storable import problems as unstorable
+from notifbot.sources.storable import time_field_problems
 
 MAX_EVENTS_PER_REQUEST = 1_000
 
@@ -51,10 +53,16 @@ def parse_event(obj: Any, *, prefix: str = "", now: datetime, source: str = "eve
     if adapter is not None:
         try:
             fields = adapter.validate_python(fields)
-            if any(isinstance(v, datetime | dict | list) for v in fields.values()):
-                fields = _jsonable(fields)
         except ValidationError as exc:
             raise InputError("invalid event fields", _details(loc_path(["fields"], prefix), exc)) from None
+    # Refused here, alone: at the shared commit or at render time such a value would fail other events too.
+    found = unstorable({k: v for k, v in event.items() if k != "fields"}, prefix)
+    found += unstorable(fields, loc_path(["fields"], prefix))
+    found += time_field_problems(fields, loc_path(["fields"], prefix))
+    if found:
+        raise InputError("invalid event values", found)
+    if adapter is not None and any(isinstance(v, datetime | dict | list) for v in fields.values()):
+        fields = _jsonable(fields)
     occurred = event.get("occurred_at")
     occurred_at = _aware(occurred) if occurred else now
     instance = event.get("instance")
