@@ -7,11 +7,14 @@ safe) before it reaches the shared commit, where it would fail every other reque
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from pydantic_core import from_json
 
 from notifbot.errors import Detail, loc_path
 
@@ -136,6 +139,19 @@ def safe_json(value: Any, *, depth: int = MAX_DEPTH - 4, text_limit: int = SAFE_
     if isinstance(value, datetime):
         return value.isoformat()
     return safe_text(str(value), 200)
+
+
+def lenient_json(text: str | bytes, *, text_limit: int = SAFE_TEXT) -> Any:
+    """JSON from a sender we must not refuse: strict first, else the standard library (which takes lone
+    surrogates) with its result made safe by `safe_json`; ValueError when it is not JSON or nested too deep."""
+    try:
+        return from_json(text, allow_inf_nan=False)
+    except ValueError as strict:
+        try:
+            value = json.loads(text)
+        except (ValueError, RecursionError):
+            raise ValueError(str(strict)) from None
+        return safe_json(value, text_limit=text_limit)
 
 
 def _int_text(value: int) -> str:
