@@ -22,7 +22,9 @@ from notifbot.errors import Detail, loc_path
 EARLIEST = datetime.min.replace(tzinfo=UTC) + timedelta(days=1)
 LATEST = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
 DATE_RANGE_MSG = "date out of range: use a time between 0001-01-02 and 9999-12-30 (UTC)"
-MAX_DEPTH = 64  # nesting of objects and arrays inside one event
+# Nesting of objects and arrays: above what the JSON parser allows (about 200 levels per body), so it bounds
+# only what other sources build (the journal's JSON, pollers), well below Python's recursion limit.
+MAX_DEPTH = 256
 INT_LIMIT = 2**63  # what SQLite and most JSON consumers hold exactly
 SAFE_TEXT = 10_000  # longest string kept in a sanitised payload
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -34,6 +36,8 @@ _TRUNCATED = "…"
 
 def in_range(value: datetime) -> bool:
     """True when `value` (naive = UTC) converts to UTC and to any zone without overflowing."""
+    if 1 < value.year < 9999:  # no offset (always under 24 h) can move it out of range
+        return True
     aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
     try:
         utc = aware.astimezone(UTC)
@@ -77,7 +81,7 @@ def _problem(item: Any, depth: int) -> str | None:
     return f"not a JSON value ({type(item).__name__})"
 
 
-def time_field_problems(fields: Mapping[str, Any], loc: str) -> list[Detail]:
+def time_text_problems(fields: Mapping[str, Any], loc: str) -> list[Detail]:
     """The TIME_FIELDS given as text that read as a time out of range."""
     return [
         Detail(loc_path([name], loc), DATE_RANGE_MSG)
@@ -86,8 +90,41 @@ def time_field_problems(fields: Mapping[str, Any], loc: str) -> list[Detail]:
     ]
 
 
+def _clean(item: Any, depth: int) -> bool:
+    """The fast check behind `problems` (ingest's hot path): True when nothing under `item` is a problem.
+
+    Scalars are checked inline and only containers recurse: most events are a few flat strings and numbers.
+    """
+    if depth >= MAX_DEPTH:
+        return False
+    values = item.values() if type(item) is dict else item
+    if type(item) is dict:
+        for k in item:
+            if type(k) is not str or (not k.isascii() and _SURROGATE.search(k) is not None):
+                return False
+    for v in values:
+        kind = type(v)
+        if kind is str:
+            if not v.isascii() and _SURROGATE.search(v) is not None:
+                return False
+        elif kind is int:
+            if not -INT_LIMIT <= v < INT_LIMIT:
+                return False
+        elif kind is dict or kind is list:
+            if not _clean(v, depth + 1):
+                return False
+        elif kind is float:
+            if v - v != 0.0:  # inf - inf and nan - nan are nan
+                return False
+        elif v is not None and kind is not bool and not (kind is datetime and in_range(v)):
+            return False  # anything else: let `problems` say what it is
+    return True
+
+
 def problems(value: Any, loc: str = "") -> list[Detail]:
     """Every value under `value` that cannot be stored and rendered safely, located like `fields.x[2]`."""
+    if type(value) in (dict, list) and _clean(value, 0):
+        return []
     out: list[Detail] = []
     stack: list[tuple[Any, tuple[int | str, ...], int]] = [(value, (), 0)]
     while stack:

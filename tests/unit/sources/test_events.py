@@ -9,8 +9,16 @@ import pytest
 
 from notifbot.errors import InputError
 from notifbot.sources.events import parse_body, parse_event
+from notifbot.sources.storable import MAX_DEPTH
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+
+
+def _nested(levels: int) -> Any:
+    value: Any = 0
+    for _ in range(levels):
+        value = [value]
+    return value
 
 
 def _locs(body: bytes) -> list[str]:
@@ -28,7 +36,6 @@ def _locs(body: bytes) -> list[str]:
         (b'{"kind":"zzz","fields":{"x":[1,1e999]}}', "fields.x[1]"),
         (b'{"kind":"audit","fields":{"n":' + b"9" * 30 + b"}}", "fields.n"),
         (b'{"kind":"crm_sync","fields":{"period_end":"9999-12-31T23:59:59-01:00"}}', "fields.period_end"),
-        (b'{"kind":"audit","fields":{"x":' + b"[" * 80 + b"]" * 80 + b"}}", "fields.x" + "[0]" * 63),
     ],
 )
 def test_unstorable_values_are_refused_where_they_are(body: bytes, loc: str) -> None:
@@ -45,8 +52,11 @@ def test_lone_surrogates_and_deep_json_are_not_json_here() -> None:
     [
         ({"kind": "audit", "summary": "a\udc00b"}, "summary"),
         ({"kind": "audit", "labels": {"team": "\ud800"}}, "labels.team"),
+        ({"kind": "audit", "labels": {"\ud800": "x"}}, "labels.\ud800"),
         ({"kind": "audit", "fields": {"error": "\ud800"}}, "fields.error"),
         ({"kind": "audit", "id": "k\ud800"}, "id"),
+        ({"kind": "audit", "fields": {"x": _nested(300)}}, "fields.x" + "[0]" * (MAX_DEPTH - 1)),
+        ({"kind": "audit", "fields": {"n": 2**64}}, "fields.n"),
     ],
 )
 def test_python_callers_get_the_same_checks(event: dict[str, Any], loc: str) -> None:

@@ -20,7 +20,7 @@ from notifbot.sources.storable import (
     in_range,
     problems,
     safe_json,
-    time_field_problems,
+    time_text_problems,
 )
 
 PLUS14, MINUS14 = timezone(timedelta(hours=14)), timezone(timedelta(hours=-14))
@@ -84,12 +84,12 @@ def test_time_fields_given_as_text() -> None:
         "period_start": "9999-12-31T23:00:00Z-1400",  # Marketo's style, read as renderers read it
         "period_end": "2026-11-28T10:00:00Z",
     }
-    found = time_field_problems(fields, "fields")
+    found = time_text_problems(fields, "fields")
     assert [(d.loc, d.msg) for d in found] == [
         ("fields.deactivate_on", DATE_RANGE_MSG),
         ("fields.period_start", DATE_RANGE_MSG),
     ]
-    assert time_field_problems({"deactivate_on": "2026-12-01"}, "fields") == []
+    assert time_text_problems({"deactivate_on": "2026-12-01"}, "fields") == []
 
 
 JSONISH = st.recursive(
