@@ -153,6 +153,9 @@ class IngestEndpoint:
             return
         try:
             results = await self._pipeline.accept(notifications)
+        except InputError as exc:  # this request's own data failed at commit; others committed without it
+            await self._refuse(send, 400, str(exc), [d.as_dict() for d in exc.details])
+            return
         except Exception:
             log.exception("could not store events")
             await self._refuse(send, 503, "could not store the events; nothing was accepted, retry later")

@@ -91,6 +91,7 @@ class FakeAdobeIO(ThreadedServer):
         self.key1, self.key2 = SigningKey(), SigningKey()
         self.keys = {k.path: k for k in (self.key1, self.key2)}
         self.key_fetches: Counter[str] = Counter()
+        self.requests: Counter[str] = Counter()  # every path asked for, keys or not
         self.keys_down = False
         self.token_requests = 0
         self.tokens: set[str] = set()
@@ -104,6 +105,7 @@ class FakeAdobeIO(ThreadedServer):
                 Route("/prod/keys/{name}", self._key),
                 Route("/ims/token/v3", self._token, methods=["POST"]),
                 Route(JOURNAL_PATH, self._journal),
+                Route("/{path:path}", self._anything_else),
             ]
         )
 
@@ -146,9 +148,17 @@ class FakeAdobeIO(ThreadedServer):
 
     # -- endpoints ---------------------------------------------------------------------------------------------
 
+    async def _anything_else(self, request: Request) -> Response:
+        with self._lock:
+            self.requests[request.url.path] += 1
+        return Response(
+            "<Error><Code>NoSuchKey</Code></Error>", status_code=404, media_type="application/xml"
+        )
+
     async def _key(self, request: Request) -> Response:
         path = request.url.path
         with self._lock:
+            self.requests[path] += 1
             self.key_fetches[path] += 1
             down = self.keys_down
         if down:
@@ -219,7 +229,8 @@ class FakeAdobeIO(ThreadedServer):
             ("link", self._link(last, limit)),
             ("link", f'<{JOURNAL_PATH}?latest=true>; rel="latest"'),
         ]
-        response = JSONResponse(body)
+        # Adobe's JSON escapes non-ASCII (a lone surrogate in an event arrives as the text \ud800)
+        response = Response(json.dumps(body), media_type="application/json")
         for name, value in headers:
             response.raw_headers.append((name.encode(), value.encode()))
         return response

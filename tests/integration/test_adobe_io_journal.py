@@ -175,3 +175,27 @@ async def test_bad_credentials_are_reported_without_the_secret(
     (error,) = rows(bot, "SELECT last_error FROM poller_state WHERE instance = 'adobe-io'")[0]
     assert "IMS refused" in error and "wrong-s3cret-value" not in error
     assert json.dumps(rows(bot, "SELECT * FROM poller_state")).find("s3cret") == -1
+
+
+async def test_hostile_journal_events_are_stored_and_the_position_moves_on(
+    bot_factory: BotFactory, adobe: FakeAdobeIO
+) -> None:
+    """The journal's JSON is read by the standard library, which keeps lone surrogates and nests deep."""
+    odd = marketo_event(
+        "campaign_abort",
+        "j-odd",
+        CLIENT,
+        data={"munchkinId": "\ud800", "eventAction": {"campaignName": "a\udc00"}},
+    )
+    odd["eventid"] = "j-odd-\ud800"
+    deep = marketo_event(
+        "web_services", "j-deep", CLIENT, data={"eventAction": {"x": json.loads("[" * 400 + "]" * 400)}}
+    )
+    edge = marketo_event("web_services", "j-edge", CLIENT, time="0001-01-01T00:00:00+14:00")
+    adobe.append(odd, deep, edge, *events(2))
+    bot: Bot = await bot_factory(env_for(adobe), adobe_io=journal_config(adobe))
+    await bot.pollers.run_now(JOB)
+    assert rows(bot, "SELECT count(*) FROM events") == [(5,)]
+    assert adobe.journal_requests[-1].get("since") == "p4"  # every event committed, the position moved on
+    (key,) = next(r for r in rows(bot, "SELECT key FROM events") if r[0].startswith("adobe-io-j-odd"))
+    assert key == "adobe-io-j-odd-\ufffd"

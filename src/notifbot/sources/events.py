@@ -11,6 +11,8 @@ from pydantic_core import from_json
 from notifbot.errors import Detail, InputError, loc_path
 from notifbot.model import Kind, Notification, Severity, dedupe_key, default_severity
 from notifbot.sources.event_schema import EVENT, FIELD_ADAPTERS
+from notifbot.sources.storable import DATE_RANGE_MSG, in_range, time_text_problems
+from notifbot.sources.storable import problems as unstorable
 
 MAX_EVENTS_PER_REQUEST = 1_000
 
@@ -51,11 +53,20 @@ def parse_event(obj: Any, *, prefix: str = "", now: datetime, source: str = "eve
     if adapter is not None:
         try:
             fields = adapter.validate_python(fields)
-            if any(isinstance(v, datetime | dict | list) for v in fields.values()):
-                fields = _jsonable(fields)
         except ValidationError as exc:
             raise InputError("invalid event fields", _details(loc_path(["fields"], prefix), exc)) from None
+    # Refused here, alone: at the shared commit or at render time such a value would fail other events too.
+    # The envelope's strings passed pydantic, which refuses lone surrogates in values but not in label names.
     occurred = event.get("occurred_at")
+    where = loc_path(["fields"], prefix)
+    found = unstorable(fields, where) + time_text_problems(fields, where)
+    found += unstorable(event.get("labels") or {}, loc_path(["labels"], prefix))
+    if occurred is not None and not in_range(occurred):
+        found.append(Detail(loc_path(["occurred_at"], prefix), DATE_RANGE_MSG))
+    if found:
+        raise InputError("invalid event values", sorted(found, key=lambda d: d.loc))
+    if adapter is not None and any(isinstance(v, datetime | dict | list) for v in fields.values()):
+        fields = _jsonable(fields)
     occurred_at = _aware(occurred) if occurred else now
     instance = event.get("instance")
     given_severity = event.get("severity")

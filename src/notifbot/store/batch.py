@@ -3,22 +3,47 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import sqlite3
 from collections.abc import Sequence
 
+from notifbot.errors import Detail, InputError
 from notifbot.model import Notification
 from notifbot.store.events import Accepted, Target, insert_notifications
 from notifbot.store.runner import Database
 
+log = logging.getLogger(__name__)
+
 Item = tuple[Notification, Sequence[Target]]
+Waiter = tuple[list[Item], asyncio.Future[list[Accepted]]]
+
+# Raised while converting or binding one event's values: the event's fault, the same on every retry.
+DATA_ERRORS = (ValueError, TypeError, OverflowError, RecursionError)
+
+
+def _for_sender(exc: Exception) -> Exception:
+    """What one submission's waiter gets: a 400-worthy InputError when its own data could not be stored."""
+    if isinstance(exc, DATA_ERRORS):
+        error = InputError(
+            "an event could not be stored as sent; nothing of this request was accepted",
+            [Detail("body", f"{type(exc).__name__}: {str(exc)[:200]}")],
+        )
+        error.__cause__ = exc
+        return error
+    return exc
 
 
 class IngestBatcher:
-    """Collects submissions while a commit is running and writes them all in the next one."""
+    """Collects submissions while a commit is running and writes them all in the next one.
+
+    When the shared commit fails for anything but an operational (storage) error, each submission is committed on
+    its own, so only the submission whose data caused the failure fails.
+    """
 
     def __init__(self, db: Database, *, max_batch: int = 500) -> None:
         self._db = db
         self._max_batch = max_batch
-        self._queue: list[tuple[list[Item], asyncio.Future[list[Accepted]]]] = []
+        self._queue: list[Waiter] = []
         self._muted: dict[str, int] = {}
         self._flusher: asyncio.Task[None] | None = None
 
@@ -34,7 +59,7 @@ class IngestBatcher:
 
     async def _flush_all(self) -> None:
         while self._queue:
-            batch: list[tuple[list[Item], asyncio.Future[list[Accepted]]]] = []
+            batch: list[Waiter] = []
             size = 0
             while self._queue and (not batch or size + len(self._queue[0][0]) <= self._max_batch):
                 entry = self._queue.pop(0)
@@ -44,13 +69,34 @@ class IngestBatcher:
             muted = {n.key: self._muted.pop(n.key) for n, _ in flat if n.key in self._muted}
             try:
                 results = await self._db.call(insert_notifications, flat, muted)
-            except Exception as exc:  # every waiter learns the commit failed; nothing was stored
-                for _, fut in batch:
-                    if not fut.done():
-                        fut.set_exception(exc)
+            except Exception as exc:
+                if len(batch) == 1 or isinstance(exc, sqlite3.OperationalError):
+                    # one sender, or the store itself failing (locked, full, read-only): nothing was stored
+                    for _, fut in batch:
+                        if not fut.done():
+                            fut.set_exception(_for_sender(exc))
+                    continue
+                log.warning(
+                    "a shared commit failed (%s); committing its %d requests one by one",
+                    type(exc).__name__,
+                    len(batch),
+                )
+                await self._one_by_one(batch, muted)
                 continue
             start = 0
             for items, fut in batch:
                 if not fut.done():
                     fut.set_result(results[start : start + len(items)])
                 start += len(items)
+
+    async def _one_by_one(self, batch: list[Waiter], muted: dict[str, int]) -> None:
+        for items, fut in batch:
+            own = {n.key: muted[n.key] for n, _ in items if n.key in muted}
+            try:
+                results = await self._db.call(insert_notifications, items, own)
+            except Exception as exc:
+                if not fut.done():
+                    fut.set_exception(_for_sender(exc))
+                continue
+            if not fut.done():
+                fut.set_result(results)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -170,3 +171,71 @@ def test_validation_post_is_recognised() -> None:
     assert is_validation({"validationUrl": "https://csm.adobe.io/csm/webhooks/validate?x=1"})
     assert not is_validation(adobe_shape(T + "x", {}))
     assert not is_validation([{"validationUrl": "x"}])
+
+
+@pytest.mark.parametrize(
+    "etype,data,crm,name",
+    [
+        (
+            T + "dynamics_sync_failure",
+            {"eventAction": {"errorMessage": "x"}},
+            "dynamics",
+            "Microsoft Dynamics",
+        ),
+        (T + "sync_failure", {"componentType": "Microsoft Dynamics"}, "dynamics", "Microsoft Dynamics"),
+        (T + "crm_sync", {"subType": "msd_sync_failure"}, "dynamics", "Microsoft Dynamics"),
+        (T + "sync_failure", {"eventAction": {"crm": "dynamics"}}, "dynamics", "Microsoft Dynamics"),
+        (T + "salesforce_sync_failure", {}, "salesforce", "Salesforce"),
+        (T + "sync_failure", {"componentType": "sfdc"}, "salesforce", "Salesforce"),
+    ],
+)
+def test_crm_sync_names_the_crm_it_is_about(etype: str, data: dict[str, Any], crm: str, name: str) -> None:
+    n = to_notification(unwrap(adobe_shape(etype, data)), now=NOW)
+    assert n.kind is Kind.CRM_SYNC and n.fields["crm"] == crm
+    assert (n.summary or "").startswith(f"{name} sync failed")
+
+
+def test_crm_sync_without_a_vendor_is_not_called_salesforce() -> None:
+    n = to_notification(unwrap(adobe_shape(T + "sync_failure", {})), now=NOW)
+    assert n.kind is Kind.CRM_SYNC and "crm" not in n.fields
+    assert "Salesforce" not in (n.summary or "") and (n.summary or "").startswith("CRM sync failed")
+
+
+@pytest.mark.parametrize(
+    "time",
+    [
+        "0001-01-01T00:00:00+14:00",
+        "9999-12-31T23:00:00-14:00",
+        "0001-01-01T01:00:00Z",
+        "2024-01-01T10:00:00+99:00",
+        10**400,
+        -(10**20),
+        float("nan"),
+    ],
+)
+def test_times_that_cannot_be_converted_fall_back_to_now_and_are_kept(time: object) -> None:
+    assert parse_time(time) is None
+    raw = adobe_shape(T + "web_services", {"componentType": "web_services"})
+    raw["event"]["body"]["time"] = time
+    n = to_notification(unwrap(raw), now=NOW)
+    assert n.kind is Kind.WEB_SERVICES and n.occurred_at == NOW and "time" in n.fields["unreadable"]
+
+
+def test_unreadable_data_becomes_other_with_the_payload_kept_safely() -> None:
+    raw = adobe_shape(T + "web_services", {})
+    raw["event"]["body"]["data"] = "[" * 100_000 + "]" * 100_000
+    n = to_notification(unwrap(raw), now=NOW)
+    assert n.kind is Kind.OTHER and n.kind_label == T + "web_services"
+    assert "data" in n.fields["unreadable"] and len(n.fields["payload"]["event"]["body"]["data"]) == 10_000
+
+
+def test_surrogates_from_the_journal_never_reach_the_store() -> None:
+    """The journal's JSON comes through the standard library, which keeps lone surrogates as they are."""
+    raw = adobe_shape(
+        T + "campaign_abort", {"munchkinId": "\ud800", "eventAction": {"campaignName": "a\udc00"}}
+    )
+    raw["eventid"] = "e-\ud800"
+    n = to_notification(unwrap(raw), now=NOW)
+    assert "\ud800" not in n.key and "\ud800" not in json.dumps(
+        n.as_event_dict(), ensure_ascii=False, default=str
+    )

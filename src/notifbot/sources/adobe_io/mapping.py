@@ -4,116 +4,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from notifbot.errors import InputError
 from notifbot.model import Kind, Notification, Severity
+from notifbot.sources.adobe_io.envelope import Envelope, is_validation, parse_time, unwrap
+from notifbot.sources.adobe_io.envelope import text as _text
 from notifbot.sources.events import parse_event
+from notifbot.sources.storable import INT_LIMIT, safe_json
+
+__all__ = ["Envelope", "classify", "event_key", "is_validation", "parse_time", "to_notification", "unwrap"]
 
 MARKETO_PREFIX = "com.adobe.platform.marketo."
 AUDIT_PREFIX = MARKETO_PREFIX + "audit.user."
 AB_TEST_KIND = "ab_test_result"
 _SPACE = re.compile(r"[\s\-]+")
-
-
-@dataclass(frozen=True)
-class Envelope:
-    """One Adobe I/O event, unwrapped: its id, recipient, the CloudEvent and the raw object as delivered."""
-
-    event_id: str | None
-    recipient: str | None
-    cloud_event: Mapping[str, Any]
-    raw: Mapping[str, Any] = field(repr=False)
-
-    @property
-    def type(self) -> str:
-        """The CloudEvent `type` (event code), or '' when absent."""
-        value = self.cloud_event.get("type")
-        return value if isinstance(value, str) else ""
-
-    @property
-    def data(self) -> Mapping[str, Any]:
-        """The CloudEvent `data` as a mapping (a JSON string is decoded; anything else is empty)."""
-        data = self.cloud_event.get("data")
-        if isinstance(data, str):
-            try:
-                data = json.loads(data)
-            except ValueError:
-                return {}
-        return data if isinstance(data, Mapping) else {}
-
-
-def _text(value: object) -> str | None:
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    return None
-
-
-def is_validation(obj: object) -> bool:
-    """True for the `{"validationUrl": …}` POST Adobe sends instead of a GET challenge (it is not an event)."""
-    return isinstance(obj, Mapping) and isinstance(obj.get("validationUrl"), str) and "event" not in obj
-
-
-def unwrap(obj: Mapping[str, Any], header_event_id: str | None = None) -> Envelope:
-    """The envelope of one delivered (or journaled) event; tolerant of every documented shape."""
-    outer: Mapping[str, Any] = obj
-    body = obj.get("body")
-    if (
-        "event" not in obj and isinstance(body, Mapping) and "event" in body
-    ):  # {"header": …, "body": envelope}
-        outer = body
-    event = outer.get("event")
-    if isinstance(event, Mapping):
-        inner = event.get("body")
-        ce: Mapping[str, Any] = inner if isinstance(inner, Mapping) and "type" in inner else event
-    else:
-        ce = outer  # a flat CloudEvent (e.g. the observability stream)
-    event_id = (
-        _text(outer.get("eventid"))
-        or _text(outer.get("event_id"))
-        or _text(outer.get("eventId"))
-        or header_event_id
-        or _text(ce.get("id"))
-    )
-    recipient = _text(outer.get("recipientclientid")) or _text(outer.get("recipient_client_id"))
-    return Envelope(event_id, recipient, ce, obj)
-
-
-_OFFSET = re.compile(r"([+-])(\d{1,2}):?(\d{2})?$")
-
-
-def parse_time(value: object) -> datetime | None:
-    """Adobe/Marketo times: RFC 3339, `-5:00` offsets, no zone (UTC), a space separator, epoch s or ms."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = value / 1000.0 if value > 1e11 else float(value)
-        try:
-            return datetime.fromtimestamp(seconds, UTC)
-        except (OverflowError, OSError, ValueError):
-            return None
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip().replace(" ", "T", 1)
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    tz: timezone | None = None
-    date_part, sep, clock = text.partition("T")
-    if sep and (m := _OFFSET.search(clock)):
-        sign = -1 if m.group(1) == "-" else 1
-        tz = timezone(sign * timedelta(hours=int(m.group(2)), minutes=int(m.group(3) or 0)))
-        text = f"{date_part}T{clock[: m.start()]}"
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if tz is not None:
-        parsed = parsed.replace(tzinfo=tz)
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def _norm(value: object) -> str:
@@ -132,7 +41,7 @@ def _classify_token(token: str) -> tuple[Kind, str | None] | None:
         return Kind.WEB_SERVICES, None
     if any(w in token for w in ("nurture", "engagement", "exhausted")):
         return Kind.ENGAGEMENT, None
-    if any(w in token for w in ("salesforce", "sfdc", "crm_sync", "sync_failure")):
+    if any(w in token for w in ("salesforce", "sfdc", "dynamics", "crm_sync", "sync_failure")):
         return Kind.CRM_SYNC, None
     if "test_group" in token or "ab_test" in token or "a/b" in token or "champion" in token:
         return Kind.OTHER, AB_TEST_KIND
@@ -169,21 +78,22 @@ def _first(source: Mapping[str, Any], *names: str) -> Any:
 
 
 def _number(value: object) -> float | None:
-    if isinstance(value, bool):
+    """A finite number from a number or numeric text (`"80 %"`), else None."""
+    number: float | None = None
+    try:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            number = float(value)
+        elif isinstance(value, str):
+            number = float(value.strip().rstrip("%"))
+    except (ValueError, OverflowError):  # not numeric, or an integer beyond float's range
         return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip().rstrip("%"))
-        except ValueError:
-            return None
-    return None
+    return number if number is not None and math.isfinite(number) else None
 
 
 def _count(value: object) -> int | None:
     number = _number(value)
-    return int(number) if number is not None and number >= 0 and number == int(number) else None
+    ok = number is not None and 0 <= number < INT_LIMIT and number == int(number)
+    return int(number) if ok and number is not None else None
 
 
 def _drop_none(fields: dict[str, Any]) -> dict[str, Any]:
@@ -248,19 +158,46 @@ def _engagement(data: Mapping[str, Any], action: Mapping[str, Any]) -> tuple[dic
     return fields, f"Nurture content exhausted: {where}" if where else "Nurture program content exhausted"
 
 
-def _crm_sync(data: Mapping[str, Any], action: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
+_CRM_VENDORS = (
+    ("dynamics", ("dynamics", "msd", "mscrm", "microsoft")),
+    ("salesforce", ("salesforce", "sfdc")),
+)
+CRM_NAMES = {"dynamics": "Microsoft Dynamics", "salesforce": "Salesforce"}
+
+
+def crm_vendor(envelope: Envelope, data: Mapping[str, Any], action: Mapping[str, Any]) -> str | None:
+    """Which CRM a sync event is about, from its type, componentType, subType or a `crm` value; None if unsaid."""
+    said = (
+        envelope.type.rsplit(".", 1)[-1],
+        data.get("componentType"),
+        data.get("subType"),
+        _first(action, "crm", "crmType", "system"),
+        data.get("crm"),
+    )
+    tokens = [_norm(v) for v in said]
+    for vendor, words in _CRM_VENDORS:
+        if any(w in token for token in tokens for w in words):
+            return vendor
+    return None
+
+
+def _crm_sync(
+    envelope: Envelope, data: Mapping[str, Any], action: Mapping[str, Any]
+) -> tuple[dict[str, Any], str]:
     problem = _text(_first(action, "problem", "errorType", "errorCode", "reason")) or _text(
         data.get("subType")
     )
+    crm = crm_vendor(envelope, data, action)
     fields = _drop_none(
         {
-            "crm": "salesforce",
+            "crm": crm,
             "problem": _norm(problem) or None,
             "failed_leads": _count(_first(action, "failedLeads", "failedCount", "count")),
             "error": _text(_first(action, "error", "errorMessage", "message")),
         }
     )
-    return fields, "Salesforce sync failed" + (f": {problem}" if problem else "")
+    name = CRM_NAMES.get(crm or "", "CRM")
+    return fields, f"{name} sync failed" + (f": {problem}" if problem else "")
 
 
 def _ab_test(data: Mapping[str, Any], action: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
@@ -313,11 +250,24 @@ def _stream(etype: str) -> str:
     return rest.split(".", 1)[0] if rest else "unknown"
 
 
+def _time(envelope: Envelope, now: datetime) -> tuple[datetime, dict[str, Any]]:
+    """When the event happened, and (when its `time` cannot be read or converted) the raw value as evidence."""
+    raw = envelope.cloud_event.get("time")
+    occurred = parse_time(raw)
+    if occurred is not None:
+        return occurred, {}
+    return now, ({} if raw is None or raw == "" else {"time": str(safe_json(raw))[:100]})
+
+
 def to_notification(envelope: Envelope, *, now: datetime, source: str = "adobe_io") -> Notification:
     """One envelope → one Notification; never fails (unreadable or unknown events become `other`, raw kept)."""
     kind, label = classify(envelope)
+    if envelope.data_problem is not None:
+        kind, label = Kind.OTHER, None
     data, action = envelope.data, _action(envelope.data)
-    occurred = parse_time(envelope.cloud_event.get("time")) or now
+    occurred, unreadable = _time(envelope, now)
+    if envelope.data_problem is not None:
+        unreadable["data"] = envelope.data_problem
     instance = _text(data.get("munchkinId"))
     severity: Severity | None = None
     fields: dict[str, Any]
@@ -330,20 +280,23 @@ def to_notification(envelope: Envelope, *, now: datetime, source: str = "adobe_i
     elif kind is Kind.ENGAGEMENT:
         fields, summary = _engagement(data, action)
     elif kind is Kind.CRM_SYNC:
-        fields, summary = _crm_sync(data, action)
+        fields, summary = _crm_sync(envelope, data, action)
     elif kind is Kind.AUDIT:
         fields, summary, severity = _audit(envelope, data)
     elif label == AB_TEST_KIND:
         fields, summary = _ab_test(data, action)
     else:
-        fields, summary = {}, f"Unrecognised Adobe I/O event {envelope.type or '(no type)'}"
+        what = "Unreadable" if envelope.data_problem else "Unrecognised"
+        fields, summary = {}, f"{what} Adobe I/O event {envelope.type or '(no type)'}"
     fields["adobe_event_type"] = envelope.type or None
     if data.get("subType") is not None:
-        fields["sub_type"] = data.get("subType")
+        fields["sub_type"] = safe_json(data.get("subType"), text_limit=1_000)
     if action:
-        fields["event_action"] = dict(action)
+        fields["event_action"] = safe_json(dict(action))
     if kind is Kind.OTHER and label is None:
-        fields["payload"] = dict(envelope.raw)
+        fields["payload"] = safe_json(dict(envelope.raw))
+    if unreadable:
+        fields["unreadable"] = unreadable
     event: dict[str, Any] = {
         "kind": label or (kind.value if kind is not Kind.OTHER else _other_kind(envelope)),
         "id": event_key(envelope),
@@ -351,14 +304,17 @@ def to_notification(envelope: Envelope, *, now: datetime, source: str = "adobe_i
         "occurred_at": occurred,
         "summary": summary[:3000],
         "fields": _drop_none(fields),
-        "labels": {"adobe_stream": _stream(envelope.type)},
+        "labels": {"adobe_stream": _stream(envelope.type)[:100]},
     }
     if severity is not None:
         event["severity"] = severity.value
     try:
-        n = parse_event(event, now=now, source=source)
-    except InputError:  # a field of an unexpected shape: keep everything as `other` rather than lose it
-        event.update(kind=_other_kind(envelope), fields={"payload": dict(envelope.raw)})
+        return parse_event(event, now=now, source=source)
+    except InputError as exc:
+        # a value of an unexpected shape: keep everything as `other` rather than lose it
+        unreadable["fields"] = "; ".join(f"{d.loc}: {d.msg}" for d in exc.details)[:1_000]
+        event.update(
+            kind=_other_kind(envelope), fields={"payload": dict(envelope.raw), "unreadable": unreadable}
+        )
         event.pop("severity", None)
-        n = parse_event(event, now=now, source=source)
-    return n
+        return parse_event(safe_json(event), now=now, source=source)  # safe_json: nothing left to refuse

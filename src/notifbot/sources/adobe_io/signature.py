@@ -16,13 +16,18 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from notifbot.errors import SignatureError, UpstreamError
+from notifbot.sources.adobe_io.throttle import LogThrottle, loggable
 
 log = logging.getLogger("notifbot.adobe_io")
 
 KEY_TTL_SECONDS = 24 * 3600.0  # Adobe: cache keys no longer than 24 h
 NEGATIVE_TTL_SECONDS = 300.0  # a path that is not a key is not fetched again for 5 min
-MAX_CACHED_KEYS = 64
-_SEGMENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+MAX_CACHED_KEYS = 64  # real keys only: Adobe publishes two at a time and rotates them rarely
+MAX_MISSING_PATHS = 4_096  # paths the key server did not have (bounded; only these are ever evicted)
+FETCH_BURST = 4  # new key paths fetched back to back before the rate limit applies …
+FETCH_EVERY_SECONDS = 15.0  # … then one more per 15 s: Adobe's two keys after a rotation fit in the burst
+# Adobe's documented key path: /prod/keys/pub-key-<id>.pem (ids seen: a UUID, or 10 letters and digits).
+_KEY_PATH = re.compile(r"/(?:prod|stage)/keys/pub-key-[A-Za-z0-9][A-Za-z0-9_-]{0,127}\.pem")
 SIGNATURE_HEADERS = (
     ("x-adobe-digital-signature-1", "x-adobe-public-key1-path"),
     ("x-adobe-digital-signature-2", "x-adobe-public-key2-path"),
@@ -30,17 +35,43 @@ SIGNATURE_HEADERS = (
 
 
 def valid_key_path(path: str | None) -> str | None:
-    """The header's key path if it is a plain root-relative `.pem` path (no `..`, no URL, no query), else None."""
-    if not path or len(path) > 512 or not path.startswith("/") or not path.endswith(".pem"):
-        return None
-    segments = path[1:].split("/")
-    if any(s in ("", ".", "..") or not _SEGMENT.fullmatch(s) for s in segments):
-        return None
-    return path
+    """The header's key path if it has Adobe's documented form (`/prod/keys/pub-key-<id>.pem`), else None."""
+    return path if path and _KEY_PATH.fullmatch(path) else None
+
+
+class TokenBucket:
+    """`burst` tokens, refilled at one per `every` seconds: how often an unauthenticated request may cost a fetch."""
+
+    def __init__(self, burst: int, every: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._burst = float(burst)
+        self._every = every
+        self._clock = clock
+        self._tokens = float(burst)
+        self._at = clock()
+
+    def take(self) -> bool:
+        """Spends one token if there is one."""
+        now = self._clock()
+        self._tokens = min(self._burst, self._tokens + (now - self._at) / self._every)
+        self._at = now
+        if self._tokens < 1.0:
+            return False
+        self._tokens -= 1.0
+        return True
+
+    def wait(self) -> float:
+        """Seconds until the next token."""
+        return max(0.0, (1.0 - self._tokens) * self._every)
 
 
 class KeyCache:
-    """Public keys by path from one origin, cached ≤ 24 h; concurrent misses for one path share one fetch."""
+    """Public keys by path from one origin.
+
+    Keys are cached ≤ 24 h in a cache only real keys enter; paths the origin does not have go to a separate
+    bounded negative cache, and fetching a path not seen before is rate-limited (a token bucket), so requests
+    naming random paths cost a handful of fetches and never push a real key out. Concurrent misses for one path
+    share one fetch.
+    """
 
     def __init__(
         self,
@@ -50,24 +81,48 @@ class KeyCache:
         ttl: float = KEY_TTL_SECONDS,
         timeout: float = 3.0,
         clock: Callable[[], float] = time.monotonic,
+        fetch_burst: int = FETCH_BURST,
+        fetch_every: float = FETCH_EVERY_SECONDS,
     ) -> None:
         self.origin = origin.rstrip("/")
         self._http = http
         self._ttl = min(ttl, KEY_TTL_SECONDS)
         self._timeout = timeout
         self._clock = clock
-        self._keys: dict[str, tuple[float, rsa.RSAPublicKey | None]] = {}
+        self._keys: dict[str, tuple[float, rsa.RSAPublicKey]] = {}
+        self._missing: dict[str, float] = {}
         self._inflight: dict[str, asyncio.Future[rsa.RSAPublicKey | None]] = {}
+        self._bucket = TokenBucket(fetch_burst, fetch_every, clock)
+        self._limited_log = LogThrottle(log, 60.0, clock)
         self.fetches = 0
 
-    async def get(self, path: str) -> rsa.RSAPublicKey | None:
-        """The RSA key at a validated `path`, or None when the origin says there is none; UpstreamError if down."""
+    def cached(self, path: str) -> rsa.RSAPublicKey | None:
+        """The key at `path` if it is cached now (never fetches)."""
         entry = self._keys.get(path)
-        if entry is not None and entry[0] > self._clock():
-            return entry[1]
+        return entry[1] if entry is not None and entry[0] > self._clock() else None
+
+    def _known_missing(self, path: str) -> bool:
+        expires = self._missing.get(path)
+        return expires is not None and expires > self._clock()
+
+    async def get(self, path: str) -> rsa.RSAPublicKey | None:
+        """The RSA key at a validated `path`, or None when the origin says there is none; UpstreamError if down
+        or if new paths are being asked for faster than the rate limit allows."""
+        key = self.cached(path)
+        if key is not None:
+            return key
+        if self._known_missing(path):
+            return None
         pending = self._inflight.get(path)
         if pending is not None:
             return await asyncio.shield(pending)
+        if not self._bucket.take():
+            wait = self._bucket.wait()
+            self._limited_log.log(
+                logging.WARNING,
+                "adobe i/o key fetches rate-limited: key paths not seen before arrive too fast",
+            )
+            raise UpstreamError("Adobe I/O key fetches are rate-limited; retry later", retry_after=wait)
         future: asyncio.Future[rsa.RSAPublicKey | None] = asyncio.get_running_loop().create_future()
         self._inflight[path] = future
         try:
@@ -82,10 +137,21 @@ class KeyCache:
         finally:
             self._inflight.pop(path, None)
         future.set_result(key)
-        if len(self._keys) >= MAX_CACHED_KEYS:
-            self._keys.pop(next(iter(self._keys)))
-        self._keys[path] = (self._clock() + (self._ttl if key is not None else NEGATIVE_TTL_SECONDS), key)
+        self._remember(path, key)
         return key
+
+    def _remember(self, path: str, key: rsa.RSAPublicKey | None) -> None:
+        now = self._clock()
+        if key is None:
+            self._missing.pop(path, None)
+            if len(self._missing) >= MAX_MISSING_PATHS:
+                self._missing.pop(next(iter(self._missing)))
+            self._missing[path] = now + NEGATIVE_TTL_SECONDS
+            return
+        self._missing.pop(path, None)
+        if path not in self._keys and len(self._keys) >= MAX_CACHED_KEYS:
+            self._keys.pop(min(self._keys, key=lambda p: self._keys[p][0]))  # the one expiring first
+        self._keys[path] = (now + self._ttl, key)
 
     async def _fetch(self, path: str) -> rsa.RSAPublicKey | None:
         url = self.origin + path
@@ -99,7 +165,7 @@ class KeyCache:
         if response.status_code in (429,) or response.status_code >= 500:
             raise UpstreamError(f"the Adobe I/O key server answered {response.status_code} for {path}")
         if response.status_code != 200:
-            log.warning("adobe i/o key %s: key server answered %s", path, response.status_code)
+            log.info("adobe i/o key %s: key server answered %s", path, response.status_code)
             return None
         try:
             key = serialization.load_pem_public_key(response.content)
@@ -107,6 +173,9 @@ class KeyCache:
             log.warning("adobe i/o key %s is not a PEM public key", path)
             return None
         return key if isinstance(key, rsa.RSAPublicKey) else None
+
+
+_refused_paths = LogThrottle(log, 60.0)
 
 
 def _signature(value: str | None) -> bytes | None:
@@ -129,31 +198,49 @@ def verify_rsa_sha256(key: rsa.RSAPublicKey, signature: bytes, body: bytes) -> b
 
 async def verify_delivery(body: bytes, headers: Mapping[str, str], keys: KeyCache) -> None:
     """Returns when either signature verifies; SignatureError (401) if none does, UpstreamError (503) if a key
-    needed to decide could not be fetched."""
-    outage: UpstreamError | None = None
-    presented = False
+    needed to decide could not be fetched.
+
+    Cached keys are tried first, so a genuine delivery never waits for (or spends the fetch budget on) a path
+    named in the other header.
+    """
+    presented: list[tuple[bytes, str]] = []
     for sig_header, path_header in SIGNATURE_HEADERS:
         signature, raw_path = _signature(headers.get(sig_header)), headers.get(path_header)
         if signature is None or not raw_path:
             continue
-        presented = True
         path = valid_key_path(raw_path)
         if path is None:
-            log.warning(
-                "adobe i/o delivery: refused key path %r from %s (never fetched)", raw_path[:200], path_header
+            _refused_paths.log(
+                logging.WARNING,
+                "adobe i/o delivery: refused key path %s from %s (never fetched)",
+                loggable(raw_path, 120),
+                path_header,
             )
+            presented.append((signature, ""))
             continue
-        try:
-            key = await keys.get(path)
-        except UpstreamError as exc:
-            outage = exc
-            continue
-        if key is not None and verify_rsa_sha256(key, signature, body):
-            return
-    if outage is not None:
-        raise outage
+        presented.append((signature, path))
     if not presented:
         raise SignatureError(
             "unsigned: an Adobe I/O delivery carries x-adobe-digital-signature-1/2 and x-adobe-public-key1/2-path"
         )
+    uncached: list[tuple[bytes, str]] = []
+    for signature, path in presented:
+        if not path:
+            continue
+        key = keys.cached(path)
+        if key is None:
+            uncached.append((signature, path))
+        elif verify_rsa_sha256(key, signature, body):
+            return
+    outage: UpstreamError | None = None
+    for signature, path in uncached:
+        try:
+            fetched = await keys.get(path)
+        except UpstreamError as exc:
+            outage = exc
+            continue
+        if fetched is not None and verify_rsa_sha256(fetched, signature, body):
+            return
+    if outage is not None:
+        raise outage
     raise SignatureError("neither Adobe I/O signature verifies against its public key")

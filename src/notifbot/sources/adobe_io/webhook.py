@@ -14,9 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
-from pydantic_core import from_json
-
-from notifbot.errors import SignatureError, UpstreamError
+from notifbot.errors import InputError, SignatureError, UpstreamError
 from notifbot.ingest_http import (
     BodyTooLarge,
     ClientGone,
@@ -32,6 +30,8 @@ from notifbot.metrics import Metrics
 from notifbot.model import Notification
 from notifbot.sources.adobe_io.mapping import Envelope, is_validation, to_notification, unwrap
 from notifbot.sources.adobe_io.signature import KeyCache, verify_delivery
+from notifbot.sources.adobe_io.throttle import LogThrottle, loggable
+from notifbot.sources.storable import lenient_json
 from notifbot.store.events import Accepted
 
 log = logging.getLogger("notifbot.adobe_io")
@@ -40,6 +40,8 @@ ADOBE_MAX_BATCH_BYTES = 2 * 1024 * 1024 + 64 * 1024  # Adobe: batches up to 2 MB
 MAX_EVENTS = 1_000
 MAX_CHALLENGE = 1_000
 CONFIRM_PREFIX = "https://csm.adobe.io/"
+MAX_CONFIRMING = 2  # validation URLs being opened at once (anyone can post one)
+MAX_LOGGED_URL = 300
 _WANTED = {
     b"content-length",
     b"accept",
@@ -79,6 +81,9 @@ class AdobeIOEndpoint:
         self._max = max(max_body_bytes, ADOBE_MAX_BATCH_BYTES)
         self._confirm = confirm
         self._tasks: set[asyncio.Task[None]] = set()
+        self._validations = LogThrottle(log)
+        self._refusals = LogThrottle(log)
+        self._deferrals = LogThrottle(log)
 
     async def _refuse(self, send: Send, status: int, message: str) -> None:
         self._rejected.labels(str(status)).inc()
@@ -137,8 +142,8 @@ class AdobeIOEndpoint:
         await send({"type": "http.response.body", "body": body})
 
     async def _post(self, body: bytes, headers: dict[str, str], send: Send) -> None:
-        try:
-            data: Any = from_json(body, allow_inf_nan=False)
+        try:  # lenient: a lone surrogate escape in one event must not lose the batch (it becomes U+FFFD)
+            data: Any = lenient_json(body, text_limit=self._max)
         except ValueError as exc:
             await self._refuse(send, 400, f"body is not valid JSON: {exc}")
             return
@@ -149,11 +154,11 @@ class AdobeIOEndpoint:
             try:
                 await verify_delivery(body, headers, self._keys)
             except SignatureError as exc:
-                log.warning("adobe i/o delivery refused: %s", exc)
+                self._refusals.log(logging.WARNING, "adobe i/o delivery refused: %s", exc)
                 await self._refuse(send, 401, f"unauthorised: {exc}")
                 return
             except UpstreamError as exc:
-                log.error("adobe i/o delivery deferred (Adobe retries it): %s", exc)
+                self._deferrals.log(logging.ERROR, "adobe i/o delivery deferred (Adobe retries it): %s", exc)
                 await self._refuse(send, 503, f"{exc}; retry later")
                 return
         items = data if isinstance(data, list) else [data]
@@ -186,6 +191,11 @@ class AdobeIOEndpoint:
         notifications = [to_notification(e, now=now) for e in envelopes]
         try:
             results = await self._accept(notifications)
+        except InputError as exc:
+            # not expected (the mapping keeps anything as `other`); a retry would fail the same way
+            log.error("adobe i/o events could not be stored as delivered: %s", exc)
+            await self._refuse(send, 400, f"{exc}: {[d.as_dict() for d in exc.details]}")
+            return
         except Exception:
             log.exception("could not store adobe i/o events")
             await self._refuse(send, 503, "could not store the events; nothing was accepted, retry later")
@@ -193,11 +203,15 @@ class AdobeIOEndpoint:
         await respond(send, 200, accepted_body(results))
 
     async def _validation(self, url: str, send: Send) -> None:
-        confirm = self._confirm is not None and url.startswith(CONFIRM_PREFIX)
-        log.warning(
+        # Unauthenticated: anyone can post one, so the line is rate-limited and the URL shortened and escaped.
+        confirm = (
+            self._confirm is not None and url.startswith(CONFIRM_PREFIX) and len(self._tasks) < MAX_CONFIRMING
+        )
+        self._validations.log(
+            logging.WARNING,
             "adobe i/o webhook validation requested: open this URL within 5 minutes to confirm the registration"
             + (" (confirming it automatically)" if confirm else ""),
-            extra={"validation_url": url[:2000]},
+            extra={"validation_url": loggable(url, MAX_LOGGED_URL)},
         )
         if confirm and self._confirm is not None:
             task = asyncio.create_task(self._confirm(url))
