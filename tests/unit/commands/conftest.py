@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -52,7 +52,10 @@ class Harness:
     async def notify(
         self, kind: str, fields: Mapping[str, Any], key: str, *, muted_by: int | None = None, **extra: Any
     ) -> int:
+        occurred_at = extra.pop("occurred_at", None)
         n = parse_event({"kind": kind, "id": key, "fields": dict(fields), **extra}, now=self.now)
+        if occurred_at is not None:  # stored as given: rows from older releases or other sources bypass the parser
+            n = replace(n, occurred_at=datetime.fromisoformat(occurred_at))
         muted = {key: muted_by} if muted_by is not None else None
         [accepted] = await self.db.call(insert_notifications, [(n, [OPS])], muted)
         return accepted.event_id
