@@ -154,12 +154,11 @@ class Run:
         exit_code = self.bot.stop()
         self.bot = None
         if self.proxy is not None:
+            c = self.proxy.counts
             self.notes.append(
-                "proxy: "
-                + ", ".join(f"{k} {v}" for k, v in sorted(self.proxy.counts.items()))
-                + " chat.postMessage"
-                f" answers; slow = after {self.proxy.slow_seconds:g} s (notifbot's Slack timeout is"
-                f" {SLACK_CLIENT_TIMEOUT_S:g} s)"
+                f"proxy: {c['posts']} chat.postMessage calls reached Slack; {c['slow']} answered after"
+                f" {self.proxy.slow_seconds:g} s (notifbot's Slack timeout: {SLACK_CLIENT_TIMEOUT_S:g} s),"
+                f" {c['lost']} dropped; {c['calls'] - c['posts']} other API calls passed through"
             )
         messages = self.fake.stop()["messages"]
         result = tally(self.events, self.sender.answers, messages, outbox, stored, self.timeline, readyz)
