@@ -150,8 +150,8 @@ class Ext4Image:
         """`mount -o remount,ro|rw` while processes may hold files: None when it worked, else mount's complaint."""
         try:
             _run("mount", "-o", f"remount,{'ro' if read_only else 'rw'}", str(self.mnt))
-        except FsError as exc:
-            return str(exc).split(": exit ", 1)[-1]
+        except FsError as exc:  # e.g. "mount: /mnt: mount point is busy." plus a dmesg hint
+            return str(exc).split(": exit ", 1)[-1].split("\n")[0].rsplit(": ", 1)[-1].strip()
         return None
 
     def kernel_error(self, message: str = "notifbot chaos: simulated I/O error") -> None:

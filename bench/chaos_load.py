@@ -2,7 +2,7 @@
 
 The sender behaves like a careful webhook client (Adobe I/O's, or a Marketo relay): one event per request, sent on a
 fixed schedule, and re-sent after a retryable answer (503, 502, 504, 429) or no answer at all, until accepted or
-`retry_for` seconds after its first try. notifbot dedupes by event id, so a re-send of an event that was in fact
+`retry_for` seconds after its first try, backing off from 0.25 s to 2 s. notifbot dedupes by event id, so a re-send of an event that was in fact
 stored is answered 202 with `duplicate: true` and is never posted twice.
 """
 
@@ -139,11 +139,12 @@ class Sender:
         rate: float,
         retry_for: float,
         retry_delay: float = 0.25,
+        max_retry_delay: float = 2.0,
         timeout: float = 5.0,
     ) -> None:
         self.url = f"{url}/hooks/events"
         self.events, self.rate, self.retry_for = events, rate, retry_for
-        self.retry_delay, self.timeout = retry_delay, timeout
+        self.retry_delay, self.max_retry_delay, self.timeout = retry_delay, max_retry_delay, timeout
         self.answers: list[Answer] = []
         self._thread = threading.Thread(
             target=lambda: asyncio.run(self._run()), name="chaos-sender", daemon=True
@@ -181,6 +182,7 @@ class Sender:
         import aiohttp
 
         give_up = time.monotonic() + self.retry_for
+        delay = self.retry_delay
         while True:
             status: int | None = None
             duplicate = False
@@ -197,7 +199,8 @@ class Sender:
                 return
             if time.monotonic() >= give_up:
                 return
-            await asyncio.sleep(self.retry_delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.max_retry_delay)
 
 
 class ReadySampler:

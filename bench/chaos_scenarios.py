@@ -29,8 +29,8 @@ class Options:
     slow_seconds: float
 
 
-def bot_config(db: Path, *, lease: float) -> dict[str, Any]:
-    """Five Slack channels routed by the `chaos_channel` label; fast pacing and retries so a run stays short."""
+def bot_config(db: Path, *, lease: float, interval: float) -> dict[str, Any]:
+    """Five Slack channels routed by the `chaos_channel` label, paced `interval` s apart; quick retries."""
     return {
         "storage": {"path": str(db)},
         "slack": {"interactive": False},
@@ -42,7 +42,7 @@ def bot_config(db: Path, *, lease: float) -> dict[str, Any]:
         "delivery": {
             "poll_seconds": 0.2,
             "lease_seconds": lease,
-            "slack_interval_seconds": 0.02,
+            "slack_interval_seconds": interval,
             "backoff_base_seconds": 0.5,
             "backoff_max_seconds": 5.0,
             "drain_seconds": 2.0,
@@ -85,12 +85,19 @@ class Run:
     """One scenario's fake Slack (behind the fault proxy when asked), notifbot, sender, timeline and tally."""
 
     def __init__(
-        self, opts: Options, name: str, db: Path, *, lease: float, faults: dict[str, float] | None = None
-    ):
+        self,
+        opts: Options,
+        name: str,
+        db: Path,
+        *,
+        lease: float,
+        interval: float,
+        faults: dict[str, float] | None = None,
+    ) -> None:
         self.name, self.db = name, db
         self.dir = opts.workdir / name
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.lease, self.faults = lease, faults
+        self.lease, self.interval, self.faults = lease, interval, faults
         self.timeline = Timeline()
         self.notes: list[str] = []
         self.fake = FakeSlackProcess(self.dir, min_interval=0.0)
@@ -107,7 +114,9 @@ class Run:
             self.proxy = SlackFaultProxy(api_url, **self.faults).start()  # type: ignore[arg-type]
             api_url = self.proxy.api_url
         env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": api_url}
-        self.bot = Bot(self.dir, "notifbot", bot_config(self.db, lease=self.lease), env)
+        self.bot = Bot(
+            self.dir, "notifbot", bot_config(self.db, lease=self.lease, interval=self.interval), env
+        )
         why = self.bot.start()
         if why:
             raise RuntimeError(f"notifbot did not start: {why}")
@@ -180,7 +189,7 @@ def scenario_kill9(opts: Options) -> dict[str, Any]:
     """kill -9 at even intervals during a burst, restarted each time (a supervisor's restart)."""
     n, rate, kills = (200, 40.0, 2) if opts.quick else (400, 50.0, 3)
     db = opts.workdir / "kill9" / "notifbot.db"
-    with Run(opts, "kill9", db, lease=3.0) as run:
+    with Run(opts, "kill9", db, lease=3.0, interval=0.1) as run:
         sender = run.send(n, rate, retry_for=40.0)
         assert run.bot is not None
         for k in range(kills):
@@ -202,7 +211,7 @@ def scenario_slack(opts: Options) -> dict[str, Any]:
     n, rate = (80, 20.0) if opts.quick else (150, 30.0)
     faults = {"slow": 0.1, "lost": 0.1, "slow_seconds": opts.slow_seconds}
     db = opts.workdir / "slack" / "notifbot.db"
-    with Run(opts, "slack", db, lease=30.0, faults=faults) as run:
+    with Run(opts, "slack", db, lease=30.0, interval=0.02, faults=faults) as run:
         run.timeline.begin("slow/lost Slack answers (whole run)")
         run.send(n, rate, retry_for=30.0)
         return run.finish(150.0)
@@ -219,7 +228,7 @@ def scenario_disk_full(opts: Options) -> dict[str, Any] | str:
     except FsError as exc:
         return f"cannot mount a tmpfs: {exc}"
     try:
-        with Run(opts, "diskfull", fs.mnt / "notifbot.db", lease=3.0) as run:
+        with Run(opts, "diskfull", fs.mnt / "notifbot.db", lease=3.0, interval=0.25) as run:
             sender = run.send(n, rate, retry_for=40.0)
             wait_until(sender.started_at + run.burst_s * 0.3)
             run.timeline.begin("disk full")
@@ -246,7 +255,7 @@ def scenario_read_only(opts: Options) -> dict[str, Any] | str:
     except FsError as exc:
         return f"cannot mount an ext4 image: {exc}"
     try:
-        with Run(opts, "readonly", fs.mnt / "notifbot.db", lease=3.0) as run:
+        with Run(opts, "readonly", fs.mnt / "notifbot.db", lease=3.0, interval=0.25) as run:
             _read_only_phases(run, fs, n, rate, hold)
             return run.finish(90.0)
     finally:
@@ -273,7 +282,8 @@ def _read_only_phases(run: Run, fs: Ext4Image, n: int, rate: float, hold: float)
         fs.remount(read_only=False)
         run.timeline.end()
         return
-    code = bot.stop()  # an operator's recovery: stop, unmount, fsck, mount again
+    run.timeline.begin("operator's recovery: stop notifbot, unmount, e2fsck")
+    code = bot.stop()
     run.notes.append(f"notifbot stopped with exit {code}; {fs.unmount_and_check()}")
     run.timeline.end()
     fs.mount(read_only=True)
