@@ -10,7 +10,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# The distribution used to be called `notifbot`: a venv made before the rename to marketo-notifbot still has that
+# name, which `pip install -U` would "upgrade" to the unrelated `notifbot` on the package index, so it goes first.
 $(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip uninstall --quiet --yes notifbot
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
