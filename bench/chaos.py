@@ -34,6 +34,13 @@ RESULTS = REPO / "bench" / "results" / "chaos.json"
 COLUMNS = ("scenario", "sent", "accepted", "retryable", "no answer", "once", "duplicated", "lost", "verdict")
 
 
+def _loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "n/a"
+
+
 def _answers(counts: dict[str, int]) -> str:
     return ", ".join(f"{k} ×{v}" for k, v in sorted(counts.items())) or "none"
 
@@ -125,6 +132,11 @@ def main(argv: list[str] | None = None) -> int:
     opts = Options(workdir=workdir, quick=args.quick, slow_seconds=args.slow_seconds)
     results: dict[str, dict[str, Any]] = {}
     started = time.monotonic()
+    load = {"start": _loadavg()}
+    print(
+        f"notifbot chaos{' (quick)' if args.quick else ''}: work dir {workdir}, loadavg {load['start']}",
+        flush=True,
+    )
     try:
         for key in args.only or list(SCENARIOS):
             title, run = SCENARIOS[key]
@@ -147,12 +159,14 @@ def main(argv: list[str] | None = None) -> int:
         else:
             shutil.rmtree(workdir, ignore_errors=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    load["end"] = _loadavg()
+    elapsed = round(time.monotonic() - started, 1)
     args.out.write_text(
-        json.dumps({"elapsed_s": round(time.monotonic() - started, 1), "results": results}, indent=2)
+        json.dumps({"elapsed_s": elapsed, "loadavg": load, "results": results}, indent=2) + "\n"
     )
     print()
     print_rows(COLUMNS, [summary_row(SCENARIOS[k][0], r) for k, r in results.items()])
-    print(f"elapsed {time.monotonic() - started:.0f} s; results: {args.out}")
+    print(f"elapsed {elapsed:.0f} s; loadavg {load['start']} -> {load['end']}; results: {args.out}")
     failed = [k for k, r in results.items() if r.get("error") or (not r.get("skipped") and not r["pass"])]
     return 1 if failed else 0
 
