@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +77,7 @@ def scenario_table(title: str, r: dict[str, Any]) -> list[tuple[str, str]]:
     return [(f"[{title}] {m}" if i == 0 else m, v) for i, (m, v) in enumerate(rows)]
 
 
-def print_rows(head: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+def print_rows(head: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
     widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
     line = "+".join("-" * (w + 2) for w in widths)
     print(line)

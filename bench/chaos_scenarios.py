@@ -111,7 +111,10 @@ class Run:
         self.fake.start()
         api_url = self.fake.api_url
         if self.faults:
-            self.proxy = SlackFaultProxy(api_url, **self.faults).start()  # type: ignore[arg-type]
+            f = self.faults
+            self.proxy = SlackFaultProxy(
+                api_url, slow=f["slow"], lost=f["lost"], slow_seconds=f["slow_seconds"]
+            ).start()
             api_url = self.proxy.api_url
         env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": api_url}
         self.bot = Bot(
