@@ -122,12 +122,16 @@ class Ext4Image:
         self.device = ""
 
     def __enter__(self) -> Ext4Image:
-        with open(self.image, "wb") as f:
-            f.truncate(self.size_mib << 20)
-        _run("mkfs.ext4", "-q", "-F", str(self.image))
-        self.device = _run("losetup", "--find", "--show", str(self.image)).stdout.strip()
-        self.mnt.mkdir(parents=True, exist_ok=True)
-        self.mount(read_only=False)
+        try:
+            with open(self.image, "wb") as f:
+                f.truncate(self.size_mib << 20)
+            _run("mkfs.ext4", "-q", "-F", str(self.image))
+            self.device = _run("losetup", "--find", "--show", str(self.image)).stdout.strip()
+            self.mnt.mkdir(parents=True, exist_ok=True)
+            self.mount(read_only=False)
+        except BaseException:
+            self.close()  # no loop device or image left behind by a half-made filesystem
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -108,6 +108,14 @@ class Run:
         self.started = time.monotonic()
 
     def __enter__(self) -> Run:
+        try:
+            self._start()
+        except BaseException:
+            self.__exit__()  # `with` would not: the fake and the proxy must not outlive a failed start
+            raise
+        return self
+
+    def _start(self) -> None:
         self.fake.start()
         api_url = self.fake.api_url
         if self.faults:
@@ -123,7 +131,6 @@ class Run:
         why = self.bot.start()
         if why:
             raise RuntimeError(f"notifbot did not start: {why}")
-        return self
 
     def __exit__(self, *exc: object) -> None:
         if self.sampler is not None:
