@@ -202,7 +202,7 @@ def teams_problems(settings: Settings, env: Env) -> list[str]:
         problems += _teams_auth_problems(settings, env, need)
         if not teams_extra_installed():
             problems.append(
-                f"teams: {need} needs the Teams extra: {TEAMS_EXTRA_INSTALL} (msgraph-sdk, azure-identity)"
+                f"teams: {need} needs the Teams extra (msgraph-sdk, azure-identity): {TEAMS_EXTRA_INSTALL}"
             )
     return problems
 
