@@ -204,11 +204,11 @@ def cmd_outbox(args: argparse.Namespace) -> int:
 
 
 def cmd_teams_login(args: argparse.Namespace) -> int:
-    from notifbot.config_checks import teams_extra_installed
+    from notifbot.config_checks import TEAMS_EXTRA_INSTALL, teams_extra_installed
 
     settings = _settings(args)
     if not teams_extra_installed():
-        print("teams login: install the Teams extra first: pip install 'notifbot[teams]'", file=sys.stderr)
+        print(f"teams login: install the Teams extra first: {TEAMS_EXTRA_INSTALL}", file=sys.stderr)
         return 1
     from notifbot.teams.auth import login
 

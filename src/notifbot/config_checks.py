@@ -16,6 +16,10 @@ from notifbot.config import (
     is_loopback,
 )
 
+# The distribution is `marketo-notifbot` (pyproject.toml; tests/unit/test_packaging.py keeps hints in step): the
+# `notifbot` on the public package index is an unrelated project, and a hint naming it installs a stranger's code.
+TEAMS_EXTRA_INSTALL = "pip install 'marketo-notifbot[teams]' (from a checkout: pip install -e '.[teams]')"
+
 
 def semantic_problems(settings: Settings) -> list[str]:
     """Problems pydantic cannot see: references between sections."""
@@ -198,7 +202,7 @@ def teams_problems(settings: Settings, env: Env) -> list[str]:
         problems += _teams_auth_problems(settings, env, need)
         if not teams_extra_installed():
             problems.append(
-                f"teams: {need} needs the Teams extra: pip install 'notifbot[teams]' (msgraph-sdk, azure-identity)"
+                f"teams: {need} needs the Teams extra (msgraph-sdk, azure-identity): {TEAMS_EXTRA_INSTALL}"
             )
     return problems
 
