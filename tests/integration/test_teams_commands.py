@@ -111,7 +111,8 @@ async def test_a_command_is_answered_in_its_thread_from_the_command_core(
     message, statuses = await graph.user_posts(
         TEAM, CHANNEL, '<p><at id="0">notifbot</at>&nbsp;quota</p>', user=ADA
     )
-    assert statuses == [202] and graph.notified[-1]["seconds"] < 3
+    # answered with 202 before any Graph work (Graph's 3 s deadline is a latency, measured in bench/, not here)
+    assert statuses == [202]
     await wait_for(lambda: len(graph.replies(message.id)) == 1)
     [reply] = graph.replies(message.id)
     card = reply.card()
