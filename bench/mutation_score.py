@@ -1,13 +1,16 @@
-"""Mutation score of the modules in pyproject's [tool.mutmut] from the last `mutmut run`; exits 1 below the bar.
+"""Mutation score of the modules in pyproject's [tool.mutmut] after `mutmut run`; exits 1 below the bar.
 
 Run from the repository root after `.venv/bin/mutmut run` (`make mutation` does both). Reads mutmut's own result
-files (mutants/<path>.meta), prints killed / total per module, and the diff of every surviving mutant so a new
-survivor can be judged (a missing test, or an equivalent mutant to list in docs/mutation.md).
+files (mutants/<path>.meta), adds the module-level constant mutants mutmut 3 does not make
+(bench/mutation_constants.py), prints killed / total per module and the diff of every undetected mutant, so a new
+survivor can be judged: a missing test, or an equivalent mutant to list in docs/mutation.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 import tomllib
 from collections import Counter
@@ -18,6 +21,9 @@ from mutmut.mutation.data import SourceFileMutationData
 from mutmut.mutation.diff_apply import get_diff_for_mutant
 from mutmut.stats import status_by_exit_code
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from mutation_constants import ConstantResult, run_constant_mutants
+
 THRESHOLD = 95.0
 # mutmut's own badge counts a timed-out mutant as detected (the tests did not pass), and so do we
 DETECTED = frozenset({"killed", "timeout"})
@@ -25,11 +31,12 @@ DETECTED = frozenset({"killed", "timeout"})
 
 @dataclass
 class ModuleScore:
-    """Mutant verdicts of one source file."""
+    """Mutant verdicts of one source file: mutmut's (inside functions) and the module-level constants'."""
 
     path: str
     statuses: Counter[str] = field(default_factory=Counter)
     undetected: list[tuple[str, str]] = field(default_factory=list)  # (mutant name, status)
+    constants: list[ConstantResult] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -39,9 +46,13 @@ class ModuleScore:
     def detected(self) -> int:
         return sum(n for status, n in self.statuses.items() if status in DETECTED)
 
+    @property
+    def constants_killed(self) -> int:
+        return sum(r.status == "killed" for r in self.constants)
+
 
 def percent(detected: int, total: int) -> float:
-    """Score in percent; a module without mutants scores 0 (it means the run did not happen)."""
+    """Score in percent; nothing to score counts as 0 (it means the run did not happen)."""
     return 100.0 * detected / total if total else 0.0
 
 
@@ -67,27 +78,49 @@ def load_scores(paths: list[str]) -> list[ModuleScore]:
     return scores
 
 
+def module_name(path: str) -> str:
+    """src/notifbot/render/text.py → notifbot.render.text"""
+    return path.removeprefix("src/").removesuffix(".py").replace("/", ".")
+
+
+def tests_by_path(paths: list[str], stats: Path) -> dict[str, list[str]]:
+    """The test files mutmut found calling each module's functions (mutants/mutmut-stats.json)."""
+    by_function: dict[str, list[str]] = json.loads(stats.read_text("utf-8"))["tests_by_mangled_function_name"]
+    out: dict[str, list[str]] = {}
+    for path in paths:
+        prefix = module_name(path) + "."
+        files = {t.split("::")[0] for name, ts in by_function.items() if name.startswith(prefix) for t in ts}
+        out[path] = sorted(files)
+    return out
+
+
 def report(scores: list[ModuleScore], *, diffs: bool, threshold: float) -> bool:
     """Print the table and the undetected mutants; True when the total meets the threshold."""
     width = max(len(s.path) for s in scores)
-    print(f"\n{'module':<{width}}  killed / total   score")
+    print(f"\n{'module':<{width}}  functions (mutmut)  constants   score")
     for s in scores:
         other = ", ".join(f"{n} {st}" for st, n in sorted(s.statuses.items()) if st not in DETECTED)
-        line = f"{s.path:<{width}}  {s.detected:>6} / {s.total:<5}  {percent(s.detected, s.total):5.1f} %"
-        print(line + (f"   ({other})" if other else ""))
-    detected, total = sum(s.detected for s in scores), sum(s.total for s in scores)
+        both = percent(s.detected + s.constants_killed, s.total + len(s.constants))
+        line = f"{s.path:<{width}}  {s.detected:>6} / {s.total:<5}    {s.constants_killed:>3} / {len(s.constants):<3}"
+        print(f"{line}  {both:5.1f} %" + (f"   ({other})" if other else ""))
+    detected = sum(s.detected + s.constants_killed for s in scores)
+    total = sum(s.total + len(s.constants) for s in scores)
     score = percent(detected, total)
-    print(f"{'total':<{width}}  {detected:>6} / {total:<5}  {score:5.1f} %")
-    undetected = [(s.path, name, status) for s in scores for name, status in s.undetected]
-    if undetected:
-        print(f"\n{len(undetected)} undetected mutants (equivalent ones are explained in docs/mutation.md):")
-    for path, name, status in undetected:
+    print(f"{'total':<{width}}  {detected:>6} / {total:<5} killed           {score:5.1f} %")
+    survivors = [(s.path, name, status) for s in scores for name, status in s.undetected]
+    constant_survivors = [r.mutant for s in scores for r in s.constants if r.status != "killed"]
+    if survivors or constant_survivors:
+        count = len(survivors) + len(constant_survivors)
+        print(f"\n{count} undetected mutants (the equivalent ones are explained in docs/mutation.md):")
+    for path, name, status in survivors:
         print(f"\n# {name}: {status}")
         if diffs:
             try:
                 print(get_diff_for_mutant(name, path=path))
-            except (OSError, ValueError) as exc:  # a mutant file from an older mutmut: name is enough
+            except (OSError, ValueError) as exc:  # a mutant file from an older mutmut: the name is enough
                 print(f"(no diff: {exc})")
+    for mutant in constant_survivors:
+        print(f"\n# constant {mutant.path}:{mutant.line}: {mutant.description}: survived")
     missing = [s.path for s in scores if s.total == 0]
     if missing:
         print(f"\nFAIL: no mutation results for {', '.join(missing)}: did `mutmut run` finish?")
@@ -106,8 +139,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--threshold", type=float, default=THRESHOLD, help="minimum total score in percent")
     parser.add_argument("--no-diff", action="store_true", help="list surviving mutants by name only")
+    parser.add_argument("--no-constants", action="store_true", help="skip the module-level constant mutants")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="parallel constant mutants")
     args = parser.parse_args(argv)
-    scores = load_scores(configured_paths(Path("pyproject.toml")))
+    paths = configured_paths(Path("pyproject.toml"))
+    scores = load_scores(paths)
+    stats = Path("mutants/mutmut-stats.json")
+    if not args.no_constants and stats.exists():
+        results = run_constant_mutants(
+            paths, tests_by_path(paths, stats), src=Path("src"), workers=args.workers
+        )
+        for s in scores:
+            s.constants = [r for r in results if r.mutant.path == s.path]
     return 0 if report(scores, diffs=not args.no_diff, threshold=args.threshold) else 1
 
 
