@@ -38,9 +38,9 @@ bench: $(STAMP)
 mutation: $(STAMP)
 	rm -rf mutants
 	mkdir -p mutants
-	@echo "mutmut run (progress in mutants/mutmut-run.log)"
-	$(BIN)/mutmut run > mutants/mutmut-run.log 2>&1 || { tail -n 40 mutants/mutmut-run.log; exit 1; }
-	@grep -ao '[0-9.]* mutations/second' mutants/mutmut-run.log || true
+	@echo "$(BIN)/mutmut run > mutants/mutmut-run.log"; start=$$(date +%s); \
+	$(BIN)/mutmut run > mutants/mutmut-run.log 2>&1 || { tail -n 40 mutants/mutmut-run.log; exit 1; }; \
+	echo "mutmut run took $$(( $$(date +%s) - start )) s ($$(grep -ao '[0-9.]* mutations/second' mutants/mutmut-run.log))"
 	$(BIN)/python bench/mutation_score.py
 
 clean:

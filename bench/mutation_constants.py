@@ -9,7 +9,9 @@ a copy of `src`, and runs the module's unit tests against it in a forked child: 
 from __future__ import annotations
 
 import ast
+import contextlib
 import importlib
+import io
 import os
 import shutil
 import signal
@@ -142,8 +144,11 @@ def run_constant_mutants(
     jobs = [(m, tests_by_path[m.path]) for m in clean]
     jobs += [(m, tests_by_path[path]) for path in paths for m in constant_mutants(path)]
     every_test = sorted({t for path in paths for t in tests_by_path[path]})
-    if pytest.main(["--collect-only", "-qq", "-p", "no:cacheprovider", *every_test]) != 0:
-        raise RuntimeError(f"pytest could not collect {every_test}")
+    collected = io.StringIO()
+    with contextlib.redirect_stdout(collected):
+        status = pytest.main(["--collect-only", "-qq", "-p", "no:cacheprovider", *every_test])
+    if status != 0:
+        raise RuntimeError(f"pytest could not collect {every_test}:\n{collected.getvalue()}")
     sys.stdout.flush()
     sys.stderr.flush()
     running: dict[int, tuple[ConstantMutant, tempfile.TemporaryDirectory[str]]] = {}
