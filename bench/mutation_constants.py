@@ -142,8 +142,9 @@ def run_constant_mutants(
     # each module unchanged first: it must pass, or the harness (not the tests) is broken
     clean = [ConstantMutant(p, 0, "unchanged", Path(p).read_text("utf-8")) for p in paths if tests_by_path[p]]
     jobs = [(m, tests_by_path[m.path]) for m in clean]
-    sys.path.insert(0, str(src.resolve()))  # collect against this checkout, whatever the venv's editable path is
     jobs += [(m, tests_by_path[path]) for path in paths for m in constant_mutants(path)]
+    # collect against this checkout, whatever path the venv's editable install points at
+    sys.path.insert(0, str(src.resolve()))
     every_test = sorted({t for path in paths for t in tests_by_path[path]})
     collected = io.StringIO()
     with contextlib.redirect_stdout(collected):
