@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Mapping
 
 from slack_sdk.signature import Clock, SignatureVerifier
+
+# Unix seconds in ASCII digits: str.isdigit() also passes "²" and "--1" (after lstrip), which int() then raises on
+_TIMESTAMP = re.compile(r"[0-9]{1,15}")
 
 
 class _InjectedClock(Clock):
@@ -25,6 +29,6 @@ def is_valid(v: SignatureVerifier, body: bytes, headers: Mapping[str, str]) -> b
     """True for a correctly signed, fresh request."""
     timestamp = headers.get("x-slack-request-timestamp")
     signature = headers.get("x-slack-signature")
-    if not timestamp or not signature or not timestamp.lstrip("-").isdigit():
+    if not timestamp or not signature or not _TIMESTAMP.fullmatch(timestamp):
         return False
     return v.is_valid(body, timestamp, signature)

@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from notifbot.config import parse_settings
-from notifbot.routing import route
+from notifbot.model import Notification
+from notifbot.routing import matches, route
 from notifbot.sources.events import parse_event
 
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
@@ -80,3 +83,60 @@ def test_a_destination_is_listed_once() -> None:
         source="t",
     )
     assert route(parse_event({"kind": "audit"}, now=NOW), settings.routes) == ["a"]
+
+
+def note(**event: Any) -> Notification:
+    return parse_event({"kind": "crm_sync", **event}, now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("wanted", "actual", "hit"),
+    [
+        (True, True, True),
+        (True, False, False),
+        (False, False, True),
+        (False, True, False),
+        ("true", True, True),  # a YAML string "true" and a JSON true are the same text
+        (True, "true", True),
+        ("false", False, True),
+        (False, "false", True),
+        ("True", True, False),  # booleans compare as lower-case JSON text, not Python's
+        (True, 1, False),
+        (False, 0, False),
+        (5, 5.0, True),  # a whole float compares as the integer
+        ("5", 5.0, True),
+        (5.0, "5", True),
+        (5, 5.5, False),
+        (5.5, "5.5", True),
+        (["x", 5], 5, True),  # a list is any of its values
+        (["x", True], "true", True),
+        ([False, 6], True, False),
+    ],
+)
+def test_values_compare_as_text(wanted: Any, actual: Any, hit: bool) -> None:
+    assert matches(note(fields={"v": actual}), {"v": wanted}) is hit
+
+
+def test_a_missing_value_never_matches() -> None:
+    bare = note()
+    assert bare.instance is None
+    assert not matches(bare, {"instance": "None"})
+    assert not matches(bare, {"instance": ""})
+    assert not matches(bare, {"team": "None"})
+    assert not matches(note(fields={"team": None}), {"team": "None"})
+    assert matches(note(instance="123-ABC-456"), {"instance": "123-ABC-456"})
+
+
+def test_fields_come_before_labels_and_a_null_field_falls_through() -> None:
+    assert matches(note(fields={"team": "apac"}, labels={"team": "emea"}), {"team": "apac"})
+    assert not matches(note(fields={"team": "apac"}, labels={"team": "emea"}), {"team": "emea"})
+    assert matches(note(fields={"team": None}, labels={"team": "emea"}), {"team": "emea"})
+    assert matches(note(labels={"team": "emea"}), {"team": "emea"})
+
+
+def test_kind_matches_its_code_or_the_name_it_came_with() -> None:
+    unknown = parse_event({"kind": "ab_test_result"}, now=NOW)
+    assert matches(unknown, {"kind": "other"}) and matches(unknown, {"kind": "ab_test_result"})
+    assert matches(note(severity="critical"), {"severity": "critical"})
+    assert not matches(note(severity="critical"), {"severity": "warning"})
+    assert matches(note(), {}) and matches(note(), {"kind": "crm_sync"})
