@@ -229,3 +229,18 @@ def m004_teams_subscriptions_and_inbox(db: sqlite_utils.Database) -> None:
         """
     )
     db.execute("CREATE INDEX teams_inbox_due ON teams_inbox (next_attempt_at) WHERE status = 'pending'")
+
+
+@migrations()
+def m005_trigger_created_at_and_ack_source(db: sqlite_utils.Database) -> None:
+    # createdAt bounds a trigger campaign's idle time; `predates_watch` marks campaigns already active when
+    # notifbot first listed the instance (their idle clock may have started before it watched). `acked_via`
+    # names the message that acknowledged an alert, so a retried ack is recognised as the same ack.
+    db.execute("ALTER TABLE trigger_campaigns ADD COLUMN created_at TEXT")
+    db.execute("ALTER TABLE trigger_campaigns ADD COLUMN predates_watch INTEGER NOT NULL DEFAULT 0")
+    db.execute(
+        "UPDATE trigger_campaigns SET predates_watch = 1 WHERE seen_at IS NOT NULL AND active_since IS NULL"
+        " AND observed_since = (SELECT min(t.observed_since) FROM trigger_campaigns t"
+        " WHERE t.instance = trigger_campaigns.instance AND t.seen_at IS NOT NULL)"
+    )
+    db.execute("ALTER TABLE outbox ADD COLUMN acked_via TEXT")
