@@ -33,8 +33,11 @@ IDLE_CTE = (
     "SELECT instance, campaign_id, name, program_name, url, cleanup_stage, cleanup_on, at_risk_notified_at,"
     f" {julian('last_activity_at')} AS la, {julian('observed_since')} AS os"
     " FROM trigger_campaigns WHERE is_active = 1)),"
-    " d AS (SELECT *, CAST(:now - jd AS INTEGER) AS days FROM c WHERE jd IS NOT NULL)"
+    " d AS (SELECT *, CAST(:now - jd AS INTEGER) AS days, coalesce(cleanup_stage = 'scheduled' AND"
+    f" (CASE WHEN length(cleanup_on) <= 10 THEN julianday(cleanup_on) + 1 ELSE {julian('cleanup_on')} END)"
+    " <= :now, 0) AS due_passed FROM c WHERE jd IS NOT NULL)"
 )
+# `due_passed`: Marketo's scheduled deactivation date is behind us (a bare date counts until that day ends).
 
 
 def julian_day(dt: datetime) -> float:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+from notifbot.sources.events import parse_event
+from notifbot.sources.marketo_cleanup_notices import record_cleanup_notices
+from notifbot.store.trigger_state import apply_cleanup_notice
 from tests.unit.commands.conftest import NOW, Harness
 
 INSERT = (
@@ -86,3 +89,69 @@ async def test_bounded_list_with_instances_named(bot: Harness) -> None:
     assert len(section.items) == 40 and section.more == 80
     assert (section.items[0].detail or "").startswith("inst-")
     assert "no activity observed since Jan 1, 2025" in (section.items[0].detail or "")
+
+
+async def test_cleanup_dates_read_like_other_dates_and_a_passed_date_is_not_at_risk(bot: Harness) -> None:
+    notice = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+    await bot.db.call(
+        apply_cleanup_notice,
+        "123-ABC-456",
+        "scheduled",
+        "2026-12-05T09:00:00Z",
+        [{"id": 1, "name": "Coming up", "program_name": "Website"}],
+        notice,
+    )
+    await bot.db.call(
+        apply_cleanup_notice,
+        "123-ABC-456",
+        "scheduled",
+        "2026-11-28T09:00:00Z",
+        [{"id": 2, "name": "Was due", "program_name": "Website"}, {"id": 3, "name": "Gone"}],
+        notice,
+    )
+    await bot.db.call(
+        apply_cleanup_notice, "123-ABC-456", "scheduled", "2026-11-30", [{"id": 4, "name": "Due today"}], NOW
+    )
+    await bot.db.call(
+        apply_cleanup_notice,
+        "123-ABC-456",
+        "deactivated",
+        "2026-11-28T09:05:00Z",
+        [{"id": 3, "name": "Gone"}],
+        datetime(2026, 11, 28, 9, 10, tzinfo=UTC),
+    )
+    reply = await bot.ask("stale-triggers")
+    idle = reply.sections[0]
+    details = {i.text: i.detail or "" for i in idle.items}
+    assert set(details) == {"Coming up", "Was due", "Due today"}
+    assert details["Coming up"].endswith("Marketo scheduled its deactivation for Dec 5, 2026")
+    assert details["Due today"].endswith("Marketo scheduled its deactivation for Nov 30, 2026")
+    assert details["Was due"].endswith(
+        "Marketo's cleanup was due Nov 28, 2026; no deactivation notice has named it"
+    )
+    assert "at risk" not in details["Was due"]
+    assert idle.text == (
+        "3 of 3 active trigger campaigns had no one qualify for 90+ days (most idle first)."
+        " 2 are at risk of Marketo's quarterly cleanup. 1 was due for deactivation already."
+    )
+    [gone] = reply.sections[1:]
+    assert gone.title == "Deactivated by Marketo's cleanup"
+    assert [(i.text, i.detail) for i in gone.items] == [("Gone", "deactivated on Nov 28, 2026")]
+    text = await bot.text("stale-triggers")
+    assert "2026-11-28T" not in text and "2026-12-05T" not in text and "2026-11-30" not in text
+
+
+async def test_a_deactivated_notice_without_a_date_is_dated_by_the_notice(bot: Harness) -> None:
+    notice = parse_event(
+        {
+            "kind": "trigger_cleanup",
+            "instance": "123-ABC-456",
+            "occurred_at": "2026-11-28T16:00:00Z",
+            "fields": {"stage": "deactivated", "campaigns": [{"id": 9, "name": "Old promo"}]},
+        },
+        now=NOW,
+    )
+    assert await record_cleanup_notices(bot.db, [notice]) == 1
+    [section, gone] = (await bot.ask("stale-triggers")).sections
+    assert section.text == "No active trigger campaigns right now."
+    assert [(i.text, i.detail) for i in gone.items] == [("Old promo", "deactivated on Nov 28, 2026")]
