@@ -112,7 +112,7 @@ def quota_overview(conn: sqlite3.Connection, since: float) -> list[QuotaView]:
 
 @dataclass(frozen=True)
 class TriggerCampaign:
-    """An active trigger campaign and since when no one was seen qualifying (last activity, else observed)."""
+    """An active trigger campaign and since when no one was seen qualifying (see `basis`)."""
 
     instance: str
     campaign_id: int
@@ -127,6 +127,9 @@ class TriggerCampaign:
         None  # the date its notice gave (as stored: any form `parse_time` reads, or text)
     )
     cleanup_due_passed: bool = False  # that date is behind us and no "deactivated" notice named the campaign
+    # what `idle_since` rests on: activity (the last seen), created (none since then), at_least (none since the
+    # scan's coverage began, for a campaign active before notifbot watched: maybe idle longer), observed
+    basis: str = "observed"
 
 
 @dataclass(frozen=True)
@@ -185,6 +188,7 @@ def stale_triggers(
             r["cleanup_stage"] == "scheduled",
             r["cleanup_on"],
             bool(r["due_passed"]),
+            str(r["basis"]),
         )
         for r in rows
     ]

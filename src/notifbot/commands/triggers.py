@@ -16,7 +16,8 @@ DEACTIVATED = "Deactivated by Marketo's cleanup"
 FOOTER = (
     "Once a quarter Marketo deactivates trigger campaigns that have been active for over 6 months (≈180 days) "
     f"with no one qualifying, announced a week ahead; those idle {AT_RISK_DAYS}+ days are flagged. "
-    "Idle time counts from the last activity notifbot observed."
+    "Idle time counts from the last activity notifbot found; with none, from as far back as it looked (≥), "
+    "or from the campaign's creation."
 )
 
 
@@ -41,12 +42,17 @@ def _deactivated_section(result: StaleTriggers) -> tuple[Section, ...]:
 
 
 def _item(c: TriggerCampaign, several_instances: bool) -> Item:
+    since, days = format_date(c.idle_since), plural(c.idle_days, "day")
     if c.seen_activity:
-        idle = f"idle {plural(c.idle_days, 'day')} (last activity {format_date(c.idle_since)})"
-    elif c.cleanup_on is not None:
+        idle = f"idle {days} (last activity {since})"
+    elif c.cleanup_scheduled:
         idle = "no one qualified for 6 months, per Marketo's cleanup notice"
+    elif c.basis == "at_least":
+        idle = f"no activity since at least {since} (≥ {days})"
+    elif c.basis == "created":
+        idle = f"no activity since it was created on {since} ({days})"
     else:
-        idle = f"no activity observed since {format_date(c.idle_since)} ({plural(c.idle_days, 'day')})"
+        idle = f"no activity observed since {since} ({days})"
     risk = AT_RISK if c.idle_days >= AT_RISK_DAYS else None
     if c.cleanup_scheduled:
         risk = _cleanup_text(c)

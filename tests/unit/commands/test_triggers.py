@@ -155,3 +155,34 @@ async def test_a_deactivated_notice_without_a_date_is_dated_by_the_notice(bot: H
     [section, gone] = (await bot.ask("stale-triggers")).sections
     assert section.text == "No active trigger campaigns right now."
     assert [(i.text, i.detail) for i in gone.items] == [("Old promo", "deactivated on Nov 28, 2026")]
+
+
+async def test_no_activity_in_the_scanned_span_reads_as_at_least(bot: Harness) -> None:
+    await bot.sql(
+        "INSERT INTO trigger_campaigns (instance, campaign_id, name, is_active, observed_since, updated_at,"
+        " seen_at, created_at, predates_watch) VALUES (?, ?, ?, 1, ?, 0, 0, ?, ?)",
+        ("123-ABC-456", 1, "Old, quiet", "2026-11-29T19:00:00Z", "2021-05-01T00:00:00Z", 1),
+        ("123-ABC-456", 2, "Young", "2026-11-29T19:00:00Z", "2026-11-20T19:00:00Z", 1),
+        ("123-ABC-456", 3, "Activated since", "2026-11-29T19:00:00Z", "2021-05-01T00:00:00Z", 0),
+        ("123-ABC-456", 4, "Age unknown", "2026-11-29T19:00:00Z", None, 1),
+    )
+    no_cursor = await bot.ask("stale-triggers 1")
+    assert {i.detail for i in no_cursor.sections[0].items} == {
+        "no activity observed since Nov 29, 2026 (1 day)"
+    }, "no activity scan has covered anything yet: only what was observed"
+
+    covered = '{"covered_from": "2026-07-01T19:00:00Z", "mode": "rest"}'  # 152 days ago
+    await bot.sql(
+        "INSERT INTO poller_state (instance, poller, cursor) VALUES (?, 'activities', ?)",
+        ("123-ABC-456", covered),
+    )
+    [section] = (await bot.ask("stale-triggers 1")).sections
+    details = {i.text: i.detail for i in section.items}
+    assert details == {
+        "Old, quiet": "no activity since at least Jul 1, 2026 (≥ 152 days) · at risk of Marketo's quarterly cleanup",
+        "Age unknown": "no activity since at least Jul 1, 2026 (≥ 152 days) · at risk of Marketo's quarterly cleanup",
+        "Young": "no activity since it was created on Nov 20, 2026 (10 days)",
+        "Activated since": "no activity observed since Nov 29, 2026 (1 day)",
+    }
+    assert section.text is not None and " 2 are at risk" in section.text
+    assert "as far back as it looked" in ((await bot.ask("stale-triggers")).footer or "")
