@@ -61,7 +61,12 @@ def _campaign_line(item: object) -> str:
     line = f"• <{escape_mrkdwn(url)}|{label}>" if url and len(url) <= 500 else f"• {label}"
     program = one_line(as_text(item.get("program_name")))
     idle = item.get("idle_days")
-    idle_text = f" · idle {idle:,} days" if isinstance(idle, int) and not isinstance(idle, bool) else ""
+    bound = (
+        "≥ " if item.get("idle_at_least") is True else ""
+    )  # no activity seen as far back as notifbot looked
+    idle_text = (
+        f" · idle {bound}{idle:,} days" if isinstance(idle, int) and not isinstance(idle, bool) else ""
+    )
     return line + (f" — {escape_truncate(program, 100)}" if program else "") + idle_text
 
 
