@@ -186,3 +186,27 @@ async def test_young_campaigns_cost_no_deeper_scan_and_are_not_flagged(
     result = await db.read(stale_triggers, 0, clock(), 10)
     assert {c.campaign_id: c.basis for c in result.idle} == {3: "at_least", 5: "at_least"}
     assert all(c.idle_days == 1 for c in result.idle)  # the day the first pass covered: a lower bound
+
+
+async def test_a_refused_deeper_export_is_kept_and_enqueued_later(
+    fake: FakeMarketo, db: Database, clock: Clock, instance: MarketoInstance, clients: list[MarketoClient]
+) -> None:
+    install(fake, clock())
+    fake.export_seconds = 60.0
+    client = make_client(instance, clock, clients)
+    sink = Sink(db)
+    await CampaignRefresh(client, db, sink, at_risk_days=150, clock=clock).run_once()
+    scan = ActivityScan(client, db, settings(activities="bulk"), sink, clock=clock)
+    await scan.run_once()  # the first daily export: created and queued
+    clock.advance(10)
+    fake.max_queued_exports = 0  # Marketo's queue (or its daily export allowance) is full: 1029
+    await scan.run_once()  # the first export completes; the first deeper window's job is created, not queued
+    state = await db.read(poller_state, MUNCHKIN, "activities")
+    assert "1029" in state["last_error"]
+    refused = ScanCursor.load(state["cursor"]).back_export_id
+    assert refused is not None and fake.exports[refused]["status"] == "Created"
+    fake.max_queued_exports = 10
+    clock.advance(60)
+    await scan.run_once()
+    assert fake.exports[refused]["status"] == "Queued"
+    assert fake.calls[f"{BULK}/create.json"] == 2, "the refused job is reused, not created again"
