@@ -123,9 +123,8 @@ class TriggerCampaign:
     idle_since: datetime
     idle_days: int
     cleanup_scheduled: bool = False  # Marketo announced this campaign's cleanup
-    cleanup_on: str | None = (
-        None  # the date its notice gave (as stored: any form `parse_time` reads, or text)
-    )
+    # the date its notice gave, as stored (any form `parse_time` reads, else text)
+    cleanup_on: str | None = None
     cleanup_due_passed: bool = False  # that date is behind us and no "deactivated" notice named the campaign
     # what `idle_since` rests on: activity (the last seen), created (none since then), at_least (none since the
     # scan's coverage began, for a campaign active before notifbot watched: maybe idle longer), observed

@@ -2,7 +2,8 @@
 
 REST costs one call per 300 activities; a bulk export costs a handful of calls whatever its size. In `auto` mode the
 scan pages over REST while that fits the activities share of the daily budget, and switches to a daily bulk export
-when it measures more activity than that share can page through (and back once the volume drops).
+when it measures more activity than that share can page through (and back once the volume drops). Once its first
+pass is done, what it covers starts at `covered_from`; the deeper scan (`marketo_backfill`) may move that back.
 """
 
 from __future__ import annotations
@@ -148,8 +149,7 @@ class ActivityScan:
         runs_left = max(1, math.ceil((next_central_midnight(now) - now).total_seconds() / self.every))
         return min(left, max(1, left // runs_left)) if left else 0
 
-    def share_per_day(self) -> int:
-        """The activities share of the daily budget, in calls."""
+    def _share_per_day(self) -> int:
         return self.client.caps.get(POLLER, self.client.budget)
 
     # -- REST ----------------------------------------------------------------------------------------------
@@ -212,14 +212,14 @@ class ActivityScan:
         span = max((t1 - t0).total_seconds(), 1.0)
         cursor.rate_per_day = seen * 86_400.0 / span
         pages = cursor.rate_per_day / PAGE_SIZE
-        if self.settings.activities == "auto" and pages > self.share_per_day():
+        if self.settings.activities == "auto" and pages > self._share_per_day():
             log.info(
                 "activity scan %s: ~%d activities/day need ~%d calls/day over REST, more than the %d-call share; "
                 "switching to a daily Bulk Activity Extract",
                 self.munchkin,
                 cursor.rate_per_day,
                 pages,
-                self.share_per_day(),
+                self._share_per_day(),
             )
             cursor.mode, cursor.token = "bulk", None
 
@@ -270,6 +270,6 @@ class ActivityScan:
         cursor.export_id = cursor.export_start = cursor.export_end = None
         cursor.queued = False
         rate = cursor.rate_per_day
-        fits = rate is not None and rate / PAGE_SIZE <= SWITCH_BACK * self.share_per_day()
+        fits = rate is not None and rate / PAGE_SIZE <= SWITCH_BACK * self._share_per_day()
         if self.settings.activities == "auto" and fits:
             cursor.mode, cursor.token = "rest", None

@@ -183,7 +183,8 @@ class TeamsInbox:
         return await self.api.post_card(answer.team, answer.channel, card, marker, reply_to=answer.root)
 
     async def _process(self, row: store.InboxRow) -> None:
-        # A 429 is waited out here and only the step it hit is retried: a command (or an ack) runs once.
+        # A 429 is waited out here. Once the reply is composed only its post is retried, so a command runs once;
+        # a 429 while composing (e.g. on an ack's card edit) composes again, and the same `ack` is the same ack.
         answer: _Answer | None = None
         composed = False
         for _ in range(10):
