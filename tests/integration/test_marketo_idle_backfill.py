@@ -210,3 +210,29 @@ async def test_a_refused_deeper_export_is_kept_and_enqueued_later(
     await scan.run_once()
     assert fake.exports[refused]["status"] == "Queued"
     assert fake.calls[f"{BULK}/create.json"] == 2, "the refused job is reused, not created again"
+
+
+async def test_auto_looks_back_by_export_when_paging_would_cost_more_at_the_rest_scans_pace(
+    fake: FakeMarketo, db: Database, clock: Clock, instance: MarketoInstance, clients: list[MarketoClient]
+) -> None:
+    start = clock()
+    install(fake, start)
+    busy = [
+        activity(100 + i, start - timedelta(minutes=2 * i + 1), 2) for i in range(500)
+    ]  # 500 in the last day
+    fake.set_activities([*busy, activity(2, start - timedelta(days=100), 4)])
+    client = make_client(instance, clock, clients)
+    sink = Sink(db)
+    await CampaignRefresh(client, db, sink, at_risk_days=150, clock=clock).run_once()
+    scan = ActivityScan(client, db, settings(), sink, clock=clock)
+    # ~500 activities a day: paging 149 days back would take ~250 calls; five exports take ~25
+    assert await scan.run_once() == 3600.0, "the REST scan keeps its hourly pace while the export runs"
+    cursor = await cursor_of(db)
+    assert (cursor.mode, cursor.back_mode) == ("rest", "bulk") and cursor.back_export_id is not None
+    for _ in range(12):
+        clock.advance(60)
+        await scan.run_once()
+    result = await db.read(stale_triggers, 0, clock(), 10)
+    assert {c.campaign_id: c.basis for c in result.idle}[4] == "activity"
+    assert [[c["id"] for c in n.fields["campaigns"]] for batch in sink.batches for n in batch] == [[1]]
+    assert fake.calls["/rest/v1/activities/pagingtoken.json"] == 1

@@ -57,11 +57,16 @@ class DeeperScan:
                 waiting = await self._rest_call(cursor, now)
             spare -= max(1, scan.client.calls_for(ACTIVITY_POLLER) - before)
             if waiting:
-                return STATUS_WAIT
+                return self._job_wait(cursor)
             if cursor.back_start is None:  # a window is done: lower bounds rose
                 log.info("deeper activity scan %s: covered back to %s", scan.munchkin, cursor.covered_from)
                 await announce_at_risk(scan.db, scan.accept, scan.munchkin, now, scan.settings.at_risk_days)
-        return STATUS_WAIT if cursor.back_export_id is not None else scan.every
+        return self._job_wait(cursor) if cursor.back_export_id is not None else scan.every
+
+    def _job_wait(self, cursor: ScanCursor) -> float:
+        """Until the next status check of a running job: soon when the forward scan idles between exports (its
+        runs cost nothing then), else at the scan's own pace (each REST run pages, so running sooner costs calls)."""
+        return STATUS_WAIT if cursor.mode == "bulk" else self.scan.every
 
     async def _open_window(self, cursor: ScanCursor, now: datetime) -> bool:
         """Starts the next window back when some campaign's risk is still undecided; False when none is."""
