@@ -28,7 +28,11 @@ def signed(body: bytes, content_type: str = FORM) -> dict[str, str]:
     """Slack's v0 signature over the raw bytes, whatever they are."""
     ts = str(int(time.time()))
     digest = hmac.new(SECRET.encode(), b"v0:" + ts.encode() + b":" + body, hashlib.sha256).hexdigest()
-    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}", "Content-Type": content_type}
+    return {
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": f"v0={digest}",
+        "Content-Type": content_type,
+    }
 
 
 async def post(bot: Bot, body: bytes, content_type: str = FORM) -> httpx.Response:
@@ -62,13 +66,14 @@ async def test_invalid_utf8_body_is_400(bot_factory: BotFactory, slack: FakeSlac
 async def test_unsigned_invalid_utf8_body_is_not_a_5xx(bot_factory: BotFactory, slack: FakeSlack) -> None:
     bot = await start(bot_factory, slack)
     async with client_for(bot) as client:
-        r = await client.post("/slack/events", content=b"\xff", headers={"Content-Type": FORM})
+        forged = {**signed(b"x"), "Content-Type": FORM}
+        r = await client.post("/slack/events", content=b"\xff", headers=forged)
     assert r.status_code in (400, 401)
 
 
 async def test_non_ascii_signature_header_is_401(bot_factory: BotFactory, slack: FakeSlack) -> None:
     bot = await start(bot_factory, slack)
-    headers = {**signed(b"command=%2Fmarketo"), "X-Slack-Signature": "v0=\u00e9"}
+    headers = {**signed(b"command=%2Fmarketo"), "X-Slack-Signature": "v0=\u00e9".encode("latin-1")}
     async with client_for(bot) as client:
         r = await client.post("/slack/events", content=b"command=%2Fmarketo", headers=headers)
     assert r.status_code == 401
@@ -130,7 +135,9 @@ async def test_wrong_typed_user_and_channel_are_400(bot_factory: BotFactory, sla
     assert slack.responses_for("w") == []
 
 
-async def test_wrong_typed_fields_of_a_slash_command_are_400(bot_factory: BotFactory, slack: FakeSlack) -> None:
+async def test_wrong_typed_fields_of_a_slash_command_are_400(
+    bot_factory: BotFactory, slack: FakeSlack
+) -> None:
     bot = await start(bot_factory, slack)
     for change in ({"text": {"a": 1}}, {"user_id": 5}, {"channel_id": [1]}, {"command": None}):
         body = json.dumps({"command": "/marketo", "text": "help", "user_id": "U1", **change}).encode()
@@ -169,19 +176,36 @@ _json = st.recursive(
     max_leaves=20,
 )
 _KEYS = ["type", "user", "channel", "team", "enterprise", "container", "message", "actions", "view", "event"]
-_KEYS += ["authorizations", "response_urls", "command", "text", "user_id", "channel_id", "user_name", "challenge"]
+_KEYS += [
+    "authorizations",
+    "response_urls",
+    "command",
+    "text",
+    "user_id",
+    "channel_id",
+    "user_name",
+    "challenge",
+]
 _KEYS += ["previous_message", "item", "assistant_thread", "function_data", "is_ext_shared_channel", "token"]
 _ACTION_IDS = st.sampled_from(["notifbot_ack", "notifbot_mute_24h", "notifbot_open", "other"])
 _actions = st.lists(
     st.fixed_dictionaries({"action_id": _ACTION_IDS | _json}, optional={"value": _json, "type": _json}),
     max_size=3,
 )
+_likely = {
+    "actions": _actions | _json,
+    "user": st.fixed_dictionaries({"id": st.text(max_size=12)}) | _json,
+    "channel": st.fixed_dictionaries({"id": st.text(max_size=12)}) | _json,
+    "container": st.fixed_dictionaries({}, optional={"channel_id": _json, "message_ts": _json}) | _json,
+    "message": st.fixed_dictionaries({}, optional={"ts": _json, "text": _json}) | _json,
+}
 _shaped = st.fixed_dictionaries(
     {"type": st.sampled_from(["block_actions", "url_verification", "event_callback", "view_submission"])},
-    optional={k: (_actions | _json) if k == "actions" else _json for k in _KEYS if k != "type"},
+    optional={k: _likely.get(k, _json) for k in _KEYS if k != "type"},
 )
 _form_values = st.dictionaries(
-    st.sampled_from(["command", "text", "user_id", "channel_id", "user_name", "team_id"]) | st.text(max_size=8),
+    st.sampled_from(["command", "text", "user_id", "channel_id", "user_name", "team_id"])
+    | st.text(max_size=8),
     st.text(max_size=30),
     max_size=6,
 )
