@@ -74,7 +74,9 @@ class RequestGuard:
             async with asyncio.timeout_at(self._deadline):
                 message = await self._receive()
         except TimeoutError:
-            await self._refuse(408, f"request body not received within {self._timeout:g} s")
+            await self._refuse(
+                408, f"request body not received within {self._timeout:g} s (server.body_timeout_seconds)"
+            )
         if message["type"] == "http.disconnect":
             raise RequestAborted("the client disconnected before sending its whole body")
         self._size += len(message.get("body", b""))

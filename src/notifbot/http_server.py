@@ -1,0 +1,166 @@
+"""The uvicorn server `serve` runs: a connection cap, a header-read timeout, the open-file limit they need, and
+proxy headers only when configured.
+
+uvicorn has `limit_concurrency` (a 503 once a request's headers are in) and a keep-alive timeout, but nothing that
+closes a connection dribbling its headers, and every such connection holds a file descriptor. `protocol_class`
+subclasses uvicorn's HTTP protocol so that a connection over `server.max_connections` is answered 503 and closed
+as soon as it is accepted, and one that has not finished its request line and headers within
+`server.header_timeout_seconds` (counted from the connection, or from the first byte after the last response)
+is answered 408 and closed. Body reads are bounded by http_guard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import resource
+import time
+from collections.abc import Callable
+from typing import Any
+
+import uvicorn
+
+from notifbot.config import Env, ServerSettings
+from notifbot.errors import ConfigError
+
+log = logging.getLogger("notifbot.web")
+
+FD_MARGIN = 64  # database, WAL, logs, outbound HTTP pools (Slack, Graph, Marketo, Adobe)
+WARN_EVERY_SECONDS = 60.0
+
+
+def files_needed(max_connections: int) -> int:
+    """Open files `serve` needs: each allowed connection, as many again for refused ones closing, and a margin."""
+    return 2 * max_connections + FD_MARGIN
+
+
+def ensure_open_files(max_connections: int) -> None:
+    """Raises the soft RLIMIT_NOFILE to what the cap needs when the hard limit allows; ConfigError otherwise."""
+    need = files_needed(max_connections)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= need:
+        return
+    if hard == resource.RLIM_INFINITY or hard >= need:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (need, hard))
+        log.info("open-file limit raised", extra={"from": soft, "to": need})
+        return
+    raise ConfigError(
+        [
+            f"server.max_connections: {max_connections} connections need {need} open files "
+            f"(2 × max_connections + {FD_MARGIN}) but this process may open {soft} (hard limit {hard}); "
+            f"raise it (systemd LimitNOFILE={need}, `docker run --ulimit nofile={need}:{need}`, "
+            "`ulimit -n`) or lower server.max_connections"
+        ]
+    )
+
+
+def _response(status: str, message: str) -> bytes:
+    body = json.dumps({"error": message}).encode()
+    head = (
+        f"HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {len(body)}\r\n"
+        "connection: close\r\nx-content-type-options: nosniff\r\n"
+    )
+    return head.encode() + (b"retry-after: 1\r\n" if status.startswith("503") else b"") + b"\r\n" + body
+
+
+def _base_protocol() -> type[Any]:
+    """uvicorn's own choice ("auto"): httptools when installed, else h11."""
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    except ImportError:  # pragma: no cover - uvicorn[standard] brings httptools on Linux and macOS
+        from uvicorn.protocols.http.h11_impl import H11Protocol
+
+        return H11Protocol
+    return HttpToolsProtocol
+
+
+def protocol_class(settings: ServerSettings, refused: Callable[[int], None]) -> type[asyncio.Protocol]:
+    """uvicorn's HTTP protocol with the connection cap and header timeout; `refused(status)` counts refusals."""
+    cap, timeout = settings.max_connections, settings.header_timeout_seconds
+    full = _response(
+        "503 Service Unavailable", "too many connections (server.max_connections); retry shortly"
+    )
+    late = _response("408 Request Timeout", f"request headers not received within {timeout:g} s")
+    last_warning = [-WARN_EVERY_SECONDS]
+
+    class Protocol(_base_protocol()):  # type: ignore[misc]
+        """One connection, cut off when over the cap or too slow to send its headers."""
+
+        _header_timer: asyncio.TimerHandle | None = None
+        _over_cap = False
+        _bytes_waiting = False  # part of a request has arrived since the timer was armed
+
+        def connection_made(self, transport: asyncio.Transport) -> None:
+            if len(self.connections) >= cap:
+                self._over_cap = True
+                refused(503)
+                now = time.monotonic()
+                if now - last_warning[0] >= WARN_EVERY_SECONDS:
+                    last_warning[0] = now
+                    log.warning(
+                        "connection cap reached: refusing connections", extra={"max_connections": cap}
+                    )
+                transport.write(full)
+                transport.close()
+                return
+            super().connection_made(transport)
+            self._arm()
+
+        def data_received(self, data: bytes) -> None:
+            if self._header_timer is None and self._between_requests():
+                self._arm()
+            self._bytes_waiting = True
+            super().data_received(data)
+            if not self._between_requests():
+                self._disarm()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            if self._over_cap:
+                return
+            self._disarm()
+            super().connection_lost(exc)
+
+        def _between_requests(self) -> bool:
+            return self.cycle is None or bool(self.cycle.response_complete)
+
+        def _arm(self) -> None:
+            self._bytes_waiting = False
+            self._header_timer = self.loop.call_later(timeout, self._headers_too_slow)
+
+        def _disarm(self) -> None:
+            if self._header_timer is not None:
+                self._header_timer.cancel()
+                self._header_timer = None
+
+        def _headers_too_slow(self) -> None:
+            self._header_timer = None
+            if self.transport.is_closing() or not self._between_requests():
+                return
+            if self._bytes_waiting:  # a partial request: say why; an idle connection is simply closed
+                refused(408)
+                self.transport.write(late)
+            self.transport.close()
+
+    return Protocol
+
+
+def uvicorn_config(
+    app: Any, settings: ServerSettings, env: Env, refused: Callable[[int], None]
+) -> uvicorn.Config:
+    """The uvicorn settings for `serve`: our protocol, and proxy headers only when `server.proxy_headers`."""
+    return uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        http=protocol_class(settings, refused),
+        log_config=None,
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=5,
+        server_header=False,
+        # uvicorn trusts X-Forwarded-For from 127.0.0.1 by default; the loopback check of /hooks/events must see
+        # the real peer unless a proxy is configured on purpose (which config_checks allows only with a token)
+        proxy_headers=settings.proxy_headers,
+        forwarded_allow_ips=settings.forwarded_allow_ips or env.get("FORWARDED_ALLOW_IPS") or "127.0.0.1,::1",
+    )
