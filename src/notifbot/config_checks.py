@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 
@@ -123,8 +124,22 @@ def environment_problems(settings: Settings, env: Env) -> list[str]:
             f"server.host: '{settings.server.host}' is not a loopback address; set NOTIFBOT_WEBHOOK_TOKEN "
             "before listening beyond this machine"
         )
+    problems += _forwarded_ip_problems(settings.server.forwarded_allow_ips)
     if not env.webhook_token:
         problems += _proxy_problems(settings, env)
+    return problems
+
+
+def _forwarded_ip_problems(ips: list[str]) -> list[str]:
+    problems = []
+    for i, ip in enumerate(ips):
+        try:
+            if ip != "*":
+                ipaddress.ip_network(ip, strict=False)
+        except ValueError:
+            problems.append(
+                f"server.forwarded_allow_ips[{i}]: {ip!r} is not an IP address, a network (10.0.0.0/8) or *"
+            )
     return problems
 
 
