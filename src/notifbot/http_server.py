@@ -6,7 +6,8 @@ closes a connection dribbling its headers, and every such connection holds a fil
 subclasses uvicorn's HTTP protocol so that a connection over `server.max_connections` is answered 503 and closed
 as soon as it is accepted, and one that has not finished its request line and headers within
 `server.header_timeout_seconds` (counted from the connection, or from the first byte after the last response)
-is answered 408 and closed. Body reads are bounded by http_guard.
+is answered 408 and closed; headers past 64 KiB get 431 (httptools would buffer any amount). Body reads are
+bounded by http_guard.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from notifbot.errors import ConfigError
 log = logging.getLogger("notifbot.web")
 
 FD_MARGIN = 64  # database, WAL, logs, outbound HTTP pools (Slack, Graph, Marketo, Adobe)
+MAX_HEADER_BYTES = 64 * 1024  # request line + headers; httptools buffers them without a limit of its own
 WARN_EVERY_SECONDS = 60.0
 
 
@@ -82,6 +84,7 @@ def protocol_class(settings: ServerSettings, refused: Callable[[int], None]) -> 
         "503 Service Unavailable", "too many connections (server.max_connections); retry shortly"
     )
     late = _response("408 Request Timeout", f"request headers not received within {timeout:g} s")
+    huge = _response("431 Request Header Fields Too Large", f"request headers over {MAX_HEADER_BYTES} bytes")
     last_warning = [-WARN_EVERY_SECONDS]
 
     class Protocol(_base_protocol()):  # type: ignore[misc]
@@ -90,6 +93,8 @@ def protocol_class(settings: ServerSettings, refused: Callable[[int], None]) -> 
         _header_timer: asyncio.TimerHandle | None = None
         _over_cap = False
         _bytes_waiting = False  # part of a request has arrived since the timer was armed
+        _in_headers = False  # httptools is between a request's first byte and the end of its headers
+        _header_bytes = 0
 
         def connection_made(self, transport: asyncio.Transport) -> None:
             if len(self.connections) >= cap:
@@ -111,9 +116,24 @@ def protocol_class(settings: ServerSettings, refused: Callable[[int], None]) -> 
             if self._header_timer is None and self._between_requests():
                 self._arm()
             self._bytes_waiting = True
+            if self._in_headers:
+                self._header_bytes += len(data)
+                if self._header_bytes > MAX_HEADER_BYTES:
+                    refused(431)
+                    self.transport.write(huge)
+                    self.transport.close()
+                    return
             super().data_received(data)
             if not self._between_requests():
                 self._disarm()
+
+        def on_message_begin(self) -> None:  # httptools' callbacks (h11 caps headers itself, at 16 KiB)
+            super().on_message_begin()
+            self._in_headers, self._header_bytes = True, 0
+
+        def on_headers_complete(self) -> None:
+            self._in_headers = False
+            super().on_headers_complete()
 
         def connection_lost(self, exc: Exception | None) -> None:
             if self._over_cap:

@@ -86,6 +86,28 @@ def stream_chunked(
         sock.close()
 
 
+def stream_headers(port: int, total: int, line: int = 64 * 1024) -> Upload:
+    """Sends a request line, then header lines of `line` bytes that never end, up to `total` bytes, stopping as
+    soon as the server answers or closes."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    try:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        sent, i = 0, 0
+        while sent < total:
+            readable, _, _ = select.select([sock], [], [], 0)
+            if readable:
+                break
+            try:
+                sock.sendall(b"X-Pad-%d: " % i + b"a" * line + b"\r\n")
+            except (BrokenPipeError, ConnectionResetError, TimeoutError):
+                break
+            sent, i = sent + line, i + 1
+        answer = read_answer(sock)
+        return Upload(status_of(answer), sent, answer)
+    finally:
+        sock.close()
+
+
 def peak_rss_kib(pid: int) -> int:
     """The process's peak resident set size (VmHWM) in KiB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():

@@ -13,7 +13,7 @@ import yaml
 
 from tests.fakes.graph import FakeGraph
 from tests.integration.process import BotProcess
-from tests.integration.raw_http import peak_rss_kib, stream_chunked
+from tests.integration.raw_http import peak_rss_kib, stream_chunked, stream_headers
 
 pytestmark = pytest.mark.slow
 
@@ -90,5 +90,15 @@ def test_four_concurrent_uploads_keep_the_peak_bounded(bot: BotProcess) -> None:
     with ThreadPoolExecutor(len(jobs)) as pool:
         uploads = list(pool.map(lambda job: stream_chunked(bot.port, job[0], 50 * MIB, job[1]), jobs))
     assert [u.status for u in uploads] == [413] * len(jobs), [u.answer[:200] for u in uploads]
+    grown = peak_rss_kib(bot.proc.pid) - before
+    assert grown < 24 * 1024, f"peak RSS grew by {grown} KiB"
+
+
+def test_endless_headers_are_refused_without_buffering_them(bot: BotProcess) -> None:
+    assert bot.proc is not None
+    before = peak_rss_kib(bot.proc.pid)
+    upload = stream_headers(bot.port, 100 * MIB)
+    assert upload.status == 431, upload.answer[:300]
+    assert upload.sent < 8 * MIB, f"the server read {upload.sent} bytes of headers before answering"
     grown = peak_rss_kib(bot.proc.pid) - before
     assert grown < 24 * 1024, f"peak RSS grew by {grown} KiB"
