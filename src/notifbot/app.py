@@ -94,7 +94,6 @@ class Bot:
                 metrics=self.metrics,
                 webhook_token=env.webhook_token,
                 max_body_bytes=settings.server.max_body_bytes,
-                body_timeout=settings.server.body_timeout_seconds,
                 ready=self.not_ready_reason,
                 refresh_gauges=self.refresh_gauges,
                 slack=self.slack_app.http if self.slack_app else None,

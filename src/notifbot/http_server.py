@@ -1,13 +1,14 @@
-"""The uvicorn server `serve` runs: a connection cap, a header-read timeout, the open-file limit they need, and
-proxy headers only when configured.
+"""The uvicorn server `serve` runs: a connection cap, read timeouts, the open-file limit they need, and proxy
+headers only when configured.
 
 uvicorn has `limit_concurrency` (a 503 once a request's headers are in) and a keep-alive timeout, but nothing that
-closes a connection dribbling its headers, and every such connection holds a file descriptor. `protocol_class`
+closes a connection dribbling its headers or body, and every such connection holds a file descriptor. `protocol_class`
 subclasses uvicorn's HTTP protocol so that a connection over `server.max_connections` is answered 503 and closed
 as soon as it is accepted, and one that has not finished its request line and headers within
 `server.header_timeout_seconds` (counted from the connection, or from the first byte after the last response)
-is answered 408 and closed; headers past 64 KiB get 431 (httptools would buffer any amount). Body reads are
-bounded by http_guard.
+is answered 408 and closed, and so is a request whose body has not all arrived `server.body_timeout_seconds`
+after its headers; headers past 64 KiB get 431 (httptools would buffer any amount). Body sizes are bounded by
+http_guard.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import logging
 import resource
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import uvicorn
 
@@ -78,21 +79,34 @@ def _base_protocol() -> type[Any]:
 
 
 def protocol_class(settings: ServerSettings, refused: Callable[[int], None]) -> type[asyncio.Protocol]:
-    """uvicorn's HTTP protocol with the connection cap and header timeout; `refused(status)` counts refusals."""
-    cap, timeout = settings.max_connections, settings.header_timeout_seconds
+    """uvicorn's HTTP protocol with the connection cap and read timeouts; `refused(status)` counts refusals."""
+    cap, header_timeout, body_timeout = (
+        settings.max_connections,
+        settings.header_timeout_seconds,
+        settings.body_timeout_seconds,
+    )
     full = _response(
         "503 Service Unavailable", "too many connections (server.max_connections); retry shortly"
     )
-    late = _response("408 Request Timeout", f"request headers not received within {timeout:g} s")
+    slow_headers = _response(
+        "408 Request Timeout",
+        f"request headers not received within {header_timeout:g} s (server.header_timeout_seconds)",
+    )
+    slow_body = _response(
+        "408 Request Timeout",
+        f"request body not received within {body_timeout:g} s (server.body_timeout_seconds); "
+        "nothing was accepted",
+    )
     huge = _response("431 Request Header Fields Too Large", f"request headers over {MAX_HEADER_BYTES} bytes")
     last_warning = [-WARN_EVERY_SECONDS]
 
     class Protocol(_base_protocol()):  # type: ignore[misc]
-        """One connection, cut off when over the cap or too slow to send its headers."""
+        """One connection, cut off when over the cap or too slow to send a request's headers or body."""
 
-        _header_timer: asyncio.TimerHandle | None = None
+        _timer: asyncio.TimerHandle | None = None
+        _phase: Literal["headers", "body"] | None = None  # what the timer is waiting for
         _over_cap = False
-        _bytes_waiting = False  # part of a request has arrived since the timer was armed
+        _bytes_waiting = False  # part of a request has arrived since the header timer was armed
         _in_headers = False  # httptools is between a request's first byte and the end of its headers
         _header_bytes = 0
 
@@ -110,11 +124,11 @@ def protocol_class(settings: ServerSettings, refused: Callable[[int], None]) -> 
                 transport.close()
                 return
             super().connection_made(transport)
-            self._arm()
+            self._start("headers")
 
         def data_received(self, data: bytes) -> None:
-            if self._header_timer is None and self._between_requests():
-                self._arm()
+            if self._timer is None and self._between_requests():
+                self._start("headers")
             self._bytes_waiting = True
             if self._in_headers:
                 self._header_bytes += len(data)
@@ -124,8 +138,16 @@ def protocol_class(settings: ServerSettings, refused: Callable[[int], None]) -> 
                     self.transport.close()
                     return
             super().data_received(data)
-            if not self._between_requests():
-                self._disarm()
+            if self._between_requests():
+                return  # still waiting for headers (or for the rest of a body answered early)
+            if self.cycle.more_body:
+                if (
+                    self._phase != "body"
+                ):  # headers are in; the body (only when incomplete) gets its own clock
+                    self._stop()
+                    self._start("body")
+            else:
+                self._stop()
 
         def on_message_begin(self) -> None:  # httptools' callbacks (h11 caps headers itself, at 16 KiB)
             super().on_message_begin()
@@ -138,28 +160,35 @@ def protocol_class(settings: ServerSettings, refused: Callable[[int], None]) -> 
         def connection_lost(self, exc: Exception | None) -> None:
             if self._over_cap:
                 return
-            self._disarm()
+            self._stop()
             super().connection_lost(exc)
 
         def _between_requests(self) -> bool:
             return self.cycle is None or bool(self.cycle.response_complete)
 
-        def _arm(self) -> None:
-            self._bytes_waiting = False
-            self._header_timer = self.loop.call_later(timeout, self._headers_too_slow)
+        def _start(self, phase: Literal["headers", "body"]) -> None:
+            self._phase, self._bytes_waiting = phase, False
+            delay = header_timeout if phase == "headers" else body_timeout
+            self._timer = self.loop.call_later(delay, self._too_slow)
 
-        def _disarm(self) -> None:
-            if self._header_timer is not None:
-                self._header_timer.cancel()
-                self._header_timer = None
+        def _stop(self) -> None:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer, self._phase = None, None
 
-        def _headers_too_slow(self) -> None:
-            self._header_timer = None
-            if self.transport.is_closing() or not self._between_requests():
+        def _too_slow(self) -> None:
+            phase, self._timer, self._phase = self._phase, None, None
+            if self.transport.is_closing():
                 return
-            if self._bytes_waiting:  # a partial request: say why; an idle connection is simply closed
-                refused(408)
-                self.transport.write(late)
+            if phase == "headers":
+                if not self._between_requests():
+                    return
+                if self._bytes_waiting:  # a partial request: say why; an idle connection is simply closed
+                    refused(408)
+                    self.transport.write(slow_headers)
+            elif self.cycle is not None and not self.cycle.response_started:
+                refused(408)  # the endpoint waiting for the body then sees a disconnect and stops
+                self.transport.write(slow_body)
             self.transport.close()
 
     return Protocol

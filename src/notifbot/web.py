@@ -37,16 +37,14 @@ class WebDeps:
     slack: Callable[[Request], Awaitable[Response]] | None = None
     adobe_io: AdobeIOEndpoint | None = None
     teams: Callable[[Request], Awaitable[Response]] | None = None
-    body_timeout: float = 30.0  # seconds a request body may take to arrive (server.body_timeout_seconds)
 
 
 @dataclass(frozen=True)
 class BodyLimits:
-    """The most bytes a request body may have, by path (`default` elsewhere), and how long it may take."""
+    """The most bytes a request body may have, by path (`default` elsewhere)."""
 
     default: int
     by_path: dict[str, int]
-    timeout: float
 
     def limit(self, path: str) -> int:
         return self.by_path.get(path, self.default)
@@ -79,14 +77,7 @@ class NotifbotASGI:
             await self.rest(scope, receive, send)
             return
         path = scope["path"]
-        guard = RequestGuard(
-            scope,
-            receive,
-            send,
-            limit=self.limits.limit(path),
-            timeout=self.limits.timeout,
-            refused=self._count_refusal,
-        )
+        guard = RequestGuard(scope, receive, send, limit=self.limits.limit(path), refused=self._count_refusal)
         with contextlib.suppress(
             RequestAborted
         ):  # the guard answered (or the client left); the endpoint stopped
@@ -176,5 +167,5 @@ def build_app(deps: WebDeps) -> NotifbotASGI:
         )  # loaded with the endpoint already
 
         by_path["/hooks/adobe-io"] = max(deps.max_body_bytes, ADOBE_MAX_BATCH_BYTES)
-    limits = BodyLimits(deps.max_body_bytes, by_path, deps.body_timeout)
+    limits = BodyLimits(deps.max_body_bytes, by_path)
     return NotifbotASGI(ingest, rest, deps.adobe_io, limits=limits, metrics=deps.metrics)
