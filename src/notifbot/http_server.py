@@ -127,8 +127,6 @@ def protocol_class(settings: ServerSettings, refused: Callable[[int], None]) -> 
             self._start("headers")
 
         def data_received(self, data: bytes) -> None:
-            if self._timer is None and self._between_requests():
-                self._start("headers")
             self._bytes_waiting = True
             if self._in_headers:
                 self._header_bytes += len(data)
@@ -138,16 +136,15 @@ def protocol_class(settings: ServerSettings, refused: Callable[[int], None]) -> 
                     self.transport.close()
                     return
             super().data_received(data)
-            if self._between_requests():
-                return  # still waiting for headers (or for the rest of a body answered early)
-            if self.cycle.more_body:
-                if (
-                    self._phase != "body"
-                ):  # headers are in; the body (only when incomplete) gets its own clock
-                    self._stop()
-                    self._start("body")
-            else:
+            if self._between_requests():  # a partial request (or the rest of a body answered early)
+                if self._timer is None:
+                    self._start("headers", waiting=True)
+                return
+            if not self.cycle.more_body:
+                self._stop()  # the whole request is in: no clock while the endpoint works
+            elif self._phase != "body":  # headers are in, the body is not: it gets its own clock
                 self._stop()
+                self._start("body")
 
         def on_message_begin(self) -> None:  # httptools' callbacks (h11 caps headers itself, at 16 KiB)
             super().on_message_begin()
@@ -166,8 +163,8 @@ def protocol_class(settings: ServerSettings, refused: Callable[[int], None]) -> 
         def _between_requests(self) -> bool:
             return self.cycle is None or bool(self.cycle.response_complete)
 
-        def _start(self, phase: Literal["headers", "body"]) -> None:
-            self._phase, self._bytes_waiting = phase, False
+        def _start(self, phase: Literal["headers", "body"], waiting: bool = False) -> None:
+            self._phase, self._bytes_waiting = phase, waiting
             delay = header_timeout if phase == "headers" else body_timeout
             self._timer = self.loop.call_later(delay, self._too_slow)
 
