@@ -3,6 +3,7 @@ connection cap, and an open-file limit checked at start-up (issue #10 item 2).""
 
 from __future__ import annotations
 
+import json
 import select
 import socket
 import subprocess
@@ -169,3 +170,18 @@ def test_check_config_validates_the_new_server_keys(tmp_path: Path) -> None:
     assert "server.max_connections: Input should be greater than or equal to 1" in run.stdout, run.stdout
     assert "server.header_timeout_seconds: Input should be greater than 0" in run.stdout
     assert "server.body_timeout_seconds: Input should be greater than 0" in run.stdout
+
+
+def test_honest_large_requests_within_the_limits_are_served(tmp_path: Path, procs: list[BotProcess]) -> None:
+    """The clocks and caps leave room: 40 KB of headers, a 700 KB body paced over ~1.5 s, both answered 202."""
+    bot = started(procs, plain_bot(tmp_path, {"body_timeout_seconds": 4, "header_timeout_seconds": 2}))
+    event = json.dumps({"kind": "other", "id": "big-1", "fields": {"blob": "x" * 700_000}}).encode()
+    with socket.create_connection(("127.0.0.1", bot.port), timeout=10) as sock:
+        head = b"POST /hooks/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        head += b"".join(b"X-Trace-%d: %s\r\n" % (i, b"t" * 1000) for i in range(40))
+        sock.sendall(head + b"Content-Length: %d\r\n\r\n" % len(event))
+        for start in range(0, len(event), 100_000):
+            sock.sendall(event[start : start + 100_000])
+            time.sleep(0.2)
+        answer = read_answer(sock)
+    assert status_of(answer) == 202, answer[:300]
