@@ -37,10 +37,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.proxy_headers:
         settings.server.proxy_headers = True
     if args.forwarded_allow_ips:
-        ips = [ip.strip() for ip in args.forwarded_allow_ips.split(",")]
-        settings.server = settings.server.model_validate(
-            {**settings.server.model_dump(), "forwarded_allow_ips": ips}
-        )
+        settings.server.forwarded_allow_ips = [ip.strip() for ip in args.forwarded_allow_ips.split(",")]
     env = Env(os.environ)
     problems = environment_problems(settings, env)
     if problems:

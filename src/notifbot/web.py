@@ -78,9 +78,8 @@ class NotifbotASGI:
             return
         path = scope["path"]
         guard = RequestGuard(scope, receive, send, limit=self.limits.limit(path), refused=self._count_refusal)
-        with contextlib.suppress(
-            RequestAborted
-        ):  # the guard answered (or the client left); the endpoint stopped
+        # RequestAborted: the guard has answered (or the client left), and the endpoint stopped
+        with contextlib.suppress(RequestAborted):
             await self._route(path, scope, guard.receive, guard.send)
 
     async def _route(self, path: str, scope: Scope, receive: Receive, send: Send) -> None:
@@ -162,9 +161,7 @@ def build_app(deps: WebDeps) -> NotifbotASGI:
     ingest = IngestEndpoint(deps.pipeline, deps.metrics, deps.webhook_token, deps.max_body_bytes)
     by_path = {"/slack/events": PLATFORM_MAX_BODY, "/teams/notifications": PLATFORM_MAX_BODY}
     if deps.adobe_io is not None:
-        from notifbot.sources.adobe_io.webhook import (
-            ADOBE_MAX_BATCH_BYTES,
-        )  # loaded with the endpoint already
+        from notifbot.sources.adobe_io.webhook import ADOBE_MAX_BATCH_BYTES  # loaded with the endpoint
 
         by_path["/hooks/adobe-io"] = max(deps.max_body_bytes, ADOBE_MAX_BATCH_BYTES)
     limits = BodyLimits(deps.max_body_bytes, by_path)
