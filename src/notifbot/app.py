@@ -24,6 +24,7 @@ from notifbot.delivery.console import ConsoleDelivery
 from notifbot.delivery.slack import SlackSender
 from notifbot.delivery.worker import DeliveryWorker, Sender
 from notifbot.errors import ConfigError, PermanentDeliveryError, TransientDeliveryError
+from notifbot.http_server import ensure_open_files, uvicorn_config
 from notifbot.metrics import Metrics
 from notifbot.model import Kind, Notification
 from notifbot.pipeline import Pipeline
@@ -331,18 +332,14 @@ class _Server(uvicorn.Server):
 
 async def serve(settings: Settings, env: Env, *, stdout: TextIO | None = None) -> int:
     """Runs the bot until SIGINT/SIGTERM, then drains and returns the exit code."""
+    ensure_open_files(settings.server.max_connections)
     bot = Bot(settings, env, stdout=stdout)
     host, port = settings.server.host, settings.server.port
-    config = uvicorn.Config(
-        bot.asgi,
-        host=host,
-        port=port,
-        log_config=None,
-        access_log=False,
-        lifespan="off",
-        timeout_graceful_shutdown=5,
-        server_header=False,
-    )
+
+    def refused(status: int) -> None:
+        bot.metrics.rejected.labels(str(status)).inc()
+
+    config = uvicorn_config(bot.asgi, settings.server, env, refused)
     server = _Server(config)
     loop = asyncio.get_running_loop()
 
