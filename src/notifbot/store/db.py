@@ -229,3 +229,9 @@ def m004_teams_subscriptions_and_inbox(db: sqlite_utils.Database) -> None:
         """
     )
     db.execute("CREATE INDEX teams_inbox_due ON teams_inbox (next_attempt_at) WHERE status = 'pending'")
+
+
+@migrations()
+def m005_readiness_probe(db: sqlite_utils.Database) -> None:
+    # /readyz commits one row here (store/health.py): only a real commit shows a full disk or a read-only file.
+    db.execute("CREATE TABLE readiness_probe (id INTEGER PRIMARY KEY, at REAL NOT NULL)")
