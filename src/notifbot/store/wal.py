@@ -15,7 +15,8 @@ log = logging.getLogger("notifbot.store")
 CHECKPOINT_SECONDS = 1.0  # a PASSIVE checkpoint at least this often
 POLL_SECONDS = 0.05  # how often the WAL's file size is looked at
 RESTART_BUSY_MS = 50  # how long a RESTART waits for readers before it gives up (the writer waits meanwhile)
-CATCH_UP_ROUNDS = 3  # PASSIVE rounds that shrink the tail a RESTART copies while holding the writer
+CATCH_UP_ROUNDS = 3  # at most this many PASSIVE rounds shrink the tail a RESTART copies on the writer thread
+CATCH_UP_FRAMES = 256  # ... until the tail is this short (1 MiB of 4 KiB pages)
 RESTART_BACKOFF_SECONDS = (0.25, 5.0)  # after a RESTART a reader blocked: first and longest pause
 OVER_BOUND_LOG_SECONDS = 60.0
 WAL_HEADER = 32
@@ -148,7 +149,7 @@ class WalKeeper:
             self._warn_if_over(size)
             return
         for _ in range(CATCH_UP_ROUNDS):  # each round copies what the writer added during the last one
-            if frames - done <= max(64, frames // 16):
+            if frames - done <= CATCH_UP_FRAMES:
                 break
             busy, frames, done = self._passive(conn)
         started = time.perf_counter()
