@@ -11,6 +11,7 @@ import contextlib
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -195,5 +196,11 @@ def test_sigbus_from_an_unwritable_shm_leaves_a_clear_line_and_a_restart_refuses
             )
             assert again.returncode == 1
             assert f"storage.path: {db}-shm is not writable" in again.stderr
+        bot.start()  # once the -shm is writable again: recovered from the WAL, nothing acknowledged is lost
+        conn = sqlite3.connect(db)
+        try:
+            assert conn.execute("SELECT count(*) FROM events WHERE key = 'before'").fetchone() == (1,)
+        finally:
+            conn.close()
     finally:
         bot.stop()
