@@ -9,12 +9,14 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from typing import Literal
 
 log = logging.getLogger("notifbot.store")
 
 CHECKPOINT_SECONDS = 1.0  # a PASSIVE checkpoint at least this often
 POLL_SECONDS = 0.05  # how often the WAL's file size is looked at
 RESTART_BUSY_MS = 50  # how long a RESTART waits for readers before it gives up (the writer waits meanwhile)
+STARTUP_BUSY_MS = 5000  # how long start-up waits for other processes before it serves with the WAL as it is
 CATCH_UP_ROUNDS = 3  # at most this many PASSIVE rounds shrink the tail a RESTART copies on the writer thread
 CATCH_UP_FRAMES = 256  # ... until the tail is this short (1 MiB of 4 KiB pages)
 RESTART_BACKOFF_SECONDS = (0.25, 5.0)  # after a RESTART a reader blocked: first and longest pause
@@ -48,12 +50,17 @@ def limit_wal(conn: sqlite3.Connection, max_bytes: int) -> None:
     conn.execute(f"PRAGMA journal_size_limit={restart_point(max_bytes)}")
 
 
-def restart_wal(conn: sqlite3.Connection, busy_ms: int = RESTART_BUSY_MS) -> Checkpoint:
-    """A RESTART checkpoint on `conn` that waits at most about `busy_ms` for readers, so its caller's wait is short."""
+def restart_wal(
+    conn: sqlite3.Connection,
+    busy_ms: int = RESTART_BUSY_MS,
+    *,
+    mode: Literal["RESTART", "TRUNCATE"] = "RESTART",
+) -> Checkpoint:
+    """A RESTART (or TRUNCATE) checkpoint on `conn` that waits at most about `busy_ms` for other connections."""
     previous = int(conn.execute("PRAGMA busy_timeout").fetchone()[0])
     conn.execute(f"PRAGMA busy_timeout={busy_ms}")
     try:
-        busy, frames, done = conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+        busy, frames, done = conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
         return int(busy), int(frames), int(done)
     finally:
         conn.execute(f"PRAGMA busy_timeout={previous}")
@@ -67,7 +74,7 @@ def truncate_leftover_wal(conn: sqlite3.Connection, db_path: str, max_bytes: int
     size = file_size(wal_file(db_path))
     if size <= restart_point(max_bytes):
         return 0
-    busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    busy = restart_wal(conn, STARTUP_BUSY_MS, mode="TRUNCATE")[0]
     after = file_size(wal_file(db_path))
     fields = {"wal_bytes_before": size, "wal_bytes_after": after, "database": db_path}
     if busy:
@@ -109,6 +116,7 @@ class WalKeeper:
         self._backoff = 0.0
         self._not_before = 0.0
         self._over_logged_at = -OVER_BOUND_LOG_SECONDS
+        self._restarted_frames = -1
         self.restarts = 0
         self.longest_restart = 0.0  # seconds the writer's thread spent in one RESTART
 
@@ -127,13 +135,14 @@ class WalKeeper:
         try:
             conn.execute("PRAGMA busy_timeout=30000")
             self._frame_bytes = int(conn.execute("PRAGMA page_size").fetchone()[0]) + FRAME_HEADER
-            last = time.monotonic()
+            last, last_size = time.monotonic(), -1
             while not self._stop.wait(self._poll):
                 size = file_size(wal_file(self.db_path))
                 now = time.monotonic()
-                if size <= restart_point(self.max_bytes) and now - last < self._every:
+                grew_past = size > restart_point(self.max_bytes) and size != last_size
+                if not grew_past and now - last < self._every:
                     continue
-                last = now
+                last, last_size = now, size
                 with contextlib.suppress(sqlite3.Error):  # busy or closing: the next round catches up
                     self._round(conn, size)
         finally:
@@ -145,6 +154,8 @@ class WalKeeper:
     def _round(self, conn: sqlite3.Connection, size: int) -> None:
         """A PASSIVE checkpoint; past the restart point, a RESTART of the WAL's short tail on the writer thread."""
         busy, frames, done = self._passive(conn)
+        if frames == self._restarted_frames:  # restarted already: the writer's next commit rewinds the WAL
+            return
         if self._content(frames) <= restart_point(self.max_bytes) or time.monotonic() < self._not_before:
             self._warn_if_over(size)
             return
@@ -163,6 +174,7 @@ class WalKeeper:
             self._warn_if_over(size)
             return
         self._backoff = 0.0
+        self._restarted_frames = frames
         self.restarts += 1
 
     def _passive(self, conn: sqlite3.Connection) -> Checkpoint:
