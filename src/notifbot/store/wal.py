@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import sqlite3
@@ -20,7 +19,7 @@ STARTUP_BUSY_MS = 5000  # how long start-up waits for other processes before it 
 CATCH_UP_ROUNDS = 3  # at most this many PASSIVE rounds shrink the tail a RESTART copies on the writer thread
 CATCH_UP_FRAMES = 256  # ... until the tail is this short (1 MiB of 4 KiB pages)
 RESTART_BACKOFF_SECONDS = (0.25, 5.0)  # after a RESTART a reader blocked: first and longest pause
-OVER_BOUND_LOG_SECONDS = 60.0
+OVER_BOUND_LOG_SECONDS = 60.0  # a warning about the WAL repeats at most this often
 WAL_HEADER = 32
 FRAME_HEADER = 24
 
@@ -117,6 +116,7 @@ class WalKeeper:
         self._not_before = 0.0
         self._over_logged_at = -OVER_BOUND_LOG_SECONDS
         self._restarted_frames = -1
+        self._failed_logged_at = -OVER_BOUND_LOG_SECONDS
         self.restarts = 0
         self.longest_restart = 0.0  # seconds the writer's thread spent in one RESTART
 
@@ -143,10 +143,22 @@ class WalKeeper:
                 if not grew_past and now - last < self._every:
                     continue
                 last, last_size = now, size
-                with contextlib.suppress(sqlite3.Error):  # busy or closing: the next round catches up
+                try:
                     self._round(conn, size)
+                except (
+                    sqlite3.Error
+                ) as exc:  # the next round tries again; say so if it is not just contention
+                    self._warn_failed(exc)
         finally:
             conn.close()
+            log.info(
+                "WAL checkpoints stopped",
+                extra={
+                    "database": self.db_path,
+                    "wal_rewinds": self.restarts,
+                    "longest_restart_ms": round(self.longest_restart * 1000, 1),
+                },
+            )
 
     def _content(self, frames: int) -> int:
         return WAL_HEADER + frames * self._frame_bytes if frames > 0 else 0
@@ -180,6 +192,16 @@ class WalKeeper:
     def _passive(self, conn: sqlite3.Connection) -> Checkpoint:
         busy, frames, done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         return int(busy), int(frames), int(done)
+
+    def _warn_failed(self, exc: sqlite3.Error) -> None:
+        name = getattr(exc, "sqlite_errorname", "") or ""
+        now = time.monotonic()
+        if (
+            not name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
+            and now - self._failed_logged_at >= OVER_BOUND_LOG_SECONDS
+        ):
+            self._failed_logged_at = now
+            log.warning("WAL checkpoint failed: %s (%s)", exc, name, extra={"database": self.db_path})
 
     def _warn_if_over(self, size: int) -> None:
         now = time.monotonic()
