@@ -40,8 +40,6 @@ def _check_files(path: str, min_free_bytes: int) -> None:
     problem = free_space_problem(path, min_free_bytes)
     if problem is not None:
         log.warning("storage: %s", problem)
-    if not faulthandler.is_enabled():
-        faulthandler.enable()  # a fatal signal (SIGBUS from a truncated or immutable -shm) leaves a traceback on stderr
 
 
 def _own_checkpoints(conn: sqlite3.Connection, path: str, wal_max_bytes: int) -> None:
@@ -81,6 +79,10 @@ class Database:
         if self.path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             _check_files(self.path, min_free_bytes)
+            if (
+                not faulthandler.is_enabled()
+            ):  # SQLite maps the -shm: a SIGBUS from it must leave a trace on stderr
+                faulthandler.enable()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="notifbot-db")
         self._conn: sqlite3.Connection = self._executor.submit(
             connect, path, synchronous=synchronous
