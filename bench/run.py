@@ -287,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--adobe-duration", type=float, help="seconds per Adobe I/O run (default 10, quick 3)")
     ap.add_argument("--adobe-rate", type=float, default=50.0, help="Adobe I/O batches/s (default 50)")
-    ap.add_argument("--wal-rate", type=float, default=3000.0, help="WAL part: events/s (default 3000)")
+    ap.add_argument("--wal-rate", type=float, default=1000.0, help="WAL part: events/s (default 1000)")
     ap.add_argument("--wal-duration", type=float, help="WAL part: seconds per variant (default 60, quick 10)")
     ap.add_argument("--no-pin", action="store_true", help="do not pin server and load generator to CPUs")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory (databases, logs)")

@@ -3,7 +3,8 @@
 "Without" is `storage.wal_max_bytes` at its largest allowed value (1 TiB): the restart point is never reached, so only
 the background PASSIVE checkpoints run, as before the bound. Each run: a fresh `notifbot serve` (synchronous=full,
 one fake Slack channel at 1 msg/s), open-loop unique events at `rate`/s for `duration` s, the WAL file's size
-sampled every 20 ms, then kill -9 and a restart on the same files to see what the WAL is after start-up.
+sampled every 20 ms, then kill -9 and a restart on the same files with the default bound, to see what start-up does
+with the WAL left behind (after the unbounded run: what an upgrade finds).
 """
 
 from __future__ import annotations
@@ -65,8 +66,8 @@ def run_wal(*, workdir: Path, rate: float, duration: float, pin: bool) -> dict[s
     bounded = out["variants"]["bounded"]
     out["pass"] = bool(
         bounded["wal_max_bytes_seen"] <= DEFAULT_BOUND
-        and bounded["loss"]["lost"] == 0
-        and bounded["after_restart_wal_bytes"] <= DEFAULT_BOUND // 2
+        and all(v["loss"]["lost"] == 0 for v in out["variants"].values())
+        and all(v["after_restart_wal_bytes"] <= DEFAULT_BOUND // 2 for v in out["variants"].values())
     )
     return out
 
@@ -93,7 +94,8 @@ def _one(
         left = size(f"{db}-wal")
     finally:
         bot.stop()
-    again = notifbot_server(f"notifbot-wal-{name}-restart", d, config, cpu=cpu, env=env)
+    restart_config = ingest_config(db, "full")  # the default bound
+    again = notifbot_server(f"notifbot-wal-{name}-restart", d, restart_config, cpu=cpu, env=env)
     try:
         started = time.monotonic()
         again.start(timeout=120)
@@ -145,10 +147,10 @@ def table_rows(w: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         )
         rows.append(
             (
-                f"  {name}: WAL left by kill -9 -> after restart",
+                f"  {name}: WAL left by kill -9 -> after a restart with the bound",
                 f"{v['wal_bytes_left_by_kill_9'] / MIB:,.1f} MiB -> {v['after_restart_wal_bytes'] / MIB:,.1f} MiB "
                 f"(ready in {v['restart_to_ready_s']:.1f} s); database {v['db_bytes'] / MIB:,.1f} MiB",
-                f"<= {DEFAULT_BOUND // MIB // 2} MiB after restart" if bounded else "reported",
+                f"<= {DEFAULT_BOUND // MIB // 2} MiB after restart",
                 "",
             )
         )
