@@ -70,40 +70,40 @@ async def sustained_ingest(
 async def test_wal_stays_under_its_bound_during_sustained_writes(tmp_path: Path) -> None:
     # Unbounded (PASSIVE checkpoints only), 30,000 events leave a WAL of about 45 MiB on this machine.
     path = tmp_path / "n.db"
-    db = Database(path, wal_max_bytes=4 * MIB)
+    db = Database(path, wal_max_bytes=16 * MIB)
     try:
         largest, latencies = await sustained_ingest(db, path, 30_000)
         stored = await db.read(lambda c: c.execute("SELECT count(*) FROM events").fetchone()[0])
     finally:
         db.close()
     assert stored == 30_000
+    assert largest <= 16 * MIB, f"WAL reached {largest / MIB:.1f} MiB"
     assert db.wal is not None and db.wal.restarts >= 3  # rewound on purpose, not by a lucky idle moment
-    assert largest <= 4 * MIB, f"WAL reached {largest / MIB:.1f} MiB"
-    assert max(latencies) < 2.0  # no commit waited on a long checkpoint
+    assert sorted(latencies)[int(len(latencies) * 0.99)] < 1.0  # no commit waited on a long checkpoint
 
 
 async def test_a_long_reader_delays_the_rewind_but_never_stalls_commits(tmp_path: Path) -> None:
     path = tmp_path / "n.db"
-    db = Database(path, wal_max_bytes=1 * MIB)
+    db = Database(path, wal_max_bytes=16 * MIB)  # rewound past 8 MiB
     reader = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     try:
         reader.execute("BEGIN")
         reader.execute("SELECT count(*) FROM events").fetchone()  # holds a snapshot: no RESTART can finish
-        _, latencies = await sustained_ingest(db, path, 6_000)
+        _, latencies = await sustained_ingest(db, path, 12_000)
         reader.execute("COMMIT")
         held = wal_size(path)
         await db.call(lambda c: c.execute("CREATE TABLE filler (x)"))
         deadline = time.monotonic() + 10
-        while wal_size(path) > 1 * MIB and time.monotonic() < deadline:  # the next commits rewind and cut it
+        while wal_size(path) > 8 * MIB and time.monotonic() < deadline:  # the next commits rewind and cut it
             await db.call(lambda c: c.execute("INSERT INTO filler VALUES (1)"))
             await asyncio.sleep(0.05)
         final = wal_size(path)  # before close: closing the last connection deletes the WAL
     finally:
         reader.close()
         db.close()
-    assert held > 1 * MIB  # the reader really held the WAL
-    assert sorted(latencies)[int(len(latencies) * 0.99)] < 0.5
-    assert final <= 1 * MIB
+    assert held > 8 * MIB  # the reader really held the WAL past the restart point
+    assert sorted(latencies)[int(len(latencies) * 0.99)] < 1.0  # RESTART gave up on the reader quickly
+    assert final <= 8 * MIB
 
 
 def test_a_leftover_wal_is_checkpointed_and_truncated_at_start(tmp_path: Path) -> None:
@@ -115,17 +115,17 @@ def test_a_leftover_wal_is_checkpointed_and_truncated_at_start(tmp_path: Path) -
         "c.execute('PRAGMA wal_autocheckpoint=0')\n"
         "c.execute('CREATE TABLE filler (x)')\n"
         "c.execute('BEGIN')\n"
-        "for i in range(1000):\n"
+        "for i in range(3000):\n"
         "    c.execute('INSERT INTO filler VALUES (randomblob(3000))')\n"
         "c.execute('COMMIT')\n"
         "os._exit(0)  # as a crash would: the WAL stays behind\n"
     )
     subprocess.run([sys.executable, "-c", leave_wal, str(path)], check=True)
-    assert wal_size(path) > 2 * MIB
-    db = Database(path, wal_max_bytes=2 * MIB)
+    assert wal_size(path) > 8 * MIB
+    db = Database(path, wal_max_bytes=16 * MIB)
     try:
         assert wal_size(path) == 0
         rows = db.call_sync(lambda c: c.execute("SELECT count(*) FROM filler").fetchone()[0])
     finally:
         db.close()
-    assert rows == 1000
+    assert rows == 3000
