@@ -62,7 +62,13 @@ class Bot:
         self.metrics = Metrics()
         self.slack_sender: SlackSender | None = None
         self.graph: GraphApi | None = self._build_graph()
-        self.db = Database(settings.storage.path, synchronous=settings.storage.synchronous)
+        storage = settings.storage
+        self.db = Database(
+            storage.path,
+            synchronous=storage.synchronous,
+            wal_max_bytes=storage.wal_max_bytes,
+            min_free_bytes=storage.min_free_bytes,
+        )
         self.senders = self._build_senders(stdout)
         self.worker = DeliveryWorker(self.db, self.senders, settings.delivery, self.metrics)
         self.pipeline = Pipeline(settings, IngestBatcher(self.db), self.metrics, self.worker.wake)
@@ -306,14 +312,12 @@ class Bot:
         self.db.close()
 
     async def not_ready_reason(self) -> str | None:
-        """None when ready; otherwise why not."""
+        """None when ready, that is when an event can be committed now; otherwise why not (within 2 s)."""
         if self.stopping:
             return "shutting down"
         if not self.worker.running:
             return "delivery worker is not running"
-        if not await self.db.writable():
-            return f"database {self.settings.storage.path} is not writable"
-        return None
+        return await self.db.write_problem()
 
     async def refresh_gauges(self) -> None:
         """Reads the outbox depth and the Marketo call counts into the metrics gauges."""

@@ -26,6 +26,11 @@ class _Strict(BaseModel):
 class StorageSettings(_Strict):
     path: str = "var/notifbot.db"
     synchronous: Literal["full", "normal"] = "full"
+    # the WAL file stays under this: past half of it the WAL is checkpointed and rewound (store/wal.py); the other
+    # half takes what is written meanwhile, hence the 16 MiB floor
+    wal_max_bytes: Annotated[int, Field(ge=16 * 1024 * 1024, le=1024**4)] = 64 * 1024 * 1024
+    # /readyz answers 503 when the database's filesystem has less free space than this
+    min_free_bytes: Annotated[int, Field(ge=0, le=1024**4)] = 32 * 1024 * 1024
 
 
 class ServerSettings(_Strict):

@@ -253,3 +253,9 @@ def m006_trigger_created_at_and_ack_source(db: sqlite_utils.Database) -> None:
         " WHERE t.instance = trigger_campaigns.instance AND t.seen_at IS NOT NULL)"
     )
     db.execute("ALTER TABLE outbox ADD COLUMN acked_via TEXT")
+
+
+@migrations()
+def m007_readiness_probe(db: sqlite_utils.Database) -> None:
+    # /readyz commits one row here (store/health.py): only a real commit shows a full disk or a read-only file.
+    db.execute("CREATE TABLE readiness_probe (id INTEGER PRIMARY KEY, at REAL NOT NULL)")
