@@ -18,8 +18,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import loadgen
 from bench.ingest import SERVER_CPU, ingest_config, notifbot_server, settled_count, slack_env
+
+from bench import loadgen
 
 MIB = 1024 * 1024
 UNBOUNDED = 1024**4  # the largest storage.wal_max_bytes: the restart point is never reached
