@@ -45,6 +45,7 @@ class Failure:
     method: str | None = (
         None  # only a write with this HTTP method meets it (None: the next write of any kind)
     )
+    delay: float = 0.0  # seconds to hold the answer (after committing): a status < 300 then answers normally
 
 
 @dataclass
@@ -216,7 +217,9 @@ class FakeGraph(ThreadedServer):
                 self.messages[message.id] = message
                 self.writes.append(("POST", request.url.path, time.monotonic()))
             self._notify_later(message)
-        if gate is not None:
+        if gate is not None and gate.delay:
+            await asyncio.sleep(gate.delay)
+        if gate is not None and gate.status >= 300:
             headers = {"Retry-After": gate.retry_after} if gate.retry_after else {}
             return _error(gate.status, "ServiceUnavailable", "Injected failure.", **headers)
         return JSONResponse(message.as_json(), status_code=201)
