@@ -1,4 +1,4 @@
-"""The `notifbot` command line (CONTRACT §2)."""
+"""The `notifbot` command line (docs/reference.md §Command line)."""
 
 from __future__ import annotations
 

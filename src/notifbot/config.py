@@ -1,4 +1,4 @@
-"""Settings from YAML plus environment, validated with pydantic; also the embedded default (CONTRACT §1, §5)."""
+"""Settings from YAML plus environment, validated with pydantic; also the embedded default (docs/reference.md §Configuration)."""
 
 from __future__ import annotations
 
@@ -243,7 +243,7 @@ class Settings(_Strict):
 
 
 class Env:
-    """The environment variables notifbot reads (CONTRACT §6), resolved once."""
+    """The environment variables notifbot reads (docs/reference.md §Environment), resolved once."""
 
     def __init__(self, environ: Mapping[str, str]) -> None:
         self._environ = environ

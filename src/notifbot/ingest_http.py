@@ -101,7 +101,7 @@ async def respond(
 
 
 def error_body(message: str, details: list[dict[str, str]] | None = None) -> bytes:
-    """The CONTRACT §3 error shape."""
+    """The error shape of every endpoint (docs/reference.md §HTTP endpoints)."""
     payload: dict[str, Any] = {"error": message}
     if details is not None:
         payload["details"] = details

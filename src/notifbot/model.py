@@ -13,7 +13,7 @@ from typing import Any
 
 
 class Kind(StrEnum):
-    """Marketo notification types notifbot understands (CONTRACT §4); anything else is `other`."""
+    """Marketo notification types notifbot understands (docs/reference.md §Event JSON); anything else is `other`."""
 
     CAMPAIGN_FAILURE = "campaign_failure"
     CAMPAIGN_ABORT = "campaign_abort"
@@ -144,7 +144,7 @@ class Notification:
         return self.kind.value if self.original_kind is None else repr(self.original_kind)[:100]
 
     def as_event_dict(self) -> dict[str, Any]:
-        """The CONTRACT §4 JSON form of this notification."""
+        """The event JSON form of this notification (docs/reference.md §Event JSON)."""
         out: dict[str, Any] = {
             "kind": self.kind_label,
             "id": self.key,

@@ -1,4 +1,4 @@
-"""Pure routing: which destinations a notification reaches under the ordered route table (CONTRACT §5)."""
+"""Pure routing: which destinations a notification reaches under the ordered route table (docs/reference.md §Configuration, routes)."""
 
 from __future__ import annotations
 

@@ -53,7 +53,7 @@ class Pollers:
         self._schedule(name, max(self._min_delay, delay))
 
     async def run_now(self, name: str) -> float:
-        """Runs one poll immediately (tests, and `status` refreshes); returns its requested delay."""
+        """Runs one poll at once, outside the schedule, and returns its requested delay (tests drive pollers so)."""
         return await self._polls[name]()
 
     @property

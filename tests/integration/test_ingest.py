@@ -1,4 +1,4 @@
-"""POST /hooks/events end to end through the real app and a real SQLite file (CONTRACT §3)."""
+"""POST /hooks/events end to end through the real app and a real SQLite file (docs/reference.md §POST /hooks/events)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Routing is a pure function of a notification and the route table (CONTRACT §5)."""
+"""Routing is a pure function of a notification and the route table (docs/reference.md §Configuration, routes)."""
 
 from __future__ import annotations
 

@@ -61,7 +61,7 @@ def test_an_upgraded_database_marks_the_first_listed_campaigns(tmp_path: Path) -
     conn.row_factory = sqlite3.Row
     before = sqlite_utils.Migrations("notifbot")  # the migrations up to the one that adds created_at
     for m in store_db.migrations._migrations:
-        if m.name == "m006_trigger_created_at_and_ack_source":
+        if m.name == "m007_trigger_created_at_and_ack_source":
             break
         before(name=m.name)(m.fn)
     before.apply(sqlite_utils.Database(conn))
@@ -79,7 +79,7 @@ def test_an_upgraded_database_marks_the_first_listed_campaigns(tmp_path: Path) -
             ("j", 5, "2026-06-03T00:00:00Z", 1.0, None),
         ],
     )
-    assert migrate(conn)[0] == "m006_trigger_created_at_and_ack_source"
+    assert migrate(conn)[0] == "m007_trigger_created_at_and_ack_source"
     assert {k: v[0] for k, v in rows(conn).items()} == {
         ("i", 1): 1,
         ("i", 2): 0,

@@ -1,4 +1,4 @@
-"""Realistic sample events (CONTRACT §4), one per notification kind, for `render`, `demo` and tests."""
+"""Realistic sample events (docs/reference.md §Event JSON), one per notification kind, for `render`, `demo` and tests."""
 
 from __future__ import annotations
 

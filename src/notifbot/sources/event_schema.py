@@ -1,4 +1,4 @@
-"""Pydantic schema of the generic event JSON (CONTRACT §4), with the typed fields of each kind."""
+"""Pydantic schema of the generic event JSON (docs/reference.md §Event JSON), with the typed fields of each kind."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Parses `POST /hooks/events` bodies (CONTRACT §4) into Notifications, or an InputError listing every problem."""
+"""Parses `POST /hooks/events` bodies (docs/reference.md §Event JSON) into Notifications, or an InputError listing every problem."""
 
 from __future__ import annotations
 

@@ -84,8 +84,38 @@ def connect(path: str | Path, *, synchronous: str = "full") -> sqlite3.Connectio
     return conn
 
 
+# sqlite-utils records applied migrations by name. Until issue #11 two migrations shared the number m004, and the
+# ones after them were renumbered; databases made before keep the old names, rewritten here before anything runs.
+RENAMED = {
+    "m004_teams_subscriptions_and_inbox": "m005_teams_subscriptions_and_inbox",
+    "m005_outbox_unsure_attempts": "m006_outbox_unsure_attempts",
+    "m006_trigger_created_at_and_ack_source": "m007_trigger_created_at_and_ack_source",
+    "m007_readiness_probe": "m008_readiness_probe",
+}
+
+
+def _rename_recorded(conn: sqlite3.Connection) -> None:
+    """Rewrites migration names recorded under their old numbers (RENAMED), so none of them runs again."""
+    table = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (migrations.migrations_table,)
+    ).fetchone()
+    if table is None:
+        return
+    old = ", ".join("?" * len(RENAMED))
+    query = f"SELECT name FROM {migrations.migrations_table} WHERE migration_set = ? AND name IN ({old})"
+    if conn.execute(query, (migrations.name, *RENAMED)).fetchone() is None:
+        return
+    with transaction(conn):
+        for before, after in RENAMED.items():  # no old name is a new one, so the order does not matter
+            conn.execute(
+                f"UPDATE {migrations.migrations_table} SET name = ? WHERE migration_set = ? AND name = ?",
+                (after, migrations.name, before),
+            )
+
+
 def migrate(conn: sqlite3.Connection) -> list[str]:
-    """Applies pending migrations; returns the names it applied."""
+    """Applies pending migrations (after renaming old records); returns the names it applied."""
+    _rename_recorded(conn)
     db = sqlite_utils.Database(conn)
     pending = [m.name for m in migrations.pending(db)]
     if pending:
@@ -199,7 +229,7 @@ def m004_marketo_trigger_health(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
-def m004_teams_subscriptions_and_inbox(db: sqlite_utils.Database) -> None:
+def m005_teams_subscriptions_and_inbox(db: sqlite_utils.Database) -> None:
     # Graph change-notification subscriptions (one per Teams command channel) and the queue of notifications
     # received: POST /teams/notifications commits a row and answers 202; a worker reads and answers them.
     db.execute(
@@ -232,7 +262,7 @@ def m004_teams_subscriptions_and_inbox(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
-def m005_outbox_unsure_attempts(db: sqlite_utils.Database) -> None:
+def m006_outbox_unsure_attempts(db: sqlite_utils.Database) -> None:
     # unsure_since: when the first attempt that may have reached the destination began (a timeout or lost answer,
     # or a claim that expired mid-send); a retry of such a row looks for the earlier post before posting again.
     # claimed_at: when the current claim began, so that an abandoned claim tells how far back to look.
@@ -241,7 +271,7 @@ def m005_outbox_unsure_attempts(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
-def m006_trigger_created_at_and_ack_source(db: sqlite_utils.Database) -> None:
+def m007_trigger_created_at_and_ack_source(db: sqlite_utils.Database) -> None:
     # createdAt bounds a trigger campaign's idle time; `predates_watch` marks campaigns already active when
     # notifbot first listed the instance (their idle clock may have started before it watched). `acked_via`
     # names the message that acknowledged an alert, so a retried ack is recognised as the same ack.
@@ -256,6 +286,6 @@ def m006_trigger_created_at_and_ack_source(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
-def m007_readiness_probe(db: sqlite_utils.Database) -> None:
+def m008_readiness_probe(db: sqlite_utils.Database) -> None:
     # /readyz commits one row here (store/health.py): only a real commit shows a full disk or a read-only file.
     db.execute("CREATE TABLE readiness_probe (id INTEGER PRIMARY KEY, at REAL NOT NULL)")

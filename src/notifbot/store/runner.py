@@ -128,7 +128,7 @@ class Database:
     def call_sync(
         self, fn: Callable[Concatenate[sqlite3.Connection, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        """Runs `fn` on the database thread and waits (for start-up and CLI paths)."""
+        """Runs `fn` on the database thread and waits: start-up and the WAL keeper's RESTART, never the event loop."""
         return self._executor.submit(lambda: fn(self._conn, *args, **kwargs)).result()
 
     async def write_problem(self) -> str | None:

@@ -1,4 +1,4 @@
-"""The packaged sample events: one per kind, valid CONTRACT §4 events."""
+"""The packaged sample events: one per kind, valid events (docs/reference.md §Event JSON)."""
 
 from __future__ import annotations
 

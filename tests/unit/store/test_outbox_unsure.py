@@ -81,7 +81,7 @@ def test_dead_unsure_rows_stay_unsure_when_requeued(tmp_path: Path) -> None:
 def test_an_existing_database_upgrades_and_keeps_its_rows(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     old = sqlite3.connect(path, isolation_level=None)
-    migrations.apply(sqlite_utils.Database(old), stop_before="m005_outbox_unsure_attempts")
+    migrations.apply(sqlite_utils.Database(old), stop_before="m006_outbox_unsure_attempts")
     old.execute(
         "INSERT INTO events (id, key, kind, severity, occurred_at, received_at, fields, labels, source, routed_to)"
         " VALUES (1, 'k', 'audit', 'info', '2026-11-29T00:00:00+00:00', '2026-11-29T00:00:00+00:00', '{}', '{}',"

@@ -1,0 +1,51 @@
+"""The README names only paths that exist, and its layout describes every package under src/notifbot."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+PACKAGE = REPO / "src" / "notifbot"
+README = (REPO / "README.md").read_text(encoding="utf-8")
+TOP_DIRS = ("src/", "tests/", "bench/", "docs/", "examples/", "manifests/")
+
+
+def _layout() -> str:
+    """The code block of the Development section's layout."""
+    match = re.search(r"\nLayout of `src/notifbot/`[^\n]*\n\n```\n(.*?)\n```", README, re.S)
+    assert match is not None, "README: the layout block under Development is gone"
+    return match.group(1)
+
+
+def _exists(name: str) -> bool:
+    """`a/b.py`, `a/b/` or a glob such as `sources/marketo_*.py`, relative to src/notifbot."""
+    return any(PACKAGE.glob(name.rstrip("/"))) or (PACKAGE / name).exists()
+
+
+def test_every_path_the_layout_names_exists() -> None:
+    layout = _layout()
+    paths = set(re.findall(r"(?<![/\w])[a-z_][\w*]*(?:/[\w*]+)*(?:\.py|/)", layout))  # not URL paths
+    assert len(paths) > 15, paths  # the pattern still finds them
+    missing = sorted(p for p in paths if not _exists(p) and not any(PACKAGE.rglob(p)))
+    assert missing == []
+    # a path with a folder must exist exactly there, not only by its file name
+    assert sorted(p for p in paths if "/" in p.rstrip("/") and not _exists(p)) == []
+
+
+def test_the_layout_describes_every_package() -> None:
+    layout = _layout()
+    packages = sorted(
+        str(init.parent.relative_to(PACKAGE)) + "/"
+        for init in PACKAGE.rglob("__init__.py")
+        if init.parent != PACKAGE
+    )
+    assert "sources/adobe_io/" in packages  # nested ones are found too
+    assert [p for p in packages if p not in layout] == []
+
+
+def test_every_repository_path_the_readme_names_exists() -> None:
+    named = {m for m in re.findall(r"`([^`\s]+)`", README) if m.startswith(TOP_DIRS)}
+    named |= set(re.findall(r"\]\(((?:docs|examples|bench|manifests)/[^)#\s]+)", README))
+    assert {"examples/notifbot.yaml", "docs/reference.md"} <= named
+    assert sorted(p for p in named if not (REPO / p).exists()) == []
