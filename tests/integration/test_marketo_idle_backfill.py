@@ -236,3 +236,37 @@ async def test_auto_looks_back_by_export_when_paging_would_cost_more_at_the_rest
     assert {c.campaign_id: c.basis for c in result.idle}[4] == "activity"
     assert [[c["id"] for c in n.fields["campaigns"]] for batch in sink.batches for n in batch] == [[1]]
     assert fake.calls["/rest/v1/activities/pagingtoken.json"] == 1
+
+
+async def test_a_failed_export_is_forgotten_and_a_new_one_made(
+    fake: FakeMarketo, db: Database, clock: Clock, instance: MarketoInstance, clients: list[MarketoClient]
+) -> None:
+    install(fake, clock())
+    fake.export_seconds = 600.0
+    client = make_client(instance, clock, clients)
+    sink = Sink(db)
+    await CampaignRefresh(client, db, sink, at_risk_days=150, clock=clock).run_once()
+    scan = ActivityScan(client, db, settings(activities="bulk"), sink, clock=clock)
+    await scan.run_once()  # the first daily export: created and queued
+    forward = (await cursor_of(db)).export_id
+    assert forward is not None
+    fake.exports[forward]["status"] = "Failed"
+    clock.advance(10)
+    await scan.run_once()
+    state = await db.read(poller_state, MUNCHKIN, "activities")
+    assert f"activity export {forward} failed; retrying" in state["last_error"]
+    assert (await cursor_of(db)).export_id is None
+    for _ in range(20):  # a new forward export, then the first deeper window's
+        clock.advance(10)
+        await scan.run_once()
+        deeper = (await cursor_of(db)).back_export_id
+        if deeper is not None and fake.exports[deeper]["status"] == "Queued":
+            break
+    assert deeper is not None and deeper != forward
+    fake.exports[deeper]["status"] = "Cancelled"
+    clock.advance(10)
+    await scan.run_once()
+    state = await db.read(poller_state, MUNCHKIN, "activities")
+    assert f"deeper activity export {deeper} cancelled; retrying" in state["last_error"]
+    cursor = await cursor_of(db)
+    assert cursor.back_export_id is None and not cursor.back_queued
