@@ -16,6 +16,7 @@ from notifbot.app import Bot
 from notifbot.config import Env, MarketoInstance, Settings, parse_settings
 from notifbot.marketo import MarketoClient
 from notifbot.store.runner import Database
+from tests.fakes.adobe_io import FakeAdobeIO
 from tests.fakes.marketo import FakeMarketo
 from tests.fakes.slack import FakeSlack
 from tests.integration.marketo_support import MUNCHKIN, SECRET, Clock
@@ -67,6 +68,23 @@ def fresh_slack(shared_slack: FakeSlack) -> FakeSlack:
     """The module's fake, reset to a fresh state (one server per module keeps the suite fast)."""
     shared_slack.reset()
     return shared_slack
+
+
+ADOBE_CLIENT = "adobe-client-1"
+
+
+@pytest.fixture(scope="module")
+def shared_adobe() -> Iterator[FakeAdobeIO]:
+    """One fake Adobe I/O (client `ADOBE_CLIENT`) per module; its key traffic is reset before each test by `adobe`."""
+    with FakeAdobeIO(ADOBE_CLIENT) as fake:
+        yield fake
+
+
+@pytest.fixture
+def adobe(shared_adobe: FakeAdobeIO) -> FakeAdobeIO:
+    """The module's fake Adobe I/O with no key traffic counted and its key server up."""
+    shared_adobe.reset_key_traffic()
+    return shared_adobe
 
 
 def rows(bot: Bot, sql: str) -> list[tuple[Any, ...]]:

@@ -14,24 +14,11 @@ import pytest
 
 from notifbot.model import Kind
 from tests.fakes.adobe_io import FakeAdobeIO, marketo_event
+from tests.integration.conftest import ADOBE_CLIENT
 from tests.integration.live import LiveBot
 
-CLIENT = "adobe-client-1"
+CLIENT = ADOBE_CLIENT
 INF = "__1e400__"  # written into the body as the JSON number 1e400 (which parses as infinity)
-
-
-@pytest.fixture(scope="module")
-def shared_adobe() -> Iterator[FakeAdobeIO]:
-    with FakeAdobeIO(CLIENT) as fake:
-        yield fake
-
-
-@pytest.fixture
-def adobe(shared_adobe: FakeAdobeIO) -> FakeAdobeIO:
-    shared_adobe.key_fetches.clear()
-    shared_adobe.requests.clear()
-    shared_adobe.keys_down = False
-    return shared_adobe
 
 
 @pytest.fixture
