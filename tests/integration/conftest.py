@@ -20,6 +20,7 @@ from tests.fakes.adobe_io import FakeAdobeIO
 from tests.fakes.marketo import FakeMarketo
 from tests.fakes.slack import FakeSlack
 from tests.integration.marketo_support import MUNCHKIN, SECRET, Clock
+from tests.integration.process import BotProcess
 
 
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
@@ -68,6 +69,15 @@ def fresh_slack(shared_slack: FakeSlack) -> FakeSlack:
     """The module's fake, reset to a fresh state (one server per module keeps the suite fast)."""
     shared_slack.reset()
     return shared_slack
+
+
+@pytest.fixture
+def procs() -> Iterator[list[BotProcess]]:
+    """`notifbot serve` processes a test appends here; each is stopped when the test ends, however it ends."""
+    started: list[BotProcess] = []
+    yield started
+    for p in started:
+        p.stop()
 
 
 ADOBE_CLIENT = "adobe-client-1"
