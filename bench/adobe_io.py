@@ -16,8 +16,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import loadgen
 from bench.ingest import SERVER_CPU, notifbot_server, outbox_status, settled_count, slack_env
+
+from bench import loadgen
 
 CLIENT_ID = "bench-adobe-client"
 BATCH = 20

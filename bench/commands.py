@@ -25,9 +25,10 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from bench import loadgen
 from bench.delivery import TOKEN, FakeSlackProcess
 from bench.ingest import SERVER_CPU, notifbot_server, outbox_status
+
+from bench import loadgen
 
 SECRET = "bench-signing-secret-0123456789ab"
 COMMAND = "/marketo"

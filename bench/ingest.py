@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import yaml
+
 from bench import loadgen
 
 REPO = Path(__file__).resolve().parent.parent

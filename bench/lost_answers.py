@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import io
 import json
-import sqlite3
 import sys
 import tempfile
 import time
@@ -32,14 +31,6 @@ if str(REPO) not in sys.path:
 TOKEN = "xoxb-bench-lost-answers"
 
 
-def _statuses(db: Path) -> Counter[str]:
-    conn = sqlite3.connect(db)
-    try:
-        return Counter(r[0] for r in conn.execute("SELECT status FROM outbox"))
-    finally:
-        conn.close()
-
-
 async def _run(
     workdir: Path,
     events: int,
@@ -51,6 +42,7 @@ async def _run(
     history_scopes: bool,
 ) -> dict[str, Any]:
     import httpx
+    from bench.ingest import outbox_status
     from tests.fakes.slack import FakeSlack
 
     from notifbot.app import Bot
@@ -93,7 +85,7 @@ async def _run(
                     answer.raise_for_status()
             deadline = time.monotonic() + 600
             db = workdir / "notifbot.db"
-            while _statuses(db).get("pending", 0) and time.monotonic() < deadline:
+            while outbox_status(db).get("pending", 0) and time.monotonic() < deadline:
                 await asyncio.sleep(0.1)
             wall = time.monotonic() - started
         finally:
@@ -114,7 +106,7 @@ async def _run(
         "extra_posts": sum(posts[k] - 1 for k in keys if posts[k] > 1),
         "most_posts_of_one_event": max((posts[k] for k in keys), default=0),
         "lost": sum(1 for k in keys if posts[k] == 0),
-        "outbox": dict(_statuses(workdir / "notifbot.db")),
+        "outbox": outbox_status(workdir / "notifbot.db"),
         "history_scopes": history_scopes,
         "history_reads": history,
         "wall_seconds": round(wall, 1),

@@ -17,7 +17,6 @@ import asyncio
 import json
 import logging
 import resource
-import time
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -25,6 +24,7 @@ import uvicorn
 
 from notifbot.config import Env, ServerSettings
 from notifbot.errors import ConfigError
+from notifbot.logs import OncePer
 
 log = logging.getLogger("notifbot.web")
 
@@ -98,7 +98,7 @@ def protocol_class(settings: ServerSettings, refused: Callable[[int], None]) -> 
         "nothing was accepted",
     )
     huge = _response("431 Request Header Fields Too Large", f"request headers over {MAX_HEADER_BYTES} bytes")
-    last_warning = [-WARN_EVERY_SECONDS]
+    cap_warning = OncePer(WARN_EVERY_SECONDS)
 
     class Protocol(_base_protocol()):  # type: ignore[misc]
         """One connection, cut off when over the cap or too slow to send a request's headers or body."""
@@ -114,9 +114,7 @@ def protocol_class(settings: ServerSettings, refused: Callable[[int], None]) -> 
             if len(self.connections) >= cap:
                 self._over_cap = True
                 refused(503)
-                now = time.monotonic()
-                if now - last_warning[0] >= WARN_EVERY_SECONDS:
-                    last_warning[0] = now
+                if cap_warning.due():
                     log.warning(
                         "connection cap reached: refusing connections", extra={"max_connections": cap}
                     )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +15,26 @@ _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
     "asctime",
     "color_message",
 }
+
+
+class OncePer:
+    """Says yes at most once per `seconds` (the first time, then the first time after each interval).
+
+    For log lines that can repeat fast (anyone can cause them, or a fault persists): one per interval is enough.
+    """
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._seconds = seconds
+        self._clock = clock
+        self._next = float("-inf")
+
+    def due(self) -> bool:
+        """True (and the next interval starts now) if the last yes was at least `seconds` ago, else False."""
+        now = self._clock()
+        if now < self._next:
+            return False
+        self._next = now + self._seconds
+        return True
 
 
 class Redactor(logging.Filter):

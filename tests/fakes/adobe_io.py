@@ -136,6 +136,13 @@ class FakeAdobeIO(ThreadedServer):
 
     # -- journal control ---------------------------------------------------------------------------------------
 
+    def reset_key_traffic(self) -> None:
+        """Forgets the paths asked for and brings the key server back up (one fake serves a module's tests)."""
+        with self._lock:
+            self.key_fetches.clear()
+            self.requests.clear()
+            self.keys_down = False
+
     def append(self, *events: dict[str, Any]) -> None:
         """Adds events to the journal."""
         with self._lock:

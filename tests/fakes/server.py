@@ -1,4 +1,4 @@
-"""A loopback HTTP server on port 0 in a daemon thread: the lifecycle every fake service shares."""
+"""A loopback HTTP server on port 0 in a daemon thread: the lifecycle every fake service (and LiveBot) shares."""
 
 from __future__ import annotations
 
@@ -17,28 +17,40 @@ class ThreadedServer:
     host: str
     port: int
     thread_name = "fake-server"
+    timeout = 10.0  # seconds to bind on start and to wind down on stop
     uvicorn_options: dict[str, Any] = {}  # noqa: RUF012 - read-only defaults, overridden per class
 
     _server: uvicorn.Server | None = None
     _thread: threading.Thread | None = None
+    _failure: BaseException | None = None
+
+    def _uvicorn(self, app: Any) -> uvicorn.Server:
+        """A uvicorn server for `app` on this host and port with the class's options."""
+        options: dict[str, Any] = {"log_level": "warning", **self.uvicorn_options}
+        return uvicorn.Server(uvicorn.Config(app, host=self.host, port=self.port, lifespan="off", **options))
+
+    def _serve_in_thread(self) -> None:
+        """The thread's body: serves until `stop()`; a subclass that sets up around the server overrides it."""
+        self._server = self._uvicorn(self._app)
+        self._server.run()
+
+    def _run(self) -> None:
+        try:
+            self._serve_in_thread()
+        except BaseException as exc:  # surfaced by start() instead of dying silently in the thread
+            self._failure = exc
 
     def start(self) -> Self:
         """Serves in a daemon thread and returns once the port is bound."""
-        config = uvicorn.Config(
-            self._app,
-            host=self.host,
-            port=self.port,
-            log_level="warning",
-            lifespan="off",
-            **self.uvicorn_options,
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name=self.thread_name, daemon=True)
+        self._failure = None
+        self._thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
         self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"{self.thread_name} could not listen on {self.host}:{self.port}")
+        deadline = time.monotonic() + self.timeout
+        while self._server is None or not self._server.started:
+            if self._failure is not None or not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"{self.thread_name} could not listen on {self.host}:{self.port}: {self._failure!r}"
+                )
             time.sleep(0.005)
         self.port = self._server.servers[0].sockets[0].getsockname()[1]
         return self
@@ -47,7 +59,7 @@ class ThreadedServer:
         """Stops serving and joins the thread."""
         if self._server is not None and self._thread is not None:
             self._server.should_exit = True
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=self.timeout)
         self._server = self._thread = None
 
     def __enter__(self) -> Self:

@@ -16,9 +16,11 @@ from notifbot.app import Bot
 from notifbot.config import Env, MarketoInstance, Settings, parse_settings
 from notifbot.marketo import MarketoClient
 from notifbot.store.runner import Database
+from tests.fakes.adobe_io import FakeAdobeIO
 from tests.fakes.marketo import FakeMarketo
 from tests.fakes.slack import FakeSlack
 from tests.integration.marketo_support import MUNCHKIN, SECRET, Clock
+from tests.integration.process import BotProcess
 
 
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
@@ -67,6 +69,32 @@ def fresh_slack(shared_slack: FakeSlack) -> FakeSlack:
     """The module's fake, reset to a fresh state (one server per module keeps the suite fast)."""
     shared_slack.reset()
     return shared_slack
+
+
+@pytest.fixture
+def procs() -> Iterator[list[BotProcess]]:
+    """`notifbot serve` processes a test appends here; each is stopped when the test ends, however it ends."""
+    started: list[BotProcess] = []
+    yield started
+    for p in started:
+        p.stop()
+
+
+ADOBE_CLIENT = "adobe-client-1"
+
+
+@pytest.fixture(scope="module")
+def shared_adobe() -> Iterator[FakeAdobeIO]:
+    """One fake Adobe I/O (client `ADOBE_CLIENT`) per module; its key traffic is reset before each test by `adobe`."""
+    with FakeAdobeIO(ADOBE_CLIENT) as fake:
+        yield fake
+
+
+@pytest.fixture
+def adobe(shared_adobe: FakeAdobeIO) -> FakeAdobeIO:
+    """The module's fake Adobe I/O with no key traffic counted and its key server up."""
+    shared_adobe.reset_key_traffic()
+    return shared_adobe
 
 
 def rows(bot: Bot, sql: str) -> list[tuple[Any, ...]]:

@@ -14,24 +14,11 @@ import pytest
 
 from notifbot.model import Kind
 from tests.fakes.adobe_io import FakeAdobeIO, marketo_event
+from tests.integration.conftest import ADOBE_CLIENT
 from tests.integration.live import LiveBot
 
-CLIENT = "adobe-client-1"
+CLIENT = ADOBE_CLIENT
 INF = "__1e400__"  # written into the body as the JSON number 1e400 (which parses as infinity)
-
-
-@pytest.fixture(scope="module")
-def shared_adobe() -> Iterator[FakeAdobeIO]:
-    with FakeAdobeIO(CLIENT) as fake:
-        yield fake
-
-
-@pytest.fixture
-def adobe(shared_adobe: FakeAdobeIO) -> FakeAdobeIO:
-    shared_adobe.key_fetches.clear()
-    shared_adobe.requests.clear()
-    shared_adobe.keys_down = False
-    return shared_adobe
 
 
 @pytest.fixture
@@ -90,7 +77,7 @@ async def test_malformed_events_in_a_signed_batch_are_kept_and_the_batch_answers
     batch = malformed_batch()
     raw = json.dumps(batch).replace(f'"{INF}"', "1e400").encode()
     body, headers = adobe.signed(batch, body=raw)
-    async with httpx.AsyncClient(base_url=live.url) as client:
+    async with httpx.AsyncClient(base_url=live.base_url) as client:
         r = await client.post("/hooks/adobe-io", content=body, headers=headers)
     assert r.status_code == 200, r.text
     ids = [e["eventid"] for e in batch]
@@ -126,7 +113,7 @@ async def test_lone_surrogate_outside_data_is_replaced_not_refused(live: LiveBot
     )
     body, headers = adobe.signed([event, quota("s-ok")])
     assert b"\\ud800" in body
-    async with httpx.AsyncClient(base_url=live.url) as client:
+    async with httpx.AsyncClient(base_url=live.base_url) as client:
         r = await client.post("/hooks/adobe-io", content=body, headers=headers)
     assert r.status_code == 200, r.text
     n = live.stored("adobe-io-s-outer")
@@ -140,7 +127,7 @@ async def test_an_edge_time_from_adobe_never_fails_a_concurrent_ingest(
 
     batch = [with_time(f"edge-{i}", "0001-01-01T00:00:00+14:00") for i in range(20)]
     body, headers = adobe.signed(batch)
-    async with httpx.AsyncClient(base_url=live.url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=live.base_url, timeout=30) as client:
         answers = await asyncio.gather(
             *(client.post("/hooks/adobe-io", content=body, headers=headers) for _ in range(5)),
             *(client.post("/hooks/events", json={"kind": "audit", "id": f"side-{i}"}) for i in range(100)),
@@ -155,7 +142,7 @@ async def test_an_edge_time_from_adobe_never_fails_a_concurrent_ingest(
 async def test_random_key_paths_cause_a_handful_of_fetches_and_never_evict_the_real_key(
     live: LiveBot, adobe: FakeAdobeIO
 ) -> None:
-    async with httpx.AsyncClient(base_url=live.url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=live.base_url, timeout=30) as client:
         body, headers = adobe.signed(quota("before"), sign2=False)
         assert (await client.post("/hooks/adobe-io", content=body, headers=headers)).status_code == 200
         answers = []
@@ -178,7 +165,7 @@ async def test_random_key_paths_cause_a_handful_of_fetches_and_never_evict_the_r
 
 async def test_a_cached_key_is_tried_before_any_fetch(live: LiveBot, adobe: FakeAdobeIO) -> None:
     """A genuine delivery verifies with a cached key even when the other header names an unfetched path."""
-    async with httpx.AsyncClient(base_url=live.url) as client:
+    async with httpx.AsyncClient(base_url=live.base_url) as client:
         body, headers = adobe.signed(quota("c-1"), sign1=False)
         assert (await client.post("/hooks/adobe-io", content=body, headers=headers)).status_code == 200
         body, headers = adobe.signed(quota("c-2"), path1=f"/prod/keys/pub-key-{uuid.uuid4()}.pem")
@@ -194,7 +181,7 @@ async def test_validation_url_logging_is_rate_limited_and_shortened(
 ) -> None:
     evil = "https://csm.adobe.io/x\n2026-01-01 ERROR forged log line\r\n" + "A" * 10_000
     with caplog.at_level(logging.DEBUG, logger="notifbot.adobe_io"):
-        async with httpx.AsyncClient(base_url=live.url) as client:
+        async with httpx.AsyncClient(base_url=live.base_url) as client:
             for _ in range(50):
                 r = await client.post("/hooks/adobe-io", json={"validationUrl": evil})
                 assert r.status_code == 200

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -12,22 +11,9 @@ import pytest
 
 from notifbot.app import Bot
 from tests.fakes.adobe_io import FakeAdobeIO, marketo_event
-from tests.integration.conftest import BotFactory, client_for, rows
+from tests.integration.conftest import ADOBE_CLIENT, BotFactory, client_for, rows
 
-CLIENT = "adobe-client-1"
-
-
-@pytest.fixture(scope="module")
-def shared_adobe() -> Iterator[FakeAdobeIO]:
-    with FakeAdobeIO(CLIENT) as fake:
-        yield fake
-
-
-@pytest.fixture
-def adobe(shared_adobe: FakeAdobeIO) -> FakeAdobeIO:
-    shared_adobe.key_fetches.clear()
-    shared_adobe.keys_down = False
-    return shared_adobe
+CLIENT = ADOBE_CLIENT
 
 
 def env_for(fake: FakeAdobeIO) -> dict[str, str]:

@@ -54,7 +54,7 @@ async def test_poisoned_dates_get_400_and_never_fail_other_senders(live: LiveBot
         )
     rng.shuffle(requests)
     limits = httpx.Limits(max_connections=64)
-    async with httpx.AsyncClient(base_url=live.url, limits=limits, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=live.base_url, limits=limits, timeout=30) as client:
         answers = await asyncio.gather(*(client.post("/hooks/events", json=body) for _, body in requests))
     wrong = [
         (what, r.status_code, r.text[:200])
@@ -68,7 +68,7 @@ async def test_poisoned_dates_get_400_and_never_fail_other_senders(live: LiveBot
 
 @pytest.mark.parametrize("index", range(len(POISONS)))
 async def test_each_poison_names_its_field(live: LiveBot, index: int) -> None:
-    async with httpx.AsyncClient(base_url=live.url) as client:
+    async with httpx.AsyncClient(base_url=live.base_url) as client:
         r = await client.post("/hooks/events", json=[{"kind": "audit", "id": "fine"}, POISONS[index]])
     assert r.status_code == 400, r.text
     locs = [d["loc"] for d in r.json()["details"]]

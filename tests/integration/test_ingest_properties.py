@@ -132,7 +132,7 @@ def live(tmp_path_factory: pytest.TempPathFactory, adobe: FakeAdobeIO) -> Iterat
 
 @pytest.fixture(scope="module")
 def client(live: LiveBot) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=live.url, timeout=30) as c:
+    with httpx.Client(base_url=live.base_url, timeout=30) as c:
         yield c
 
 

@@ -12,7 +12,7 @@ from itertools import pairwise
 from typing import Any
 
 from notifbot.commands.marketo_queries import stale_triggers
-from notifbot.config import MarketoInstance
+from notifbot.config import MarketoInstance, TriggerHealthSettings
 from notifbot.marketo import MarketoClient
 from notifbot.sources.marketo_activities import ActivityScan, ScanCursor
 from notifbot.sources.marketo_campaigns import CampaignRefresh
@@ -51,6 +51,19 @@ async def cursor_of(db: Database) -> ScanCursor:
     return ScanCursor.load((await db.read(poller_state, MUNCHKIN, "activities"))["cursor"])
 
 
+async def refreshed_scan(
+    client: MarketoClient,
+    db: Database,
+    clock: Clock,
+    scan_settings: TriggerHealthSettings,
+    at_risk_days: int = 150,
+) -> tuple[ActivityScan, Sink]:
+    """The campaigns read once (as the campaign poller does first), then an activity scan with the same sink."""
+    sink = Sink(db)
+    await CampaignRefresh(client, db, sink, at_risk_days=at_risk_days, clock=clock).run_once()
+    return ActivityScan(client, db, scan_settings, sink, clock=clock), sink
+
+
 def stamp(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -68,9 +81,7 @@ async def test_new_install_flags_long_idle_campaigns_after_a_deeper_rest_scan(
     start = clock()
     hundred = install(fake, start)
     client = make_client(instance, clock, clients)  # shares: campaigns 50, activities 150 calls a day
-    sink = Sink(db)
-    await CampaignRefresh(client, db, sink, at_risk_days=150, clock=clock).run_once()
-    scan = ActivityScan(client, db, settings(activities="rest"), sink, clock=clock)
+    scan, sink = await refreshed_scan(client, db, clock, settings(activities="rest"))
     await run_hourly(scan, clock, 3)
 
     warnings = [n for batch in sink.batches for n in batch]
@@ -107,9 +118,7 @@ async def test_the_deeper_scan_uses_bulk_exports_when_the_scan_does(
     hundred = install(fake, start)
     fake.export_seconds = 60.0
     client = make_client(instance, clock, clients)
-    sink = Sink(db)
-    await CampaignRefresh(client, db, sink, at_risk_days=150, clock=clock).run_once()
-    scan = ActivityScan(client, db, settings(activities="bulk"), sink, clock=clock)
+    scan, sink = await refreshed_scan(client, db, clock, settings(activities="bulk"))
     for _ in range(40):  # every run creates, enqueues or checks one job (forward or deeper): 10-minute steps
         await scan.run_once()
         clock.advance(10)
@@ -136,9 +145,9 @@ async def test_a_long_lookback_flags_at_once_without_looking_further_back(
 ) -> None:
     install(fake, clock())
     client = make_client(instance, clock, clients)
-    sink = Sink(db)
-    await CampaignRefresh(client, db, sink, at_risk_days=30, clock=clock).run_once()
-    scan = ActivityScan(client, db, settings(lookback_hours=744, at_risk_days=30), sink, clock=clock)
+    scan, sink = await refreshed_scan(
+        client, db, clock, settings(lookback_hours=744, at_risk_days=30), at_risk_days=30
+    )
     await scan.run_once()  # 31 days of look-back: enough to decide a 30-day risk
     assert fake.calls["/rest/v1/activities/pagingtoken.json"] == 1
     [[warning]] = sink.batches
@@ -158,9 +167,7 @@ async def test_the_deeper_scan_stays_inside_a_small_activities_share(
     times = [base + timedelta(minutes=i) for i in range(150 * 1_440)]  # 1,440 activities a day for 150 days
     fake.set_activities([activity(100 + i, t, 2) for i, t in enumerate(times)], times)
     client = make_client(instance, clock, clients, campaigns=5, activities=12)
-    sink = Sink(db)
-    await CampaignRefresh(client, db, sink, at_risk_days=150, clock=clock).run_once()
-    scan = ActivityScan(client, db, settings(activities="rest"), sink, clock=clock)
+    scan, sink = await refreshed_scan(client, db, clock, settings(activities="rest"))
     for _ in range(48):  # two days of hourly runs
         await scan.run_once()
         clock.advance(60)
@@ -177,9 +184,7 @@ async def test_young_campaigns_cost_no_deeper_scan_and_are_not_flagged(
     fake.campaigns = [trigger(3, now - timedelta(days=10)), trigger(5, now - timedelta(days=149))]
     fake.set_activities([activity(1, now - timedelta(days=100), 5)])
     client = make_client(instance, clock, clients)
-    sink = Sink(db)
-    await CampaignRefresh(client, db, sink, at_risk_days=150, clock=clock).run_once()
-    scan = ActivityScan(client, db, settings(), sink, clock=clock)
+    scan, sink = await refreshed_scan(client, db, clock, settings())
     await run_hourly(scan, clock, 3)
     # neither can have been idle 150 days (created 10 and 149 days ago): looking further back decides nothing
     assert fake.calls["/rest/v1/activities/pagingtoken.json"] == 1 and not sink.batches
@@ -194,9 +199,7 @@ async def test_a_refused_deeper_export_is_kept_and_enqueued_later(
     install(fake, clock())
     fake.export_seconds = 60.0
     client = make_client(instance, clock, clients)
-    sink = Sink(db)
-    await CampaignRefresh(client, db, sink, at_risk_days=150, clock=clock).run_once()
-    scan = ActivityScan(client, db, settings(activities="bulk"), sink, clock=clock)
+    scan, _ = await refreshed_scan(client, db, clock, settings(activities="bulk"))
     await scan.run_once()  # the first daily export: created and queued
     clock.advance(10)
     fake.max_queued_exports = 0  # Marketo's queue (or its daily export allowance) is full: 1029
@@ -222,9 +225,7 @@ async def test_auto_looks_back_by_export_when_paging_would_cost_more_at_the_rest
     ]  # 500 in the last day
     fake.set_activities([*busy, activity(2, start - timedelta(days=100), 4)])
     client = make_client(instance, clock, clients)
-    sink = Sink(db)
-    await CampaignRefresh(client, db, sink, at_risk_days=150, clock=clock).run_once()
-    scan = ActivityScan(client, db, settings(), sink, clock=clock)
+    scan, sink = await refreshed_scan(client, db, clock, settings())
     # ~500 activities a day: paging 149 days back would take ~250 calls; five exports take ~25
     assert await scan.run_once() == 3600.0, "the REST scan keeps its hourly pace while the export runs"
     cursor = await cursor_of(db)
@@ -236,3 +237,35 @@ async def test_auto_looks_back_by_export_when_paging_would_cost_more_at_the_rest
     assert {c.campaign_id: c.basis for c in result.idle}[4] == "activity"
     assert [[c["id"] for c in n.fields["campaigns"]] for batch in sink.batches for n in batch] == [[1]]
     assert fake.calls["/rest/v1/activities/pagingtoken.json"] == 1
+
+
+async def test_a_failed_export_is_forgotten_and_a_new_one_made(
+    fake: FakeMarketo, db: Database, clock: Clock, instance: MarketoInstance, clients: list[MarketoClient]
+) -> None:
+    install(fake, clock())
+    fake.export_seconds = 600.0
+    client = make_client(instance, clock, clients)
+    scan, _ = await refreshed_scan(client, db, clock, settings(activities="bulk"))
+    await scan.run_once()  # the first daily export: created and queued
+    forward = (await cursor_of(db)).export_id
+    assert forward is not None
+    fake.exports[forward]["status"] = "Failed"
+    clock.advance(10)
+    await scan.run_once()
+    state = await db.read(poller_state, MUNCHKIN, "activities")
+    assert f"activity export {forward} failed; retrying" in state["last_error"]
+    assert (await cursor_of(db)).export_id is None
+    for _ in range(20):  # a new forward export, then the first deeper window's
+        clock.advance(10)
+        await scan.run_once()
+        deeper = (await cursor_of(db)).back_export_id
+        if deeper is not None and fake.exports[deeper]["status"] == "Queued":
+            break
+    assert deeper is not None and deeper != forward
+    fake.exports[deeper]["status"] = "Cancelled"
+    clock.advance(10)
+    await scan.run_once()
+    state = await db.read(poller_state, MUNCHKIN, "activities")
+    assert f"deeper activity export {deeper} cancelled; retrying" in state["last_error"]
+    cursor = await cursor_of(db)
+    assert cursor.back_export_id is None and not cursor.back_queued

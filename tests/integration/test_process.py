@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -16,14 +15,6 @@ from tests.integration.process import BotProcess
 
 pytestmark = pytest.mark.slow
 TOKEN = "xoxb-process-test-token"
-
-
-@pytest.fixture
-def procs() -> Iterator[list[BotProcess]]:
-    started: list[BotProcess] = []
-    yield started
-    for p in started:
-        p.stop()
 
 
 def slack_bot(tmp: Path, slack: FakeSlack, channels: list[str], **delivery: float) -> BotProcess:

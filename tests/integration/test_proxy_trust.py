@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -99,14 +98,6 @@ def test_a_bad_forwarded_allow_ips_entry_is_a_config_error(tmp_path: Path, confi
     config.write_text(config.read_text() + "server: {forwarded_allow_ips: ['proxy.example']}\n")
     run = run_notifbot(tmp_path, "check-config", "--config", str(config))
     assert run.returncode == 1 and "server.forwarded_allow_ips" in run.stdout, run.stdout
-
-
-@pytest.fixture
-def procs() -> Iterator[list[BotProcess]]:
-    started: list[BotProcess] = []
-    yield started
-    for p in started:
-        p.stop()
 
 
 @pytest.mark.slow

@@ -15,6 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -52,6 +53,16 @@ async def until(bot: Bot, status: int, within: float = 6.0) -> str:
         await asyncio.sleep(0.2)
 
 
+@contextlib.asynccontextmanager
+async def bot_on(bot_factory: BotFactory, db: Path) -> AsyncIterator[Bot]:
+    """A started Bot on database `db`, stopped on leaving (before the filesystem under it is unmounted)."""
+    bot = await bot_factory(storage={"path": str(db)})
+    try:
+        yield bot
+    finally:
+        await bot.stop()
+
+
 async def post(bot: Bot, key: str) -> int:
     async with client_for(bot) as client:
         r = await client.post("/hooks/events", json={"kind": "audit", "id": key}, timeout=30)
@@ -60,8 +71,7 @@ async def post(bot: Bot, key: str) -> int:
 
 async def test_disk_full_is_not_ready_and_recovers(tmp_path: Path, bot_factory: BotFactory) -> None:
     with mounts.tmpfs(tmp_path / "fs", "40m") as fs:
-        bot = await bot_factory(storage={"path": str(fs / "notifbot.db")})
-        try:
+        async with bot_on(bot_factory, fs / "notifbot.db") as bot:
             assert "ready" in await until(bot, 200)
             filler = mounts.fill(fs)
             text = await until(bot, 503)
@@ -69,14 +79,11 @@ async def test_disk_full_is_not_ready_and_recovers(tmp_path: Path, bot_factory: 
             filler.unlink()
             await until(bot, 200)
             assert await post(bot, "after-the-disk-was-freed") == 202
-        finally:
-            await bot.stop()
 
 
 async def test_filesystem_turning_read_only_is_not_ready(tmp_path: Path, bot_factory: BotFactory) -> None:
     with mounts.ext4(tmp_path / "fs", 64) as fs:
-        bot = await bot_factory(storage={"path": str(fs / "notifbot.db")})
-        try:
+        async with bot_on(bot_factory, fs / "notifbot.db") as bot:
             await until(bot, 200)
             mounts.run(
                 "mount", "-o", "remount,abort", str(fs)
@@ -84,14 +91,11 @@ async def test_filesystem_turning_read_only_is_not_ready(tmp_path: Path, bot_fac
             text = await until(bot, 503)
             assert "read-only" in text
             assert await post(bot, "lost?") == 503  # what readiness predicted
-        finally:
-            await bot.stop()
 
 
 async def test_frozen_filesystem_answers_within_the_bound(tmp_path: Path, bot_factory: BotFactory) -> None:
     with mounts.ext4(tmp_path / "fs", 64) as fs:
-        bot = await bot_factory(storage={"path": str(fs / "notifbot.db")})
-        try:
+        async with bot_on(bot_factory, fs / "notifbot.db") as bot:
             await until(bot, 200)
             with mounts.frozen(fs):
                 await asyncio.sleep(1.1)  # past the cached answer
@@ -103,51 +107,40 @@ async def test_frozen_filesystem_answers_within_the_bound(tmp_path: Path, bot_fa
                 )  # the stuck probe is not repeated: the answer is immediate
                 assert code == 503 and took < 0.5
             await until(bot, 200)  # thawed: the probe finishes and readiness comes back
-        finally:
-            await bot.stop()
 
 
 async def test_immutable_database_file_is_not_ready(tmp_path: Path, bot_factory: BotFactory) -> None:
     db = tmp_path / "notifbot.db"
-    bot = await bot_factory(storage={"path": str(db)})
-    try:
+    async with bot_on(bot_factory, db) as bot:
         await until(bot, 200)
         with mounts.immutable(db):  # the WAL still takes commits, but no checkpoint can copy them back
             text = await until(bot, 503)
             assert f"{db} is not writable" in text
         await until(bot, 200)
-    finally:
-        await bot.stop()
 
 
 async def test_immutable_wal_is_not_ready_and_ingest_fails_alike(
     tmp_path: Path, bot_factory: BotFactory
 ) -> None:
     db = tmp_path / "notifbot.db"
-    bot = await bot_factory(storage={"path": str(db)})
-    try:
+    async with bot_on(bot_factory, db) as bot:
         await until(bot, 200)
         with mounts.immutable(Path(f"{db}-wal")):
             text = await until(bot, 503)
             assert f"{db}-wal is not writable" in text
             assert await post(bot, "lost?") == 503
         await until(bot, 200)
-    finally:
-        await bot.stop()
 
 
 async def test_shm_deleted_under_the_process_is_not_ready(tmp_path: Path, bot_factory: BotFactory) -> None:
     db = tmp_path / "notifbot.db"
-    bot = await bot_factory(storage={"path": str(db)})
-    try:
+    async with bot_on(bot_factory, db) as bot:
         await until(bot, 200)
         os.unlink(
             f"{db}-shm"
         )  # another process opening the database now would build a second, different index
         text = await until(bot, 503)
         assert "-shm was deleted" in text and "restart notifbot" in text
-    finally:
-        await bot.stop()
 
 
 def test_refuses_to_open_a_database_on_a_read_only_mount(tmp_path: Path) -> None:

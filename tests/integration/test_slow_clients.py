@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -22,14 +21,6 @@ from tests.integration.test_http_limits import every_endpoint_bot, graph
 
 __all__ = ["graph"]  # the fixture, re-exported for pytest
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def procs() -> Iterator[list[BotProcess]]:
-    started: list[BotProcess] = []
-    yield started
-    for p in started:
-        p.stop()
 
 
 def started(procs: list[BotProcess], bot: BotProcess) -> BotProcess:

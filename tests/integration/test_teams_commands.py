@@ -24,7 +24,7 @@ from notifbot.samples import load_samples
 from notifbot.store.runner import Database
 from notifbot.teams.graph import GraphApi
 from notifbot.teams.subscriptions import SubscriptionManager
-from tests.fakes.graph import BOT_USER, Failure, FakeGraph
+from tests.fakes.graph import BOT_USER, Failure, FakeGraph, Message, Subscription
 from tests.integration.conftest import make_settings, wait_for
 from tests.unit.render.teams_helpers import assert_valid_card
 
@@ -92,22 +92,28 @@ async def served(tmp_path: Path, graph: FakeGraph) -> AsyncIterator[Served]:
     sock.close()
 
 
-async def test_validation_handshake_echoes_the_token_as_plain_text(served: Served) -> None:
+async def subscription(graph: FakeGraph) -> Subscription:
+    """The bot's one Graph subscription, once it has made it."""
+    await wait_for(lambda: len(graph.subscriptions) == 1)
+    [sub] = graph.subscriptions.values()
+    return sub
+
+
+async def alert_posted(served: Served, graph: FakeGraph) -> Message:
+    """Sends a sample event once the subscription exists and returns the alert the bot posted to the channel."""
+    await wait_for(lambda: len(graph.subscriptions) == 1)
     async with httpx.AsyncClient() as client:
-        r = await client.post(
-            f"{served.url}/teams/notifications", params={"validationToken": "Validation: a&b <c>"}
-        )
-    assert r.status_code == 200 and r.text == "Validation: a&b <c>"
-    assert r.headers["content-type"].startswith("text/plain")
+        r = await client.post(f"{served.url}/hooks/events", json=load_samples()["crm_sync"])
+    assert r.status_code == 202
+    await wait_for(lambda: len(graph.top_level(TEAM, CHANNEL)) == 1)
+    [alert] = graph.top_level(TEAM, CHANNEL)
+    return alert
 
 
 async def test_a_command_is_answered_in_its_thread_from_the_command_core(
     served: Served, graph: FakeGraph
 ) -> None:
-    await wait_for(
-        lambda: len(graph.subscriptions) == 1
-    )  # created only after the fake validated our endpoint
-    [sub] = graph.subscriptions.values()
+    sub = await subscription(graph)  # created only after the fake validated our endpoint
     assert sub.resource == f"/teams/{TEAM}/channels/{CHANNEL}/messages" and sub.client_state
     message, statuses = await graph.user_posts(
         TEAM, CHANNEL, '<p><at id="0">notifbot</at>&nbsp;quota</p>', user=ADA
@@ -167,12 +173,7 @@ async def test_messages_from_the_service_account_itself_are_ignored(served: Serv
 
 
 async def test_ack_in_an_alert_thread_edits_the_alert_in_place(served: Served, graph: FakeGraph) -> None:
-    await wait_for(lambda: len(graph.subscriptions) == 1)
-    async with httpx.AsyncClient() as client:
-        r = await client.post(f"{served.url}/hooks/events", json=load_samples()["crm_sync"])
-    assert r.status_code == 202
-    await wait_for(lambda: len(graph.top_level(TEAM, CHANNEL)) == 1)
-    [alert] = graph.top_level(TEAM, CHANNEL)
+    alert = await alert_posted(served, graph)
     assert alert.user["id"] == BOT_USER["id"]
     await graph.user_posts(TEAM, CHANNEL, "@notifbot ack", user=ADA, reply_to=alert.id)
     await wait_for(lambda: alert.edits == 1 and len(graph.replies(alert.id)) == 2)
@@ -187,12 +188,7 @@ async def test_ack_in_an_alert_thread_edits_the_alert_in_place(served: Served, g
 async def test_the_first_ack_after_a_graph_429_edits_the_alert_and_says_acknowledged(
     served: Served, graph: FakeGraph, throttled: str
 ) -> None:
-    await wait_for(lambda: len(graph.subscriptions) == 1)
-    async with httpx.AsyncClient() as client:
-        r = await client.post(f"{served.url}/hooks/events", json=load_samples()["crm_sync"])
-    assert r.status_code == 202
-    await wait_for(lambda: len(graph.top_level(TEAM, CHANNEL)) == 1)
-    [alert] = graph.top_level(TEAM, CHANNEL)
+    alert = await alert_posted(served, graph)
     graph.min_interval = 0.0  # only the injected 429s throttle
     # PATCH: more 429s than the card edit waits out by itself, so the whole answer is retried; POST: the reply
     times = UPDATE_RATE_LIMITS + 1 if throttled == "PATCH" else 1

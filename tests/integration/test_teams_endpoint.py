@@ -12,17 +12,11 @@ from hypothesis import strategies as st
 
 from tests.fakes.graph import FakeGraph, Subscription
 from tests.integration.conftest import wait_for
-from tests.integration.test_teams_commands import CHANNEL, TEAM, Served, graph, served
+from tests.integration.test_teams_commands import CHANNEL, TEAM, Served, graph, served, subscription
 
 __all__ = ["graph", "served"]  # the fixtures, re-exported for pytest
 
 RESOURCE = f"teams('{TEAM}')/channels('{CHANNEL}')/messages('1')"
-
-
-async def subscription(graph: FakeGraph) -> Subscription:
-    await wait_for(lambda: len(graph.subscriptions) == 1)
-    [sub] = graph.subscriptions.values()
-    return sub
 
 
 async def notify(served: Served, body: bytes | str | dict[str, Any]) -> httpx.Response:
@@ -45,12 +39,11 @@ def item(sub: Subscription, **changes: Any) -> dict[str, Any]:
     return {**base, **changes}
 
 
-async def test_validation_echo_is_not_sniffable(served: Served) -> None:
+@pytest.mark.parametrize("token", ["Validation: a&b <c>", "<html><script>x</script>"])
+async def test_validation_echoes_the_token_as_plain_text_not_sniffable(served: Served, token: str) -> None:
     async with httpx.AsyncClient() as client:
-        r = await client.post(
-            f"{served.url}/teams/notifications", params={"validationToken": "<html><script>x</script>"}
-        )
-    assert r.status_code == 200 and r.text == "<html><script>x</script>"
+        r = await client.post(f"{served.url}/teams/notifications", params={"validationToken": token})
+    assert r.status_code == 200 and r.text == token
     assert r.headers["content-type"].startswith("text/plain")
     assert r.headers["x-content-type-options"] == "nosniff"
 
@@ -60,21 +53,20 @@ async def test_100k_deep_json_is_400(served: Served) -> None:
     assert r.status_code == 400, r.text
 
 
-async def test_lone_surrogate_client_state_is_refused_as_a_wrong_client_state(
-    served: Served, graph: FakeGraph
+@pytest.mark.parametrize(
+    ("field", "surrogate", "status"),
+    [
+        ("clientState", "\\ud800", 401),  # refused as a wrong client state
+        ("resource", "\\udfff", 400),
+    ],
+)
+async def test_a_lone_surrogate_is_refused_and_queues_nothing(
+    served: Served, graph: FakeGraph, field: str, surrogate: str, status: int
 ) -> None:
     sub = await subscription(graph)
-    body = json.dumps({"value": [item(sub, clientState="x")]}).replace('"x"', '"\\ud800"')
+    body = json.dumps({"value": [item(sub, **{field: "x"})]}).replace('"x"', f'"{surrogate}"')
     r = await notify(served, body)
-    assert r.status_code == 401, r.text
-    assert served.inbox() == []
-
-
-async def test_lone_surrogate_resource_is_400_and_queues_nothing(served: Served, graph: FakeGraph) -> None:
-    sub = await subscription(graph)
-    body = json.dumps({"value": [item(sub, resource="r")]}).replace('"r"', '"\\udfff"')
-    r = await notify(served, body)
-    assert r.status_code == 400, r.text
+    assert r.status_code == status, r.text
     assert served.inbox() == []
 
 

@@ -6,7 +6,7 @@ import io
 import json
 import logging
 
-from notifbot.logs import JsonFormatter, Redactor, TextFormatter
+from notifbot.logs import JsonFormatter, OncePer, Redactor, TextFormatter
 
 SECRET = "xoxb-1234-very-secret"
 
@@ -42,3 +42,13 @@ def test_text_format_is_readable_and_redacted() -> None:
     logger.info("delivered", extra={"destination": "ops", "token": SECRET})
     line = stream.getvalue()
     assert "delivered" in line and "destination=ops" in line and SECRET not in line
+
+
+def test_once_per_says_yes_once_per_interval() -> None:
+    now = [100.0]
+    gate = OncePer(60.0, lambda: now[0])
+    answers = []
+    for t in (100.0, 100.0, 159.9, 160.0, 160.0, 500.0):
+        now[0] = t
+        answers.append(gate.due())
+    assert answers == [True, False, False, True, False, True]

@@ -23,6 +23,7 @@ from notifbot.errors import (
     RateLimitedError,
     TransientDeliveryError,
 )
+from notifbot.retry_after import retry_wait
 
 # Slack's own words: internal_error and fatal_error may have done part of the work, and service_unavailable
 # does not say; request_timeout means the request arrived truncated and team_added_to_org that the workspace is
@@ -90,18 +91,6 @@ def _scrub(text: str, token: str | None) -> str:
     return _TOKEN_RE.sub("[token]", text)
 
 
-def _retry_after(headers: Any) -> float:
-    """Seconds from a Retry-After header (case-insensitive mapping or plain dict); 1 when absent or unreadable."""
-    value: Any = None
-    if isinstance(headers, Mapping):
-        value = headers.get("Retry-After", headers.get("retry-after"))
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        return 1.0
-    return seconds if seconds >= 0 else 1.0
-
-
 def _detail(data: Mapping[str, Any]) -> str:
     """The `[ERROR] …` lines Slack attaches to invalid_blocks, joined."""
     meta = data.get("response_metadata")
@@ -119,7 +108,7 @@ def _from_api_error(exc: SlackApiError, channel: str, method: str) -> DeliveryEr
     data = getattr(response, "data", None)
     code = data.get("error") if isinstance(data, Mapping) else None
     if status == 429 or code == "ratelimited":
-        wait = _retry_after(getattr(response, "headers", None))
+        wait = retry_wait(getattr(response, "headers", None))
         return RateLimitedError(
             f"Slack rate limit on {method} for channel {channel}: retry after {wait:g} s", retry_after=wait
         )

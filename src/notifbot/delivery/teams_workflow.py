@@ -13,6 +13,7 @@ from notifbot.model import Notification
 from notifbot.render.card import CARD_CONTENT_TYPE
 from notifbot.render.links import DEFAULT_LINKS, LinkPolicy
 from notifbot.render.teams import render_teams
+from notifbot.retry_after import retry_wait
 from notifbot.store.outbox import OutboxRow
 
 _SIG = re.compile(r"(?i)\b(sig|code)=[^&\s\"']+")
@@ -35,21 +36,13 @@ def scrub(text: str, secrets: list[str]) -> str:
     return _URL.sub("[URL]", _SIG.sub(r"\1=***", text))
 
 
-def _retry_after(headers: httpx.Headers) -> float:
-    try:
-        seconds = float(headers.get("retry-after", ""))
-    except ValueError:
-        return 1.0
-    return seconds if seconds >= 0 else 1.0
-
-
 def classify(response: httpx.Response, name: str) -> DeliveryError | None:
     """None for an accepted post; else Transient (429, 5xx) or Permanent (the flow refused it)."""
     status = response.status_code
     if status < 300:
         return None
     if status == 429:
-        wait = _retry_after(response.headers)
+        wait = retry_wait(response.headers)
         return TransientDeliveryError(
             f"Teams workflow {name} is throttled (HTTP 429): retry after {wait:g} s", retry_after=wait
         )

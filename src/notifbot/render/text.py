@@ -8,6 +8,7 @@ import re
 from datetime import UTC, datetime
 
 from notifbot.central_time import CENTRAL
+from notifbot.iso_time import read_iso
 
 ELLIPSIS = "…"
 TOO_LARGE = "(a number too large to show)"
@@ -18,7 +19,6 @@ UTC_OUT_OF_RANGE = "out of range in UTC"
 
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _SPACE = re.compile(r"\s+")
-_MARKETO_TZ = re.compile(r"Z([+-]\d{4})$")
 
 
 def escape_mrkdwn(s: str) -> str:
@@ -145,12 +145,8 @@ def parse_time(value: object) -> datetime | None:
         return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
     if not isinstance(value, str) or not value.strip():
         return None
-    text = _MARKETO_TZ.sub(r"\1", value.strip())
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
+    parsed = read_iso(value)
+    if parsed is None:
         return None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 

@@ -244,22 +244,38 @@ class ActivityScan:
             cursor.queued = True
             await self.save(cursor, now)
             return STATUS_WAIT
-        status = await bulk.export_status(self.client, cursor.export_id)
-        if status.status in ("Failed", "Cancelled"):
-            failed = cursor.export_id
-            cursor.export_id, cursor.queued = None, False
-            await self.save(cursor, now)
-            raise MarketoError(
-                "bulk", f"{self.munchkin} activity export {failed} {status.status.lower()}; retrying"
-            )
-        if status.status != "Completed":
+        done = await self.finished_export(cursor, now, cursor.export_id, "activity export", _forget_export)
+        if done is None:
             return STATUS_WAIT
-        content = await bulk.export_file(self.client, status)
-        latest = newest_per_campaign(bulk.iter_campaign_activity(content))
+        status, latest = done
         self._finish_export(cursor, status.records)
         await self.save(cursor, now, latest)
         await announce_at_risk(self.db, self.accept, self.munchkin, now, self.settings.at_risk_days)
         return self.every
+
+    async def finished_export(
+        self,
+        cursor: ScanCursor,
+        now: datetime,
+        export_id: str,
+        what: str,
+        forget: Callable[[ScanCursor], None],
+    ) -> tuple[bulk.ExportStatus, dict[int, str]] | None:
+        """A completed export's status and newest activity per campaign; None while Marketo still runs it.
+
+        A failed or cancelled job is forgotten (`forget`) and saved before the error, so the next run makes a new one.
+        """
+        status = await bulk.export_status(self.client, export_id)
+        if status.status in ("Failed", "Cancelled"):
+            forget(cursor)
+            await self.save(cursor, now)
+            raise MarketoError(
+                "bulk", f"{self.munchkin} {what} {export_id} {status.status.lower()}; retrying"
+            )
+        if status.status != "Completed":
+            return None
+        content = await bulk.export_file(self.client, status)
+        return status, newest_per_campaign(bulk.iter_campaign_activity(content))
 
     def _finish_export(self, cursor: ScanCursor, records: int | None) -> None:
         t0, t1 = parse_time(cursor.export_start), parse_time(cursor.export_end)
@@ -273,3 +289,7 @@ class ActivityScan:
         fits = rate is not None and rate / PAGE_SIZE <= SWITCH_BACK * self._share_per_day()
         if self.settings.activities == "auto" and fits:
             cursor.mode, cursor.token = "rest", None
+
+
+def _forget_export(cursor: ScanCursor) -> None:
+    cursor.export_id, cursor.queued = None, False

@@ -142,17 +142,16 @@ class DeeperScan:
             return True
         if spare < 2:
             return True
-        status = await bulk.export_status(scan.client, cursor.back_export_id)
-        if status.status in ("Failed", "Cancelled"):
-            failed, cursor.back_export_id, cursor.back_queued = cursor.back_export_id, None, False
-            await scan.save(cursor, now)
-            raise MarketoError(
-                "bulk", f"{scan.munchkin} deeper activity export {failed} {status.status.lower()}; retrying"
-            )
-        if status.status != "Completed":
+        done = await scan.finished_export(
+            cursor, now, cursor.back_export_id, "deeper activity export", _forget_export
+        )
+        if done is None:
             return True
-        content = await bulk.export_file(scan.client, status)
-        latest = newest_per_campaign(bulk.iter_campaign_activity(content))
+        _, latest = done
         self._close(cursor)
         await scan.save(cursor, now, latest)
         return False
+
+
+def _forget_export(cursor: ScanCursor) -> None:
+    cursor.back_export_id, cursor.back_queued = None, False

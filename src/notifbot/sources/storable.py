@@ -17,6 +17,7 @@ from typing import Any
 from pydantic_core import from_json
 
 from notifbot.errors import Detail, loc_path
+from notifbot.iso_time import read_iso
 
 # One day inside datetime's range, so any zone conversion (offsets are under 24 h) stays representable.
 EARLIEST = datetime.min.replace(tzinfo=UTC) + timedelta(days=1)
@@ -28,7 +29,6 @@ MAX_DEPTH = 256
 INT_LIMIT = 2**63  # what SQLite and most JSON consumers hold exactly
 SAFE_TEXT = 10_000  # longest string kept in a sanitised payload
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_Z_OFFSET = re.compile(r"Z([+-]\d{4})$")
 # Fields renderers read as times even when they arrive as text (trigger_cleanup's deactivate_on may be either).
 TIME_FIELDS = ("deactivate_on", "resets_at", "period_start", "period_end")
 _TRUNCATED = "…"
@@ -48,14 +48,8 @@ def in_range(value: datetime) -> bool:
 
 def time_text_in_range(text: str) -> bool:
     """False only for an ISO 8601 time (read as renderers read it) that `in_range` refuses; other text passes."""
-    text = _Z_OFFSET.sub(r"\1", text.strip())
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return True
-    return in_range(parsed)
+    parsed = read_iso(text)
+    return parsed is None or in_range(parsed)
 
 
 def has_surrogate(text: str) -> bool:

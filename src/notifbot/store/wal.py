@@ -10,6 +10,8 @@ import time
 from collections.abc import Callable
 from typing import Literal
 
+from notifbot.logs import OncePer
+
 log = logging.getLogger("notifbot.store")
 
 CHECKPOINT_SECONDS = 1.0  # a PASSIVE checkpoint at least this often
@@ -114,9 +116,9 @@ class WalKeeper:
         self._frame_bytes = 4096 + FRAME_HEADER
         self._backoff = 0.0
         self._not_before = 0.0
-        self._over_logged_at = -OVER_BOUND_LOG_SECONDS
+        self._over_warning = OncePer(OVER_BOUND_LOG_SECONDS)
         self._restarted_frames = -1
-        self._failed_logged_at = -OVER_BOUND_LOG_SECONDS
+        self._failed_warning = OncePer(OVER_BOUND_LOG_SECONDS)
         self.restarts = 0
         self.longest_restart = 0.0  # seconds the writer's thread spent in one RESTART
 
@@ -195,18 +197,11 @@ class WalKeeper:
 
     def _warn_failed(self, exc: sqlite3.Error) -> None:
         name = getattr(exc, "sqlite_errorname", "") or ""
-        now = time.monotonic()
-        if (
-            not name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
-            and now - self._failed_logged_at >= OVER_BOUND_LOG_SECONDS
-        ):
-            self._failed_logged_at = now
+        if not name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) and self._failed_warning.due():
             log.warning("WAL checkpoint failed: %s (%s)", exc, name, extra={"database": self.db_path})
 
     def _warn_if_over(self, size: int) -> None:
-        now = time.monotonic()
-        if size > self.max_bytes and now - self._over_logged_at >= OVER_BOUND_LOG_SECONDS:
-            self._over_logged_at = now
+        if size > self.max_bytes and self._over_warning.due():
             log.warning(
                 "the WAL is over storage.wal_max_bytes: a long read (a query, a backup, another process) is keeping "
                 "the checkpoint from rewinding it",

@@ -36,6 +36,7 @@ from msgraph_core.authentication import AzureIdentityAuthenticationProvider
 
 from notifbot.errors import DeliveryError, PermanentDeliveryError, RateLimitedError, TransientDeliveryError
 from notifbot.render.card import CARD_CONTENT_TYPE
+from notifbot.retry_after import retry_wait
 from notifbot.teams.auth import DEFAULT_SCOPE
 
 NO_RETRY = RetryHandlerOption(delay=0, max_retries=0, should_retry=False)
@@ -72,26 +73,13 @@ def card_message(card: dict[str, Any], attachment_id: str) -> ChatMessage:
     )
 
 
-def _retry_after(headers: Any) -> float:
-    value = None
-    if isinstance(headers, dict):
-        value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
-    if isinstance(value, list | tuple):
-        value = value[0] if value else None
-    try:
-        seconds = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return 1.0
-    return seconds if seconds >= 0 else 1.0
-
-
 def _api_error(exc: APIError, what: str) -> DeliveryError:
     status = exc.response_status_code or 0
     error = getattr(exc, "error", None)
     code = getattr(error, "code", None) or "no code"
     detail = (getattr(error, "message", None) or "")[:300]
     if status == 429:
-        wait = _retry_after(exc.response_headers)
+        wait = retry_wait(exc.response_headers)
         return RateLimitedError(f"Microsoft Graph throttled {what}: retry after {wait:g} s", retry_after=wait)
     if status >= 500 or status == 408 or status == 0:
         return TransientDeliveryError(

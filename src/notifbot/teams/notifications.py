@@ -15,6 +15,8 @@ from typing import Any, Literal
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
+from notifbot.sources.storable import has_surrogate
+
 log = logging.getLogger("notifbot.teams")
 
 MAX_TOKEN = 1_024
@@ -23,15 +25,6 @@ NOSNIFF = {
     "X-Content-Type-Options": "nosniff"
 }  # the echo is attacker-chosen text: never let it be sniffed as HTML
 Verdict = Literal["malformed", "unauthenticated", "ignored"]
-
-
-def _encodable(text: str) -> bool:
-    """False for text with lone surrogates (valid in JSON escapes, not in UTF-8 or SQLite)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 class NotificationEndpoint:
@@ -56,7 +49,7 @@ class NotificationEndpoint:
         given = state.encode("utf-8", "surrogatepass")  # a lone surrogate simply does not match
         if expected is None or not hmac.compare_digest(given, expected.encode()):
             return "unauthenticated"
-        if len(resource) > MAX_RESOURCE or not _encodable(resource):
+        if len(resource) > MAX_RESOURCE or has_surrogate(resource):
             return "malformed"
         if item.get("changeType") != "created":
             return "ignored"

@@ -62,3 +62,13 @@ def test_scrub_removes_urls_and_signatures() -> None:
     url = "https://x.example/workflows/1/invoke?api-version=1&sig=TOPSECRET"
     assert "TOPSECRET" not in scrub(f"failed for {url}", [url])
     assert scrub("sig=TOPSECRET&x", []) == "sig=***&x"
+
+
+@pytest.mark.parametrize("value", ["7", "7.0"])
+def test_graph_429_honours_retry_after_in_the_headers_kiota_really_passes(value: str) -> None:
+    # kiota's httpx adapter sets APIError.response_headers to the response's httpx.Headers, not a dict
+    exc = APIError(
+        message="x", response_status_code=429, response_headers=httpx.Headers({"Retry-After": value})
+    )
+    err = classify(exc, "posting")
+    assert isinstance(err, RateLimitedError) and err.retry_after == 7.0 and "retry after 7 s" in str(err)

@@ -18,6 +18,7 @@ import httpx
 
 from notifbot.errors import UpstreamError
 from notifbot.model import Notification
+from notifbot.retry_after import retry_after_seconds
 from notifbot.sources.adobe_io.ims import ImsTokens
 from notifbot.sources.adobe_io.mapping import to_notification, unwrap
 from notifbot.sources.events import parse_event
@@ -45,12 +46,8 @@ def next_link(values: Sequence[str]) -> str | None:
 
 
 def retry_after(response: httpx.Response) -> float | None:
-    """The `retry-after` seconds of a response, if it gave a number."""
-    value = response.headers.get("retry-after")
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
+    """The `retry-after` seconds of a response, if it gave a usable number."""
+    return retry_after_seconds(response.headers)
 
 
 class _PageFailed(Exception):

@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from notifbot.logs import OncePer
+
 
 def loggable(text: str, limit: int = 200) -> str:
     """`text` cut to `limit` characters with control and non-ASCII characters escaped: one safe log line."""
@@ -25,19 +27,15 @@ class LogThrottle:
         self, logger: logging.Logger, interval: float = 60.0, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self._logger = logger
-        self._interval = interval
-        self._clock = clock
-        self._next = float("-inf")
+        self._gate = OncePer(interval, clock)
         self._quieted = 0
 
     def log(self, level: int, msg: str, *args: object, **kwargs: Any) -> None:
         """Logs at `level` if the interval has passed since the last such record, else at DEBUG."""
-        now = self._clock()
-        if now < self._next:
+        if not self._gate.due():
             self._quieted += 1
             self._logger.debug(msg, *args, **kwargs)
             return
-        self._next = now + self._interval
         if self._quieted:
             msg += " (and %d more like it since the last one, logged at DEBUG)"
             args = (*args, self._quieted)
