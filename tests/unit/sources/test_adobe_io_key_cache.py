@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from notifbot.errors import UpstreamError
-from notifbot.sources.adobe_io.signature import KeyCache
+from notifbot.sources.adobe_io.signature import KeyCache, TokenBucket
 from tests.fakes.adobe_io import SigningKey
 from tests.fakes.adobe_keys import Answer, Clock, KeyServer
 
@@ -286,19 +286,24 @@ async def test_missing_paths_are_bounded_apart_from_keys_the_oldest_goes_first(
     assert keys.fetches == 6 and same_key(keys.cached(real), signer)
 
 
-async def test_a_missing_path_fetched_again_keeps_the_others(
+async def test_a_missing_path_fetched_again_counts_as_the_newest(
     server: KeyServer, http: httpx.AsyncClient
 ) -> None:
     clock = Clock()
-    a, b = server.add(Answer(status=404)), server.add(Answer(status=404))
-    keys = KeyCache(server.origin, http, clock=clock, fetch_burst=100, max_missing=2)
-    await keys.get(a)
-    clock.now += 100
+    a, b, c, d, e = (server.add(Answer(status=404)) for _ in range(5))
+    keys = KeyCache(server.origin, http, clock=clock, fetch_burst=100, max_missing=3)
+    for path in (a, b, c):
+        await keys.get(path)
+        clock.now += 10.0  # a, b, c known missing until 1300, 1310, 1320
+    clock.now = 1315.0
+    await keys.get(b)  # fetched again: b is now the newest, a (expired) the oldest
+    await keys.get(d)  # a goes
+    await keys.get(e)  # c goes, not b
+    assert keys.fetches == 6
     await keys.get(b)
-    clock.now += 200  # a expired, b has 100 s left
-    await keys.get(a)
-    await keys.get(b)
-    assert keys.fetches == 3 and server.hits[b] == 1
+    assert keys.fetches == 6 and server.hits[b] == 2
+    await keys.get(c)
+    assert keys.fetches == 7 and server.hits[c] == 2
 
 
 async def test_a_path_that_gains_a_key_is_cached_as_a_key(
@@ -363,6 +368,16 @@ async def test_rate_limited_fetches_are_logged_once_a_minute(
         (logging.WARNING, WARNING),
         (logging.WARNING, f"{WARNING} (and 1 more like it since the last one, logged at DEBUG)"),
     ]
+
+
+def test_a_full_bucket_has_no_wait_and_a_short_wait_is_not_rounded_up() -> None:
+    clock = Clock()
+    bucket = TokenBucket(1, 15.0, clock)
+    assert bucket.wait() == 0.0
+    assert bucket.take() and not bucket.take()
+    clock.now += 14.5
+    assert not bucket.take()
+    assert bucket.wait() == pytest.approx(0.5)
 
 
 async def test_known_missing_paths_cost_no_fetch_budget(server: KeyServer, http: httpx.AsyncClient) -> None:

@@ -204,14 +204,16 @@ async def test_a_key_outage_is_a_503_unless_the_other_signature_verifies(
 async def test_a_cached_key_is_tried_before_any_fetch(
     server: KeyServer, http: httpx.AsyncClient, signer: SigningKey, other: SigningKey
 ) -> None:
-    keys = KeyCache(server.origin, http, fetch_burst=1, fetch_every=3600.0)
+    keys = KeyCache(server.origin, http, fetch_burst=2, fetch_every=3600.0)
     p = server.key(signer)
     await verify_delivery(BODY, headers(sig2=signer.sign(BODY), path2=p), keys)
     unseen = server.key(other)
-    await verify_delivery(BODY, headers(other.sign(BODY), unseen, signer.sign(BODY), p), keys)
-    assert server.hits[unseen] == 0
-    with pytest.raises(UpstreamError, match=r"rate-limited") as caught:  # the unseen path is needed now
-        await verify_delivery(BODY, headers(other.sign(BODY), unseen, other.sign(BODY), p), keys)
+    await verify_delivery(BODY, headers(signer.sign(BODY), unseen, signer.sign(BODY), p), keys)
+    assert server.hits[unseen] == 0  # verified with the cached key: the unseen path was not fetched
+    await verify_delivery(BODY, headers(other.sign(BODY), unseen, other.sign(BODY), p), keys)
+    assert server.hits[unseen] == 1  # needed now: fetched with the last token
+    with pytest.raises(UpstreamError, match=r"rate-limited") as caught:
+        await verify_delivery(BODY, headers(other.sign(BODY), server.key(other), other.sign(BODY), p), keys)
     assert caught.value.retry_after is not None and caught.value.retry_after > 3000
 
 
