@@ -4,7 +4,12 @@
 #   docker build -t notifbot .                          # core install
 #   docker build -t notifbot --build-arg EXTRAS=teams . # also installs the `teams` extra (Microsoft Teams via Graph),
 #                                                       # i.e. `pip install .[teams]`; EXTRAS=a,b works too
-#   docker run -p 8080:8080 -e NOTIFBOT_WEBHOOK_TOKEN=... -v notifbot-var:/app/var notifbot
+#   docker run -p 8080:8080 --ulimit nofile=4096:4096 -e NOTIFBOT_WEBHOOK_TOKEN=... -v notifbot-var:/app/var notifbot
+#
+# Open files: an image cannot set its own limit, so pass `--ulimit nofile=4096:4096` (compose: `ulimits: {nofile:
+# 4096}`). `notifbot serve` needs 2 x server.max_connections + 64 file descriptors (864 for the default 400): it
+# raises its soft limit up to the hard one by itself, and refuses to start (saying how many) when the hard limit
+# is lower.
 #
 # Configuration is optional: with no config file notifbot runs the embedded default (console destination).
 # To use one, mount it and point NOTIFBOT_CONFIG at it (deliberately NOT set in this image):

@@ -22,6 +22,9 @@ CHANNELS = ["C01", "C02", "C03", "C04", "C05"]
 SLACK_CLIENT_TIMEOUT_S = 10.0  # notifbot's SlackSender default; a "slow" answer comes after it
 
 
+TMPFS_MIB = 96
+
+
 @dataclass(frozen=True)
 class Options:
     workdir: Path
@@ -234,7 +237,8 @@ def scenario_disk_full(opts: Options) -> dict[str, Any] | str:
         return why
     n, rate, hold = (200, 40.0, 3.0) if opts.quick else (400, 50.0, 4.0)
     try:
-        fs = Tmpfs(opts.workdir / "diskfull-mnt", size_mib=32).__enter__()
+        # room for the default storage.min_free_bytes (32 MiB), below which /readyz says not ready
+        fs = Tmpfs(opts.workdir / "diskfull-mnt", size_mib=TMPFS_MIB).__enter__()
     except FsError as exc:
         return f"cannot mount a tmpfs: {exc}"
     try:
@@ -247,7 +251,7 @@ def scenario_disk_full(opts: Options) -> dict[str, Any] | str:
             fs.free()
             run.timeline.end()
             run.notes.append(
-                f"filler took the last {took / 2**20:.1f} MiB of a 32 MiB tmpfs for {hold:g} s, then freed"
+                f"filler took the last {took / 2**20:.1f} MiB of a {TMPFS_MIB} MiB tmpfs for {hold:g} s, then freed"
             )
             return run.finish(90.0)
     finally:

@@ -1,7 +1,9 @@
 """Simulated Marketo days: the API calls notifbot makes at default settings, per feature, against its daily budget.
 
 The instance has 2,000 smart campaigns (1,200 active triggers, all 2,000 active so the refresh pages through every
-one) and 200,000 activities a day of the watched types. The real pollers (QuotaWatch, CampaignRefresh, ActivityScan)
+one) and 200,000 activities a day of the watched types; 300 triggers never qualify anyone, 50 of them created a month
+before the start (too young for Marketo's cleanup), the rest long before. notifbot starts watching at the start, so
+the quiet old ones are only flagged once its deeper scan has looked back `at_risk_days` (item 13 of issue #10). The real pollers (QuotaWatch, CampaignRefresh, ActivityScan)
 and the real MarketoClient talk HTTP to FakeMarketo on loopback; time is virtual (the client's clock, pacing sleeps,
 token expiry, export processing and the fake's notion of "now" all move together), so two days run in seconds.
 Calls are counted by the fake, per US Central day, the way Marketo counts them.
@@ -45,9 +47,14 @@ from notifbot.store.events import insert_notifications  # noqa: E402
 from notifbot.store.runner import Database  # noqa: E402
 
 MUNCHKIN = "123-ABC-456"
+DEEPER = "deeper"  # activities calls looking back before the first scan's look-back (a breakdown)
 QUOTA = 50_000
 START = datetime(2026, 3, 2, 0, 0, tzinfo=CENTRAL)  # a Monday, 00:00 CT
-TRIGGERS, CAMPAIGNS, QUIET_TRIGGERS = 1_200, 2_000, 300
+TRIGGERS, CAMPAIGNS, QUIET_TRIGGERS, YOUNG_QUIET = 1_200, 2_000, 300, 50
+CREATED_LONG_AGO = START - timedelta(days=420)
+COVERED_AT_START = START - timedelta(
+    days=1
+)  # the first scan's look-back: older windows are the deeper scan's
 
 
 def _hours(now: datetime) -> float:
@@ -96,18 +103,53 @@ class ScenarioMarketo(FakeMarketo):
         super().__init__(**kw)
         self.curve = curve
         self.by_day: Counter[tuple[str, str]] = Counter()
+        self.deep_exports: set[str] = set()  # export jobs of windows older than the first scan's look-back
+        self.deep_tokens: set[str] = set()  # paging tokens of such windows (and the pages after them)
 
     def _category(self, path: str) -> str:
         if "/stats/" in path:
             return "quota"
         return "campaigns" if "smartCampaign" in path else ACTIVITIES
 
+    def _deeper(self, request: Request) -> bool:
+        """Whether an activities call belongs to the deeper scan (looking back before the first scan's start)."""
+        q, path = request.query_params, request.url.path
+        if path.endswith("pagingtoken.json"):
+            return _parse(q.get("sinceDatetime")) < COVERED_AT_START
+        if path.endswith("activities.json"):
+            return q.get("nextPageToken") in self.deep_tokens
+        return any(f"/{job}/" in path for job in self.deep_exports)
+
     def _gate(self, request: Request) -> Response | None:
-        self.by_day[(central_date(self.now()).isoformat(), self._category(request.url.path))] += 1
+        day = central_date(self.now()).isoformat()
+        self.by_day[(day, self._category(request.url.path))] += 1
+        if self._category(request.url.path) == ACTIVITIES and self._deeper(request):
+            self.by_day[(day, DEEPER)] += 1  # counted among the activities too: a breakdown, not a feature
         blocked = super()._gate(request)
         if blocked is None and self.curve(self.now()) >= 100:
             return self._error("607")
         return blocked
+
+    def _paging_token(self, request: Request) -> Response:
+        answer = super()._paging_token(request)
+        if self._deeper(request):
+            self.deep_tokens.add(str(json.loads(bytes(answer.body)).get("nextPageToken")))
+        return answer
+
+    def _activities(self, request: Request) -> Response:
+        answer = super()._activities(request)
+        if self._deeper(request):
+            self.deep_tokens.add(str(json.loads(bytes(answer.body)).get("nextPageToken")))
+        return answer
+
+    async def _export_create(self, request: Request) -> Response:
+        answer = await super()._export_create(request)
+        start = json.loads(await request.body()).get("filter", {}).get("createdAt", {}).get("startAt")
+        result = json.loads(bytes(answer.body)).get("result") or [{}]
+        if result[0].get("exportId") and _parse(start) < COVERED_AT_START:
+            self.deep_exports.add(str(result[0]["exportId"]))
+            self.by_day[(central_date(self.now()).isoformat(), DEEPER)] += 1  # the create itself
+        return answer
 
     def _usage(self, request: Request) -> Response:
         used = int(QUOTA * self.curve(self.now()) / 100)
@@ -116,9 +158,19 @@ class ScenarioMarketo(FakeMarketo):
         return super()._usage(request)
 
 
+def _parse(text: object) -> datetime:
+    """A timestamp the client sent (ISO 8601, `Z`), else the epoch."""
+    try:
+        return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.fromtimestamp(0, UTC)
+
+
 def build_campaigns() -> list[dict[str, Any]]:
     out = []
     for cid in range(1, CAMPAIGNS + 1):
+        young = TRIGGERS - YOUNG_QUIET < cid <= TRIGGERS  # the last quiet triggers are a month old
+        created = START - timedelta(days=30) if young else CREATED_LONG_AGO
         out.append(
             {
                 "id": cid,
@@ -126,6 +178,7 @@ def build_campaigns() -> list[dict[str, Any]]:
                 "type": "trigger" if cid <= TRIGGERS else "batch",
                 "isActive": True,
                 "computedUrl": f"https://app-ab01.marketo.com/#SC{cid}A1",
+                "createdAt": created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ+0000"),
             }
         )
     return out
@@ -204,9 +257,14 @@ async def simulate(
             monotonic=vt.monotonic,
         )
         alerts: list[Notification] = []
+        flagged: dict[int, datetime] = {}  # campaign id -> when an at-risk warning first named it
 
         async def accept(ns: list[Notification]) -> None:
             alerts.extend(ns)
+            for n in ns:
+                if n.fields.get("stage") == "at_risk":
+                    for c in n.fields.get("campaigns") or []:
+                        flagged.setdefault(int(c["id"]), vt.now())
             await db.call(insert_notifications, [(n, []) for n in ns])
 
         watch = QuotaWatch(client, inst, db, accept, thresholds=m.quota_thresholds, clock=vt.now)
@@ -261,9 +319,11 @@ async def simulate(
         await client.aclose()
         per_day: dict[str, dict[str, int]] = {}
         for (day, feature), n in sorted(fake.by_day.items()):
-            per_day.setdefault(day, {"quota": 0, "campaigns": 0, ACTIVITIES: 0})[feature] = n
+            per_day.setdefault(day, {"quota": 0, "campaigns": 0, ACTIVITIES: 0, DEEPER: 0})[feature] = n
         for counts in per_day.values():
-            counts["total"] = sum(counts.values())
+            counts["total"] = counts["quota"] + counts["campaigns"] + counts[ACTIVITIES]
+        quiet_old = range(TRIGGERS - QUIET_TRIGGERS + 1, TRIGGERS - YOUNG_QUIET + 1)
+        first_flag = min((flagged[c] for c in quiet_old if c in flagged), default=None)
         stretched = sum(1 for i in intervals if i not in (300.0, 600.0, 1800.0))
         return {
             "scenario": name,
@@ -279,6 +339,15 @@ async def simulate(
             "activity_lag_hours_at_end": None if lag_h is None else round(lag_h, 1),
             "triggers_with_activity": seen,
             "triggers_never_qualifying": QUIET_TRIGGERS,
+            "quiet_old_flagged": sum(1 for c in quiet_old if c in flagged),
+            "quiet_old": len(quiet_old),
+            "quiet_young_flagged": sum(
+                1 for c in range(TRIGGERS - YOUNG_QUIET + 1, TRIGGERS + 1) if c in flagged
+            ),
+            "others_flagged": sum(1 for c in flagged if c <= TRIGGERS - QUIET_TRIGGERS),
+            "first_flagged_after_hours": None
+            if first_flag is None
+            else round((first_flag - START).total_seconds() / 3600, 1),
         }
 
 
@@ -288,19 +357,26 @@ def print_report(results: list[dict[str, Any]], args: argparse.Namespace, second
         f"{args.activities_per_day:,} activities/day, default settings, {args.days} days, {seconds:.1f} s wall"
     )
     print(
-        f"{'scenario':<13} {'day':<11} {'quota':>6} {'campaigns':>10} {'activities':>11} {'total':>6} {'budget':>7}"
+        f"{'scenario':<13} {'day':<11} {'quota':>6} {'campaigns':>10} {'activities':>11} {'(deeper)':>9} "
+        f"{'total':>6} {'budget':>7}"
     )
     for r in results:
         for day, c in r["calls_per_day"].items():
             ok = "ok" if c["total"] <= r["budget"] else "OVER"
             print(
                 f"{r['scenario']:<13} {day:<11} {c['quota']:>6} {c['campaigns']:>10} {c[ACTIVITIES]:>11} "
-                f"{c['total']:>6} {r['budget']:>5} {ok}"
+                f"{c[DEEPER]:>9} {c['total']:>6} {r['budget']:>5} {ok}"
             )
         print(
             f"  quota polls {r['quota_polls']} ({r['quota_polls_stretched']} stretched to fit the budget); "
             f"alerts {', '.join(r['alerts']) or 'none'}; activity source at end: {r['activity_mode_at_end']}, "
             f"lag {r['activity_lag_hours_at_end']} h; triggers with observed activity {r['triggers_with_activity']:,}"
+        )
+        when = r["first_flagged_after_hours"]
+        print(
+            f"  at risk: {r['quiet_old_flagged']} of the {r['quiet_old']} quiet triggers created long ago flagged"
+            + (f" ({when} h after the start)" if when is not None else "")
+            + f"; {r['quiet_young_flagged']} of the {YOUNG_QUIET} a month old and {r['others_flagged']} others"
         )
         for e in r["mode_changes"]:
             print(f"  {e}")

@@ -1,5 +1,5 @@
 """`make bench`: ingest throughput vs a bare endpoint, fixed-rate latency and RSS, delivery through fake Slack,
-slash-command ack latency, and signed Adobe I/O batch deliveries.
+slash-command ack latency, signed Adobe I/O batch deliveries, and the WAL size under sustained ingest.
 
     .venv/bin/python bench/run.py            # full: 10 s loads, 200 events/s for 10 s, 1,000 deliveries, 20 s commands
     .venv/bin/python bench/run.py --quick    # 3 s loads, 200 events/s for 3 s, 100 deliveries, 5 s commands
@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench import adobe_io, commands, delivery, ingest, loadgen, marketo_budget  # noqa: E402
+from bench import adobe_io, commands, delivery, ingest, loadgen, marketo_budget, wal  # noqa: E402
 
 RESULTS = REPO / "bench" / "results"
 RSS_LIMIT_BYTES = 150 * 1000 * 1000  # "≤ 150 MB"
@@ -239,6 +239,8 @@ def build_table(res: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 verdict(a["pass"]),
             )
         )
+    if res.get("wal"):
+        rows += wal.table_rows(res["wal"])
     for part, err in res.get("errors", {}).items():
         rows.append((f"{part}: did not complete", err.splitlines()[-1][:100] if err else "", "", "FAIL"))
     return rows
@@ -265,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--only",
         action="append",
-        choices=["throughput", "latency", "delivery", "commands", "adobe_io", "marketo"],
+        choices=["throughput", "latency", "delivery", "commands", "adobe_io", "marketo", "wal"],
     )
     ap.add_argument(
         "--loadgen", choices=["auto", "wrk", "python"], default="auto", help="auto: wrk if on PATH"
@@ -285,6 +287,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--adobe-duration", type=float, help="seconds per Adobe I/O run (default 10, quick 3)")
     ap.add_argument("--adobe-rate", type=float, default=50.0, help="Adobe I/O batches/s (default 50)")
+    ap.add_argument("--wal-rate", type=float, default=1000.0, help="WAL part: events/s (default 1000)")
+    ap.add_argument("--wal-duration", type=float, help="WAL part: seconds per variant (default 60, quick 10)")
     ap.add_argument("--no-pin", action="store_true", help="do not pin server and load generator to CPUs")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory (databases, logs)")
     ap.add_argument("--out", type=Path, default=RESULTS / "latest.json")
@@ -295,7 +299,8 @@ def main(argv: list[str] | None = None) -> int:
     events = args.events or (100 if args.quick else 1000)
     commands_duration = args.commands_duration or (5.0 if args.quick else 20.0)
     adobe_duration = args.adobe_duration or (3.0 if args.quick else 10.0)
-    parts = args.only or ["throughput", "latency", "delivery", "commands", "adobe_io", "marketo"]
+    wal_duration = args.wal_duration or (10.0 if args.quick else 60.0)
+    parts = args.only or ["throughput", "latency", "delivery", "commands", "adobe_io", "marketo", "wal"]
     pin = not args.no_pin and ingest.pinning_available()
     generator = ingest.choose_generator(args.loadgen)
     if pin:
@@ -393,6 +398,18 @@ def main(argv: list[str] | None = None) -> int:
             except Exception:
                 res["errors"]["marketo"] = traceback.format_exc()
                 traceback.print_exc()
+        if "wal" in parts:
+            print(
+                f"wal: {args.wal_rate:.0f} events/s for {wal_duration:.0f} s, WAL unbounded then bounded "
+                f"({wal.DEFAULT_BOUND // wal.MIB} MiB)",
+                flush=True,
+            )
+            try:
+                res["wal"] = wal.run_wal(workdir=workdir, rate=args.wal_rate, duration=wal_duration, pin=pin)
+            except Exception:
+                res["errors"]["wal"] = traceback.format_exc()
+                traceback.print_exc()
+            res["loadavg"]["after_wal"] = _loadavg()
     finally:
         res["elapsed_s"] = round(time.monotonic() - started, 1)
         if args.keep:

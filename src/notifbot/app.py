@@ -24,6 +24,7 @@ from notifbot.delivery.console import ConsoleDelivery
 from notifbot.delivery.slack import SlackSender
 from notifbot.delivery.worker import DeliveryWorker, Sender
 from notifbot.errors import ConfigError, PermanentDeliveryError, TransientDeliveryError
+from notifbot.http_server import ensure_open_files, uvicorn_config
 from notifbot.metrics import Metrics
 from notifbot.model import Kind, Notification
 from notifbot.pipeline import Pipeline
@@ -61,7 +62,13 @@ class Bot:
         self.metrics = Metrics()
         self.slack_sender: SlackSender | None = None
         self.graph: GraphApi | None = self._build_graph()
-        self.db = Database(settings.storage.path, synchronous=settings.storage.synchronous)
+        storage = settings.storage
+        self.db = Database(
+            storage.path,
+            synchronous=storage.synchronous,
+            wal_max_bytes=storage.wal_max_bytes,
+            min_free_bytes=storage.min_free_bytes,
+        )
         self.senders = self._build_senders(stdout)
         self.worker = DeliveryWorker(self.db, self.senders, settings.delivery, self.metrics)
         self.pipeline = Pipeline(settings, IngestBatcher(self.db), self.metrics, self.worker.wake)
@@ -305,14 +312,12 @@ class Bot:
         self.db.close()
 
     async def not_ready_reason(self) -> str | None:
-        """None when ready; otherwise why not."""
+        """None when ready, that is when an event can be committed now; otherwise why not (within 2 s)."""
         if self.stopping:
             return "shutting down"
         if not self.worker.running:
             return "delivery worker is not running"
-        if not await self.db.writable():
-            return f"database {self.settings.storage.path} is not writable"
-        return None
+        return await self.db.write_problem()
 
     async def refresh_gauges(self) -> None:
         """Reads the outbox depth and the Marketo call counts into the metrics gauges."""
@@ -331,18 +336,14 @@ class _Server(uvicorn.Server):
 
 async def serve(settings: Settings, env: Env, *, stdout: TextIO | None = None) -> int:
     """Runs the bot until SIGINT/SIGTERM, then drains and returns the exit code."""
+    ensure_open_files(settings.server.max_connections)
     bot = Bot(settings, env, stdout=stdout)
     host, port = settings.server.host, settings.server.port
-    config = uvicorn.Config(
-        bot.asgi,
-        host=host,
-        port=port,
-        log_config=None,
-        access_log=False,
-        lifespan="off",
-        timeout_graceful_shutdown=5,
-        server_header=False,
-    )
+
+    def refused(status: int) -> None:
+        bot.metrics.rejected.labels(str(status)).inc()
+
+    config = uvicorn_config(bot.asgi, settings.server, env, refused)
     server = _Server(config)
     loop = asyncio.get_running_loop()
 

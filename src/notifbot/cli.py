@@ -34,6 +34,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         settings.server.host = args.host
     if args.port is not None:
         settings.server.port = args.port
+    if args.proxy_headers:
+        settings.server.proxy_headers = True
+    if args.forwarded_allow_ips:
+        settings.server.forwarded_allow_ips = [ip.strip() for ip in args.forwarded_allow_ips.split(",")]
     env = Env(os.environ)
     problems = environment_problems(settings, env)
     if problems:
@@ -256,6 +260,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--host", help="listen address (default from config: 127.0.0.1)")
     s.add_argument("--port", type=int, help="listen port (default from config: 8080)")
+    s.add_argument(
+        "--proxy-headers",
+        action="store_true",
+        help="behind a reverse proxy: take the client address from X-Forwarded-For (needs NOTIFBOT_WEBHOOK_TOKEN)",
+    )
+    s.add_argument(
+        "--forwarded-allow-ips",
+        metavar="IPS",
+        help="comma-separated proxy addresses or networks whose X-Forwarded-For is trusted "
+        "(default: $FORWARDED_ALLOW_IPS, else loopback; needs NOTIFBOT_WEBHOOK_TOKEN)",
+    )
     s.add_argument(
         "--log-format", choices=["auto", "json", "text"], default="auto", help="default: text on a terminal"
     )

@@ -26,12 +26,25 @@ class _Strict(BaseModel):
 class StorageSettings(_Strict):
     path: str = "var/notifbot.db"
     synchronous: Literal["full", "normal"] = "full"
+    # the WAL file stays under this: past half of it the WAL is checkpointed and rewound (store/wal.py); the other
+    # half takes what is written meanwhile, hence the 16 MiB floor
+    wal_max_bytes: Annotated[int, Field(ge=16 * 1024 * 1024, le=1024**4)] = 64 * 1024 * 1024
+    # /readyz answers 503 when the database's filesystem has less free space than this
+    min_free_bytes: Annotated[int, Field(ge=0, le=1024**4)] = 32 * 1024 * 1024
 
 
 class ServerSettings(_Strict):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=0, le=65535)] = 8080
     max_body_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024)] = 1_048_576
+    # open connections at once; more get a fast 503. Needs 2 × this + 64 open files (serve checks the limit)
+    max_connections: Annotated[int, Field(ge=1, le=100_000)] = 400
+    # a client must finish its request line and headers within this (408 + close), and its body within that
+    header_timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 10.0
+    body_timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    # trust X-Forwarded-For from these proxies (empty: FORWARDED_ALLOW_IPS, else loopback); both need a token
+    proxy_headers: bool = False
+    forwarded_allow_ips: list[str] = Field(default_factory=list)  # addresses, networks (10.0.0.0/8) or *
 
 
 class SlackSettings(_Strict):

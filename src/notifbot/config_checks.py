@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 
@@ -127,6 +128,40 @@ def environment_problems(settings: Settings, env: Env) -> list[str]:
             f"server.host: '{settings.server.host}' is not a loopback address; set NOTIFBOT_WEBHOOK_TOKEN "
             "before listening beyond this machine"
         )
+    problems += _forwarded_ip_problems(settings.server.forwarded_allow_ips)
+    if not env.webhook_token:
+        problems += _proxy_problems(settings, env)
+    return problems
+
+
+def _forwarded_ip_problems(ips: list[str]) -> list[str]:
+    problems = []
+    for i, ip in enumerate(ips):
+        try:
+            if ip != "*":
+                ipaddress.ip_network(ip, strict=False)
+        except ValueError:
+            problems.append(
+                f"server.forwarded_allow_ips[{i}]: {ip!r} is not an IP address, a network (10.0.0.0/8) or *"
+            )
+    return problems
+
+
+def _proxy_problems(settings: Settings, env: Env) -> list[str]:
+    """Proxy settings are refused without a token: without one, /hooks/events trusts loopback peers, and through
+    a proxy every client arrives from loopback or can claim to in X-Forwarded-For."""
+    why = (
+        "trusting a reverse proxy needs NOTIFBOT_WEBHOOK_TOKEN: without one, POST /hooks/events accepts any "
+        "loopback peer, and through a proxy every client arrives from (or can claim to be) loopback. Set "
+        "NOTIFBOT_WEBHOOK_TOKEN (and send it from every sender)"
+    )
+    problems = []
+    if settings.server.proxy_headers:
+        problems.append(f"server.proxy_headers (--proxy-headers): {why}, or leave proxy headers off")
+    if settings.server.forwarded_allow_ips:
+        problems.append(f"server.forwarded_allow_ips (--forwarded-allow-ips): {why}, or remove the setting")
+    if env.get("FORWARDED_ALLOW_IPS"):
+        problems.append(f"env.FORWARDED_ALLOW_IPS: {why}, or unset FORWARDED_ALLOW_IPS")
     return problems
 
 

@@ -41,9 +41,13 @@ def is_json(content_type: str) -> bool:
     return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
-def _headers(scope: Scope) -> tuple[str, str | None, str | None]:
-    """Content type, declared length and presented token, in one pass over the raw header list."""
-    content_type, length, bearer, header_token = "", None, None, None
+_FORWARDING = frozenset({b"forwarded", b"x-forwarded-for", b"x-real-ip"})
+
+
+def _headers(scope: Scope) -> tuple[str, str | None, str | None, bool]:
+    """Content type, declared length, presented token and whether a proxy forwarded the request, in one pass
+    over the raw header list."""
+    content_type, length, bearer, header_token, forwarded = "", None, None, None, False
     for name, value in scope["headers"]:
         if name == b"content-type":
             content_type = value.decode("latin-1")
@@ -55,7 +59,9 @@ def _headers(scope: Scope) -> tuple[str, str | None, str | None]:
                 bearer = auth[7:].strip()
         elif name == b"x-notifbot-token":
             header_token = value.decode("latin-1")
-    return content_type, length, bearer if bearer is not None else header_token
+        elif name in _FORWARDING:
+            forwarded = True
+    return content_type, length, bearer if bearer is not None else header_token, forwarded
 
 
 async def read_limited(receive: Receive, limit: int, declared: str | None) -> bytes:
@@ -102,6 +108,19 @@ def error_body(message: str, details: list[dict[str, str]] | None = None) -> byt
     return json.dumps(payload).encode()
 
 
+def _unauthorised_hint(token_set: bool, forwarded: bool) -> str:
+    """What a refused sender should do."""
+    if token_set:
+        return "send the token as `Authorization: Bearer <token>` or `X-Notifbot-Token`"
+    if forwarded:
+        return (
+            "no NOTIFBOT_WEBHOOK_TOKEN is set, so only loopback clients are accepted, never a request a proxy "
+            "forwarded (Forwarded / X-Forwarded-For / X-Real-IP): set NOTIFBOT_WEBHOOK_TOKEN on the bot and "
+            "its senders"
+        )
+    return "no NOTIFBOT_WEBHOOK_TOKEN is set, so only loopback clients are accepted"
+
+
 class IngestEndpoint:
     """The ASGI callable behind `POST /hooks/events`."""
 
@@ -111,10 +130,11 @@ class IngestEndpoint:
         self._token = token.encode() if token else None
         self._max = max_body_bytes
 
-    def _authorised(self, scope: Scope, given: str | None) -> bool:
+    def _authorised(self, scope: Scope, given: str | None, forwarded: bool) -> bool:
+        """The token when one is set; without one, a loopback peer that is not a proxy relaying someone else."""
         if self._token is None:
             client = scope.get("client")
-            return is_loopback(client[0] if client else None)
+            return not forwarded and is_loopback(client[0] if client else None)
         return given is not None and hmac.compare_digest(given.encode(), self._token)
 
     async def _refuse(
@@ -127,13 +147,9 @@ class IngestEndpoint:
         if scope["method"] != "POST":
             await respond(send, 405, error_body("use POST"), [(b"allow", b"POST")])
             return
-        content_type, length, given = _headers(scope)
-        if not self._authorised(scope, given):
-            hint = (
-                "send the token as `Authorization: Bearer <token>` or `X-Notifbot-Token`"
-                if self._token
-                else "no NOTIFBOT_WEBHOOK_TOKEN is set, so only loopback clients are accepted"
-            )
+        content_type, length, given, forwarded = _headers(scope)
+        if not self._authorised(scope, given, forwarded):
+            hint = _unauthorised_hint(self._token is not None, forwarded)
             await self._refuse(send, 401, f"unauthorised: {hint}")
             return
         if not is_json(content_type):

@@ -29,6 +29,6 @@ def is_valid(v: SignatureVerifier, body: bytes, headers: Mapping[str, str]) -> b
     """True for a correctly signed, fresh request."""
     timestamp = headers.get("x-slack-request-timestamp")
     signature = headers.get("x-slack-signature")
-    if not timestamp or not signature or not _TIMESTAMP.fullmatch(timestamp):
-        return False
+    if not timestamp or not signature or not _TIMESTAMP.fullmatch(timestamp) or not signature.isascii():
+        return False  # hmac.compare_digest raises on non-ASCII text
     return v.is_valid(body, timestamp, signature)

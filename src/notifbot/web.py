@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from notifbot.http_guard import PLATFORM_MAX_BODY, RequestAborted, RequestGuard
 from notifbot.ingest_http import IngestEndpoint, Receive, Scope, Send, error_body, respond
 from notifbot.metrics import Metrics
 from notifbot.pipeline import Pipeline
@@ -37,25 +39,60 @@ class WebDeps:
     teams: Callable[[Request], Awaitable[Response]] | None = None
 
 
+@dataclass(frozen=True)
+class BodyLimits:
+    """The most bytes a request body may have, by path (`default` elsewhere)."""
+
+    default: int
+    by_path: dict[str, int]
+
+    def limit(self, path: str) -> int:
+        return self.by_path.get(path, self.default)
+
+
 class NotifbotASGI:
-    """Sends `/hooks/events` and `/hooks/adobe-io` to their lean endpoints and everything else to Starlette."""
+    """Bounds every request (http_guard), then sends `/hooks/events` and `/hooks/adobe-io` to their lean
+    endpoints and everything else to Starlette."""
 
     def __init__(
-        self, ingest: IngestEndpoint, rest: Starlette, adobe_io: AdobeIOEndpoint | None = None
+        self,
+        ingest: IngestEndpoint,
+        rest: Starlette,
+        adobe_io: AdobeIOEndpoint | None = None,
+        *,
+        limits: BodyLimits,
+        metrics: Metrics,
     ) -> None:
         self.ingest = ingest
         self.rest = rest
         self.adobe_io = adobe_io
+        self.limits = limits
+        self._rejected = metrics.rejected
+
+    def _count_refusal(self, status: int) -> None:
+        self._rejected.labels(str(status)).inc()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == "/hooks/events":
+        if scope["type"] != "http":
+            await self.rest(scope, receive, send)
+            return
+        path = scope["path"]
+        guard = RequestGuard(scope, receive, send, limit=self.limits.limit(path), refused=self._count_refusal)
+        # RequestAborted: the guard has answered (or the client left), and the endpoint stopped
+        with contextlib.suppress(RequestAborted):
+            await self._route(path, scope, guard.receive, guard.send)
+
+    async def _route(self, path: str, scope: Scope, receive: Receive, send: Send) -> None:
+        if path == "/hooks/events":
             try:
                 await self.ingest(scope, receive, send)
+            except RequestAborted:
+                raise
             except Exception:
                 log.exception("ingest failed")
                 await respond(send, 500, error_body("internal error; nothing was accepted, retry later"))
             return
-        if scope["type"] == "http" and scope["path"] == "/hooks/adobe-io":
+        if path == "/hooks/adobe-io":
             await self._adobe_io(scope, receive, send)
             return
         await self.rest(scope, receive, send)
@@ -69,6 +106,8 @@ class NotifbotASGI:
             return
         try:
             await self.adobe_io(scope, receive, send)
+        except RequestAborted:
+            raise
         except Exception:
             log.exception("adobe i/o webhook failed")
             await respond(send, 500, error_body("internal error; nothing was accepted, retry later"))
@@ -120,4 +159,10 @@ def build_app(deps: WebDeps) -> NotifbotASGI:
         ]
     )
     ingest = IngestEndpoint(deps.pipeline, deps.metrics, deps.webhook_token, deps.max_body_bytes)
-    return NotifbotASGI(ingest, rest, deps.adobe_io)
+    by_path = {"/slack/events": PLATFORM_MAX_BODY, "/teams/notifications": PLATFORM_MAX_BODY}
+    if deps.adobe_io is not None:
+        from notifbot.sources.adobe_io.webhook import ADOBE_MAX_BATCH_BYTES  # loaded with the endpoint
+
+        by_path["/hooks/adobe-io"] = max(deps.max_body_bytes, ADOBE_MAX_BATCH_BYTES)
+    limits = BodyLimits(deps.max_body_bytes, by_path)
+    return NotifbotASGI(ingest, rest, deps.adobe_io, limits=limits, metrics=deps.metrics)

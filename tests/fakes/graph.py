@@ -3,7 +3,8 @@
 Enforces what the real service does to notifbot: bearer auth, the card-attachment shape (content as a JSON string
 referenced from the HTML body), 1 write per second per channel (429 + Retry-After), subscription validation
 (`validationToken` echoed as text/plain) and change notifications for every new message, the bot's own included.
-Failures can be injected: `fail_next.append(Failure(503, commit=True))` stores the message, then answers 503.
+Failures can be injected: `fail_next.append(Failure(503, commit=True))` stores the message, then answers 503;
+`Failure(429, method="PATCH")` fails only the next edit (other writes pass it by).
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ class Failure:
     status: int
     commit: bool = False
     retry_after: str | None = None
+    method: str | None = (
+        None  # only a write with this HTTP method meets it (None: the next write of any kind)
+    )
+    delay: float = 0.0  # seconds to hold the answer (after committing): a status < 300 then answers normally
 
 
 @dataclass
@@ -157,7 +162,7 @@ class FakeGraph(ThreadedServer):
     async def _me(self, request: Request) -> Response:
         return self._authorized(request) or JSONResponse(BOT_USER)
 
-    def _write_gate(self, team: str, channel: str) -> Response | Failure | None:
+    def _write_gate(self, team: str, channel: str, method: str) -> Response | Failure | None:
         """429 when the channel saw a write less than `min_interval` ago; else an injected failure, if any."""
         with self._lock:
             now = time.monotonic()
@@ -167,7 +172,10 @@ class FakeGraph(ThreadedServer):
                 wait = max(1, round(self.min_interval - (now - last) + 0.5))
                 return _error(429, "TooManyRequests", "Too many requests.", **{"Retry-After": str(wait)})
             self._last_write[(team, channel)] = now
-            return self.fail_next.pop(0) if self.fail_next else None
+            for i, failure in enumerate(self.fail_next):
+                if failure.method in (None, method):
+                    return self.fail_next.pop(i)
+            return None
 
     async def _card_body(self, request: Request) -> tuple[dict[str, Any], list[dict[str, Any]]] | Response:
         raw = await request.body()
@@ -200,7 +208,7 @@ class FakeGraph(ThreadedServer):
         parsed = await self._card_body(request)
         if isinstance(parsed, Response):
             return parsed
-        gate = self._write_gate(team, channel)
+        gate = self._write_gate(team, channel, "POST")
         if isinstance(gate, Response):
             return gate
         message = Message(self._new_id(), team, channel, parsed[0], parsed[1], dict(BOT_USER), reply_to)
@@ -209,7 +217,9 @@ class FakeGraph(ThreadedServer):
                 self.messages[message.id] = message
                 self.writes.append(("POST", request.url.path, time.monotonic()))
             self._notify_later(message)
-        if gate is not None:
+        if gate is not None and gate.delay:
+            await asyncio.sleep(gate.delay)
+        if gate is not None and gate.status >= 300:
             headers = {"Retry-After": gate.retry_after} if gate.retry_after else {}
             return _error(gate.status, "ServiceUnavailable", "Injected failure.", **headers)
         return JSONResponse(message.as_json(), status_code=201)
@@ -237,11 +247,12 @@ class FakeGraph(ThreadedServer):
             return parsed
         if message.user["id"] != BOT_USER["id"]:
             return _error(403, "Forbidden", "Only the sender can edit a message.")
-        gate = self._write_gate(message.team, message.channel)
+        gate = self._write_gate(message.team, message.channel, "PATCH")
         if isinstance(gate, Response):
             return gate
         if gate is not None and not gate.commit:
-            return _error(gate.status, "ServiceUnavailable", "Injected failure.")
+            headers = {"Retry-After": gate.retry_after} if gate.retry_after else {}
+            return _error(gate.status, "ServiceUnavailable", "Injected failure.", **headers)
         with self._lock:
             message.body, message.attachments = parsed
             message.edits += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -24,8 +25,17 @@ def free_port() -> int:
 class BotProcess:
     """A `python -m notifbot serve` child with its own config file, stdout and stderr captured to files."""
 
-    def __init__(self, tmp: Path, config: dict[str, Any] | None, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        tmp: Path,
+        config: dict[str, Any] | None,
+        env: dict[str, str] | None = None,
+        nofile: tuple[int, int] | None = None,
+    ) -> None:
         self.tmp = tmp
+        self.nofile = (
+            nofile  # (soft, hard) open-file limit of the child, as LimitNOFILE or `ulimit -n` would set
+        )
         self.port = free_port()
         self.args = ["--port", str(self.port)]
         if config is not None:  # None: no config file at all, the embedded default
@@ -48,6 +58,7 @@ class BotProcess:
             stderr=err,
             env=self.env,
             cwd=self.tmp,
+            preexec_fn=self._limits if self.nofile else None,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -60,6 +71,10 @@ class BotProcess:
                 pass
             time.sleep(0.05)
         raise RuntimeError(f"notifbot did not become ready: {self.stderr()}")
+
+    def _limits(self) -> None:
+        assert self.nofile is not None
+        resource.setrlimit(resource.RLIMIT_NOFILE, self.nofile)
 
     def post(self, body: Any, headers: dict[str, str] | None = None) -> httpx.Response:
         return httpx.post(f"{self.url}/hooks/events", json=body, headers=headers, timeout=10)

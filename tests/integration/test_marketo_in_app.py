@@ -6,6 +6,7 @@ import asyncio
 import io
 import json
 import time
+from datetime import UTC, datetime, timedelta
 
 from notifbot.app import Bot
 from tests.fakes.marketo import FakeMarketo
@@ -90,23 +91,31 @@ async def test_marketo_cleanup_notices_update_the_tracked_campaigns(bot_factory:
         },
         {"id": 6, "name": "Spring promo", "program_name": "Promos"},
     ]
+    due = datetime.now(UTC).date() + timedelta(days=7)  # Marketo's notice comes a week ahead
     notice = {
         "kind": "trigger_cleanup",
         "instance": "123-ABC-456",
-        "fields": {"stage": "scheduled", "deactivate_on": "2026-12-06", "campaigns": campaigns},
+        "fields": {"stage": "scheduled", "deactivate_on": due.isoformat(), "campaigns": campaigns},
     }
     async with client_for(bot) as client:
         assert (await client.post("/hooks/events", json=notice)).status_code == 202
         reply = await stale_reply(bot.ctx, 90, share=False)
         items = reply.sections[0].items
         assert [i.text for i in items] == ["Old webinar follow-up", "Spring promo"]
-        assert "Marketo scheduled its deactivation (2026-12-06)" in (items[0].detail or "")
+        assert f"Marketo scheduled its deactivation for {due:%b} {due.day}, {due.year}" in (
+            items[0].detail or ""
+        )
         assert "per Marketo's cleanup notice" in (items[0].detail or "")
 
         done = {**notice, "fields": {**notice["fields"], "stage": "deactivated", "campaigns": campaigns[:1]}}
         assert (await client.post("/hooks/events", json=done)).status_code == 202
     reply = await stale_reply(bot.ctx, 90, share=False)
     assert [i.text for i in reply.sections[0].items] == ["Spring promo"]
+    [gone] = reply.sections[1].items  # the "deactivated" notice carried the scheduled date
+    assert (gone.text, gone.detail) == (
+        "Old webinar follow-up",
+        f"Webinars 2024 · deactivated on {due:%b} {due.day}, {due.year}",
+    )
     rows = await bot.db.read(
         lambda c: c.execute("SELECT campaign_id, is_active, cleanup_stage FROM trigger_campaigns").fetchall()
     )

@@ -18,7 +18,9 @@ from tests.fakes.marketo import FakeMarketo
 from tests.integration.marketo_support import MUNCHKIN, Clock, Sink, _no_sleep
 
 
-def campaign(cid: int, *, kind: str = "trigger", active: bool = True) -> dict[str, Any]:
+def campaign(
+    cid: int, *, kind: str = "trigger", active: bool = True, created: str = "2023-01-05T10:00:00Z+0000"
+) -> dict[str, Any]:
     return {
         "id": cid,
         "name": f"Campaign {cid}",
@@ -26,7 +28,7 @@ def campaign(cid: int, *, kind: str = "trigger", active: bool = True) -> dict[st
         "isActive": active,
         "isSystem": False,
         "computedUrl": f"https://app-ab01.marketo.com/#SC{cid}A1",
-        "createdAt": "2023-01-05T10:00:00Z+0000",
+        "createdAt": created,
         "updatedAt": "2023-06-01T10:00:00Z+0000",
     }
 
@@ -59,6 +61,11 @@ def make_client(
     )
     clients.append(client)
     return client
+
+
+def stamp(when: datetime, hours: float = 0) -> str:
+    """`when` moved by `hours`, in Marketo's timestamp style."""
+    return (when + timedelta(hours=hours)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ+0000")
 
 
 def settings(**kw: Any) -> TriggerHealthSettings:
@@ -138,7 +145,13 @@ async def test_rest_scan_records_last_activity_per_campaign_and_resumes_from_its
     acts = [activity(i, t0 + timedelta(minutes=i), 10 + i % 3) for i in range(700)]
     acts += [activity(1000 + i, t0 + timedelta(minutes=i, seconds=30), None, type_id=1) for i in range(100)]
     fake.set_activities(acts)
-    fake.campaigns = [campaign(10), campaign(11), campaign(12), campaign(13)]
+    # 13 was created two hours ago (no deeper scan can make it idle long): idle since its creation
+    fake.campaigns = [
+        campaign(10),
+        campaign(11),
+        campaign(12),
+        campaign(13, created=stamp(clock(), hours=-2)),
+    ]
     fake.short_pages.extend([40, 0])  # a short page and an empty one that still say moreResult: true
     client = make_client(instance, clock, clients)
     await CampaignRefresh(client, db, Sink(db), 150, clock=clock).run_once()
@@ -155,12 +168,8 @@ async def test_rest_scan_records_last_activity_per_campaign_and_resumes_from_its
         11: t0 + timedelta(minutes=697),
         12: t0 + timedelta(minutes=698),
     }
-    assert [c.campaign_id for c in result.idle] == [
-        11,
-        12,
-        10,
-        13,
-    ]  # most idle first; 13 only observed since now
+    assert [c.campaign_id for c in result.idle] == [11, 12, 10, 13]  # most idle first
+    assert result.idle[-1].basis == "created"
     cursor = ScanCursor.load((await db.read(poller_state, MUNCHKIN, "activities"))["cursor"])
     assert cursor.mode == "rest" and cursor.through == (t0 + timedelta(minutes=699)).strftime(
         "%Y-%m-%dT%H:%M:%SZ"
@@ -299,14 +308,18 @@ async def test_at_risk_warning_names_each_campaign_once_per_idle_period(
     clock.advance(60 * 24 * 100)
     fake.set_activities([activity(1, clock() - timedelta(hours=1), 2)])
     scan = ActivityScan(client, db, settings(), sink, clock=clock)
-    await scan.run_once()  # campaign 2 qualified someone on day 100
-    clock.advance(60 * 24 * 51)
-    await refresh.run_once()
+    # campaign 2 qualified someone on day 100; campaign 1 nobody, as far back as the deeper scan looks (150 days,
+    # five 31-day windows: two hourly runs' slices of the activities share)
+    for _ in range(2):
+        await scan.run_once()
+        clock.advance(60)
     assert len(sink.batches) == 1
     warning = sink.batches[0][0]
     assert warning.kind is Kind.TRIGGER_CLEANUP and warning.fields["stage"] == "at_risk"
     assert [c["id"] for c in warning.fields["campaigns"]] == [1]
     assert warning.fields["campaigns"][0]["url"] == "https://app-ab01.marketo.com/#SC1A1"
+    assert warning.fields["campaigns"][0]["idle_at_least"] is True
+    clock.advance(60 * 24 * 51)
     await refresh.run_once()
     assert len(sink.batches) == 1, "a campaign is announced once per idle period"
     clock.advance(60 * 24 * 100)
@@ -317,7 +330,7 @@ async def test_at_risk_warning_names_each_campaign_once_per_idle_period(
 async def test_calls_are_recorded_per_poller_and_restored_as_shares(
     fake: FakeMarketo, db: Database, clock: Clock, instance: MarketoInstance, clients: list[MarketoClient]
 ) -> None:
-    fake.campaigns = [campaign(1)]
+    fake.campaigns = [campaign(1, created=stamp(clock(), hours=-2))]  # too young for a deeper scan to matter
     client = make_client(instance, clock, clients)
     await CampaignRefresh(client, db, Sink(db), 150, clock=clock).run_once()
     await ActivityScan(client, db, settings(), Sink(db), clock=clock).run_once()

@@ -18,6 +18,7 @@ import uvicorn
 from notifbot.app import Bot
 from notifbot.commands.quota import TITLE as QUOTA_TITLE
 from notifbot.config import Env
+from notifbot.delivery.teams_graph import UPDATE_RATE_LIMITS
 from notifbot.errors import DeliveryError
 from notifbot.samples import load_samples
 from notifbot.store.runner import Database
@@ -180,6 +181,36 @@ async def test_ack_in_an_alert_thread_edits_the_alert_in_place(served: Served, g
     await graph.user_posts(TEAM, CHANNEL, "@notifbot ack", user=("bbbb", "Bob"), reply_to=alert.id)
     await wait_for(lambda: len(graph.replies(alert.id)) == 4)
     assert alert.edits == 1 and "Only notifbot admins" in str(graph.replies(alert.id)[-1].card())
+
+
+@pytest.mark.parametrize("throttled", ["PATCH", "POST"])
+async def test_the_first_ack_after_a_graph_429_edits_the_alert_and_says_acknowledged(
+    served: Served, graph: FakeGraph, throttled: str
+) -> None:
+    await wait_for(lambda: len(graph.subscriptions) == 1)
+    async with httpx.AsyncClient() as client:
+        r = await client.post(f"{served.url}/hooks/events", json=load_samples()["crm_sync"])
+    assert r.status_code == 202
+    await wait_for(lambda: len(graph.top_level(TEAM, CHANNEL)) == 1)
+    [alert] = graph.top_level(TEAM, CHANNEL)
+    graph.min_interval = 0.0  # only the injected 429s throttle
+    # PATCH: more 429s than the card edit waits out by itself, so the whole answer is retried; POST: the reply
+    times = UPDATE_RATE_LIMITS + 1 if throttled == "PATCH" else 1
+    graph.fail_next.extend(Failure(429, retry_after="1", method=throttled) for _ in range(times))
+    ack, _ = await graph.user_posts(TEAM, CHANNEL, "@notifbot ack", user=ADA, reply_to=alert.id)
+    await wait_for(lambda: len(graph.replies(alert.id)) == 2 and served.settled(), timeout=30.0)
+    assert not graph.fail_next, "every injected 429 was met"
+    assert alert.edits == 1 and "Acknowledged by Ada Admin" in str(alert.card())
+    [answer] = [m for m in graph.replies(alert.id) if m.id != ack.id]
+    title = answer.card()["body"][0]["inlines"][0]["text"]
+    assert title == "Acknowledged", "a retried ack answers as the first ack it is"
+    assert "Ada Admin acknowledged this alert" in str(answer.card())
+    # a second ack (another message) is still told it came late, with the first ack's author
+    await graph.user_posts(TEAM, CHANNEL, "@notifbot ack", user=ADA, reply_to=alert.id)
+    await wait_for(lambda: len(graph.replies(alert.id)) == 4 and served.settled())
+    late = graph.replies(alert.id)[-1].card()
+    assert late["body"][0]["inlines"][0]["text"] == "Already acknowledged" and "Ada Admin" in str(late)
+    assert alert.edits == 1
 
 
 async def test_subscriptions_are_renewed_before_expiry(tmp_path: Path, graph: FakeGraph) -> None:

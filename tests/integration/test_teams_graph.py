@@ -91,6 +91,21 @@ async def test_a_503_after_the_post_went_through_does_not_post_twice(
     )
 
 
+async def test_a_claim_abandoned_mid_send_is_looked_for_by_the_next_worker(
+    bot_factory: BotFactory, graph: FakeGraph
+) -> None:
+    # Graph stores the post but answers only after the worker's lease ran out (a hang, or kill -9 mid-send):
+    # the row has no recorded attempt, and the next worker must look for the post rather than post again
+    graph.fail_next.append(Failure(201, commit=True, delay=3.0))
+    hung = await start(bot_factory, graph, lease_seconds=0.5, drain_seconds=0.1)
+    await post_events(hung, [load_samples()["audit"]])
+    await wait_for(lambda: len(graph.top_level(TEAM, CHANNEL)) == 1)
+    other = await start(bot_factory, graph, lease_seconds=0.5)  # a second worker on the same database
+    await wait_for(lambda: settled(other), timeout=20)
+    posted = graph.top_level(TEAM, CHANNEL)
+    assert len(posted) == 1 and outbox_rows(other)[0]["provider_message_id"] == posted[0].id
+
+
 async def test_a_503_that_lost_the_post_posts_again_once(bot_factory: BotFactory, graph: FakeGraph) -> None:
     graph.fail_next.append(Failure(503, commit=False))
     bot = await start(bot_factory, graph)

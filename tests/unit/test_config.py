@@ -208,3 +208,11 @@ def test_secrets_written_in_the_config_are_known_for_redaction() -> None:
     )
     assert settings_secrets(settings) == ["literal-mkto-secret", "literal-adobe-secret"]
     assert settings_secrets(parse_settings({}, source="t")) == []
+
+
+def test_storage_bounds_have_safe_defaults_and_are_validated() -> None:
+    s = parse_settings({}, source="t").storage
+    assert (s.wal_max_bytes, s.min_free_bytes) == (64 * 1024 * 1024, 32 * 1024 * 1024)
+    bad = {"storage": {"wal_max_bytes": 8 * 1024 * 1024, "min_free_bytes": -1}}
+    assert problem_paths(bad) == ["storage.wal_max_bytes", "storage.min_free_bytes"]
+    assert problem_paths({"storage": {"wal_max_bytes": "64 MiB"}}) == ["storage.wal_max_bytes"]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from notifbot.store.trigger_state import IDLE_CTE, from_julian, julian_day
 
 MAX_DAY_SAMPLES = 5_000
+CLEANUP_MEMORY_DAYS = 92  # how long `stale-triggers` lists campaigns Marketo's cleanup deactivated
 
 
 def json_or(text: object, default: Any) -> Any:
@@ -111,7 +112,7 @@ def quota_overview(conn: sqlite3.Connection, since: float) -> list[QuotaView]:
 
 @dataclass(frozen=True)
 class TriggerCampaign:
-    """An active trigger campaign and since when no one was seen qualifying (last activity, else observed)."""
+    """An active trigger campaign and since when no one was seen qualifying (see `basis`)."""
 
     instance: str
     campaign_id: int
@@ -121,18 +122,39 @@ class TriggerCampaign:
     seen_activity: bool
     idle_since: datetime
     idle_days: int
-    cleanup_on: str | None = None  # set when Marketo announced this campaign's cleanup
+    cleanup_scheduled: bool = False  # Marketo announced this campaign's cleanup
+    # the date its notice gave, as stored (any form `parse_time` reads, else text)
+    cleanup_on: str | None = None
+    cleanup_due_passed: bool = False  # that date is behind us and no "deactivated" notice named the campaign
+    # what `idle_since` rests on: activity (the last seen), created (none since then), at_least (none since the
+    # scan's coverage began, for a campaign active before notifbot watched: maybe idle longer), observed
+    basis: str = "observed"
+
+
+@dataclass(frozen=True)
+class CleanedCampaign:
+    """A trigger campaign Marketo's "deactivated" notice named, and when (the notice's date, else its arrival)."""
+
+    instance: str
+    campaign_id: int
+    name: str
+    program_name: str | None
+    url: str | None
+    deactivated_on: str | None
 
 
 @dataclass(frozen=True)
 class StaleTriggers:
-    """Campaign counts (tracked, active, idle, idle ≥ `risk_days`) and the most idle ones, most idle first."""
+    """Campaign counts (tracked, active, idle, idle ≥ `risk_days`, cleanup overdue) and the most idle ones, most
+    idle first, plus the campaigns Marketo's cleanup recently deactivated."""
 
     tracked: int
     active: int
     idle_count: int
     at_risk: int
     idle: list[TriggerCampaign]
+    due_passed: int = 0
+    deactivated: list[CleanedCampaign] = field(default_factory=list)
 
 
 def stale_triggers(
@@ -144,8 +166,10 @@ def stale_triggers(
     tracked, active = conn.execute(
         "SELECT count(*), coalesce(sum(is_active = 1), 0) FROM trigger_campaigns"
     ).fetchone()
-    idle_count, at_risk = conn.execute(
-        f"{IDLE_CTE} SELECT count(*), coalesce(sum(days >= :risk), 0) FROM d WHERE days >= :min", args
+    idle_count, at_risk, due = conn.execute(
+        f"{IDLE_CTE} SELECT count(*), coalesce(sum(days >= :risk AND NOT due_passed), 0),"
+        " coalesce(sum(due_passed), 0) FROM d WHERE days >= :min",
+        args,
     ).fetchone()
     rows = conn.execute(
         f"{IDLE_CTE} SELECT * FROM d WHERE days >= :min ORDER BY jd, name LIMIT :limit", args
@@ -160,8 +184,42 @@ def stale_triggers(
             r["la"] is not None,
             from_julian(float(r["jd"])),
             int(r["days"]),
-            (r["cleanup_on"] or "soon") if r["cleanup_stage"] == "scheduled" else None,
+            r["cleanup_stage"] == "scheduled",
+            r["cleanup_on"],
+            bool(r["due_passed"]),
+            str(r["basis"]),
         )
         for r in rows
     ]
-    return StaleTriggers(int(tracked), int(active), int(idle_count), int(at_risk), idle)
+    return StaleTriggers(
+        int(tracked),
+        int(active),
+        int(idle_count),
+        int(at_risk),
+        idle,
+        int(due),
+        recently_deactivated(conn, now, limit),
+    )
+
+
+def recently_deactivated(
+    conn: sqlite3.Connection, now: datetime, limit: int = 40, days: int = CLEANUP_MEMORY_DAYS
+) -> list[CleanedCampaign]:
+    """Inactive campaigns Marketo's "deactivated" notice named within `days` (a quarter: until the next cleanup)."""
+    rows = conn.execute(
+        "SELECT instance, campaign_id, name, program_name, url, cleanup_on FROM trigger_campaigns"
+        " WHERE is_active = 0 AND cleanup_stage = 'deactivated' AND updated_at >= ?"
+        " ORDER BY updated_at DESC, name LIMIT ?",
+        ((now - timedelta(days=days)).timestamp(), limit),
+    ).fetchall()
+    return [
+        CleanedCampaign(
+            str(r["instance"]),
+            int(r["campaign_id"]),
+            str(r["name"]),
+            r["program_name"],
+            r["url"],
+            r["cleanup_on"],
+        )
+        for r in rows
+    ]

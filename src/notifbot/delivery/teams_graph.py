@@ -51,7 +51,7 @@ class TeamsGraphDelivery:
     async def send(self, row: OutboxRow, n: Notification) -> str | None:
         team, channel = split_target(row.target)
         marker = attachment_id(row.id, n.key)
-        if row.attempts > 0 or row.id in self._failed:
+        if row.attempts > 0 or row.unsure_since is not None or row.id in self._failed:
             try:
                 found = await self.api.find_by_attachment(team, channel, marker, top=self.lookback)
             except DeliveryError as exc:

@@ -71,8 +71,13 @@ def _campaign_line(item: object, links: LinkPolicy) -> str:
     line = "• " + linked(escape_truncate(name, 150), classify_link(item.get("url"), links))
     program = one_line(as_text(item.get("program_name")))
     idle = item.get("idle_days")
+    bound = (
+        "≥ " if item.get("idle_at_least") is True else ""
+    )  # no activity seen as far back as notifbot looked
     idle_text = (
-        f" · idle {format_count(idle)} days" if isinstance(idle, int) and not isinstance(idle, bool) else ""
+        f" · idle {bound}{format_count(idle)} days"
+        if isinstance(idle, int) and not isinstance(idle, bool)
+        else ""
     )
     return line + (f" — {escape_truncate(program, 100)}" if program else "") + idle_text
 

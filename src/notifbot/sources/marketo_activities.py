@@ -2,7 +2,8 @@
 
 REST costs one call per 300 activities; a bulk export costs a handful of calls whatever its size. In `auto` mode the
 scan pages over REST while that fits the activities share of the daily budget, and switches to a daily bulk export
-when it measures more activity than that share can page through (and back once the volume drops).
+when it measures more activity than that share can page through (and back once the volume drops). Once its first
+pass is done, what it covers starts at `covered_from`; the deeper scan (`marketo_backfill`) may move that back.
 """
 
 from __future__ import annotations
@@ -10,10 +11,9 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from notifbot.central_time import next_central_midnight
 from notifbot.config import TriggerHealthSettings
@@ -22,25 +22,32 @@ from notifbot.marketo import bulk
 from notifbot.marketo.client import MarketoClient
 from notifbot.model import Notification
 from notifbot.render.text import parse_time
+from notifbot.sources.marketo_activity_pages import (
+    PAGE_SIZE,
+    RETRY_SAME_TOKEN,
+    STATUS_WAIT,
+    newest_per_campaign,
+    page_pairs,
+)
 from notifbot.sources.marketo_at_risk import announce_at_risk
+from notifbot.sources.marketo_backfill import DeeperScan
 from notifbot.store.marketo_state import poller_state, record_poll_error, save_cursor
 from notifbot.store.runner import Database
-from notifbot.store.trigger_state import apply_activity, iso_utc
+from notifbot.store.trigger_state import ACTIVITY_POLLER, apply_activity, iso_utc
 
 log = logging.getLogger(__name__)
 
-POLLER = "activities"
-PAGE_SIZE = 300
-STATUS_WAIT = 600.0  # between status checks of a running export
-SWITCH_BACK = 0.5
-RETRY_SAME_TOKEN = frozenset(
-    {"budget", "607", "606", "615", "502", "604", "608", "611", "713", "network"}
-)  # back to REST once a day's pages would use at most half the activities share
+POLLER = ACTIVITY_POLLER
+SWITCH_BACK = 0.5  # back to REST once a day's pages would use at most half the activities share
 
 
 @dataclass
 class ScanCursor:
-    """Where the scan stands (stored as JSON): activities up to `through` are applied."""
+    """Where the scan stands (stored as JSON): activities from `covered_from` up to `through` are applied.
+
+    `origin` is where the first pass started; once that pass is done, `covered_from` (read by the idle-time SQL)
+    takes its value and the deeper scan moves it back, one `back_*` window at a time.
+    """
 
     mode: str = "rest"
     through: str | None = None
@@ -50,6 +57,13 @@ class ScanCursor:
     export_start: str | None = None
     export_end: str | None = None
     queued: bool = False
+    origin: str | None = None
+    covered_from: str | None = None
+    back_mode: str | None = None
+    back_start: str | None = None
+    back_token: str | None = None
+    back_export_id: str | None = None
+    back_queued: bool = False
 
     @classmethod
     def load(cls, text: str | None) -> ScanCursor:
@@ -68,32 +82,6 @@ class ScanCursor:
         return json.dumps(asdict(self), sort_keys=True)
 
 
-def newest_per_campaign(rows: Iterable[tuple[int, str]]) -> dict[int, str]:
-    """{campaignId: newest activity time (ISO UTC)} from (campaignId, activityDate) pairs."""
-    latest: dict[int, str] = {}
-    for cid, when in rows:
-        stamp = iso_utc(when)
-        if stamp is not None and stamp > latest.get(cid, ""):
-            latest[cid] = stamp
-    return latest
-
-
-def _page_pairs(result: list[Any]) -> tuple[list[tuple[int, str]], str | None]:
-    pairs: list[tuple[int, str]] = []
-    newest: str | None = None
-    for a in result:
-        if not isinstance(a, dict):
-            continue
-        stamp = iso_utc(a.get("activityDate"))
-        if stamp is None:
-            continue
-        newest = max(newest or stamp, stamp)
-        cid = a.get("campaignId")
-        if isinstance(cid, int) and not isinstance(cid, bool):
-            pairs.append((cid, stamp))
-    return pairs, newest
-
-
 class ActivityScan:
     """Keeps `campaign_activity` current for one instance; `run_once` returns seconds until it wants to run again."""
 
@@ -107,6 +95,7 @@ class ActivityScan:
     ) -> None:
         self.client, self.db, self.settings, self.accept, self.clock = client, db, settings, accept, clock
         self.every = settings.scan_minutes * 60.0
+        self.deeper = DeeperScan(self)
 
     @property
     def munchkin(self) -> str:
@@ -128,10 +117,17 @@ class ActivityScan:
             cursor.mode = "bulk"
         elif self.settings.activities == "rest":
             cursor.mode = "rest"
+        covered, spent = cursor.covered_from, self.client.calls_for(POLLER)
         try:
+            run_slice = self._allowance(now)
             if cursor.mode == "bulk":
-                return await self._bulk_step(cursor, now)
-            return await self._rest_step(cursor, now)
+                wait = await self._bulk_step(cursor, now)
+            else:
+                wait = await self._rest_step(cursor, now)
+            if cursor.covered_from != covered:  # the first pass is done: idle lower bounds exist now
+                await announce_at_risk(self.db, self.accept, self.munchkin, now, self.settings.at_risk_days)
+            spare = run_slice - (self.client.calls_for(POLLER) - spent)
+            return min(wait, await self.deeper.step(cursor, now, spare))
         except MarketoError as exc:
             log.warning("activity scan %s: %s", self.munchkin, exc)
             await self.db.call(
@@ -139,7 +135,8 @@ class ActivityScan:
             )
             return self.every
 
-    async def _save(self, cursor: ScanCursor, now: datetime, latest: dict[int, str] | None = None) -> None:
+    async def save(self, cursor: ScanCursor, now: datetime, latest: dict[int, str] | None = None) -> None:
+        """Stores the cursor, with the activity it covers (newest per campaign) in the same transaction."""
         calls = self.client.calls_for(POLLER)
         if latest:
             await self.db.call(apply_activity, self.munchkin, latest, POLLER, cursor.dump(), now, calls)
@@ -164,6 +161,7 @@ class ActivityScan:
                 "budget", f"the activities share of today's API budget for {self.munchkin} is spent"
             )
         start = cursor.through or iso_utc(now - timedelta(hours=self.settings.lookback_hours))
+        cursor.origin = cursor.origin or start  # an older cursor without one: coverage counts from here
         if cursor.token is None:
             since = parse_time(start) or now
             cursor.token = await self.client.paging_token(since)
@@ -178,11 +176,11 @@ class ActivityScan:
                     exc.code not in RETRY_SAME_TOKEN
                 ):  # e.g. an expired paging token: derive a new one next run
                     cursor.token = None
-                    await self._save(cursor, now)
+                    await self.save(cursor, now)
                 raise
             allowance -= 1
             result = data.get("result")
-            pairs, newest = _page_pairs(result if isinstance(result, list) else [])
+            pairs, newest = page_pairs(result if isinstance(result, list) else [])
             seen += len(result) if isinstance(result, list) else 0
             if newest is not None:
                 cursor.through = max(cursor.through or newest, newest)
@@ -190,11 +188,21 @@ class ActivityScan:
             caught_up = not data.get("moreResult")
             if caught_up and cursor.through is None:
                 cursor.through = iso_utc(now)
-            await self._save(cursor, now, newest_per_campaign(pairs))
+            if caught_up and cursor.covered_from is None:
+                self._first_pass_done(cursor, start, seen, now)
+            await self.save(cursor, now, newest_per_campaign(pairs))
         if not caught_up:
             self._maybe_switch_to_bulk(cursor, start, seen)
-            await self._save(cursor, now)
+            await self.save(cursor, now)
         return self.every
+
+    @staticmethod
+    def _first_pass_done(cursor: ScanCursor, start: str | None, seen: int, now: datetime) -> None:
+        """Everything since `origin` is applied: coverage begins there; the rate measured sizes a deeper scan."""
+        cursor.covered_from = cursor.origin
+        t0 = parse_time(start)
+        if t0 is not None:
+            cursor.rate_per_day = seen * 86_400.0 / max((now - t0).total_seconds(), 3_600.0)
 
     def _maybe_switch_to_bulk(self, cursor: ScanCursor, start: str | None, seen: int) -> None:
         """When REST falls behind, estimate the daily volume from what it covered; too much → bulk export."""
@@ -222,24 +230,25 @@ class ActivityScan:
             start = parse_time(cursor.through) or now - timedelta(hours=self.settings.lookback_hours)
             due = start + timedelta(hours=self.settings.bulk_every_hours)
             if now < due:
-                await self._save(cursor, now)
+                await self.save(cursor, now)
                 return max(60.0, min(self.every, (due - now).total_seconds()))
             end = min(now, start + timedelta(days=bulk.MAX_WINDOW_DAYS))
+            cursor.origin = cursor.origin or iso_utc(start)
             cursor.export_id = await bulk.create_export(
                 self.client, start, end, self.settings.activity_type_ids
             )
             cursor.export_start, cursor.export_end, cursor.queued = iso_utc(start), iso_utc(end), False
-            await self._save(cursor, now)  # a crash now leaves a created job we resume, not an orphan
+            await self.save(cursor, now)  # a crash now leaves a created job we resume, not an orphan
         if not cursor.queued:
             await bulk.enqueue_export(self.client, cursor.export_id)
             cursor.queued = True
-            await self._save(cursor, now)
+            await self.save(cursor, now)
             return STATUS_WAIT
         status = await bulk.export_status(self.client, cursor.export_id)
         if status.status in ("Failed", "Cancelled"):
             failed = cursor.export_id
             cursor.export_id, cursor.queued = None, False
-            await self._save(cursor, now)
+            await self.save(cursor, now)
             raise MarketoError(
                 "bulk", f"{self.munchkin} activity export {failed} {status.status.lower()}; retrying"
             )
@@ -248,7 +257,7 @@ class ActivityScan:
         content = await bulk.export_file(self.client, status)
         latest = newest_per_campaign(bulk.iter_campaign_activity(content))
         self._finish_export(cursor, status.records)
-        await self._save(cursor, now, latest)
+        await self.save(cursor, now, latest)
         await announce_at_risk(self.db, self.accept, self.munchkin, now, self.settings.at_risk_days)
         return self.every
 
@@ -257,6 +266,7 @@ class ActivityScan:
         if records is not None and t0 is not None and t1 is not None:
             cursor.rate_per_day = records * 86_400.0 / max((t1 - t0).total_seconds(), 1.0)
         cursor.through = cursor.export_end
+        cursor.covered_from = cursor.covered_from or cursor.origin or cursor.export_start
         cursor.export_id = cursor.export_start = cursor.export_end = None
         cursor.queued = False
         rate = cursor.rate_per_day

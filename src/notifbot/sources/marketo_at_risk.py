@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 from notifbot.model import Notification
+from notifbot.render.text import format_date
 from notifbot.sources.events import parse_event
 from notifbot.store.runner import Database
 from notifbot.store.trigger_state import (
@@ -27,8 +28,16 @@ def at_risk_notification(instance: str, campaigns: Sequence[AtRisk], now: dateti
     summary = (
         f"{len(campaigns)} active trigger {noun} on {instance} had no one qualify for "
         f"{min(c.idle_days for c in campaigns)}+ days; Marketo's quarterly cleanup deactivates trigger campaigns "
-        f"idle for 6 months (the first is eligible from {eligible:%Y-%m-%d})."
+        f"idle for 6 months (the first is eligible from {format_date(eligible)} at the latest)."
     )
+    if bounded := [c for c in campaigns if c.at_least]:
+        since = max(c.idle_since for c in bounded)
+        seen = f"no activity since at least {format_date(since)} (as far back as notifbot looked)"
+        summary += (
+            f" It had {seen}: it may have been idle longer."
+            if len(campaigns) == 1
+            else f" {len(bounded)} of them had {seen}: they may have been idle longer."
+        )
     event = {
         "kind": "trigger_cleanup",
         "id": f"trigger-at-risk-{instance}-{digest}",
@@ -45,6 +54,8 @@ def at_risk_notification(instance: str, campaigns: Sequence[AtRisk], now: dateti
                     "program_name": c.program_name,
                     "url": c.url,
                     "idle_days": c.idle_days,
+                    "idle_at_least": c.at_least,  # idle_days is a lower bound: no activity seen since idle_since
+                    "idle_since": c.idle_since.date().isoformat(),
                 }
                 for c in campaigns
             ],

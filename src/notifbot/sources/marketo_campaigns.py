@@ -13,7 +13,7 @@ from notifbot.model import Notification
 from notifbot.sources.marketo_at_risk import announce_at_risk
 from notifbot.store.marketo_state import record_poll_error, record_poll_success
 from notifbot.store.runner import Database
-from notifbot.store.trigger_state import CampaignRecord, SnapshotResult, apply_campaign_snapshot
+from notifbot.store.trigger_state import CampaignRecord, SnapshotResult, apply_campaign_snapshot, iso_utc
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,10 @@ def campaign_record(raw: object) -> CampaignRecord | None:
     name = raw.get("name")
     url = raw.get("computedUrl")
     return CampaignRecord(
-        cid, str(name) if name else f"Campaign {cid}", url if isinstance(url, str) and url else None
+        cid,
+        str(name) if name else f"Campaign {cid}",
+        url if isinstance(url, str) and url else None,
+        created_at=iso_utc(raw.get("createdAt")),  # bounds idle time: a campaign is not idle before it exists
     )
 
 

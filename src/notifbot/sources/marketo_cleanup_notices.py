@@ -15,13 +15,19 @@ log = logging.getLogger(__name__)
 
 
 def cleanup_notice(n: Notification) -> tuple[str, str, str | None, list[Mapping[str, Any]]] | None:
-    """(instance, stage, deactivate_on, campaigns) of a Marketo cleanup notice, else None (ours are `at_risk`)."""
+    """(instance, stage, date, campaigns) of a Marketo cleanup notice, else None (ours are `at_risk`).
+
+    The date is the scheduled deactivation date, or for a "deactivated" notice the date it gives, else its own."""
     stage = n.fields.get("stage")
     if n.kind is not Kind.TRIGGER_CLEANUP or stage not in ("scheduled", "deactivated") or not n.instance:
         return None
     raw = n.fields.get("campaigns")
     campaigns = [c for c in raw if isinstance(c, Mapping)] if isinstance(raw, list) else []
     when = n.fields.get("deactivate_on")
+    if (
+        not when and stage == "deactivated"
+    ):  # the confirmation is sent as Marketo deactivates: date it by itself
+        when = n.occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return n.instance, str(stage), str(when) if when else None, campaigns
 
 

@@ -11,7 +11,7 @@ from notifbot.store.events import get_event
 
 @dataclass(frozen=True)
 class AckResult:
-    """Who acknowledged a message, whether this call did it, and the notification it carries."""
+    """Who acknowledged a message, whether this call (or an earlier try of the same ack) did it, and the alert."""
 
     first: bool
     acked_by: str
@@ -19,19 +19,28 @@ class AckResult:
     notification: Notification
 
 
-def acknowledge(conn: sqlite3.Connection, channel: str, ts: str, user: str, now: float) -> AckResult | None:
-    """Records the first acknowledgement of a posted message; later clicks return the original one."""
+def acknowledge(
+    conn: sqlite3.Connection, channel: str, ts: str, user: str, now: float, via: str | None = None
+) -> AckResult | None:
+    """Records the first acknowledgement of a posted message; later acks return the original one.
+
+    `via` names what acknowledged (e.g. the Teams reply saying `ack`): the same `via` again is a retry of that
+    ack, not a second one, so it is answered as the first (its edit and reply may not have gone through).
+    """
     row = conn.execute(
         "SELECT id, event_id FROM outbox WHERE target = ? AND provider_message_id = ?", (channel, ts)
     ).fetchone()
     if row is None:
         return None
     cur = conn.execute(
-        "UPDATE outbox SET acked_by = ?, acked_at = ? WHERE id = ? AND acked_by IS NULL",
-        (user, now, row["id"]),
+        "UPDATE outbox SET acked_by = ?, acked_at = ?, acked_via = ? WHERE id = ? AND acked_by IS NULL",
+        (user, now, via, row["id"]),
     )
-    current = conn.execute("SELECT acked_by, acked_at FROM outbox WHERE id = ?", (row["id"],)).fetchone()
+    current = conn.execute(
+        "SELECT acked_by, acked_at, acked_via FROM outbox WHERE id = ?", (row["id"],)
+    ).fetchone()
     n = get_event(conn, row["event_id"])
     if n is None:
         return None
-    return AckResult(cur.rowcount == 1, current["acked_by"], current["acked_at"], n)
+    first = cur.rowcount == 1 or (via is not None and current["acked_via"] == via)
+    return AckResult(first, current["acked_by"], current["acked_at"], n)

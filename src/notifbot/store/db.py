@@ -238,3 +238,24 @@ def m005_outbox_unsure_attempts(db: sqlite_utils.Database) -> None:
     # claimed_at: when the current claim began, so that an abandoned claim tells how far back to look.
     db.execute("ALTER TABLE outbox ADD COLUMN unsure_since REAL")
     db.execute("ALTER TABLE outbox ADD COLUMN claimed_at REAL")
+
+
+@migrations()
+def m006_trigger_created_at_and_ack_source(db: sqlite_utils.Database) -> None:
+    # createdAt bounds a trigger campaign's idle time; `predates_watch` marks campaigns already active when
+    # notifbot first listed the instance (their idle clock may have started before it watched). `acked_via`
+    # names the message that acknowledged an alert, so a retried ack is recognised as the same ack.
+    db.execute("ALTER TABLE trigger_campaigns ADD COLUMN created_at TEXT")
+    db.execute("ALTER TABLE trigger_campaigns ADD COLUMN predates_watch INTEGER NOT NULL DEFAULT 0")
+    db.execute(
+        "UPDATE trigger_campaigns SET predates_watch = 1 WHERE seen_at IS NOT NULL AND active_since IS NULL"
+        " AND observed_since = (SELECT min(t.observed_since) FROM trigger_campaigns t"
+        " WHERE t.instance = trigger_campaigns.instance AND t.seen_at IS NOT NULL)"
+    )
+    db.execute("ALTER TABLE outbox ADD COLUMN acked_via TEXT")
+
+
+@migrations()
+def m007_readiness_probe(db: sqlite_utils.Database) -> None:
+    # /readyz commits one row here (store/health.py): only a real commit shows a full disk or a read-only file.
+    db.execute("CREATE TABLE readiness_probe (id INTEGER PRIMARY KEY, at REAL NOT NULL)")

@@ -3,36 +3,50 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import faulthandler
+import logging
 import sqlite3
-import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
 
+from notifbot.errors import ConfigError
 from notifbot.store.db import connect
+from notifbot.store.health import (
+    FileId,
+    WriteProbe,
+    check_and_commit,
+    file_id,
+    free_space_problem,
+    unwritable,
+)
+from notifbot.store.wal import WalKeeper, limit_wal, restart_wal, truncate_leftover_wal
 
 P = ParamSpec("P")
 T = TypeVar("T")
-CHECKPOINT_SECONDS = 1.0
+WAL_MAX_BYTES = 64 * 1024 * 1024
+MIN_FREE_BYTES = 32 * 1024 * 1024
+log = logging.getLogger("notifbot.store")
 
 
-def _checkpoint_forever(path: str, stop: threading.Event, every: float) -> None:
-    """Copies the WAL into the database every `every` s on its own connection, so commits never pay for it.
+def _check_files(path: str, min_free_bytes: int) -> None:
+    """Refuses to open a database SQLite could not write (it would fail later, or die of SIGBUS on an unwritable
+    -shm); warns when the disk is nearly full (/readyz says so until it is not)."""
+    problem = unwritable(path)
+    if problem is not None:
+        raise ConfigError([f"storage.path: {problem}"])
+    problem = free_space_problem(path, min_free_bytes)
+    if problem is not None:
+        log.warning("storage: %s", problem)
 
-    With SQLite's automatic checkpoint the commit that crosses 1,000 WAL pages writes them back and fsyncs the
-    database file inside the request that committed; at 1,000 events/s that put 100–250 ms stalls on ~1 % of
-    ingest requests (bench/adobe_io.py). PASSIVE never blocks the writer or the readers.
-    """
-    conn = sqlite3.connect(path, check_same_thread=False, timeout=30.0, isolation_level=None)
-    try:
-        conn.execute("PRAGMA busy_timeout=30000")
-        while not stop.wait(every):
-            with contextlib.suppress(sqlite3.Error):  # busy or closing: the next round catches up
-                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-    finally:
-        conn.close()
+
+def _own_checkpoints(conn: sqlite3.Connection, path: str, wal_max_bytes: int) -> None:
+    """No automatic checkpoints on the writer (a commit would pay for one); cut a leftover WAL before serving."""
+    conn.execute("PRAGMA wal_autocheckpoint=0")
+    limit_wal(conn, wal_max_bytes)
+    truncate_leftover_wal(conn, path, wal_max_bytes)
 
 
 def _reader(path: str) -> sqlite3.Connection:
@@ -47,29 +61,49 @@ class Database:
     """A writer connection on one thread (`call`) and a reader connection on another (`read`).
 
     WAL lets the reader see committed data while the writer commits, so a slow query behind a command never holds
-    up ingest or delivery.
+    up ingest or delivery. A third connection (`WalKeeper`) copies the WAL into the database off the write path and
+    keeps the WAL file under `wal_max_bytes`. `write_problem` says whether a commit works now (readiness).
     """
 
-    def __init__(self, path: str | Path, *, synchronous: str = "full") -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        synchronous: str = "full",
+        wal_max_bytes: int = WAL_MAX_BYTES,
+        min_free_bytes: int = MIN_FREE_BYTES,
+    ) -> None:
         self.path = str(path)
+        self.min_free_bytes = min_free_bytes
         self._closed = False
+        if self.path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _check_files(self.path, min_free_bytes)
+            if (
+                not faulthandler.is_enabled()
+            ):  # SQLite maps the -shm: a SIGBUS from it must leave a trace on stderr
+                faulthandler.enable()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="notifbot-db")
         self._conn: sqlite3.Connection = self._executor.submit(
             connect, path, synchronous=synchronous
         ).result()
         self._read_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="notifbot-db-read")
         self._read_conn: sqlite3.Connection | None = None
-        self._checkpointer: threading.Thread | None = None
-        self._stop_checkpoints = threading.Event()
+        self.wal: WalKeeper | None = None
+        self._shm: FileId | None = None
         if self.path != ":memory:":
-            self._executor.submit(self._conn.execute, "PRAGMA wal_autocheckpoint=0").result()
-            self._checkpointer = threading.Thread(
-                target=_checkpoint_forever,
-                args=(self.path, self._stop_checkpoints, CHECKPOINT_SECONDS),
-                name="notifbot-db-checkpoint",
-                daemon=True,
-            )
-            self._checkpointer.start()
+            self.call_sync(_own_checkpoints, self.path, wal_max_bytes)
+            # the -shm SQLite has mapped now: readiness notices when the file on disk is no longer that one
+            self._shm = file_id(self.path + "-shm")
+            self.wal = WalKeeper(self.path, wal_max_bytes, self._restart_wal)
+            self.wal.start()
+        self._probe = WriteProbe(self._probe_once)
+
+    def _restart_wal(self) -> tuple[int, int, int]:
+        """A RESTART checkpoint on the writer's thread, between two of its transactions (busy once closing)."""
+        if self._closed:
+            return (1, 0, 0)
+        return self.call_sync(restart_wal)
 
     async def read(
         self, fn: Callable[Concatenate[sqlite3.Connection, P], T], *args: P.args, **kwargs: P.kwargs
@@ -97,27 +131,22 @@ class Database:
         """Runs `fn` on the database thread and waits (for start-up and CLI paths)."""
         return self._executor.submit(lambda: fn(self._conn, *args, **kwargs)).result()
 
-    async def writable(self) -> bool:
-        """True when a write transaction can be opened right now (readiness)."""
+    async def write_problem(self) -> str | None:
+        """None when an event can be committed now; otherwise why not. Answers within 2 s (readiness)."""
+        if self._closed:
+            return "the database is closed"
+        return await self._probe.problem()
 
-        def probe(conn: sqlite3.Connection) -> bool:
-            conn.execute("BEGIN IMMEDIATE")
-            conn.execute("ROLLBACK")
-            return True
-
-        try:
-            return await self.call(probe)
-        except sqlite3.Error:
-            return False
+    async def _probe_once(self) -> str | None:
+        return await self.call(check_and_commit, self.path, self.min_free_bytes, self._shm, time.time())
 
     def close(self) -> None:
         """Closes the connection and stops the thread (again is a no-op)."""
         if self._closed:
             return
         self._closed = True
-        self._stop_checkpoints.set()
-        if self._checkpointer is not None:
-            self._checkpointer.join(timeout=10)
+        if self.wal is not None:
+            self.wal.stop()
         try:
             self._executor.submit(self._conn.close).result()
             if self._read_conn is not None:

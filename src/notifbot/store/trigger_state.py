@@ -12,6 +12,7 @@ from notifbot.store.db import transaction
 from notifbot.store.marketo_state import save_cursor
 
 CLEANUP_DAYS = 180  # Marketo deactivates trigger campaigns idle for over 6 months
+COVERED_FROM_SQL = "json_extract(p.cursor, '$.covered_from')"  # ScanCursor.covered_from, read in SQL
 
 
 def iso_utc(value: object) -> str | None:
@@ -25,16 +26,33 @@ def julian(column: str) -> str:
     return f"coalesce(julianday({column}), julianday(substr({column}, 1, 19)))"
 
 
-# Idle since: the last activity seen, else when notifbot began watching; a campaign Marketo itself scheduled for
-# cleanup had no one qualify for 6 months, whatever notifbot saw. `:now` is a Julian day.
+ACTIVITY_POLLER = "activities"  # its cursor's `covered_from` says since when no activity can have been missed
+
+# Idle since (`jd`, a Julian day) and on what basis:
+#   activity: the newest activity seen for the campaign;
+#   at_least: none since `covered_from` (where the activity scan's coverage starts) for a campaign that was active
+#             before notifbot first listed the instance: idle at least since then, capped by createdAt;
+#   created:  none since it was created, within the coverage;
+#   observed: none since notifbot saw it active (or since coverage began, if later); no coverage yet: since seen.
+# A campaign Marketo itself scheduled for cleanup had no one qualify for 6 months, whatever notifbot saw.
 IDLE_CTE = (
-    "WITH c AS (SELECT *, CASE WHEN cleanup_stage = 'scheduled'"
-    f" THEN min(coalesce(la, os), :now - {CLEANUP_DAYS}) ELSE coalesce(la, os) END AS jd FROM ("
-    "SELECT instance, campaign_id, name, program_name, url, cleanup_stage, cleanup_on, at_risk_notified_at,"
-    f" {julian('last_activity_at')} AS la, {julian('observed_since')} AS os"
-    " FROM trigger_campaigns WHERE is_active = 1)),"
-    " d AS (SELECT *, CAST(:now - jd AS INTEGER) AS days FROM c WHERE jd IS NOT NULL)"
+    "WITH b AS (SELECT t.instance, t.campaign_id, t.name, t.program_name, t.url, t.cleanup_stage, t.cleanup_on,"
+    f" t.at_risk_notified_at, t.predates_watch, {julian('t.last_activity_at')} AS la,"
+    f" {julian('t.observed_since')} AS os, {julian('t.created_at')} AS cr,"
+    f" CASE WHEN json_valid(p.cursor) THEN {julian(COVERED_FROM_SQL)} END AS cov FROM trigger_campaigns t"
+    f" LEFT JOIN poller_state p ON p.instance = t.instance AND p.poller = '{ACTIVITY_POLLER}'"
+    " WHERE t.is_active = 1),"
+    " q AS (SELECT *, CASE WHEN la IS NOT NULL THEN 'activity' WHEN cov IS NULL OR predates_watch = 0"
+    " THEN 'observed' WHEN cr >= cov THEN 'created' ELSE 'at_least' END AS basis FROM b),"
+    " s AS (SELECT *, CASE basis WHEN 'activity' THEN la WHEN 'created' THEN cr WHEN 'at_least' THEN cov"
+    " ELSE max(os, coalesce(cov, os)) END AS qs FROM q),"
+    f" c AS (SELECT *, CASE WHEN cleanup_stage = 'scheduled' THEN min(qs, :now - {CLEANUP_DAYS}) ELSE qs END"
+    " AS jd FROM s),"
+    " d AS (SELECT *, CAST(:now - jd AS INTEGER) AS days, coalesce(cleanup_stage = 'scheduled' AND"
+    f" (CASE WHEN length(cleanup_on) <= 10 THEN julianday(cleanup_on) + 1 ELSE {julian('cleanup_on')} END)"
+    " <= :now, 0) AS due_passed FROM c WHERE jd IS NOT NULL)"
 )
+# `due_passed`: Marketo's scheduled deactivation date is behind us (a bare date counts until that day ends).
 
 
 def julian_day(dt: datetime) -> float:
@@ -55,6 +73,7 @@ class CampaignRecord:
     name: str
     url: str | None = None
     program_name: str | None = None
+    created_at: str | None = None  # ISO UTC, from Marketo's createdAt
 
 
 @dataclass(frozen=True)
@@ -80,26 +99,20 @@ def apply_campaign_snapshot(
                 "SELECT campaign_id, is_active FROM trigger_campaigns WHERE instance = ?", (instance,)
             )
         }
+        # The first complete list: its campaigns were active before notifbot watched (their idle clocks may
+        # have started long before); a campaign that appears later was activated since the previous list.
+        first = not conn.execute(
+            "SELECT 1 FROM trigger_campaigns WHERE instance = ? AND seen_at IS NOT NULL LIMIT 1", (instance,)
+        ).fetchone()
         for c in campaigns:
             if c.campaign_id not in known:
                 new += 1
                 conn.execute(
                     "INSERT INTO trigger_campaigns (instance, campaign_id, name, program_name, url, is_active,"
-                    " last_activity_at, observed_since, updated_at, seen_at) VALUES (?, ?, ?, ?, ?, 1,"
-                    " (SELECT last_activity_at FROM campaign_activity WHERE instance = ? AND campaign_id = ?),"
-                    " ?, ?, ?)",
-                    (
-                        instance,
-                        c.campaign_id,
-                        c.name,
-                        c.program_name,
-                        c.url,
-                        instance,
-                        c.campaign_id,
-                        stamp,
-                        ts,
-                        ts,
-                    ),
+                    " last_activity_at, observed_since, updated_at, seen_at, created_at, predates_watch)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5, 1, (SELECT last_activity_at FROM campaign_activity"
+                    " WHERE instance = ?1 AND campaign_id = ?2), ?6, ?7, ?7, ?8, ?9)",
+                    (instance, c.campaign_id, c.name, c.program_name, c.url, stamp, ts, c.created_at, first),
                 )
             elif not known[c.campaign_id]:
                 # Deactivating and reactivating restarts Marketo's idle clock: so does ours.
@@ -108,14 +121,27 @@ def apply_campaign_snapshot(
                     "UPDATE trigger_campaigns SET is_active = 1, name = ?, url = ?, program_name = coalesce(?,"
                     " program_name), last_activity_at = NULL, observed_since = ?, active_since = ?,"
                     " cleanup_stage = NULL, cleanup_on = NULL, at_risk_notified_at = NULL, updated_at = ?,"
-                    " seen_at = ? WHERE instance = ? AND campaign_id = ?",
-                    (c.name, c.url, c.program_name, stamp, stamp, ts, ts, instance, c.campaign_id),
+                    " seen_at = ?, created_at = coalesce(?, created_at), predates_watch = 0"
+                    " WHERE instance = ? AND campaign_id = ?",
+                    (
+                        c.name,
+                        c.url,
+                        c.program_name,
+                        stamp,
+                        stamp,
+                        ts,
+                        ts,
+                        c.created_at,
+                        instance,
+                        c.campaign_id,
+                    ),
                 )
             else:
                 conn.execute(
                     "UPDATE trigger_campaigns SET name = ?, url = ?, program_name = coalesce(?, program_name),"
-                    " updated_at = ?, seen_at = ? WHERE instance = ? AND campaign_id = ?",
-                    (c.name, c.url, c.program_name, ts, ts, instance, c.campaign_id),
+                    " updated_at = ?, seen_at = ?, created_at = coalesce(?, created_at)"
+                    " WHERE instance = ? AND campaign_id = ?",
+                    (c.name, c.url, c.program_name, ts, ts, c.created_at, instance, c.campaign_id),
                 )
         gone = conn.execute(
             "UPDATE trigger_campaigns SET is_active = 0, updated_at = ? WHERE instance = ? AND is_active = 1"
@@ -201,6 +227,9 @@ class AtRisk:
     url: str | None
     idle_since: datetime
     idle_days: int
+    at_least: bool = (
+        False  # no activity seen since `idle_since`, the start of what the scan covered: maybe longer
+    )
 
 
 def at_risk_unannounced(
@@ -222,9 +251,23 @@ def at_risk_unannounced(
             r["url"],
             from_julian(float(r["jd"])),
             int(r["days"]),
+            r["basis"] == "at_least",
         )
         for r in rows
     ]
+
+
+def undecided_at(conn: sqlite3.Connection, instance: str, before: datetime) -> bool:
+    """Whether an active campaign of `instance` that predates notifbot's watch and had no activity seen could have
+    been idle since `before` (created then or earlier, or when unknown): only activity older than the scan's
+    coverage can tell, so a deeper scan back to `before` would decide it."""
+    row = conn.execute(
+        "SELECT 1 FROM trigger_campaigns WHERE instance = ? AND is_active = 1 AND predates_watch = 1"
+        " AND last_activity_at IS NULL AND coalesce(cleanup_stage, '') <> 'scheduled'"
+        f" AND (created_at IS NULL OR {julian('created_at')} <= ?) LIMIT 1",
+        (instance, julian_day(before)),
+    ).fetchone()
+    return row is not None
 
 
 def mark_at_risk_announced(

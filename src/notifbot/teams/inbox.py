@@ -14,7 +14,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from notifbot.commands.handlers import handle
@@ -59,6 +59,16 @@ def command_text(text: str, names: Sequence[str]) -> str | None:
             if lowered.startswith(prefix) and (len(text) == len(prefix) or not text[len(prefix)].isalnum()):
                 return text[len(prefix) :].lstrip(" ,:")
     return None
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """A composed reply and the thread it goes to."""
+
+    team: str
+    channel: str
+    root: str
+    reply: Reply
 
 
 class TeamsInbox:
@@ -107,6 +117,8 @@ class TeamsInbox:
             self._names = [n for n in (self._names[0], display) if n]
 
     async def _ack(self, team: str, channel: str, root: str, msg: GraphMessage) -> Reply:
+        """Acknowledges the thread's alert and edits its card; a retry of the same `ack` message (after a Graph
+        429 or error) redoes the edit and answers as the first ack, with the time first recorded."""
         user = msg.user_name or msg.user_id or "someone"
         if not await self._is_admin(msg.user_id or ""):
             return Reply(
@@ -115,7 +127,8 @@ class TeamsInbox:
                 ok=False,
             )
         target = f"{team}/{channel}"
-        result = await self._db.call(acknowledge, target, root, user, self._clock())
+        via = f"teams:{target}/{msg.id}"
+        result = await self._db.call(acknowledge, target, root, user, self._clock(), via)
         if result is None:
             return Reply(
                 "Nothing to acknowledge", (Section(text="This thread is not a notifbot alert."),), ok=False
@@ -127,44 +140,58 @@ class TeamsInbox:
             )
         outbox_id = await self._db.read(store.outbox_id_for, target, root)
         if self._alerts is not None and outbox_id is not None:
-            await self._alerts.update(target, root, outbox_id, result.notification, Acked(user, when))
+            await self._alerts.update(
+                target, root, outbox_id, result.notification, Acked(result.acked_by, when)
+            )
         return Reply(
-            "Acknowledged", (Section(text=f"{user} acknowledged this alert · {format_when(when)}."),)
+            "Acknowledged",
+            (Section(text=f"{result.acked_by} acknowledged this alert · {format_when(when)}."),),
         )
 
-    async def _answer(self, row: store.InboxRow) -> tuple[str, str | None]:
+    async def _compose(self, row: store.InboxRow) -> _Answer | None:
+        """The reply a queued message gets (running its command once), or None when it is not for us."""
         match = RESOURCE.match(row.resource)
         if match is None:
-            return "ignored", None
+            return None
         team, channel, root, reply_id = match.groups()
         if await self._db.read(store.is_own_post, f"{team}/{channel}", root, reply_id):
-            return "ignored", None  # known without asking Graph: saves a read per alert and per answer
+            return None  # known without asking Graph: saves a read per alert and per answer
         await self._identify()
         msg = await self.api.get_message(team, channel, root, reply_id)
         if msg.user_id is None or msg.user_id == self.bot_id:
-            return "ignored", None  # our own alert or answer (Graph notifies those too), or an app's post
+            return None  # our own alert or answer (Graph notifies those too), or an app's post
         text = command_text(plain_text(msg), self._names)
         if text is None:
-            return "ignored", None
+            return None
         if reply_id and text.strip().lower() in ACK_WORDS:
             reply = await self._ack(team, channel, root, msg)
         else:
             inv = Invocation(text, msg.user_id or "", msg.user_name, channel, transport="teams")
             reply = await handle(inv, self.ctx)
+        return _Answer(team, channel, root, reply)
+
+    async def _post(self, row: store.InboxRow, answer: _Answer) -> str:
+        """Posts the reply in the thread, unless an earlier try already did; returns its message id."""
         marker = uuid.uuid5(_NAMESPACE, row.resource).hex
         if row.attempts:  # an earlier try may have posted although Graph answered with an error
-            earlier = await self.api.find_by_attachment(team, channel, marker, reply_to=root)
+            earlier = await self.api.find_by_attachment(
+                answer.team, answer.channel, marker, reply_to=answer.root
+            )
             if earlier is not None:
-                return "answered", earlier
-        posted = await self.api.post_card(
-            team, channel, render_teams_reply(reply, self.ctx.links), marker, reply_to=root
-        )
-        return "answered", posted
+                return earlier
+        card = render_teams_reply(answer.reply, self.ctx.links)
+        return await self.api.post_card(answer.team, answer.channel, card, marker, reply_to=answer.root)
 
     async def _process(self, row: store.InboxRow) -> None:
+        # A 429 is waited out here. Once the reply is composed only its post is retried, so a command runs once;
+        # a 429 while composing (e.g. on an ack's card edit) composes again, and the same `ack` is the same ack.
+        answer: _Answer | None = None
+        composed = False
         for _ in range(10):
             try:
-                status, reply_id = await self._answer(row)
+                if not composed:
+                    answer, composed = await self._compose(row), True
+                reply_id = await self._post(row, answer) if answer is not None else None
             except RateLimitedError as exc:
                 await asyncio.sleep(min(exc.retry_after or 1.0, 60.0))
                 continue
@@ -177,6 +204,7 @@ class TeamsInbox:
                     delay = backoff(attempts, base=2.0, cap=120.0)
                     await self._db.call(store.retry, row.id, str(exc), self._clock() + delay)
                 return
+            status = "answered" if answer is not None else "ignored"
             await self._db.call(store.finish, row.id, status, reply_id)
             if status == "answered":
                 log.info("teams command answered", extra={"inbox_id": row.id, "reply_id": reply_id})

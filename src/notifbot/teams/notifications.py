@@ -10,15 +10,28 @@ import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Literal
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 log = logging.getLogger("notifbot.teams")
 
-MAX_BODY = 1_048_576
 MAX_TOKEN = 1_024
+MAX_RESOURCE = 500
+NOSNIFF = {
+    "X-Content-Type-Options": "nosniff"
+}  # the echo is attacker-chosen text: never let it be sniffed as HTML
+Verdict = Literal["malformed", "unauthenticated", "ignored"]
+
+
+def _encodable(text: str) -> bool:
+    """False for text with lone surrogates (valid in JSON escapes, not in UTF-8 or SQLite)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class NotificationEndpoint:
@@ -32,45 +45,59 @@ class NotificationEndpoint:
         self._client_state = client_state
         self._enqueue = enqueue
 
-    def _valid(self, item: Any) -> tuple[str, str] | None:
+    def _check(self, item: Any) -> tuple[str, str] | Verdict:
+        """(resource, subscription id) to queue, or why not."""
         if not isinstance(item, dict):
-            return None
+            return "malformed"
         sub, state, resource = item.get("subscriptionId"), item.get("clientState"), item.get("resource")
         if not (isinstance(sub, str) and isinstance(state, str) and isinstance(resource, str)):
-            return None
+            return "malformed"
         expected = self._client_state(sub)
-        if expected is None or not hmac.compare_digest(state.encode(), expected.encode()):
-            return None
-        if item.get("changeType") != "created" or len(resource) > 500:
-            return None
+        given = state.encode("utf-8", "surrogatepass")  # a lone surrogate simply does not match
+        if expected is None or not hmac.compare_digest(given, expected.encode()):
+            return "unauthenticated"
+        if len(resource) > MAX_RESOURCE or not _encodable(resource):
+            return "malformed"
+        if item.get("changeType") != "created":
+            return "ignored"
         return resource, sub
 
     async def __call__(self, request: Request) -> Response:
         token = request.query_params.get("validationToken")
         if token is not None:  # Graph checks the endpoint before creating a subscription: echo within 10 s
             if len(token) > MAX_TOKEN:
-                return PlainTextResponse("validationToken too long", status_code=400)
-            return PlainTextResponse(token, status_code=200)
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_BODY:
-            return JSONResponse({"error": "body too large"}, status_code=413)
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return JSONResponse({"error": "body too large"}, status_code=413)
+                return PlainTextResponse("validationToken too long", status_code=400, headers=NOSNIFF)
+            return PlainTextResponse(token, status_code=200, headers=NOSNIFF)
+        body = await request.body()  # bounded while it is read by the ASGI layer (web.py)
         try:
             data = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             return JSONResponse({"error": "expected a JSON change notification"}, status_code=400)
         items = data.get("value") if isinstance(data, dict) else None
         if not isinstance(items, list):
             return JSONResponse({"error": 'expected {"value": [...]}'}, status_code=400)
-        valid = [v for v in map(self._valid, items) if v is not None]
-        if items and not valid:
+        checked = [self._check(item) for item in items]
+        valid = [c for c in checked if isinstance(c, tuple)]
+        if valid:
+            try:
+                await self._enqueue(valid)
+            except Exception:
+                log.exception("could not queue teams notifications")
+                return JSONResponse(
+                    {"error": "could not store the notification; retry later"}, status_code=503
+                )
+        elif "unauthenticated" in checked:
             log.warning(
                 "teams notification rejected: unknown subscription or wrong clientState",
                 extra={"items": len(items)},
             )
             return JSONResponse({"error": "unknown subscription or wrong clientState"}, status_code=401)
-        if valid:
-            await self._enqueue(valid)
+        elif "malformed" in checked:
+            return JSONResponse(
+                {
+                    "error": "malformed change notification: expected subscriptionId, clientState and resource "
+                    f"as strings (resource up to {MAX_RESOURCE} characters)"
+                },
+                status_code=400,
+            )
         return Response(status_code=202)

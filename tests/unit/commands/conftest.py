@@ -54,7 +54,9 @@ class Harness:
     ) -> int:
         occurred_at = extra.pop("occurred_at", None)
         n = parse_event({"kind": kind, "id": key, "fields": dict(fields), **extra}, now=self.now)
-        if occurred_at is not None:  # stored as given: rows from older releases or other sources bypass the parser
+        if (
+            occurred_at is not None
+        ):  # stored as given: rows from older releases or other sources bypass the parser
             n = replace(n, occurred_at=datetime.fromisoformat(occurred_at))
         muted = {key: muted_by} if muted_by is not None else None
         [accepted] = await self.db.call(insert_notifications, [(n, [OPS])], muted)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+from notifbot.sources.events import parse_event
+from notifbot.sources.marketo_cleanup_notices import record_cleanup_notices
+from notifbot.store.trigger_state import apply_cleanup_notice
 from tests.unit.commands.conftest import NOW, Harness
 
 INSERT = (
@@ -86,3 +89,100 @@ async def test_bounded_list_with_instances_named(bot: Harness) -> None:
     assert len(section.items) == 40 and section.more == 80
     assert (section.items[0].detail or "").startswith("inst-")
     assert "no activity observed since Jan 1, 2025" in (section.items[0].detail or "")
+
+
+async def test_cleanup_dates_read_like_other_dates_and_a_passed_date_is_not_at_risk(bot: Harness) -> None:
+    notice = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+    await bot.db.call(
+        apply_cleanup_notice,
+        "123-ABC-456",
+        "scheduled",
+        "2026-12-05T09:00:00Z",
+        [{"id": 1, "name": "Coming up", "program_name": "Website"}],
+        notice,
+    )
+    await bot.db.call(
+        apply_cleanup_notice,
+        "123-ABC-456",
+        "scheduled",
+        "2026-11-28T09:00:00Z",
+        [{"id": 2, "name": "Was due", "program_name": "Website"}, {"id": 3, "name": "Gone"}],
+        notice,
+    )
+    await bot.db.call(
+        apply_cleanup_notice, "123-ABC-456", "scheduled", "2026-11-30", [{"id": 4, "name": "Due today"}], NOW
+    )
+    await bot.db.call(
+        apply_cleanup_notice,
+        "123-ABC-456",
+        "deactivated",
+        "2026-11-28T09:05:00Z",
+        [{"id": 3, "name": "Gone"}],
+        datetime(2026, 11, 28, 9, 10, tzinfo=UTC),
+    )
+    reply = await bot.ask("stale-triggers")
+    idle = reply.sections[0]
+    details = {i.text: i.detail or "" for i in idle.items}
+    assert set(details) == {"Coming up", "Was due", "Due today"}
+    assert details["Coming up"].endswith("Marketo scheduled its deactivation for Dec 5, 2026")
+    assert details["Due today"].endswith("Marketo scheduled its deactivation for Nov 30, 2026")
+    assert details["Was due"].endswith(
+        "Marketo's cleanup was due Nov 28, 2026; no deactivation notice has named it"
+    )
+    assert "at risk" not in details["Was due"]
+    assert idle.text == (
+        "3 of 3 active trigger campaigns had no one qualify for 90+ days (most idle first)."
+        " 2 are at risk of Marketo's quarterly cleanup. 1 was due for deactivation already."
+    )
+    [gone] = reply.sections[1:]
+    assert gone.title == "Deactivated by Marketo's cleanup"
+    assert [(i.text, i.detail) for i in gone.items] == [("Gone", "deactivated on Nov 28, 2026")]
+    text = await bot.text("stale-triggers")
+    assert "2026-11-28T" not in text and "2026-12-05T" not in text and "2026-11-30" not in text
+
+
+async def test_a_deactivated_notice_without_a_date_is_dated_by_the_notice(bot: Harness) -> None:
+    notice = parse_event(
+        {
+            "kind": "trigger_cleanup",
+            "instance": "123-ABC-456",
+            "occurred_at": "2026-11-28T16:00:00Z",
+            "fields": {"stage": "deactivated", "campaigns": [{"id": 9, "name": "Old promo"}]},
+        },
+        now=NOW,
+    )
+    assert await record_cleanup_notices(bot.db, [notice]) == 1
+    [section, gone] = (await bot.ask("stale-triggers")).sections
+    assert section.text == "No active trigger campaigns right now."
+    assert [(i.text, i.detail) for i in gone.items] == [("Old promo", "deactivated on Nov 28, 2026")]
+
+
+async def test_no_activity_in_the_scanned_span_reads_as_at_least(bot: Harness) -> None:
+    await bot.sql(
+        "INSERT INTO trigger_campaigns (instance, campaign_id, name, is_active, observed_since, updated_at,"
+        " seen_at, created_at, predates_watch) VALUES (?, ?, ?, 1, ?, 0, 0, ?, ?)",
+        ("123-ABC-456", 1, "Old, quiet", "2026-11-29T19:00:00Z", "2021-05-01T00:00:00Z", 1),
+        ("123-ABC-456", 2, "Young", "2026-11-29T19:00:00Z", "2026-11-20T19:00:00Z", 1),
+        ("123-ABC-456", 3, "Activated since", "2026-11-29T19:00:00Z", "2021-05-01T00:00:00Z", 0),
+        ("123-ABC-456", 4, "Age unknown", "2026-11-29T19:00:00Z", None, 1),
+    )
+    no_cursor = await bot.ask("stale-triggers 1")
+    assert {i.detail for i in no_cursor.sections[0].items} == {
+        "no activity observed since Nov 29, 2026 (1 day)"
+    }, "no activity scan has covered anything yet: only what was observed"
+
+    covered = '{"covered_from": "2026-07-01T19:00:00Z", "mode": "rest"}'  # 152 days ago
+    await bot.sql(
+        "INSERT INTO poller_state (instance, poller, cursor) VALUES (?, 'activities', ?)",
+        ("123-ABC-456", covered),
+    )
+    [section] = (await bot.ask("stale-triggers 1")).sections
+    details = {i.text: i.detail for i in section.items}
+    assert details == {
+        "Old, quiet": "no activity since at least Jul 1, 2026 (≥ 152 days) · at risk of Marketo's quarterly cleanup",
+        "Age unknown": "no activity since at least Jul 1, 2026 (≥ 152 days) · at risk of Marketo's quarterly cleanup",
+        "Young": "no activity since it was created on Nov 20, 2026 (10 days)",
+        "Activated since": "no activity observed since Nov 29, 2026 (1 day)",
+    }
+    assert section.text is not None and " 2 are at risk" in section.text
+    assert "as far back as it looked" in ((await bot.ask("stale-triggers")).footer or "")
