@@ -66,3 +66,13 @@ class KeyServer(ThreadedServer):
         if answer.location is not None:
             return RedirectResponse(answer.location, status_code=answer.status)
         return Response(answer.body, status_code=answer.status, media_type="application/x-pem-file")
+
+
+class Clock:
+    """A settable monotonic clock for the key cache's TTLs, rate limit and log throttles."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now

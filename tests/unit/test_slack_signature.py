@@ -91,3 +91,18 @@ def test_missing_or_malformed_headers_are_refused(bad: dict[str, str]) -> None:
 def test_odd_timestamps_are_refused_never_raised(ts: str) -> None:
     """An unauthenticated request with an odd timestamp is a 401, never an exception (500)."""
     assert not is_valid(verifier(SECRET, lambda: TS), BODY, signed(ts))
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [
+        SIGNATURE[:-1] + "é",  # hmac.compare_digest raises TypeError on non-ASCII text
+        "v0=" + "\u0663" * 64,  # Arabic-Indic digits
+        SIGNATURE + "\u200b",  # a zero-width space after a correct signature
+    ],
+)
+def test_non_ascii_signatures_are_refused_never_raised(signature: str) -> None:
+    """An unauthenticated request with a non-ASCII signature is a 401, never an exception (500)."""
+    v = verifier(SECRET, lambda: TS)
+    assert not is_valid(v, BODY, headers(signature=signature))
+    assert is_valid(v, BODY, headers())  # the same verifier still accepts the genuine signature

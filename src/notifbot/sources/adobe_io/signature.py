@@ -83,6 +83,7 @@ class KeyCache:
         clock: Callable[[], float] = time.monotonic,
         fetch_burst: int = FETCH_BURST,
         fetch_every: float = FETCH_EVERY_SECONDS,
+        max_missing: int = MAX_MISSING_PATHS,
     ) -> None:
         self.origin = origin.rstrip("/")
         self._http = http
@@ -91,9 +92,11 @@ class KeyCache:
         self._clock = clock
         self._keys: dict[str, tuple[float, rsa.RSAPublicKey]] = {}
         self._missing: dict[str, float] = {}
+        self._max_missing = max_missing
         self._inflight: dict[str, asyncio.Future[rsa.RSAPublicKey | None]] = {}
         self._bucket = TokenBucket(fetch_burst, fetch_every, clock)
         self._limited_log = LogThrottle(log, 60.0, clock)
+        self.refused_log = LogThrottle(log, 60.0, clock)  # key paths verify_delivery never fetches
         self.fetches = 0
 
     def cached(self, path: str) -> rsa.RSAPublicKey | None:
@@ -144,7 +147,7 @@ class KeyCache:
         now = self._clock()
         if key is None:
             self._missing.pop(path, None)
-            if len(self._missing) >= MAX_MISSING_PATHS:
+            if len(self._missing) >= self._max_missing:
                 self._missing.pop(next(iter(self._missing)))
             self._missing[path] = now + NEGATIVE_TTL_SECONDS
             return
@@ -173,9 +176,6 @@ class KeyCache:
             log.warning("adobe i/o key %s is not a PEM public key", path)
             return None
         return key if isinstance(key, rsa.RSAPublicKey) else None
-
-
-_refused_paths = LogThrottle(log, 60.0)
 
 
 def _signature(value: str | None) -> bytes | None:
@@ -210,7 +210,7 @@ async def verify_delivery(body: bytes, headers: Mapping[str, str], keys: KeyCach
             continue
         path = valid_key_path(raw_path)
         if path is None:
-            _refused_paths.log(
+            keys.refused_log.log(
                 logging.WARNING,
                 "adobe i/o delivery: refused key path %s from %s (never fetched)",
                 loggable(raw_path, 120),
