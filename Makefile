@@ -39,7 +39,7 @@ bench: $(STAMP)
 chaos: $(STAMP)
 	$(BIN)/python bench/chaos.py
 
-# Mutation testing of the text, limit, routing and signature checks against their unit tests (docs/mutation.md):
+# Mutation testing of the text, limit, link, routing and signature checks against their unit tests (docs/mutation.md):
 # a fresh mutmut run (the spinner goes to mutants/mutmut-run.log), then the score per module, every survivor's
 # diff, and the module-level constant mutants; fails below 95 %. Not part of `make test` (a few minutes).
 mutation: $(STAMP)
