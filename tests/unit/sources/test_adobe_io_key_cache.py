@@ -6,7 +6,7 @@ import asyncio
 import logging
 import socket
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
@@ -26,27 +26,6 @@ EC_PEM = (
 )
 LIMITED = "Adobe I/O key fetches are rate-limited; retry later"
 WARNING = "adobe i/o key fetches rate-limited: key paths not seen before arrive too fast"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[KeyServer]:
-    with KeyServer() as s:
-        yield s
-
-
-# module-level, so mutmut's forked runs inherit it instead of generating an RSA key per run
-SIGNER = SigningKey()
-
-
-@pytest.fixture
-def signer() -> SigningKey:
-    return SIGNER
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
 
 
 @contextmanager

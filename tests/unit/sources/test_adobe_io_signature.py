@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
@@ -15,33 +14,7 @@ from notifbot.errors import SignatureError, UpstreamError
 from notifbot.sources.adobe_io.signature import KeyCache, valid_key_path, verify_delivery, verify_rsa_sha256
 from tests.fakes.adobe_io import SigningKey
 from tests.fakes.adobe_keys import Answer, Clock, KeyServer
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[KeyServer]:
-    with KeyServer() as s:
-        yield s
-
-
-# module-level, so mutmut's forked runs inherit them instead of generating RSA keys per run
-SIGNER, OTHER = SigningKey(), SigningKey()
-
-
-@pytest.fixture
-def signer() -> SigningKey:
-    return SIGNER
-
-
-@pytest.fixture
-def other() -> SigningKey:
-    return OTHER
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
-
+from tests.unit.sources.conftest import SIGNER
 
 # -- valid_key_path ---------------------------------------------------------------------------------------------
 
