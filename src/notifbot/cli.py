@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from notifbot import __version__
-from notifbot.config import Env, Settings, load_settings, settings_secrets
+from notifbot.config import Settings, load_settings
 from notifbot.config_checks import environment_problems
+from notifbot.env import Env, settings_secrets
 from notifbot.errors import ConfigError, InputError
 
 DEFAULT_URL = "http://127.0.0.1:8080"

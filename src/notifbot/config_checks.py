@@ -10,12 +10,12 @@ from notifbot.config import (
     DEFAULT_ADOBE_IMS_URL,
     DEFAULT_ADOBE_KEYS_URL,
     AdobeIOSettings,
-    Env,
     Settings,
     TeamsDestination,
     TeamsWorkflowDestination,
     is_loopback,
 )
+from notifbot.env import Env
 
 # The distribution is `marketo-notifbot` (pyproject.toml; tests/unit/test_packaging.py keeps hints in step): the
 # `notifbot` on the public package index is an unrelated project, and a hint naming it installs a stranger's code.

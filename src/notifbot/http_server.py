@@ -22,7 +22,8 @@ from typing import Any, Literal
 
 import uvicorn
 
-from notifbot.config import Env, ServerSettings
+from notifbot.config import ServerSettings
+from notifbot.env import Env
 from notifbot.errors import ConfigError
 from notifbot.logs import OncePer
 

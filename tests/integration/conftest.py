@@ -13,7 +13,8 @@ import httpx
 import pytest
 
 from notifbot.app import Bot
-from notifbot.config import Env, MarketoInstance, Settings, parse_settings
+from notifbot.config import MarketoInstance, Settings, parse_settings
+from notifbot.env import Env
 from notifbot.marketo import MarketoClient
 from notifbot.store.runner import Database
 from tests.fakes.adobe_io import FakeAdobeIO

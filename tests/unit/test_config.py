@@ -6,16 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from notifbot.config import (
-    ConfigError,
-    Env,
-    Settings,
-    expand_env,
-    load_settings,
-    parse_settings,
-    settings_secrets,
-)
+from notifbot.config import ConfigError, Settings, expand_env, load_settings, parse_settings
 from notifbot.config_checks import environment_problems
+from notifbot.env import Env, settings_secrets
 
 
 def problem_paths(data: dict[str, object]) -> list[str]:

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from notifbot.config import Env, load_settings
+from notifbot.config import load_settings
 from notifbot.config_checks import environment_problems
+from notifbot.env import Env
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.yaml"))
 

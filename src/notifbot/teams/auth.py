@@ -11,7 +11,8 @@ from typing import Any
 
 from azure.core.credentials import AccessToken
 
-from notifbot.config import Env, Settings
+from notifbot.config import Settings
+from notifbot.env import Env
 from notifbot.errors import ConfigError
 
 # Delegated permissions the service account consents to: post and edit its messages, read channel messages

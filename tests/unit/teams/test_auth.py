@@ -11,7 +11,8 @@ import pytest
 from azure.identity import AuthenticationRecord
 
 from notifbot.cli import main
-from notifbot.config import Env, parse_settings
+from notifbot.config import parse_settings
+from notifbot.env import Env
 from notifbot.errors import ConfigError
 from notifbot.teams import auth
 

@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 
 from notifbot import __version__
-from notifbot.config import Env, Settings
+from notifbot.config import Settings
+from notifbot.env import Env
 from notifbot.metrics import Metrics
 from notifbot.model import Notification
 from notifbot.scheduler import Pollers
