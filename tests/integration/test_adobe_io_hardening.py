@@ -218,9 +218,8 @@ def test_after_a_restart_a_flood_of_fresh_key_paths_does_not_hold_a_known_key_at
 
     env = {"ADOBE_CLIENT_ID": CLIENT, "ADOBE_IO_KEYS_URL": adobe.base_url}
     body, headers = adobe.signed(quota("first"), sign2=False)
-    with LiveBot(tmp_path, env) as bot:
-        with httpx.Client(base_url=bot.base_url) as client:
-            assert client.post("/hooks/adobe-io", content=body, headers=headers).status_code == 200
+    with LiveBot(tmp_path, env) as bot, httpx.Client(base_url=bot.base_url) as client:
+        assert client.post("/hooks/adobe-io", content=body, headers=headers).status_code == 200
     assert bot.rows("SELECT path FROM adobe_io_key_paths") == [(adobe.key1.path,)]
 
     async def after_restart(base_url: str) -> None:

@@ -26,7 +26,9 @@ MAX_CACHED_KEYS = 64  # real keys only: Adobe publishes two at a time and rotate
 MAX_MISSING_PATHS = 4_096  # paths the key server did not have (bounded; only these are ever evicted)
 FETCH_BURST = 4  # new key paths fetched back to back before the rate limit applies …
 FETCH_EVERY_SECONDS = 15.0  # … then one more per 15 s: Adobe's two keys after a rotation fit in the burst
-MAX_TRUSTED_PATHS = 16  # paths that verified a genuine signature, remembered across restarts (most recent kept)
+MAX_TRUSTED_PATHS = (
+    16  # paths that verified a genuine signature, remembered across restarts (most recent kept)
+)
 TRUSTED_SAVE_EVERY_SECONDS = 24 * 3600.0  # a trusted path's last-verified time is saved again after a day
 # Adobe's documented key path: /prod/keys/pub-key-<id>.pem (ids seen: a UUID, or 10 letters and digits).
 _KEY_PATH = re.compile(r"/(?:prod|stage)/keys/pub-key-[A-Za-z0-9][A-Za-z0-9_-]{0,127}\.pem")
