@@ -496,3 +496,16 @@ async def test_without_a_store_trust_lives_in_memory(
     await keys.verified(path)
     assert await keys.get(server.add(Answer(status=404))) is None
     assert same_key(await keys.get(path), signer)
+
+
+async def test_exactly_16_paths_verified_from_empty_are_all_kept(http: httpx.AsyncClient) -> None:
+    clock = Clock()
+    keys = KeyCache("http://127.0.0.1:9", http, wall=clock)
+    paths = [f"/prod/keys/pub-key-{i}.pem" for i in range(17)]
+    for path in paths[:16]:
+        clock.now += 1.0
+        await keys.verified(path)
+    assert all(keys.trusted(p) for p in paths[:16])
+    clock.now += 1.0
+    await keys.verified(paths[16])
+    assert [p for p in paths if not keys.trusted(p)] == [paths[0]]
