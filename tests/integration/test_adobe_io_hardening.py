@@ -193,3 +193,47 @@ async def test_validation_url_logging_is_rate_limited_and_shortened(
         assert "\n" not in shown and "\r" not in shown
         assert len(shown) < 600
     assert "forged log line" in str(records[0].validation_url)  # escaped, not dropped  # type: ignore[attr-defined]
+
+
+async def _flood_until_rate_limited(client: httpx.AsyncClient, body: bytes) -> list[int]:
+    """Forged deliveries naming fresh documented key paths until the fetch budget is spent (a 503)."""
+    answers: list[int] = []
+    for _ in range(20):
+        forged = {
+            "content-type": "application/json",
+            "x-adobe-digital-signature-1": "AAAA",
+            "x-adobe-public-key1-path": f"/prod/keys/pub-key-{uuid.uuid4()}.pem",
+        }
+        answers.append((await client.post("/hooks/adobe-io", content=body, headers=forged)).status_code)
+        if answers[-1] == 503:
+            break
+    return answers
+
+
+def test_after_a_restart_a_flood_of_fresh_key_paths_does_not_hold_a_known_key_at_503(
+    tmp_path: Path, adobe: FakeAdobeIO
+) -> None:
+    """Key paths that verified a genuine delivery are remembered in the database and skip the fetch limit."""
+    import asyncio
+
+    env = {"ADOBE_CLIENT_ID": CLIENT, "ADOBE_IO_KEYS_URL": adobe.base_url}
+    body, headers = adobe.signed(quota("first"), sign2=False)
+    with LiveBot(tmp_path, env) as bot, httpx.Client(base_url=bot.base_url) as client:
+        assert client.post("/hooks/adobe-io", content=body, headers=headers).status_code == 200
+    assert bot.rows("SELECT path FROM adobe_io_key_paths") == [(adobe.key1.path,)]
+
+    async def after_restart(base_url: str) -> None:
+        async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+            answers = await _flood_until_rate_limited(client, body)
+            assert answers[-1] == 503 and set(answers[:-1]) == {401}, answers
+            body2, headers2 = adobe.signed(quota("second"), sign2=False)
+            r = await client.post("/hooks/adobe-io", content=body2, headers=headers2)
+            assert r.status_code == 200, r.text
+            forged = {**headers2, "x-adobe-digital-signature-1": "AAAA"}  # a known path, a forged signature
+            assert (await client.post("/hooks/adobe-io", content=body2, headers=forged)).status_code == 401
+
+    with LiveBot(tmp_path, env) as bot:
+        asyncio.run(after_restart(bot.base_url))
+        assert bot.stored("adobe-io-second") is not None
+    assert adobe.key_fetches[adobe.key1.path] == 2  # once per process: the forged retry reused the cached key
+    assert bot.rows("SELECT path FROM adobe_io_key_paths") == [(adobe.key1.path,)]

@@ -289,3 +289,10 @@ def m007_trigger_created_at_and_ack_source(db: sqlite_utils.Database) -> None:
 def m008_readiness_probe(db: sqlite_utils.Database) -> None:
     # /readyz commits one row here (store/health.py): only a real commit shows a full disk or a read-only file.
     db.execute("CREATE TABLE readiness_probe (id INTEGER PRIMARY KEY, at REAL NOT NULL)")
+
+
+@migrations()
+def m009_adobe_io_key_paths(db: sqlite_utils.Database) -> None:
+    # Adobe I/O key paths that verified a genuine signature (sources/adobe_io/signature.py): after a restart they
+    # are fetched without waiting for the rate limit that unauthenticated, never-verified paths are subject to.
+    db.execute("CREATE TABLE adobe_io_key_paths (path TEXT PRIMARY KEY, verified_at REAL NOT NULL)")

@@ -14,8 +14,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from notifbot.errors import UpstreamError
-from notifbot.sources.adobe_io.signature import KeyCache, TokenBucket
+from notifbot.errors import SignatureError, UpstreamError
+from notifbot.sources.adobe_io.signature import KeyCache, TokenBucket, verify_delivery
 from tests.fakes.adobe_io import SigningKey
 from tests.fakes.adobe_keys import Answer, Clock, KeyServer
 
@@ -367,3 +367,145 @@ async def test_known_missing_paths_cost_no_fetch_budget(server: KeyServer, http:
     with pytest.raises(UpstreamError, match=LIMITED):
         await keys.get(server.add(Answer(status=404)))
     assert keys.fetches == 1
+
+
+# -- key paths that verified a genuine signature skip the rate limit ---------------------------------------------
+
+BODY = b'{"eventid": "t-1"}'
+
+
+class Saved:
+    """The `save` callback: records each (path, at) it is given; raises `fail` when set."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, float]] = []
+        self.fail: Exception | None = None
+
+    async def __call__(self, path: str, at: float) -> None:
+        self.calls.append((path, at))
+        if self.fail is not None:
+            raise self.fail
+
+
+def signed_by(key: SigningKey, path: str, body: bytes = BODY) -> dict[str, str]:
+    return {"x-adobe-digital-signature-1": key.sign(body), "x-adobe-public-key1-path": path}
+
+
+async def test_only_a_verified_signature_makes_a_path_trusted(
+    server: KeyServer, signer: SigningKey, other: SigningKey, http: httpx.AsyncClient
+) -> None:
+    real, wrong = server.key(signer), server.key(other)
+    saved, clock = Saved(), Clock()
+    keys = KeyCache(server.origin, http, save=saved, wall=clock)
+    with pytest.raises(SignatureError):  # a real key at `wrong`, but the signature is another key's
+        await verify_delivery(BODY, signed_by(signer, wrong), keys)
+    with pytest.raises(SignatureError):  # the right key, a forged signature
+        await verify_delivery(BODY, signed_by(signer, real, b"another body"), keys)
+    assert keys.cached(real) is not None and keys.cached(wrong) is not None
+    assert not keys.trusted(real) and not keys.trusted(wrong) and saved.calls == []
+    both = {**signed_by(other, real), "x-adobe-digital-signature-2": signer.sign(BODY)}
+    both["x-adobe-public-key2-path"] = real
+    await verify_delivery(BODY, both, keys)  # signature 1 fails, signature 2 verifies with `real`
+    assert keys.trusted(real) and not keys.trusted(wrong)
+    assert saved.calls == [(real, clock.now)]
+
+
+async def test_a_path_verified_after_a_fetch_is_trusted(
+    server: KeyServer, signer: SigningKey, http: httpx.AsyncClient
+) -> None:
+    path, saved = server.key(signer), Saved()
+    keys = KeyCache(server.origin, http, save=saved, wall=Clock())
+    await verify_delivery(BODY, signed_by(signer, path), keys)  # not cached: verified with the fetched key
+    assert keys.trusted(path) and [p for p, _ in saved.calls] == [path]
+
+
+async def test_trusted_paths_skip_the_rate_limit_but_not_the_negative_cache(
+    server: KeyServer, signer: SigningKey, http: httpx.AsyncClient
+) -> None:
+    real, gone = server.key(signer), server.add(Answer(status=404))
+    keys = KeyCache(server.origin, http, fetch_burst=1, fetch_every=3600.0, trusted={real: 1.0, gone: 2.0})
+    assert keys.trusted(real) and keys.trusted(gone)
+    assert await keys.get(server.add(Answer(status=404))) is None  # the one token
+    with pytest.raises(UpstreamError, match=LIMITED):
+        await keys.get(server.add(Answer(status=404)))
+    assert same_key(await keys.get(real), signer)
+    for _ in range(3):
+        assert await keys.get(gone) is None
+    assert server.hits[real] == 1 and server.hits[gone] == 1 and keys.fetches == 3
+    with pytest.raises(UpstreamError, match=LIMITED):  # trusting others took no token
+        await keys.get(server.add(Answer(status=404)))
+    with pytest.raises(SignatureError):  # the documented-path rule still applies before any fetch
+        await verify_delivery(BODY, signed_by(signer, "/prod/keys/x.pem"), keys)
+    assert not keys.trusted("/prod/keys/x.pem")
+
+
+async def test_a_verified_path_is_saved_when_new_or_last_saved_a_day_ago(
+    server: KeyServer, signer: SigningKey, http: httpx.AsyncClient
+) -> None:
+    path, loaded = server.key(signer), server.key(signer)
+    saved, clock = Saved(), Clock()
+    keys = KeyCache(server.origin, http, save=saved, wall=clock, trusted={loaded: clock.now - 10.0})
+    for _ in range(3):
+        await keys.verified(path)
+        await keys.verified(loaded)  # saved before this start, 10 s ago
+    assert saved.calls == [(path, 1000.0)]
+    clock.now = 1000.0 + 24 * 3600.0 - 0.001
+    await keys.verified(path)
+    assert len(saved.calls) == 1
+    clock.now = 1000.0 + 24 * 3600.0
+    await keys.verified(path)
+    await keys.verified(path)
+    await keys.verified(loaded)
+    assert saved.calls == [(path, 1000.0), (path, clock.now), (loaded, clock.now)]
+
+
+async def test_a_failed_save_is_logged_and_the_delivery_still_verifies(
+    server: KeyServer, signer: SigningKey, http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    path, saved = server.key(signer), Saved()
+    saved.fail = RuntimeError("disk full at /secret/place")
+    keys = KeyCache(server.origin, http, save=saved, wall=Clock())
+    with caplog.at_level(logging.INFO, logger="notifbot.adobe_io"):
+        await verify_delivery(BODY, signed_by(signer, path), keys)
+    assert keys.trusted(path)
+    assert records(caplog) == [
+        (logging.WARNING, f"adobe i/o: could not record the verified key path {path}: RuntimeError")
+    ]
+
+
+async def test_at_most_16_trusted_paths_the_least_recently_saved_goes(http: httpx.AsyncClient) -> None:
+    clock = Clock()
+    loaded = {f"/prod/keys/pub-key-{i}.pem": float(i) for i in range(20)}
+    keys = KeyCache("http://127.0.0.1:9", http, trusted=dict(reversed(loaded.items())), wall=clock)
+    assert [p for p in loaded if keys.trusted(p)] == list(loaded)[4:]  # the 16 most recent
+    await keys.verified("/prod/keys/pub-key-new.pem")
+    assert keys.trusted("/prod/keys/pub-key-new.pem")
+    assert [p for p in loaded if keys.trusted(p)] == list(loaded)[5:]
+    clock.now += 24 * 3600.0
+    await keys.verified("/prod/keys/pub-key-5.pem")  # saved again: now the most recent
+    await keys.verified("/prod/keys/pub-key-other.pem")
+    assert keys.trusted("/prod/keys/pub-key-5.pem") and not keys.trusted("/prod/keys/pub-key-6.pem")
+    assert keys.trusted("/prod/keys/pub-key-new.pem") and keys.trusted("/prod/keys/pub-key-other.pem")
+
+
+async def test_without_a_store_trust_lives_in_memory(
+    server: KeyServer, signer: SigningKey, http: httpx.AsyncClient
+) -> None:
+    path = server.key(signer)
+    keys = KeyCache(server.origin, http, fetch_burst=1, fetch_every=3600.0)
+    await keys.verified(path)
+    assert await keys.get(server.add(Answer(status=404))) is None
+    assert same_key(await keys.get(path), signer)
+
+
+async def test_exactly_16_paths_verified_from_empty_are_all_kept(http: httpx.AsyncClient) -> None:
+    clock = Clock()
+    keys = KeyCache("http://127.0.0.1:9", http, wall=clock)
+    paths = [f"/prod/keys/pub-key-{i}.pem" for i in range(17)]
+    for path in paths[:16]:
+        clock.now += 1.0
+        await keys.verified(path)
+    assert all(keys.trusted(p) for p in paths[:16])
+    clock.now += 1.0
+    await keys.verified(paths[16])
+    assert [p for p in paths if not keys.trusted(p)] == [paths[0]]

@@ -8,7 +8,7 @@ import binascii
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 import httpx
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -26,6 +26,10 @@ MAX_CACHED_KEYS = 64  # real keys only: Adobe publishes two at a time and rotate
 MAX_MISSING_PATHS = 4_096  # paths the key server did not have (bounded; only these are ever evicted)
 FETCH_BURST = 4  # new key paths fetched back to back before the rate limit applies …
 FETCH_EVERY_SECONDS = 15.0  # … then one more per 15 s: Adobe's two keys after a rotation fit in the burst
+MAX_TRUSTED_PATHS = (
+    16  # paths that verified a genuine signature, remembered across restarts (most recent kept)
+)
+TRUSTED_SAVE_EVERY_SECONDS = 24 * 3600.0  # a trusted path's last-verified time is saved again after a day
 # Adobe's documented key path: /prod/keys/pub-key-<id>.pem (ids seen: a UUID, or 10 letters and digits).
 _KEY_PATH = re.compile(r"/(?:prod|stage)/keys/pub-key-[A-Za-z0-9][A-Za-z0-9_-]{0,127}\.pem")
 SIGNATURE_HEADERS = (
@@ -70,7 +74,8 @@ class KeyCache:
     Keys are cached ≤ 24 h in a cache only real keys enter; paths the origin does not have go to a separate
     bounded negative cache, and fetching a path not seen before is rate-limited (a token bucket), so requests
     naming random paths cost a handful of fetches and never push a real key out. Concurrent misses for one path
-    share one fetch.
+    share one fetch. Paths that verified a genuine signature (`trusted`, saved through `save`) skip the rate
+    limit, so a flood of random paths after a restart cannot hold Adobe's own keys at 503.
     """
 
     def __init__(
@@ -84,6 +89,9 @@ class KeyCache:
         fetch_burst: int = FETCH_BURST,
         fetch_every: float = FETCH_EVERY_SECONDS,
         max_missing: int = MAX_MISSING_PATHS,
+        trusted: Mapping[str, float] | None = None,
+        save: Callable[[str, float], Awaitable[None]] | None = None,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self.origin = origin.rstrip("/")
         self._http = http
@@ -98,6 +106,31 @@ class KeyCache:
         self._limited_log = LogThrottle(log, 60.0, clock)
         self.refused_log = LogThrottle(log, 60.0, clock)  # key paths verify_delivery never fetches
         self.fetches = 0
+        # path -> when it last verified (epoch seconds), the most recent MAX_TRUSTED_PATHS
+        recent = sorted((trusted or {}).items(), key=lambda item: item[1])[-MAX_TRUSTED_PATHS:]
+        self._trusted: dict[str, float] = dict(recent)
+        self._save = save
+        self._wall = wall
+
+    def trusted(self, path: str) -> bool:
+        """True when `path` has verified a genuine signature (its fetch skips the rate limit)."""
+        return path in self._trusted
+
+    async def verified(self, path: str) -> None:
+        """Marks `path` trusted after it verified a signature; saves it only when new or last saved a day ago."""
+        now = self._wall()
+        last = self._trusted.get(path)
+        if last is not None and now - last < TRUSTED_SAVE_EVERY_SECONDS:
+            return
+        self._trusted[path] = now
+        if len(self._trusted) > MAX_TRUSTED_PATHS:
+            self._trusted.pop(min(self._trusted, key=self._trusted.__getitem__))  # the least recently saved
+        if self._save is None:
+            return
+        try:
+            await self._save(path, now)
+        except Exception as exc:  # the delivery verified: a store problem must not fail it
+            log.warning("adobe i/o: could not record the verified key path %s: %s", path, type(exc).__name__)
 
     def cached(self, path: str) -> rsa.RSAPublicKey | None:
         """The key at `path` if it is cached now (never fetches)."""
@@ -119,7 +152,7 @@ class KeyCache:
         pending = self._inflight.get(path)
         if pending is not None:
             return await asyncio.shield(pending)
-        if not self._bucket.take():
+        if path not in self._trusted and not self._bucket.take():
             wait = self._bucket.wait()
             self._limited_log.log(
                 logging.WARNING,
@@ -231,6 +264,7 @@ async def verify_delivery(body: bytes, headers: Mapping[str, str], keys: KeyCach
         if key is None:
             uncached.append((signature, path))
         elif verify_rsa_sha256(key, signature, body):
+            await keys.verified(path)
             return
     outage: UpstreamError | None = None
     for signature, path in uncached:
@@ -240,6 +274,7 @@ async def verify_delivery(body: bytes, headers: Mapping[str, str], keys: KeyCach
             outage = exc
             continue
         if fetched is not None and verify_rsa_sha256(fetched, signature, body):
+            await keys.verified(path)
             return
     if outage is not None:
         raise outage

@@ -17,8 +17,9 @@ from notifbot.model import Notification
 from notifbot.scheduler import Pollers
 from notifbot.sources.adobe_io.ims import ImsTokens
 from notifbot.sources.adobe_io.journal import JournalPoller
-from notifbot.sources.adobe_io.signature import KeyCache
+from notifbot.sources.adobe_io.signature import MAX_TRUSTED_PATHS, KeyCache
 from notifbot.sources.adobe_io.webhook import AdobeIOEndpoint
+from notifbot.store.adobe_keys import record_verified_key_path, verified_key_paths
 from notifbot.store.events import Accepted
 from notifbot.store.runner import Database
 
@@ -48,6 +49,16 @@ def _confirmer(http: httpx.AsyncClient) -> Callable[[str], Coroutine[Any, Any, N
     return confirm
 
 
+def _key_cache(origin: str, http: httpx.AsyncClient, db: Database) -> KeyCache:
+    """The key cache, trusting the key paths that verified genuine deliveries before this start."""
+
+    async def save(path: str, at: float) -> None:
+        await db.call(record_verified_key_path, path, at, MAX_TRUSTED_PATHS)
+
+    trusted = db.call_sync(verified_key_paths, MAX_TRUSTED_PATHS)
+    return KeyCache(origin, http, trusted=trusted, save=save)
+
+
 def build_adobe_io(
     settings: Settings,
     env: Env,
@@ -67,7 +78,7 @@ def build_adobe_io(
         accept,
         metrics,
         client_id=client_id,
-        keys=KeyCache(env.adobe_keys_url, http) if verify else None,
+        keys=_key_cache(env.adobe_keys_url, http, db) if verify else None,
         max_body_bytes=settings.server.max_body_bytes,
         confirm=_confirmer(http) if adobe is not None and adobe.auto_confirm_validation else None,
     )
