@@ -158,7 +158,9 @@ class KeyCache:
                 logging.WARNING,
                 "adobe i/o key fetches rate-limited: key paths not seen before arrive too fast",
             )
-            raise UpstreamError("Adobe I/O key fetches are rate-limited; retry later", retry_after=wait)
+            raise UpstreamError(
+                "Adobe I/O key fetches are rate-limited (new key paths arrive too fast)", retry_after=wait
+            )
         future: asyncio.Future[rsa.RSAPublicKey | None] = asyncio.get_running_loop().create_future()
         self._inflight[path] = future
         try:
