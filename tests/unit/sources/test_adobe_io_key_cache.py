@@ -24,7 +24,7 @@ EC_PEM = (
     .public_key()
     .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 )
-LIMITED = "Adobe I/O key fetches are rate-limited (new key paths arrive too fast)"
+LIMITED = "Adobe I/O key fetches are rate-limited: new key paths arrive too fast"
 WARNING = "adobe i/o key fetches rate-limited: key paths not seen before arrive too fast"
 
 

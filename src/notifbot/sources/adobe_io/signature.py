@@ -159,7 +159,7 @@ class KeyCache:
                 "adobe i/o key fetches rate-limited: key paths not seen before arrive too fast",
             )
             raise UpstreamError(
-                "Adobe I/O key fetches are rate-limited (new key paths arrive too fast)", retry_after=wait
+                "Adobe I/O key fetches are rate-limited: new key paths arrive too fast", retry_after=wait
             )
         future: asyncio.Future[rsa.RSAPublicKey | None] = asyncio.get_running_loop().create_future()
         self._inflight[path] = future
