@@ -9,22 +9,18 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from notifbot.config import is_loopback
 from notifbot.errors import InputError
+from notifbot.http_guard import Receive, Scope, Send
 from notifbot.metrics import Metrics
 from notifbot.pipeline import Pipeline
 from notifbot.sources.events import parse_body
 from notifbot.store.events import Accepted
 
 log = logging.getLogger("notifbot.web")
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 
 class BodyTooLarge(Exception):

@@ -13,8 +13,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from notifbot.http_guard import PLATFORM_MAX_BODY, RequestAborted, RequestGuard
-from notifbot.ingest_http import IngestEndpoint, Receive, Scope, Send, error_body, respond
+from notifbot.http_guard import PLATFORM_MAX_BODY, Receive, RequestAborted, RequestGuard, Scope, Send
+from notifbot.ingest_http import IngestEndpoint, error_body, respond
 from notifbot.metrics import Metrics
 from notifbot.pipeline import Pipeline
 

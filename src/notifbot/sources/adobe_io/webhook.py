@@ -15,12 +15,10 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from notifbot.errors import InputError, SignatureError, UpstreamError
+from notifbot.http_guard import Receive, Scope, Send
 from notifbot.ingest_http import (
     BodyTooLarge,
     ClientGone,
-    Receive,
-    Scope,
-    Send,
     accepted_body,
     error_body,
     read_limited,
