@@ -31,6 +31,7 @@ from notifbot.model import Kind, Notification
 from notifbot.pipeline import Pipeline
 from notifbot.scheduler import Pollers
 from notifbot.slack.sender import SlackSender
+from notifbot.sources.email.wiring import build_email
 from notifbot.store.batch import IngestBatcher
 from notifbot.store.mutes import active_mutes
 from notifbot.store.outbox import depth_by_type
@@ -94,6 +95,7 @@ class Bot:
         self._adobe_http: httpx.AsyncClient | None = None
         self.journal: JournalPoller | None = None
         self.adobe_io = self._build_adobe_io()
+        self.email = build_email(settings.email, self.db, self.pipeline.accept, self.pollers, env.get)
         self._socket_mode: Any = None
         self._background: list[asyncio.Task[None]] = []
         self.asgi = build_app(
@@ -293,6 +295,8 @@ class Bot:
     async def stop(self) -> None:
         """Stops intake (readiness goes 503), drains in-flight deliveries within the bound, closes the store."""
         self.stopping = True
+        if self.email is not None:  # before the scheduler, which would cancel a poll waiting in IDLE
+            await self.email.aclose()
         self.pollers.stop()
         if self.marketo is not None:
             await self.marketo.aclose()

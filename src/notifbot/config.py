@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from notifbot.email_settings import EmailSettings
 from notifbot.errors import ConfigError, loc_path
 from notifbot.links import marketo_host_entry
 
@@ -236,6 +237,7 @@ class Settings(_Strict):
     marketo: MarketoSettings = Field(default_factory=MarketoSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     adobe_io: AdobeIOSettings | None = None
+    email: EmailSettings = Field(default_factory=EmailSettings)
     links: LinksSettings = Field(default_factory=LinksSettings)
     destinations: dict[str, Destination] = Field(default_factory=lambda: dict(_DEFAULT_DESTINATIONS))
     routes: list[Route] = Field(default_factory=lambda: [Route(to=["console"])])
