@@ -52,7 +52,8 @@ class ImapSession:
         self._prefix = ""
         self._processed_ready = False
 
-    def _error(self, what: str, exc: BaseException | None = None, *, transient: bool = True) -> MailboxError:
+    def error(self, what: str, exc: BaseException | None = None, *, transient: bool = True) -> MailboxError:
+        """An error naming the mailbox, its login and server (never its password)."""
         imap = self.imap
         detail = f": {type(exc).__name__}: {exc}" if exc is not None else ""
         where = f"{imap.username}@{imap.host}:{imap.effective_port}"
@@ -70,7 +71,7 @@ class ImapSession:
                 timeout=imap.timeout_seconds,
             )
         except (OSError, IMAPClientError) as exc:
-            raise self._error("cannot connect (is the server up and the port right?)", exc) from None
+            raise self.error("cannot connect (is the server up and the port right?)", exc) from None
         self.client = client
         try:
             if imap.security == "starttls":
@@ -82,15 +83,15 @@ class ImapSession:
         except LoginError:
             self.close()
             how = "password" if imap.password is not None else "XOAUTH2 access token"
-            raise self._error(f"login refused: check the username and {how}", transient=False) from None
+            raise self.error(f"login refused: check the username and {how}", transient=False) from None
         except CapabilityError:
             self.close()
-            raise self._error(
+            raise self.error(
                 "the server does not offer STARTTLS: use security tls", transient=False
             ) from None
         except (OSError, IMAPClientError) as exc:
             self.close()
-            raise self._error("TLS or login failed", exc) from None
+            raise self.error("TLS or login failed", exc) from None
         self.select()
 
     def select(self) -> None:
@@ -98,16 +99,16 @@ class ImapSession:
         client = self._client()
         try:
             if not client.folder_exists(self.imap.folder):
-                raise self._error(f"folder {self.imap.folder!r} does not exist: create it or fix imap.folder")
+                raise self.error(f"folder {self.imap.folder!r} does not exist: create it or fix imap.folder")
             info = client.select_folder(self.imap.folder)
         except (OSError, IMAPClientError) as exc:
-            raise self._error(f"cannot open folder {self.imap.folder!r}", exc) from None
+            raise self.error(f"cannot open folder {self.imap.folder!r}", exc) from None
         self.uidvalidity = int(info.get(b"UIDVALIDITY", 0))
         self.can_idle = client.has_capability("IDLE")
 
     def _client(self) -> IMAPClient:
         if self.client is None:
-            raise self._error("not connected")
+            raise self.error("not connected")
         return self.client
 
     def new_uids(self, after: int) -> list[int]:
@@ -169,7 +170,7 @@ class ImapSession:
             client.add_flags(uids, [self.imap.processed_keyword], silent=True)
             return
         if not client.has_capability("MOVE"):
-            raise self._error(
+            raise self.error(
                 "the server does not support MOVE (RFC 6851): set imap.processed_keyword to mark read mail "
                 "with a keyword instead",
                 transient=False,

@@ -18,6 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import ParamSpec, TypeVar
 
+from imapclient.exceptions import IMAPClientError
+
 from notifbot.email_settings import MailboxSettings
 from notifbot.model import Notification
 from notifbot.sources.email.imap import ImapSession, MailboxError
@@ -37,6 +39,7 @@ HEADER_BYTES = 64 * 1024  # what an over-limit message is counted as (only its h
 IDLE_RENEW_SECONDS = 25 * 60  # RFC 2177: re-issue IDLE at least every 29 minutes
 TOKEN_COMMAND_SECONDS = 30.0
 MAX_BACKOFF_SECONDS = 300.0
+STOP_WAIT_SECONDS = 5.0  # for a poll in progress to finish its batch; a hung connect is left to its timeout
 
 
 @dataclass
@@ -94,6 +97,8 @@ class MailboxReader:
                     delay = 0.0
             except MailboxError as exc:
                 return await self._failed(str(exc))
+            except (OSError, IMAPClientError) as exc:  # the connection dropped or the server answered NO/BAD
+                return await self._failed(str(self._session.error("connection lost or command refused", exc)))
             except (
                 Exception
             ) as exc:  # a protocol error, a lost connection, a store failure: retried, never fatal
@@ -270,7 +275,7 @@ class MailboxReader:
         """Stops polling (an IDLE wait ends within half a second), logs out and ends the thread."""
         self._stop.set()
         try:
-            async with asyncio.timeout(self.mailbox.imap.timeout_seconds + 5):
+            async with asyncio.timeout(STOP_WAIT_SECONDS):  # a poll waiting in IDLE ends within half a second
                 async with self._lock:
                     await self._disconnect()
         except TimeoutError:
