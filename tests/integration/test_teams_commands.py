@@ -20,7 +20,7 @@ from notifbot.commands.quota import TITLE as QUOTA_TITLE
 from notifbot.delivery.teams_graph import UPDATE_RATE_LIMITS
 from notifbot.env import Env
 from notifbot.errors import DeliveryError
-from notifbot.samples import load_samples
+from notifbot.kinds import load_samples
 from notifbot.store.runner import Database
 from notifbot.teams.graph import GraphApi
 from notifbot.teams.subscriptions import SubscriptionManager

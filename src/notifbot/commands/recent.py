@@ -7,7 +7,7 @@ import logging
 from notifbot.commands.common import command_name, plural, when_ts
 from notifbot.commands.model import CommandContext, Invocation, Item, Reply, Section
 from notifbot.commands.queries import RecentRow, recent
-from notifbot.render.kinds import describe
+from notifbot.kinds import describe
 from notifbot.render.links import LinkPolicy, safe_url
 from notifbot.render.text import as_text, format_when, one_line
 

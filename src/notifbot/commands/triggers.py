@@ -5,7 +5,7 @@ from __future__ import annotations
 from notifbot.commands.common import plural, visibility
 from notifbot.commands.model import CommandContext, Item, Reply, Section
 from notifbot.commands.queries import StaleTriggers, TriggerCampaign, stale_triggers
-from notifbot.render.kinds import safe_url
+from notifbot.render.links import safe_url
 from notifbot.render.text import format_date
 
 TITLE = "Stale trigger campaigns"

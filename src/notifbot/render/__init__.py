@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from notifbot.render.advice import what_to_do
 from notifbot.render.console import render_console, render_console_json
 from notifbot.render.limits import slack_limit_problems
 from notifbot.render.slack import render_slack
@@ -15,5 +14,4 @@ __all__ = [
     "render_slack",
     "slack_limit_problems",
     "truncate",
-    "what_to_do",
 ]

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from notifbot.kinds import Listing, Parts, describe, what_to_do
 from notifbot.model import Notification, Severity
 from notifbot.render import limits
-from notifbot.render.advice import what_to_do
-from notifbot.render.kinds import Listing, Parts, describe
 from notifbot.render.links import DEFAULT_LINKS, Link, LinkPolicy, classify_link, link_label, neutral_label
 from notifbot.render.text import (
     as_text,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from notifbot.kinds import Listing, Parts, describe, what_to_do
 from notifbot.model import Notification, Severity
-from notifbot.render.advice import what_to_do
 from notifbot.render.card import (
     MAX_CARD_BYTES,
     Element,
@@ -19,7 +19,6 @@ from notifbot.render.card import (
     rich,
     run,
 )
-from notifbot.render.kinds import Listing, Parts, describe
 from notifbot.render.links import DEFAULT_LINKS, LinkPolicy, classify_link, link_label
 from notifbot.render.slack import Acked
 from notifbot.render.text import as_text, format_count, format_when, one_line, truncate
