@@ -1,17 +1,1 @@
-"""Renderers: turn a Notification into a Slack Block Kit message (and terminal views of it)."""
-
-from __future__ import annotations
-
-from notifbot.render.console import render_console, render_console_json
-from notifbot.render.limits import slack_limit_problems
-from notifbot.render.slack import render_slack
-from notifbot.render.text import escape_mrkdwn, truncate
-
-__all__ = [
-    "escape_mrkdwn",
-    "render_console",
-    "render_console_json",
-    "render_slack",
-    "slack_limit_problems",
-    "truncate",
-]
+"""Renderers: turn a Notification (described by `notifbot.kinds`) into Block Kit, Adaptive Cards or terminal text."""
