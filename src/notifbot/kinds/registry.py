@@ -76,10 +76,10 @@ def _fields(n: Notification) -> Mapping[str, Any]:
 def describe(n: Notification, links: LinkPolicy = DEFAULT_LINKS) -> Parts:
     """The raw parts of `n`'s message, its link classified under `links`; unknown kinds fall back to a generic list."""
     fields = _fields(n)
-    describer = KINDS[n.kind].describe if n.kind in KINDS else other.generic
-    if describer is not other.generic:
+    spec = KINDS.get(n.kind)
+    if spec is not None and spec.describe is not other.generic:
         try:
-            return describer(n, fields).resolve(links)
+            return spec.describe(n, fields).resolve(links)
         except Exception:  # a renderer must never drop a notification over an odd field value
             pass
     try:
@@ -97,9 +97,9 @@ def what_to_do(n: Notification) -> str:
 def sample_for_kind(kind: str) -> dict[str, Any]:
     """The first sample whose kind is `kind` (or whose name is `kind`; `other` gets the unknown-kind sample)."""
     samples = load_samples()
-    known = Kind(kind) if kind in KINDS else None
-    if known is not None and KINDS[known].samples:
-        return samples[KINDS[known].samples[0]]
+    spec = next((s for k, s in KINDS.items() if k.value == kind), None)
+    if spec is not None and spec.samples:
+        return samples[spec.samples[0]]
     for event in samples.values():
         if event.get("kind") == kind:
             return event
