@@ -11,7 +11,7 @@ import pytest
 from notifbot.app import Bot
 from notifbot.delivery.teams_graph import TeamsGraphDelivery
 from notifbot.kinds import load_samples
-from notifbot.render.slack import Acked
+from notifbot.model import Acked
 from notifbot.store.events import get_event
 from tests.fakes.graph import BOT_USER, Failure, FakeGraph
 from tests.integration.conftest import BotFactory, outbox_rows, post_events, wait_for

@@ -6,9 +6,9 @@ import sys
 from collections.abc import Mapping
 from typing import TextIO
 
+from notifbot.links import DEFAULT_LINKS, LinkPolicy
 from notifbot.model import Notification
 from notifbot.render.console import render_console, render_console_json
-from notifbot.render.links import DEFAULT_LINKS, LinkPolicy
 from notifbot.render.slack import render_slack
 from notifbot.store.outbox import OutboxRow
 

@@ -12,11 +12,11 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from notifbot.delivery.slack import HistoryUnreadable, SlackSender
 from notifbot.errors import DeliveryError, PermanentDeliveryError, RateLimitedError, TransientDeliveryError
+from notifbot.links import DEFAULT_LINKS, LinkPolicy
 from notifbot.model import Notification
-from notifbot.render.links import DEFAULT_LINKS, LinkPolicy
 from notifbot.render.slack import render_slack
+from notifbot.slack.sender import HistoryUnreadable, SlackSender
 from notifbot.store.outbox import OutboxRow
 
 log = logging.getLogger("notifbot.delivery.slack")

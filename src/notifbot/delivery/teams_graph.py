@@ -12,9 +12,8 @@ import logging
 import uuid
 
 from notifbot.errors import DeliveryError, PermanentDeliveryError, RateLimitedError
-from notifbot.model import Notification
-from notifbot.render.links import DEFAULT_LINKS, LinkPolicy
-from notifbot.render.slack import Acked
+from notifbot.links import DEFAULT_LINKS, LinkPolicy
+from notifbot.model import Acked, Notification
 from notifbot.render.teams import render_teams
 from notifbot.store.outbox import OutboxRow
 from notifbot.teams.graph import GraphApi

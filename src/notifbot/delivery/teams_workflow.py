@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 
 from notifbot.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
+from notifbot.links import DEFAULT_LINKS, LinkPolicy
 from notifbot.model import Notification
 from notifbot.render.card import CARD_CONTENT_TYPE
-from notifbot.render.links import DEFAULT_LINKS, LinkPolicy
 from notifbot.render.teams import render_teams
 from notifbot.retry_after import retry_wait
 from notifbot.store.outbox import OutboxRow

@@ -10,7 +10,7 @@ from pydantic import with_config
 from notifbot.kinds.parts import Parts, add, get
 from notifbot.kinds.spec import OPEN, KindSpec, OpenFields, ShortText, Text
 from notifbot.model import Kind, Notification, Severity
-from notifbot.render.text import humanize
+from notifbot.text import humanize
 
 
 @with_config(OPEN)

@@ -10,9 +10,9 @@ from pydantic import with_config
 
 from notifbot.kinds.parts import Listing, Parts, add, as_list, code, get
 from notifbot.kinds.spec import OPEN, Count, Ident, KindSpec, OpenFields, ShortText, Text
+from notifbot.links import MARKETO_LABEL
 from notifbot.model import Kind, Notification, Severity
-from notifbot.render.links import MARKETO_LABEL
-from notifbot.render.text import format_count, format_when, humanize, to_number
+from notifbot.text import format_count, format_when, humanize, to_number
 
 CRM_NAMES: Mapping[str, str] = {"salesforce": "Salesforce", "dynamics": "Microsoft Dynamics"}
 DYNAMICS_CODES = ("dynamics", "microsoft_dynamics", "msdynamics")

@@ -10,7 +10,7 @@ from pydantic import with_config
 from notifbot.kinds.parts import Parts, add, get
 from notifbot.kinds.spec import OPEN, Count, KindSpec, OpenFields, ShortText
 from notifbot.model import Kind, Notification, Severity
-from notifbot.render.text import format_count
+from notifbot.text import format_count
 
 
 @with_config(OPEN)

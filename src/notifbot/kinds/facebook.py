@@ -10,7 +10,7 @@ from pydantic import with_config
 from notifbot.kinds.parts import Parts, add, code, get
 from notifbot.kinds.spec import OPEN, KindSpec, OpenFields, ShortText
 from notifbot.model import Kind, Notification, Severity
-from notifbot.render.text import humanize
+from notifbot.text import humanize
 
 REASONS: Mapping[str, str] = {
     "terms_not_accepted": "Terms of Service not accepted",

@@ -8,7 +8,7 @@ from typing import Any
 from notifbot.kinds.parts import Parts
 from notifbot.kinds.spec import KindSpec
 from notifbot.model import Kind, Notification, Severity
-from notifbot.render.text import as_text, humanize, one_line
+from notifbot.text import as_text, humanize, one_line
 
 
 def generic(n: Notification, fields: Mapping[str, Any], *, max_facts: int = 10) -> Parts:

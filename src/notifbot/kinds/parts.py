@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from notifbot.render.links import MARKETO_LABEL, Link, LinkPolicy, classify_link
-from notifbot.render.text import as_text
+from notifbot.links import MARKETO_LABEL, Link, LinkPolicy, classify_link
+from notifbot.text import as_text
 
 Facts = list[tuple[str, str]]
 

@@ -24,8 +24,8 @@ from notifbot.kinds import (
 from notifbot.kinds.parts import Parts
 from notifbot.kinds.samples import load_samples
 from notifbot.kinds.spec import KindSpec
+from notifbot.links import DEFAULT_LINKS, LinkPolicy
 from notifbot.model import Kind, Notification, Severity
-from notifbot.render.links import DEFAULT_LINKS, LinkPolicy
 
 _SPECS = (
     campaigns.CAMPAIGN_FAILURE,

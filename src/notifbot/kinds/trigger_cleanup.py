@@ -8,10 +8,11 @@ from typing import Any, Literal
 
 from pydantic import with_config
 
+from notifbot.iso_time import parse_time
 from notifbot.kinds.parts import Listing, Parts, add, as_list, code
 from notifbot.kinds.spec import OPEN, Ident, KindSpec, OpenFields, ShortText
 from notifbot.model import Kind, Notification, Severity
-from notifbot.render.text import format_count, format_date, humanize, parse_time
+from notifbot.text import format_count, format_date, humanize
 
 STAGES: Mapping[str, str] = {
     "at_risk": "At risk (nearing 6 months idle)",

@@ -10,10 +10,11 @@ from typing import Annotated, Any
 from pydantic import Field, with_config
 
 from notifbot.central_time import next_central_midnight
+from notifbot.iso_time import parse_time
 from notifbot.kinds.parts import Parts, add, get
 from notifbot.kinds.spec import OPEN, Count, KindSpec, OpenFields
 from notifbot.model import Kind, Notification, Severity
-from notifbot.render.text import as_text, format_count, format_ct, format_percent, parse_time
+from notifbot.text import as_text, format_count, format_ct, format_percent
 
 
 @with_config(OPEN)

@@ -6,7 +6,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from notifbot.kinds import Listing, Parts, describe, what_to_do
-from notifbot.model import Notification, Severity
+from notifbot.links import DEFAULT_LINKS, LinkPolicy, classify_link, link_label
+from notifbot.model import Acked, Notification, Severity
 from notifbot.render.card import (
     MAX_CARD_BYTES,
     Element,
@@ -19,9 +20,7 @@ from notifbot.render.card import (
     rich,
     run,
 )
-from notifbot.render.links import DEFAULT_LINKS, LinkPolicy, classify_link, link_label
-from notifbot.render.slack import Acked
-from notifbot.render.text import as_text, format_count, format_when, one_line, truncate
+from notifbot.text import as_text, format_count, format_when, one_line, truncate
 
 ICON: Mapping[Severity, str] = {Severity.CRITICAL: "🔴", Severity.WARNING: "🟠", Severity.INFO: "🔵"}
 COLOR: Mapping[Severity, str] = {

@@ -10,10 +10,9 @@ import pytest
 
 from notifbot.cli import main
 from notifbot.kinds import describe, load_samples, what_to_do
-from notifbot.model import Kind
+from notifbot.links import link_label
+from notifbot.model import Acked, Kind
 from notifbot.render.card import MAX_CARD_BYTES, card_size, md_safe
-from notifbot.render.links import link_label
-from notifbot.render.slack import Acked
 from notifbot.render.teams import render_teams
 from notifbot.sources.events import parse_event
 from tests.unit.render.helpers import T, dynamics_digest, many_campaigns, note, raw_note, strings
