@@ -10,8 +10,8 @@ from notifbot.sources.events import parse_event
 from tests.unit.render.helpers import T
 
 EXPECTED = {
-    "ab_test_result", "audit", "campaign_abort", "campaign_failure", "crm_sync", "crm_sync_dynamics", "engagement", "facebook",
-    "linkedin", "other", "trigger_cleanup", "web_services",
+    "ab_test_result", "audit", "campaign_abort", "campaign_failure", "crm_sync", "crm_sync_dynamics", "engagement",
+    "facebook", "linkedin", "other", "trigger_cleanup", "web_services",
 }  # fmt: skip
 
 
