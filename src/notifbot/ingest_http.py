@@ -12,10 +12,10 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from notifbot.config import is_loopback
 from notifbot.errors import InputError
 from notifbot.http_guard import Receive, Scope, Send
 from notifbot.metrics import Metrics
+from notifbot.net import is_loopback
 from notifbot.pipeline import Pipeline
 from notifbot.sources.events import parse_body
 from notifbot.store.events import Accepted

@@ -1,16 +1,25 @@
-"""The built-in console destination: prints each rendered message to stdout."""
+"""The `console` destination: prints each rendered message to stdout, so `make run` shows what Slack would get."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from typing import TextIO
+from typing import TYPE_CHECKING, Literal, TextIO
 
-from notifbot.model import Notification
+from notifbot.delivery.settings import DeliverySettings
+from notifbot.destinations.spec import DestinationModel, DestinationSpec, SenderContext
 from notifbot.render.console import render_console, render_console_json
 from notifbot.render.links import DEFAULT_LINKS, LinkPolicy
 from notifbot.render.slack import render_slack
-from notifbot.store.outbox import OutboxRow
+
+if TYPE_CHECKING:
+    from notifbot.model import Notification
+    from notifbot.store.outbox import OutboxRow
+
+
+class ConsoleDestination(DestinationModel):
+    type: Literal["console"]
+    format: Literal["text", "json"] = "text"
 
 
 class ConsoleDelivery:
@@ -38,3 +47,22 @@ class ConsoleDelivery:
 
     async def close(self) -> None:
         return None
+
+
+def _build(dests: Mapping[str, ConsoleDestination], ctx: SenderContext) -> ConsoleDelivery:
+    # always built, configured or not: rows left for a console destination that was removed still print
+    return ConsoleDelivery({name: d.format for name, d in dests.items()}, ctx.stdout, links=ctx.links)
+
+
+def _no_pacing(delivery: DeliverySettings) -> float:
+    return 0.0
+
+
+SPEC = DestinationSpec(
+    type="console",
+    model=ConsoleDestination,
+    target=lambda dest: "stdout",
+    interval=_no_pacing,
+    build=_build,
+    describe=lambda dest: f"console, {dest.format}",
+)
