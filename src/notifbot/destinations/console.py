@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 
 class ConsoleDestination(DestinationModel):
+    """`type: console`: stdout, as readable text or JSON."""
+
     type: Literal["console"]
     format: Literal["text", "json"] = "text"
 

@@ -35,6 +35,8 @@ _MAX_SCANS = 1000
 
 
 class SlackDestination(DestinationModel):
+    """`type: slack`: a channel id (C…/G…) the bot posts in."""
+
     type: Literal["slack"]
     channel: Annotated[str, Field(min_length=1)]
 
@@ -94,7 +96,7 @@ class SlackDelivery:
         the history cannot be read now (the row is tried again later, unposted); either way the search resumes at
         the page it stopped on. Messages newer than the search's first page cannot be this row's earlier post.
         """
-        from notifbot.delivery.slack import HistoryUnreadable
+        from notifbot.delivery.slack import HistoryUnreadable  # loaded already, with the sender
 
         since = row.unsure_since or 0.0
         scan = self._scans.get(row.id)

@@ -32,6 +32,8 @@ _GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 
 class TeamsDestination(DestinationModel):
+    """`type: teams`: a channel posted to through Microsoft Graph as the signed-in service account."""
+
     type: Literal["teams"]
     team_id: str
     channel_id: str

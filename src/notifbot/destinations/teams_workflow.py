@@ -28,6 +28,8 @@ _FIX = "check that the flow is on and that TEAMS_WORKFLOW_URL (destinations.{nam
 
 
 class TeamsWorkflowDestination(DestinationModel):
+    """`type: teams_workflow`: a Power Automate Workflows trigger URL (a secret: it carries its signature)."""
+
     type: Literal["teams_workflow"]
     url: str
 
