@@ -20,18 +20,18 @@ from notifbot.commands.admins import AdminCheck
 from notifbot.commands.model import CommandContext
 from notifbot.config import Settings
 from notifbot.config_checks import environment_problems
-from notifbot.delivery.slack import SlackSender
 from notifbot.delivery.worker import DeliveryWorker, Sender
 from notifbot.destinations import SenderContext, build_senders, intervals
 from notifbot.destinations.slack import SlackDelivery
 from notifbot.env import Env
 from notifbot.errors import ConfigError, PermanentDeliveryError, TransientDeliveryError
 from notifbot.http_server import ensure_open_files, uvicorn_config
+from notifbot.links import link_policy
 from notifbot.metrics import Metrics
 from notifbot.model import Kind, Notification
 from notifbot.pipeline import Pipeline
-from notifbot.render.links import link_policy
 from notifbot.scheduler import Pollers
+from notifbot.slack.sender import SlackSender
 from notifbot.store.batch import IngestBatcher
 from notifbot.store.mutes import active_mutes
 from notifbot.store.outbox import depth_by_type
@@ -39,14 +39,14 @@ from notifbot.store.runner import Database
 from notifbot.web import WebDeps, build_app
 
 if TYPE_CHECKING:
-    from notifbot.commands.slack import SlackApp
-    from notifbot.marketo.polling import MarketoPolling
+    from notifbot.chatops.slack_app import SlackApp
+    from notifbot.chatops.teams_inbox import TeamsInbox
+    from notifbot.chatops.teams_notifications import NotificationEndpoint
+    from notifbot.chatops.teams_subscriptions import SubscriptionManager
     from notifbot.sources.adobe_io.journal import JournalPoller
     from notifbot.sources.adobe_io.webhook import AdobeIOEndpoint
+    from notifbot.sources.marketo.polling import MarketoPolling
     from notifbot.teams.graph import GraphApi
-    from notifbot.teams.inbox import TeamsInbox
-    from notifbot.teams.notifications import NotificationEndpoint
-    from notifbot.teams.subscriptions import SubscriptionManager
 
 log = logging.getLogger("notifbot.app")
 MUTE_REFRESH_SECONDS = 15.0
@@ -129,7 +129,7 @@ class Bot:
     def _build_slack_app(self) -> SlackApp | None:
         if not self.slack_interactive or self.slack_client is None:
             return None
-        from notifbot.commands.slack import SlackApp  # Bolt loads only when the Slack app is in use
+        from notifbot.chatops.slack_app import SlackApp  # Bolt loads only when the Slack app is in use
 
         return SlackApp(
             self.ctx,
@@ -141,7 +141,7 @@ class Bot:
 
     def _build_marketo(self) -> MarketoPolling | None:
         """Marketo's cleanup notices update the tracked campaigns (polled or not); polls per configured instance."""
-        from notifbot.sources.marketo_cleanup_notices import record_cleanup_notices
+        from notifbot.sources.marketo.cleanup_notices import record_cleanup_notices
 
         async def on_stored(stored: Sequence[Notification]) -> None:
             await record_cleanup_notices(self.db, stored)
@@ -149,7 +149,7 @@ class Bot:
         self.pipeline.observe([Kind.TRIGGER_CLEANUP], on_stored)
         if not self.settings.marketo.instances:
             return None
-        from notifbot.marketo.polling import MarketoPolling
+        from notifbot.sources.marketo.polling import MarketoPolling
 
         return MarketoPolling(self.settings.marketo, self.db, self.pipeline.accept, self.pollers)
 
@@ -195,10 +195,10 @@ class Bot:
         commands = self.settings.teams.commands
         if self.graph is None or not commands.channels:
             return None
+        from notifbot.chatops.teams_inbox import TeamsInbox
+        from notifbot.chatops.teams_notifications import NotificationEndpoint
+        from notifbot.chatops.teams_subscriptions import SubscriptionManager
         from notifbot.destinations.teams import TeamsGraphDelivery
-        from notifbot.teams.inbox import TeamsInbox
-        from notifbot.teams.notifications import NotificationEndpoint
-        from notifbot.teams.subscriptions import SubscriptionManager
 
         subs = SubscriptionManager(
             self.graph,

@@ -14,7 +14,7 @@ from notifbot.delivery.settings import DeliverySettings
 from notifbot.destinations import DESTINATION_TYPES, Destination
 from notifbot.destinations.console import ConsoleDestination
 from notifbot.errors import ConfigError, loc_path
-from notifbot.render.links import marketo_host_entry
+from notifbot.links import marketo_host_entry
 
 DEFAULT_CONFIG_FILE = "notifbot.yaml"
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")

@@ -10,7 +10,7 @@ import pytest
 
 from notifbot.app import Bot
 from notifbot.destinations.teams import TeamsGraphDelivery
-from notifbot.render.slack import Acked
+from notifbot.model import Acked
 from notifbot.samples import load_samples
 from notifbot.store.events import get_event
 from tests.fakes.graph import BOT_USER, Failure, FakeGraph

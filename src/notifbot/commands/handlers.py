@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from notifbot.central_time import central_date
 from notifbot.commands.common import command_name, span, visibility, when_ts
-from notifbot.commands.model import CommandContext, Fact, Invocation, Item, Reply, Section
+from notifbot.commands.model import CommandContext, Invocation
 from notifbot.commands.muting import mute, mutes, unmute
 from notifbot.commands.parse import DEFAULT_RECENT, DEFAULT_STALE_DAYS, MUTABLE_KINDS, Command, parse
 from notifbot.commands.queries import PollerState, status_counts
@@ -15,7 +15,8 @@ from notifbot.commands.quota import quota_reply
 from notifbot.commands.recent import recent_reply
 from notifbot.commands.triggers import stale_reply
 from notifbot.destinations import Destination, describe
-from notifbot.render.text import as_text, format_when
+from notifbot.replies import Fact, Item, Reply, Section
+from notifbot.text import as_text, format_when
 
 log = logging.getLogger("notifbot.commands")
 

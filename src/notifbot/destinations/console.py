@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Literal, TextIO
 
 from notifbot.delivery.settings import DeliverySettings
 from notifbot.destinations.spec import DestinationModel, DestinationSpec, SenderContext
+from notifbot.links import DEFAULT_LINKS, LinkPolicy
 from notifbot.render.console import render_console, render_console_json
-from notifbot.render.links import DEFAULT_LINKS, LinkPolicy
 from notifbot.render.slack import render_slack
 
 if TYPE_CHECKING:

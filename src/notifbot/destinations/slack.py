@@ -17,12 +17,12 @@ from pydantic import Field
 
 from notifbot.destinations.spec import DestinationModel, DestinationSpec, SenderContext
 from notifbot.errors import DeliveryError, PermanentDeliveryError, RateLimitedError, TransientDeliveryError
-from notifbot.render.links import DEFAULT_LINKS, LinkPolicy
+from notifbot.links import DEFAULT_LINKS, LinkPolicy
 from notifbot.render.slack import render_slack
 
 if TYPE_CHECKING:  # slack_sdk loads only when a Slack destination is configured
-    from notifbot.delivery.slack import HistoryUnreadable, SlackSender
     from notifbot.model import Notification
+    from notifbot.slack.sender import HistoryUnreadable, SlackSender
     from notifbot.store.outbox import OutboxRow
 
 log = logging.getLogger("notifbot.delivery.slack")
@@ -96,7 +96,7 @@ class SlackDelivery:
         the history cannot be read now (the row is tried again later, unposted); either way the search resumes at
         the page it stopped on. Messages newer than the search's first page cannot be this row's earlier post.
         """
-        from notifbot.delivery.slack import HistoryUnreadable  # loaded already, with the sender
+        from notifbot.slack.sender import HistoryUnreadable  # loaded already, with the sender
 
         since = row.unsure_since or 0.0
         scan = self._scans.get(row.id)
@@ -165,7 +165,7 @@ class SlackDelivery:
 def _build(dests: Mapping[str, SlackDestination], ctx: SenderContext) -> SlackDelivery | None:
     if not dests:
         return None
-    from notifbot.delivery.slack import SlackSender
+    from notifbot.slack.sender import SlackSender
 
     sender = SlackSender(ctx.slack_token, ctx.slack_api_url, timeout=ctx.slack_timeout)
     return SlackDelivery(sender, interactive=ctx.slack_interactive, links=ctx.links)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Generic, TextIO, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from notifbot.delivery.settings import DeliverySettings
-from notifbot.render.links import DEFAULT_LINKS, LinkPolicy
+from notifbot.links import DEFAULT_LINKS, LinkPolicy
 
 if TYPE_CHECKING:
     from notifbot.delivery.worker import Sender

@@ -16,12 +16,11 @@ from typing import TYPE_CHECKING, Literal
 
 from notifbot.destinations.spec import DestinationModel, DestinationSpec, SenderContext
 from notifbot.errors import DeliveryError, PermanentDeliveryError, RateLimitedError
-from notifbot.render.links import DEFAULT_LINKS, LinkPolicy
+from notifbot.links import DEFAULT_LINKS, LinkPolicy
 from notifbot.render.teams import render_teams
 
 if TYPE_CHECKING:  # msgraph loads only when Microsoft Graph is configured
-    from notifbot.model import Notification
-    from notifbot.render.slack import Acked
+    from notifbot.model import Acked, Notification
     from notifbot.store.outbox import OutboxRow
     from notifbot.teams.graph import GraphApi
 

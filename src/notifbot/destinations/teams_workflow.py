@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from notifbot.destinations.spec import DestinationModel, DestinationSpec, SenderContext
 from notifbot.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
+from notifbot.links import DEFAULT_LINKS, LinkPolicy
 from notifbot.net import https_or_loopback
 from notifbot.render.card import CARD_CONTENT_TYPE
-from notifbot.render.links import DEFAULT_LINKS, LinkPolicy
 from notifbot.render.teams import render_teams
 from notifbot.retry_after import retry_wait
 
