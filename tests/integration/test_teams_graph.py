@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from notifbot.app import Bot
-from notifbot.delivery.teams_graph import TeamsGraphDelivery
+from notifbot.destinations.teams import TeamsGraphDelivery
 from notifbot.model import Acked
 from notifbot.samples import load_samples
 from notifbot.store.events import get_event
