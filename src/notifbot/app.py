@@ -18,10 +18,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from notifbot import __version__
 from notifbot.commands.admins import AdminCheck
 from notifbot.commands.model import CommandContext
-from notifbot.config import ConsoleDestination, Settings, TeamsWorkflowDestination
+from notifbot.config import Settings
 from notifbot.config_checks import environment_problems
-from notifbot.delivery.console import ConsoleDelivery
 from notifbot.delivery.worker import DeliveryWorker, Sender
+from notifbot.destinations import SenderContext, build_senders, intervals
+from notifbot.destinations.slack import SlackDelivery
 from notifbot.env import Env
 from notifbot.errors import ConfigError, PermanentDeliveryError, TransientDeliveryError
 from notifbot.http_server import ensure_open_files, uvicorn_config
@@ -71,7 +72,9 @@ class Bot:
             min_free_bytes=storage.min_free_bytes,
         )
         self.senders = self._build_senders(stdout)
-        self.worker = DeliveryWorker(self.db, self.senders, settings.delivery, self.metrics)
+        self.worker = DeliveryWorker(
+            self.db, self.senders, settings.delivery, self.metrics, intervals=intervals(settings.delivery)
+        )
         self.pipeline = Pipeline(settings, IngestBatcher(self.db), self.metrics, self.worker.wake)
         self.stopping = False
         self.started_at = datetime.now(UTC)
@@ -195,7 +198,7 @@ class Bot:
         from notifbot.chatops.teams_inbox import TeamsInbox
         from notifbot.chatops.teams_notifications import NotificationEndpoint
         from notifbot.chatops.teams_subscriptions import SubscriptionManager
-        from notifbot.delivery.teams_graph import TeamsGraphDelivery
+        from notifbot.destinations.teams import TeamsGraphDelivery
 
         subs = SubscriptionManager(
             self.graph,
@@ -216,36 +219,18 @@ class Bot:
         return subs, inbox, NotificationEndpoint(subs.client_state, inbox.enqueue)
 
     def _build_senders(self, stdout: TextIO | None) -> dict[str, Sender]:
-        senders: dict[str, Sender] = {}
-        formats = {
-            name: d.format
-            for name, d in self.settings.destinations.items()
-            if isinstance(d, ConsoleDestination)
-        }
-        links = link_policy(self.settings)  # which hosts every renderer may label as Marketo's
-        senders["console"] = ConsoleDelivery(formats, stdout, links=links)
-        if any(d.type == "slack" for d in self.settings.destinations.values()):
-            from notifbot.delivery.slack_channel import SlackDelivery
-
-            token = self.env.slack_bot_token or ""
-            api_url = self.env.get("SLACK_API_URL") or self.settings.slack.api_url
-            self.slack_sender = SlackSender(token, api_url, timeout=self.settings.slack.timeout_seconds)
-            senders["slack"] = SlackDelivery(
-                self.slack_sender, interactive=self.slack_interactive, links=links
-            )
-        workflows = {
-            name: d.url
-            for name, d in self.settings.destinations.items()
-            if isinstance(d, TeamsWorkflowDestination)
-        }
-        if self.graph is not None and any(d.type == "teams" for d in self.settings.destinations.values()):
-            from notifbot.delivery.teams_graph import TeamsGraphDelivery
-
-            senders["teams"] = TeamsGraphDelivery(self.graph, links=links)
-        if workflows:
-            from notifbot.delivery.teams_workflow import TeamsWorkflowDelivery
-
-            senders["teams_workflow"] = TeamsWorkflowDelivery(workflows, links=links)
+        context = SenderContext(
+            links=link_policy(self.settings),  # which hosts every renderer may label as Marketo's
+            stdout=stdout,
+            slack_token=self.env.slack_bot_token or "",
+            slack_api_url=self.env.get("SLACK_API_URL") or self.settings.slack.api_url,
+            slack_timeout=self.settings.slack.timeout_seconds,
+            slack_interactive=self.slack_interactive,
+            graph=self.graph,
+        )
+        senders = build_senders(self.settings.destinations, context)
+        slack = senders.get("slack")
+        self.slack_sender = slack.sender if isinstance(slack, SlackDelivery) else None
         return senders
 
     async def start(self) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-import ipaddress
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -12,6 +10,9 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from notifbot.delivery.settings import DeliverySettings
+from notifbot.destinations import DESTINATION_TYPES, Destination
+from notifbot.destinations.console import ConsoleDestination
 from notifbot.errors import ConfigError, loc_path
 from notifbot.links import marketo_host_entry
 
@@ -162,47 +163,6 @@ class AdobeIOSettings(_Strict):
     scopes: list[str] = Field(default_factory=lambda: list(DEFAULT_ADOBE_SCOPES))
 
 
-class DeliverySettings(_Strict):
-    """How the outbox worker paces and retries; the defaults follow Slack's published limits."""
-
-    max_attempts: Annotated[int, Field(ge=1, le=100)] = 8
-    backoff_base_seconds: Annotated[float, Field(gt=0)] = 2.0
-    backoff_max_seconds: Annotated[float, Field(gt=0)] = 600.0
-    lease_seconds: Annotated[float, Field(gt=0)] = 30.0
-    poll_seconds: Annotated[float, Field(gt=0)] = 1.0
-    drain_seconds: Annotated[float, Field(ge=0)] = 10.0
-    slack_interval_seconds: Annotated[float, Field(ge=0)] = 1.0
-    teams_interval_seconds: Annotated[float, Field(ge=0)] = 1.0  # Graph: 1 request/s per channel
-    teams_workflow_interval_seconds: Annotated[float, Field(ge=0)] = 0.25  # Workflows throttle above 4 req/s
-    max_retry_after_seconds: Annotated[float, Field(gt=0)] = 300.0
-
-
-class SlackDestination(_Strict):
-    type: Literal["slack"]
-    channel: Annotated[str, Field(min_length=1)]
-
-
-class TeamsDestination(_Strict):
-    type: Literal["teams"]
-    team_id: str
-    channel_id: str
-
-
-class TeamsWorkflowDestination(_Strict):
-    type: Literal["teams_workflow"]
-    url: str
-
-
-class ConsoleDestination(_Strict):
-    type: Literal["console"]
-    format: Literal["text", "json"] = "text"
-
-
-Destination = Annotated[
-    SlackDestination | TeamsDestination | TeamsWorkflowDestination | ConsoleDestination,
-    Field(discriminator="type"),
-]
-_DESTINATION_TYPES = ("slack", "teams", "teams_workflow", "console")
 MatchValue = str | int | float | bool | list[str | int | float | bool]
 
 
@@ -275,7 +235,7 @@ def _expand_values(value: Any, environ: Mapping[str, str], missing: list[str]) -
 def _path_of(err: Mapping[str, Any]) -> str:
     parts = list(err["loc"])
     # A discriminated union puts its tag after the destination name; drop it so paths read like the YAML.
-    if len(parts) >= 3 and parts[0] == "destinations" and parts[2] in _DESTINATION_TYPES:
+    if len(parts) >= 3 and parts[0] == "destinations" and parts[2] in DESTINATION_TYPES:
         del parts[2]
     return loc_path(tuple("continue" if p == "continue_" else p for p in parts)) or "(root)"
 
@@ -297,19 +257,6 @@ def parse_settings(data: Any, *, source: str) -> Settings:
     if problems:
         raise ConfigError(problems)
     return settings
-
-
-@functools.lru_cache(maxsize=1024)
-def is_loopback(host: str | None) -> bool:
-    """True for 127.0.0.0/8, ::1 and localhost (cached: ingest asks for every request)."""
-    if host is None:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def config_path(explicit: str | None, environ: Mapping[str, str]) -> Path | None:

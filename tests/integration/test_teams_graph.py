@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from notifbot.app import Bot
-from notifbot.delivery.teams_graph import TeamsGraphDelivery
+from notifbot.destinations.teams import TeamsGraphDelivery
 from notifbot.kinds import load_samples
 from notifbot.model import Acked
 from notifbot.store.events import get_event
