@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from types import MappingProxyType
 from typing import Annotated, Any
 
@@ -38,26 +37,30 @@ class KindSpec:
     """One notification kind: severity, identity, schema, wording, advice and samples."""
 
     kind: Kind
-    severity: Severity  # when the sender gave none and `refine_severity` says nothing
-    schema: type | None  # the TypedDict of its fields (docs/reference.md §Event JSON); None: anything goes
-    salient: (
-        tuple[str, ...] | None
-    )  # fields that tell one occurrence from another (no `id`); None: all fields
-    describe: Describer  # title, facts, detail, listing and link of its message (raw, unescaped)
-    advice: Advisor  # the one plain-text line saying what a Marketo admin should do next
-    samples: tuple[str, ...]  # its sample events, by file name in `notifbot/kinds/samples/` (without `.json`)
-    refine_severity: SeverityRule | None = None  # a severity a field says more precisely, else None
-    email_rules: tuple[
-        re.Pattern[str], ...
-    ] = ()  # subject patterns classifying a Marketo e-mail as this kind (next)
-    translations: Mapping[str, Mapping[str, str]] = field(
-        default_factory=lambda: MappingProxyType({})
-    )  # by language
+    # the severity when the sender gave none and `refine_severity` says nothing
+    severity: Severity
+    # the TypedDict of its fields (docs/reference.md §Event JSON); None: any fields are accepted
+    schema: type | None
+    # the fields that tell one occurrence from another when the sender gave no `id`; None: all fields
+    salient: tuple[str, ...] | None
+    # its message's title, facts, detail, listing and link (raw, unescaped)
+    describe: Describer
+    # the one plain-text line saying what a Marketo admin should do next
+    advice: Advisor
+    # its sample events, by file name in `notifbot/kinds/samples/` (without `.json`)
+    samples: tuple[str, ...]
+    # a severity that a field states more precisely, else None
+    refine_severity: SeverityRule | None = None
+    # (e-mail intake, next) subject patterns that classify a Marketo notification e-mail as this kind
+    email_rules: tuple[re.Pattern[str], ...] = ()
+    # (translations, next) our own wording of its messages by language ("sv") and message id
+    translations: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: MappingProxyType({}))
+    # the validator of `schema`, built once when the spec is defined; None when `schema` is None
+    adapter: TypeAdapter[Any] | None = field(init=False, repr=False, compare=False)
 
-    @cached_property
-    def adapter(self) -> TypeAdapter[Any] | None:
-        """The validator of this kind's fields, or None when any fields are accepted."""
-        return TypeAdapter(self.schema) if self.schema is not None else None
+    def __post_init__(self) -> None:
+        """Builds the field validator once, when the spec is defined (as the old adapter table was)."""
+        object.__setattr__(self, "adapter", TypeAdapter(self.schema) if self.schema is not None else None)
 
     def default_severity(self, fields: Mapping[str, Any]) -> Severity:
         """Severity when the sender gave none: by kind, refined where a field says more."""
