@@ -19,11 +19,11 @@ from notifbot import __version__
 from notifbot.commands.admins import AdminCheck
 from notifbot.commands.model import CommandContext
 from notifbot.config import ConsoleDestination, Settings, TeamsWorkflowDestination
-from notifbot.config_checks import environment_problems
+from notifbot.config.checks import environment_problems
+from notifbot.config.env import Env
 from notifbot.delivery.console import ConsoleDelivery
 from notifbot.delivery.slack import SlackSender
 from notifbot.delivery.worker import DeliveryWorker, Sender
-from notifbot.env import Env
 from notifbot.errors import ConfigError, PermanentDeliveryError, TransientDeliveryError
 from notifbot.http_server import ensure_open_files, uvicorn_config
 from notifbot.metrics import Metrics

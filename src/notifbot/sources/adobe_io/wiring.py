@@ -11,7 +11,7 @@ import httpx
 
 from notifbot import __version__
 from notifbot.config import Settings
-from notifbot.env import Env
+from notifbot.config.env import Env
 from notifbot.metrics import Metrics
 from notifbot.model import Notification
 from notifbot.scheduler import Pollers

@@ -6,7 +6,8 @@ import ipaddress
 import re
 from pathlib import Path
 
-from notifbot.config import (
+from notifbot.config.env import Env
+from notifbot.config.settings import (
     DEFAULT_ADOBE_IMS_URL,
     DEFAULT_ADOBE_KEYS_URL,
     AdobeIOSettings,
@@ -15,7 +16,6 @@ from notifbot.config import (
     TeamsWorkflowDestination,
     is_loopback,
 )
-from notifbot.env import Env
 
 # The distribution is `marketo-notifbot` (pyproject.toml; tests/unit/test_packaging.py keeps hints in step): the
 # `notifbot` on the public package index is an unrelated project, and a hint naming it installs a stranger's code.

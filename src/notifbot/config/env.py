@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from notifbot.config import (
+from notifbot.config.settings import (
     DEFAULT_ADOBE_IMS_URL,
     DEFAULT_ADOBE_KEYS_URL,
     AdobeIOSettings,
