@@ -66,6 +66,14 @@ class Pollers:
         if self._polls:
             self._scheduler.start()
 
+    async def __aenter__(self) -> Pollers:
+        """Starts scheduling (the pollers as a component)."""
+        self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
         """Stops scheduling; a poll in progress is left to finish or be cancelled with the loop."""
         if self._scheduler.running:
