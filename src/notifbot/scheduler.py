@@ -61,6 +61,11 @@ class Pollers:
         """The registered polls."""
         return sorted(self._polls)
 
+    @property
+    def running(self) -> bool:
+        """True while polls are being scheduled."""
+        return bool(self._scheduler.running)
+
     def start(self) -> None:
         """Starts the scheduler on the running event loop."""
         if self._polls:
