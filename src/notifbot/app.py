@@ -1,4 +1,4 @@
-"""Composes the bot from components built from settings (the one place that does) and runs it until a signal.
+"""Composes the bot from components built from settings (the one place that does).
 
 Each component is an async context manager that starts and stops itself; `Bot.start` enters them in order on one
 `AsyncExitStack` and `Bot.stop` leaves them in reverse: commands and pollers stop taking work first, then the
@@ -7,15 +7,10 @@ delivery worker drains, then clients close, the database last.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import signal
-from collections.abc import Iterator
-from contextlib import AbstractAsyncContextManager, AsyncExitStack, contextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from datetime import UTC, datetime
 from typing import TextIO
-
-import uvicorn
 
 from notifbot import __version__
 from notifbot.commands.admins import AdminCheck
@@ -26,7 +21,6 @@ from notifbot.delivery.console import ConsoleDelivery
 from notifbot.delivery.slack import SlackSender, SlackTokenCheck
 from notifbot.delivery.worker import DeliveryWorker, Sender
 from notifbot.errors import ConfigError
-from notifbot.http_server import ensure_open_files, uvicorn_config
 from notifbot.marketo.polling import build_marketo
 from notifbot.metrics import Metrics
 from notifbot.pipeline import MuteRefresh, Pipeline
@@ -128,11 +122,6 @@ class Bot:
             ("slack_token_check", SlackTokenCheck(self.slack_sender) if self.slack_sender else None),
         ]
 
-    @property
-    def slack_interactive(self) -> bool:
-        """True when a Slack app receives commands and button clicks (HTTP signing secret or Socket Mode)."""
-        return slack_interactive(self.settings, self.env)
-
     def _build_senders(self, stdout: TextIO | None) -> dict[str, Sender]:
         senders: dict[str, Sender] = {}
         formats = {
@@ -149,7 +138,7 @@ class Bot:
             api_url = self.env.get("SLACK_API_URL") or self.settings.slack.api_url
             self.slack_sender = SlackSender(token, api_url, timeout=self.settings.slack.timeout_seconds)
             senders["slack"] = SlackDelivery(
-                self.slack_sender, interactive=self.slack_interactive, links=links
+                self.slack_sender, interactive=slack_interactive(self.settings, self.env), links=links
             )
         workflows = {
             name: d.url
@@ -197,52 +186,3 @@ class Bot:
         self.metrics.set_depth(await self.db.read(depth_by_type))
         if self.marketo is not None:
             self.marketo.update_gauges(self.metrics)
-
-
-class _Server(uvicorn.Server):
-    """uvicorn without its own signal capture: `serve` handles signals so it can drain and exit 0."""
-
-    @contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-async def serve(settings: Settings, env: Env, *, stdout: TextIO | None = None) -> int:
-    """Runs the bot until SIGINT/SIGTERM, then drains and returns the exit code."""
-    ensure_open_files(settings.server.max_connections)
-    bot = Bot(settings, env, stdout=stdout)
-    host, port = settings.server.host, settings.server.port
-
-    def refused(status: int) -> None:
-        bot.metrics.rejected.labels(str(status)).inc()
-
-    config = uvicorn_config(bot.asgi, settings.server, env, refused)
-    server = _Server(config)
-    loop = asyncio.get_running_loop()
-
-    def on_signal(sig: signal.Signals) -> None:
-        log.info("signal received; stopping intake and draining", extra={"signal": sig.name})
-        bot.stopping = True
-        if server.should_exit:
-            server.force_exit = True
-        server.should_exit = True
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, on_signal, sig)
-    await bot.start()
-    log.info(
-        "notifbot serving",
-        extra={
-            "version": __version__,
-            "url": f"http://{host}:{port}",
-            "config": settings.source,
-            "database": settings.storage.path,
-            "destinations": sorted(settings.destinations),
-        },
-    )
-    try:
-        await server.serve()
-    finally:
-        await bot.stop()
-        log.info("notifbot stopped")
-    return 0 if server.started or bot.stopping else 1

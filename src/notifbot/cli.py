@@ -27,8 +27,8 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from notifbot.app import serve
     from notifbot.logs import setup_logging
+    from notifbot.serving import serve
 
     settings = _settings(args)
     if args.host:
