@@ -55,9 +55,8 @@ class Bot:
             wal_max_bytes=storage.wal_max_bytes,
             min_free_bytes=storage.min_free_bytes,
         )
-        self._stack = (
-            AsyncExitStack()
-        )  # the one stack: the database closes last, even if start fails or never ran
+        # the one stack: the database closes last, even if start fails or never ran
+        self._stack = AsyncExitStack()
         self._stack.push_async_exit(self.db)
         self._stack.callback(log.debug, "stopping database", extra={"component": "database"})
         try:
