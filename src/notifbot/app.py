@@ -48,6 +48,7 @@ class Bot:
         self.metrics = Metrics()
         self.stopping = False
         self.started_at = datetime.now(UTC)
+        self.graph = build_graph(settings, env)  # first, as before: a Teams sign-in problem creates no database
         storage = settings.storage
         self.db = Database(
             storage.path,
@@ -68,7 +69,6 @@ class Bot:
     def _build(self, stdout: TextIO | None) -> None:
         settings, env = self.settings, self.env
         self.slack_sender: SlackSender | None = None
-        self.graph = build_graph(settings, env)
         self.senders = self._build_senders(stdout)
         self.worker = DeliveryWorker(self.db, self.senders, settings.delivery, self.metrics)
         self.pipeline = Pipeline(settings, IngestBatcher(self.db), self.metrics, self.worker.wake)
