@@ -48,7 +48,9 @@ class Bot:
         self.metrics = Metrics()
         self.stopping = False
         self.started_at = datetime.now(UTC)
-        self.graph = build_graph(settings, env)  # first, as before: a Teams sign-in problem creates no database
+        self.graph = build_graph(
+            settings, env
+        )  # first, as before: a Teams sign-in problem creates no database
         storage = settings.storage
         self.db = Database(
             storage.path,
