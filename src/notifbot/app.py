@@ -13,24 +13,25 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from notifbot import __version__
+from notifbot.chatops.slack_wiring import build_slack_app, build_socket_mode, slack_client, slack_interactive
+from notifbot.chatops.teams_wiring import build_graph, build_teams_commands
 from notifbot.commands.admins import AdminCheck
 from notifbot.commands.model import CommandContext
-from notifbot.commands.slack_wiring import build_slack_app, build_socket_mode, slack_client, slack_interactive
-from notifbot.config import ConsoleDestination, Env, Settings, TeamsWorkflowDestination, environment_problems
-from notifbot.delivery.console import ConsoleDelivery
-from notifbot.delivery.slack import SlackSender, SlackTokenCheck
+from notifbot.config import Env, Settings, environment_problems
 from notifbot.delivery.worker import DeliveryWorker, Sender
+from notifbot.destinations import SenderContext, build_senders, intervals
+from notifbot.destinations.slack import SlackDelivery
 from notifbot.errors import ConfigError
-from notifbot.marketo.polling import build_marketo
+from notifbot.links import link_policy
 from notifbot.metrics import Metrics
 from notifbot.pipeline import MuteRefresh, Pipeline
-from notifbot.render.links import link_policy
 from notifbot.scheduler import Pollers
+from notifbot.slack.sender import SlackSender, SlackTokenCheck
 from notifbot.sources.adobe_io.wiring import build_adobe_io
+from notifbot.sources.marketo.polling import build_marketo
 from notifbot.store.batch import IngestBatcher
 from notifbot.store.outbox import depth_by_type
 from notifbot.store.runner import Database
-from notifbot.teams.wiring import build_graph, build_teams_commands
 from notifbot.web import WebDeps, build_app
 
 log = logging.getLogger("notifbot.app")
@@ -72,7 +73,9 @@ class Bot:
         settings, env = self.settings, self.env
         self.slack_sender: SlackSender | None = None
         self.senders = self._build_senders(stdout)
-        self.worker = DeliveryWorker(self.db, self.senders, settings.delivery, self.metrics)
+        self.worker = DeliveryWorker(
+            self.db, self.senders, settings.delivery, self.metrics, intervals=intervals(settings.delivery)
+        )
         self.pipeline = Pipeline(settings, IngestBatcher(self.db), self.metrics, self.worker.wake)
         self.mutes = MuteRefresh(self.db, self.pipeline)
         self.reload_mutes = self.mutes.reload
@@ -124,36 +127,18 @@ class Bot:
         ]
 
     def _build_senders(self, stdout: TextIO | None) -> dict[str, Sender]:
-        senders: dict[str, Sender] = {}
-        formats = {
-            name: d.format
-            for name, d in self.settings.destinations.items()
-            if isinstance(d, ConsoleDestination)
-        }
-        links = link_policy(self.settings)  # which hosts every renderer may label as Marketo's
-        senders["console"] = ConsoleDelivery(formats, stdout, links=links)
-        if any(d.type == "slack" for d in self.settings.destinations.values()):
-            from notifbot.delivery.slack_channel import SlackDelivery
-
-            token = self.env.slack_bot_token or ""
-            api_url = self.env.get("SLACK_API_URL") or self.settings.slack.api_url
-            self.slack_sender = SlackSender(token, api_url, timeout=self.settings.slack.timeout_seconds)
-            senders["slack"] = SlackDelivery(
-                self.slack_sender, interactive=slack_interactive(self.settings, self.env), links=links
-            )
-        workflows = {
-            name: d.url
-            for name, d in self.settings.destinations.items()
-            if isinstance(d, TeamsWorkflowDestination)
-        }
-        if self.graph is not None and any(d.type == "teams" for d in self.settings.destinations.values()):
-            from notifbot.delivery.teams_graph import TeamsGraphDelivery
-
-            senders["teams"] = TeamsGraphDelivery(self.graph, links=links)
-        if workflows:
-            from notifbot.delivery.teams_workflow import TeamsWorkflowDelivery
-
-            senders["teams_workflow"] = TeamsWorkflowDelivery(workflows, links=links)
+        context = SenderContext(
+            links=link_policy(self.settings),  # which hosts every renderer may label as Marketo's
+            stdout=stdout,
+            slack_token=self.env.slack_bot_token or "",
+            slack_api_url=self.env.get("SLACK_API_URL") or self.settings.slack.api_url,
+            slack_timeout=self.settings.slack.timeout_seconds,
+            slack_interactive=slack_interactive(self.settings, self.env),
+            graph=self.graph,
+        )
+        senders = build_senders(self.settings.destinations, context)
+        slack = senders.get("slack")
+        self.slack_sender = slack.sender if isinstance(slack, SlackDelivery) else None
         return senders
 
     async def start(self) -> None:

@@ -116,7 +116,7 @@ def _load_event(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from notifbot.render.links import link_policy
+    from notifbot.links import link_policy
     from notifbot.sources.events import parse_event
 
     n = parse_event(_load_event(args), now=datetime.now(UTC))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
@@ -13,6 +12,7 @@ from datetime import UTC, datetime
 from prometheus_client import Counter
 
 from notifbot.config import Settings
+from notifbot.destinations import target_of
 from notifbot.metrics import Metrics
 from notifbot.model import Kind, Mute, Notification
 from notifbot.routing import route
@@ -28,18 +28,7 @@ MUTE_REFRESH_SECONDS = 15.0
 
 def destination_targets(settings: Settings) -> dict[str, Target]:
     """Each configured destination as an outbox target (channel id, or a stable stand-in without secrets)."""
-    out: dict[str, Target] = {}
-    for name, dest in settings.destinations.items():
-        if dest.type == "slack":
-            target = dest.channel
-        elif dest.type == "teams":
-            target = f"{dest.team_id}/{dest.channel_id}"
-        elif dest.type == "teams_workflow":
-            target = "workflow-" + hashlib.sha256(dest.url.encode()).hexdigest()[:16]
-        else:
-            target = "stdout"
-        out[name] = Target(name, dest.type, target)
-    return out
+    return {name: Target(name, dest.type, target_of(dest)) for name, dest in settings.destinations.items()}
 
 
 class Pipeline:

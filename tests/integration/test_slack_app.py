@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from notifbot.app import Bot
-from notifbot.slack_signature import is_valid, verifier
+from notifbot.slack.signature import is_valid, verifier
 from tests.fakes.slack import FakeSlack
 from tests.integration.conftest import BotFactory, client_for
 

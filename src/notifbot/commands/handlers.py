@@ -7,15 +7,16 @@ from dataclasses import replace
 
 from notifbot.central_time import central_date
 from notifbot.commands.common import command_name, span, visibility, when_ts
-from notifbot.commands.model import CommandContext, Fact, Invocation, Item, Reply, Section
+from notifbot.commands.model import CommandContext, Invocation
 from notifbot.commands.muting import mute, mutes, unmute
 from notifbot.commands.parse import DEFAULT_RECENT, DEFAULT_STALE_DAYS, MUTABLE_KINDS, Command, parse
 from notifbot.commands.queries import PollerState, status_counts
 from notifbot.commands.quota import quota_reply
 from notifbot.commands.recent import recent_reply
 from notifbot.commands.triggers import stale_reply
-from notifbot.config import Destination
-from notifbot.render.text import as_text, format_when
+from notifbot.destinations import Destination, describe
+from notifbot.replies import Fact, Item, Reply, Section
+from notifbot.text import as_text, format_when
 
 log = logging.getLogger("notifbot.commands")
 
@@ -62,13 +63,7 @@ def _match(match: dict[str, object]) -> str:
 def _destination(name: str, dest: Destination | None) -> str:
     if dest is None:
         return f"{name} (not defined)"
-    if dest.type == "slack":
-        return f"{name} (Slack channel {dest.channel})"
-    if dest.type == "teams":
-        return f"{name} (Teams channel {dest.channel_id} in team {dest.team_id})"
-    if dest.type == "teams_workflow":
-        return f"{name} (Teams workflow webhook)"  # the URL is a secret
-    return f"{name} (console, {dest.format})"
+    return f"{name} ({describe(dest)})"
 
 
 def routes_reply(ctx: CommandContext) -> Reply:

@@ -6,11 +6,12 @@ import sqlite3
 from datetime import datetime
 
 from notifbot.commands.common import command_name, plural, span
-from notifbot.commands.model import CommandContext, Fact, Invocation, Item, Reply, Section
+from notifbot.commands.model import CommandContext, Invocation
 from notifbot.commands.parse import Command
 from notifbot.model import Mute
-from notifbot.render.text import format_when
+from notifbot.replies import Fact, Item, Reply, Section
 from notifbot.store.mutes import active_mutes, add_mute, end_mutes
+from notifbot.text import format_when
 
 
 def denied(ctx: CommandContext, what: str) -> Reply:

@@ -11,7 +11,8 @@ import yaml
 from pydantic import ValidationError
 
 from notifbot.config.checks import semantic_problems
-from notifbot.config.settings import _DESTINATION_TYPES, Settings
+from notifbot.config.settings import Settings
+from notifbot.destinations import DESTINATION_TYPES
 from notifbot.errors import ConfigError, loc_path
 
 DEFAULT_CONFIG_FILE = "notifbot.yaml"
@@ -51,7 +52,7 @@ def _expand_values(value: Any, environ: Mapping[str, str], missing: list[str]) -
 def _path_of(err: Mapping[str, Any]) -> str:
     parts = list(err["loc"])
     # A discriminated union puts its tag after the destination name; drop it so paths read like the YAML.
-    if len(parts) >= 3 and parts[0] == "destinations" and parts[2] in _DESTINATION_TYPES:
+    if len(parts) >= 3 and parts[0] == "destinations" and parts[2] in DESTINATION_TYPES:
         del parts[2]
     return loc_path(tuple("continue" if p == "continue_" else p for p in parts)) or "(root)"
 

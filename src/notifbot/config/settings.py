@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import functools
-import ipaddress
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from notifbot.render.links import marketo_host_entry
+from notifbot.delivery.settings import DeliverySettings
+from notifbot.destinations import Destination
+from notifbot.destinations.console import ConsoleDestination
+from notifbot.links import marketo_host_entry
 
 
 class _Strict(BaseModel):
@@ -154,47 +155,6 @@ class AdobeIOSettings(_Strict):
     scopes: list[str] = Field(default_factory=lambda: list(DEFAULT_ADOBE_SCOPES))
 
 
-class DeliverySettings(_Strict):
-    """How the outbox worker paces and retries; the defaults follow Slack's published limits."""
-
-    max_attempts: Annotated[int, Field(ge=1, le=100)] = 8
-    backoff_base_seconds: Annotated[float, Field(gt=0)] = 2.0
-    backoff_max_seconds: Annotated[float, Field(gt=0)] = 600.0
-    lease_seconds: Annotated[float, Field(gt=0)] = 30.0
-    poll_seconds: Annotated[float, Field(gt=0)] = 1.0
-    drain_seconds: Annotated[float, Field(ge=0)] = 10.0
-    slack_interval_seconds: Annotated[float, Field(ge=0)] = 1.0
-    teams_interval_seconds: Annotated[float, Field(ge=0)] = 1.0  # Graph: 1 request/s per channel
-    teams_workflow_interval_seconds: Annotated[float, Field(ge=0)] = 0.25  # Workflows throttle above 4 req/s
-    max_retry_after_seconds: Annotated[float, Field(gt=0)] = 300.0
-
-
-class SlackDestination(_Strict):
-    type: Literal["slack"]
-    channel: Annotated[str, Field(min_length=1)]
-
-
-class TeamsDestination(_Strict):
-    type: Literal["teams"]
-    team_id: str
-    channel_id: str
-
-
-class TeamsWorkflowDestination(_Strict):
-    type: Literal["teams_workflow"]
-    url: str
-
-
-class ConsoleDestination(_Strict):
-    type: Literal["console"]
-    format: Literal["text", "json"] = "text"
-
-
-Destination = Annotated[
-    SlackDestination | TeamsDestination | TeamsWorkflowDestination | ConsoleDestination,
-    Field(discriminator="type"),
-]
-_DESTINATION_TYPES = ("slack", "teams", "teams_workflow", "console")
 MatchValue = str | int | float | bool | list[str | int | float | bool]
 
 
@@ -232,16 +192,3 @@ class Settings(_Strict):
     destinations: dict[str, Destination] = Field(default_factory=lambda: dict(_DEFAULT_DESTINATIONS))
     routes: list[Route] = Field(default_factory=lambda: [Route(to=["console"])])
     source: str = Field(default="embedded default", exclude=True)
-
-
-@functools.lru_cache(maxsize=1024)
-def is_loopback(host: str | None) -> bool:
-    """True for 127.0.0.0/8, ::1 and localhost (cached: ingest asks for every request)."""
-    if host is None:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False

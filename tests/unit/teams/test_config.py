@@ -96,7 +96,7 @@ def test_msgraph_is_imported_only_when_teams_graph_is_configured() -> None:
     import sys
 
     code = (
-        "import sys, notifbot.app, notifbot.cli, notifbot.render.teams, notifbot.delivery.teams_workflow;"
+        "import sys, notifbot.app, notifbot.cli, notifbot.render.teams, notifbot.destinations.teams_workflow;"
         "print('msgraph' in sys.modules or 'azure.identity' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

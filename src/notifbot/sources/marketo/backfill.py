@@ -17,20 +17,20 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from notifbot.errors import MarketoError
+from notifbot.iso_time import parse_time
 from notifbot.marketo import bulk
-from notifbot.render.text import parse_time
-from notifbot.sources.marketo_activity_pages import (
+from notifbot.sources.marketo.activity_pages import (
     PAGE_SIZE,
     RETRY_SAME_TOKEN,
     STATUS_WAIT,
     newest_per_campaign,
     page_pairs,
 )
-from notifbot.sources.marketo_at_risk import announce_at_risk
+from notifbot.sources.marketo.at_risk import announce_at_risk
 from notifbot.store.trigger_state import ACTIVITY_POLLER, iso_utc, undecided_at
 
 if TYPE_CHECKING:
-    from notifbot.sources.marketo_activities import ActivityScan, ScanCursor
+    from notifbot.sources.marketo.activities import ActivityScan, ScanCursor
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from notifbot.config import parse_settings
 from notifbot.errors import ConfigError
-from notifbot.render.links import (
+from notifbot.links import (
     DEFAULT_LINKS,
     Link,
     LinkPolicy,

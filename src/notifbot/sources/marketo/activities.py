@@ -18,19 +18,19 @@ from datetime import UTC, datetime, timedelta
 from notifbot.central_time import next_central_midnight
 from notifbot.config import TriggerHealthSettings
 from notifbot.errors import MarketoError
+from notifbot.iso_time import parse_time
 from notifbot.marketo import bulk
 from notifbot.marketo.client import MarketoClient
 from notifbot.model import Notification
-from notifbot.render.text import parse_time
-from notifbot.sources.marketo_activity_pages import (
+from notifbot.sources.marketo.activity_pages import (
     PAGE_SIZE,
     RETRY_SAME_TOKEN,
     STATUS_WAIT,
     newest_per_campaign,
     page_pairs,
 )
-from notifbot.sources.marketo_at_risk import announce_at_risk
-from notifbot.sources.marketo_backfill import DeeperScan
+from notifbot.sources.marketo.at_risk import announce_at_risk
+from notifbot.sources.marketo.backfill import DeeperScan
 from notifbot.store.marketo_state import poller_state, record_poll_error, save_cursor
 from notifbot.store.runner import Database
 from notifbot.store.trigger_state import ACTIVITY_POLLER, apply_activity, iso_utc

@@ -10,7 +10,7 @@ from typing import Any
 from notifbot.errors import MarketoError
 from notifbot.marketo.client import MarketoClient
 from notifbot.model import Notification
-from notifbot.sources.marketo_at_risk import announce_at_risk
+from notifbot.sources.marketo.at_risk import announce_at_risk
 from notifbot.store.marketo_state import record_poll_error, record_poll_success
 from notifbot.store.runner import Database
 from notifbot.store.trigger_state import CampaignRecord, SnapshotResult, apply_campaign_snapshot, iso_utc

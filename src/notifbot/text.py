@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime
 
 from notifbot.central_time import CENTRAL
-from notifbot.iso_time import read_iso
+from notifbot.iso_time import parse_time
 
 ELLIPSIS = "…"
 TOO_LARGE = "(a number too large to show)"
@@ -137,18 +137,6 @@ def format_percent(value: object) -> str:
 def humanize(value: object) -> str:
     """A snake_case code as words: "expired_credentials" → "expired credentials"."""
     return as_text(value).replace("_", " ").strip()
-
-
-def parse_time(value: object) -> datetime | None:
-    """A timezone-aware datetime from a datetime or ISO-8601 string (Marketo styles too); None if unreadable."""
-    if isinstance(value, datetime):
-        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    if not isinstance(value, str) or not value.strip():
-        return None
-    parsed = read_iso(value)
-    if parsed is None:
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def clock_12h(dt: datetime) -> str:

@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from notifbot.central_time import CENTRAL, next_central_midnight
-from notifbot.render.text import (
+from notifbot.iso_time import parse_time
+from notifbot.text import (
     ELLIPSIS,
     as_text,
     clock_12h,
@@ -24,7 +25,6 @@ from notifbot.render.text import (
     format_when,
     humanize,
     one_line,
-    parse_time,
     plain_text,
     to_number,
     truncate,

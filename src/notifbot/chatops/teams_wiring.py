@@ -13,10 +13,10 @@ from notifbot.delivery.worker import Sender
 from notifbot.store.runner import Database
 
 if TYPE_CHECKING:
+    from notifbot.chatops.teams_inbox import TeamsInbox
+    from notifbot.chatops.teams_notifications import NotificationEndpoint
+    from notifbot.chatops.teams_subscriptions import SubscriptionManager
     from notifbot.teams.graph import GraphApi
-    from notifbot.teams.inbox import TeamsInbox
-    from notifbot.teams.notifications import NotificationEndpoint
-    from notifbot.teams.subscriptions import SubscriptionManager
 
 
 def build_graph(settings: Settings, env: Env) -> GraphApi | None:
@@ -61,10 +61,10 @@ def build_teams_commands(
     commands = settings.teams.commands
     if graph is None or not commands.channels:
         return None
-    from notifbot.delivery.teams_graph import TeamsGraphDelivery
-    from notifbot.teams.inbox import TeamsInbox
-    from notifbot.teams.notifications import NotificationEndpoint
-    from notifbot.teams.subscriptions import SubscriptionManager
+    from notifbot.chatops.teams_inbox import TeamsInbox
+    from notifbot.chatops.teams_notifications import NotificationEndpoint
+    from notifbot.chatops.teams_subscriptions import SubscriptionManager
+    from notifbot.destinations.teams import TeamsGraphDelivery
 
     subs = SubscriptionManager(
         graph,

@@ -9,9 +9,9 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Route
 
+from notifbot.chatops.teams_inbox import RESOURCE, command_text, plain_text
+from notifbot.chatops.teams_notifications import NotificationEndpoint
 from notifbot.teams.graph import GraphMessage
-from notifbot.teams.inbox import RESOURCE, command_text, plain_text
-from notifbot.teams.notifications import NotificationEndpoint
 
 
 def msg(text: str, content_type: str = "html") -> GraphMessage:

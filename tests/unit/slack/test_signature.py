@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from notifbot.slack_signature import is_valid, verifier
+from notifbot.slack.signature import is_valid, verifier
 
 # Slack's documented example (docs.slack.dev "Verifying requests from Slack")
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"

@@ -10,31 +10,26 @@ import hmac
 import json
 import logging
 from collections.abc import Sequence
-from typing import Any
 
-from notifbot.config import is_loopback
+from notifbot.asgi import (
+    BodyTooLarge,
+    ClientGone,
+    Receive,
+    Scope,
+    Send,
+    error_body,
+    is_json,
+    read_limited,
+    respond,
+)
 from notifbot.errors import InputError
-from notifbot.http_guard import Receive, Scope, Send
 from notifbot.metrics import Metrics
+from notifbot.net import is_loopback
 from notifbot.pipeline import Pipeline
 from notifbot.sources.events import parse_body
 from notifbot.store.events import Accepted
 
 log = logging.getLogger("notifbot.web")
-
-
-class BodyTooLarge(Exception):
-    """The request body passed the configured limit while it was being read."""
-
-
-class ClientGone(Exception):
-    """The client disconnected before sending its whole body."""
-
-
-def is_json(content_type: str) -> bool:
-    """`application/json` or any `application/*+json`, parameters ignored."""
-    media = content_type.split(";", 1)[0].strip().lower()
-    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
 _FORWARDING = frozenset({b"forwarded", b"x-forwarded-for", b"x-real-ip"})
@@ -60,48 +55,12 @@ def _headers(scope: Scope) -> tuple[str, str | None, str | None, bool]:
     return content_type, length, bearer if bearer is not None else header_token, forwarded
 
 
-async def read_limited(receive: Receive, limit: int, declared: str | None) -> bytes:
-    """The body, refused as soon as it passes `limit` bytes (never buffers more than limit + one chunk)."""
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientGone
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
 def accepted_body(results: Sequence[Accepted]) -> bytes:
     """`{"accepted": [{"id", "duplicate"}]}`, written by hand: this is the hot path of every ingest endpoint."""
     accepted = ",".join(
         f'{{"id":{json.dumps(r.key)},"duplicate":{"true" if r.duplicate else "false"}}}' for r in results
     )
     return f'{{"accepted":[{accepted}]}}'.encode()
-
-
-async def respond(
-    send: Send, status: int, body: bytes, extra: list[tuple[bytes, bytes]] | None = None
-) -> None:
-    """Sends a complete JSON response."""
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers + (extra or [])})
-    await send({"type": "http.response.body", "body": body})
-
-
-def error_body(message: str, details: list[dict[str, str]] | None = None) -> bytes:
-    """The error shape of every endpoint (docs/reference.md §HTTP endpoints)."""
-    payload: dict[str, Any] = {"error": message}
-    if details is not None:
-        payload["details"] = details
-    return json.dumps(payload).encode()
 
 
 def _unauthorised_hint(token_set: bool, forwarded: bool) -> str:

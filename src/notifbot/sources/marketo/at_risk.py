@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 from notifbot.model import Notification
-from notifbot.render.text import format_date
 from notifbot.sources.events import parse_event
 from notifbot.store.runner import Database
 from notifbot.store.trigger_state import (
@@ -16,6 +15,7 @@ from notifbot.store.trigger_state import (
     at_risk_unannounced,
     mark_at_risk_announced,
 )
+from notifbot.text import format_date
 
 
 def at_risk_notification(instance: str, campaigns: Sequence[AtRisk], now: datetime) -> Notification:

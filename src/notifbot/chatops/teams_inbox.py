@@ -18,17 +18,18 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from notifbot.commands.handlers import handle
-from notifbot.commands.model import CommandContext, Invocation, Reply, Section
+from notifbot.commands.model import CommandContext, Invocation
 from notifbot.delivery.policy import backoff
-from notifbot.delivery.teams_graph import TeamsGraphDelivery
+from notifbot.destinations.teams import TeamsGraphDelivery
 from notifbot.errors import DeliveryError, PermanentDeliveryError, RateLimitedError
-from notifbot.render.slack import Acked
+from notifbot.model import Acked
 from notifbot.render.teams_reply import render_teams_reply
-from notifbot.render.text import format_when
+from notifbot.replies import Reply, Section
 from notifbot.store import teams as store
 from notifbot.store.acks import acknowledge
 from notifbot.store.runner import Database
 from notifbot.teams.graph import GraphApi, GraphMessage
+from notifbot.text import format_when
 
 log = logging.getLogger("notifbot.teams")
 

@@ -14,11 +14,13 @@ from notifbot.metrics import Metrics
 from notifbot.model import Kind, Notification
 from notifbot.pipeline import Pipeline
 from notifbot.scheduler import Pollers
-from notifbot.sources import marketo_activities, marketo_campaigns, marketo_quota
-from notifbot.sources.marketo_activities import ActivityScan
-from notifbot.sources.marketo_campaigns import CampaignRefresh
-from notifbot.sources.marketo_cleanup_notices import record_cleanup_notices
-from notifbot.sources.marketo_quota import QuotaWatch
+from notifbot.sources.marketo import activities as marketo_activities
+from notifbot.sources.marketo import campaigns as marketo_campaigns
+from notifbot.sources.marketo import quota as marketo_quota
+from notifbot.sources.marketo.activities import ActivityScan
+from notifbot.sources.marketo.campaigns import CampaignRefresh
+from notifbot.sources.marketo.cleanup_notices import record_cleanup_notices
+from notifbot.sources.marketo.quota import QuotaWatch
 from notifbot.store.marketo_state import calls_made_on
 from notifbot.store.runner import Database
 

@@ -16,17 +16,18 @@ from slack_sdk.web.async_client import AsyncWebClient
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from notifbot.chatops.slack_request import MALFORMED, id_of, parse_slack_body
 from notifbot.commands.admins import AdminCheck
 from notifbot.commands.handlers import handle
 from notifbot.commands.model import CommandContext, Invocation
-from notifbot.commands.slack_request import MALFORMED, id_of, parse_slack_body
 from notifbot.errors import InputError
-from notifbot.render.slack import ACK_ACTION, MUTE_ACTION, OPEN_ACTION, Acked, render_slack
+from notifbot.model import Acked
+from notifbot.render.slack import ACK_ACTION, MUTE_ACTION, OPEN_ACTION, render_slack
 from notifbot.render.slack_reply import render_reply
-from notifbot.render.text import escape_mrkdwn, format_when
-from notifbot.slack_signature import is_valid, verifier
+from notifbot.slack.signature import is_valid, verifier
 from notifbot.store.acks import acknowledge
 from notifbot.store.mutes import add_mute
+from notifbot.text import escape_mrkdwn, format_when
 
 log = logging.getLogger("notifbot.slack")
 

@@ -14,7 +14,7 @@ from notifbot.commands.model import CommandContext
 from notifbot.config import Env, Settings
 
 if TYPE_CHECKING:
-    from notifbot.commands.slack import SlackApp
+    from notifbot.chatops.slack_app import SlackApp
 
 log = logging.getLogger("notifbot.slack")
 
@@ -43,7 +43,7 @@ def build_slack_app(
     """The Bolt app answering `/marketo` and the alert buttons, when Slack is interactive."""
     if not slack_interactive(settings, env) or client is None:
         return None
-    from notifbot.commands.slack import SlackApp
+    from notifbot.chatops.slack_app import SlackApp
 
     return SlackApp(ctx, client, settings.slack.command, admins, env.slack_signing_secret)
 

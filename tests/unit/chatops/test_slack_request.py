@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from notifbot.commands.slack_request import id_of, parse_slack_body
+from notifbot.chatops.slack_request import id_of, parse_slack_body
 from notifbot.errors import InputError
 
 FORM = "application/x-www-form-urlencoded"

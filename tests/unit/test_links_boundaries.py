@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from notifbot.render.links import (
+from notifbot.links import (
     DEFAULT_LINKS,
     Link,
     classify_link,

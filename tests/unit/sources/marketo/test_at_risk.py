@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from notifbot.render.slack import render_slack
 from notifbot.render.teams import render_teams
-from notifbot.sources.marketo_at_risk import at_risk_notification
+from notifbot.sources.marketo.at_risk import at_risk_notification
 from notifbot.store.trigger_state import AtRisk
 
 NOW = datetime(2026, 11, 30, 19, 0, tzinfo=UTC)
