@@ -49,9 +49,8 @@ class Bot:
         self.metrics = Metrics()
         self.stopping = False
         self.started_at = datetime.now(UTC)
-        self.graph = build_graph(
-            settings, env
-        )  # first, as before: a Teams sign-in problem creates no database
+        # the Graph client first, as before: a Teams sign-in problem creates no database file
+        self.graph = build_graph(settings, env)
         storage = settings.storage
         self.db = Database(
             storage.path,
