@@ -225,7 +225,7 @@ def cmd_teams_login(args: argparse.Namespace) -> int:
         )
 
     try:
-        user = login(settings, prompt)
+        user = login(settings.teams, prompt)
     except ConfigError:
         raise
     except Exception as exc:  # azure-identity raises ClientAuthenticationError and friends
