@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -16,9 +18,12 @@ from notifbot.model import Kind, Mute, Notification
 from notifbot.routing import route
 from notifbot.store.batch import IngestBatcher
 from notifbot.store.events import Accepted, Target
+from notifbot.store.mutes import active_mutes
+from notifbot.store.runner import Database
 
 log = logging.getLogger(__name__)
 Observer = Callable[[Sequence[Notification]], Awaitable[object]]
+MUTE_REFRESH_SECONDS = 15.0
 
 
 def destination_targets(settings: Settings) -> dict[str, Target]:
@@ -103,3 +108,37 @@ class Pipeline:
                 Exception
             ):  # the notifications are stored and will be delivered; only the side record is lost
                 log.exception("observer failed", extra={"observer": getattr(observer, "__name__", "?")})
+
+
+class MuteRefresh:
+    """Keeps the pipeline's mutes current: loaded on start, after a command changes them, and every 15 s."""
+
+    def __init__(self, db: Database, pipeline: Pipeline, every: float = MUTE_REFRESH_SECONDS) -> None:
+        self._db = db
+        self._pipeline = pipeline
+        self._every = every
+        self._task: asyncio.Task[None] | None = None
+
+    async def reload(self) -> None:
+        """Loads the mutes in force into the pipeline."""
+        self._pipeline.set_mutes(await self._db.read(active_mutes, datetime.now(UTC)))
+
+    async def _forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._every)
+            try:
+                await self.reload()
+            except Exception:
+                log.exception("could not reload mutes")
+
+    async def __aenter__(self) -> MuteRefresh:
+        """Loads the mutes, then refreshes them in the background."""
+        await self.reload()
+        self._task = asyncio.create_task(self._forever(), name="mutes-refresh")
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task

@@ -18,8 +18,8 @@ import uvicorn
 from notifbot.app import Bot
 from notifbot.chatops.teams_subscriptions import SubscriptionManager
 from notifbot.commands.quota import TITLE as QUOTA_TITLE
+from notifbot.config.env import Env
 from notifbot.destinations.teams import UPDATE_RATE_LIMITS
-from notifbot.env import Env
 from notifbot.errors import DeliveryError
 from notifbot.kinds import load_samples
 from notifbot.store.runner import Database

@@ -74,6 +74,15 @@ class DeliveryWorker:
         """Starts the dispatcher on the running loop."""
         self._dispatcher = asyncio.create_task(self._dispatch(), name="outbox-dispatch")
 
+    async def __aenter__(self) -> DeliveryWorker:
+        """Starts the dispatcher (the worker as a component)."""
+        self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        """Drains in-flight sends within `delivery.drain_seconds`, then closes the senders."""
+        await self.stop(self._settings.drain_seconds)
+
     def wake(self, targets: Iterable[tuple[str, str]] = ()) -> None:
         """Tells the dispatcher that these (dest_type, target) channels have new rows; no argument: look for any."""
         hinted = set(targets)

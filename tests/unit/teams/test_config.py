@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from notifbot.config import parse_settings
-from notifbot.config_checks import environment_problems
-from notifbot.env import Env, settings_secrets
+from notifbot.config.checks import environment_problems
+from notifbot.config.env import Env, settings_secrets
 
 TEAM = "0a1b2c3d-4e5f-4a5b-8c7d-9e0f1a2b3c4d"
 CHANNEL = "19:abc@thread.tacv2"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 
-from notifbot.config import DEFAULT_ADOBE_IMS_URL, DEFAULT_ADOBE_KEYS_URL, AdobeIOSettings, Settings
+from notifbot.config.env import Env
+from notifbot.config.settings import DEFAULT_ADOBE_IMS_URL, DEFAULT_ADOBE_KEYS_URL, AdobeIOSettings, Settings
 from notifbot.destinations import SPECS, spec_for
-from notifbot.env import Env
 from notifbot.net import https_or_loopback, is_loopback
 
 # The distribution is `marketo-notifbot` (pyproject.toml; tests/unit/test_packaging.py keeps hints in step): the
