@@ -15,8 +15,8 @@ from typing import Any
 
 from notifbot import __version__
 from notifbot.config import Settings, load_settings
-from notifbot.config_checks import environment_problems
-from notifbot.env import Env, settings_secrets
+from notifbot.config.checks import environment_problems
+from notifbot.config.env import Env, settings_secrets
 from notifbot.errors import ConfigError, InputError
 
 DEFAULT_URL = "http://127.0.0.1:8080"
@@ -27,8 +27,8 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from notifbot.app import serve
     from notifbot.logs import setup_logging
+    from notifbot.serving import serve
 
     settings = _settings(args)
     if args.host:
@@ -105,7 +105,7 @@ def cmd_routes_test(args: argparse.Namespace) -> int:
 
 
 def _load_event(args: argparse.Namespace) -> dict[str, Any]:
-    from notifbot.samples import sample_for_kind
+    from notifbot.kinds import sample_for_kind
 
     if args.event:
         data: dict[str, Any] = json.loads(Path(args.event).read_text(encoding="utf-8"))
@@ -158,7 +158,7 @@ def cmd_send(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from notifbot.samples import load_samples
+    from notifbot.kinds import load_samples
 
     failures = 0
     for name, event in load_samples().items():
@@ -209,7 +209,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
 
 
 def cmd_teams_login(args: argparse.Namespace) -> int:
-    from notifbot.config_checks import TEAMS_EXTRA_INSTALL, teams_extra_installed
+    from notifbot.config.checks import TEAMS_EXTRA_INSTALL, teams_extra_installed
 
     settings = _settings(args)
     if not teams_extra_installed():
@@ -225,7 +225,7 @@ def cmd_teams_login(args: argparse.Namespace) -> int:
         )
 
     try:
-        user = login(settings, prompt)
+        user = login(settings.teams, prompt)
     except ConfigError:
         raise
     except Exception as exc:  # azure-identity raises ClientAuthenticationError and friends

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from notifbot.commands.handlers import handle
 from notifbot.commands.model import CommandContext, Invocation
 from notifbot.delivery.policy import backoff
-from notifbot.delivery.teams_graph import TeamsGraphDelivery
+from notifbot.destinations.teams import TeamsGraphDelivery
 from notifbot.errors import DeliveryError, PermanentDeliveryError, RateLimitedError
 from notifbot.model import Acked
 from notifbot.render.teams_reply import render_teams_reply

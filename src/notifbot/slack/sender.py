@@ -7,6 +7,7 @@ A refusal Slack never acted on (429, a connection that never opened, an error co
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from notifbot.errors import (
     TransientDeliveryError,
 )
 from notifbot.retry_after import retry_wait
+
+log = logging.getLogger("notifbot.slack")
 
 # Slack's own words: internal_error and fatal_error may have done part of the work, and service_unavailable
 # does not say; request_timeout means the request arrived truncated and team_added_to_org that the workspace is
@@ -299,3 +302,21 @@ class SlackSender:
 
     async def close(self) -> None:
         """Nothing to release: slack_sdk opens and closes an aiohttp session per call."""
+
+
+class SlackTokenCheck:
+    """Checks the bot token once at start (auth.test); a bad one is logged, not fatal. Nothing to stop."""
+
+    def __init__(self, sender: SlackSender) -> None:
+        self._sender = sender
+
+    async def __aenter__(self) -> SlackTokenCheck:
+        try:
+            who = await self._sender.check_auth()
+            log.info("slack token ok", extra={k: v for k, v in who.items() if k in ("team", "user")})
+        except (PermanentDeliveryError, TransientDeliveryError) as exc:
+            log.error("slack check failed: %s", exc)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None

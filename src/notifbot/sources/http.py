@@ -22,9 +22,9 @@ from notifbot.asgi import (
     read_limited,
     respond,
 )
-from notifbot.config import is_loopback
 from notifbot.errors import InputError
 from notifbot.metrics import Metrics
+from notifbot.net import is_loopback
 from notifbot.pipeline import Pipeline
 from notifbot.sources.events import parse_body
 from notifbot.store.events import Accepted

@@ -16,7 +16,8 @@ from email.message import EmailMessage, Message
 from email.parser import BytesHeaderParser
 from email.utils import parseaddr
 
-from notifbot.model import Kind, Notification, default_severity
+from notifbot.kinds.registry import default_severity
+from notifbot.model import Kind, Notification
 from notifbot.sources.email.html_text import html_to_text
 
 SOURCE = "email"

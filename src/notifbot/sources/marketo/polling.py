@@ -1,22 +1,25 @@
-"""Marketo polling for every configured instance: one paced, budgeted client, a quota watch, trigger-health polls."""
+"""Marketo polling for every configured instance: one paced, budgeted client, a quota watch, trigger-health polls;
+also the component the app starts and stops (`build_marketo`)."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 from notifbot.central_time import central_date
 from notifbot.config import MarketoSettings
 from notifbot.marketo.client import MarketoClient
 from notifbot.metrics import Metrics
-from notifbot.model import Notification
+from notifbot.model import Kind, Notification
+from notifbot.pipeline import Pipeline
 from notifbot.scheduler import Pollers
 from notifbot.sources.marketo import activities as marketo_activities
 from notifbot.sources.marketo import campaigns as marketo_campaigns
 from notifbot.sources.marketo import quota as marketo_quota
 from notifbot.sources.marketo.activities import ActivityScan
 from notifbot.sources.marketo.campaigns import CampaignRefresh
+from notifbot.sources.marketo.cleanup_notices import record_cleanup_notices
 from notifbot.sources.marketo.quota import QuotaWatch
 from notifbot.store.marketo_state import calls_made_on
 from notifbot.store.runner import Database
@@ -72,8 +75,30 @@ class MarketoPolling:
             calls = {f: client.calls_for(f) for f in FEATURES}
             metrics.set_marketo_calls(client.munchkin_id, client.budget, calls)
 
+    async def __aenter__(self) -> MarketoPolling:
+        """Restores today's call counts before any poll runs."""
+        await self.restore_budgets()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
     async def aclose(self) -> None:
         """Closes every client's connection pool."""
         for client in self.clients:
             with contextlib.suppress(Exception):
                 await client.aclose()
+
+
+def build_marketo(
+    settings: MarketoSettings, db: Database, pipeline: Pipeline, pollers: Pollers
+) -> MarketoPolling | None:
+    """Marketo's cleanup notices update the tracked campaigns (polled or not); polls per configured instance."""
+
+    async def on_stored(stored: Sequence[Notification]) -> None:
+        await record_cleanup_notices(db, stored)
+
+    pipeline.observe([Kind.TRIGGER_CLEANUP], on_stored)
+    if not settings.instances:
+        return None
+    return MarketoPolling(settings, db, pipeline.accept, pollers)

@@ -1,23 +1,16 @@
-"""Settings from YAML plus environment, validated with pydantic; also the embedded default (docs/reference.md §Configuration)."""
+"""The settings models, validated with pydantic; their defaults are the embedded default (docs/reference.md §Configuration)."""
 
 from __future__ import annotations
 
-import functools
-import ipaddress
-import re
-from collections.abc import Mapping
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from notifbot.email_settings import EmailSettings
-from notifbot.errors import ConfigError, loc_path
+from notifbot.config.email import EmailSettings
+from notifbot.delivery.settings import DeliverySettings
+from notifbot.destinations import Destination
+from notifbot.destinations.console import ConsoleDestination
 from notifbot.links import marketo_host_entry
-
-DEFAULT_CONFIG_FILE = "notifbot.yaml"
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
 class _Strict(BaseModel):
@@ -163,47 +156,6 @@ class AdobeIOSettings(_Strict):
     scopes: list[str] = Field(default_factory=lambda: list(DEFAULT_ADOBE_SCOPES))
 
 
-class DeliverySettings(_Strict):
-    """How the outbox worker paces and retries; the defaults follow Slack's published limits."""
-
-    max_attempts: Annotated[int, Field(ge=1, le=100)] = 8
-    backoff_base_seconds: Annotated[float, Field(gt=0)] = 2.0
-    backoff_max_seconds: Annotated[float, Field(gt=0)] = 600.0
-    lease_seconds: Annotated[float, Field(gt=0)] = 30.0
-    poll_seconds: Annotated[float, Field(gt=0)] = 1.0
-    drain_seconds: Annotated[float, Field(ge=0)] = 10.0
-    slack_interval_seconds: Annotated[float, Field(ge=0)] = 1.0
-    teams_interval_seconds: Annotated[float, Field(ge=0)] = 1.0  # Graph: 1 request/s per channel
-    teams_workflow_interval_seconds: Annotated[float, Field(ge=0)] = 0.25  # Workflows throttle above 4 req/s
-    max_retry_after_seconds: Annotated[float, Field(gt=0)] = 300.0
-
-
-class SlackDestination(_Strict):
-    type: Literal["slack"]
-    channel: Annotated[str, Field(min_length=1)]
-
-
-class TeamsDestination(_Strict):
-    type: Literal["teams"]
-    team_id: str
-    channel_id: str
-
-
-class TeamsWorkflowDestination(_Strict):
-    type: Literal["teams_workflow"]
-    url: str
-
-
-class ConsoleDestination(_Strict):
-    type: Literal["console"]
-    format: Literal["text", "json"] = "text"
-
-
-Destination = Annotated[
-    SlackDestination | TeamsDestination | TeamsWorkflowDestination | ConsoleDestination,
-    Field(discriminator="type"),
-]
-_DESTINATION_TYPES = ("slack", "teams", "teams_workflow", "console")
 MatchValue = str | int | float | bool | list[str | int | float | bool]
 
 
@@ -242,110 +194,3 @@ class Settings(_Strict):
     destinations: dict[str, Destination] = Field(default_factory=lambda: dict(_DEFAULT_DESTINATIONS))
     routes: list[Route] = Field(default_factory=lambda: [Route(to=["console"])])
     source: str = Field(default="embedded default", exclude=True)
-
-
-def expand_env(text: str, environ: Mapping[str, str]) -> tuple[str, list[str]]:
-    """Replaces `${VAR}` and `${VAR:-default}`; returns the text and the names that were unset."""
-    missing: list[str] = []
-
-    def sub(match: re.Match[str]) -> str:
-        name, default = match.group(1), match.group(2)
-        value = environ.get(name)
-        if value:
-            return value
-        if default is not None:
-            return default
-        missing.append(name)
-        return ""
-
-    return _VAR.sub(sub, text), missing
-
-
-def _expand_values(value: Any, environ: Mapping[str, str], missing: list[str]) -> Any:
-    """Expands `${VAR}` inside string values only, so comments and YAML syntax are never touched."""
-    if isinstance(value, str):
-        text, unset = expand_env(value, environ)
-        missing.extend(n for n in unset if n not in missing)
-        return text
-    if isinstance(value, dict):
-        return {k: _expand_values(v, environ, missing) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_expand_values(v, environ, missing) for v in value]
-    return value
-
-
-def _path_of(err: Mapping[str, Any]) -> str:
-    parts = list(err["loc"])
-    # A discriminated union puts its tag after the destination name; drop it so paths read like the YAML.
-    if len(parts) >= 3 and parts[0] == "destinations" and parts[2] in _DESTINATION_TYPES:
-        del parts[2]
-    return loc_path(tuple("continue" if p == "continue_" else p for p in parts)) or "(root)"
-
-
-def parse_settings(data: Any, *, source: str) -> Settings:
-    """Validated Settings from parsed YAML data, or ConfigError listing every problem as `path: message`."""
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ConfigError([f"(root): expected a mapping at the top of {source}, got {type(data).__name__}"])
-    try:
-        settings = Settings.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError([f"{_path_of(e)}: {e['msg']}" for e in exc.errors(include_url=False)]) from None
-    settings.source = source
-    from notifbot.config_checks import semantic_problems  # the checks import these models
-
-    problems = semantic_problems(settings)
-    if problems:
-        raise ConfigError(problems)
-    return settings
-
-
-@functools.lru_cache(maxsize=1024)
-def is_loopback(host: str | None) -> bool:
-    """True for 127.0.0.0/8, ::1 and localhost (cached: ingest asks for every request)."""
-    if host is None:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def config_path(explicit: str | None, environ: Mapping[str, str]) -> Path | None:
-    """`--config`, else $NOTIFBOT_CONFIG, else ./notifbot.yaml if present, else None (embedded default)."""
-    if explicit:
-        return Path(explicit)
-    if environ.get("NOTIFBOT_CONFIG"):
-        return Path(environ["NOTIFBOT_CONFIG"])
-    local = Path(DEFAULT_CONFIG_FILE)
-    return local if local.is_file() else None
-
-
-def load_settings(explicit: str | None, environ: Mapping[str, str]) -> Settings:
-    """Settings from the file chosen by `config_path`, or the embedded default."""
-    path = config_path(explicit, environ)
-    if path is None:
-        return Settings()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError([f"(file): cannot read {path}: {exc.strerror}"]) from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError([f"(file): {path} is not valid YAML: {exc}"]) from None
-    missing: list[str] = []
-    data = _expand_values(raw, environ, missing)
-    problems = [
-        f"env.{name}: referenced in {path} but not set (use ${{{name}:-default}})" for name in missing
-    ]
-    try:
-        settings = parse_settings(data, source=str(path))
-    except ConfigError as exc:
-        raise ConfigError(problems + exc.problems) from None
-    if problems:
-        raise ConfigError(problems)
-    return settings

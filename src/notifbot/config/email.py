@@ -1,8 +1,8 @@
 """The `email:` settings: mailboxes whose Marketo notification e-mails become notifications (docs/reference.md).
 
-This model sits beside `config` (which imports it as `Settings.email`) rather than in `sources/email/`, because
-config is layered below the sources and must not import upward (pyproject's import-linter contract); the reader
-in `sources/email/` takes a `MailboxSettings` as a plain value.
+This model lives in the config package (`Settings.email`) rather than in `sources/email/`, because config is
+layered below the sources and must not import upward (pyproject's import-linter contract); the reader in
+`sources/email/` takes a `MailboxSettings` as a plain value.
 """
 
 from __future__ import annotations

@@ -9,18 +9,33 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import uuid
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Literal
 
+from notifbot.destinations.spec import DestinationModel, DestinationSpec, SenderContext
 from notifbot.errors import DeliveryError, PermanentDeliveryError, RateLimitedError
 from notifbot.links import DEFAULT_LINKS, LinkPolicy
-from notifbot.model import Acked, Notification
 from notifbot.render.teams import render_teams
-from notifbot.store.outbox import OutboxRow
-from notifbot.teams.graph import GraphApi
+
+if TYPE_CHECKING:  # msgraph loads only when Microsoft Graph is configured
+    from notifbot.model import Acked, Notification
+    from notifbot.store.outbox import OutboxRow
+    from notifbot.teams.graph import GraphApi
 
 log = logging.getLogger("notifbot.delivery.teams")
 UPDATE_RATE_LIMITS = 5
 _NAMESPACE = uuid.UUID("5d1f6c3e-7f0b-4a55-9a53-6e6f74696662")
+_GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+
+
+class TeamsDestination(DestinationModel):
+    """`type: teams`: a channel posted to through Microsoft Graph as the signed-in service account."""
+
+    type: Literal["teams"]
+    team_id: str
+    channel_id: str
 
 
 def attachment_id(outbox_id: int, key: str) -> str:
@@ -92,3 +107,34 @@ class TeamsGraphDelivery:
 
     async def close(self) -> None:
         await self.api.close()
+
+
+def _build(dests: Mapping[str, TeamsDestination], ctx: SenderContext) -> TeamsGraphDelivery | None:
+    if not dests or ctx.graph is None:
+        return None
+    return TeamsGraphDelivery(ctx.graph, links=ctx.links)
+
+
+def _problems(name: str, dest: TeamsDestination) -> list[str]:
+    at, problems = f"destinations.{name}", []
+    if not _GUID.fullmatch(dest.team_id):
+        problems.append(
+            f"{at}.team_id: expected the team's group id (a GUID, from the channel link's groupId)"
+        )
+    if not (dest.channel_id.startswith("19:") and "@thread" in dest.channel_id):
+        problems.append(
+            f"{at}.channel_id: expected a channel id like 19:…@thread.tacv2 (from the channel link)"
+        )
+    return problems
+
+
+SPEC = DestinationSpec(
+    type="teams",
+    model=TeamsDestination,
+    target=lambda dest: f"{dest.team_id}/{dest.channel_id}",
+    interval=lambda delivery: delivery.teams_interval_seconds,
+    build=_build,
+    describe=lambda dest: f"Teams channel {dest.channel_id} in team {dest.team_id}",
+    problems=_problems,
+    uses_graph=True,
+)

@@ -1,4 +1,4 @@
-"""The Slack destination: renders Block Kit and posts it through SlackSender, at most once per outbox row.
+"""The `slack` destination: renders Block Kit and posts it through SlackSender, at most once per outbox row.
 
 Every post carries message metadata `notifbot_alert` with the row's id and the event key. Slack has no idempotency
 key, so before re-posting a row whose earlier attempt may have reached Slack (a timeout, a lost answer, a 5xx, a
@@ -9,15 +9,21 @@ include_all_metadata): a post found there is recorded as the delivery instead of
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
+from pydantic import Field
+
+from notifbot.destinations.spec import DestinationModel, DestinationSpec, SenderContext
 from notifbot.errors import DeliveryError, PermanentDeliveryError, RateLimitedError, TransientDeliveryError
 from notifbot.links import DEFAULT_LINKS, LinkPolicy
-from notifbot.model import Notification
 from notifbot.render.slack import render_slack
-from notifbot.slack.sender import HistoryUnreadable, SlackSender
-from notifbot.store.outbox import OutboxRow
+
+if TYPE_CHECKING:  # slack_sdk loads only when a Slack destination is configured
+    from notifbot.model import Notification
+    from notifbot.slack.sender import HistoryUnreadable, SlackSender
+    from notifbot.store.outbox import OutboxRow
 
 log = logging.getLogger("notifbot.delivery.slack")
 
@@ -26,6 +32,13 @@ MARGIN_SECONDS = 60.0  # look this far before the first unsure attempt: our cloc
 PAGE_SIZE = 15  # the most a page may hold for apps under Slack's 2025 history limits; fine for all others
 MAX_PAGES = 20  # 300 messages since the first unsure attempt; past that, post again and say so
 _MAX_SCANS = 1000
+
+
+class SlackDestination(DestinationModel):
+    """`type: slack`: a channel id (C…/G…) the bot posts in."""
+
+    type: Literal["slack"]
+    channel: Annotated[str, Field(min_length=1)]
 
 
 def alert_metadata(outbox_id: int, key: str) -> dict[str, Any]:
@@ -83,6 +96,8 @@ class SlackDelivery:
         the history cannot be read now (the row is tried again later, unposted); either way the search resumes at
         the page it stopped on. Messages newer than the search's first page cannot be this row's earlier post.
         """
+        from notifbot.slack.sender import HistoryUnreadable  # loaded already, with the sender
+
         since = row.unsure_since or 0.0
         scan = self._scans.get(row.id)
         if scan is None or scan.unsure_since != since:
@@ -145,3 +160,23 @@ class SlackDelivery:
 
     async def close(self) -> None:
         await self.sender.close()
+
+
+def _build(dests: Mapping[str, SlackDestination], ctx: SenderContext) -> SlackDelivery | None:
+    if not dests:
+        return None
+    from notifbot.slack.sender import SlackSender
+
+    sender = SlackSender(ctx.slack_token, ctx.slack_api_url, timeout=ctx.slack_timeout)
+    return SlackDelivery(sender, interactive=ctx.slack_interactive, links=ctx.links)
+
+
+SPEC = DestinationSpec(
+    type="slack",
+    model=SlackDestination,
+    target=lambda dest: dest.channel,
+    interval=lambda delivery: delivery.slack_interval_seconds,
+    build=_build,
+    describe=lambda dest: f"Slack channel {dest.channel}",
+    required_env=(("SLACK_BOT_TOKEN", "a slack destination is configured; set the bot token (xoxb-…)"),),
+)

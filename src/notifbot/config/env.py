@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
-from notifbot.config import (
-    DEFAULT_ADOBE_IMS_URL,
-    DEFAULT_ADOBE_KEYS_URL,
-    AdobeIOSettings,
-    Settings,
-    TeamsWorkflowDestination,
-)
+from notifbot.config.settings import DEFAULT_ADOBE_IMS_URL, DEFAULT_ADOBE_KEYS_URL, AdobeIOSettings, Settings
+from notifbot.destinations import spec_for
 
 
 class Env:
@@ -81,7 +75,7 @@ class Env:
 
 def settings_secrets(settings: Settings) -> list[str]:
     """Secrets written in the configuration itself (not only via ${VAR}): Marketo and Adobe client secrets,
-    Workflows URLs and their `sig` signatures."""
+    and each destination's (its spec's `secrets`: Workflows URLs and their `sig` signatures)."""
     out = [
         i.client_secret for i in settings.marketo.instances if i.client_secret and len(i.client_secret) >= 4
     ]
@@ -91,7 +85,5 @@ def settings_secrets(settings: Settings) -> list[str]:
     if settings.adobe_io is not None and settings.adobe_io.client_secret:
         out.append(settings.adobe_io.client_secret)
     for dest in settings.destinations.values():
-        if isinstance(dest, TeamsWorkflowDestination) and dest.url:
-            out.append(dest.url)
-            out += [m.group(1) for m in re.finditer(r"[?&]sig=([^&]+)", dest.url) if len(m.group(1)) >= 4]
+        out += spec_for(dest).secrets(dest)
     return out

@@ -1,24 +1,37 @@
-"""The teams_workflow destination: posts the card to a Power Automate Workflows webhook; the URL never leaks."""
+"""The `teams_workflow` destination: posts the card to a Power Automate Workflows webhook; the URL never leaks."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
-import httpx
-
+from notifbot.destinations.spec import DestinationModel, DestinationSpec, SenderContext
 from notifbot.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
 from notifbot.links import DEFAULT_LINKS, LinkPolicy
-from notifbot.model import Notification
+from notifbot.net import https_or_loopback
 from notifbot.render.card import CARD_CONTENT_TYPE
 from notifbot.render.teams import render_teams
 from notifbot.retry_after import retry_wait
-from notifbot.store.outbox import OutboxRow
+
+if TYPE_CHECKING:  # httpx loads only when a workflow destination is configured
+    import httpx
+
+    from notifbot.model import Notification
+    from notifbot.store.outbox import OutboxRow
 
 _SIG = re.compile(r"(?i)\b(sig|code)=[^&\s\"']+")
 _URL = re.compile(r"https?://\S+")
+_URL_SIG = re.compile(r"[?&]sig=([^&]+)")
 _FIX = "check that the flow is on and that TEAMS_WORKFLOW_URL (destinations.{name}.url) is its current trigger URL"
+
+
+class TeamsWorkflowDestination(DestinationModel):
+    """`type: teams_workflow`: a Power Automate Workflows trigger URL (a secret: it carries its signature)."""
+
+    type: Literal["teams_workflow"]
+    url: str
 
 
 def workflow_payload(card: dict[str, Any]) -> dict[str, Any]:
@@ -69,6 +82,8 @@ class TeamsWorkflowDelivery:
     def __init__(
         self, urls: Mapping[str, str], *, timeout: float = 10.0, links: LinkPolicy = DEFAULT_LINKS
     ) -> None:
+        import httpx
+
         self._urls = dict(urls)
         self._links = links
         self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
@@ -78,6 +93,8 @@ class TeamsWorkflowDelivery:
 
     async def post(self, name: str, card: dict[str, Any]) -> None:
         """Posts one card to the workflow of destination `name`; raises a DeliveryError without the URL."""
+        import httpx
+
         url = self._urls.get(name)
         if url is None:
             raise PermanentDeliveryError(f"destination {name} has no workflow URL configured")
@@ -105,3 +122,46 @@ class TeamsWorkflowDelivery:
 
     async def close(self) -> None:
         await self._client.aclose()
+
+
+def _build(dests: Mapping[str, TeamsWorkflowDestination], ctx: SenderContext) -> TeamsWorkflowDelivery | None:
+    if not dests:
+        return None
+    urls = {name: d.url for name, d in dests.items()}
+    return TeamsWorkflowDelivery(urls, timeout=ctx.workflow_timeout, links=ctx.links)
+
+
+def _target(dest: TeamsWorkflowDestination) -> str:
+    """A stable stand-in for the URL, which is a secret."""
+    return "workflow-" + hashlib.sha256(dest.url.encode()).hexdigest()[:16]
+
+
+def _problems(name: str, dest: TeamsWorkflowDestination) -> list[str]:
+    at = f"destinations.{name}"
+    if not dest.url.lower().startswith("https://") and not https_or_loopback(dest.url):
+        return [f"{at}.url: the Workflows trigger URL must be https (e.g. url: ${{TEAMS_WORKFLOW_URL}})"]
+    if ".logic.azure.com" in dest.url.lower():
+        return [
+            f"{at}.url: *.logic.azure.com trigger URLs stopped working on 2025-11-30; copy the new URL "
+            "from the flow's trigger in Power Automate"
+        ]
+    return []
+
+
+def _secrets(dest: TeamsWorkflowDestination) -> list[str]:
+    """The trigger URL and its `sig` signature."""
+    if not dest.url:
+        return []
+    return [dest.url] + [m.group(1) for m in _URL_SIG.finditer(dest.url) if len(m.group(1)) >= 4]
+
+
+SPEC = DestinationSpec(
+    type="teams_workflow",
+    model=TeamsWorkflowDestination,
+    target=_target,
+    interval=lambda delivery: delivery.teams_workflow_interval_seconds,
+    build=_build,
+    describe=lambda dest: "Teams workflow webhook",  # the URL is a secret
+    problems=_problems,
+    secrets=_secrets,
+)

@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
-import re
 from pathlib import Path
 
-from notifbot.config import (
-    DEFAULT_ADOBE_IMS_URL,
-    DEFAULT_ADOBE_KEYS_URL,
-    AdobeIOSettings,
-    Settings,
-    TeamsDestination,
-    TeamsWorkflowDestination,
-    is_loopback,
-)
-from notifbot.env import Env
+from notifbot.config.env import Env
+from notifbot.config.settings import DEFAULT_ADOBE_IMS_URL, DEFAULT_ADOBE_KEYS_URL, AdobeIOSettings, Settings
+from notifbot.destinations import SPECS, spec_for
+from notifbot.net import https_or_loopback, is_loopback
 
 # The distribution is `marketo-notifbot` (pyproject.toml; tests/unit/test_packaging.py keeps hints in step): the
 # `notifbot` on the public package index is an unrelated project, and a hint naming it installs a stranger's code.
@@ -43,7 +36,7 @@ def semantic_problems(settings: Settings) -> list[str]:
                     f"{at}.{key}: required to poll Marketo (Admin → LaunchPoint → View Details); "
                     f"e.g. {key}: ${{{var}}}"
                 )
-        if inst.base_url and not _https_or_loopback(inst.base_url):
+        if inst.base_url and not https_or_loopback(inst.base_url):
             problems.append(
                 f"{at}.base_url: use the https REST endpoint, e.g. https://{inst.munchkin_id}.mktorest.com"
             )
@@ -68,12 +61,12 @@ def _adobe_io_problems(adobe: AdobeIOSettings | None) -> list[str]:
     if adobe is None:
         return []
     problems: list[str] = []
-    if adobe.journal_url is not None and not _https_or_loopback(adobe.journal_url):
+    if adobe.journal_url is not None and not https_or_loopback(adobe.journal_url):
         problems.append(
             "adobe_io.journal_url: use the https Journaling endpoint from the Developer Console "
             "(registration → Event Delivery Method → Journaling), e.g. https://events-va6.adobe.io/…"
         )
-    if adobe.ims_url is not None and not _https_or_loopback(adobe.ims_url):
+    if adobe.ims_url is not None and not https_or_loopback(adobe.ims_url):
         problems.append(f"adobe_io.ims_url: use https, e.g. {DEFAULT_ADOBE_IMS_URL}")
     if adobe.journal_url is not None and not adobe.scopes:
         problems.append("adobe_io.scopes: the journal needs an IMS token; list the credential's scopes")
@@ -96,7 +89,7 @@ def _adobe_io_env_problems(settings: Settings, env: Env) -> list[str]:
             "env.ADOBE_CLIENT_SECRET: adobe_io.journal_url is set, so notifbot needs an IMS token; set the "
             "OAuth Server-to-Server client secret (Developer Console → Credentials → Retrieve client secret)"
         )
-    if not _https_or_loopback(env.adobe_keys_url):
+    if not https_or_loopback(env.adobe_keys_url):
         problems.append(
             "env.ADOBE_IO_KEYS_URL: public keys must come over https (default " + DEFAULT_ADOBE_KEYS_URL + ")"
         )
@@ -107,8 +100,9 @@ def environment_problems(settings: Settings, env: Env) -> list[str]:
     """Problems with the environment for this configuration (check-config and serve both use this)."""
     problems: list[str] = []
     types = {d.type for d in settings.destinations.values()}
-    if "slack" in types and not env.slack_bot_token:
-        problems.append("env.SLACK_BOT_TOKEN: a slack destination is configured; set the bot token (xoxb-…)")
+    for dest_type, spec in SPECS.items():
+        if dest_type in types:
+            problems += [f"env.{var}: {hint}" for var, hint in spec.required_env if not env.get(var)]
     slack_in_use = "slack" in types or env.slack_bot_token is not None
     if slack_in_use and settings.slack.interactive:
         if env.slack_app_token is None and env.slack_signing_secret is None:
@@ -165,14 +159,6 @@ def _proxy_problems(settings: Settings, env: Env) -> list[str]:
     return problems
 
 
-def _https_or_loopback(url: str) -> bool:
-    lowered = url.lower()
-    if lowered.startswith("https://"):
-        return True
-    host = re.match(r"http://(\[[^]]+\]|[^/:]+)", lowered)
-    return host is not None and is_loopback(host.group(1))
-
-
 def _teams_auth_problems(settings: Settings, env: Env, need: str) -> list[str]:
     if env.graph_access_token:
         return []
@@ -190,45 +176,28 @@ def _teams_auth_problems(settings: Settings, env: Env, need: str) -> list[str]:
 
 
 def teams_problems(settings: Settings, env: Env) -> list[str]:
-    """Problems of the Teams destinations, Graph settings and Teams commands."""
+    """Problems of each destination (its spec's checks), then of the Graph settings and Teams commands."""
     problems: list[str] = []
     graph_users = []
     for name, dest in settings.destinations.items():
-        at = f"destinations.{name}"
-        if isinstance(dest, TeamsDestination):
+        spec = spec_for(dest)
+        if spec.uses_graph:
             graph_users.append(name)
-            if not re.fullmatch(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", dest.team_id):
-                problems.append(
-                    f"{at}.team_id: expected the team's group id (a GUID, from the channel link's groupId)"
-                )
-            if not (dest.channel_id.startswith("19:") and "@thread" in dest.channel_id):
-                problems.append(
-                    f"{at}.channel_id: expected a channel id like 19:…@thread.tacv2 (from the channel link)"
-                )
-        elif isinstance(dest, TeamsWorkflowDestination):
-            if not dest.url.lower().startswith("https://") and not _https_or_loopback(dest.url):
-                problems.append(
-                    f"{at}.url: the Workflows trigger URL must be https (e.g. url: ${{TEAMS_WORKFLOW_URL}})"
-                )
-            elif ".logic.azure.com" in dest.url.lower():
-                problems.append(
-                    f"{at}.url: *.logic.azure.com trigger URLs stopped working on 2025-11-30; copy the new URL "
-                    "from the flow's trigger in Power Automate"
-                )
+        problems += spec.problems(name, dest)
     commands = settings.teams.commands
     if commands.channels and not commands.notification_url:
         problems.append(
             "teams.commands.notification_url: Teams commands need the public https URL of "
             "POST /teams/notifications (e.g. https://notifbot.example.com/teams/notifications)"
         )
-    if commands.notification_url and not _https_or_loopback(commands.notification_url):
+    if commands.notification_url and not https_or_loopback(commands.notification_url):
         problems.append("teams.commands.notification_url: Microsoft Graph only notifies https URLs")
     if commands.notification_url and not commands.channels:
         problems.append("teams.commands.channels: list the channels to listen in ({team_id, channel_id})")
     if commands.renew_before_minutes >= commands.subscription_minutes:
         problems.append("teams.commands.renew_before_minutes: must be less than subscription_minutes")
     uses_graph = bool(graph_users or commands.channels)
-    if uses_graph and not _https_or_loopback(env.graph_url(settings)):
+    if uses_graph and not https_or_loopback(env.graph_url(settings)):
         problems.append(
             "teams.graph_url: must be https (http only for a loopback test server); or set GRAPH_API_URL"
         )
