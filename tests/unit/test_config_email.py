@@ -6,8 +6,7 @@ from typing import Any
 
 import pytest
 
-from notifbot.config import ConfigError, parse_settings
-from notifbot.config import settings_secrets
+from notifbot.config import ConfigError, parse_settings, settings_secrets
 
 
 def box(**imap: Any) -> dict[str, Any]:

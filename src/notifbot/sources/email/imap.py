@@ -18,7 +18,7 @@ from typing import Any
 from imapclient import IMAPClient
 from imapclient.exceptions import CapabilityError, IMAPClientError, LoginError
 
-from notifbot.config.email import ImapSettings
+from notifbot.config.settings import ImapSettings
 from notifbot.errors import UpstreamError
 
 IDLE_CHECK_SECONDS = 0.5  # how often an IDLE wait looks at the stop flag

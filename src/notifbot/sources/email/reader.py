@@ -20,7 +20,7 @@ from typing import ParamSpec, TypeVar
 
 from imapclient.exceptions import IMAPClientError
 
-from notifbot.config.email import MailboxSettings
+from notifbot.config.settings import MailboxSettings
 from notifbot.model import Notification
 from notifbot.sources.email.imap import ImapSession, MailboxError
 from notifbot.sources.email.message import MailMeta, handle, sender_allowed, sender_of

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
-from notifbot.config.email import EmailSettings
+from notifbot.config.settings import EmailSettings
 from notifbot.scheduler import Pollers
 from notifbot.sources.email.reader import Accept, MailboxReader
 from notifbot.store.runner import Database
