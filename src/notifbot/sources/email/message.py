@@ -149,26 +149,24 @@ def handle(raw: bytes, meta: MailMeta, *, now: datetime | None = None) -> Notifi
         subject, sender, message_id, occurred, attachments = "", "", "", received, []
         text = raw[:MAX_TEXT_CHARS].decode("utf-8", errors="replace")
         problem = f"the e-mail could not be parsed ({type(exc).__name__}); its start is shown as text"
-    fields: dict[str, object] = {
-        "subject": subject or "(no subject)",
-        "from": sender,
-        "mailbox": meta.mailbox,
-    }
-    if message_id:
-        fields["message_id"] = message_id
-    if len(text) > MAX_TEXT_CHARS:
-        text = text[:MAX_TEXT_CHARS] + "\n[… cut at 20,000 characters]"
-    if text:
-        fields["text"] = text
-    if attachments:
-        fields["attachments"] = attachments
     if meta.over_limit is not None:
         problem = (
             f"the e-mail is {meta.size or 0:,} bytes, over the mailbox's max_message_bytes "
             f"({meta.over_limit:,}): only its headers were read; open it in the mailbox"
         )
+    if len(text) > MAX_TEXT_CHARS:
+        text = text[:MAX_TEXT_CHARS] + "\n[… cut at 20,000 characters]"
+    # the readable fields first: a chat message shows the first few
+    fields: dict[str, object] = {"subject": subject or "(no subject)", "from": sender}
+    if text:
+        fields["text"] = text
     if problem:
         fields["note"] = problem
+    if attachments:
+        fields["attachments"] = attachments
+    fields["mailbox"] = meta.mailbox
+    if message_id:
+        fields["message_id"] = message_id
     return Notification(
         key=dedupe_key(message_id, raw),
         kind=Kind.OTHER,
