@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from notifbot.app import Bot
+from notifbot.commands.handlers import status_reply
 from tests.fakes.slack import FakeSlack
 from tests.integration.conftest import BotFactory, rows, wait_for
 from tests.integration.email_support import Dovecot, MailUser, mail
@@ -114,6 +115,10 @@ async def test_appended_mails_are_posted_once_and_moved_to_the_processed_folder(
     assert attached["attachments"] == ["leads.csv"] and "email,reason" not in json.dumps(attached)
     await wait_for(lambda: dovecot.uids(user, "INBOX") == [])
     assert sorted(dovecot.subjects(user, PROCESSED)) == sorted(events)
+    [(label, last_success, last_error)] = rows(
+        bot, "SELECT instance, last_success_at, last_error FROM poller_state"
+    )
+    assert label == "mailbox alerts" and last_success is not None and last_error is None
     await asyncio.sleep(0.3)
     assert len(fresh.messages) == 3  # each once
 
@@ -323,6 +328,8 @@ async def test_a_mailbox_that_cannot_be_read_logs_a_named_error_and_retries_with
     assert await bot.not_ready_reason() is None  # the bot runs on
     again = await bot.pollers.run_now(JOB)
     assert again > delay  # backing off
+    status = repr(await status_reply(bot.ctx))  # /marketo status names the mailbox and its error
+    assert "mailbox alerts · imap" in status and expected in status
 
 
 def assert_named_error(caplog: pytest.LogCaptureFixture, expected: str) -> None:

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import ParamSpec, TypeVar
 
 from imapclient.exceptions import IMAPClientError
@@ -26,6 +27,7 @@ from notifbot.sources.email.imap import ImapSession, MailboxError
 from notifbot.sources.email.message import MailMeta, handle, sender_allowed, sender_of
 from notifbot.store.email_cursors import email_cursor, save_email_cursor
 from notifbot.store.events import Accepted
+from notifbot.store.marketo_state import record_poll_error, record_poll_success
 from notifbot.store.runner import Database
 
 log = logging.getLogger("notifbot.email")
@@ -39,6 +41,7 @@ HEADER_BYTES = 64 * 1024  # what an over-limit message is counted as (only its h
 IDLE_RENEW_SECONDS = 25 * 60  # RFC 2177: re-issue IDLE at least every 29 minutes
 TOKEN_COMMAND_SECONDS = 30.0
 MAX_BACKOFF_SECONDS = 300.0
+POLLER = "imap"  # with "mailbox <name>" as the instance: a line of /marketo status (store/marketo_state.py)
 STOP_WAIT_SECONDS = 5.0  # for a poll in progress to finish its batch; a hung connect is left to its timeout
 
 
@@ -89,6 +92,7 @@ class MailboxReader:
                 if not self._connected:
                     await self._connect()
                 await self._drain()
+                await self._succeeded()
                 delay = poll
                 if self._session.can_idle:
                     woke = await self._run(self._session.idle_wait, min(poll, IDLE_RENEW_SECONDS), self._stop)
@@ -99,16 +103,28 @@ class MailboxReader:
                 return await self._failed(str(exc))
             except (OSError, IMAPClientError) as exc:  # the connection dropped or the server answered NO/BAD
                 return await self._failed(str(self._session.error("connection lost or command refused", exc)))
-            except (
-                Exception
-            ) as exc:  # a protocol error, a lost connection, a store failure: retried, never fatal
+            except Exception as exc:  # a protocol error, a store failure: retried, never fatal
                 return await self._failed(
                     f"mailbox {self.name!r}: {type(exc).__name__}: {exc}", unexpected=True
                 )
-            if self.failures:
-                log.info("mailbox readable again", extra={"mailbox": self.name})
-            self.failures, self.last_error = 0, None
             return delay
+
+    async def _succeeded(self) -> None:
+        if self.failures:
+            log.info("mailbox readable again", extra={"mailbox": self.name})
+        self.failures, self.last_error = 0, None
+        await self._record(None)
+
+    async def _record(self, error: str | None) -> None:
+        """The last success or error, for `/marketo status`; a store failure here is only logged."""
+        label, now = f"mailbox {self.name}", datetime.now(UTC)
+        try:
+            if error is None:
+                await self._db.call(record_poll_success, label, POLLER, now, 0)
+            else:
+                await self._db.call(record_poll_error, label, POLLER, now, error)
+        except Exception:
+            log.warning("could not record the mailbox's state", exc_info=True, extra={"mailbox": self.name})
 
     async def _failed(self, message: str, *, unexpected: bool = False) -> float:
         self.failures += 1
@@ -122,6 +138,7 @@ class MailboxReader:
             extra={"mailbox": self.name, "failures": self.failures},
         )
         await self._disconnect()
+        await self._record(message)
         return delay
 
     async def _connect(self) -> None:
