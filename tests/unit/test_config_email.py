@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from notifbot.config import ConfigError, parse_settings, settings_secrets
+from notifbot.config import ConfigError, Env, environment_problems, parse_settings, settings_secrets
 
 
 def box(**imap: Any) -> dict[str, Any]:
@@ -112,3 +112,14 @@ def test_bad_values_are_located() -> None:
     for path in ("allowed_senders[0]", "instance", "poll_seconds", "extra"):
         assert f"email.mailboxes[0].{path}:" in text, text
     assert "email.mailboxes[0].imap.processed_keyword:" in problems(box(processed_keyword="two words"))
+
+
+def test_a_token_variable_that_is_not_set_is_an_environment_problem() -> None:
+    s = parse_settings(
+        {"email": {"mailboxes": [box(password=None, xoauth2_token_env="IMAP_TOKEN")]}}, source="t"
+    )
+    assert environment_problems(s, Env({})) == [
+        "email.mailboxes[0].imap.xoauth2_token_env: the environment variable IMAP_TOKEN is not set: set it to an "
+        "OAuth2 access token for the mailbox, or use xoauth2_token_command"
+    ]
+    assert environment_problems(s, Env({"IMAP_TOKEN": "ya29.token"})) == []
