@@ -115,10 +115,8 @@ async def test_appended_mails_are_posted_once_and_moved_to_the_processed_folder(
     assert attached["attachments"] == ["leads.csv"] and "email,reason" not in json.dumps(attached)
     await wait_for(lambda: dovecot.uids(user, "INBOX") == [])
     assert sorted(dovecot.subjects(user, PROCESSED)) == sorted(events)
-    [(label, last_success, last_error)] = rows(
-        bot, "SELECT instance, last_success_at, last_error FROM poller_state"
-    )
-    assert label == "mailbox alerts" and last_success is not None and last_error is None
+    state = "SELECT instance, last_success_at IS NOT NULL, last_error FROM poller_state"
+    await wait_for(lambda: rows(bot, state) == [("mailbox alerts", 1, None)])  # for /marketo status
     await asyncio.sleep(0.3)
     assert len(fresh.messages) == 3  # each once
 
@@ -199,19 +197,19 @@ async def test_a_uidvalidity_change_reads_the_folder_again_without_reposting(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     old = [mail(f"Old {i}", message_id=f"<old-{i}-{user.username}@marketo.test>") for i in range(2)]
-    dovecot.append(user, *old, folder="Alerts")
-    cfg = config(fresh, dovecot, user, imap={"folder": "Alerts"})
+    dovecot.append(user, *old, folder="Marketo.Alerts")  # Marketo/Alerts in Dovecot's "." delimiter
+    cfg = config(fresh, dovecot, user, imap={"folder": "Marketo/Alerts"})
     first = await start(bot_factory, cfg)
     await wait_for(lambda: len(fresh.messages) == 2)
-    await wait_for(lambda: dovecot.uids(user, "Alerts") == [])
+    await wait_for(lambda: dovecot.uids(user, "Marketo.Alerts") == [])
     await first.stop()
-    before = dovecot.uidvalidity(user, "Alerts")
+    before = dovecot.uidvalidity(user, "Marketo.Alerts")
     # the server rebuilt the folder: the new mail takes UID 1, below the old cursor, and the old mails come back
-    dovecot.recreate(user, "Alerts", mail("New after rebuild"), *old)
-    assert dovecot.uidvalidity(user, "Alerts") != before
+    dovecot.recreate(user, "Marketo.Alerts", mail("New after rebuild"), *old)
+    assert dovecot.uidvalidity(user, "Marketo.Alerts") != before
     second = await start(bot_factory, cfg)
     await wait_for(lambda: len(fresh.messages) == 3)
-    await wait_for(lambda: dovecot.uids(user, "Alerts") == [])
+    await wait_for(lambda: dovecot.uids(user, "Marketo.Alerts") == [])
     await asyncio.sleep(0.3)
     assert subjects_posted(fresh) == ["New after rebuild", "Old 0", "Old 1"]  # the old ones once each
     assert rows(second, "SELECT count(*) FROM events") == [(3,)]

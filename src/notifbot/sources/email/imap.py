@@ -97,12 +97,14 @@ class ImapSession:
     def select(self) -> None:
         """Selects the folder and reads its UIDVALIDITY."""
         client = self._client()
+        folder = self.imap.folder
         try:
-            if not client.folder_exists(self.imap.folder):
-                raise self.error(f"folder {self.imap.folder!r} does not exist: create it or fix imap.folder")
-            info = client.select_folder(self.imap.folder)
+            name = self.server_folder(folder)
+            if not client.folder_exists(name):
+                raise self.error(f"folder {folder!r} does not exist: create it or fix imap.folder")
+            info = client.select_folder(name)
         except (OSError, IMAPClientError) as exc:
-            raise self.error(f"cannot open folder {self.imap.folder!r}", exc) from None
+            raise self.error(f"cannot open folder {folder!r}", exc) from None
         self.uidvalidity = int(info.get(b"UIDVALIDITY", 0))
         self.can_idle = client.has_capability("IDLE")
 
@@ -205,6 +207,7 @@ class ImapSession:
         """Logs out (or just drops the connection when that fails)."""
         client, self.client = self.client, None
         self._processed_ready = False
+        self._delimiter = None
         if client is None:
             return
         try:
