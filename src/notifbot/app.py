@@ -134,6 +134,12 @@ class Bot:
             self.settings.slack.command,
             self.admins,
             self.env.slack_signing_secret,
+            sender=self.slack_sender
+            or SlackSender(
+                self.env.slack_bot_token or "",
+                self.env.get("SLACK_API_URL") or self.settings.slack.api_url,
+                timeout=self.settings.slack.timeout_seconds,
+            ),
         )
 
     def _build_marketo(self) -> MarketoPolling | None:
