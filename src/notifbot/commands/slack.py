@@ -153,9 +153,8 @@ class SlackApp:
         )
         try:
             await self.sender.update(channel, ts, message)
-        except (
-            DeliveryError
-        ) as exc:  # recorded all the same; the message keeps its button until an edit works
+        except DeliveryError as exc:
+            # the ack stays recorded (a later click is told who acknowledged); only the message keeps its button
             log.error("acknowledged alert not updated: %s", exc, extra={"channel": channel, "ts": ts})
             return
         log.info("alert acknowledged", extra={"channel": channel, "ts": ts, "user": user})

@@ -149,6 +149,7 @@ ON_ALERT: dict[str, CommandSpec] = {w: spec for spec in COMMANDS if spec.on_aler
 
 
 def _and(words: list[str]) -> str:
+    """ "mute", "mute and unmute", "a, b and c"."""
     return " and ".join(filter(None, (", ".join(words[:-1]), words[-1]))) if words else ""
 
 
