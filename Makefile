@@ -27,12 +27,16 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
+# wrk is the load generator the README's figures were measured with; installed here when it is missing (as root)
 bench: $(STAMP)
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -q wrk >/dev/null; } || \
+		echo "wrk not installed (apt-get install wrk): falling back to the Python load generator"
 	$(BIN)/python bench/run.py
 
 # The fault matrix (kill -9, slow/lost Slack answers, disk full, read-only database); root for the last two.

@@ -189,7 +189,7 @@ def _pending(db: Path) -> int:
 def run_delivery(
     *, workdir: Path, events: int, channels: int = 10, batch: int = 50, pin: bool, min_interval: float = 1.0
 ) -> dict[str, Any]:
-    from notifbot.config import DeliverySettings
+    from notifbot.delivery.settings import DeliverySettings
 
     d = workdir / "delivery"
     d.mkdir(parents=True, exist_ok=True)

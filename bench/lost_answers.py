@@ -47,7 +47,7 @@ async def _run(
 
     from notifbot.app import Bot
     from notifbot.config import parse_settings
-    from notifbot.env import Env
+    from notifbot.config.env import Env
 
     chans = [f"C{i:02d}" for i in range(1, channels + 1)]
     with FakeSlack(token=TOKEN, min_interval=0.0) as slack:

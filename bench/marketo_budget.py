@@ -39,10 +39,10 @@ from notifbot.central_time import CENTRAL, central_date  # noqa: E402
 from notifbot.config import parse_settings  # noqa: E402
 from notifbot.marketo.client import MarketoClient  # noqa: E402
 from notifbot.model import Notification  # noqa: E402
-from notifbot.sources.marketo_activities import POLLER as ACTIVITIES  # noqa: E402
-from notifbot.sources.marketo_activities import ActivityScan  # noqa: E402
-from notifbot.sources.marketo_campaigns import CampaignRefresh  # noqa: E402
-from notifbot.sources.marketo_quota import QuotaWatch  # noqa: E402
+from notifbot.sources.marketo.activities import POLLER as ACTIVITIES  # noqa: E402
+from notifbot.sources.marketo.activities import ActivityScan  # noqa: E402
+from notifbot.sources.marketo.campaigns import CampaignRefresh  # noqa: E402
+from notifbot.sources.marketo.quota import QuotaWatch  # noqa: E402
 from notifbot.store.events import insert_notifications  # noqa: E402
 from notifbot.store.runner import Database  # noqa: E402
 

@@ -83,7 +83,7 @@ def load_scores(paths: list[str]) -> list[ModuleScore]:
 
 
 def module_name(path: str) -> str:
-    """src/notifbot/render/text.py → notifbot.render.text"""
+    """src/notifbot/text.py → notifbot.text"""
     return path.removeprefix("src/").removesuffix(".py").replace("/", ".")
 
 

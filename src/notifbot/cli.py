@@ -15,8 +15,8 @@ from typing import Any
 
 from notifbot import __version__
 from notifbot.config import Settings, load_settings
-from notifbot.config_checks import environment_problems
-from notifbot.env import Env, settings_secrets
+from notifbot.config.checks import environment_problems
+from notifbot.config.env import Env, settings_secrets
 from notifbot.errors import ConfigError, InputError
 
 DEFAULT_URL = "http://127.0.0.1:8080"
@@ -27,8 +27,8 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from notifbot.app import serve
     from notifbot.logs import setup_logging
+    from notifbot.serving import serve
 
     settings = _settings(args)
     if args.host:
@@ -116,7 +116,7 @@ def _load_event(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from notifbot.render.links import link_policy
+    from notifbot.links import link_policy
     from notifbot.sources.events import parse_event
 
     n = parse_event(_load_event(args), now=datetime.now(UTC))
@@ -209,7 +209,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
 
 
 def cmd_teams_login(args: argparse.Namespace) -> int:
-    from notifbot.config_checks import TEAMS_EXTRA_INSTALL, teams_extra_installed
+    from notifbot.config.checks import TEAMS_EXTRA_INSTALL, teams_extra_installed
 
     settings = _settings(args)
     if not teams_extra_installed():

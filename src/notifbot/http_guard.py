@@ -11,15 +11,11 @@ be rendered as HTML.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any, NoReturn
+from collections.abc import Callable
+from typing import NoReturn
 
+from notifbot.asgi import Message, Receive, Scope, Send
 from notifbot.errors import NotifbotError
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 PLATFORM_MAX_BODY = 1_048_576  # Slack and Microsoft Graph send small bodies; 1 MiB is far above either
 NOSNIFF = (b"x-content-type-options", b"nosniff")

@@ -23,7 +23,7 @@ from typing import Any, Literal
 import uvicorn
 
 from notifbot.config import ServerSettings
-from notifbot.env import Env
+from notifbot.config.env import Env
 from notifbot.errors import ConfigError
 from notifbot.logs import OncePer
 
@@ -205,7 +205,7 @@ def uvicorn_config(
         timeout_graceful_shutdown=5,
         server_header=False,
         # uvicorn trusts X-Forwarded-For from 127.0.0.1 by default; the loopback check of /hooks/events must see
-        # the real peer unless a proxy is configured on purpose (which config_checks allows only with a token)
+        # the real peer unless a proxy is configured on purpose (which config/checks.py allows only with a token)
         proxy_headers=settings.proxy_headers,
         forwarded_allow_ips=settings.forwarded_allow_ips or env.get("FORWARDED_ALLOW_IPS") or "127.0.0.1,::1",
     )

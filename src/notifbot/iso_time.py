@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 
 _MARKETO_TZ = re.compile(r"Z([+-]\d{4})$")  # Marketo's "2024-01-05T10:00:00Z+0000"
 
@@ -17,3 +17,15 @@ def read_iso(text: str) -> datetime | None:
         return datetime.fromisoformat(text)
     except ValueError:
         return None
+
+
+def parse_time(value: object) -> datetime | None:
+    """A timezone-aware datetime from a datetime or ISO-8601 string (Marketo styles too); None if unreadable."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if not isinstance(value, str) or not value.strip():
+        return None
+    parsed = read_iso(value)
+    if parsed is None:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)

@@ -174,3 +174,11 @@ class Mute:
     def covers(self, n: Notification, now: datetime) -> bool:
         """True when this mute silences `n` at `now` (`all` silences every kind)."""
         return now < self.until and self.kind in ("all", n.kind.value, n.kind_label)
+
+
+@dataclass(frozen=True)
+class Acked:
+    """Who acknowledged a posted alert, and when (shown in place of the Acknowledge button)."""
+
+    user_id: str
+    at: datetime

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
-import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
@@ -11,30 +12,23 @@ from datetime import UTC, datetime
 from prometheus_client import Counter
 
 from notifbot.config import Settings
+from notifbot.destinations import target_of
 from notifbot.metrics import Metrics
 from notifbot.model import Kind, Mute, Notification
 from notifbot.routing import route
 from notifbot.store.batch import IngestBatcher
 from notifbot.store.events import Accepted, Target
+from notifbot.store.mutes import active_mutes
+from notifbot.store.runner import Database
 
 log = logging.getLogger(__name__)
 Observer = Callable[[Sequence[Notification]], Awaitable[object]]
+MUTE_REFRESH_SECONDS = 15.0
 
 
 def destination_targets(settings: Settings) -> dict[str, Target]:
     """Each configured destination as an outbox target (channel id, or a stable stand-in without secrets)."""
-    out: dict[str, Target] = {}
-    for name, dest in settings.destinations.items():
-        if dest.type == "slack":
-            target = dest.channel
-        elif dest.type == "teams":
-            target = f"{dest.team_id}/{dest.channel_id}"
-        elif dest.type == "teams_workflow":
-            target = "workflow-" + hashlib.sha256(dest.url.encode()).hexdigest()[:16]
-        else:
-            target = "stdout"
-        out[name] = Target(name, dest.type, target)
-    return out
+    return {name: Target(name, dest.type, target_of(dest)) for name, dest in settings.destinations.items()}
 
 
 class Pipeline:
@@ -114,3 +108,37 @@ class Pipeline:
                 Exception
             ):  # the notifications are stored and will be delivered; only the side record is lost
                 log.exception("observer failed", extra={"observer": getattr(observer, "__name__", "?")})
+
+
+class MuteRefresh:
+    """Keeps the pipeline's mutes current: loaded on start, after a command changes them, and every 15 s."""
+
+    def __init__(self, db: Database, pipeline: Pipeline, every: float = MUTE_REFRESH_SECONDS) -> None:
+        self._db = db
+        self._pipeline = pipeline
+        self._every = every
+        self._task: asyncio.Task[None] | None = None
+
+    async def reload(self) -> None:
+        """Loads the mutes in force into the pipeline."""
+        self._pipeline.set_mutes(await self._db.read(active_mutes, datetime.now(UTC)))
+
+    async def _forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._every)
+            try:
+                await self.reload()
+            except Exception:
+                log.exception("could not reload mutes")
+
+    async def __aenter__(self) -> MuteRefresh:
+        """Loads the mutes, then refreshes them in the background."""
+        await self.reload()
+        self._task = asyncio.create_task(self._forever(), name="mutes-refresh")
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task

@@ -61,10 +61,23 @@ class Pollers:
         """The registered polls."""
         return sorted(self._polls)
 
+    @property
+    def running(self) -> bool:
+        """True while polls are being scheduled."""
+        return bool(self._scheduler.running)
+
     def start(self) -> None:
         """Starts the scheduler on the running event loop."""
         if self._polls:
             self._scheduler.start()
+
+    async def __aenter__(self) -> Pollers:
+        """Starts scheduling (the pollers as a component)."""
+        self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.stop()
 
     def stop(self) -> None:
         """Stops scheduling; a poll in progress is left to finish or be cancelled with the loop."""

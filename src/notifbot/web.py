@@ -13,10 +13,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from notifbot.http_guard import PLATFORM_MAX_BODY, Receive, RequestAborted, RequestGuard, Scope, Send
-from notifbot.ingest_http import IngestEndpoint, error_body, respond
+from notifbot.asgi import Receive, Scope, Send, error_body, respond
+from notifbot.http_guard import PLATFORM_MAX_BODY, RequestAborted, RequestGuard
 from notifbot.metrics import Metrics
 from notifbot.pipeline import Pipeline
+from notifbot.sources.http import IngestEndpoint
 
 if TYPE_CHECKING:
     from notifbot.sources.adobe_io.webhook import AdobeIOEndpoint

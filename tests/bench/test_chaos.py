@@ -8,8 +8,8 @@ import pytest
 from bench.chaos_load import Answer, Timeline, tally
 from bench.chaos_proxy import SlackFaultProxy
 
-from notifbot.delivery.slack import SlackSender
 from notifbot.errors import MaybeSentError
+from notifbot.slack.sender import SlackSender
 from tests.fakes.slack import FakeSlack
 
 TOKEN = "xoxb-chaos-test"

@@ -118,9 +118,9 @@ class FakeSlack(SocketModeFake, ThreadedServer):
         with self._lock:
             self._faults += [(error, fields)] * n
 
-    def throttle_next(self, method: str, n: int = 1, retry_after: int = 1, *, after: int = 0) -> None:
+    def throttle_next(self, method: str, n: int = 1, retry_after: int | str = 1, *, after: int = 0) -> None:
         """After `after` more calls of `method`, the next `n` answer HTTP 429 + Retry-After (past the method's
-        tier) and do nothing."""
+        tier; seconds, or an HTTP-date string) and do nothing."""
         self._queue_method_faults(method, after, [lambda: throttled(retry_after)] * n)
 
     def fail_next_calls(self, method: str, n: int = 1, status: int = 500, *, after: int = 0) -> None:

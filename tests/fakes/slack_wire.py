@@ -110,7 +110,7 @@ def wire(m: Message, metadata: bool = True) -> dict[str, Any]:
     return wire
 
 
-def throttled(retry_after: int) -> Response:
+def throttled(retry_after: int | str) -> Response:
     return JSONResponse(
         {"ok": False, "error": "ratelimited"}, status_code=429, headers={"Retry-After": str(retry_after)}
     )

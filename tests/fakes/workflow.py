@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -38,7 +39,9 @@ class FakeWorkflow(ThreadedServer):
         self.max_rate = max_rate
         self.posts: list[Post] = []
         self.rejected: list[int] = []
-        self.fail_next: list[int] = []  # statuses to answer (in order) before accepting again
+        # statuses to answer (in order) before accepting again; a (status, headers) pair adds headers
+        self.fail_next: list[int | tuple[int, dict[str, str]]] = []
+        self.latency = 0.0  # seconds every post waits before it is handled
         self._lock = threading.Lock()
         self._times: list[float] = []
         self._app = Starlette(
@@ -58,12 +61,16 @@ class FakeWorkflow(ThreadedServer):
         return JSONResponse({"error": {"code": str(status)}}, status_code=status, headers=headers)
 
     async def _invoke(self, request: Request) -> Response:
+        if self.latency > 0:
+            await asyncio.sleep(self.latency)
         if request.query_params.get("sig") != self.sig:
             return self._reject(401)
         body = await request.body()
         with self._lock:
             if self.fail_next:
-                return self._reject(self.fail_next.pop(0))
+                fault = self.fail_next.pop(0)
+                status, headers = fault if isinstance(fault, tuple) else (fault, {})
+                return self._reject(status, **headers)
             now = time.monotonic()
             self._times = [t for t in self._times if now - t < 1.0]
             if len(self._times) >= self.max_rate:

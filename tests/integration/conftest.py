@@ -14,7 +14,7 @@ import pytest
 
 from notifbot.app import Bot
 from notifbot.config import MarketoInstance, Settings, parse_settings
-from notifbot.env import Env
+from notifbot.config.env import Env
 from notifbot.marketo import MarketoClient
 from notifbot.store.runner import Database
 from tests.fakes.adobe_io import FakeAdobeIO

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from notifbot.app import Bot
-from notifbot.env import Env
+from notifbot.config.env import Env
 from notifbot.model import Notification
 from notifbot.store.events import notification_from_row
 from tests.fakes.server import ThreadedServer

@@ -14,8 +14,8 @@ from typing import Any
 from notifbot.commands.marketo_queries import stale_triggers
 from notifbot.config import MarketoInstance, TriggerHealthSettings
 from notifbot.marketo import MarketoClient
-from notifbot.sources.marketo_activities import ActivityScan, ScanCursor
-from notifbot.sources.marketo_campaigns import CampaignRefresh
+from notifbot.sources.marketo.activities import ActivityScan, ScanCursor
+from notifbot.sources.marketo.campaigns import CampaignRefresh
 from notifbot.store.marketo_state import poller_state
 from notifbot.store.runner import Database
 from tests.fakes.marketo import FakeMarketo

@@ -12,7 +12,7 @@ from notifbot.commands.marketo_queries import quota_overview
 from notifbot.config import MarketoInstance
 from notifbot.marketo import MarketoClient
 from notifbot.model import Kind, Severity
-from notifbot.sources.marketo_quota import QuotaWatch, forecast
+from notifbot.sources.marketo.quota import QuotaWatch, forecast
 from notifbot.store.marketo_state import poller_state
 from notifbot.store.runner import Database
 from tests.fakes.marketo import FakeMarketo

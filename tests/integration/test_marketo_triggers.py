@@ -10,8 +10,8 @@ from notifbot.commands.marketo_queries import stale_triggers
 from notifbot.config import MarketoInstance, TriggerHealthSettings
 from notifbot.marketo import MarketoClient
 from notifbot.model import Kind
-from notifbot.sources.marketo_activities import ActivityScan, ScanCursor
-from notifbot.sources.marketo_campaigns import CampaignRefresh
+from notifbot.sources.marketo.activities import ActivityScan, ScanCursor
+from notifbot.sources.marketo.campaigns import CampaignRefresh
 from notifbot.store.marketo_state import calls_made_on, poller_state
 from notifbot.store.runner import Database
 from tests.fakes.marketo import FakeMarketo

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from notifbot.app import Bot
-from notifbot.slack_signature import is_valid, verifier
+from notifbot.slack.signature import is_valid, verifier
 from tests.fakes.slack import FakeSlack
 from tests.integration.conftest import BotFactory, client_for
 
@@ -301,9 +301,9 @@ async def test_socket_mode_handler_is_wired_to_the_same_app(
     bot_factory: BotFactory, slack: FakeSlack
 ) -> None:
     bot = await start_socket_mode(bot_factory, slack)
-    assert bot.slack_app is not None and bot._socket_mode is not None
-    assert bot._socket_mode.app is bot.slack_app.bolt
-    assert bot._socket_mode.app_token == "xapp-1-test"
+    assert bot.slack_app is not None and bot.socket_mode is not None
+    assert bot.socket_mode.handler.app is bot.slack_app.bolt
+    assert bot.socket_mode.handler.app_token == "xapp-1-test"
     # no signing secret: the HTTP endpoint says how to enable it instead of accepting unsigned requests
     r = await post_signed(
         bot, "command=%2Fmarketo&text=help", {"Content-Type": "application/x-www-form-urlencoded"}

@@ -11,8 +11,8 @@ import aiohttp
 import pytest
 from slack_sdk.errors import SlackApiError
 
-from notifbot.delivery.slack import HistoryUnreadable, SlackSender, classify
 from notifbot.errors import MaybeSentError, PermanentDeliveryError, RateLimitedError, TransientDeliveryError
+from notifbot.slack.sender import HistoryUnreadable, SlackSender, classify
 from tests.fakes.slack import FakeSlack, LostAnswer
 
 TOKEN = "xoxb-test"

@@ -16,14 +16,14 @@ import pytest
 import uvicorn
 
 from notifbot.app import Bot
+from notifbot.chatops.teams_subscriptions import SubscriptionManager
 from notifbot.commands.quota import TITLE as QUOTA_TITLE
-from notifbot.delivery.teams_graph import UPDATE_RATE_LIMITS
-from notifbot.env import Env
+from notifbot.config.env import Env
+from notifbot.destinations.teams import UPDATE_RATE_LIMITS
 from notifbot.errors import DeliveryError
 from notifbot.samples import load_samples
 from notifbot.store.runner import Database
 from notifbot.teams.graph import GraphApi
-from notifbot.teams.subscriptions import SubscriptionManager
 from tests.fakes.graph import BOT_USER, Failure, FakeGraph, Message, Subscription
 from tests.integration.conftest import make_settings, wait_for
 from tests.unit.render.teams_helpers import assert_valid_card

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from notifbot.app import Bot
-from notifbot.delivery.teams_graph import TeamsGraphDelivery
-from notifbot.render.slack import Acked
+from notifbot.destinations.teams import TeamsGraphDelivery
+from notifbot.model import Acked
 from notifbot.samples import load_samples
 from notifbot.store.events import get_event
 from tests.fakes.graph import BOT_USER, Failure, FakeGraph

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from notifbot.app import Bot
-from notifbot.env import Env, settings_secrets
+from notifbot.config.env import Env, settings_secrets
 from notifbot.logs import setup_logging
 from notifbot.samples import load_samples
 from tests.fakes.workflow import FakeWorkflow

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from notifbot.config import ConfigError, Settings, expand_env, load_settings, parse_settings
-from notifbot.config_checks import environment_problems
-from notifbot.env import Env, settings_secrets
+from notifbot.config.checks import environment_problems
+from notifbot.config.env import Env, settings_secrets
 
 
 def problem_paths(data: dict[str, object]) -> list[str]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from notifbot.config import ConfigError, parse_settings
-from notifbot.config_checks import environment_problems
-from notifbot.env import Env
+from notifbot.config.checks import environment_problems
+from notifbot.config.env import Env
 
 
 def test_defaults_verify_signatures_and_restart_latest() -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from notifbot.config import load_settings
-from notifbot.config_checks import environment_problems
-from notifbot.env import Env
+from notifbot.config.checks import environment_problems
+from notifbot.config.env import Env
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.yaml"))
 

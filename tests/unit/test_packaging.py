@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from notifbot.config_checks import TEAMS_EXTRA_INSTALL
+from notifbot.config.checks import TEAMS_EXTRA_INSTALL
 
 REPO = Path(__file__).resolve().parents[2]
 # Names on the public package index that belong to other people's projects: installing them would put a
@@ -107,8 +107,8 @@ def test_every_pip_install_hint_names_this_distribution_or_a_local_path() -> Non
     assert wrong == []
     # the scan really sees the hints users read (so this test cannot pass by finding nothing)
     where = {w for w, _ in hints}
-    assert {"README.md", "Makefile", "Dockerfile", "src/notifbot/config_checks.py"} <= where
-    assert ("src/notifbot/config_checks.py", f"{dist_name()}[teams]") in hints
+    assert {"README.md", "Makefile", "Dockerfile", "src/notifbot/config/checks.py"} <= where
+    assert ("src/notifbot/config/checks.py", f"{dist_name()}[teams]") in hints
 
 
 def test_the_teams_hint_printed_by_check_config_and_teams_login_names_this_distribution() -> None:

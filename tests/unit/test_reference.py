@@ -164,7 +164,7 @@ def test_every_environment_variable_the_code_reads_is_documented() -> None:
         source = path.read_text(encoding="utf-8")
         names |= set(re.findall(r"""\.get\(\s*["']([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)["']""", source))
         names |= set(re.findall(r"""environ\[\s*["']([A-Z][A-Z0-9_]+)["']\s*\]""", source))
-    env_module = (REPO / "src" / "notifbot" / "env.py").read_text(encoding="utf-8")
+    env_module = (REPO / "src" / "notifbot" / "config" / "env.py").read_text(encoding="utf-8")
     secrets = re.search(r"def secrets\(self\).*?names = \((.*?)\)", env_module, re.S)
     assert secrets is not None
     names |= set(re.findall(r'"([A-Z_]+)"', secrets.group(1)))

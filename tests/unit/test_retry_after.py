@@ -1,4 +1,4 @@
-"""One Retry-After reading for every upstream: any header mapping, any case, a list's first value."""
+"""One Retry-After reading for every upstream: any header mapping, any case, a list's first value, seconds or date."""
 
 from __future__ import annotations
 
@@ -27,3 +27,23 @@ from notifbot.retry_after import DEFAULT_WAIT, retry_after_seconds, retry_wait
 def test_retry_after_seconds(headers: object, seconds: float | None) -> None:
     assert retry_after_seconds(headers) == seconds
     assert retry_wait(headers) == (DEFAULT_WAIT if seconds is None else seconds)
+
+
+NOW = 1_445_412_000.0  # Wed, 21 Oct 2015 07:20:00 GMT
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        ("Wed, 21 Oct 2015 07:28:00 GMT", 480.0),  # IMF-fixdate
+        ("Wednesday, 21-Oct-15 07:28:00 GMT", 480.0),  # obsolete RFC 850 form
+        ("Wed Oct 21 07:28:00 2015", 480.0),  # obsolete asctime form (GMT implied)
+        ("Wed, 21 Oct 2015 07:19:00 GMT", 0.0),  # already past: retry now
+        ("Wed, 21 Oct 2015 07:20:02.5 GMT", None),
+        ("inf", None),
+    ],
+)
+def test_retry_after_http_date(value: str, seconds: float | None) -> None:
+    headers = httpx.Headers({"Retry-After": value})
+    assert retry_after_seconds(headers, clock=lambda: NOW) == seconds
+    assert retry_wait(headers, clock=lambda: NOW) == (DEFAULT_WAIT if seconds is None else seconds)

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from notifbot.commands.args import Command
-from notifbot.commands.model import CommandContext, Invocation, Reply, Section
-from notifbot.render.text import format_when
+from notifbot.commands.model import CommandContext, Invocation
+from notifbot.replies import Reply, Section
 from notifbot.store.acks import AckResult, acknowledge
+from notifbot.text import format_when
 
 
 @dataclass(frozen=True)

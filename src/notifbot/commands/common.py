@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from notifbot.central_time import CENTRAL
-from notifbot.commands.model import CommandContext, Invocation, Visibility
-from notifbot.render.text import clock_12h, format_when
+from notifbot.commands.model import CommandContext, Invocation
+from notifbot.replies import Visibility
+from notifbot.text import clock_12h, format_when
 
 
 def visibility(share: bool) -> Visibility:

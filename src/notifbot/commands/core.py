@@ -11,9 +11,10 @@ from dataclasses import dataclass, replace
 
 from notifbot.commands.args import Command
 from notifbot.commands.common import admins_setting, visibility
-from notifbot.commands.model import CommandContext, Invocation, Reply, Section
+from notifbot.commands.model import CommandContext, Invocation
 from notifbot.commands.parse import parse
 from notifbot.commands.table import BY_NAME, CommandSpec
+from notifbot.replies import Reply, Section
 
 log = logging.getLogger("notifbot.commands")
 

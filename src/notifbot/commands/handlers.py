@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from notifbot.central_time import central_date
 from notifbot.commands.common import span, when_ts
-from notifbot.commands.model import CommandContext, Fact, Item, Reply, Section
+from notifbot.commands.model import CommandContext
 from notifbot.commands.queries import PollerState, status_counts
-from notifbot.config import Destination
-from notifbot.render.text import as_text, format_when
+from notifbot.destinations import Destination, describe
+from notifbot.replies import Fact, Item, Reply, Section
+from notifbot.text import as_text, format_when
 
 
 def _match(match: dict[str, object]) -> str:
@@ -23,13 +24,7 @@ def _match(match: dict[str, object]) -> str:
 def _destination(name: str, dest: Destination | None) -> str:
     if dest is None:
         return f"{name} (not defined)"
-    if dest.type == "slack":
-        return f"{name} (Slack channel {dest.channel})"
-    if dest.type == "teams":
-        return f"{name} (Teams channel {dest.channel_id} in team {dest.team_id})"
-    if dest.type == "teams_workflow":
-        return f"{name} (Teams workflow webhook)"  # the URL is a secret
-    return f"{name} (console, {dest.format})"
+    return f"{name} ({describe(dest)})"
 
 
 def routes_reply(ctx: CommandContext) -> Reply:

@@ -8,10 +8,8 @@ from datetime import datetime
 from typing import Literal
 
 from notifbot.config import Settings
-from notifbot.render.links import LinkPolicy, link_policy
+from notifbot.links import LinkPolicy, link_policy
 from notifbot.store.runner import Database
-
-Visibility = Literal["ephemeral", "in_channel"]
 
 
 @dataclass(frozen=True)
@@ -23,45 +21,6 @@ class Invocation:
     user_name: str | None = None
     channel_id: str | None = None
     transport: Literal["slack", "teams"] = "slack"
-
-
-@dataclass(frozen=True)
-class Fact:
-    """A labelled value (rendered as a field); both parts are plain, untrusted text."""
-
-    label: str
-    value: str
-
-
-@dataclass(frozen=True)
-class Item:
-    """One line of a list, optionally linked (only https URLs are ever linked)."""
-
-    text: str
-    url: str | None = None
-    detail: str | None = None
-
-
-@dataclass(frozen=True)
-class Section:
-    """A block of a reply: optional heading, paragraph, facts and a bounded list (`more` = items left out)."""
-
-    title: str | None = None
-    text: str | None = None
-    facts: tuple[Fact, ...] = ()
-    items: tuple[Item, ...] = ()
-    more: int = 0
-
-
-@dataclass(frozen=True)
-class Reply:
-    """What a command answers; `visibility` ephemeral (only the asker) or in_channel (everyone)."""
-
-    title: str
-    sections: tuple[Section, ...] = ()
-    footer: str | None = None
-    visibility: Visibility = "ephemeral"
-    ok: bool = True
 
 
 @dataclass

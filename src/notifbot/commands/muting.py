@@ -8,10 +8,11 @@ from datetime import datetime
 
 from notifbot.commands.args import Command
 from notifbot.commands.common import command_name, plural, span
-from notifbot.commands.model import CommandContext, Fact, Invocation, Item, Reply, Section
+from notifbot.commands.model import CommandContext, Invocation
 from notifbot.model import Mute
-from notifbot.render.text import format_when
+from notifbot.replies import Fact, Item, Reply, Section
 from notifbot.store.mutes import active_mutes, add_mute, end_mutes
+from notifbot.text import format_when
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from notifbot.central_time import last_central_midnight, next_central_midnight
 from notifbot.commands.common import ago, clock_ct, span, visibility
-from notifbot.commands.model import CommandContext, Fact, Item, Reply, Section
+from notifbot.commands.model import CommandContext
 from notifbot.commands.queries import QuotaSample, QuotaView, quota_overview
-from notifbot.render.text import format_count, format_percent
+from notifbot.replies import Fact, Item, Reply, Section
+from notifbot.text import format_count, format_percent
 
 TITLE = "Marketo API quota"
 RATE_WINDOW = timedelta(hours=3)  # "current rate" = the growth over roughly the last few hours

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 
 from notifbot.commands.common import command_name, plural, when_ts
-from notifbot.commands.model import CommandContext, Invocation, Item, Reply, Section
+from notifbot.commands.model import CommandContext, Invocation
 from notifbot.commands.queries import RecentRow, recent
+from notifbot.links import LinkPolicy, safe_url
 from notifbot.render.kinds import describe
-from notifbot.render.links import LinkPolicy, safe_url
-from notifbot.render.text import as_text, format_when, one_line
+from notifbot.replies import Item, Reply, Section
+from notifbot.text import as_text, format_when, one_line
 
 log = logging.getLogger("notifbot.commands.recent")
 

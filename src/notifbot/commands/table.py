@@ -26,11 +26,12 @@ from notifbot.commands.args import (
     unmute_args,
 )
 from notifbot.commands.common import admins_setting, command_name
-from notifbot.commands.model import CommandContext, Invocation, Item, Reply, Section
+from notifbot.commands.model import CommandContext, Invocation
 from notifbot.commands.muting import mute, mutes, unmute
 from notifbot.commands.quota import quota_reply
 from notifbot.commands.recent import recent_reply
 from notifbot.commands.triggers import stale_reply
+from notifbot.replies import Item, Reply, Section
 
 Run = Callable[[Invocation, Command, CommandContext], Awaitable[Reply]]
 

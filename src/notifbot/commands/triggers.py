@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from notifbot.commands.common import plural, visibility
-from notifbot.commands.model import CommandContext, Item, Reply, Section
+from notifbot.commands.model import CommandContext
 from notifbot.commands.queries import StaleTriggers, TriggerCampaign, stale_triggers
 from notifbot.render.kinds import safe_url
-from notifbot.render.text import format_date
+from notifbot.replies import Item, Reply, Section
+from notifbot.text import format_date
 
 TITLE = "Stale trigger campaigns"
 AT_RISK_DAYS = 150  # Marketo's quarterly cleanup deactivates triggers idle for 6 months (≈180 days)

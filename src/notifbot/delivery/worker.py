@@ -11,9 +11,9 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
-from notifbot.config import DeliverySettings
 from notifbot.delivery.pacing import Pacer
 from notifbot.delivery.policy import backoff
+from notifbot.delivery.settings import DeliverySettings
 from notifbot.errors import MaybeSentError, PermanentDeliveryError, TransientDeliveryError
 from notifbot.metrics import Metrics
 from notifbot.model import Notification
@@ -46,18 +46,14 @@ class DeliveryWorker:
         settings: DeliverySettings,
         metrics: Metrics,
         *,
-        intervals: dict[str, float] | None = None,
+        intervals: dict[str, float],
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._db = db
         self._senders = senders
         self._settings = settings
         self._metrics = metrics
-        self._intervals = intervals or {
-            "slack": settings.slack_interval_seconds,
-            "teams": settings.teams_interval_seconds,
-            "teams_workflow": settings.teams_workflow_interval_seconds,
-        }
+        self._intervals = intervals  # seconds between sends to one target, per destination type (0 if absent)
         self._clock = clock
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._pacers: dict[tuple[str, str], Pacer] = {}
@@ -77,6 +73,15 @@ class DeliveryWorker:
     def start(self) -> None:
         """Starts the dispatcher on the running loop."""
         self._dispatcher = asyncio.create_task(self._dispatch(), name="outbox-dispatch")
+
+    async def __aenter__(self) -> DeliveryWorker:
+        """Starts the dispatcher (the worker as a component)."""
+        self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        """Drains in-flight sends within `delivery.drain_seconds`, then closes the senders."""
+        await self.stop(self._settings.drain_seconds)
 
     def wake(self, targets: Iterable[tuple[str, str]] = ()) -> None:
         """Tells the dispatcher that these (dest_type, target) channels have new rows; no argument: look for any."""

@@ -6,7 +6,7 @@ from notifbot.render.advice import what_to_do
 from notifbot.render.console import render_console, render_console_json
 from notifbot.render.limits import slack_limit_problems
 from notifbot.render.slack import render_slack
-from notifbot.render.text import escape_mrkdwn, truncate
+from notifbot.text import escape_mrkdwn, truncate
 
 __all__ = [
     "escape_mrkdwn",

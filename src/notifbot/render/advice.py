@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from notifbot.iso_time import parse_time
 from notifbot.model import Kind, Notification, quota_percent
-from notifbot.render.text import as_text, format_date, parse_time
+from notifbot.text import as_text, format_date
 
 _CSV = 'Open the CSV ("See the full list", kept 30 days)'
 

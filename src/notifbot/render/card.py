@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from notifbot.render.links import Link, neutral_label
-from notifbot.render.text import one_line, truncate
+from notifbot.links import Link, neutral_label
+from notifbot.text import one_line, truncate
 
 Element = dict[str, Any]
 

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from notifbot.render.text import unescape_mrkdwn
+from notifbot.text import unescape_mrkdwn
 
 _LINK = re.compile(r"<(https?://[^|>]+)\|([^>]*)>")
 _BOLD = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")

@@ -8,9 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from notifbot.central_time import next_central_midnight
+from notifbot.iso_time import parse_time
+from notifbot.links import DEFAULT_LINKS, MARKETO_LABEL, Link, LinkPolicy, classify_link, safe_url
 from notifbot.model import Kind, Notification, quota_percent
-from notifbot.render.links import DEFAULT_LINKS, MARKETO_LABEL, Link, LinkPolicy, classify_link, safe_url
-from notifbot.render.text import (
+from notifbot.text import (
     as_text,
     format_count,
     format_ct,
@@ -19,7 +20,6 @@ from notifbot.render.text import (
     format_when,
     humanize,
     one_line,
-    parse_time,
     to_number,
 )
 

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from notifbot.model import Notification, Severity
+from notifbot.links import DEFAULT_LINKS, Link, LinkPolicy, classify_link, link_label, neutral_label
+from notifbot.model import Acked, Notification, Severity
 from notifbot.render import limits
 from notifbot.render.advice import what_to_do
 from notifbot.render.kinds import Listing, Parts, describe
-from notifbot.render.links import DEFAULT_LINKS, Link, LinkPolicy, classify_link, link_label, neutral_label
-from notifbot.render.text import (
+from notifbot.text import (
     as_text,
     escape_mrkdwn,
     escape_truncate,
@@ -119,14 +117,6 @@ ACK_ACTION = "notifbot_ack"
 MUTE_ACTION = "notifbot_mute_24h"
 OPEN_ACTION = "open_in_marketo"
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,30}$")
-
-
-@dataclass(frozen=True)
-class Acked:
-    """Who acknowledged a posted alert, and when (shown in place of the Acknowledge button)."""
-
-    user_id: str
-    at: datetime
 
 
 def _actions(n: Notification, parts: Parts, interactive: bool, acked: Acked | None) -> Block | None:

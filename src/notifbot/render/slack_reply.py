@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from notifbot.commands.model import Fact, Item, Reply, Section
+from notifbot.links import DEFAULT_LINKS, LinkPolicy, classify_link
 from notifbot.render import limits
-from notifbot.render.links import DEFAULT_LINKS, LinkPolicy, classify_link
 from notifbot.render.slack import linked
-from notifbot.render.text import escape_truncate, one_line, plain_text
+from notifbot.replies import Fact, Item, Reply, Section
+from notifbot.text import escape_truncate, one_line, plain_text
 
 Block = dict[str, Any]
 TITLE = 200  # a section's bold heading

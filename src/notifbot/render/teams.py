@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from notifbot.model import Notification, Severity
+from notifbot.links import DEFAULT_LINKS, LinkPolicy, classify_link, link_label
+from notifbot.model import Acked, Notification, Severity
 from notifbot.render.advice import what_to_do
 from notifbot.render.card import (
     MAX_CARD_BYTES,
@@ -20,9 +21,7 @@ from notifbot.render.card import (
     run,
 )
 from notifbot.render.kinds import Listing, Parts, describe
-from notifbot.render.links import DEFAULT_LINKS, LinkPolicy, classify_link, link_label
-from notifbot.render.slack import Acked
-from notifbot.render.text import as_text, format_count, format_when, one_line, truncate
+from notifbot.text import as_text, format_count, format_when, one_line, truncate
 
 ICON: Mapping[Severity, str] = {Severity.CRITICAL: "🔴", Severity.WARNING: "🟠", Severity.INFO: "🔵"}
 COLOR: Mapping[Severity, str] = {

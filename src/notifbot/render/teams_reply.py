@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from notifbot.commands.model import Item, Reply, Section
+from notifbot.links import DEFAULT_LINKS, LinkPolicy, classify_link
 from notifbot.render.card import (
     MAX_CARD_BYTES,
     Element,
@@ -16,8 +16,8 @@ from notifbot.render.card import (
     rich,
     run,
 )
-from notifbot.render.links import DEFAULT_LINKS, LinkPolicy, classify_link
-from notifbot.render.text import one_line, truncate
+from notifbot.replies import Item, Reply, Section
+from notifbot.text import one_line, truncate
 
 # (chars per text, items per section, chars per item); each step down is tried until the card fits
 LEVELS = ((3_000, 50, 300), (1_000, 20, 160), (300, 5, 80))

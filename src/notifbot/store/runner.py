@@ -140,6 +140,13 @@ class Database:
     async def _probe_once(self) -> str | None:
         return await self.call(check_and_commit, self.path, self.min_free_bytes, self._shm, time.time())
 
+    async def __aenter__(self) -> Database:
+        """The database as a component: open since construction, closed on exit (the last to stop)."""
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         """Closes the connection and stops the thread (again is a no-op)."""
         if self._closed:

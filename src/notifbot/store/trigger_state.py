@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from notifbot.render.text import parse_time
+from notifbot.iso_time import parse_time
 from notifbot.store.db import transaction
 from notifbot.store.marketo_state import save_cursor
 

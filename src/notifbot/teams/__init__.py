@@ -1,1 +1,1 @@
-"""Microsoft Teams through Microsoft Graph: sign-in, the Graph client, and commands from channels (the `teams` extra)."""
+"""Microsoft Teams transport: sign-in and the Microsoft Graph client (the `teams` extra)."""

@@ -12,7 +12,7 @@ from typing import Any
 from azure.core.credentials import AccessToken
 
 from notifbot.config import Settings
-from notifbot.env import Env
+from notifbot.config.env import Env
 from notifbot.errors import ConfigError
 
 # Delegated permissions the service account consents to: post and edit its messages, read channel messages

@@ -283,6 +283,13 @@ class GraphApi:
             raise classify(exc, f"renewing subscription {subscription_id}") from None
         return (renewed.expiration_date_time if renewed is not None else None) or expires
 
+    async def __aenter__(self) -> GraphApi:
+        """The Graph client as a component: nothing to start, closed on exit."""
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
     async def close(self) -> None:
         """Closes the HTTP client and the credential (once; the sender and the command worker share them)."""
         if self._closed:

@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 
 from notifbot.commands.core import handle
-from notifbot.commands.model import CommandContext, Invocation, Reply
+from notifbot.commands.model import CommandContext, Invocation
 from notifbot.config import Settings, parse_settings
 from notifbot.render.limits import slack_limit_problems
 from notifbot.render.slack_reply import render_reply
+from notifbot.replies import Reply
 from notifbot.sources.events import parse_event
 from notifbot.store.events import Target, insert_notifications
 from notifbot.store.runner import Database

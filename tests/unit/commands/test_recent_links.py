@@ -6,7 +6,7 @@ import json
 
 from notifbot.commands.core import handle
 from notifbot.commands.model import Invocation
-from notifbot.render.links import link_policy
+from notifbot.links import link_policy
 from notifbot.render.slack_reply import render_reply
 from tests.unit.commands.conftest import Harness
 

@@ -12,10 +12,11 @@ import pytest
 from notifbot.commands.acks import AckReply
 from notifbot.commands.args import AlertRef, Command
 from notifbot.commands.core import Refusal, handle, invoke
-from notifbot.commands.model import Invocation, Reply
+from notifbot.commands.model import Invocation
 from notifbot.commands.muting import Muted
 from notifbot.commands.parse import parse, parse_alert_reply
 from notifbot.commands.table import BY_NAME, COMMANDS, ON_ALERT, TYPED, CommandSpec
+from notifbot.replies import Reply
 from notifbot.store.mutes import active_mutes
 from tests.unit.commands.conftest import Harness
 

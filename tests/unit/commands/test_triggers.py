@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from notifbot.sources.events import parse_event
-from notifbot.sources.marketo_cleanup_notices import record_cleanup_notices
+from notifbot.sources.marketo.cleanup_notices import record_cleanup_notices
 from notifbot.store.trigger_state import apply_cleanup_notice
 from tests.unit.commands.conftest import NOW, Harness
 

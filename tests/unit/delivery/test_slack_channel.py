@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from notifbot.delivery.slack_channel import alert_metadata, is_post_of
+from notifbot.destinations.slack import alert_metadata, is_post_of
 
 
 def message(metadata: Any) -> dict[str, Any]:

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from notifbot.model import Kind, Notification, Severity
+from notifbot.model import Acked, Kind, Notification, Severity
 from notifbot.render.console import render_console
-from notifbot.render.slack import Acked, render_slack
+from notifbot.render.slack import render_slack
 from notifbot.render.teams import render_teams
-from notifbot.render.text import (
+from notifbot.text import (
     as_text,
     format_count,
     format_ct,

@@ -13,16 +13,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from notifbot.cli import main
-from notifbot.commands.model import Item, Reply, Section
+from notifbot.links import LinkPolicy
 from notifbot.render.console import render_console
-from notifbot.render.links import LinkPolicy
 from notifbot.render.slack import render_slack
 from notifbot.render.slack_reply import render_reply
 from notifbot.render.teams import render_teams
 from notifbot.render.teams_reply import render_teams_reply
+from notifbot.replies import Item, Reply, Section
 from tests.unit.render.helpers import all_text, assert_valid, note
 from tests.unit.render.teams_helpers import assert_valid_card
-from tests.unit.render.test_links import ALLOWED, URLS, allowed, browser_authority
+from tests.unit.test_links import ALLOWED, URLS, allowed, browser_authority
 
 FORGED = "https://app.marketo.com@evil.example/login"
 MARKETO = "https://app-ab12.marketo.com/#SC1042A1"

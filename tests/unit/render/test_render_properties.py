@@ -10,18 +10,18 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from notifbot.commands.model import Reply, Section
 from notifbot.commands.queries import RecentRow
 from notifbot.commands.recent import _item as recent_item
 from notifbot.errors import InputError
-from notifbot.model import Kind, Notification
+from notifbot.links import LinkPolicy
+from notifbot.model import Acked, Kind, Notification
 from notifbot.render.card import MAX_CARD_BYTES, card_size
 from notifbot.render.console import render_console, render_console_json
-from notifbot.render.links import LinkPolicy
-from notifbot.render.slack import Acked, render_slack
+from notifbot.render.slack import render_slack
 from notifbot.render.slack_reply import render_reply
 from notifbot.render.teams import render_teams
 from notifbot.render.teams_reply import render_teams_reply
+from notifbot.replies import Reply, Section
 from notifbot.sources.events import parse_event
 from tests.unit.render.helpers import assert_valid
 from tests.unit.render.teams_helpers import assert_valid_card

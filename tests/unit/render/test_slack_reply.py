@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from notifbot.commands.model import Fact, Item, Reply, Section
 from notifbot.render.limits import slack_limit_problems
 from notifbot.render.slack_reply import render_reply
+from notifbot.replies import Fact, Item, Reply, Section
 from tests.unit.render.helpers import all_text, assert_valid
 
 EVIL = "<!channel> <@U123> <https://evil.example|click> & *bold*"

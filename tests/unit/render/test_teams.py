@@ -9,12 +9,11 @@ from typing import Any
 import pytest
 
 from notifbot.cli import main
-from notifbot.model import Kind
+from notifbot.links import link_label
+from notifbot.model import Acked, Kind
 from notifbot.render.advice import what_to_do
 from notifbot.render.card import MAX_CARD_BYTES, card_size, md_safe
 from notifbot.render.kinds import describe
-from notifbot.render.links import link_label
-from notifbot.render.slack import Acked
 from notifbot.render.teams import render_teams
 from notifbot.samples import load_samples
 from notifbot.sources.events import parse_event

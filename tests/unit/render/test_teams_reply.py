@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from notifbot.commands.model import Fact, Item, Reply, Section
 from notifbot.render.teams_reply import render_teams_reply
+from notifbot.replies import Fact, Item, Reply, Section
 from tests.unit.render.helpers import strings
 from tests.unit.render.teams_helpers import assert_valid_card
 

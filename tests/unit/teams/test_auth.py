@@ -12,7 +12,7 @@ from azure.identity import AuthenticationRecord
 
 from notifbot.cli import main
 from notifbot.config import parse_settings
-from notifbot.env import Env
+from notifbot.config.env import Env
 from notifbot.errors import ConfigError
 from notifbot.teams import auth
 

@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from notifbot.config import parse_settings
-from notifbot.config_checks import environment_problems
-from notifbot.env import Env, settings_secrets
+from notifbot.config.checks import environment_problems
+from notifbot.config.env import Env, settings_secrets
 
 TEAM = "0a1b2c3d-4e5f-4a5b-8c7d-9e0f1a2b3c4d"
 CHANNEL = "19:abc@thread.tacv2"
@@ -96,7 +96,7 @@ def test_msgraph_is_imported_only_when_teams_graph_is_configured() -> None:
     import sys
 
     code = (
-        "import sys, notifbot.app, notifbot.cli, notifbot.render.teams, notifbot.delivery.teams_workflow;"
+        "import sys, notifbot.app, notifbot.cli, notifbot.render.teams, notifbot.destinations.teams_workflow;"
         "print('msgraph' in sys.modules or 'azure.identity' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

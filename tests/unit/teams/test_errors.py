@@ -6,8 +6,8 @@ import httpx
 import pytest
 from kiota_abstractions.api_error import APIError
 
-from notifbot.delivery.teams_workflow import classify as workflow_classify
-from notifbot.delivery.teams_workflow import scrub, workflow_payload
+from notifbot.destinations.teams_workflow import classify as workflow_classify
+from notifbot.destinations.teams_workflow import scrub, workflow_payload
 from notifbot.errors import PermanentDeliveryError, RateLimitedError, TransientDeliveryError
 from notifbot.teams.graph import classify
 

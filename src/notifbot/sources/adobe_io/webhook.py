@@ -1,6 +1,6 @@
 """`GET, POST /hooks/adobe-io`: challenge, validation URL, signatures, recipient check, commit, then 200.
 
-Lean raw ASGI like `ingest_http.py`: Adobe gives a delivery 10 s (connect included) and retries 429/5xx, so every
+Lean raw ASGI like `sources/http.py`: Adobe gives a delivery 10 s (connect included) and retries 429/5xx, so every
 answer here is quick, a key-server outage answers 503 (retried) and a forged request 401 (not retried).
 """
 
@@ -14,21 +14,14 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
+from notifbot.asgi import BodyTooLarge, ClientGone, Receive, Scope, Send, error_body, read_limited, respond
 from notifbot.errors import InputError, SignatureError, UpstreamError
-from notifbot.http_guard import Receive, Scope, Send
-from notifbot.ingest_http import (
-    BodyTooLarge,
-    ClientGone,
-    accepted_body,
-    error_body,
-    read_limited,
-    respond,
-)
 from notifbot.metrics import Metrics
 from notifbot.model import Notification
 from notifbot.sources.adobe_io.mapping import Envelope, is_validation, to_notification, unwrap
 from notifbot.sources.adobe_io.signature import KeyCache, verify_delivery
 from notifbot.sources.adobe_io.throttle import LogThrottle, loggable
+from notifbot.sources.http import accepted_body
 from notifbot.sources.storable import lenient_json
 from notifbot.store.events import Accepted
 

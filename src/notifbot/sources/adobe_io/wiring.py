@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ import httpx
 
 from notifbot import __version__
 from notifbot.config import Settings
-from notifbot.env import Env
+from notifbot.config.env import Env
 from notifbot.metrics import Metrics
 from notifbot.model import Notification
 from notifbot.scheduler import Pollers
@@ -33,6 +34,21 @@ class AdobeIO:
     endpoint: AdobeIOEndpoint
     journal: JournalPoller | None
     http: httpx.AsyncClient
+    verify_signatures: bool = True
+
+    async def __aenter__(self) -> AdobeIO:
+        """Warns when signatures go unchecked (the poller itself runs on the app's scheduler)."""
+        if not self.verify_signatures:
+            log.warning(
+                "adobe_io.verify_signatures is false: POST /hooks/adobe-io accepts UNSIGNED events from anyone "
+                "who can reach it; turn it back on outside local experiments"
+            )
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        """Closes the shared HTTP client."""
+        with contextlib.suppress(Exception):
+            await self.http.aclose()
 
 
 def _confirmer(http: httpx.AsyncClient) -> Callable[[str], Coroutine[Any, Any, None]]:
@@ -99,4 +115,4 @@ def build_adobe_io(
             org_id=adobe.org_id,
         )
         pollers.add("adobe-io-journal", journal.run_once, first_delay=5.0)
-    return AdobeIO(endpoint, journal, http)
+    return AdobeIO(endpoint, journal, http, verify_signatures=verify)

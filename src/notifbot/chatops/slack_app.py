@@ -1,0 +1,203 @@
+"""Bolt wiring: `/marketo` slash commands and alert buttons, over HTTP (signed) or Socket Mode."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from slack_bolt.adapter.starlette.async_handler import to_starlette_response
+from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
+from slack_sdk.web.async_client import AsyncWebClient
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from notifbot.chatops.slack_admins import AdminCheck
+from notifbot.chatops.slack_request import MALFORMED, id_of, parse_slack_body
+from notifbot.commands.acks import AckReply
+from notifbot.commands.args import AlertRef, Command
+from notifbot.commands.core import Refusal, handle, invoke
+from notifbot.commands.model import CommandContext, Invocation
+from notifbot.commands.muting import Muted
+from notifbot.errors import DeliveryError, InputError
+from notifbot.model import Acked
+from notifbot.render.slack import ACK_ACTION, MUTE_ACTION, OPEN_ACTION, render_slack
+from notifbot.render.slack_reply import render_reply
+from notifbot.slack.sender import SlackSender
+from notifbot.slack.signature import is_valid, verifier
+from notifbot.text import escape_mrkdwn, format_when
+
+log = logging.getLogger("notifbot.slack")
+
+MUTE_BUTTON_HOURS = 24
+ACK_BUDGET_SECONDS = 2.0  # Slack shows a timeout after 3 s; past this we ack and answer via response_url
+Respond = Callable[..., Awaitable[Any]]
+
+
+class SlackApp:
+    """The Bolt app and its HTTP entry point; one per running bot."""
+
+    def __init__(
+        self,
+        ctx: CommandContext,
+        client: AsyncWebClient,
+        command: str,
+        admins: AdminCheck,
+        signing_secret: str | None,
+        now: Callable[[], float] = time.time,
+        ack_budget: float = ACK_BUDGET_SECONDS,
+        *,
+        sender: SlackSender,
+    ) -> None:
+        self.ctx = ctx
+        self.sender = (
+            sender  # edits messages with the delivery path's error classification and token scrubbing
+        )
+        self.ack_budget = ack_budget
+        self.admins = admins
+        self.bolt = AsyncApp(
+            client=client,
+            signing_secret=signing_secret or "",
+            request_verification_enabled=False,  # verified in `http` below, with an injectable clock
+            process_before_response=False,
+            raise_error_for_unhandled_request=False,
+        )
+        self._verifier = verifier(signing_secret, now) if signing_secret else None
+        self.bolt.command(command)(self._on_command)
+        self.bolt.action(ACK_ACTION)(self._on_ack)
+        self.bolt.action(MUTE_ACTION)(self._on_mute)
+        self.bolt.action(OPEN_ACTION)(self._on_open)
+
+    async def http(self, request: Request) -> Response:
+        """POST /slack/events: verify the signature, check the body's shape, then hand the parsed body to Bolt.
+
+        The body is bounded while it is read by the ASGI layer (web.py), so `request.body()` is safe here.
+        """
+        if self._verifier is None:
+            return JSONResponse(
+                {"error": "Slack HTTP mode is not configured: set SLACK_SIGNING_SECRET"}, status_code=503
+            )
+        raw = await request.body()
+        if not _is_utf8(raw):  # Slack signs UTF-8 text; the verifier itself cannot take anything else
+            return JSONResponse({"error": "the body is not UTF-8"}, status_code=400)
+        if not is_valid(self._verifier, raw, request.headers):
+            return JSONResponse({"error": "invalid or stale Slack signature"}, status_code=401)
+        try:
+            bolt_request = _bolt_request(
+                request, parse_slack_body(raw, request.headers.get("content-type", ""))
+            )
+        except InputError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        except (AttributeError, TypeError, KeyError, IndexError) as exc:  # a shape Bolt reads that we missed
+            log.warning("slack request refused: bolt could not read it", extra={"error": type(exc).__name__})
+            return JSONResponse({"error": f"{MALFORMED}: unexpected shape"}, status_code=400)
+        return to_starlette_response(await self.bolt.async_dispatch(bolt_request))
+
+    async def _on_command(self, ack: Respond, body: dict[str, Any], respond: Respond) -> None:
+        inv = Invocation(
+            text=str(body.get("text") or ""),
+            user_id=str(body.get("user_id") or ""),
+            user_name=body.get("user_name"),
+            channel_id=body.get("channel_id"),
+        )
+        task = asyncio.ensure_future(handle(inv, self.ctx))
+        try:
+            reply = await asyncio.wait_for(asyncio.shield(task), timeout=self.ack_budget)
+        except TimeoutError:
+            await ack(response_type="ephemeral", text="Working on it… the answer follows in a moment.")
+            await respond(**render_reply(await task, self.ctx.links))
+            return
+        await ack(**render_reply(reply, self.ctx.links))
+
+    async def _deny(self, respond: Respond, what: str) -> None:
+        await respond(
+            response_type="ephemeral",
+            replace_original=False,
+            text=f"Only notifbot admins ({self.admins.describe()}) can {what}. Ask one of them, "
+            "or have `slack.admins` changed in the config.",
+        )
+
+    async def _on_ack(self, ack: Respond, body: dict[str, Any], respond: Respond) -> None:
+        """The Acknowledge button: the `acknowledge` command on this message, then the alert edited in place."""
+        await ack()
+        container = body.get("container") or {}
+        user = id_of(body.get("user"))
+        channel = id_of(body.get("channel")) or str(container.get("channel_id") or "")
+        ts = str((body.get("message") or {}).get("ts") or container.get("message_ts") or "")
+        cmd = Command("acknowledge", alert=AlertRef(channel, ts))
+        reply = await invoke(Invocation("", user, channel_id=channel), cmd, self.ctx)
+        if isinstance(reply, Refusal):
+            await self._deny(respond, "acknowledge alerts")
+            return
+        result = reply.result if isinstance(reply, AckReply) else None
+        if result is None:
+            await respond(
+                response_type="ephemeral",
+                replace_original=False,
+                text="notifbot has no record of this message.",
+            )
+            return
+        when = datetime.fromtimestamp(result.acked_at, UTC)
+        if not result.first:
+            await respond(
+                response_type="ephemeral",
+                replace_original=False,
+                text=f"Already acknowledged by <@{escape_mrkdwn(result.acked_by)}> · {format_when(when)}.",
+            )
+            return
+        message = render_slack(
+            result.notification, interactive=True, acked=Acked(user, when), links=self.ctx.links
+        )
+        try:
+            await self.sender.update(channel, ts, message)
+        except DeliveryError as exc:
+            # the ack stays recorded (a later click is told who acknowledged); only the message keeps its button
+            log.error("acknowledged alert not updated: %s", exc, extra={"channel": channel, "ts": ts})
+            return
+        log.info("alert acknowledged", extra={"channel": channel, "ts": ts, "user": user})
+
+    async def _on_mute(self, ack: Respond, body: dict[str, Any], respond: Respond) -> None:
+        """The Mute button: the `mute` command for the alert's kind, for 24 h."""
+        await ack()
+        user = id_of(body.get("user"))
+        actions = body.get("actions") or [{}]
+        kind = str(actions[0].get("value") or "")[:100]
+        if not kind:
+            return
+        hours = timedelta(hours=MUTE_BUTTON_HOURS)
+        cmd = Command("mute", kind=kind, duration=hours, reason="muted from an alert in Slack")
+        reply = await invoke(Invocation("", user), cmd, self.ctx)
+        if isinstance(reply, Refusal):
+            await self._deny(respond, "mute notifications")
+            return
+        assert isinstance(reply, Muted) and reply.mute is not None
+        await respond(
+            response_type="ephemeral",
+            replace_original=False,
+            text=f"Muted *{escape_mrkdwn(kind)}* for 24 h (until {format_when(reply.mute.until)}). Muted "
+            "notifications are still stored and listed by `/marketo recent`; undo with "
+            f"`/marketo unmute {escape_mrkdwn(kind)}`.",
+        )
+        log.info("kind muted from Slack", extra={"kind": kind, "user": user})
+
+    async def _on_open(self, ack: Respond) -> None:
+        await ack()  # a URL button still reports its click; acknowledging keeps Slack from showing an error
+
+
+def _bolt_request(request: Request, body: dict[str, Any]) -> AsyncBoltRequest:
+    """Bolt's request for an already parsed and checked body (Bolt never parses the raw body itself)."""
+    headers: dict[str, str | Sequence[str]] = dict(request.headers.items())
+    headers["content-type"] = "application/json"
+    return AsyncBoltRequest(body=json.dumps(body), query=request.url.query, headers=headers)
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

@@ -1,0 +1,65 @@
+"""Configuration: the settings models, the environment, loading from YAML and the checks (docs/reference.md)."""
+
+from __future__ import annotations
+
+from notifbot.config.checks import environment_problems, semantic_problems
+from notifbot.config.env import Env, settings_secrets
+from notifbot.config.loading import (
+    DEFAULT_CONFIG_FILE,
+    config_path,
+    expand_env,
+    load_settings,
+    parse_settings,
+)
+from notifbot.config.settings import (
+    DEFAULT_ACTIVITY_TYPES,
+    DEFAULT_ADOBE_IMS_URL,
+    DEFAULT_ADOBE_KEYS_URL,
+    DEFAULT_ADOBE_SCOPES,
+    AdobeIOSettings,
+    LinksSettings,
+    MarketoInstance,
+    MarketoSettings,
+    MatchValue,
+    Route,
+    ServerSettings,
+    Settings,
+    SlackSettings,
+    StorageSettings,
+    TeamsChannel,
+    TeamsCommandSettings,
+    TeamsSettings,
+    TriggerHealthSettings,
+)
+from notifbot.errors import ConfigError
+
+__all__ = [
+    "DEFAULT_ACTIVITY_TYPES",
+    "DEFAULT_ADOBE_IMS_URL",
+    "DEFAULT_ADOBE_KEYS_URL",
+    "DEFAULT_ADOBE_SCOPES",
+    "DEFAULT_CONFIG_FILE",
+    "AdobeIOSettings",
+    "ConfigError",
+    "Env",
+    "LinksSettings",
+    "MarketoInstance",
+    "MarketoSettings",
+    "MatchValue",
+    "Route",
+    "ServerSettings",
+    "Settings",
+    "SlackSettings",
+    "StorageSettings",
+    "TeamsChannel",
+    "TeamsCommandSettings",
+    "TeamsSettings",
+    "TriggerHealthSettings",
+    "config_path",
+    "environment_problems",
+    "expand_env",
+    "load_settings",
+    "parse_settings",
+    "semantic_problems",
+    "settings_secrets",
+]

@@ -1,0 +1,86 @@
+"""The environment variables notifbot reads, and the secrets to redact from logs (docs/reference.md §Environment)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from notifbot.config.settings import DEFAULT_ADOBE_IMS_URL, DEFAULT_ADOBE_KEYS_URL, AdobeIOSettings, Settings
+from notifbot.destinations import spec_for
+
+
+class Env:
+    """The environment variables notifbot reads (docs/reference.md §Environment), resolved once."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def get(self, name: str) -> str | None:
+        value = self._environ.get(name)
+        return value if value else None
+
+    @property
+    def webhook_token(self) -> str | None:
+        return self.get("NOTIFBOT_WEBHOOK_TOKEN")
+
+    @property
+    def slack_bot_token(self) -> str | None:
+        return self.get("SLACK_BOT_TOKEN")
+
+    @property
+    def slack_signing_secret(self) -> str | None:
+        return self.get("SLACK_SIGNING_SECRET")
+
+    @property
+    def slack_app_token(self) -> str | None:
+        return self.get("SLACK_APP_TOKEN")
+
+    @property
+    def adobe_keys_url(self) -> str:
+        return (self.get("ADOBE_IO_KEYS_URL") or DEFAULT_ADOBE_KEYS_URL).rstrip("/")
+
+    def adobe_client_id(self, settings: AdobeIOSettings | None) -> str | None:
+        """The Adobe client id: `adobe_io.client_id`, else ADOBE_CLIENT_ID."""
+        return (settings.client_id if settings else None) or self.get("ADOBE_CLIENT_ID")
+
+    def adobe_client_secret(self, settings: AdobeIOSettings | None) -> str | None:
+        """The Adobe client secret: `adobe_io.client_secret`, else ADOBE_CLIENT_SECRET."""
+        return (settings.client_secret if settings else None) or self.get("ADOBE_CLIENT_SECRET")
+
+    def adobe_ims_url(self, settings: AdobeIOSettings | None) -> str:
+        """The IMS token endpoint: `adobe_io.ims_url`, else ADOBE_IMS_URL, else Adobe's."""
+        return (settings.ims_url if settings else None) or self.get("ADOBE_IMS_URL") or DEFAULT_ADOBE_IMS_URL
+
+    @property
+    def graph_access_token(self) -> str | None:
+        return self.get("GRAPH_ACCESS_TOKEN")
+
+    def graph_url(self, settings: Settings) -> str:
+        """GRAPH_API_URL, else teams.graph_url, without a trailing slash."""
+        return (self.get("GRAPH_API_URL") or settings.teams.graph_url).rstrip("/")
+
+    def secrets(self) -> list[str]:
+        """Every secret value present, so logs can redact them."""
+        names = (
+            "NOTIFBOT_WEBHOOK_TOKEN",
+            "SLACK_BOT_TOKEN",
+            "SLACK_SIGNING_SECRET",
+            "SLACK_APP_TOKEN",
+            "MARKETO_CLIENT_SECRET",
+            "ADOBE_CLIENT_SECRET",
+            "TEAMS_WORKFLOW_URL",
+            "GRAPH_ACCESS_TOKEN",
+        )
+        return [v for n in names if (v := self.get(n)) and len(v) >= 4]
+
+
+def settings_secrets(settings: Settings) -> list[str]:
+    """Secrets written in the configuration itself (not only via ${VAR}): Marketo and Adobe client secrets,
+    and each destination's (its spec's `secrets`: Workflows URLs and their `sig` signatures)."""
+    out = [
+        i.client_secret for i in settings.marketo.instances if i.client_secret and len(i.client_secret) >= 4
+    ]
+    if settings.adobe_io is not None and settings.adobe_io.client_secret:
+        out.append(settings.adobe_io.client_secret)
+    for dest in settings.destinations.values():
+        out += spec_for(dest).secrets(dest)
+    return out

@@ -1,0 +1,111 @@
+"""Settings from YAML plus environment: `${VAR}` expansion, pydantic validation, then the semantic checks."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from notifbot.config.checks import semantic_problems
+from notifbot.config.settings import Settings
+from notifbot.destinations import DESTINATION_TYPES
+from notifbot.errors import ConfigError, loc_path
+
+DEFAULT_CONFIG_FILE = "notifbot.yaml"
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def expand_env(text: str, environ: Mapping[str, str]) -> tuple[str, list[str]]:
+    """Replaces `${VAR}` and `${VAR:-default}`; returns the text and the names that were unset."""
+    missing: list[str] = []
+
+    def sub(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        value = environ.get(name)
+        if value:
+            return value
+        if default is not None:
+            return default
+        missing.append(name)
+        return ""
+
+    return _VAR.sub(sub, text), missing
+
+
+def _expand_values(value: Any, environ: Mapping[str, str], missing: list[str]) -> Any:
+    """Expands `${VAR}` inside string values only, so comments and YAML syntax are never touched."""
+    if isinstance(value, str):
+        text, unset = expand_env(value, environ)
+        missing.extend(n for n in unset if n not in missing)
+        return text
+    if isinstance(value, dict):
+        return {k: _expand_values(v, environ, missing) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand_values(v, environ, missing) for v in value]
+    return value
+
+
+def _path_of(err: Mapping[str, Any]) -> str:
+    parts = list(err["loc"])
+    # A discriminated union puts its tag after the destination name; drop it so paths read like the YAML.
+    if len(parts) >= 3 and parts[0] == "destinations" and parts[2] in DESTINATION_TYPES:
+        del parts[2]
+    return loc_path(tuple("continue" if p == "continue_" else p for p in parts)) or "(root)"
+
+
+def parse_settings(data: Any, *, source: str) -> Settings:
+    """Validated Settings from parsed YAML data, or ConfigError listing every problem as `path: message`."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError([f"(root): expected a mapping at the top of {source}, got {type(data).__name__}"])
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError([f"{_path_of(e)}: {e['msg']}" for e in exc.errors(include_url=False)]) from None
+    settings.source = source
+    problems = semantic_problems(settings)
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def config_path(explicit: str | None, environ: Mapping[str, str]) -> Path | None:
+    """`--config`, else $NOTIFBOT_CONFIG, else ./notifbot.yaml if present, else None (embedded default)."""
+    if explicit:
+        return Path(explicit)
+    if environ.get("NOTIFBOT_CONFIG"):
+        return Path(environ["NOTIFBOT_CONFIG"])
+    local = Path(DEFAULT_CONFIG_FILE)
+    return local if local.is_file() else None
+
+
+def load_settings(explicit: str | None, environ: Mapping[str, str]) -> Settings:
+    """Settings from the file chosen by `config_path`, or the embedded default."""
+    path = config_path(explicit, environ)
+    if path is None:
+        return Settings()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"(file): cannot read {path}: {exc.strerror}"]) from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"(file): {path} is not valid YAML: {exc}"]) from None
+    missing: list[str] = []
+    data = _expand_values(raw, environ, missing)
+    problems = [
+        f"env.{name}: referenced in {path} but not set (use ${{{name}:-default}})" for name in missing
+    ]
+    try:
+        settings = parse_settings(data, source=str(path))
+    except ConfigError as exc:
+        raise ConfigError(problems + exc.problems) from None
+    if problems:
+        raise ConfigError(problems)
+    return settings

@@ -1,0 +1,194 @@
+"""The settings models, validated with pydantic; their defaults are the embedded default (docs/reference.md §Configuration)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from notifbot.delivery.settings import DeliverySettings
+from notifbot.destinations import Destination
+from notifbot.destinations.console import ConsoleDestination
+from notifbot.links import marketo_host_entry
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StorageSettings(_Strict):
+    path: str = "var/notifbot.db"
+    synchronous: Literal["full", "normal"] = "full"
+    # the WAL file stays under this: past half of it the WAL is checkpointed and rewound (store/wal.py); the other
+    # half takes what is written meanwhile, hence the 16 MiB floor
+    wal_max_bytes: Annotated[int, Field(ge=16 * 1024 * 1024, le=1024**4)] = 64 * 1024 * 1024
+    # /readyz answers 503 when the database's filesystem has less free space than this
+    min_free_bytes: Annotated[int, Field(ge=0, le=1024**4)] = 32 * 1024 * 1024
+
+
+class ServerSettings(_Strict):
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, le=65535)] = 8080
+    max_body_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024)] = 1_048_576
+    # open connections at once; more get a fast 503. Needs 2 × this + 64 open files (serve checks the limit)
+    max_connections: Annotated[int, Field(ge=1, le=100_000)] = 400
+    # a client must finish its request line and headers within this (408 + close), and its body within that
+    header_timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 10.0
+    body_timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    # trust X-Forwarded-For from these proxies (empty: FORWARDED_ALLOW_IPS, else loopback); both need a token
+    proxy_headers: bool = False
+    forwarded_allow_ips: list[str] = Field(default_factory=list)  # addresses, networks (10.0.0.0/8) or *
+
+
+class SlackSettings(_Strict):
+    api_url: str = "https://slack.com/api/"
+    # how long one Web API call may take; a post that times out may still have reached Slack and is looked for
+    timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 10.0
+    command: Annotated[str, Field(pattern=r"^/[a-z0-9_-]{1,31}$")] = "/marketo"
+    # user ids (U…/W…) and user-group ids (S…) allowed to mute, unmute and acknowledge; empty = everyone
+    admins: list[Annotated[str, Field(pattern=r"^[UWS][A-Z0-9]{2,30}$")]] = Field(default_factory=list)
+    # receive /marketo commands and button clicks (HTTP with SLACK_SIGNING_SECRET, or Socket Mode with SLACK_APP_TOKEN)
+    interactive: bool = True
+
+
+class TeamsChannel(_Strict):
+    team_id: Annotated[str, Field(min_length=1)]
+    channel_id: Annotated[str, Field(min_length=1)]
+
+
+class TeamsCommandSettings(_Strict):
+    """Commands typed in Teams channels, received as Graph change notifications at POST /teams/notifications."""
+
+    notification_url: str | None = None  # the public https URL of POST /teams/notifications
+    channels: list[TeamsChannel] = Field(default_factory=list)
+    subscription_minutes: Annotated[int, Field(ge=5, le=60)] = 55
+    renew_before_minutes: Annotated[int, Field(ge=1, le=30)] = 15
+    check_seconds: Annotated[float, Field(gt=0, le=600)] = 60.0  # how often subscriptions are checked
+
+
+class TeamsSettings(_Strict):
+    graph_url: str = "https://graph.microsoft.com/v1.0"
+    # the Entra app registration (public client, device code) and where `teams login` keeps its sign-in
+    client_id: str | None = None
+    tenant_id: str = "organizations"
+    auth_record: str = "var/teams-auth.json"
+    cache_name: str = "notifbot-teams"
+    allow_unencrypted_cache: bool = False
+    bot_name: Annotated[str, Field(min_length=1, max_length=50)] = "notifbot"
+    # Entra user object ids allowed to mute, unmute and acknowledge from Teams; empty = everyone
+    admins: list[str] = Field(default_factory=list)
+    commands: TeamsCommandSettings = Field(default_factory=TeamsCommandSettings)
+
+
+class MarketoInstance(_Strict):
+    munchkin_id: Annotated[str, Field(pattern=r"^\d{3}-[A-Z]{3}-\d{3}$")]
+    base_url: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    daily_quota: Annotated[int, Field(ge=1)] = 50_000
+
+
+# Flow-step activities that carry the campaignId of the campaign that ran them: Send Email, Change Data Value,
+# Change Score, Add to List, Remove from List, Send Alert, Interesting Moment, Change Status in Progression,
+# Call Webhook, Add to Nurture. Ids are Marketo's standard ones; check GET /rest/v1/activities/types.json.
+DEFAULT_ACTIVITY_TYPES = (6, 13, 22, 24, 25, 38, 46, 104, 110, 113)
+
+
+class TriggerHealthSettings(_Strict):
+    enabled: bool = True
+    refresh_minutes: Annotated[int, Field(ge=15, le=10_080)] = 360  # list of active trigger campaigns
+    scan_minutes: Annotated[int, Field(ge=5, le=1_440)] = 60  # activities (REST pages, or bulk job progress)
+    # auto: REST pages while they fit the activities share of the budget, else a daily Bulk Activity Extract
+    activities: Literal["auto", "rest", "bulk", "off"] = "auto"
+    activity_type_ids: Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=1, max_length=10)] = (
+        Field(default_factory=lambda: list(DEFAULT_ACTIVITY_TYPES))
+    )
+    lookback_hours: Annotated[int, Field(ge=0, le=744)] = 24  # how far back the very first scan starts
+    bulk_every_hours: Annotated[int, Field(ge=1, le=744)] = 24
+    at_risk_days: Annotated[int, Field(ge=1, le=365)] = 150
+    campaigns_share_percent: Annotated[float, Field(ge=0, le=100)] = 10.0
+    activities_share_percent: Annotated[float, Field(ge=0, le=100)] = 30.0
+
+
+class MarketoSettings(_Strict):
+    instances: list[MarketoInstance] = Field(default_factory=list)
+    budget_percent: Annotated[float, Field(gt=0, le=100)] = 1.0  # notifbot's own calls, % of the daily quota
+    quota_thresholds: Annotated[list[Annotated[float, Field(gt=0, le=100)]], Field(min_length=1)] = Field(
+        default_factory=lambda: [80.0, 95.0, 100.0]
+    )
+    triggers: TriggerHealthSettings = Field(default_factory=TriggerHealthSettings)
+
+    def budget_for(self, instance: MarketoInstance) -> int:
+        """notifbot's daily call budget for `instance` (never below one call)."""
+        return max(1, int(instance.daily_quota * self.budget_percent / 100))
+
+    def caps_for(self, instance: MarketoInstance) -> dict[str, int]:
+        """Per-feature shares of the budget: trigger health is capped so the quota watch always has the rest."""
+        budget, t = self.budget_for(instance), self.triggers
+        return {
+            "campaigns": int(budget * t.campaigns_share_percent / 100),
+            "activities": int(budget * t.activities_share_percent / 100),
+        }
+
+
+DEFAULT_ADOBE_KEYS_URL = "https://static.adobeioevents.com"
+DEFAULT_ADOBE_IMS_URL = "https://ims-na1.adobelogin.com/ims/token/v3"
+DEFAULT_ADOBE_SCOPES = ("AdobeID", "openid", "read_organizations", "additional_info.projectedProductContext")
+
+
+class AdobeIOSettings(_Strict):
+    """Adobe I/O Events (Marketo data streams): the webhook at /hooks/adobe-io and, optionally, the journal."""
+
+    # the project's OAuth Server-to-Server client id (API key): every event's recipient must equal it
+    client_id: str | None = None  # default: env ADOBE_CLIENT_ID
+    client_secret: str | None = None  # default: env ADOBE_CLIENT_SECRET (journal only)
+    verify_signatures: bool = True  # false only for local experiments; logged loudly at start-up
+    auto_confirm_validation: bool = False  # open https://csm.adobe.io/ validation URLs by itself
+    journal_url: str | None = None  # the registration's Journaling endpoint (Developer Console)
+    journal_restart: Literal["latest", "earliest"] = (
+        "latest"  # where to start with no (or an expired) position
+    )
+    journal_limit: Annotated[int, Field(ge=1, le=1000)] = 100
+    journal_idle_seconds: Annotated[float, Field(gt=0, le=3600)] = 10.0  # 204 without retry-after
+    org_id: str | None = None  # optional x-ims-org-id header on journal calls
+    ims_url: str | None = None  # default: env ADOBE_IMS_URL, else Adobe's IMS v3 token endpoint
+    scopes: list[str] = Field(default_factory=lambda: list(DEFAULT_ADOBE_SCOPES))
+
+
+MatchValue = str | int | float | bool | list[str | int | float | bool]
+
+
+class Route(_Strict):
+    match: dict[str, MatchValue] = Field(default_factory=dict)
+    to: Annotated[list[str], Field(min_length=1)]
+    continue_: bool = Field(default=False, alias="continue")
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    @field_validator("to", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
+class LinksSettings(_Strict):
+    """Hosts whose links are labelled "Open in Marketo", besides *.marketo.com, experience.adobe.com and the instances'."""
+
+    marketo_hosts: list[Annotated[str, AfterValidator(marketo_host_entry)]] = Field(default_factory=list)
+
+
+_DEFAULT_DESTINATIONS: dict[str, Destination] = {"console": ConsoleDestination(type="console")}
+
+
+class Settings(_Strict):
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
+    teams: TeamsSettings = Field(default_factory=TeamsSettings)
+    marketo: MarketoSettings = Field(default_factory=MarketoSettings)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    adobe_io: AdobeIOSettings | None = None
+    links: LinksSettings = Field(default_factory=LinksSettings)
+    destinations: dict[str, Destination] = Field(default_factory=lambda: dict(_DEFAULT_DESTINATIONS))
+    routes: list[Route] = Field(default_factory=lambda: [Route(to=["console"])])
+    source: str = Field(default="embedded default", exclude=True)

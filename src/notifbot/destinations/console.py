@@ -1,0 +1,70 @@
+"""The `console` destination: prints each rendered message to stdout, so `make run` shows what Slack would get."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Literal, TextIO
+
+from notifbot.delivery.settings import DeliverySettings
+from notifbot.destinations.spec import DestinationModel, DestinationSpec, SenderContext
+from notifbot.links import DEFAULT_LINKS, LinkPolicy
+from notifbot.render.console import render_console, render_console_json
+from notifbot.render.slack import render_slack
+
+if TYPE_CHECKING:
+    from notifbot.model import Notification
+    from notifbot.store.outbox import OutboxRow
+
+
+class ConsoleDestination(DestinationModel):
+    """`type: console`: stdout, as readable text or JSON."""
+
+    type: Literal["console"]
+    format: Literal["text", "json"] = "text"
+
+
+class ConsoleDelivery:
+    """Writes messages as readable text (or JSON) so `make run` shows what Slack would get."""
+
+    dest_type = "console"
+
+    def __init__(
+        self, formats: Mapping[str, str], stream: TextIO | None = None, *, links: LinkPolicy = DEFAULT_LINKS
+    ) -> None:
+        self._formats = formats
+        self._stream = stream
+        self._links = links
+
+    async def send(self, row: OutboxRow, n: Notification) -> str | None:
+        message = render_slack(n, links=self._links)
+        if self._formats.get(row.destination, "text") == "json":
+            text = render_console_json(message)
+        else:
+            text = render_console(message)
+        stream = self._stream or sys.stdout
+        stream.write(f"── notifbot → {row.destination} ──\n{text}\n\n")
+        stream.flush()
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+def _build(dests: Mapping[str, ConsoleDestination], ctx: SenderContext) -> ConsoleDelivery:
+    # always built, configured or not: rows left for a console destination that was removed still print
+    return ConsoleDelivery({name: d.format for name, d in dests.items()}, ctx.stdout, links=ctx.links)
+
+
+def _no_pacing(delivery: DeliverySettings) -> float:
+    return 0.0
+
+
+SPEC = DestinationSpec(
+    type="console",
+    model=ConsoleDestination,
+    target=lambda dest: "stdout",
+    interval=_no_pacing,
+    build=_build,
+    describe=lambda dest: f"console, {dest.format}",
+)

@@ -1,0 +1,1 @@
+"""The Slack transport: classified, scrubbing Web API calls and request signature checks."""

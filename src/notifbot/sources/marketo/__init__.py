@@ -1,0 +1,1 @@
+"""Marketo intake: the pollers of the REST API (campaigns, activities, quota) and their wiring."""
