@@ -54,9 +54,8 @@ class SlackApp:
         sender: SlackSender,
     ) -> None:
         self.ctx = ctx
-        self.sender = (
-            sender  # edits messages with the delivery path's error classification and token scrubbing
-        )
+        # alerts are edited with the delivery path's error classification and token scrubbing
+        self.sender = sender
         self.ack_budget = ack_budget
         self.admins = admins
         self.bolt = AsyncApp(
