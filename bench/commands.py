@@ -137,7 +137,7 @@ def _event(
 
 def prepopulate(db: Path, *, count: int, now: float, seed: int = 3) -> dict[str, Any]:
     """Writes `count` notifications (over the last 90 days) and Marketo poller data into a fresh database."""
-    from notifbot.samples import load_samples
+    from notifbot.kinds import load_samples
     from notifbot.sources.events import parse_event
     from notifbot.store.db import connect
     from notifbot.store.events import Target, insert_notifications

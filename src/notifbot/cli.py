@@ -105,7 +105,7 @@ def cmd_routes_test(args: argparse.Namespace) -> int:
 
 
 def _load_event(args: argparse.Namespace) -> dict[str, Any]:
-    from notifbot.samples import sample_for_kind
+    from notifbot.kinds import sample_for_kind
 
     if args.event:
         data: dict[str, Any] = json.loads(Path(args.event).read_text(encoding="utf-8"))
@@ -158,7 +158,7 @@ def cmd_send(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from notifbot.samples import load_samples
+    from notifbot.kinds import load_samples
 
     failures = 0
     for name, event in load_samples().items():
@@ -225,7 +225,7 @@ def cmd_teams_login(args: argparse.Namespace) -> int:
         )
 
     try:
-        user = login(settings, prompt)
+        user = login(settings.teams, prompt)
     except ConfigError:
         raise
     except Exception as exc:  # azure-identity raises ClientAuthenticationError and friends

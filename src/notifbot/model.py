@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -13,7 +10,7 @@ from typing import Any
 
 
 class Kind(StrEnum):
-    """Marketo notification types notifbot understands (docs/reference.md §Event JSON); anything else is `other`."""
+    """Marketo notification types notifbot understands (each described in `notifbot.kinds`); anything else is `other`."""
 
     CAMPAIGN_FAILURE = "campaign_failure"
     CAMPAIGN_ABORT = "campaign_abort"
@@ -24,6 +21,7 @@ class Kind(StrEnum):
     LINKEDIN = "linkedin"
     WEB_SERVICES = "web_services"
     AUDIT = "audit"
+    AB_TEST_RESULT = "ab_test_result"
     OTHER = "other"
 
     @classmethod
@@ -41,83 +39,6 @@ class Severity(StrEnum):
     CRITICAL = "critical"
     WARNING = "warning"
     INFO = "info"
-
-
-DEFAULT_SEVERITY: Mapping[Kind, Severity] = {
-    Kind.CAMPAIGN_FAILURE: Severity.WARNING,
-    Kind.CAMPAIGN_ABORT: Severity.INFO,
-    Kind.CRM_SYNC: Severity.CRITICAL,
-    Kind.ENGAGEMENT: Severity.WARNING,
-    Kind.FACEBOOK: Severity.WARNING,
-    Kind.TRIGGER_CLEANUP: Severity.WARNING,
-    Kind.LINKEDIN: Severity.WARNING,
-    Kind.WEB_SERVICES: Severity.CRITICAL,
-    Kind.AUDIT: Severity.INFO,
-    Kind.OTHER: Severity.INFO,
-}
-
-# Fields that distinguish one occurrence from another when the sender gave no `id`.
-SALIENT_FIELDS: Mapping[Kind, tuple[str, ...]] = {
-    Kind.CAMPAIGN_FAILURE: ("campaign_id", "campaign_name", "error"),
-    Kind.CAMPAIGN_ABORT: ("campaign_id", "campaign_name", "user_id"),
-    Kind.CRM_SYNC: ("crm", "problem", "failed_leads", "period_start", "period_end"),
-    Kind.ENGAGEMENT: ("program_name", "stream_name", "exhausted_count"),
-    Kind.FACEBOOK: ("reason", "audience_name"),
-    Kind.TRIGGER_CLEANUP: ("stage", "deactivate_on", "campaigns"),
-    Kind.LINKEDIN: ("operation", "audience_name", "attempts"),
-    Kind.WEB_SERVICES: ("used", "quota", "percent", "resets_at"),
-    Kind.AUDIT: ("user_id", "action", "component_type", "component_id"),
-}
-
-
-def finite_number(value: object) -> float | None:
-    """A finite number from an int, float or numeric string ("40,000"); None for anything else or out of range."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return None
-    try:
-        number = float(value.strip().replace(",", "")) if isinstance(value, str) else float(value)
-    except (ValueError, OverflowError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def quota_percent(fields: Mapping[str, Any]) -> float | None:
-    """Percent of the daily API quota used: `percent`, else `used` / `quota`, else the `threshold` crossed."""
-    percent = finite_number(fields.get("percent"))
-    if percent is None:
-        used, quota = finite_number(fields.get("used")), finite_number(fields.get("quota"))
-        if used is not None and quota:
-            percent = used * 100 / quota
-    if percent is None or not math.isfinite(percent):
-        percent = finite_number(fields.get("threshold"))
-    return percent
-
-
-def default_severity(kind: Kind, fields: Mapping[str, Any]) -> Severity:
-    """Severity when the sender gave none: by kind, refined where a field says more."""
-    if kind is Kind.WEB_SERVICES:
-        percent = quota_percent(fields)
-        if percent is not None and percent < 100:
-            return Severity.WARNING
-    if kind is Kind.TRIGGER_CLEANUP and fields.get("stage") == "at_risk":
-        return Severity.INFO
-    return DEFAULT_SEVERITY[kind]
-
-
-def dedupe_key(
-    kind: Kind, instance: str | None, fields: Mapping[str, Any], occurred_at: datetime, original_kind: str
-) -> str:
-    """A stable key for an event without an `id`: same occurrence, same key, across restarts."""
-    names = SALIENT_FIELDS.get(kind)
-    salient = {k: fields.get(k) for k in names} if names is not None else dict(fields)
-    material = {
-        "kind": original_kind,
-        "instance": instance,
-        "fields": salient,
-        "occurred_at": occurred_at.astimezone(UTC).isoformat(),
-    }
-    digest = hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
-    return f"nb-{digest[:32]}"
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from notifbot.destinations.spec import DestinationModel
 from notifbot.destinations.teams import TeamsDestination
 from notifbot.destinations.teams_workflow import TeamsWorkflowDestination
 from notifbot.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
-from notifbot.samples import load_samples
+from notifbot.kinds import load_samples
 from notifbot.sources.events import parse_event
 from notifbot.store.outbox import OutboxRow
 from tests.fakes.graph import Failure, FakeGraph

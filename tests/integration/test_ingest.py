@@ -61,9 +61,9 @@ async def test_concurrent_requests_share_commits_and_all_land(bot_factory: BotFa
 
 async def test_unknown_kind_is_stored_as_other(bot_factory: BotFactory) -> None:
     bot = await bot_factory()
-    r = await post(bot, {"kind": "ab_test_result", "id": "ab1", "fields": {"winner": "B"}})
+    r = await post(bot, {"kind": "program_status", "id": "ps1", "fields": {"winner": "B"}})
     assert r.status_code == 202
-    assert rows(bot, "SELECT kind, original_kind FROM events") == [("other", "ab_test_result")]
+    assert rows(bot, "SELECT kind, original_kind FROM events") == [("other", "program_status")]
 
 
 @pytest.mark.parametrize(

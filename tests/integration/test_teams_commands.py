@@ -21,7 +21,7 @@ from notifbot.commands.quota import TITLE as QUOTA_TITLE
 from notifbot.config.env import Env
 from notifbot.destinations.teams import UPDATE_RATE_LIMITS
 from notifbot.errors import DeliveryError
-from notifbot.samples import load_samples
+from notifbot.kinds import load_samples
 from notifbot.store.runner import Database
 from notifbot.teams.graph import GraphApi
 from tests.fakes.graph import BOT_USER, Failure, FakeGraph, Message, Subscription

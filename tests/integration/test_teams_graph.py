@@ -10,8 +10,8 @@ import pytest
 
 from notifbot.app import Bot
 from notifbot.destinations.teams import TeamsGraphDelivery
+from notifbot.kinds import load_samples
 from notifbot.model import Acked
-from notifbot.samples import load_samples
 from notifbot.store.events import get_event
 from tests.fakes.graph import BOT_USER, Failure, FakeGraph
 from tests.integration.conftest import BotFactory, outbox_rows, post_events, wait_for

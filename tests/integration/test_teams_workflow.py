@@ -11,8 +11,8 @@ import pytest
 
 from notifbot.app import Bot
 from notifbot.config.env import Env, settings_secrets
+from notifbot.kinds import load_samples
 from notifbot.logs import setup_logging
-from notifbot.samples import load_samples
 from tests.fakes.workflow import FakeWorkflow
 from tests.integration.conftest import BotFactory, client_for, outbox_rows, post_events, wait_for
 from tests.unit.render.teams_helpers import assert_valid_card

@@ -6,14 +6,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from notifbot.model import DEFAULT_SEVERITY, Kind, Severity, dedupe_key, default_severity
+from notifbot.kinds import KINDS, dedupe_key, default_severity
+from notifbot.model import Kind, Severity
 from notifbot.sources.events import parse_event
 
 T = datetime(2026, 11, 28, 10, tzinfo=UTC)
 
 
 def test_every_kind_has_a_default_severity() -> None:
-    assert set(DEFAULT_SEVERITY) == set(Kind)
+    assert set(KINDS) == set(Kind)
     assert Kind.parse("nope") is Kind.OTHER and Kind.parse("crm_sync") is Kind.CRM_SYNC
 
 

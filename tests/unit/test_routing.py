@@ -25,7 +25,7 @@ CONFIG: dict[str, Any] = {
         {"match": {"kind": "crm_sync", "crm": "salesforce"}, "to": ["crm", "ops"]},
         {"match": {"team": "emea"}, "to": ["emea"], "continue": True},
         {"match": {"severity": ["critical", "warning"], "instance": "123-ABC-456"}, "to": ["crm"]},
-        {"match": {"kind": "ab_test_result"}, "to": ["audit-log"]},
+        {"match": {"kind": "program_status"}, "to": ["audit-log"]},
         {"to": ["ops"]},
     ],
 }
@@ -56,7 +56,7 @@ def test_list_means_any_of_and_all_keys_must_match() -> None:
 
 
 def test_unknown_kind_routes_as_other_or_by_its_own_name() -> None:
-    assert dests({"kind": "ab_test_result"}) == ["audit-log"]
+    assert dests({"kind": "program_status"}) == ["audit-log"]
     assert dests({"kind": "brand_new_thing"}) == ["ops"]
 
 
@@ -135,8 +135,8 @@ def test_fields_come_before_labels_and_a_null_field_falls_through() -> None:
 
 
 def test_kind_matches_its_code_or_the_name_it_came_with() -> None:
-    unknown = parse_event({"kind": "ab_test_result"}, now=NOW)
-    assert matches(unknown, {"kind": "other"}) and matches(unknown, {"kind": "ab_test_result"})
+    unknown = parse_event({"kind": "program_status"}, now=NOW)
+    assert matches(unknown, {"kind": "other"}) and matches(unknown, {"kind": "program_status"})
     assert matches(note(severity="critical"), {"severity": "critical"})
     assert not matches(note(severity="critical"), {"severity": "warning"})
     assert matches(note(), {}) and matches(note(), {"kind": "crm_sync"})

@@ -28,7 +28,7 @@ def build_graph(settings: Settings, env: Env) -> GraphApi | None:
     from notifbot.teams.auth import credential_for
     from notifbot.teams.graph import GraphApi
 
-    return GraphApi(credential_for(settings, env), env.graph_url(settings))
+    return GraphApi(credential_for(settings.teams, env.graph_access_token), env.graph_url(settings))
 
 
 @dataclass(frozen=True)

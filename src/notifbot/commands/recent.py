@@ -7,8 +7,8 @@ import logging
 from notifbot.commands.common import command_name, plural, when_ts
 from notifbot.commands.model import CommandContext, Invocation
 from notifbot.commands.queries import RecentRow, recent
+from notifbot.kinds import describe
 from notifbot.links import LinkPolicy, safe_url
-from notifbot.render.kinds import describe
 from notifbot.replies import Item, Reply, Section
 from notifbot.text import as_text, format_when, one_line
 

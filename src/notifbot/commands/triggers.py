@@ -5,7 +5,7 @@ from __future__ import annotations
 from notifbot.commands.common import plural, visibility
 from notifbot.commands.model import CommandContext
 from notifbot.commands.queries import StaleTriggers, TriggerCampaign, stale_triggers
-from notifbot.render.kinds import safe_url
+from notifbot.links import safe_url
 from notifbot.replies import Item, Reply, Section
 from notifbot.text import format_date
 

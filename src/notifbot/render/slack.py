@@ -6,11 +6,10 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from notifbot.kinds import Listing, Parts, describe, what_to_do
 from notifbot.links import DEFAULT_LINKS, Link, LinkPolicy, classify_link, link_label, neutral_label
 from notifbot.model import Acked, Notification, Severity
 from notifbot.render import limits
-from notifbot.render.advice import what_to_do
-from notifbot.render.kinds import Listing, Parts, describe
 from notifbot.text import (
     as_text,
     escape_mrkdwn,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from notifbot.kinds import Listing, Parts, describe, what_to_do
 from notifbot.links import DEFAULT_LINKS, LinkPolicy, classify_link, link_label
 from notifbot.model import Acked, Notification, Severity
-from notifbot.render.advice import what_to_do
 from notifbot.render.card import (
     MAX_CARD_BYTES,
     Element,
@@ -20,7 +20,6 @@ from notifbot.render.card import (
     rich,
     run,
 )
-from notifbot.render.kinds import Listing, Parts, describe
 from notifbot.text import as_text, format_count, format_when, one_line, truncate
 
 ICON: Mapping[Severity, str] = {Severity.CRITICAL: "🔴", Severity.WARNING: "🟠", Severity.INFO: "🔵"}

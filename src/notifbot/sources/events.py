@@ -9,8 +9,9 @@ from pydantic import ValidationError
 from pydantic_core import from_json
 
 from notifbot.errors import Detail, InputError, loc_path
-from notifbot.model import Kind, Notification, Severity, dedupe_key, default_severity
-from notifbot.sources.event_schema import EVENT, FIELD_ADAPTERS
+from notifbot.kinds import dedupe_key, default_severity, spec_for
+from notifbot.model import Kind, Notification, Severity
+from notifbot.sources.event_schema import EVENT
 from notifbot.sources.storable import DATE_RANGE_MSG, in_range, time_text_problems
 from notifbot.sources.storable import problems as unstorable
 
@@ -49,7 +50,7 @@ def parse_event(obj: Any, *, prefix: str = "", now: datetime, source: str = "eve
     raw_kind: str = event["kind"]
     kind = Kind.parse(raw_kind)
     fields: dict[str, Any] = event.get("fields") or {}
-    adapter = FIELD_ADAPTERS.get(kind)
+    adapter = spec_for(kind).adapter
     if adapter is not None:
         try:
             fields = adapter.validate_python(fields)

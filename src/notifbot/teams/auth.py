@@ -7,12 +7,10 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from azure.core.credentials import AccessToken
 
-from notifbot.config import Settings
-from notifbot.config.env import Env
 from notifbot.errors import ConfigError
 
 # Delegated permissions the service account consents to: post and edit its messages, read channel messages
@@ -24,6 +22,21 @@ SCOPES = (
 )
 DEFAULT_SCOPE = "https://graph.microsoft.com/.default"
 Prompt = Callable[[str, str, datetime], None]
+
+
+class SignIn(Protocol):
+    """The `teams:` settings sign-in reads (config's TeamsSettings has them; the transport never imports config)."""
+
+    @property
+    def client_id(self) -> str | None: ...
+    @property
+    def tenant_id(self) -> str: ...
+    @property
+    def auth_record(self) -> str: ...
+    @property
+    def cache_name(self) -> str: ...
+    @property
+    def allow_unencrypted_cache(self) -> bool: ...
 
 
 class StaticTokenCredential:
@@ -69,40 +82,40 @@ class ThreadedCredential:
         await self.close()
 
 
-def _device_code(settings: Settings, **kwargs: Any) -> Any:
+def _device_code(teams: SignIn, **kwargs: Any) -> Any:
     from azure.identity import DeviceCodeCredential, TokenCachePersistenceOptions
 
-    if not settings.teams.client_id:
+    if not teams.client_id:
         raise ConfigError(["teams.client_id: set the Entra app registration's Application (client) ID"])
     cache = TokenCachePersistenceOptions(
-        name=settings.teams.cache_name, allow_unencrypted_storage=settings.teams.allow_unencrypted_cache
+        name=teams.cache_name, allow_unencrypted_storage=teams.allow_unencrypted_cache
     )
     return DeviceCodeCredential(
-        settings.teams.client_id,
-        tenant_id=settings.teams.tenant_id,
+        teams.client_id,
+        tenant_id=teams.tenant_id,
         cache_persistence_options=cache,
         **kwargs,
     )
 
 
-def login(settings: Settings, prompt: Prompt, *, credential: Any = None) -> str:
+def login(teams: SignIn, prompt: Prompt, *, credential: Any = None) -> str:
     """Runs the device-code sign-in, persists the account record, and returns the signed-in user name."""
-    cred = credential if credential is not None else _device_code(settings, prompt_callback=prompt)
+    cred = credential if credential is not None else _device_code(teams, prompt_callback=prompt)
     record = cred.authenticate(scopes=list(SCOPES))
-    path = Path(settings.teams.auth_record)
+    path = Path(teams.auth_record)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(record.serialize(), encoding="utf-8")
     path.chmod(0o600)
     return str(record.username)
 
 
-def credential_for(settings: Settings, env: Env) -> Any:
+def credential_for(teams: SignIn, access_token: str | None) -> Any:
     """GRAPH_ACCESS_TOKEN if set, else the cached sign-in of `notifbot teams login` (silent; never prompts)."""
-    if env.graph_access_token:
-        return StaticTokenCredential(env.graph_access_token)
+    if access_token:
+        return StaticTokenCredential(access_token)
     from azure.identity import AuthenticationRecord
 
-    path = Path(settings.teams.auth_record)
+    path = Path(teams.auth_record)
     try:
         record = AuthenticationRecord.deserialize(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, KeyError) as exc:
@@ -110,5 +123,5 @@ def credential_for(settings: Settings, env: Env) -> Any:
             [f"teams.auth_record: cannot read {path} ({exc.__class__.__name__}): run `notifbot teams login`"]
         ) from None
     return ThreadedCredential(
-        _device_code(settings, authentication_record=record, disable_automatic_authentication=True)
+        _device_code(teams, authentication_record=record, disable_automatic_authentication=True)
     )

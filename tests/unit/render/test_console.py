@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
+from notifbot.kinds import load_samples
 from notifbot.render.console import render_console, render_console_json
 from notifbot.render.slack import render_slack
-from notifbot.samples import load_samples
 from notifbot.sources.events import parse_event
 from tests.unit.render.helpers import T, note
 

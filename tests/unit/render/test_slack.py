@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from notifbot.kinds import load_samples
 from notifbot.model import Kind
 from notifbot.render.limits import slack_limit_problems
 from notifbot.render.slack import fit, render_slack
-from notifbot.samples import load_samples
 from notifbot.sources.events import parse_event
 from tests.unit.render.helpers import (
     T,
@@ -89,8 +89,16 @@ def test_trigger_cleanup_links_campaigns() -> None:
 def test_other_kind_shows_its_name_and_fields() -> None:
     message = render_slack(parse_event(SAMPLES["other"], now=T))
     text = all_text(message)
-    assert "ab_test_result" in message["blocks"][0]["text"]["text"]
-    assert "*Winner*\nVersion B" in text and "*Open rate b*\n0.247" in text
+    assert "marketo.observability.status" in message["blocks"][0]["text"]["text"]
+    assert "*Queue normal lag seconds*\n610" in text and "*Quota used*\n41250" in text
+
+
+def test_ab_test_result_shows_program_test_and_winner() -> None:
+    message = render_slack(parse_event(SAMPLES["ab_test_result"], now=T))
+    text = all_text(message)
+    assert message["blocks"][0]["text"]["text"] == ":large_blue_circle: A/B test result: 2026-11 Newsletter"
+    assert "*Winner*\nVersion B" in text and "*Test*\nSubject line" in text
+    assert "*Winning criteria*\nOpen rate" in text and "declare the winner" in text
 
 
 def test_other_kind_with_many_fields_is_bounded() -> None:

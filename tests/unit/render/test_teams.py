@@ -9,13 +9,11 @@ from typing import Any
 import pytest
 
 from notifbot.cli import main
+from notifbot.kinds import describe, load_samples, what_to_do
 from notifbot.links import link_label
 from notifbot.model import Acked, Kind
-from notifbot.render.advice import what_to_do
 from notifbot.render.card import MAX_CARD_BYTES, card_size, md_safe
-from notifbot.render.kinds import describe
 from notifbot.render.teams import render_teams
-from notifbot.samples import load_samples
 from notifbot.sources.events import parse_event
 from tests.unit.render.helpers import T, dynamics_digest, many_campaigns, note, raw_note, strings
 from tests.unit.render.teams_helpers import assert_valid_card, schema_error

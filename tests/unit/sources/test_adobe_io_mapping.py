@@ -85,11 +85,12 @@ def test_unparseable_time_falls_back_to_receipt() -> None:
         (T + "program_exhausted", {}, Kind.ENGAGEMENT),
         (T + "salesforce_sync_failure", {}, Kind.CRM_SYNC),
         ("com.adobe.platform.marketo.audit.user.smartcampaign", {}, Kind.AUDIT),
+        (T + "test_group", {}, Kind.AB_TEST_RESULT),
         (T + "something_new", {"componentType": "mystery"}, Kind.OTHER),
     ],
 )
 def test_classification(etype: str, data: dict[str, Any], kind: Kind) -> None:
-    assert classify(unwrap(adobe_shape(etype, data)))[0] is kind
+    assert classify(unwrap(adobe_shape(etype, data))) is kind
 
 
 def test_web_services_fields() -> None:
@@ -132,7 +133,11 @@ def test_engagement_crm_and_ab_test() -> None:
     ab = to_notification(
         unwrap(adobe_shape(T + "test_group", {"eventAction": {"programName": "News"}})), now=NOW
     )
-    assert ab.kind is Kind.OTHER and ab.kind_label == "ab_test_result" and ab.fields["program_name"] == "News"
+    assert (
+        ab.kind is Kind.AB_TEST_RESULT
+        and ab.kind_label == "ab_test_result"
+        and ab.fields["program_name"] == "News"
+    )
 
 
 def test_audit_stream() -> None:

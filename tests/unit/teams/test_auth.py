@@ -39,7 +39,7 @@ def test_login_saves_a_private_account_record(tmp_path: Path) -> None:
     shown: list[str] = []
     s = settings(tmp_path)
     fake = FakeDeviceCode(lambda url, code, _: shown.append(f"{url} {code}"))
-    assert auth.login(s, fake.prompt, credential=fake) == "svc@contoso.com"
+    assert auth.login(s.teams, fake.prompt, credential=fake) == "svc@contoso.com"
     assert shown == ["https://microsoft.com/devicelogin ABCD-EFGH"]
     assert "https://graph.microsoft.com/ChannelMessage.Send" in fake.scopes
     path = Path(s.teams.auth_record)
@@ -50,10 +50,10 @@ def test_login_saves_a_private_account_record(tmp_path: Path) -> None:
 def test_serve_credential_is_silent_device_code_from_the_record(tmp_path: Path) -> None:
     s = settings(tmp_path, allow_unencrypted_cache=True)
     with pytest.raises(ConfigError, match="teams login"):
-        auth.credential_for(s, Env({}))
+        auth.credential_for(s.teams, Env({}).graph_access_token)
     fake = FakeDeviceCode(lambda *_: None)
-    auth.login(s, fake.prompt, credential=fake)
-    cred = auth.credential_for(s, Env({}))
+    auth.login(s.teams, fake.prompt, credential=fake)
+    cred = auth.credential_for(s.teams, Env({}).graph_access_token)
     assert isinstance(cred, auth.ThreadedCredential)
     inner = cred._credential
     assert type(inner).__name__ == "DeviceCodeCredential"
@@ -61,7 +61,9 @@ def test_serve_credential_is_silent_device_code_from_the_record(tmp_path: Path) 
 
 
 async def test_graph_access_token_wins_and_is_never_shown(tmp_path: Path) -> None:
-    cred = auth.credential_for(settings(tmp_path), Env({"GRAPH_ACCESS_TOKEN": "eyJ-secret"}))
+    cred = auth.credential_for(
+        settings(tmp_path).teams, Env({"GRAPH_ACCESS_TOKEN": "eyJ-secret"}).graph_access_token
+    )
     assert isinstance(cred, auth.StaticTokenCredential)
     assert (await cred.get_token("scope")).token == "eyJ-secret"
     assert "eyJ" not in repr(cred)

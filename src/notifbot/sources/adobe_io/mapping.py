@@ -21,7 +21,6 @@ __all__ = ["Envelope", "classify", "event_key", "is_validation", "parse_time", "
 
 MARKETO_PREFIX = "com.adobe.platform.marketo."
 AUDIT_PREFIX = MARKETO_PREFIX + "audit.user."
-AB_TEST_KIND = "ab_test_result"
 _SPACE = re.compile(r"[\s\-]+")
 
 
@@ -29,30 +28,30 @@ def _norm(value: object) -> str:
     return _SPACE.sub("_", value.strip().lower()) if isinstance(value, str) else ""
 
 
-def _classify_token(token: str) -> tuple[Kind, str | None] | None:
-    """A kind (and, for labelled `other`, its name) from a type suffix, componentType or subType."""
+def _classify_token(token: str) -> Kind | None:
+    """A kind from a type suffix, componentType or subType; None when the token names none."""
     if not token:
         return None
     if "campaign_failure" in token or token in ("campaign_failed", "campaignfailure"):
-        return Kind.CAMPAIGN_FAILURE, None
+        return Kind.CAMPAIGN_FAILURE
     if "campaign_abort" in token or "campaignabort" in token:
-        return Kind.CAMPAIGN_ABORT, None
+        return Kind.CAMPAIGN_ABORT
     if "web_service" in token or token in ("webservices", "dailyquota", "daily_quota", "api_quota"):
-        return Kind.WEB_SERVICES, None
+        return Kind.WEB_SERVICES
     if any(w in token for w in ("nurture", "engagement", "exhausted")):
-        return Kind.ENGAGEMENT, None
+        return Kind.ENGAGEMENT
     if any(w in token for w in ("salesforce", "sfdc", "dynamics", "crm_sync", "sync_failure")):
-        return Kind.CRM_SYNC, None
+        return Kind.CRM_SYNC
     if "test_group" in token or "ab_test" in token or "a/b" in token or "champion" in token:
-        return Kind.OTHER, AB_TEST_KIND
+        return Kind.AB_TEST_RESULT
     return None
 
 
-def classify(envelope: Envelope) -> tuple[Kind, str | None]:
+def classify(envelope: Envelope) -> Kind:
     """Kind from the event `type`, falling back to `data.componentType`, then `data.subType`."""
     etype = envelope.type
     if etype.startswith(AUDIT_PREFIX):
-        return Kind.AUDIT, None
+        return Kind.AUDIT
     suffix = etype[len(MARKETO_PREFIX) :] if etype.startswith(MARKETO_PREFIX) else etype
     if etype.startswith(MARKETO_PREFIX + "notification."):
         suffix = etype[len(MARKETO_PREFIX + "notification.") :]
@@ -61,7 +60,7 @@ def classify(envelope: Envelope) -> tuple[Kind, str | None]:
         found = _classify_token(token)
         if found is not None:
             return found
-    return Kind.OTHER, None
+    return Kind.OTHER
 
 
 def _action(data: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -261,9 +260,9 @@ def _time(envelope: Envelope, now: datetime) -> tuple[datetime, dict[str, Any]]:
 
 def to_notification(envelope: Envelope, *, now: datetime, source: str = "adobe_io") -> Notification:
     """One envelope → one Notification; never fails (unreadable or unknown events become `other`, raw kept)."""
-    kind, label = classify(envelope)
+    kind = classify(envelope)
     if envelope.data_problem is not None:
-        kind, label = Kind.OTHER, None
+        kind = Kind.OTHER
     data, action = envelope.data, _action(envelope.data)
     occurred, unreadable = _time(envelope, now)
     if envelope.data_problem is not None:
@@ -283,7 +282,7 @@ def to_notification(envelope: Envelope, *, now: datetime, source: str = "adobe_i
         fields, summary = _crm_sync(envelope, data, action)
     elif kind is Kind.AUDIT:
         fields, summary, severity = _audit(envelope, data)
-    elif label == AB_TEST_KIND:
+    elif kind is Kind.AB_TEST_RESULT:
         fields, summary = _ab_test(data, action)
     else:
         what = "Unreadable" if envelope.data_problem else "Unrecognised"
@@ -293,12 +292,12 @@ def to_notification(envelope: Envelope, *, now: datetime, source: str = "adobe_i
         fields["sub_type"] = safe_json(data.get("subType"), text_limit=1_000)
     if action:
         fields["event_action"] = safe_json(dict(action))
-    if kind is Kind.OTHER and label is None:
+    if kind is Kind.OTHER:
         fields["payload"] = safe_json(dict(envelope.raw))
     if unreadable:
         fields["unreadable"] = unreadable
     event: dict[str, Any] = {
-        "kind": label or (kind.value if kind is not Kind.OTHER else _other_kind(envelope)),
+        "kind": kind.value if kind is not Kind.OTHER else _other_kind(envelope),
         "id": event_key(envelope),
         "instance": instance[:100] if instance else None,
         "occurred_at": occurred,

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from notifbot.kinds import load_samples, sample_for_kind
 from notifbot.model import Kind
-from notifbot.samples import load_samples, sample_for_kind
 from notifbot.sources.events import parse_event
 from tests.unit.render.helpers import T
 
 EXPECTED = {
-    "audit", "campaign_abort", "campaign_failure", "crm_sync", "crm_sync_dynamics", "engagement", "facebook",
-    "linkedin", "other", "trigger_cleanup", "web_services",
+    "ab_test_result", "audit", "campaign_abort", "campaign_failure", "crm_sync", "crm_sync_dynamics", "engagement",
+    "facebook", "linkedin", "other", "trigger_cleanup", "web_services",
 }  # fmt: skip
 
 
@@ -44,8 +44,9 @@ def test_sample_details() -> None:
 def test_sample_for_kind() -> None:
     assert sample_for_kind("crm_sync")["id"] == "sample-crm_sync-1"
     assert sample_for_kind("crm_sync_dynamics")["id"] == "sample-crm_sync_dynamics-1"
-    assert sample_for_kind("other")["kind"] == "ab_test_result"
-    assert sample_for_kind("ab_test_result")["id"] == "sample-other-1"
+    assert sample_for_kind("other")["kind"] == "com.adobe.platform.marketo.observability.status"
+    assert sample_for_kind("com.adobe.platform.marketo.observability.status")["id"] == "sample-other-1"
+    assert sample_for_kind("ab_test_result")["id"] == "sample-ab_test_result-1"
     with pytest.raises(KeyError, match=r"known kinds.*campaign_failure"):
         sample_for_kind("nope")
 

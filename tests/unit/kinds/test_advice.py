@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from notifbot.kinds import what_to_do
 from notifbot.model import Kind
-from notifbot.render.advice import what_to_do
 from tests.unit.render.helpers import note, raw_note
 
 
-@pytest.mark.parametrize("kind", [k.value for k in Kind if k is not Kind.OTHER] + ["ab_test_result"])
+@pytest.mark.parametrize("kind", [k.value for k in Kind if k is not Kind.OTHER] + ["program_status"])
 def test_every_kind_has_advice(kind: str) -> None:
     line = what_to_do(note(kind))
     assert line and len(line) <= 200 and "\n" not in line

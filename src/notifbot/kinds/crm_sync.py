@@ -1,0 +1,130 @@
+"""`crm_sync`: Salesforce or Microsoft Dynamics sync problems, and the leads that failed to sync."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from pydantic import with_config
+
+from notifbot.kinds.parts import Listing, Parts, add, as_list, code, get
+from notifbot.kinds.spec import OPEN, Count, Ident, KindSpec, OpenFields, ShortText, Text
+from notifbot.links import MARKETO_LABEL
+from notifbot.model import Kind, Notification, Severity
+from notifbot.text import format_count, format_when, humanize, to_number
+
+CRM_NAMES: Mapping[str, str] = {"salesforce": "Salesforce", "dynamics": "Microsoft Dynamics"}
+DYNAMICS_CODES = ("dynamics", "microsoft_dynamics", "msdynamics")
+CSV_LABEL = "See the full list (CSV)"  # Marketo's Dynamics digest: "See the full list" opens a CSV
+
+
+@with_config(OPEN)
+class FailedLead(OpenFields, total=False):
+    id: Ident | None
+    name: ShortText | None
+    email: ShortText | None
+    error: Text | None
+
+
+@with_config(OPEN)
+class CrmSyncFields(OpenFields, total=False):
+    crm: ShortText | None
+    problem: ShortText | None
+    failed_leads: Count | None
+    period_start: datetime | None
+    period_end: datetime | None
+    errors_url: ShortText | None
+    leads: list[FailedLead] | None
+    error: Text | None
+
+
+def describe(n: Notification, fields: Mapping[str, Any]) -> Parts:
+    """Which CRM, what went wrong, how many leads failed (and which), over which period."""
+    crm = CRM_NAMES.get(code(fields.get("crm")), humanize(fields.get("crm")) or "CRM")
+    problem = humanize(fields.get("problem"))
+    leads = as_list(fields.get("leads"))
+    count = to_number(fields.get("failed_leads"))
+    shown = format_count(fields.get("failed_leads")) if fields.get("failed_leads") is not None else None
+    if count is not None:
+        title = f"{crm}: {shown} lead{'' if count == 1 else 's'} failed to sync"
+        title += f" ({problem})" if problem else ""
+    else:
+        title = f"{crm} sync failing: {problem}" if problem else f"{crm} sync problem"
+    errors_label = CSV_LABEL if code(fields.get("crm")) in DYNAMICS_CODES else MARKETO_LABEL
+    parts = Parts(title).offer(fields.get("errors_url"), errors_label).offer(fields.get("url"))
+    add(parts.facts, "CRM", crm)
+    add(parts.facts, "Problem", problem[:1].upper() + problem[1:] if problem else None)
+    add(parts.facts, "Failed leads", shown)
+    start, end = fields.get("period_start"), fields.get("period_end")
+    if start or end:
+        add(
+            parts.facts,
+            "Period",
+            f"{format_when(start) if start else '?'} → {format_when(end) if end else '?'}",
+        )
+    if error := get(fields, "error"):
+        parts.detail = ("Error", error)
+    if leads:
+        total = max(len(leads), int(count)) if count is not None and count < 1e12 else len(leads)
+        parts.listing = Listing("leads", "Leads that failed to sync", leads, total)
+    return parts
+
+
+_CSV = 'Open the CSV ("See the full list", kept 30 days)'
+
+_SALESFORCE: Mapping[str, str] = {
+    "expired_credentials": "Re-authenticate the Salesforce sync user in Admin → Salesforce, then re-enable the sync.",
+    "api_limit_exceeded": (
+        "The Salesforce org hit its rolling 24-h API request limit; Marketo's sync resumes on its own once calls "
+        "free up. Raise the org limit or cut other integrations' usage."
+    ),
+    "permissions": (
+        "Give the Salesforce sync user access to the objects and fields it syncs (profile, field-level security), "
+        "then re-enable the sync in Admin → Salesforce."
+    ),
+    "sync_disabled": "The sync is off: fix the reported cause, then turn it back on in Admin → Salesforce.",
+}
+_SALESFORCE_DEFAULT = (
+    "Check the sync errors in Admin → Salesforce, fix the cause, and re-enable the sync if it stopped."
+)
+
+_DYNAMICS: Mapping[str, str] = {
+    "duplicate_leads": f"{_CSV}, then merge or delete the duplicate records in Dynamics; the next sync retries them.",
+    "field_length_mismatch": (
+        f"{_CSV}, then shorten those values or widen the Dynamics fields so both sides' field lengths match."
+    ),
+    "expired_credentials": "Re-enter the Dynamics sync user's credentials in Admin → Microsoft Dynamics, "
+    "then re-enable the sync.",
+    "permissions": "Give the Dynamics sync user the security role it needs, then re-enable the sync in "
+    "Admin → Microsoft Dynamics.",
+    "sync_disabled": "The sync is off: fix the reported cause, then turn it back on in Admin → Microsoft Dynamics.",
+}
+_DYNAMICS_DEFAULT = (
+    f"{_CSV} to see why each lead failed, fix those records; they sync again on the next cycle."
+)
+
+_CRM_DEFAULT = (
+    "Check the CRM sync errors in Marketo Admin, fix the cause, and re-enable the sync if it stopped."
+)
+
+
+def advise(fields: Mapping[str, Any]) -> str:
+    """The next step for this CRM and problem."""
+    crm, problem = code(fields.get("crm")), code(fields.get("problem"))
+    if crm == "salesforce":
+        return _SALESFORCE.get(problem, _SALESFORCE_DEFAULT)
+    if crm in DYNAMICS_CODES:
+        return _DYNAMICS.get(problem, _DYNAMICS_DEFAULT)
+    return _CRM_DEFAULT
+
+
+CRM_SYNC = KindSpec(
+    kind=Kind.CRM_SYNC,
+    severity=Severity.CRITICAL,
+    schema=CrmSyncFields,
+    salient=("crm", "problem", "failed_leads", "period_start", "period_end"),
+    describe=describe,
+    advice=advise,
+    samples=("crm_sync", "crm_sync_dynamics"),
+)

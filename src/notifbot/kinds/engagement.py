@@ -1,0 +1,56 @@
+"""`engagement`: people became exhausted in an engagement program's stream (no more content to send them)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import with_config
+
+from notifbot.kinds.parts import Parts, add, get
+from notifbot.kinds.spec import OPEN, Count, KindSpec, OpenFields, ShortText
+from notifbot.model import Kind, Notification, Severity
+from notifbot.text import format_count
+
+
+@with_config(OPEN)
+class EngagementFields(OpenFields, total=False):
+    program_name: ShortText | None
+    stream_name: ShortText | None
+    exhausted_count: Count | None
+    url: ShortText | None
+
+
+def describe(n: Notification, fields: Mapping[str, Any]) -> Parts:
+    """Which stream (or program) ran out of content, and for how many people."""
+    stream = get(fields, "stream_name")
+    program = get(fields, "program_name")
+    where = stream or program
+    parts = Parts(
+        f"Engagement content exhausted: {where}" if where else "Engagement program content exhausted"
+    )
+    parts.offer(fields.get("url"))
+    add(parts.facts, "Program", program)
+    add(parts.facts, "Stream", stream)
+    if fields.get("exhausted_count") is not None:
+        add(parts.facts, "Exhausted people", format_count(fields.get("exhausted_count")))
+    return parts
+
+
+def advise(fields: Mapping[str, Any]) -> str:
+    """Give exhausted people something next."""
+    return (
+        "Add new content to the stream, or adjust its cadence or transitions, so exhausted people get "
+        "something next."
+    )
+
+
+ENGAGEMENT = KindSpec(
+    kind=Kind.ENGAGEMENT,
+    severity=Severity.WARNING,
+    schema=EngagementFields,
+    salient=("program_name", "stream_name", "exhausted_count"),
+    describe=describe,
+    advice=advise,
+    samples=("engagement",),
+)

@@ -1,0 +1,58 @@
+"""`facebook`: leads could not be sent to a Facebook custom audience (terms not accepted, app removed)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import with_config
+
+from notifbot.kinds.parts import Parts, add, code, get
+from notifbot.kinds.spec import OPEN, KindSpec, OpenFields, ShortText
+from notifbot.model import Kind, Notification, Severity
+from notifbot.text import humanize
+
+REASONS: Mapping[str, str] = {
+    "terms_not_accepted": "Terms of Service not accepted",
+    "app_removed": "Marketo app removed",
+}
+_ADVICE: Mapping[str, str] = {
+    "terms_not_accepted": "Accept Facebook's Custom Audience Terms of Service for the ad account, then resend "
+    "the leads to the audience.",
+    "app_removed": "The Marketo app was removed from Facebook: reconnect it in Admin → LaunchPoint, then resend "
+    "the leads.",
+}
+_ADVICE_DEFAULT = (
+    "Check the Facebook connection in Admin → LaunchPoint and the ad account, then resend the leads."
+)
+
+
+@with_config(OPEN)
+class FacebookFields(OpenFields, total=False):
+    reason: ShortText | None
+    audience_name: ShortText | None
+
+
+def describe(n: Notification, fields: Mapping[str, Any]) -> Parts:
+    """Why the audience sync is blocked, and which audience."""
+    reason = REASONS.get(code(fields.get("reason"))) or humanize(fields.get("reason"))
+    parts = Parts(f"Facebook audience sync blocked: {reason}" if reason else "Facebook audience sync blocked")
+    add(parts.facts, "Reason", reason)
+    add(parts.facts, "Audience", get(fields, "audience_name"))
+    return parts
+
+
+def advise(fields: Mapping[str, Any]) -> str:
+    """The fix for this reason."""
+    return _ADVICE.get(code(fields.get("reason")), _ADVICE_DEFAULT)
+
+
+FACEBOOK = KindSpec(
+    kind=Kind.FACEBOOK,
+    severity=Severity.WARNING,
+    schema=FacebookFields,
+    salient=("reason", "audience_name"),
+    describe=describe,
+    advice=advise,
+    samples=("facebook",),
+)

@@ -1,0 +1,109 @@
+"""The kind registry: every `Kind`'s spec, and the lookups the sources, renderers and commands use."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any
+
+from notifbot.kinds import (
+    ab_test_result,
+    audit,
+    campaigns,
+    crm_sync,
+    engagement,
+    facebook,
+    linkedin,
+    other,
+    trigger_cleanup,
+    web_services,
+)
+from notifbot.kinds.parts import Parts
+from notifbot.kinds.samples import load_samples
+from notifbot.kinds.spec import KindSpec
+from notifbot.links import DEFAULT_LINKS, LinkPolicy
+from notifbot.model import Kind, Notification, Severity
+
+_SPECS = (
+    campaigns.CAMPAIGN_FAILURE,
+    campaigns.CAMPAIGN_ABORT,
+    crm_sync.CRM_SYNC,
+    engagement.ENGAGEMENT,
+    facebook.FACEBOOK,
+    trigger_cleanup.TRIGGER_CLEANUP,
+    linkedin.LINKEDIN,
+    web_services.WEB_SERVICES,
+    audit.AUDIT,
+    ab_test_result.AB_TEST_RESULT,
+    other.OTHER,
+)
+KINDS: Mapping[Kind, KindSpec] = MappingProxyType({spec.kind: spec for spec in _SPECS})
+
+
+def spec_for(kind: Kind) -> KindSpec:
+    """The spec of `kind` (every Kind has one)."""
+    return KINDS[kind]
+
+
+def default_severity(kind: Kind, fields: Mapping[str, Any]) -> Severity:
+    """Severity when the sender gave none: by kind, refined where a field says more."""
+    return KINDS[kind].default_severity(fields)
+
+
+def dedupe_key(
+    kind: Kind, instance: str | None, fields: Mapping[str, Any], occurred_at: datetime, original_kind: str
+) -> str:
+    """A stable key for an event without an `id`: same occurrence, same key, across restarts."""
+    names = KINDS[kind].salient
+    salient = {k: fields.get(k) for k in names} if names is not None else dict(fields)
+    material = {
+        "kind": original_kind,
+        "instance": instance,
+        "fields": salient,
+        "occurred_at": occurred_at.astimezone(UTC).isoformat(),
+    }
+    digest = hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
+    return f"nb-{digest[:32]}"
+
+
+def _fields(n: Notification) -> Mapping[str, Any]:
+    return n.fields if isinstance(n.fields, Mapping) else {}
+
+
+def describe(n: Notification, links: LinkPolicy = DEFAULT_LINKS) -> Parts:
+    """The raw parts of `n`'s message, its link classified under `links`; unknown kinds fall back to a generic list."""
+    fields = _fields(n)
+    spec = KINDS.get(n.kind)
+    if spec is not None and spec.describe is not other.generic:
+        try:
+            return spec.describe(n, fields).resolve(links)
+        except Exception:  # a renderer must never drop a notification over an odd field value
+            pass
+    try:
+        return other.generic(n, fields).resolve(links)
+    except Exception:  # fields that cannot even be listed: the title alone
+        return Parts(f"Marketo notification: {n.kind_label}")
+
+
+def what_to_do(n: Notification) -> str:
+    """The next step a Marketo admin should take for `n`, as one plain-text line."""
+    spec = KINDS.get(n.kind, KINDS[Kind.OTHER])
+    return spec.advice(_fields(n))
+
+
+def sample_for_kind(kind: str) -> dict[str, Any]:
+    """The first sample whose kind is `kind` (or whose name is `kind`; `other` gets the unknown-kind sample)."""
+    samples = load_samples()
+    spec = next((s for k, s in KINDS.items() if k.value == kind), None)
+    if spec is not None and spec.samples:
+        return samples[spec.samples[0]]
+    for event in samples.values():
+        if event.get("kind") == kind:
+            return event
+    if kind in samples:
+        return samples[kind]
+    names = sorted({str(e.get("kind")) for e in samples.values()} | set(samples))
+    raise KeyError(f"no sample for kind {kind!r}; known kinds and samples: {', '.join(names)}")
