@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from notifbot.commands.args import SHARE, AlertRef, Command, help_command, parse_duration, quote
+from notifbot.commands.args import (
+    KINDS,
+    MUTABLE_KINDS,
+    SHARE,
+    AlertRef,
+    Command,
+    help_command,
+    parse_duration,
+    quote,
+)
 from notifbot.commands.table import ON_ALERT, TYPED
 
-__all__ = ["Command", "parse", "parse_alert_reply", "parse_duration"]
+# the grammar lives in args.py; these names stay importable from here, where callers have always found them
+__all__ = ["KINDS", "MUTABLE_KINDS", "Command", "parse", "parse_alert_reply", "parse_duration"]
 
 
 def _parse(text: str) -> Command:
