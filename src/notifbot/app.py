@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from notifbot import __version__
+from notifbot.chatops.slack_admins import AdminCheck
 from notifbot.chatops.slack_wiring import build_slack_app, build_socket_mode, slack_client, slack_interactive
 from notifbot.chatops.teams_wiring import build_graph, build_teams_commands
-from notifbot.commands.admins import AdminCheck
 from notifbot.commands.model import CommandContext
 from notifbot.config import Env, Settings, environment_problems
 from notifbot.delivery.worker import DeliveryWorker, Sender
@@ -91,7 +91,9 @@ class Bot:
             on_mutes_changed=self.reload_mutes,
             last_delivery_at=lambda: self.worker.last_delivery_at,
         )
-        self.slack_app = build_slack_app(settings, env, self.ctx, self.slack_client, self.admins)
+        self.slack_app = build_slack_app(
+            settings, env, self.ctx, self.slack_client, self.admins, self.slack_sender
+        )
         self.socket_mode = build_socket_mode(env, self.slack_app)
         self.teams = build_teams_commands(settings, self.graph, self.db, self.ctx, self.senders)
         self.pollers = Pollers()

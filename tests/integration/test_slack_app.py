@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import logging
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -358,3 +359,60 @@ async def test_a_slow_answer_is_acked_at_once_and_completed_via_response_url(
     assert "Working on it" in r.text
     await until(lambda: len(slack.responses_for("slow")) == 1)
     assert "notifbot status" in json.dumps(slack.responses_for("slow")[0])
+
+
+@pytest.mark.parametrize("user", ["U0OTHER", "U0GROUPIE", "U0ADMIN"])
+async def test_the_buttons_refuse_and_accept_exactly_like_the_typed_mute(
+    bot_factory: BotFactory, slack: FakeSlack, user: str
+) -> None:
+    slack.usergroups["S0OPS"] = {"U0GROUPIE"}
+    bot = await start(bot_factory, slack, admins=["U0ADMIN", "S0OPS"])
+    typed = text_of(await command(bot, slack, "mute crm_sync 1h", user=user))
+    typed_allowed = bool(bot.pipeline._mutes)
+    assert typed_allowed == (user != "U0OTHER") and ("Not allowed" in typed) != typed_allowed
+    await command(bot, slack, "unmute crm_sync")  # by the admin: start the button from a clean slate
+    assert not bot.pipeline._mutes
+    rid = f"mute-{user}"
+    pressed = block_action("notifbot_mute_24h", "engagement", "C1", "1.1", user, slack.response_url(rid))
+    assert (await post_signed(bot, pressed)).status_code == 200
+    await until(lambda: len(slack.responses_for(rid)) == 1)
+    said = json.dumps(slack.responses_for(rid))
+    assert bool(bot.pipeline._mutes) == typed_allowed
+    if typed_allowed:
+        assert "Muted *engagement* for 24 h" in said
+    else:
+        assert "Only notifbot admins" in said and "slack.admins" in said
+    # the Acknowledge button meets the same filter
+    async with client_for(bot) as client:
+        await client.post("/hooks/events", json={"kind": "campaign_failure", "id": f"ack-{user}"})
+    await until(lambda: len(slack.messages) == 1)
+    ts = slack.messages[0]["ts"]
+    rid = f"ack-{user}"
+    clicked = block_action("notifbot_ack", f"ack-{user}", "C1", ts, user, slack.response_url(rid))
+    assert (await post_signed(bot, clicked)).status_code == 200
+    if typed_allowed:
+        await until(lambda: len(slack.updates) == 1)
+        assert f"Acknowledged by <@{user}>" in json.dumps(slack.updates[0].blocks)
+    else:
+        await until(lambda: len(slack.responses_for(rid)) == 1)
+        assert "can acknowledge alerts" in json.dumps(slack.responses_for(rid))
+        assert slack.updates == []
+
+
+async def test_the_acknowledge_edit_goes_through_the_classifying_sender(
+    bot_factory: BotFactory, slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = await start(bot_factory, slack)
+    async with client_for(bot) as client:
+        await client.post("/hooks/events", json={"kind": "campaign_failure", "id": "ack-throttled"})
+    await until(lambda: len(slack.messages) == 1)
+    ts = slack.messages[0]["ts"]
+    slack.throttle_next("chat.update", retry_after=3)
+    body = block_action("notifbot_ack", "ack-throttled", "C1", ts, "U0ADMIN", slack.response_url("thr"))
+    with caplog.at_level(logging.ERROR, logger="notifbot.slack"):
+        assert (await post_signed(bot, body)).status_code == 200
+        await until(lambda: any("not updated" in r.getMessage() for r in caplog.records))
+    [record] = [r for r in caplog.records if "not updated" in r.getMessage()]
+    assert "Slack rate limit on chat.update for channel C1: retry after 3 s" in record.getMessage()
+    assert TOKEN not in record.getMessage() and record.exc_info is None
+    assert slack.updates == []

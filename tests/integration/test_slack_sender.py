@@ -61,6 +61,35 @@ async def test_post_returns_ts_and_sends_text_blocks_metadata(slack: FakeSlack, 
     assert "link_names" not in params and "parse" not in params
 
 
+async def test_update_replaces_the_message(slack: FakeSlack, sender: SlackSender) -> None:
+    ts = await sender.post("C123", MESSAGE)
+    await sender.update("C123", ts, {"text": "Resolved", "blocks": [MESSAGE["blocks"][0]]})
+    [msg] = slack.messages
+    assert (msg.ts, msg.text, msg.blocks) == (ts, "Resolved", [MESSAGE["blocks"][0]])
+    assert [u.ts for u in slack.updates] == [ts]
+
+
+async def test_update_of_unknown_message_is_permanent(sender: SlackSender) -> None:
+    with pytest.raises(PermanentDeliveryError, match="message_not_found"):
+        await sender.update("C123", "1700000000.000001", MESSAGE)
+
+
+async def test_update_failures_are_classified_and_token_free(slack: FakeSlack) -> None:
+    sender = SlackSender(SECRET_TOKEN, slack.api_url, timeout=2.0)
+    with pytest.raises(PermanentDeliveryError) as caught:  # the fake knows only TOKEN: invalid_auth
+        await sender.update("C123", "1700000000.000001", MESSAGE)
+    assert "SLACK_BOT_TOKEN" in str(caught.value) and "xoxb-" not in str(caught.value)
+    ok = SlackSender(TOKEN, slack.api_url, timeout=2.0)
+    ts = await ok.post("C123", MESSAGE)
+    slack.fail_next_with_error(1, "service_unavailable")
+    with pytest.raises(TransientDeliveryError, match=r"chat\.update"):
+        await ok.update("C123", ts, MESSAGE)
+    slack.throttle_next("chat.update", retry_after=7)
+    with pytest.raises(RateLimitedError, match=r"rate limit on chat\.update") as limited:
+        await ok.update("C123", ts, MESSAGE)
+    assert limited.value.retry_after == 7.0
+
+
 async def test_rate_limit_is_transient_with_retry_after(slack: FakeSlack, sender: SlackSender) -> None:
     await sender.post("C123", MESSAGE)
     with pytest.raises(TransientDeliveryError, match="rate limit") as caught:

@@ -184,6 +184,19 @@ async def test_ack_in_an_alert_thread_edits_the_alert_in_place(served: Served, g
     assert alert.edits == 1 and "Only notifbot admins" in str(graph.replies(alert.id)[-1].card())
 
 
+async def test_a_non_admin_mute_in_teams_is_refused_naming_teams_admins(
+    served: Served, graph: FakeGraph
+) -> None:
+    await wait_for(lambda: len(graph.subscriptions) == 1)
+    bob, _ = await graph.user_posts(TEAM, CHANNEL, "@notifbot mute crm_sync 1h", user=("bbbb", "Bob"))
+    ada, _ = await graph.user_posts(TEAM, CHANNEL, "@notifbot help", user=ADA)
+    await wait_for(lambda: len(graph.replies(bob.id)) == 1 and len(graph.replies(ada.id)) == 1)
+    refused = str(graph.replies(bob.id)[0].card())
+    assert "Only notifbot admins (`teams.admins`) can mute" in refused and ADA[0] in refused
+    assert "slack.admins" not in refused and not served.bot.pipeline._mutes
+    assert "need a notifbot admin (`teams.admins`)" in str(graph.replies(ada.id)[0].card())
+
+
 @pytest.mark.parametrize("throttled", ["PATCH", "POST"])
 async def test_the_first_ack_after_a_graph_429_edits_the_alert_and_says_acknowledged(
     served: Served, graph: FakeGraph, throttled: str

@@ -16,21 +16,24 @@ from slack_sdk.web.async_client import AsyncWebClient
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from notifbot.chatops.slack_admins import AdminCheck
 from notifbot.chatops.slack_request import MALFORMED, id_of, parse_slack_body
-from notifbot.commands.admins import AdminCheck
-from notifbot.commands.handlers import handle
+from notifbot.commands.acks import AckReply
+from notifbot.commands.args import AlertRef, Command
+from notifbot.commands.core import Refusal, handle, invoke
 from notifbot.commands.model import CommandContext, Invocation
-from notifbot.errors import InputError
+from notifbot.commands.muting import Muted
+from notifbot.errors import DeliveryError, InputError
 from notifbot.model import Acked
 from notifbot.render.slack import ACK_ACTION, MUTE_ACTION, OPEN_ACTION, render_slack
 from notifbot.render.slack_reply import render_reply
+from notifbot.slack.sender import SlackSender
 from notifbot.slack.signature import is_valid, verifier
-from notifbot.store.acks import acknowledge
-from notifbot.store.mutes import add_mute
 from notifbot.text import escape_mrkdwn, format_when
 
 log = logging.getLogger("notifbot.slack")
 
+MUTE_BUTTON_HOURS = 24
 ACK_BUDGET_SECONDS = 2.0  # Slack shows a timeout after 3 s; past this we ack and answer via response_url
 Respond = Callable[..., Awaitable[Any]]
 
@@ -47,8 +50,12 @@ class SlackApp:
         signing_secret: str | None,
         now: Callable[[], float] = time.time,
         ack_budget: float = ACK_BUDGET_SECONDS,
+        *,
+        sender: SlackSender,
     ) -> None:
         self.ctx = ctx
+        # alerts are edited with the delivery path's error classification and token scrubbing
+        self.sender = sender
         self.ack_budget = ack_budget
         self.admins = admins
         self.bolt = AsyncApp(
@@ -113,18 +120,19 @@ class SlackApp:
             "or have `slack.admins` changed in the config.",
         )
 
-    async def _on_ack(
-        self, ack: Respond, body: dict[str, Any], client: AsyncWebClient, respond: Respond
-    ) -> None:
+    async def _on_ack(self, ack: Respond, body: dict[str, Any], respond: Respond) -> None:
+        """The Acknowledge button: the `acknowledge` command on this message, then the alert edited in place."""
         await ack()
         container = body.get("container") or {}
         user = id_of(body.get("user"))
         channel = id_of(body.get("channel")) or str(container.get("channel_id") or "")
         ts = str((body.get("message") or {}).get("ts") or container.get("message_ts") or "")
-        if not await self.admins(user):
+        cmd = Command("acknowledge", alert=AlertRef(channel, ts))
+        reply = await invoke(Invocation("", user, channel_id=channel), cmd, self.ctx)
+        if isinstance(reply, Refusal):
             await self._deny(respond, "acknowledge alerts")
             return
-        result = await self.ctx.db.call(acknowledge, channel, ts, user, time.time())
+        result = reply.result if isinstance(reply, AckReply) else None
         if result is None:
             await respond(
                 response_type="ephemeral",
@@ -143,28 +151,35 @@ class SlackApp:
         message = render_slack(
             result.notification, interactive=True, acked=Acked(user, when), links=self.ctx.links
         )
-        await client.chat_update(channel=channel, ts=ts, text=message["text"], blocks=message["blocks"])
+        try:
+            await self.sender.update(channel, ts, message)
+        except DeliveryError as exc:
+            # the ack stays recorded (a later click is told who acknowledged); only the message keeps its button
+            log.error("acknowledged alert not updated: %s", exc, extra={"channel": channel, "ts": ts})
+            return
         log.info("alert acknowledged", extra={"channel": channel, "ts": ts, "user": user})
 
     async def _on_mute(self, ack: Respond, body: dict[str, Any], respond: Respond) -> None:
+        """The Mute button: the `mute` command for the alert's kind, for 24 h."""
         await ack()
         user = id_of(body.get("user"))
         actions = body.get("actions") or [{}]
         kind = str(actions[0].get("value") or "")[:100]
         if not kind:
             return
-        if not await self.admins(user):
+        hours = timedelta(hours=MUTE_BUTTON_HOURS)
+        cmd = Command("mute", kind=kind, duration=hours, reason="muted from an alert in Slack")
+        reply = await invoke(Invocation("", user), cmd, self.ctx)
+        if isinstance(reply, Refusal):
             await self._deny(respond, "mute notifications")
             return
-        now = self.ctx.clock()
-        until = now + timedelta(hours=24)
-        await self.ctx.db.call(add_mute, kind, until, user, "muted from an alert in Slack", now)
-        await self.ctx.on_mutes_changed()
+        assert isinstance(reply, Muted) and reply.mute is not None
         await respond(
             response_type="ephemeral",
             replace_original=False,
-            text=f"Muted *{escape_mrkdwn(kind)}* for 24 h (until {format_when(until)}). Muted notifications are "
-            f"still stored and listed by `/marketo recent`; undo with `/marketo unmute {escape_mrkdwn(kind)}`.",
+            text=f"Muted *{escape_mrkdwn(kind)}* for 24 h (until {format_when(reply.mute.until)}). Muted "
+            "notifications are still stored and listed by `/marketo recent`; undo with "
+            f"`/marketo unmute {escape_mrkdwn(kind)}`.",
         )
         log.info("kind muted from Slack", extra={"kind": kind, "user": user})
 

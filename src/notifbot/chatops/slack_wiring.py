@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from notifbot.commands.admins import AdminCheck
+from notifbot.chatops.slack_admins import AdminCheck
 from notifbot.commands.model import CommandContext
 from notifbot.config import Env, Settings
+from notifbot.slack.sender import SlackSender
 
 if TYPE_CHECKING:
     from notifbot.chatops.slack_app import SlackApp
@@ -38,14 +39,26 @@ def slack_client(settings: Settings, env: Env) -> AsyncWebClient | None:
 
 
 def build_slack_app(
-    settings: Settings, env: Env, ctx: CommandContext, client: AsyncWebClient | None, admins: AdminCheck
+    settings: Settings,
+    env: Env,
+    ctx: CommandContext,
+    client: AsyncWebClient | None,
+    admins: AdminCheck,
+    sender: SlackSender | None = None,
 ) -> SlackApp | None:
-    """The Bolt app answering `/marketo` and the alert buttons, when Slack is interactive."""
+    """The Bolt app answering `/marketo` and the alert buttons, when Slack is interactive.
+
+    Alerts are edited (Acknowledge) through `sender`, the Slack destination's classified, scrubbing client, or
+    one of the same kind when no Slack destination is configured.
+    """
     if not slack_interactive(settings, env) or client is None:
         return None
     from notifbot.chatops.slack_app import SlackApp
 
-    return SlackApp(ctx, client, settings.slack.command, admins, env.slack_signing_secret)
+    if sender is None:
+        api_url = env.get("SLACK_API_URL") or settings.slack.api_url
+        sender = SlackSender(env.slack_bot_token or "", api_url, timeout=settings.slack.timeout_seconds)
+    return SlackApp(ctx, client, settings.slack.command, admins, env.slack_signing_secret, sender=sender)
 
 
 class SocketMode:

@@ -1,7 +1,8 @@
 """The Teams command worker: reads each queued notification's message, answers `@notifbot …` in its thread.
 
-The answer comes from the same command core as Slack (`commands.handlers.handle`), rendered as an Adaptive Card.
-`ack` replied in an alert's thread acknowledges that alert and edits the alert card in place.
+The answer comes from the same command core as Slack (`commands.core`), rendered as an Adaptive Card.
+`ack` replied in an alert's thread is the core's `acknowledge` command on that alert; the alert card is then edited
+in place.
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from notifbot.commands.handlers import handle
+from notifbot.commands.acks import AckReply
+from notifbot.commands.args import AlertRef, Command
+from notifbot.commands.core import Refusal, handle, invoke
 from notifbot.commands.model import CommandContext, Invocation
+from notifbot.commands.parse import parse_alert_reply
 from notifbot.delivery.policy import backoff
 from notifbot.destinations.teams import TeamsGraphDelivery
 from notifbot.errors import DeliveryError, PermanentDeliveryError, RateLimitedError
@@ -26,10 +30,8 @@ from notifbot.model import Acked
 from notifbot.render.teams_reply import render_teams_reply
 from notifbot.replies import Reply, Section
 from notifbot.store import teams as store
-from notifbot.store.acks import acknowledge
 from notifbot.store.runner import Database
 from notifbot.teams.graph import GraphApi, GraphMessage
-from notifbot.text import format_when
 
 log = logging.getLogger("notifbot.teams")
 
@@ -40,7 +42,6 @@ _MENTION = re.compile(r"<at\b[^>]*>(.*?)</at>", re.I | re.S)
 _BREAK = re.compile(r"<br\s*/?>|</p>|</div>", re.I)
 _TAG = re.compile(r"<[^>]+>")
 _NAMESPACE = uuid.UUID("0b6f1d7e-2c1a-4e0e-b3f3-7265706c7931")
-ACK_WORDS = frozenset({"ack", "acknowledge", "acknowledged"})
 
 
 def plain_text(message: GraphMessage) -> str:
@@ -117,37 +118,27 @@ class TeamsInbox:
             self.bot_id, display = await self.api.me()
             self._names = [n for n in (self._names[0], display) if n]
 
-    async def _ack(self, team: str, channel: str, root: str, msg: GraphMessage) -> Reply:
-        """Acknowledges the thread's alert and edits its card; a retry of the same `ack` message (after a Graph
-        429 or error) redoes the edit and answers as the first ack, with the time first recorded."""
+    async def _on_alert(self, team: str, channel: str, root: str, msg: GraphMessage, cmd: Command) -> Reply:
+        """Runs an alert command (`ack`) and, when it acknowledged, edits the alert's card; a retry of the same
+        `ack` message (after a Graph 429 or error) redoes the edit and answers as the first ack did."""
         user = msg.user_name or msg.user_id or "someone"
-        if not await self._is_admin(msg.user_id or ""):
+        reply = await invoke(Invocation(cmd.name, msg.user_id or "", user, channel, "teams"), cmd, self.ctx)
+        if isinstance(reply, Refusal):
             return Reply(
                 "Not allowed",
                 (Section(text="Only notifbot admins (teams.admins) can acknowledge alerts."),),
                 ok=False,
             )
-        target = f"{team}/{channel}"
-        via = f"teams:{target}/{msg.id}"
-        result = await self._db.call(acknowledge, target, root, user, self._clock(), via)
-        if result is None:
-            return Reply(
-                "Nothing to acknowledge", (Section(text="This thread is not a notifbot alert."),), ok=False
-            )
-        when = datetime.fromtimestamp(result.acked_at, UTC)
-        if not result.first:
-            return Reply(
-                "Already acknowledged", (Section(text=f"By {result.acked_by} · {format_when(when)}."),)
-            )
-        outbox_id = await self._db.read(store.outbox_id_for, target, root)
-        if self._alerts is not None and outbox_id is not None:
-            await self._alerts.update(
-                target, root, outbox_id, result.notification, Acked(result.acked_by, when)
-            )
-        return Reply(
-            "Acknowledged",
-            (Section(text=f"{result.acked_by} acknowledged this alert · {format_when(when)}."),),
-        )
+        result = reply.result if isinstance(reply, AckReply) else None
+        if result is not None and result.first and self._alerts is not None:
+            target = f"{team}/{channel}"
+            outbox_id = await self._db.read(store.outbox_id_for, target, root)
+            if outbox_id is not None:
+                when = datetime.fromtimestamp(result.acked_at, UTC)
+                await self._alerts.update(
+                    target, root, outbox_id, result.notification, Acked(result.acked_by, when)
+                )
+        return reply
 
     async def _compose(self, row: store.InboxRow) -> _Answer | None:
         """The reply a queued message gets (running its command once), or None when it is not for us."""
@@ -164,8 +155,10 @@ class TeamsInbox:
         text = command_text(plain_text(msg), self._names)
         if text is None:
             return None
-        if reply_id and text.strip().lower() in ACK_WORDS:
-            reply = await self._ack(team, channel, root, msg)
+        alert = AlertRef(f"{team}/{channel}", root, f"teams:{team}/{channel}/{msg.id}")
+        on_alert = parse_alert_reply(text, alert) if reply_id else None
+        if on_alert is not None:
+            reply = await self._on_alert(team, channel, root, msg, on_alert)
         else:
             inv = Invocation(text, msg.user_id or "", msg.user_name, channel, transport="teams")
             reply = await handle(inv, self.ctx)

@@ -1,1 +1,1 @@
-"""Transport-neutral `/marketo` commands: text in, a Reply model out (Slack renders it; Teams will too)."""
+"""Transport-neutral `/marketo` commands: one table (table.py), text in, a Reply out (chatops/ renders it)."""

@@ -20,6 +20,13 @@ def command_name(inv: Invocation, ctx: CommandContext) -> str:
     return ctx.settings.slack.command if inv.transport == "slack" else f"@{ctx.settings.teams.bot_name}"
 
 
+def admins_setting(inv: Invocation, ctx: CommandContext) -> tuple[str, list[str]]:
+    """The setting that names the admins on this transport (`slack.admins`, `teams.admins`) and its value."""
+    if inv.transport == "slack":
+        return "slack.admins", ctx.settings.slack.admins
+    return "teams.admins", ctx.settings.teams.admins
+
+
 def span(delta: timedelta) -> str:
     """A duration in words: "3 d 4 h", "7 h 20 min", "8 h", "45 min", "less than a minute"."""
     minutes = int(delta.total_seconds() // 60)

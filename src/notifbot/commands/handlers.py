@@ -1,53 +1,14 @@
-"""Answers each command from the store (one function per command); never raises to the transport."""
+"""Answers `routes` and `status` from the settings and the store (the command table in `table.py` runs them)."""
 
 from __future__ import annotations
 
-import logging
-from dataclasses import replace
-
 from notifbot.central_time import central_date
-from notifbot.commands.common import command_name, span, visibility, when_ts
-from notifbot.commands.model import CommandContext, Invocation
-from notifbot.commands.muting import mute, mutes, unmute
-from notifbot.commands.parse import DEFAULT_RECENT, DEFAULT_STALE_DAYS, MUTABLE_KINDS, Command, parse
+from notifbot.commands.common import span, when_ts
+from notifbot.commands.model import CommandContext
 from notifbot.commands.queries import PollerState, status_counts
-from notifbot.commands.quota import quota_reply
-from notifbot.commands.recent import recent_reply
-from notifbot.commands.triggers import stale_reply
 from notifbot.destinations import Destination, describe
 from notifbot.replies import Fact, Item, Reply, Section
 from notifbot.text import as_text, format_when
-
-log = logging.getLogger("notifbot.commands")
-
-USAGE = (
-    ("help", "this card"),
-    ("quota [--share]", "API calls used today, time to the reset, burn-rate forecast, top API users"),
-    ("stale-triggers [days] [--share]", "active trigger campaigns idle for days or more (default 90)"),
-    ("recent [kind] [n]", "the latest notifications with their status and links (default 10, up to 50)"),
-    ("mute <kind> <duration> [reason]", "admins: stop posting a kind for a while (still stored), e.g. 2h"),
-    ("unmute <kind>", "admins: end a mute"),
-    ("mutes", "the mutes in force"),
-    ("routes", "where each notification goes, in order"),
-    ("status", "version, uptime, outbox, dead deliveries, last delivery, last Marketo poll"),
-)
-
-
-def help_reply(inv: Invocation, ctx: CommandContext, error: str | None = None) -> Reply:
-    """The usage card, led by what went wrong when the input was not understood."""
-    name = command_name(inv, ctx)
-    items = tuple(Item(f"{name} {usage}", detail=what) for usage, what in USAGE)
-    sections = [Section(text=f"Sorry, {error}.")] if error else []
-    sections.append(Section(items=items))
-    sections.append(
-        Section(
-            text=f"Kinds: {', '.join(MUTABLE_KINDS)}.\nDurations: 30m, 2h, 1d, 1w or 1h30m; at most 30 days."
-        )
-    )
-    footer = (
-        "Read-only commands are open to everyone; mute and unmute need a notifbot admin (`slack.admins`)."
-    )
-    return Reply(f"{name} — Marketo notifications", tuple(sections), footer=footer, ok=error is None)
 
 
 def _match(match: dict[str, object]) -> str:
@@ -128,38 +89,3 @@ async def status_reply(ctx: CommandContext) -> Reply:
             title="Marketo polling", text="No Marketo instances configured (`marketo.instances`)."
         )
     return Reply("notifbot status", (Section(facts=facts), polling))
-
-
-async def _dispatch(inv: Invocation, cmd: Command, ctx: CommandContext) -> Reply:
-    if cmd.name == "quota":
-        return await quota_reply(ctx, cmd.share)
-    if cmd.name == "stale-triggers":
-        return await stale_reply(ctx, cmd.number or DEFAULT_STALE_DAYS, cmd.share)
-    if cmd.name == "recent":
-        reply = await recent_reply(inv, ctx, cmd.kind, cmd.number or DEFAULT_RECENT)
-    elif cmd.name == "mute":
-        return await mute(inv, cmd, ctx)
-    elif cmd.name == "unmute":
-        return await unmute(inv, cmd, ctx)
-    elif cmd.name == "mutes":
-        reply = await mutes(inv, ctx)
-    elif cmd.name == "routes":
-        reply = routes_reply(ctx)
-    elif cmd.name == "status":
-        reply = await status_reply(ctx)
-    else:
-        return help_reply(inv, ctx, cmd.error)
-    return replace(reply, visibility=visibility(cmd.share))
-
-
-async def handle(inv: Invocation, ctx: CommandContext) -> Reply:
-    """The reply to one command; an unexpected failure is logged and answered without details."""
-    try:
-        return await _dispatch(inv, parse(inv.text), ctx)
-    except Exception:
-        log.exception("command failed", extra={"command_text": inv.text[:200], "user": inv.user_id})
-        return Reply(
-            "Something went wrong",
-            (Section(text="Something went wrong; the error was logged. Please try again."),),
-            ok=False,
-        )

@@ -1,27 +1,25 @@
-"""`mute`, `unmute` and `mutes`: silence a kind for a while (admins only), end it, list what is in force."""
+"""`mute`, `unmute` and `mutes`: silence a kind for a while, end it, list what is in force."""
 
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 from datetime import datetime
 
+from notifbot.commands.args import Command
 from notifbot.commands.common import command_name, plural, span
 from notifbot.commands.model import CommandContext, Invocation
-from notifbot.commands.parse import Command
 from notifbot.model import Mute
 from notifbot.replies import Fact, Item, Reply, Section
 from notifbot.store.mutes import active_mutes, add_mute, end_mutes
 from notifbot.text import format_when
 
 
-def denied(ctx: CommandContext, what: str) -> Reply:
-    """Why a non-admin cannot run a mutating command."""
-    admins = ", ".join(ctx.settings.slack.admins)
-    text = f"Only notifbot admins (`slack.admins`) can {what}; ask an admin." + (
-        f" Admins: {admins}." if admins else ""
-    )
-    text += " Read-only commands are open to everyone."
-    return Reply("Not allowed", (Section(text=text),), ok=False)
+@dataclass(frozen=True)
+class Muted(Reply):
+    """The answer to `mute`, carrying the mute it created (a Mute button words its own answer from it)."""
+
+    mute: Mute | None = None
 
 
 def _author(inv: Invocation) -> str:
@@ -39,8 +37,6 @@ def _mute_replacing(
 
 async def mute(inv: Invocation, cmd: Command, ctx: CommandContext) -> Reply:
     """Mutes a kind until now + duration; its notifications are still stored and listed."""
-    if not await ctx.is_admin(inv.user_id):
-        return denied(ctx, "mute")
     assert cmd.kind is not None and cmd.duration is not None
     now = ctx.clock()
     until = now + cmd.duration
@@ -58,9 +54,10 @@ async def mute(inv: Invocation, cmd: Command, ctx: CommandContext) -> Reply:
     facts = [Fact("Kind", cmd.kind), Fact("Until", format_when(created.until)), Fact("Muted by", author)]
     if cmd.reason:
         facts.append(Fact("Reason", cmd.reason))
-    return Reply(
+    return Muted(
         f"Muted {'all notifications' if cmd.kind == 'all' else cmd.kind} for {span(cmd.duration)}",
         (Section(text="\n".join(lines), facts=tuple(facts)),),
+        mute=created,
     )
 
 
@@ -70,8 +67,6 @@ def _end(conn: sqlite3.Connection, kind: str, author: str, now: datetime) -> tup
 
 async def unmute(inv: Invocation, cmd: Command, ctx: CommandContext) -> Reply:
     """Ends the active mutes of a kind and says how many there were."""
-    if not await ctx.is_admin(inv.user_id):
-        return denied(ctx, "unmute")
     assert cmd.kind is not None
     now = ctx.clock()
     ended, remaining = await ctx.db.call(_end, cmd.kind, inv.user_id, now)

@@ -300,6 +300,15 @@ class SlackSender:
             cursor if response.get("has_more") and isinstance(cursor, str) and cursor else None,
         )
 
+    async def update(self, channel: str, ts: str, message: dict[str, Any]) -> None:
+        """Replaces the text and blocks of the bot's message `ts` in `channel` (e.g. an acknowledged alert)."""
+        try:
+            await self._client.chat_update(
+                channel=channel, ts=ts, text=message.get("text"), blocks=message.get("blocks")
+            )
+        except _FAILURES as exc:
+            raise classify(exc, channel=channel, method="chat.update", token=self._token) from exc
+
     async def close(self) -> None:
         """Nothing to release: slack_sdk opens and closes an aiohttp session per call."""
 

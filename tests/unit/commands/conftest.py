@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from notifbot.commands.handlers import handle
+from notifbot.commands.core import handle
 from notifbot.commands.model import CommandContext, Invocation
 from notifbot.config import Settings, parse_settings
 from notifbot.render.limits import slack_limit_problems

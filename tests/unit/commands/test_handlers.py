@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from notifbot.commands import handlers
+from notifbot.commands import core, handlers
 from notifbot.commands.model import Invocation
 from notifbot.store.runner import Database
 from tests.unit.commands.conftest import NOW, Harness, make_harness, settings
@@ -225,7 +225,7 @@ async def test_unexpected_errors_become_a_polite_reply(
 
     monkeypatch.setattr(handlers, "status_reply", boom)
     with caplog.at_level(logging.ERROR, logger="notifbot.commands"):
-        reply = await handlers.handle(Invocation(text="status", user_id="U1"), bot.ctx)
+        reply = await core.handle(Invocation(text="status", user_id="U1"), bot.ctx)
     assert not reply.ok and "the error was logged" in (reply.sections[0].text or "")
     assert "disk on fire" not in str(reply)
     assert any("disk on fire" in (r.exc_text or "") or r.exc_info for r in caplog.records)

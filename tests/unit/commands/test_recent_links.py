@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from notifbot.commands.handlers import handle
+from notifbot.commands.core import handle
 from notifbot.commands.model import Invocation
 from notifbot.links import link_policy
 from notifbot.render.slack_reply import render_reply

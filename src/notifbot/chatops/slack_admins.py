@@ -1,4 +1,5 @@
-"""Who may run mutating actions: `slack.admins` user ids and user-group ids (members looked up, cached)."""
+"""Who may act from Slack: `slack.admins` user ids and user-group ids (members looked up, cached); the command core
+asks it through `CommandContext.is_admin`."""
 
 from __future__ import annotations
 

@@ -1,0 +1,45 @@
+"""`acknowledge`: records who acknowledged a posted alert (from its Acknowledge button or an `ack` in its thread)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from notifbot.commands.args import Command
+from notifbot.commands.model import CommandContext, Invocation
+from notifbot.replies import Reply, Section
+from notifbot.store.acks import AckResult, acknowledge
+from notifbot.text import format_when
+
+
+@dataclass(frozen=True)
+class AckReply(Reply):
+    """The answer to `acknowledge`, carrying the stored acknowledgement (None: not a notifbot alert)."""
+
+    result: AckResult | None = None
+
+
+async def acknowledge_alert(inv: Invocation, cmd: Command, ctx: CommandContext) -> Reply:
+    """Acknowledges `cmd.alert` once; a later ack (or a retry under another `via`) is told who was first.
+
+    The acknowledger is recorded by name where the transport gives one (Teams), else by user id (Slack).
+    """
+    assert cmd.alert is not None
+    who = inv.user_name or inv.user_id
+    alert = cmd.alert
+    now = ctx.clock().timestamp()
+    result = await ctx.db.call(acknowledge, alert.target, alert.message, who, now, alert.via)
+    if result is None:
+        return AckReply(
+            "Nothing to acknowledge", (Section(text="This thread is not a notifbot alert."),), ok=False
+        )
+    when = format_when(datetime.fromtimestamp(result.acked_at, UTC))
+    if not result.first:
+        return AckReply(
+            "Already acknowledged", (Section(text=f"By {result.acked_by} · {when}."),), result=result
+        )
+    return AckReply(
+        "Acknowledged",
+        (Section(text=f"{result.acked_by} acknowledged this alert · {when}."),),
+        result=result,
+    )
