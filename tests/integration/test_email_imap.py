@@ -68,7 +68,13 @@ def config(slack: FakeSlack, dovecot: Dovecot, user: MailUser, **mailbox: Any) -
         "slack": {"api_url": slack.api_url, "interactive": False, "timeout_seconds": 2.0},
         "destinations": {"ops": {"type": "slack", "channel": "C1"}},
         "routes": [{"to": ["ops"]}],
-        "delivery": {"poll_seconds": 0.05, "backoff_base_seconds": 0.05, "slack_interval_seconds": 0},
+        # a killed bot's claims on outbox rows expire after lease_seconds
+        "delivery": {
+            "poll_seconds": 0.05,
+            "backoff_base_seconds": 0.05,
+            "slack_interval_seconds": 0,
+            "lease_seconds": 2,
+        },
     }
 
 
@@ -346,8 +352,10 @@ async def test_a_wrong_password_logs_a_named_error_without_the_password(
     try:
         user = server.add_user()
         bot = await start(bot_factory, config(fresh, server, user, imap={"password": "wrong-password-123"}))
-        assert await bot.pollers.run_now(JOB) >= 5
+        # the scheduled first poll; not run_now, whose second login Dovecot would delay by seconds
+        await wait_for(lambda: any(r.name == "notifbot.email" for r in caplog.records))
         assert_named_error(caplog, "login refused: check the username and password")
+        assert "retrying in 5 s" in caplog.text
         assert "wrong-password-123" not in caplog.text
         assert await bot.not_ready_reason() is None
         await bot.stop()

@@ -11,7 +11,7 @@ from notifbot.scheduler import Pollers
 from notifbot.sources.email.reader import Accept, MailboxReader
 from notifbot.store.runner import Database
 
-FIRST_POLL_SECONDS = 1.0
+FIRST_POLL_SECONDS = 0.2
 
 
 class EmailIntake:
