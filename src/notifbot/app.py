@@ -28,6 +28,7 @@ from notifbot.pipeline import MuteRefresh, Pipeline
 from notifbot.scheduler import Pollers
 from notifbot.slack.sender import SlackSender, SlackTokenCheck
 from notifbot.sources.adobe_io.wiring import build_adobe_io
+from notifbot.sources.email.wiring import build_email
 from notifbot.sources.marketo.polling import build_marketo
 from notifbot.store.batch import IngestBatcher
 from notifbot.store.outbox import depth_by_type
@@ -101,6 +102,7 @@ class Bot:
             settings, env, self.db, self.pipeline.accept, self.metrics, self.pollers
         )
         self.journal = self.adobe_io.journal if self.adobe_io else None
+        self.email = build_email(settings.email, self.db, self.pipeline.accept, self.pollers, env.get)
         self.asgi = build_app(
             WebDeps(
                 pipeline=self.pipeline,
@@ -122,6 +124,7 @@ class Bot:
             ("delivery", self.worker),
             ("mutes", self.mutes),
             ("pollers", self.pollers),
+            ("email", self.email),  # after the scheduler: stops first, so no IDLE wait is cancelled mid-poll
             ("teams_commands", self.teams),
             ("slack_socket_mode", self.socket_mode),
             ("slack_token_check", SlackTokenCheck(self.slack_sender) if self.slack_sender else None),

@@ -117,6 +117,12 @@ def environment_problems(settings: Settings, env: Env) -> list[str]:
             )
     problems.extend(_adobe_io_env_problems(settings, env))
     problems += teams_problems(settings, env)
+    problems += [
+        f"email.mailboxes[{i}].imap.xoauth2_token_env: the environment variable {var} is not set: set it to an "
+        "OAuth2 access token for the mailbox, or use xoauth2_token_command"
+        for i, m in enumerate(settings.email.mailboxes)
+        if (var := m.imap.xoauth2_token_env) is not None and not env.get(var)
+    ]
     if not env.webhook_token and not is_loopback(settings.server.host):
         problems.append(
             f"server.host: '{settings.server.host}' is not a loopback address; set NOTIFBOT_WEBHOOK_TOKEN "

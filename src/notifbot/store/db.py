@@ -296,3 +296,20 @@ def m009_adobe_io_key_paths(db: sqlite_utils.Database) -> None:
     # Adobe I/O key paths that verified a genuine signature (sources/adobe_io/signature.py): after a restart they
     # are fetched without waiting for the rate limit that unauthenticated, never-verified paths are subject to.
     db.execute("CREATE TABLE adobe_io_key_paths (path TEXT PRIMARY KEY, verified_at REAL NOT NULL)")
+
+
+@migrations()
+def m010_email_cursors(db: sqlite_utils.Database) -> None:
+    # Per (mailbox, folder): the highest IMAP UID read, valid only under its UIDVALIDITY (sources/email/reader.py).
+    db.execute(
+        """
+        CREATE TABLE email_cursors (
+            mailbox TEXT NOT NULL,
+            folder TEXT NOT NULL,
+            uidvalidity INTEGER NOT NULL,
+            last_uid INTEGER NOT NULL,
+            updated_at REAL NOT NULL,
+            PRIMARY KEY (mailbox, folder)
+        )
+        """
+    )
