@@ -44,6 +44,11 @@ class Redactor(logging.Filter):
         super().__init__()
         self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
 
+    def add(self, secret: str) -> None:
+        """Redacts `secret` from now on too (a token obtained while running, e.g. from a command)."""
+        if secret and secret not in self.secrets:
+            self.secrets = sorted({*self.secrets, secret}, key=len, reverse=True)
+
     def scrub(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, "***")
@@ -102,9 +107,19 @@ class TextFormatter(logging.Formatter):
         return self.redactor.scrub(line) if self.redactor else line
 
 
+_ACTIVE: list[Redactor] = []
+
+
+def add_secret(secret: str) -> None:
+    """Redacts `secret` in every log line from now on (values read at run time, not known when logging started)."""
+    for redactor in _ACTIVE:
+        redactor.add(secret)
+
+
 def setup_logging(secrets: Iterable[str], level: str = "INFO", log_format: str = "auto") -> Redactor:
     """Routes notifbot's and uvicorn's logs through one formatter and the redactor."""
     redactor = Redactor(secrets)
+    _ACTIVE[:] = [redactor]
     handler = logging.StreamHandler(sys.stderr)
     if log_format == "auto":
         log_format = "text" if sys.stderr.isatty() else "json"

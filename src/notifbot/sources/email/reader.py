@@ -22,6 +22,7 @@ from typing import ParamSpec, TypeVar
 from imapclient.exceptions import IMAPClientError
 
 from notifbot.config.settings import MailboxSettings
+from notifbot.logs import add_secret
 from notifbot.model import Notification
 from notifbot.sources.email.imap import ImapSession, MailboxError
 from notifbot.sources.email.message import MailMeta, handle, sender_allowed, sender_of
@@ -175,9 +176,12 @@ class MailboxReader:
                     "(imap.xoauth2_token_env) is empty: set it to an OAuth2 access token",
                     transient=False,
                 )
+            add_secret(token)
             return token
         assert imap.xoauth2_token_command is not None  # the settings require one of the three
-        return await self._token_from_command(imap.xoauth2_token_command)
+        token = await self._token_from_command(imap.xoauth2_token_command)
+        add_secret(token)
+        return token
 
     async def _token_from_command(self, argv: list[str]) -> str:
         what = f"mailbox {self.name!r}: imap.xoauth2_token_command ({argv[0]})"
