@@ -19,6 +19,7 @@ import socket
 import ssl
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,13 +37,46 @@ from imapclient import IMAPClient
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 INSTALL_HINT = "apt-get install -y dovecot-imapd"
-# the capabilities Dovecot 2.3 announces after login, less IDLE: a server that only allows polling
-NO_IDLE_CAPABILITIES = (
-    "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE SORT SORT=DISPLAY THREAD=REFERENCES THREAD=REFS "
-    "THREAD=ORDEREDSUBJECT MULTIAPPEND URL-PARTIAL CATENATE UNSELECT CHILDREN NAMESPACE UIDPLUS "
-    "LIST-EXTENDED I18NLEVEL=1 CONDSTORE QRESYNC ESEARCH ESORT SEARCHRES WITHIN CONTEXT=SEARCH "
-    "LIST-STATUS BINARY MOVE SNIPPET=FUZZY PREVIEW=FUZZY PREVIEW STATUS=SIZE SAVEDATE LITERAL+ NOTIFY"
-)
+# the capabilities Dovecot 2.3 announces after login; a test server may hide some (`imap_capability`)
+CAPABILITIES = [
+    "IMAP4rev1",
+    "SASL-IR",
+    "LOGIN-REFERRALS",
+    "ID",
+    "ENABLE",
+    "IDLE",
+    "SORT",
+    "SORT=DISPLAY",
+    "THREAD=REFERENCES",
+    "THREAD=REFS",
+    "THREAD=ORDEREDSUBJECT",
+    "MULTIAPPEND",
+    "URL-PARTIAL",
+    "CATENATE",
+    "UNSELECT",
+    "CHILDREN",
+    "NAMESPACE",
+    "UIDPLUS",
+    "LIST-EXTENDED",
+    "I18NLEVEL=1",
+    "CONDSTORE",
+    "QRESYNC",
+    "ESEARCH",
+    "ESORT",
+    "SEARCHRES",
+    "WITHIN",
+    "CONTEXT=SEARCH",
+    "LIST-STATUS",
+    "BINARY",
+    "MOVE",
+    "SNIPPET=FUZZY",
+    "PREVIEW=FUZZY",
+    "PREVIEW",
+    "STATUS=SIZE",
+    "SAVEDATE",
+    "LITERAL+",
+    "NOTIFY",
+]
 
 
 def require_dovecot() -> None:
@@ -114,7 +148,7 @@ class MailUser:
 class Dovecot:
     """A Dovecot instance in its own directory; `stop` ends it and removes the directory."""
 
-    def __init__(self, *, idle: bool = True, users: int = 40) -> None:
+    def __init__(self, *, idle: bool = True, hide: tuple[str, ...] = (), users: int = 40) -> None:
         require_dovecot()
         # not under pytest's tmp_path: as root, Dovecot's unprivileged processes must reach the maildirs
         self.dir = Path(tempfile.mkdtemp(prefix="notifbot-dovecot-"))
@@ -134,7 +168,9 @@ class Dovecot:
             internal, login, mail_uid = me, me, pwd.getpwuid(os.geteuid())
         os.chown(self.mail, mail_uid.pw_uid, mail_uid.pw_gid)
         self.uid, self.gid = mail_uid.pw_uid, mail_uid.pw_gid
-        capability = "" if idle else f"imap_capability = {NO_IDLE_CAPABILITIES}\n"
+        hidden = set(hide) | (set() if idle else {"IDLE"})
+        shown = " ".join(c for c in CAPABILITIES if c not in hidden)
+        capability = f"imap_capability = {shown}\n" if hidden else ""
         self.config = self.dir / "dovecot.conf"
         self.config.write_text(
             f"""
@@ -289,6 +325,45 @@ service auth {{
             c.create_folder(folder)
             for raw in messages:
                 c.append(folder, raw)
+
+
+class IdleRefusingProxy:
+    """A plain-IMAP relay to `port` on loopback that answers every IDLE with BAD instead of passing it on."""
+
+    def __init__(self, port: int) -> None:
+        self.target = port
+        self.refused = 0
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self._listener.getsockname()[1])
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = self._listener.accept()
+                upstream = socket.create_connection(("127.0.0.1", self.target))
+                threading.Thread(target=self._pipe, args=(upstream, conn), daemon=True).start()
+                threading.Thread(target=self._requests, args=(conn, upstream), daemon=True).start()
+
+    def _pipe(self, src: socket.socket, dst: socket.socket) -> None:
+        with contextlib.suppress(OSError), src, dst:
+            while data := src.recv(65536):
+                dst.sendall(data)
+
+    def _requests(self, client: socket.socket, upstream: socket.socket) -> None:
+        """Client lines to the server, except IDLE (IMAPClient sends each command line in one write)."""
+        with contextlib.suppress(OSError), client, upstream:
+            while data := client.recv(65536):
+                words = data.split()
+                if len(words) == 2 and words[1].upper() == b"IDLE":
+                    self.refused += 1
+                    client.sendall(words[0] + b" BAD IDLE is not allowed here\r\n")
+                    continue
+                upstream.sendall(data)
+
+    def stop(self) -> None:
+        """Stops accepting connections (open ones end with the test's server)."""
+        self._listener.close()
 
 
 def mail(

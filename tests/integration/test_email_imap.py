@@ -18,7 +18,7 @@ from notifbot.app import Bot
 from notifbot.commands.handlers import status_reply
 from tests.fakes.slack import FakeSlack
 from tests.integration.conftest import BotFactory, rows, wait_for
-from tests.integration.email_support import Dovecot, MailUser, mail
+from tests.integration.email_support import Dovecot, IdleRefusingProxy, MailUser, mail
 from tests.integration.process import BotProcess
 
 TOKEN = "xoxb-email"
@@ -160,6 +160,87 @@ async def test_polling_reads_new_mail_when_the_server_has_no_idle(
         await wait_for(lambda: server.uids(user, "INBOX") == [])
     finally:
         server.stop()
+
+
+def deleted_by_someone_else(server: Dovecot, user: MailUser) -> None:
+    """A mail flagged \\Deleted by another client, from a sender the reader leaves alone: it must stay."""
+    with server.session(user) as c:
+        c.append("INBOX", mail("Not ours", sender="someone@else.test"), flags=[b"\\Deleted"])
+
+
+async def test_without_move_mail_is_copied_and_only_those_uids_expunged(
+    bot_factory: BotFactory, fresh: FakeSlack
+) -> None:
+    server = Dovecot(hide=("MOVE",), users=1)
+    try:
+        user = server.add_user()
+        deleted_by_someone_else(server, user)
+        server.append(user, mail("First"), mail("Second"))
+        cfg = config(fresh, server, user, allowed_senders=["@marketo.com"])
+        bot = await start(bot_factory, cfg)
+        await wait_for(lambda: len(fresh.messages) == 2)
+        await wait_for(lambda: server.subjects(user, PROCESSED) == ["First", "Second"])
+        await wait_for(lambda: server.subjects(user, "INBOX") == ["Not ours"])
+        reader = bot.email.readers[0] if bot.email else None
+        assert reader is not None and reader._session.marking == "copy"
+    finally:
+        server.stop()
+
+
+async def test_without_move_or_uidplus_mail_is_flagged_and_nothing_expunged(
+    bot_factory: BotFactory, fresh: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = Dovecot(hide=("MOVE", "UIDPLUS"), users=1)
+    try:
+        user = server.add_user()
+        deleted_by_someone_else(server, user)
+        server.append(user, mail("Stays flagged"))
+        cfg = config(fresh, server, user, allowed_senders=["@marketo.com"], poll_seconds=1)
+        bot = await start(bot_factory, cfg)
+        await wait_for(lambda: len(fresh.messages) == 1)
+        reader = bot.email.readers[0] if bot.email else None
+        assert reader is not None
+        async with reader._lock:  # between polls: a reconnect does not log the advice again
+            await reader._disconnect()
+        server.append(user, mail("Next poll"))
+        await wait_for(lambda: len(fresh.messages) == 2, timeout=5)
+        await bot.stop()
+        assert server.subjects(user, "INBOX") == ["Not ours", "Stays flagged", "Next poll"]
+        with server.session(user) as c:
+            c.select_folder("INBOX", readonly=True)
+            assert len(c.search(["KEYWORD", "NotifbotProcessed"])) == 2
+            assert len(c.search(["DELETED"])) == 1
+            assert not c.folder_exists(PROCESSED)
+        advice = [r for r in caplog.records if "neither MOVE nor UIDPLUS" in r.getMessage()]
+        assert len(advice) == 1 and "imap.processed_keyword" in advice[0].getMessage()
+    finally:
+        server.stop()
+
+
+async def test_a_server_refusing_idle_is_polled_instead(
+    bot_factory: BotFactory,
+    fresh: FakeSlack,
+    dovecot: Dovecot,
+    user: MailUser,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    proxy = IdleRefusingProxy(dovecot.plain_port)
+    try:
+        imap = {"port": proxy.port, "security": "plain"}
+        bot = await start(bot_factory, config(fresh, dovecot, user, imap=imap, poll_seconds=1))
+        await wait_for(lambda: proxy.refused == 1)
+        started = time.monotonic()
+        dovecot.append(user, mail("Found by polling"))
+        await wait_for(lambda: len(fresh.messages) == 1, timeout=5)
+        assert time.monotonic() - started < 3  # the next poll, not a 5 s error backoff
+        dovecot.append(user, mail("And the one after"))
+        await wait_for(lambda: len(fresh.messages) == 2, timeout=5)
+        await bot.stop()
+        assert proxy.refused == 1  # not tried again
+        fallback = [r for r in caplog.records if "refused or dropped IDLE" in r.getMessage()]
+        assert len(fallback) == 1 and not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    finally:
+        proxy.stop()
 
 
 async def test_starttls_with_an_xoauth2_token_from_the_environment(

@@ -13,15 +13,17 @@ import ssl
 import threading
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
-from imapclient import IMAPClient
+from imapclient import DELETED, IMAPClient
 from imapclient.exceptions import CapabilityError, IMAPClientError, LoginError
 
 from notifbot.config.settings import ImapSettings
 from notifbot.errors import UpstreamError
 
 IDLE_CHECK_SECONDS = 0.5  # how often an IDLE wait looks at the stop flag
+FALLBACK_KEYWORD = "NotifbotProcessed"  # marks read mail on a server with neither MOVE nor UIDPLUS
+Marking = Literal["move", "copy", "keyword"]
 
 
 class MailboxError(UpstreamError):
@@ -48,6 +50,8 @@ class ImapSession:
         self.client: IMAPClient | None = None
         self.uidvalidity = 0
         self.can_idle = False
+        self.marking: Marking = "move"
+        self.keyword: str | None = imap.processed_keyword
         self._delimiter: str | None = None
         self._prefix = ""
         self._processed_ready = False
@@ -107,6 +111,17 @@ class ImapSession:
             raise self.error(f"cannot open folder {folder!r}", exc) from None
         self.uidvalidity = int(info.get(b"UIDVALIDITY", 0))
         self.can_idle = client.has_capability("IDLE")
+        self.marking, self.keyword = self._marking(client)
+
+    def _marking(self, client: IMAPClient) -> tuple[Marking, str | None]:
+        """How read mail is marked: the configured keyword, MOVE, COPY + UID EXPUNGE (RFC 6851 §3.3), else a keyword."""
+        if self.imap.processed_keyword is not None:
+            return "keyword", self.imap.processed_keyword
+        if client.has_capability("MOVE"):
+            return "move", None
+        if client.has_capability("UIDPLUS"):
+            return "copy", None
+        return "keyword", FALLBACK_KEYWORD  # a plain EXPUNGE would also remove others' \\Deleted mail
 
     def _client(self) -> IMAPClient:
         if self.client is None:
@@ -116,7 +131,7 @@ class ImapSession:
     def new_uids(self, after: int) -> list[int]:
         """UIDs above `after` in UID order (without the processed keyword, when marking by keyword)."""
         client = self._client()
-        uids = client.search(_search_criteria(after, self.imap.processed_keyword))
+        uids = client.search(_search_criteria(after, self.keyword))
         return sorted(int(u) for u in uids if int(u) > after)  # `n:*` also matches the highest UID below n
 
     def sizes(self, uids: list[int]) -> dict[int, int]:
@@ -163,26 +178,27 @@ class ImapSession:
         return self._prefix + name
 
     def mark(self, uids: Iterable[int]) -> None:
-        """Marks read mail as processed: the keyword, or MOVE to the processed folder (created when missing)."""
+        """Marks read mail as processed: a keyword, or into the processed folder (created when missing)."""
         uids = list(uids)
         if not uids:
             return
         client = self._client()
-        if self.imap.processed_keyword is not None:
-            client.add_flags(uids, [self.imap.processed_keyword], silent=True)
+        if self.marking == "keyword":
+            assert self.keyword is not None
+            client.add_flags(uids, [self.keyword], silent=True)
             return
-        if not client.has_capability("MOVE"):
-            raise self.error(
-                "the server does not support MOVE (RFC 6851): set imap.processed_keyword to mark read mail "
-                "with a keyword instead",
-                transient=False,
-            )
         target = self.server_folder(self.imap.processed_folder)
         if not self._processed_ready:
             if not client.folder_exists(target):
                 client.create_folder(target)
             self._processed_ready = True
-        client.move(uids, target)
+        if self.marking == "move":
+            client.move(uids, target)
+            return
+        # RFC 6851 §3.3 without MOVE: COPY, then \Deleted and UID EXPUNGE of exactly these UIDs (UIDPLUS)
+        client.copy(uids, target)
+        client.add_flags(uids, [DELETED], silent=True)
+        client.uid_expunge(uids)
 
     def idle_wait(self, seconds: float, stop: threading.Event) -> bool:
         """Waits in IDLE up to `seconds` for new mail (EXISTS); True when some arrived. Ends early when `stop` is set."""

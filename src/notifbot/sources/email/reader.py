@@ -1,10 +1,11 @@
 """Reads one mailbox: new mail in UID order becomes notifications, committed before the mail is marked processed.
 
 One poll (`run_once`, run by the scheduler) connects when needed, drains what is new, then waits in IDLE for more
-(woken by EXISTS) when the server offers IDLE, else returns `poll_seconds` as the wait. The UID cursor per
+(woken by EXISTS) when the server offers IDLE, else returns `poll_seconds` as the wait; a server that refuses or
+drops IDLE is polled from then on (logged once). The UID cursor per
 (mailbox, folder) is stored with its UIDVALIDITY: when that changes the cursor restarts at 0, and mail read before
 is not posted again because its Message-ID key is already in the store (a duplicate is stored and sent once).
-Order for each batch: fetch → accept (commit) → MOVE or keyword → save cursor. A crash after the commit re-reads
+Order for each batch: fetch → accept (commit) → MOVE (or COPY + UID EXPUNGE of those UIDs) or keyword → save cursor. A crash after the commit re-reads
 at most that batch, which the Message-ID dedupe absorbs (and then marks); nothing is ever deleted.
 """
 
@@ -76,6 +77,8 @@ class MailboxReader:
         self._lock = asyncio.Lock()
         self._stop = threading.Event()
         self._connected = False
+        self._idle_off = False  # the server refused or dropped IDLE once: poll from then on
+        self._told_keyword = False
         self.failures = 0
         self.last_error: str | None = None
 
@@ -95,11 +98,8 @@ class MailboxReader:
                 await self._drain()
                 await self._succeeded()
                 delay = poll
-                if self._session.can_idle:
-                    woke = await self._run(self._session.idle_wait, min(poll, IDLE_RENEW_SECONDS), self._stop)
-                    if woke and not self._stop.is_set():
-                        await self._drain()
-                    delay = 0.0
+                if self._session.can_idle and not self._idle_off:
+                    delay = await self._idle(poll)
             except MailboxError as exc:
                 return await self._failed(str(exc))
             except (OSError, IMAPClientError) as exc:  # the connection dropped or the server answered NO/BAD
@@ -109,6 +109,23 @@ class MailboxReader:
                     f"mailbox {self.name!r}: {type(exc).__name__}: {exc}", unexpected=True
                 )
             return delay
+
+    async def _idle(self, poll: float) -> float:
+        """Waits in IDLE, then reads what arrived; a refused or dropped IDLE means polling from then on."""
+        try:
+            woke = await self._run(self._session.idle_wait, min(poll, IDLE_RENEW_SECONDS), self._stop)
+        except (OSError, IMAPClientError) as exc:
+            self._idle_off = True
+            log.warning(
+                "the server refused or dropped IDLE: polling every %.0f s instead",
+                poll,
+                extra={"mailbox": self.name, "error": f"{type(exc).__name__}: {exc}"},
+            )
+            await self._disconnect()  # the connection's state after a failed IDLE is unknown
+            return poll
+        if woke and not self._stop.is_set():
+            await self._drain()
+        return 0.0
 
     async def _succeeded(self) -> None:
         if self.failures:
@@ -153,8 +170,18 @@ class MailboxReader:
                 "folder": self.mailbox.imap.folder,
                 "idle": self._session.can_idle,
                 "uidvalidity": self._session.uidvalidity,
+                "marking": self._session.marking,
             },
         )
+        if self._session.keyword is not None and self.mailbox.imap.processed_keyword is None:
+            if not self._told_keyword:
+                log.warning(
+                    "the server supports neither MOVE nor UIDPLUS: read mail stays in the folder, flagged with "
+                    "the keyword %s (set imap.processed_keyword to choose the keyword)",
+                    self._session.keyword,
+                    extra={"mailbox": self.name},
+                )
+            self._told_keyword = True
 
     async def _disconnect(self) -> None:
         self._connected = False
