@@ -110,7 +110,7 @@ def _crm_sync(subject: str, text: str) -> Fields:
 
 CRM_SYNC = (
     EmailRule(
-        subject=words("salesforce", "dynamics", "crm"),
+        subject=words("salesforce", "dynamics", r"crm[ -]?sync", r"crm[ -]?synk"),
         body=words(r"\bsync", r"synk", "failed", "misslyck"),
         extract=_crm_sync,
     ),

@@ -225,6 +225,8 @@ def test_classify_email_is_pure_and_tolerant_of_wording() -> None:
     assert classify_email("CAMPAIGN   FAILURE", "") == (Kind.CAMPAIGN_FAILURE, {})
     assert classify_email("Idle trigger campaign cleanup", "")[0] is Kind.TRIGGER_CLEANUP
     assert classify_email("Hello", "campaign failure in the body only") == (Kind.OTHER, {})
+    assert classify_email("Campaign failure: Sync to CRM step", "It failed.")[0] is Kind.CAMPAIGN_FAILURE
+    assert classify_email("CRM sync error", "The sync failed.")[0] is Kind.CRM_SYNC
     kind, fields = classify_email("Web Services: daily API limit", "used 99999999999999999999 of 5 calls")
     assert kind is Kind.WEB_SERVICES and isinstance(fields, dict)
 
