@@ -238,6 +238,35 @@ def cmd_teams_login(args: argparse.Namespace) -> int:
     return 0
 
 
+def _classified(path: str, instance: str | None) -> str:
+    from notifbot.render.console import render_console
+    from notifbot.render.slack import render_slack
+    from notifbot.sources.email.message import MailMeta, handle
+
+    raw = Path(path).read_bytes()
+    n = handle(raw, MailMeta(mailbox="(file)", instance=instance))
+    shown = {k: v for k, v in n.fields.items() if k not in ("text", "mailbox")}
+    text = n.fields.get("text")
+    lines = [f"== {path}", f"kind: {n.kind.value}", f"instance: {n.instance or '(none)'}", "fields:"]
+    lines += [
+        "  " + line for line in json.dumps(shown, indent=2, ensure_ascii=False, default=str).splitlines()
+    ]
+    lines.append(f"text: {len(text):,} characters" if isinstance(text, str) else "text: (none)")
+    lines += ["message:", render_console(render_slack(n))]
+    return "\n".join(lines)
+
+
+def cmd_email_classify(args: argparse.Namespace) -> int:
+    failed = 0
+    for path in args.files:
+        try:
+            print(_classified(path, args.instance), end="\n\n")
+        except OSError as exc:
+            failed += 1
+            print(f"notifbot: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, with help for every command."""
     p = argparse.ArgumentParser(
@@ -311,6 +340,21 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("id", nargs="?", help="for retry: a row ID from `outbox list`, or `all`")
     s.add_argument("--limit", type=int, default=50, help="rows to list (default 50)")
     s.set_defaults(func=cmd_outbox)
+
+    mail = sub.add_parser("email", help="Marketo notification e-mails").add_subparsers(
+        dest="action", required=True
+    )
+    s = mail.add_parser(
+        "classify",
+        help="print the kind, fields and message of saved e-mails (.eml), to check the rules on your real mails",
+        description="For each saved e-mail (.eml): the kind it classifies to, the fields extracted from its "
+        "wording, and the message as it would be posted (console text). Exit 1 if a file cannot be read.",
+    )
+    s.add_argument("files", nargs="+", metavar="FILE", help="a saved e-mail (.eml, the raw message)")
+    s.add_argument(
+        "--instance", metavar="MUNCHKIN_ID", help="the mailbox's default instance (when no link names one)"
+    )
+    s.set_defaults(func=cmd_email_classify)
 
     teams = sub.add_parser("teams", help="Microsoft Teams set-up").add_subparsers(
         dest="action", required=True

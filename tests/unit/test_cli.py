@@ -121,3 +121,22 @@ def test_serve_with_slack_destination_but_no_token_says_what_to_set(
     cfg.write_text("destinations:\n  ops: {type: slack, channel: C1}\nroutes:\n  - to: [ops]\n")
     assert main(["serve", "--config", str(cfg)]) == 1
     assert "SLACK_BOT_TOKEN" in capsys.readouterr().err
+
+
+def test_email_classify_prints_kind_fields_and_message_and_names_an_unreadable_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    data = Path(__file__).parents[1] / "data" / "email"
+    missing = tmp_path / "missing.eml"
+    code = main(
+        ["email", "classify", str(data / "crm_sync_dynamics-en.eml"), str(missing), "--instance", "1-X"]
+    )
+    out, err = capsys.readouterr()
+    assert code == 1 and f"cannot read {missing}" in err
+    assert "kind: crm_sync" in out and "instance: 1-X" in out and '"crm": "dynamics"' in out
+    assert "Ann Berg" in out and "Microsoft Dynamics" in out  # the rendered message
+    assert main(["email", "classify", str(data / "other-en.eml")]) == 0
+    assert "kind: other" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["email", "classify", "--help"])
+    assert "saved e-mail" in capsys.readouterr().out

@@ -9,6 +9,7 @@ from __future__ import annotations
 from notifbot.kinds.parts import Facts, Listing, Parts
 from notifbot.kinds.registry import (
     KINDS,
+    classify_email,
     dedupe_key,
     default_severity,
     describe,
@@ -25,6 +26,7 @@ __all__ = [
     "KindSpec",
     "Listing",
     "Parts",
+    "classify_email",
     "dedupe_key",
     "default_severity",
     "describe",

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import with_config
 
+from notifbot.kinds import mail_rules
 from notifbot.kinds.parts import Parts, add, get
 from notifbot.kinds.spec import OPEN, Ident, KindSpec, OpenFields, ShortText, Text
 from notifbot.model import Kind, Notification, Severity
@@ -75,6 +76,7 @@ CAMPAIGN_FAILURE = KindSpec(
     describe=describe_failure,
     advice=advise_failure,
     samples=("campaign_failure",),
+    email_rules=mail_rules.CAMPAIGN_FAILURE,
 )
 
 CAMPAIGN_ABORT = KindSpec(

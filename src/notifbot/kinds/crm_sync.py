@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import with_config
 
+from notifbot.kinds import mail_rules
 from notifbot.kinds.parts import Listing, Parts, add, as_list, code, get
 from notifbot.kinds.spec import OPEN, Count, Ident, KindSpec, OpenFields, ShortText, Text
 from notifbot.links import MARKETO_LABEL
@@ -127,4 +128,5 @@ CRM_SYNC = KindSpec(
     describe=describe,
     advice=advise,
     samples=("crm_sync", "crm_sync_dynamics"),
+    email_rules=mail_rules.CRM_SYNC,
 )

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import with_config
 
+from notifbot.kinds import mail_rules
 from notifbot.kinds.parts import Parts, add, get
 from notifbot.kinds.spec import OPEN, Count, KindSpec, OpenFields, ShortText
 from notifbot.model import Kind, Notification, Severity
@@ -53,4 +54,5 @@ ENGAGEMENT = KindSpec(
     describe=describe,
     advice=advise,
     samples=("engagement",),
+    email_rules=mail_rules.ENGAGEMENT,
 )

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import with_config
 
+from notifbot.kinds import mail_rules
 from notifbot.kinds.parts import Parts, add, code, get
 from notifbot.kinds.spec import OPEN, KindSpec, OpenFields, ShortText
 from notifbot.model import Kind, Notification, Severity
@@ -55,4 +56,5 @@ FACEBOOK = KindSpec(
     describe=describe,
     advice=advise,
     samples=("facebook",),
+    email_rules=mail_rules.FACEBOOK,
 )

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import with_config
 
+from notifbot.kinds import mail_rules
 from notifbot.kinds.parts import Parts, add, code, get
 from notifbot.kinds.spec import OPEN, Count, KindSpec, OpenFields, ShortText
 from notifbot.model import Kind, Notification, Severity
@@ -62,4 +63,5 @@ LINKEDIN = KindSpec(
     describe=describe,
     advice=advise,
     samples=("linkedin",),
+    email_rules=mail_rules.LINKEDIN,
 )

@@ -43,6 +43,37 @@ _SPECS = (
 KINDS: Mapping[Kind, KindSpec] = MappingProxyType({spec.kind: spec for spec in _SPECS})
 
 
+# the order e-mail rules are tried in: the most specific wording first ("campaign" is in a cleanup notice too)
+EMAIL_ORDER = (
+    Kind.TRIGGER_CLEANUP,
+    Kind.CRM_SYNC,
+    Kind.FACEBOOK,
+    Kind.LINKEDIN,
+    Kind.ENGAGEMENT,
+    Kind.WEB_SERVICES,
+    Kind.CAMPAIGN_FAILURE,
+)
+
+
+def classify_email(subject: str, text: str) -> tuple[Kind, dict[str, Any]]:
+    """The kind of a Marketo notification e-mail and the fields its wording gives; `other` and {} when none match."""
+    for kind in EMAIL_ORDER:
+        spec = KINDS[kind]
+        for rule in spec.email_rules:
+            if not rule.matches(subject, text):
+                continue
+            try:
+                fields = rule.extract(subject, text)
+                if spec.adapter is not None:
+                    spec.adapter.validate_python(
+                        fields
+                    )  # checked, kept as text (JSON-safe, as the e-mail said)
+            except Exception:  # an odd extraction never loses the e-mail: the kind, without fields
+                fields = {}
+            return kind, fields
+    return Kind.OTHER, {}
+
+
 def spec_for(kind: Kind) -> KindSpec:
     """The spec of `kind` (every Kind has one)."""
     return KINDS[kind]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -11,6 +10,7 @@ from typing import Annotated, Any
 from pydantic import ConfigDict, Field, StringConstraints, TypeAdapter, with_config
 from typing_extensions import TypedDict
 
+from notifbot.kinds.mail import EmailRule
 from notifbot.kinds.parts import Parts
 from notifbot.model import Kind, Notification, Severity
 
@@ -51,8 +51,8 @@ class KindSpec:
     samples: tuple[str, ...]
     # a severity that a field states more precisely, else None
     refine_severity: SeverityRule | None = None
-    # (e-mail intake, next) subject patterns that classify a Marketo notification e-mail as this kind
-    email_rules: tuple[re.Pattern[str], ...] = ()
+    # the rules that classify a Marketo notification e-mail as this kind and extract its fields (`kinds/mail_rules.py`)
+    email_rules: tuple[EmailRule, ...] = ()
     # (translations, next) our own wording of its messages by language ("sv") and message id
     translations: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: MappingProxyType({}))
     # the validator of `schema`, built once when the spec is defined; None when `schema` is None

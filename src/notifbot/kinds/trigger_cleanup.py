@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import with_config
 
 from notifbot.iso_time import parse_time
+from notifbot.kinds import mail_rules
 from notifbot.kinds.parts import Listing, Parts, add, as_list, code
 from notifbot.kinds.spec import OPEN, Ident, KindSpec, OpenFields, ShortText
 from notifbot.model import Kind, Notification, Severity
@@ -88,4 +89,5 @@ TRIGGER_CLEANUP = KindSpec(
     advice=advise,
     samples=("trigger_cleanup",),
     refine_severity=refine_severity,
+    email_rules=mail_rules.TRIGGER_CLEANUP,
 )

@@ -11,6 +11,7 @@ from pydantic import Field, with_config
 
 from notifbot.central_time import next_central_midnight
 from notifbot.iso_time import parse_time
+from notifbot.kinds import mail_rules
 from notifbot.kinds.parts import Parts, add, get
 from notifbot.kinds.spec import OPEN, Count, KindSpec, OpenFields
 from notifbot.model import Kind, Notification, Severity
@@ -113,4 +114,5 @@ WEB_SERVICES = KindSpec(
     advice=advise,
     samples=("web_services",),
     refine_severity=refine_severity,
+    email_rules=mail_rules.WEB_SERVICES,
 )

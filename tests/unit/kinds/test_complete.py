@@ -10,6 +10,7 @@ import pytest
 
 from notifbot.commands.parse import MUTABLE_KINDS
 from notifbot.kinds import KINDS, describe, load_samples, spec_for, what_to_do
+from notifbot.kinds.mail import EmailRule
 from notifbot.model import Kind, Severity
 from notifbot.render.slack import render_slack
 from notifbot.render.teams import render_teams
@@ -42,10 +43,17 @@ def test_other_accepts_anything_and_tells_occurrences_apart_by_all_fields() -> N
     assert (spec.schema, spec.adapter, spec.salient) == (None, None, None)
 
 
+# the kinds Marketo sends notification e-mails for (#12); the others come only from the data stream or webhooks
+EMAILED = {Kind.CAMPAIGN_FAILURE, Kind.CRM_SYNC, Kind.ENGAGEMENT, Kind.FACEBOOK, Kind.LINKEDIN}
+EMAILED |= {Kind.TRIGGER_CLEANUP, Kind.WEB_SERVICES}
+
+
 @pytest.mark.parametrize("kind", list(Kind))
-def test_the_slots_for_email_rules_and_translations_are_there_and_empty(kind: Kind) -> None:
+def test_the_e_mailed_kinds_have_email_rules_and_the_translations_slot_is_there_and_empty(kind: Kind) -> None:
     spec = KINDS[kind]
-    assert spec.email_rules == () and isinstance(spec.translations, Mapping) and not spec.translations
+    assert bool(spec.email_rules) == (kind in EMAILED)
+    assert all(isinstance(rule, EmailRule) for rule in spec.email_rules)
+    assert isinstance(spec.translations, Mapping) and not spec.translations
 
 
 def test_every_sample_belongs_to_exactly_one_kind_and_every_kind_has_one() -> None:

@@ -31,8 +31,14 @@ def message(
 
 def test_a_plain_mail_keeps_subject_sender_date_body_and_is_keyed_by_message_id() -> None:
     n = handle(message().as_bytes(), META, now=NOW)
-    assert (n.kind, n.severity, n.source, n.instance) == (Kind.OTHER, Severity.INFO, "email", "123-ABC-456")
-    assert n.summary == "Campaign failure" and n.kind_label == "other"
+    kind = (
+        Kind.CAMPAIGN_FAILURE,
+        Severity.WARNING,
+        "email",
+        "123-ABC-456",
+    )  # classified by its subject (#12)
+    assert (n.kind, n.severity, n.source, n.instance) == kind
+    assert n.summary == "Campaign failure" and n.kind_label == "campaign_failure"
     assert n.occurred_at == datetime(2026, 12, 1, 8, 30, tzinfo=UTC)
     assert n.fields == {
         "subject": "Campaign failure",

@@ -1,7 +1,7 @@
 """One raw e-mail to one Notification: MIME parsed with the stdlib (policy=default), HTML turned into text, never rendered.
 
-Every e-mail becomes kind `other` for now, keeping its subject and plain-text body so nothing is lost; the per-kind
-classification (the kind registry's e-mail rules) plugs in here later.
+The kind registry's e-mail rules classify it and extract the kind's fields; the subject and plain-text body are always
+kept so nothing is lost (an e-mail no rule matches is kind `other`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from email.message import EmailMessage, Message
 from email.parser import BytesHeaderParser
 from email.utils import parseaddr
 
-from notifbot.kinds.registry import default_severity
+from notifbot.kinds.mail import munchkin_id
+from notifbot.kinds.registry import classify_email, default_severity
 from notifbot.model import Kind, Notification
 from notifbot.sources.email.html_text import html_to_text
 
@@ -156,8 +157,9 @@ def handle(raw: bytes, meta: MailMeta, *, now: datetime | None = None) -> Notifi
         )
     if len(text) > MAX_TEXT_CHARS:
         text = text[:MAX_TEXT_CHARS] + "\n[… cut at 20,000 characters]"
+    kind, extracted = classify_email(subject, text) if problem is None else (Kind.OTHER, {})
     # the readable fields first: a chat message shows the first few
-    fields: dict[str, object] = {"subject": subject or "(no subject)", "from": sender}
+    fields: dict[str, object] = {**extracted, "subject": subject or "(no subject)", "from": sender}
     if text:
         fields["text"] = text
     if problem:
@@ -169,10 +171,10 @@ def handle(raw: bytes, meta: MailMeta, *, now: datetime | None = None) -> Notifi
         fields["message_id"] = message_id
     return Notification(
         key=dedupe_key(message_id, raw),
-        kind=Kind.OTHER,
-        severity=default_severity(Kind.OTHER, fields),
+        kind=kind,
+        severity=default_severity(kind, fields),
         occurred_at=occurred,
-        instance=meta.instance,
+        instance=munchkin_id(text) or meta.instance,
         summary=subject or "(no subject)",
         fields=fields,
         labels={"mailbox": meta.mailbox},
