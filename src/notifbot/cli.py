@@ -11,13 +11,17 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from notifbot import __version__
 from notifbot.config import Settings, load_settings
 from notifbot.config.checks import environment_problems
 from notifbot.config.env import Env, settings_secrets
 from notifbot.errors import ConfigError, InputError
+
+if TYPE_CHECKING:
+    from notifbot.kinds.mail import EmailRule
+    from notifbot.model import Kind
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 
@@ -238,13 +242,13 @@ def cmd_teams_login(args: argparse.Namespace) -> int:
     return 0
 
 
-def _classified(path: str, instance: str | None) -> str:
+def _classified(path: str, instance: str | None, rules: Sequence[tuple[Kind, EmailRule]] = ()) -> str:
     from notifbot.render.console import render_console
     from notifbot.render.slack import render_slack
     from notifbot.sources.email.message import MailMeta, handle
 
     raw = Path(path).read_bytes()
-    n = handle(raw, MailMeta(mailbox="(file)", instance=instance))
+    n = handle(raw, MailMeta(mailbox="(file)", instance=instance), rules=rules)
     shown = {k: v for k, v in n.fields.items() if k not in ("text", "mailbox")}
     text = n.fields.get("text")
     lines = [f"== {path}", f"kind: {n.kind.value}", f"instance: {n.instance or '(none)'}", "fields:"]
@@ -257,10 +261,12 @@ def _classified(path: str, instance: str | None) -> str:
 
 
 def cmd_email_classify(args: argparse.Namespace) -> int:
+    # the config's own rules only when one is named: a stray ./notifbot.yaml does not change what is shown
+    rules = _settings(args).email.compiled_rules() if args.config else ()
     failed = 0
     for path in args.files:
         try:
-            print(_classified(path, args.instance), end="\n\n")
+            print(_classified(path, args.instance, rules), end="\n\n")
         except OSError as exc:
             failed += 1
             print(f"notifbot: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
@@ -351,6 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
         "wording, and the message as it would be posted (console text). Exit 1 if a file cannot be read.",
     )
     s.add_argument("files", nargs="+", metavar="FILE", help="a saved e-mail (.eml, the raw message)")
+    s.add_argument("--config", metavar="PATH", help="YAML config file whose email.rules are tried first")
     s.add_argument(
         "--instance", metavar="MUNCHKIN_ID", help="the mailbox's default instance (when no link names one)"
     )

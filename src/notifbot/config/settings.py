@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 from typing import Annotated, Any, Literal, Self
 
@@ -10,7 +11,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from notifbot.delivery.settings import DeliverySettings
 from notifbot.destinations import Destination
 from notifbot.destinations.console import ConsoleDestination
+from notifbot.kinds.mail import EmailRule, user_rule
+from notifbot.kinds.registry import KINDS
 from notifbot.links import marketo_host_entry
+from notifbot.model import Kind
 from notifbot.net import is_loopback
 
 
@@ -258,10 +262,76 @@ class MailboxSettings(_Strict):
         return [v.lower() for v in value]
 
 
+# the fields every e-mail notification carries already: a rule may not overwrite them
+_MAIL_FIELDS = frozenset({"subject", "from", "text", "note", "attachments", "mailbox", "message_id"})
+
+
+def _pattern(value: str | None, what: str) -> re.Pattern[str] | None:
+    if value is None:
+        return None
+    try:
+        return re.compile(value, re.I)
+    except re.error as exc:
+        raise ValueError(f"{what} {value!r} is not a valid regular expression: {exc}") from None
+
+
+class EmailRuleSettings(_Strict):
+    """One rule of your own: an e-mail whose subject and/or body match is of `kind`; `fields` are extracted."""
+
+    kind: str
+    subject: Annotated[str, Field(min_length=1)] | None = None  # regex, searched case-insensitively
+    body: Annotated[str, Field(min_length=1)] | None = (
+        None  # regex, searched case-insensitively (^ $ per line)
+    )
+    # field name -> regex with exactly one capture group, searched in the body, then the subject
+    fields: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _valid(self) -> Self:
+        known = sorted(k.value for k in KINDS)
+        if self.kind not in known:
+            raise ValueError(f"kind {self.kind!r} is not a known kind; use one of: {', '.join(known)}")
+        if self.subject is None and self.body is None:
+            raise ValueError(
+                "give a subject or a body pattern (or both): a rule with neither matches every e-mail"
+            )
+        _pattern(self.subject, "subject")
+        _pattern(self.body, "body")
+        names = KINDS[Kind(self.kind)].field_names
+        for name, regex in self.fields.items():
+            if name in _MAIL_FIELDS:
+                raise ValueError(f"field {name!r} is set for every e-mail already; choose another name")
+            if names and name not in names:
+                raise ValueError(
+                    f"field {name!r} is not a field of kind {self.kind}; use one of: {', '.join(sorted(names))}"
+                )
+            if not names and not re.fullmatch(r"[a-z][a-z0-9_]{0,63}", name):
+                raise ValueError(
+                    f"field name {name!r}: use lower-case letters, digits and _ (a letter first)"
+                )
+            compiled = _pattern(regex, f"field {name!r}:")
+            if compiled is not None and compiled.groups != 1:
+                raise ValueError(
+                    f"field {name!r}: the regex {regex!r} has {compiled.groups} capture groups; "
+                    "it needs exactly one, around the value (use (?:...) for the others)"
+                )
+        return self
+
+    def rule(self) -> tuple[Kind, EmailRule]:
+        """The kind and the compiled rule classify_email tries."""
+        return Kind(self.kind), user_rule(self.subject, self.body, self.fields)
+
+
 class EmailSettings(_Strict):
     """Mailbox readers (sources/email/)."""
 
     mailboxes: list[MailboxSettings] = Field(default_factory=list)
+    # your own classification rules, tried in order before the built-in ones (so they can override them)
+    rules: list[EmailRuleSettings] = Field(default_factory=list)
+
+    def compiled_rules(self) -> tuple[tuple[Kind, EmailRule], ...]:
+        """The config's rules, compiled, in order."""
+        return tuple(r.rule() for r in self.rules)
 
     @field_validator("mailboxes")
     @classmethod

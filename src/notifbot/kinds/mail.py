@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,3 +112,22 @@ def either(text: str, choices: dict[str, re.Pattern[str]]) -> str | None:
 def compact(fields: Fields) -> Fields:
     """The fields without the ones nothing was found for."""
     return {k: v for k, v in fields.items() if v is not None and v != [] and v != ""}
+
+
+def user_rule(subject: str | None, body: str | None, fields: Mapping[str, str]) -> EmailRule:
+    """A rule from config: case-insensitive patterns; each field's one group, found in the body, else the subject."""
+    found = {name: re.compile(pattern, re.I | re.M) for name, pattern in fields.items()}
+
+    def extract(subject_text: str, text: str) -> Fields:
+        values: Fields = {}
+        for name, pattern in found.items():
+            hit = pattern.search(text) or pattern.search(subject_text)
+            if hit and hit.group(1):
+                values[name] = clip(hit.group(1))
+        return compact(values)
+
+    return EmailRule(
+        subject=re.compile(subject, re.I) if subject else None,
+        body=re.compile(body, re.I | re.M) if body else None,
+        extract=extract,
+    )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from itertools import chain
 from types import MappingProxyType
 from typing import Any
 
@@ -21,6 +22,7 @@ from notifbot.kinds import (
     trigger_cleanup,
     web_services,
 )
+from notifbot.kinds.mail import EmailRule
 from notifbot.kinds.parts import Parts
 from notifbot.kinds.samples import load_samples
 from notifbot.kinds.spec import KindSpec
@@ -55,22 +57,25 @@ EMAIL_ORDER = (
 )
 
 
-def classify_email(subject: str, text: str) -> tuple[Kind, dict[str, Any]]:
-    """The kind of a Marketo notification e-mail and the fields its wording gives; `other` and {} when none match."""
-    for kind in EMAIL_ORDER:
+def classify_email(
+    subject: str, text: str, rules: Sequence[tuple[Kind, EmailRule]] = ()
+) -> tuple[Kind, dict[str, Any]]:
+    """The kind of a Marketo notification e-mail and the fields its wording gives; `other` and {} when none match.
+
+    `rules` (the config's `email.rules`) are tried first, in order, so they can override the built-in ones.
+    """
+    builtin = ((kind, rule) for kind in EMAIL_ORDER for rule in KINDS[kind].email_rules)
+    for kind, rule in chain(rules, builtin):
+        if not rule.matches(subject, text):
+            continue
         spec = KINDS[kind]
-        for rule in spec.email_rules:
-            if not rule.matches(subject, text):
-                continue
-            try:
-                fields = rule.extract(subject, text)
-                if spec.adapter is not None:
-                    spec.adapter.validate_python(
-                        fields
-                    )  # checked, kept as text (JSON-safe, as the e-mail said)
-            except Exception:  # an odd extraction never loses the e-mail: the kind, without fields
-                fields = {}
-            return kind, fields
+        try:
+            fields = rule.extract(subject, text)
+            if spec.adapter is not None:
+                spec.adapter.validate_python(fields)  # checked, kept as text (JSON-safe, as the e-mail said)
+        except Exception:  # an odd extraction never loses the e-mail: the kind, without fields
+            fields = {}
+        return kind, fields
     return Kind.OTHER, {}
 
 

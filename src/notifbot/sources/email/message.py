@@ -9,6 +9,7 @@ from __future__ import annotations
 import email
 import email.policy
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.headerregistry import Address
@@ -16,7 +17,7 @@ from email.message import EmailMessage, Message
 from email.parser import BytesHeaderParser
 from email.utils import parseaddr
 
-from notifbot.kinds.mail import munchkin_id
+from notifbot.kinds.mail import EmailRule, munchkin_id
 from notifbot.kinds.registry import classify_email, default_severity
 from notifbot.model import Kind, Notification
 from notifbot.sources.email.html_text import html_to_text
@@ -135,7 +136,13 @@ def dedupe_key(message_id: str, raw: bytes) -> str:
     return "email-raw-" + hashlib.sha256(raw).hexdigest()[:32]
 
 
-def handle(raw: bytes, meta: MailMeta, *, now: datetime | None = None) -> Notification:
+def handle(
+    raw: bytes,
+    meta: MailMeta,
+    *,
+    now: datetime | None = None,
+    rules: Sequence[tuple[Kind, EmailRule]] = (),
+) -> Notification:
     """The notification for one raw message (headers only when `meta.over_limit` is set); never raises."""
     received = now or datetime.now(UTC)
     try:
@@ -157,7 +164,7 @@ def handle(raw: bytes, meta: MailMeta, *, now: datetime | None = None) -> Notifi
         )
     if len(text) > MAX_TEXT_CHARS:
         text = text[:MAX_TEXT_CHARS] + "\n[… cut at 20,000 characters]"
-    kind, extracted = classify_email(subject, text) if problem is None else (Kind.OTHER, {})
+    kind, extracted = classify_email(subject, text, rules) if problem is None else (Kind.OTHER, {})
     # the readable fields first: a chat message shows the first few
     fields: dict[str, object] = {**extracted, "subject": subject or "(no subject)", "from": sender}
     if text:

@@ -23,8 +23,9 @@ from typing import ParamSpec, TypeVar
 from imapclient.exceptions import IMAPClientError
 
 from notifbot.config.settings import MailboxSettings
+from notifbot.kinds.mail import EmailRule
 from notifbot.logs import add_secret
-from notifbot.model import Notification
+from notifbot.model import Kind, Notification
 from notifbot.sources.email.imap import ImapSession, MailboxError
 from notifbot.sources.email.message import MailMeta, handle, sender_allowed, sender_of
 from notifbot.store.email_cursors import email_cursor, save_email_cursor
@@ -65,9 +66,15 @@ class MailboxReader:
     """One mailbox: its IMAP session lives on its own thread; `run_once` is its scheduled poll."""
 
     def __init__(
-        self, mailbox: MailboxSettings, db: Database, accept: Accept, getenv: Callable[[str], str | None]
+        self,
+        mailbox: MailboxSettings,
+        db: Database,
+        accept: Accept,
+        getenv: Callable[[str], str | None],
+        rules: Sequence[tuple[Kind, EmailRule]] = (),
     ) -> None:
         self.mailbox = mailbox
+        self._rules = tuple(rules)  # the config's `email.rules`, tried before the built-in ones
         self.name = mailbox.name
         self._db = db
         self._accept = accept
@@ -288,7 +295,7 @@ class MailboxReader:
                 continue
             over = box.max_message_bytes if uid in heads else None
             meta = MailMeta(box.name, box.instance, uid, sizes[uid], over_limit=over)
-            batch.read.append((uid, handle(raw, meta)))
+            batch.read.append((uid, handle(raw, meta, rules=self._rules)))
         return batch
 
     async def _commit(self, batch: _Batch) -> None:

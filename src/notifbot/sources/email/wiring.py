@@ -48,7 +48,9 @@ def build_email(
     """None when no mailbox is configured; else the readers, each registered as a poll named `email-<name>`."""
     if not email.mailboxes:
         return None
-    intake = EmailIntake([MailboxReader(m, db, accept, getenv) for m in email.mailboxes])
+    intake = EmailIntake(
+        [MailboxReader(m, db, accept, getenv, email.compiled_rules()) for m in email.mailboxes]
+    )
     for reader in intake.readers:
         pollers.add(intake.job_name(reader), reader.run_once, first_delay=FIRST_POLL_SECONDS)
     return intake
