@@ -135,7 +135,7 @@ class Bot:
             links=link_policy(self.settings),  # which hosts every renderer may label as Marketo's
             stdout=stdout,
             slack_token=self.env.slack_bot_token or "",
-            slack_api_url=self.env.get("SLACK_API_URL") or self.settings.slack.api_url,
+            slack_api_url=self.env.slack_api_url(self.settings),
             slack_timeout=self.settings.slack.timeout_seconds,
             slack_interactive=slack_interactive(self.settings, self.env),
             graph=self.graph,

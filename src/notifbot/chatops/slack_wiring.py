@@ -33,9 +33,7 @@ def slack_client(settings: Settings, env: Env) -> AsyncWebClient | None:
     """The Web API client commands use (user groups for the admin check, Bolt), when a bot token is set."""
     if not env.slack_bot_token:
         return None
-    return AsyncWebClient(
-        token=env.slack_bot_token, base_url=env.get("SLACK_API_URL") or settings.slack.api_url
-    )
+    return AsyncWebClient(token=env.slack_bot_token, base_url=env.slack_api_url(settings))
 
 
 def build_slack_app(
@@ -56,8 +54,9 @@ def build_slack_app(
     from notifbot.chatops.slack_app import SlackApp
 
     if sender is None:
-        api_url = env.get("SLACK_API_URL") or settings.slack.api_url
-        sender = SlackSender(env.slack_bot_token or "", api_url, timeout=settings.slack.timeout_seconds)
+        sender = SlackSender(
+            env.slack_bot_token or "", env.slack_api_url(settings), timeout=settings.slack.timeout_seconds
+        )
     return SlackApp(ctx, client, settings.slack.command, admins, env.slack_signing_secret, sender=sender)
 
 

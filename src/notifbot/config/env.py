@@ -54,6 +54,10 @@ class Env:
     def graph_access_token(self) -> str | None:
         return self.get("GRAPH_ACCESS_TOKEN")
 
+    def slack_api_url(self, settings: Settings) -> str:
+        """SLACK_API_URL, else slack.api_url: where every Slack Web API call goes."""
+        return self.get("SLACK_API_URL") or settings.slack.api_url
+
     def graph_url(self, settings: Settings) -> str:
         """GRAPH_API_URL, else teams.graph_url, without a trailing slash."""
         return (self.get("GRAPH_API_URL") or settings.teams.graph_url).rstrip("/")
