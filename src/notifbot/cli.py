@@ -92,7 +92,8 @@ def _pairs(values: Sequence[str], what: str) -> dict[str, Any]:
 
 
 def cmd_routes_test(args: argparse.Namespace) -> int:
-    from notifbot.routing import route
+    from notifbot.durations import format_duration
+    from notifbot.routing import group_key, targets
     from notifbot.sources.events import parse_event
 
     settings = _settings(args)
@@ -103,8 +104,15 @@ def cmd_routes_test(args: argparse.Namespace) -> int:
     if args.instance:
         event["instance"] = args.instance
     n = parse_event(event, now=datetime.now(UTC))
-    for name in route(n, settings.routes):
-        print(name)
+    for target in targets(n, settings.routes, settings.delivery.repeat_window):
+        print(target.destination)
+        if target.group is not None:
+            print(f"  group {group_key(n, target.group.by)}  ({target.group.describe})")
+        elif target.digest is not None:
+            d = target.digest
+            print(f"  digest every {format_duration(d.every)} at {d.at:%H:%M} {d.timezone}")
+        else:
+            print("  one message per event")
     return 0
 
 

@@ -89,12 +89,17 @@ def default_severity(kind: Kind, fields: Mapping[str, Any]) -> Severity:
     return KINDS[kind].default_severity(fields)
 
 
+def problem_fields(kind: Kind, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields that tell one problem of `kind` from another (its salient fields; all of them when it names none)."""
+    names = KINDS[kind].salient
+    return {k: fields.get(k) for k in names} if names is not None else dict(fields)
+
+
 def dedupe_key(
     kind: Kind, instance: str | None, fields: Mapping[str, Any], occurred_at: datetime, original_kind: str
 ) -> str:
     """A stable key for an event without an `id`: same occurrence, same key, across restarts."""
-    names = KINDS[kind].salient
-    salient = {k: fields.get(k) for k in names} if names is not None else dict(fields)
+    salient = problem_fields(kind, fields)
     material = {
         "kind": original_kind,
         "instance": instance,
