@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from notifbot.config import DigestSettings, MatchValue, RemindSettings, Route
-from notifbot.durations import format_duration
+from notifbot.delivery.groups import GroupPolicy
 from notifbot.kinds.registry import problem_fields
 from notifbot.model import Notification
 
@@ -64,22 +64,6 @@ def route(n: Notification, routes: Sequence[Route]) -> list[str]:
 
 
 @dataclass(frozen=True)
-class GroupPolicy:
-    """How one destination groups a route's notifications: by which keys, and the three timers."""
-
-    by: tuple[str, ...]
-    wait: timedelta
-    interval: timedelta
-    repeat: timedelta
-
-    @property
-    def describe(self) -> str:
-        """e.g. `by kind, instance; wait 30s, interval 5m, repeat 4h`."""
-        times = (format_duration(t) for t in (self.wait, self.interval, self.repeat))
-        return f"by {', '.join(self.by)}; wait {next(times)}, interval {next(times)}, repeat {next(times)}"
-
-
-@dataclass(frozen=True)
 class Target:
     """A destination a notification reaches, and how: grouped, digested, or (both None) one message per event."""
 
@@ -97,7 +81,7 @@ def _policy(r: Route, repeat_window: timedelta) -> GroupPolicy | None:
     ):  # the default: a repeat of the same problem edits its message instead of posting again
         if not repeat_window:
             return None
-        return GroupPolicy((PROBLEM,), timedelta(0), repeat_window, repeat_window)
+        return GroupPolicy((PROBLEM,), timedelta(0), repeat_window, repeat_window, thread=False)
     return GroupPolicy(tuple(r.group.by), r.group.wait, r.group.interval, r.group.repeat)
 
 
