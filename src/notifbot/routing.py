@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from notifbot.config import DigestSettings, MatchValue, RemindSettings, Route
-from notifbot.delivery.groups import GroupPolicy
+from notifbot.groups import GroupPolicy
 from notifbot.kinds.registry import problem_fields
 from notifbot.model import Notification
 

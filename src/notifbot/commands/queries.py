@@ -18,7 +18,7 @@ from notifbot.commands.marketo_queries import (
     stale_triggers,
 )
 from notifbot.model import Notification
-from notifbot.store.events import notification_from_row
+from notifbot.store.rows import notification_from_row
 
 __all__ = [
     "PollerState",

@@ -313,3 +313,53 @@ def m010_email_cursors(db: sqlite_utils.Database) -> None:
         )
         """
     )
+
+
+@migrations()
+def m013_alert_groups(db: sqlite_utils.Database) -> None:
+    # One row per group episode at one destination (groups.py decides, store/groups.py records): its message, its
+    # counts and its state. A group's outbox row (outbox.group_id) is re-armed whenever the group has something due.
+    db.execute(
+        """
+        CREATE TABLE alert_groups (
+            id INTEGER PRIMARY KEY,
+            key_id TEXT NOT NULL,
+            group_key TEXT NOT NULL,
+            destination TEXT NOT NULL,
+            by_keys TEXT NOT NULL,
+            wait_seconds REAL NOT NULL,
+            interval_seconds REAL NOT NULL,
+            repeat_seconds REAL NOT NULL,
+            thread INTEGER NOT NULL,
+            first_event_id INTEGER NOT NULL REFERENCES events (id),
+            last_event_id INTEGER NOT NULL REFERENCES events (id),
+            severity TEXT NOT NULL,
+            opened_at REAL NOT NULL,
+            last_seen REAL NOT NULL,
+            count INTEGER NOT NULL DEFAULT 1,
+            shown INTEGER NOT NULL DEFAULT 0,
+            listed INTEGER NOT NULL DEFAULT 0,
+            message_id TEXT,
+            posted_at REAL,
+            edited_at REAL,
+            replied_at REAL,
+            state TEXT NOT NULL DEFAULT 'firing',
+            shown_state TEXT NOT NULL DEFAULT 'firing',
+            closed INTEGER NOT NULL DEFAULT 0,
+            reminders INTEGER NOT NULL DEFAULT 0
+        )
+        """
+    )
+    # at most one open episode per (destination, key): a join finds it through this index
+    db.execute("CREATE UNIQUE INDEX alert_groups_open ON alert_groups (key_id) WHERE closed = 0")
+    db.execute(
+        """
+        CREATE TABLE alert_group_events (
+            group_id INTEGER NOT NULL REFERENCES alert_groups (id),
+            seq INTEGER NOT NULL,
+            event_id INTEGER NOT NULL REFERENCES events (id),
+            PRIMARY KEY (group_id, seq)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute("ALTER TABLE outbox ADD COLUMN group_id INTEGER REFERENCES alert_groups (id)")

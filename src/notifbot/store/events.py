@@ -9,9 +9,11 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
-from notifbot.model import Kind, Notification, Severity
+from notifbot.groups import GroupRef
+from notifbot.model import Notification
+from notifbot.store import groups
+from notifbot.store.rows import notification_from_row
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,7 @@ class Target:
     destination: str
     dest_type: str
     target: str
+    group: GroupRef | None = None  # set: the event joins this group's message instead of getting its own row
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,8 @@ def insert_notifications(
     conn: sqlite3.Connection,
     items: Sequence[tuple[Notification, Sequence[Target]]],
     muted: Mapping[str, int] | None = None,
+    *,
+    now: float | None = None,
 ) -> list[Accepted]:
     """Stores each notification once (by key) with its outbox rows, in one transaction.
 
@@ -74,7 +79,7 @@ def insert_notifications(
     One multi-row INSERT for the events and one executemany for the outbox: per-statement overhead dominates
     SQLite's cost at ingest rates, so a batch costs two statements, not two per event.
     """
-    now = time.time()
+    now = time.time() if now is None else now
     out: list[Accepted] = []
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -99,9 +104,12 @@ def insert_notifications(
             if mute_id is not None:
                 conn.execute("UPDATE events SET muted_by = ? WHERE id = ?", (mute_id, event_id))
             else:
-                outbox_rows.extend(
-                    (event_id, t.destination, t.dest_type, t.target, now, now) for t in targets
-                )
+                for t in targets:
+                    if t.group is None:
+                        outbox_rows.append((event_id, t.destination, t.dest_type, t.target, now, now))
+                    else:
+                        where = (t.destination, t.dest_type, t.target)
+                        groups.join(conn, event_id, n.severity, t.group, where, now)
             out.append(Accepted(n.key, False, event_id))
         conn.executemany(
             "INSERT INTO outbox (event_id, destination, dest_type, target, next_attempt_at, created_at)"
@@ -113,25 +121,6 @@ def insert_notifications(
         conn.execute("ROLLBACK")
         raise
     return out
-
-
-def notification_from_row(row: sqlite3.Row) -> Notification:
-    """Rebuilds the Notification stored in an events row."""
-    fields: dict[str, Any] = json.loads(row["fields"])
-    labels: dict[str, str] = json.loads(row["labels"])
-    return Notification(
-        key=row["key"],
-        kind=Kind(row["kind"]),
-        severity=Severity(row["severity"]),
-        occurred_at=datetime.fromisoformat(row["occurred_at"]),
-        instance=row["instance"],
-        summary=row["summary"],
-        fields=fields,
-        labels=labels,
-        source=row["source"],
-        original_kind=row["original_kind"],
-        received_at=datetime.fromisoformat(row["received_at"]),
-    )
 
 
 def get_event(conn: sqlite3.Connection, event_id: int) -> Notification | None:

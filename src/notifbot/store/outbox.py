@@ -21,10 +21,12 @@ class OutboxRow:
     # when the first attempt that may have reached the destination began (a timeout, a lost answer, a claim that
     # ended without an outcome); None when every earlier attempt certainly failed. The retry looks before posting.
     unsure_since: float | None = None
+    group_id: int | None = None  # set: this row delivers an alert group's message (store/groups.py), not one event
 
 
 _COLUMNS = (
-    "id, event_id, destination, dest_type, target, attempts, provider_message_id, created_at, unsure_since"
+    "id, event_id, destination, dest_type, target, attempts, provider_message_id, created_at, unsure_since,"
+    " group_id"
 )
 
 
@@ -39,6 +41,7 @@ def _row(r: sqlite3.Row) -> OutboxRow:
         r["provider_message_id"],
         r["created_at"],
         r["unsure_since"],
+        r["group_id"],
     )
 
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from notifbot.delivery.groups import (
+from notifbot.groups import (
     EDIT_GAP_SECONDS,
     Action,
     GroupPolicy,

@@ -36,6 +36,16 @@ class GroupPolicy:
         return f"by {', '.join(self.by)}; wait {next(times)}, interval {next(times)}, repeat {next(times)}"
 
 
+@dataclass(frozen=True)
+class GroupRef:
+    """The group an event joins at one destination: its stored identity, readable key and policy."""
+
+    key_id: str
+    key: str
+    policy: GroupPolicy
+    can_edit: bool = True  # the destination edits messages in place (else: summaries once per interval)
+
+
 class Action(StrEnum):
     """What a group's message needs next."""
 
