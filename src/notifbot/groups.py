@@ -10,10 +10,11 @@ destination that cannot edit (a Teams workflow) gets one summary post per `inter
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from notifbot.durations import format_duration
+from notifbot.model import Notification, Severity
 
 EDIT_GAP_SECONDS = 1.0  # at most one in-place edit per second per message
 FIRST_DETAIL_SECONDS = 1.0  # after the post, the thread gets the items the message could not list this soon
@@ -120,3 +121,38 @@ def step(state: GroupState, policy: GroupPolicy, now: float, *, can_edit: bool =
             due = state.replied_at + interval
         (actions.append(Action.REPLY) if now >= due else later.append(due))
     return Step(tuple(actions), min(later) if later else None)
+
+
+@dataclass(frozen=True)
+class GroupView:
+    """What a group's message shows: its first event as the face, the count, the time span and the first items."""
+
+    first: Notification
+    count: int
+    first_seen: datetime
+    last_seen: datetime
+    items: tuple[str, ...]  # raw (unescaped) labels of the first events, at most MESSAGE_ITEMS
+    severity: Severity
+    state: str = "firing"  # firing | acknowledged | resolved
+    key: str = ""
+
+    @property
+    def more(self) -> int:
+        """Events beyond the listed items."""
+        return max(0, self.count - len(self.items))
+
+
+MESSAGE_ITEMS = 10  # items a group's message lists itself; the rest are in its thread
+
+
+@dataclass(frozen=True)
+class ThreadItems:
+    """A thread reply of a group's message: items `first`… (1-based) of `total`, or the news that it resolved."""
+
+    items: tuple[str, ...]
+    first: int
+    total: int
+    resolved: bool = False
+
+
+THREAD_ITEMS = 100  # items per thread reply

@@ -148,3 +148,10 @@ def sample_for_kind(kind: str) -> dict[str, Any]:
         return samples[kind]
     names = sorted({str(e.get("kind")) for e in samples.values()} | set(samples))
     raise KeyError(f"no sample for kind {kind!r}; known kinds and samples: {', '.join(names)}")
+
+
+def item_label(n: Notification) -> str:
+    """One line naming what one event of a group is about (raw text): its title, and its summary when it has one."""
+    title = describe(n).title
+    summary = " ".join(str(n.summary).split()) if n.summary else ""
+    return f"{title}: {summary}" if summary and summary not in title else title

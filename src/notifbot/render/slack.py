@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from notifbot.groups import GroupView
 from notifbot.kinds import Listing, Parts, describe, what_to_do
 from notifbot.links import DEFAULT_LINKS, Link, LinkPolicy, classify_link, link_label, neutral_label
 from notifbot.model import Acked, Notification, Severity
@@ -221,14 +222,50 @@ def _detail(parts: Parts) -> list[Block]:
     return [_section(_labelled(parts.detail[0], parts.detail[1], DETAIL_TEXT))]
 
 
+RESOLVED_EMOJI = ":white_check_mark:"
+GROUP_ITEM = 200  # chars per listed item
+
+
+def _header(n: Notification, parts: Parts, group: GroupView | None) -> str:
+    if group is None:
+        return f"{EMOJI.get(n.severity, ':bell:')} {parts.title}"
+    emoji = RESOLVED_EMOJI if group.state == "resolved" else EMOJI.get(group.severity, ":bell:")
+    count = f" ×{format_count(group.count)}" if group.count > 1 else ""
+    resolved = "Resolved: " if group.state == "resolved" else ""
+    return f"{emoji} {resolved}{parts.title}{count}"
+
+
+def _group_blocks(group: GroupView) -> list[Block]:
+    """The group's count, time span and first items; the rest are in the thread."""
+    span = f"first {format_when(group.first_seen)}"
+    if group.count > 1:
+        span += f" · last {format_when(group.last_seen)}"
+    lines = [
+        f"*{format_count(group.count)} {'event' if group.count == 1 else 'events'}* · {escape_mrkdwn(span)}"
+    ]
+    if group.count > 1:
+        lines += ["• " + escape_truncate(one_line(item), GROUP_ITEM) for item in group.items]
+        if group.more:
+            lines.append(f"… and {format_count(group.more)} more (listed in the thread)")
+    if group.state == "resolved":
+        lines.append(f"{RESOLVED_EMOJI} *Resolved*")
+    return [_section("\n".join(lines))]
+
+
 def _blocks(
-    n: Notification, parts: Parts, links: LinkPolicy, interactive: bool = False, acked: Acked | None = None
+    n: Notification,
+    parts: Parts,
+    links: LinkPolicy,
+    interactive: bool = False,
+    acked: Acked | None = None,
+    group: GroupView | None = None,
 ) -> list[Block]:
-    header = plain_text(f"{EMOJI.get(n.severity, ':bell:')} {parts.title}", limits.HEADER_TEXT)
+    header = plain_text(_header(n, parts, group), limits.HEADER_TEXT)
     blocks: list[Block] = [{"type": "header", "text": {"type": "plain_text", "text": header, "emoji": True}}]
     listing = parts.listing
     actions = _part(lambda: [a] if (a := _actions(n, parts, interactive, acked)) is not None else [])
     for part in (
+        _part(lambda: _group_blocks(group) if group is not None else []),
         _part(lambda: _summary(n)),
         _part(lambda: _facts(parts)),
         _part(lambda: _detail(parts)),
@@ -262,15 +299,40 @@ def render_slack(
     interactive: bool = False,
     acked: Acked | None = None,
     links: LinkPolicy = DEFAULT_LINKS,
+    group: GroupView | None = None,
 ) -> dict[str, Any]:
     """The Slack message (`text` fallback plus Block Kit `blocks`, as raw dicts) for `n`.
 
     `interactive` adds the Acknowledge and Mute buttons (only when a Slack app receives the clicks);
-    `acked` shows who acknowledged it instead of the Acknowledge button; `links` says which hosts are Marketo's.
+    `acked` shows who acknowledged it instead of the Acknowledge button; `links` says which hosts are Marketo's;
+    `group` makes it the message of an alert group (`n` its first event): count, time span, first items, state.
     """
     parts = describe(n, links)
     try:
         text = _fallback(parts, n)
+        if group is not None and group.count > 1:
+            text = f"{format_count(group.count)}× {text}"
     except Exception:  # the preview text degrades alone
         text = "Marketo notification"
-    return fit({"text": text, "blocks": _blocks(n, parts, links, interactive, acked)})
+    return fit({"text": text, "blocks": _blocks(n, parts, links, interactive, acked, group)})
+
+
+THREAD_ITEMS = 40  # items per thread reply (a section holds 3,000 characters)
+
+
+def render_slack_thread(
+    items: list[str], first: int, total: int, *, resolved: bool = False
+) -> dict[str, Any]:
+    """A thread reply listing group items `first`… (1-based) of `total`, or saying the group is resolved."""
+    if resolved:
+        return {"text": "Resolved", "blocks": [_section(f"{RESOLVED_EMOJI} *Resolved*")]}
+    last = first + len(items) - 1
+    head = f"*Events {format_count(first)}–{format_count(last)} of {format_count(total)}*"
+    lines = [head] + ["• " + escape_truncate(one_line(i), GROUP_ITEM) for i in items]
+    sections: list[list[str]] = [[]]
+    for line in lines:
+        if sum(len(x) + 1 for x in sections[-1]) + len(line) > limits.SECTION_TEXT - 10:
+            sections.append([])
+        sections[-1].append(line)
+    text = f"Events {first}–{last} of {total}"
+    return fit({"text": text, "blocks": [_section("\n".join(lines)) for lines in sections if lines]})

@@ -21,7 +21,9 @@ class OutboxRow:
     # when the first attempt that may have reached the destination began (a timeout, a lost answer, a claim that
     # ended without an outcome); None when every earlier attempt certainly failed. The retry looks before posting.
     unsure_since: float | None = None
-    group_id: int | None = None  # set: this row delivers an alert group's message (store/groups.py), not one event
+    group_id: int | None = (
+        None  # set: this row delivers an alert group's message (store/groups.py), not one event
+    )
 
 
 _COLUMNS = (
