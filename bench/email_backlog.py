@@ -50,12 +50,12 @@ def fixture_mails() -> list[tuple[str, bytes]]:
 
 def backlog(n: int, run: str) -> list[bytes]:
     """`n` raw e-mails cycling through the fixtures, each with a Message-ID unique to this run and position."""
-    out = []
+    out: list[bytes] = []
     fixtures = fixture_mails()
     for i in range(n):
         name, raw = fixtures[i % len(fixtures)]
         msgid = f"<bench-{run}-{i:06d}-{name}@synthetic.example>".encode()
-        new, count = _MESSAGE_ID.subn(lambda _m, m=msgid: b"Message-ID: " + m, raw, count=1)
+        new, count = _MESSAGE_ID.subn(b"Message-ID: " + msgid, raw, count=1)  # no backslash in msgid
         out.append(new if count else b"Message-ID: " + msgid + b"\r\n" + raw)
     return [m.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n") for m in out]
 
@@ -124,7 +124,9 @@ def stored_emails(db: Path) -> int:
 def stored_kinds(db: Path) -> dict[str, int]:
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
     try:
-        rows = conn.execute("SELECT kind, count(*) FROM events WHERE source = 'email' GROUP BY kind").fetchall()
+        rows = conn.execute(
+            "SELECT kind, count(*) FROM events WHERE source = 'email' GROUP BY kind"
+        ).fetchall()
         return {str(k): int(c) for k, c in rows}
     finally:
         conn.close()
@@ -167,9 +169,7 @@ class Drain:
     processed: int = -1
 
 
-def watch(
-    pid: int, db: Path, server: Any, user: Any, n: int, started: float, timeout: float
-) -> Drain:
+def watch(pid: int, db: Path, server: Any, user: Any, n: int, started: float, timeout: float) -> Drain:
     """Samples the bot's RSS and the store every 50 ms until all `n` are stored and moved (or `timeout`)."""
     d = Drain(rss_samples_mb=[])
     assert d.rss_samples_mb is not None

@@ -36,6 +36,7 @@ RESULTS = REPO / "bench" / "results"
 RSS_LIMIT_BYTES = 150 * 1000 * 1000  # "≤ 150 MB"
 RATIO_TARGET = 0.50
 P99_TARGET_MS = 25.0
+PARTS = ["throughput", "latency", "delivery", "commands", "adobe_io", "marketo", "wal", "email"]
 COMMAND_P99_TARGET_MS = 100.0  # issue #3; Slack's own limit for the ack is 3,000 ms
 
 
@@ -272,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--only",
         action="append",
-        choices=["throughput", "latency", "delivery", "commands", "adobe_io", "marketo", "wal", "email"],
+        choices=PARTS,
     )
     ap.add_argument(
         "--loadgen", choices=["auto", "wrk", "python"], default="auto", help="auto: wrk if on PATH"
@@ -307,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     adobe_duration = args.adobe_duration or (3.0 if args.quick else 10.0)
     wal_duration = args.wal_duration or (10.0 if args.quick else 60.0)
     emails = args.emails or (1000 if args.quick else 10_000)
-    parts = args.only or ["throughput", "latency", "delivery", "commands", "adobe_io", "marketo", "wal", "email"]
+    parts = args.only or PARTS
     pin = not args.no_pin and ingest.pinning_available()
     generator = ingest.choose_generator(args.loadgen)
     if pin:
@@ -418,7 +419,10 @@ def main(argv: list[str] | None = None) -> int:
                 traceback.print_exc()
             res["loadavg"]["after_wal"] = _loadavg()
         if "email" in parts:
-            print(f"email: a backlog of {emails:,} e-mails in a local Dovecot drained by notifbot serve", flush=True)
+            print(
+                f"email: a backlog of {emails:,} e-mails in a local Dovecot drained by notifbot serve",
+                flush=True,
+            )
             try:
                 res["email"] = email_backlog.run_email_backlog(workdir=workdir / "email", emails=emails)
             except Exception:
