@@ -169,7 +169,7 @@ def rows(outcomes: list[Outcome]) -> list[list[str]]:
             [
                 f"{o.size:,}",
                 o.system,
-                o.how_sent,
+                f"{o.how_sent} (sent in {o.send_s:.1f} s)",
                 f"{o.messages:,}" + (f" (+{o.updates:,} updates)" if o.updates else ""),
                 _calls(o),
                 str(o.count_429),

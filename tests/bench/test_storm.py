@@ -1,4 +1,4 @@
-"""The storm bench harness itself: it sees items, counts and 429s in the fake Slack, and measures a real Alertmanager."""
+"""The storm bench harness: it sees items, counts and 429s in the fake Slack, and measures a real Alertmanager."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from bench import storm_am
 from bench.storm import notifbot_config, rows, targets_met
 from bench.storm_watch import Outcome, item_name, shows_count, visible_items, watch
 
+from bench import storm_am
 from tests.fakes.slack import FakeSlack
 
 
