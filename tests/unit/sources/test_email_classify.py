@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from notifbot.kinds import KINDS, classify_email
-from notifbot.kinds.mail import EmailRule, bullets, labelled, munchkin_id, words
+from notifbot.kinds.mail import EmailRule, bullets, labelled, marketo_url, munchkin_id, words
 from notifbot.model import Kind
 from notifbot.render.console import render_console
 from notifbot.render.slack import render_slack
@@ -238,6 +238,12 @@ def test_helpers() -> None:
     assert munchkin_id("https://a.example/?munchkinId=123-abc-456") is None
     assert munchkin_id("123-ABC-456 outside a link") is None
     assert munchkin_id("https://123-abc-456.mktoweb.com/lp") == "123-ABC-456"
+    assert munchkin_id("http://123-abc-456.mktoweb.com/lp") is None  # only links links.py would open
+    assert marketo_url("http://app-ab1.marketo.com/#SC1") is None
+    assert marketo_url("https://evil.example/?next=https://app-ab1.marketo.com/") is None
+    assert marketo_url("https://user@app-ab1.marketo.com/ then https://app-ab1.marketo.com/#SC1") == (
+        "https://app-ab1.marketo.com/#SC1"
+    )
     assert bullets("- one\n* two\n3. three\nnot") == ["one", "two", "three"]
     assert words("a b").search("A \n  B") is not None
     with pytest.raises(ValueError, match="subject or a body"):
