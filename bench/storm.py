@@ -129,7 +129,7 @@ def run_alertmanager(
             am.stop()
 
 
-def targets_met(nb: Outcome, am: Outcome | None) -> list[str]:
+def targets_missed(nb: Outcome, am: Outcome | None) -> list[str]:
     """Issue #13's targets that notifbot's outcome misses (empty when it meets them all)."""
     missed = []
     if am is not None and not am.skipped and nb.messages > am.messages:
@@ -281,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             outcomes.append(nb)
             if not nb.skipped:
-                missed[size] = targets_met(nb, am_first)
+                missed[size] = targets_missed(nb, am_first)
                 print(f"  {nb.messages} messages, {nb.count_429} 429s, {_visible(nb)}", flush=True)
     table = rows(outcomes)
     print()

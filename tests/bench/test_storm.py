@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from bench.storm import notifbot_config, rows, targets_met
+from bench.storm import notifbot_config, rows, targets_missed
 from bench.storm_watch import Outcome, item_name, shows_count, visible_items, watch
 
 from bench import storm_am
@@ -40,10 +40,10 @@ def test_watch_counts_posts_updates_calls_and_429s_and_stops_at_the_cap() -> Non
 def test_notifbot_is_held_to_issue_13s_targets_against_alertmanager() -> None:
     am = Outcome("Alertmanager", "batch", 100, messages=1, all_visible_s=1.1)
     today = Outcome("notifbot", "one by one", 100, messages=100, visible=60, largest_message_items=1)
-    assert len(targets_met(today, am)) == 3
+    assert len(targets_missed(today, am)) == 3
     grouped = Outcome("notifbot", "grouped", 100, messages=1, all_visible_s=2.5, count_shown=True)
     grouped.largest_message_items = 100
-    assert targets_met(grouped, am) == []
+    assert targets_missed(grouped, am) == []
     route = notifbot_config(Path("x.db"), group=True)["routes"][0]
     assert route["group"] == {"by": ["kind", "instance"], "wait": "1s", "interval": "5m", "repeat": "4h"}
 
