@@ -140,6 +140,13 @@ EXPECTED: dict[str, tuple[Kind, str, dict[str, Any]]] = {
     ),
     "web_services-sv": (Kind.WEB_SERVICES, "999-XYZ-999", {"used": 45_000, "quota": 50_000, "percent": 90.0}),
     "other-en": (Kind.OTHER, "999-XYZ-999", {}),
+    # mrkdwn, markdown, template, <at> and HTML tricks (tests/unit/render/test_email_fixtures_cards.py)
+    "hostile-html-en": (
+        Kind.CAMPAIGN_FAILURE,
+        "999-XYZ-999",
+        {"error": "<script>alert(1)</script> javascript:alert(1) <b>bold</b>"},
+    ),
+    "hostile-other-en": (Kind.OTHER, "999-XYZ-999", {}),
 }
 
 
