@@ -69,6 +69,7 @@ class GroupState:
     replied_at: float | None = None  # the last thread reply (or summary post)
     resolved: bool = False  # resolved; the message must say so
     shown_resolved: bool = False  # the message says resolved
+    reply_goal: int = 0  # the count the thread listing in progress goes up to (a reply holds THREAD_ITEMS)
 
 
 @dataclass(frozen=True)
@@ -115,8 +116,10 @@ def step(state: GroupState, policy: GroupPolicy, now: float, *, can_edit: bool =
     if policy.thread and state.count > state.listed:
         if (
             state.replied_at is None
-        ):  # the first detail follows the post quickly; later ones once per interval
+        ):  # the first detail follows the post at once; later ones once per interval
             due = state.posted_at + min(FIRST_DETAIL_SECONDS, interval)
+        elif state.listed < state.reply_goal:  # a listing longer than one reply goes on at the channel's pace
+            due = state.replied_at
         else:
             due = state.replied_at + interval
         (actions.append(Action.REPLY) if now >= due else later.append(due))

@@ -100,6 +100,8 @@ async def prepare(
         await sender.reply_group(row, message_id, reply)
         return None
 
+    goal = state.reply_goal if state.listed < state.reply_goal else state.count  # go on, or begin a listing
     return flush, GroupAttempt(
-        send_reply, lambda _: Done((Action.REPLY,), None, state.shown, state.listed + len(items))
+        send_reply,
+        lambda _: Done((Action.REPLY,), None, state.shown, state.listed + len(items), reply_goal=goal),
     )

@@ -346,6 +346,7 @@ def m013_alert_groups(db: sqlite_utils.Database) -> None:
             state TEXT NOT NULL DEFAULT 'firing',
             shown_state TEXT NOT NULL DEFAULT 'firing',
             closed INTEGER NOT NULL DEFAULT 0,
+            reply_goal INTEGER NOT NULL DEFAULT 0,
             reminders INTEGER NOT NULL DEFAULT 0
         )
         """

@@ -49,6 +49,7 @@ def _state(row: sqlite3.Row) -> GroupState:
         replied_at=row["replied_at"],
         resolved=row["state"] == "resolved",
         shown_resolved=row["shown_state"] == "resolved",
+        reply_goal=row["reply_goal"],
     )
 
 
@@ -191,6 +192,7 @@ class Done:
     shown: int  # the count the post or edit showed
     listed: int  # members listed up to (thread or summary)
     shown_resolved: bool = False
+    reply_goal: int = 0  # a thread listing begun: the count it goes up to
 
 
 def record_flush(
@@ -208,8 +210,8 @@ def record_flush(
             sets += ["edited_at = ?", "shown = MAX(shown, ?)"]
             params += [now, done.shown]
         if Action.REPLY in done.actions or Action.SUMMARY in done.actions:
-            sets += ["replied_at = ?"]
-            params += [now]
+            sets += ["replied_at = ?", "reply_goal = MAX(reply_goal, ?)"]
+            params += [now, done.reply_goal]
         if done.actions:
             sets += ["listed = MAX(listed, ?)"]
             params += [done.listed]
