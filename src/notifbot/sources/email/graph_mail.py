@@ -6,6 +6,7 @@ fix a folder name); a 429 carries its Retry-After. An expired delta link raises 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from msgraph.generated.users.item.user_item_request_builder import UserItemRequestBuilder
     from msgraph.graph_service_client import GraphServiceClient
 
+log = logging.getLogger("notifbot.email")
 PAGE_SIZE = 25  # Prefer: odata.maxpagesize — messages per delta page (each then fetched whole)
 SELECT = ["id", "internetMessageId", "from", "subject", "receivedDateTime", "categories"]
 # well-known folder names Graph takes in place of a folder id (the first level of a folder path)
@@ -235,6 +237,10 @@ class GraphMailbox:
         except APIError as exc:
             if exc.response_status_code != 404:
                 raise self.error(exc, f"moving message {message_id} to the processed folder") from None
+            log.warning(
+                "a read message was gone when moving it (moved or deleted by someone else)",
+                extra={"mailbox": self.name, "message": message_id},
+            )
         except Exception as exc:
             raise self.error(exc, f"moving message {message_id} to the processed folder") from None
 
