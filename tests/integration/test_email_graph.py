@@ -161,12 +161,20 @@ async def test_a_restart_mid_backlog_posts_each_mail_exactly_once_across_pages(
 async def test_a_category_marks_mail_in_place_and_it_is_not_read_again(
     bot_factory: BotFactory, fresh: FakeSlack, graph: FakeGraph, address: str
 ) -> None:
-    graph.mail.deliver(address, mail("Flag me"), mail("Me too"))
-    bot = await start(bot_factory, config(fresh, graph, address, graph={"processed_category": "notifbot"}))
+    graph.mail.deliver(address, mail("Flag me"), mail("Not ours", sender="someone@else.test"), mail("Me too"))
+    cfg = config(
+        fresh, graph, address, graph={"processed_category": "notifbot"}, allowed_senders=["@marketo.com"]
+    )
+    bot = await start(bot_factory, cfg)
     await wait_for(lambda: len(fresh.messages) == 2)
-    await wait_for(lambda: all(c == ["notifbot"] for c in graph.mail.categories(address, "Inbox").values()))
+    expected = {
+        "Flag me": ["notifbot"],
+        "Me too": ["notifbot"],
+        "Not ours": [],
+    }  # a refused sender: untouched
+    await wait_for(lambda: graph.mail.categories(address, "Inbox") == expected)
     assert await reader_of(bot).run_once() == 3600  # the PATCHes come back as updates: skipped
-    assert len(fresh.messages) == 2 and graph.mail.subjects(address, PROCESSED) == []
+    assert subjects_posted(fresh) == ["Flag me", "Me too"] and graph.mail.subjects(address, PROCESSED) == []
     assert graph.mail.folder_at(graph.mail.mailboxes[address], "notifbot") is None
 
 

@@ -34,6 +34,7 @@ class GraphMailboxReader(PollingReader[str]):
     """One mailbox folder read through Graph with the `teams:` sign-in; `run_once` is its scheduled poll."""
 
     poller = "graph"
+    ref_name = "message_id"
 
     def __init__(
         self,

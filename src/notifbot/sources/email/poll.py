@@ -56,9 +56,9 @@ class Batch(Generic[Ref]):
 class PollingReader(ABC, Generic[Ref]):
     """One mailbox's scheduled poll: `run_once` reads a round and returns the seconds until the next."""
 
-    poller = (
-        "email"  # with "mailbox <name>" as the instance: a line of /marketo status (store/marketo_state.py)
-    )
+    # with "mailbox <name>" as the instance: a line of /marketo status (store/marketo_state.py)
+    poller = "email"
+    ref_name = "uid"  # the log field naming one message on the server
 
     def __init__(
         self, mailbox: MailboxSettings, db: Database, accept: Accept, rules: Sequence[tuple[Kind, EmailRule]]
@@ -155,7 +155,7 @@ class PollingReader(ABC, Generic[Ref]):
         for ref, sender in batch.refused:
             log.warning(
                 "e-mail from a sender not in allowed_senders left unread in the mailbox",
-                extra={"mailbox": self.name, "message": str(ref), "sender": sender or "(none)"},
+                extra={"mailbox": self.name, self.ref_name: ref, "sender": sender or "(none)"},
             )
         if batch.read:
             await self._accept([n for _, n in batch.read])
