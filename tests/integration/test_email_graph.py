@@ -248,6 +248,16 @@ async def test_throttling_waits_as_long_as_retry_after_says(
         MailFailure(429, match=r"GET .*/messages/delta", retry_after="42", code="TooManyRequests")
     )
     assert await reader_of(bot).run_once() == 42  # longer than the backoff: Retry-After wins
-    await assert_status_names(bot, "throttled", "42")
+    await assert_status_names(bot, "throttled", "Retry-After 42 s")
     assert await reader_of(bot).run_once() == 3600
     await wait_for(lambda: len(fresh.messages) == 1)
+
+
+async def test_graph_out_of_reach_is_a_named_error(
+    bot_factory: BotFactory, fresh: FakeSlack, graph: FakeGraph, address: str
+) -> None:
+    cfg = config(fresh, graph, address)
+    cfg["teams"] = {"graph_url": "http://127.0.0.1:9/v1.0"}  # nothing listens on the discard port
+    bot = await start(bot_factory, cfg)
+    await assert_status_names(bot, "cannot reach Microsoft Graph", "will retry")
+    assert await bot.not_ready_reason() is None  # the bot runs on

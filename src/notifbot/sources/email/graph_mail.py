@@ -98,17 +98,15 @@ class GraphMailbox:
         error = getattr(exc, "error", None)
         code = str(getattr(error, "code", None) or "no code")
         if status == 410 or code.lower() in _SYNC_STATE:
-            return DeltaExpired(f"{where}: the delta link for {what} expired (HTTP {status}, {code})")
+            return DeltaExpired(f"{where}: the saved delta link expired when {what} (HTTP {status}, {code})")
         if status == 429:
             wait = retry_wait(exc.response_headers)
             return MailboxError(
-                f"{where}: Microsoft Graph throttled {what} (HTTP 429): retrying after {wait:g} s",
+                f"{where}: Microsoft Graph throttled {what} (HTTP 429, Retry-After {wait:g} s)",
                 retry_after=wait,
             )
         if status >= 500 or status in (0, 408):
-            return MailboxError(
-                f"{where}: Microsoft Graph answered {what} with HTTP {status} ({code}); will retry"
-            )
+            return MailboxError(f"{where}: Microsoft Graph answered {what} with HTTP {status} ({code})")
         if status == 401:
             return MailboxError(
                 f"{where}: Microsoft Graph rejected the sign-in for {what} (HTTP 401, {code}): {_LOGIN}"
@@ -141,7 +139,7 @@ class GraphMailbox:
                 if found is None and create:
                     found = await self._create(parent, part)
             except Exception as exc:
-                raise self.error(exc, f"the folder {so_far!r}") from None
+                raise self.error(exc, f"looking up the folder {so_far!r}") from None
             if found is None:
                 raise MailboxError(
                     f"mailbox {self.name!r} ({self.address}): the folder {so_far!r} does not exist: check "
@@ -198,7 +196,12 @@ class GraphMailbox:
         try:
             page = await builder.get(request_configuration=_config(query, page_size=PAGE_SIZE))
         except Exception as exc:
-            raise self.error(exc, f"the changes in folder {folder!r}") from None
+            error = self.error(exc, f"reading the changes in folder {folder!r}")
+            if (
+                link and isinstance(exc, APIError) and exc.response_status_code == 404
+            ):  # the folder was recreated
+                error = DeltaExpired(f"{error} (the saved link names a folder that is gone)")
+            raise error from None
         if page is None:
             raise MailboxError(
                 f"mailbox {self.name!r}: Microsoft Graph returned no delta page for {folder!r}"

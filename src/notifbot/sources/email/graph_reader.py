@@ -82,6 +82,9 @@ class GraphMailboxReader(PollingReader[str]):
             await self._commit(batch, partial(self._mark, {i.id: i for i in fresh}), save)
             if page.next_link is None:
                 break
+        else:  # a long backlog: the next poll goes on right away from the saved link
+            await self._succeeded()
+            return 0.0
         await self._succeeded()
         return self.mailbox.poll_seconds
 
