@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from notifbot.config import ConfigError, Env, environment_problems, parse_settings
+from notifbot.config import ConfigError, Env, environment_problems, parse_settings, settings_secrets
 
 IMAP = {"host": "imap.example.com", "username": "u", "password": "p4ss"}
 
@@ -33,6 +33,7 @@ def test_the_issue_example_parses_with_its_defaults() -> None:
         None,
     )
     assert m.folder == "Inbox" and m.poll_seconds == 60
+    assert settings_secrets(parse_settings({"email": data}, source="t")) == []  # no IMAP password to redact
 
 
 def test_exactly_one_of_imap_and_graph() -> None:

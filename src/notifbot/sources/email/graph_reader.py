@@ -52,6 +52,7 @@ class GraphMailboxReader(PollingReader[str]):
         self._processed_id: str | None = None
 
     async def _poll(self) -> float:
+        """Reads the delta pages from the saved link to the end of the round, each committed, marked, then saved."""
         if self._folder_id is None:
             await self._resolve()
         assert self._folder_id is not None
