@@ -28,6 +28,7 @@ from tests.fakes.server import ThreadedServer
 from tests.fakes.slack_blocks import read_content
 from tests.fakes.slack_history import MAX_LIMIT, history_page, is_channel_id
 from tests.fakes.slack_socket import SocketModeFake
+from tests.fakes.slack_webhook import IncomingWebhookFake
 from tests.fakes.slack_wire import (
     BOT,
     HUMAN,
@@ -49,9 +50,9 @@ from tests.fakes.slack_wire import (
 __all__ = ["BOT", "HUMAN", "LOST_KINDS", "SCOPES", "TEAM", "FakeSlack", "LostAnswer", "Message", "Update"]
 
 
-class FakeSlack(SocketModeFake, ThreadedServer):
-    """Slack Web API (auth.test, chat.postMessage, chat.update, conversations.history) and response_url on
-    http://127.0.0.1:PORT."""
+class FakeSlack(SocketModeFake, IncomingWebhookFake, ThreadedServer):
+    """Slack Web API (auth.test, chat.postMessage, chat.update, conversations.history), response_url and incoming
+    webhooks on http://127.0.0.1:PORT."""
 
     thread_name = "fake-slack"
     uvicorn_options = {"access_log": False, "http": "h11", "loop": "asyncio", "timeout_graceful_shutdown": 1}  # noqa: RUF012
@@ -89,6 +90,7 @@ class FakeSlack(SocketModeFake, ThreadedServer):
             routes=[
                 Route("/api/{method}", self._api, methods=["GET", "POST"]),
                 Route("/response/{rid}", self._response_url, methods=["POST"]),
+                Route("/services/{team}/{bot}/{secret}", self._webhook, methods=["POST"]),
                 WebSocketRoute("/socket", self._socket),
             ]
         )
@@ -182,6 +184,8 @@ class FakeSlack(SocketModeFake, ThreadedServer):
             self._revoked = False
             self._latency = 0.0
             self._messages: list[Message] = []
+            self._posted: list[Message] = []
+            self._webhooks: dict[str, str] = {}  # webhook path → channel
             self._updates: list[Update] = []
             self._responses: list[tuple[str, Any]] = []
             self._calls: list[tuple[str, str | None]] = []
@@ -209,6 +213,12 @@ class FakeSlack(SocketModeFake, ThreadedServer):
     def messages_for(self, channel: str) -> list[Message]:
         with self._lock:
             return [m for m in self._messages if m.channel == channel]
+
+    @property
+    def posted(self) -> list[Message]:
+        """Every accepted post as it was first posted (`messages` shows each after its chat.updates)."""
+        with self._lock:
+            return list(self._posted)
 
     @property
     def updates(self) -> list[Update]:
@@ -401,6 +411,7 @@ class FakeSlack(SocketModeFake, ThreadedServer):
             self._last_post[channel] = now
             message = Message(channel, self._next_ts(), text or "", blocks, metadata, time.time())
             self._messages.append(message)
+            self._posted.append(message)
             self._lock.notify_all()
         return ok(channel=channel, ts=message.ts, message=wire(message))
 

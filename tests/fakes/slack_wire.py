@@ -50,6 +50,7 @@ class Message(_Record):
     metadata: dict[str, Any] | None
     arrived: float
     user: str = BOT["user_id"]
+    attachments: list[Any] | None = None  # legacy attachments, as incoming webhooks (Alertmanager) send them
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,8 @@ def wire(m: Message, metadata: bool = True) -> dict[str, Any]:
         wire["bot_id"] = BOT["bot_id"]
     if m.blocks is not None:
         wire["blocks"] = m.blocks
+    if m.attachments is not None:
+        wire["attachments"] = m.attachments
     if m.metadata is not None and metadata:
         wire["metadata"] = m.metadata
     return wire
