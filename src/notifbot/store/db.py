@@ -313,3 +313,20 @@ def m010_email_cursors(db: sqlite_utils.Database) -> None:
         )
         """
     )
+
+
+@migrations()
+def m011_graph_mail_cursors(db: sqlite_utils.Database) -> None:
+    # Per (mailbox, folder) read through Microsoft Graph: the @odata.deltaLink to resume the folder's delta query
+    # from, saved once a page's mail is committed and marked (sources/email/graph_reader.py).
+    db.execute(
+        """
+        CREATE TABLE graph_mail_cursors (
+            mailbox TEXT NOT NULL,
+            folder TEXT NOT NULL,
+            delta_link TEXT NOT NULL,
+            updated_at REAL NOT NULL,
+            PRIMARY KEY (mailbox, folder)
+        )
+        """
+    )
