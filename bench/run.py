@@ -1,8 +1,11 @@
 """`make bench`: ingest throughput vs a bare endpoint, fixed-rate latency and RSS, delivery through fake Slack,
-slash-command ack latency, signed Adobe I/O batch deliveries, and the WAL size under sustained ingest.
+slash-command ack latency, signed Adobe I/O batch deliveries, the WAL size under sustained ingest, and an e-mail
+backlog drained from a real Dovecot.
 
-    .venv/bin/python bench/run.py            # full: 10 s loads, 200 events/s for 10 s, 1,000 deliveries, 20 s commands
-    .venv/bin/python bench/run.py --quick    # 3 s loads, 200 events/s for 3 s, 100 deliveries, 5 s commands
+    .venv/bin/python bench/run.py            # full: 10 s loads, 200 events/s for 10 s, 1,000 deliveries, 20 s commands,
+                                             # 10,000 e-mails
+    .venv/bin/python bench/run.py --quick    # 3 s loads, 200 events/s for 3 s, 100 deliveries, 5 s commands,
+                                             # 1,000 e-mails
 
 Prints a summary table against the acceptance targets and writes bench/results/latest.json. Exit status 1 when a
 target is missed or a part could not run. See bench/README.md.
@@ -27,12 +30,13 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench import adobe_io, commands, delivery, ingest, loadgen, marketo_budget, wal  # noqa: E402
+from bench import adobe_io, commands, delivery, email_backlog, ingest, loadgen, marketo_budget, wal  # noqa: E402
 
 RESULTS = REPO / "bench" / "results"
 RSS_LIMIT_BYTES = 150 * 1000 * 1000  # "≤ 150 MB"
 RATIO_TARGET = 0.50
 P99_TARGET_MS = 25.0
+PARTS = ["throughput", "latency", "delivery", "commands", "adobe_io", "marketo", "wal", "email"]
 COMMAND_P99_TARGET_MS = 100.0  # issue #3; Slack's own limit for the ack is 3,000 ms
 
 
@@ -241,6 +245,8 @@ def build_table(res: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         )
     if res.get("wal"):
         rows += wal.table_rows(res["wal"])
+    if res.get("email"):
+        rows += email_backlog.table_rows(res["email"])
     for part, err in res.get("errors", {}).items():
         rows.append((f"{part}: did not complete", err.splitlines()[-1][:100] if err else "", "", "FAIL"))
     return rows
@@ -267,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--only",
         action="append",
-        choices=["throughput", "latency", "delivery", "commands", "adobe_io", "marketo", "wal"],
+        choices=PARTS,
     )
     ap.add_argument(
         "--loadgen", choices=["auto", "wrk", "python"], default="auto", help="auto: wrk if on PATH"
@@ -289,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--adobe-rate", type=float, default=50.0, help="Adobe I/O batches/s (default 50)")
     ap.add_argument("--wal-rate", type=float, default=1000.0, help="WAL part: events/s (default 1000)")
     ap.add_argument("--wal-duration", type=float, help="WAL part: seconds per variant (default 60, quick 10)")
+    ap.add_argument("--emails", type=int, help="e-mail backlog size (default 10,000, quick 1,000)")
     ap.add_argument("--no-pin", action="store_true", help="do not pin server and load generator to CPUs")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory (databases, logs)")
     ap.add_argument("--out", type=Path, default=RESULTS / "latest.json")
@@ -300,7 +307,8 @@ def main(argv: list[str] | None = None) -> int:
     commands_duration = args.commands_duration or (5.0 if args.quick else 20.0)
     adobe_duration = args.adobe_duration or (3.0 if args.quick else 10.0)
     wal_duration = args.wal_duration or (10.0 if args.quick else 60.0)
-    parts = args.only or ["throughput", "latency", "delivery", "commands", "adobe_io", "marketo", "wal"]
+    emails = args.emails or (1000 if args.quick else 10_000)
+    parts = args.only or PARTS
     pin = not args.no_pin and ingest.pinning_available()
     generator = ingest.choose_generator(args.loadgen)
     if pin:
@@ -410,6 +418,17 @@ def main(argv: list[str] | None = None) -> int:
                 res["errors"]["wal"] = traceback.format_exc()
                 traceback.print_exc()
             res["loadavg"]["after_wal"] = _loadavg()
+        if "email" in parts:
+            print(
+                f"email: a backlog of {emails:,} e-mails in a local Dovecot drained by notifbot serve",
+                flush=True,
+            )
+            try:
+                res["email"] = email_backlog.run_email_backlog(workdir=workdir / "email", emails=emails)
+            except Exception:
+                res["errors"]["email"] = traceback.format_exc()
+                traceback.print_exc()
+            res["loadavg"]["after_email"] = _loadavg()
     finally:
         res["elapsed_s"] = round(time.monotonic() - started, 1)
         if args.keep:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from notifbot import durations
 from notifbot.model import Kind
 
 KINDS: tuple[str, ...] = tuple(k.value for k in Kind)
@@ -18,15 +19,6 @@ DEFAULT_RECENT = 10
 MAX_RECENT = 50
 MAX_REASON = 500
 SHARE = "--share"
-_UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
-_UNITS = {
-    **{u: "m" for u in ("m", "min", "mins", "minute", "minutes")},
-    **{u: "h" for u in ("h", "hr", "hrs", "hour", "hours")},
-    **{u: "d" for u in ("d", "day", "days")},
-    **{u: "w" for u in ("w", "wk", "wks", "week", "weeks")},
-}
-_DURATION = re.compile(r"(?:\d{1,6}[a-z]+)+")
-_DURATION_PART = re.compile(r"(\d{1,6})([a-z]+)")
 _DAYS = re.compile(r"(\d{1,6})(?:d|days?)?")
 _LABEL = re.compile(r"[a-z0-9][a-z0-9_.-]{0,99}")
 
@@ -73,17 +65,8 @@ def help_command(error: str | None = None) -> Command:
 
 
 def parse_duration(text: str) -> timedelta | None:
-    """`30m`, `2h`, `1d`, `1w`, `90min`, `1h30m` → a positive timedelta; None when it is not one."""
-    word = text.strip().lower()
-    if not _DURATION.fullmatch(word):
-        return None
-    seconds = 0
-    for number, unit in _DURATION_PART.findall(word):
-        canonical = _UNITS.get(unit)
-        if canonical is None:
-            return None
-        seconds += int(number) * _UNIT_SECONDS[canonical]
-    return timedelta(seconds=seconds) if seconds > 0 else None
+    """`30m`, `2h`, `1d`, `1w`, `90min`, `1h30m` → a positive timedelta (no seconds); None when it is not one."""
+    return durations.parse_duration(text, seconds=False)
 
 
 def _unknown_kind(word: str, allowed: tuple[str, ...]) -> Command:

@@ -7,6 +7,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from notifbot.links import DEFAULT_LINKS, LinkPolicy, classify_link
+
 Fields = dict[str, Any]
 Extractor = Callable[[str, str], Fields]
 
@@ -14,9 +16,8 @@ MAX_VALUE = 1_000
 MAX_ITEMS = 500
 _URL = re.compile(r"https?://[^\s<>\"'()\[\]{}]+", re.I)
 _MUNCHKIN = re.compile(r"\b(\d{3}-[a-z]{3}-\d{3})\b", re.I)
-_MARKETO_HOST = re.compile(
-    r"^https?://([a-z0-9-]+\.)*(marketo\.com|marketo\.net|mktoweb\.com)(:\d+)?(/|$)", re.I
-)
+# Marketo's own hosts (links.py's one rule), plus the landing-page and REST hosts that name a Munchkin id
+_MUNCHKIN_HOSTS = LinkPolicy.build(["*.mktoweb.com", "*.mktorest.com", "*.marketo.net"])
 _BULLET = re.compile(r"^\s*(?:[-*•·–]|\d{1,4}[.)])\s+(.+?)\s*$", re.M)
 _QUOTED = re.compile(r"[\"“”„«»']([^\"“”„«»'\n]{1,300})[\"“”„«»']")
 
@@ -85,15 +86,20 @@ def urls(text: str) -> list[str]:
     return [u.rstrip(".,;:!?") for u in _URL.findall(text)]
 
 
+def _on(url: str, policy: LinkPolicy) -> bool:
+    link = classify_link(url, policy)
+    return link is not None and link.marketo
+
+
 def marketo_url(text: str) -> str | None:
-    """The first link to a Marketo host in `text`, or None."""
-    return next((u[:MAX_VALUE] for u in urls(text) if _MARKETO_HOST.match(u)), None)
+    """The first safe https link to one of Marketo's hosts (as `links.py` decides) in `text`, or None."""
+    return next((u for u in urls(text) if _on(u, DEFAULT_LINKS)), None)
 
 
 def munchkin_id(text: str) -> str | None:
-    """The Munchkin id (123-ABC-456) named in a link to a Marketo host in `text`, upper case, or None."""
+    """The Munchkin id (123-ABC-456) named in a safe link to a Marketo host in `text`, upper case, or None."""
     for url in urls(text):
-        found = _MUNCHKIN.search(url) if _MARKETO_HOST.match(url) else None
+        found = _MUNCHKIN.search(url) if _on(url, _MUNCHKIN_HOSTS) else None
         if found:
             return found.group(1).upper()
     return None

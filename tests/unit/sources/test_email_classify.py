@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from notifbot.kinds import KINDS, classify_email
-from notifbot.kinds.mail import EmailRule, bullets, labelled, munchkin_id, words
+from notifbot.kinds.mail import EmailRule, bullets, labelled, marketo_url, munchkin_id, words
 from notifbot.model import Kind
 from notifbot.render.console import render_console
 from notifbot.render.slack import render_slack
@@ -140,6 +140,13 @@ EXPECTED: dict[str, tuple[Kind, str, dict[str, Any]]] = {
     ),
     "web_services-sv": (Kind.WEB_SERVICES, "999-XYZ-999", {"used": 45_000, "quota": 50_000, "percent": 90.0}),
     "other-en": (Kind.OTHER, "999-XYZ-999", {}),
+    # mrkdwn, markdown, template, <at> and HTML tricks (tests/unit/render/test_email_fixtures_cards.py)
+    "hostile-html-en": (
+        Kind.CAMPAIGN_FAILURE,
+        "999-XYZ-999",
+        {"error": "<script>alert(1)</script> javascript:alert(1) <b>bold</b>"},
+    ),
+    "hostile-other-en": (Kind.OTHER, "999-XYZ-999", {}),
 }
 
 
@@ -238,6 +245,12 @@ def test_helpers() -> None:
     assert munchkin_id("https://a.example/?munchkinId=123-abc-456") is None
     assert munchkin_id("123-ABC-456 outside a link") is None
     assert munchkin_id("https://123-abc-456.mktoweb.com/lp") == "123-ABC-456"
+    assert munchkin_id("http://123-abc-456.mktoweb.com/lp") is None  # only links links.py would open
+    assert marketo_url("http://app-ab1.marketo.com/#SC1") is None
+    assert marketo_url("https://evil.example/?next=https://app-ab1.marketo.com/") is None
+    assert marketo_url("https://user@app-ab1.marketo.com/ then https://app-ab1.marketo.com/#SC1") == (
+        "https://app-ab1.marketo.com/#SC1"
+    )
     assert bullets("- one\n* two\n3. three\nnot") == ["one", "two", "three"]
     assert words("a b").search("A \n  B") is not None
     with pytest.raises(ValueError, match="subject or a body"):
