@@ -330,3 +330,18 @@ def m011_graph_mail_cursors(db: sqlite_utils.Database) -> None:
         )
         """
     )
+
+
+@migrations()
+def m012_outbox_priority(db: sqlite_utils.Database) -> None:
+    # Within a channel the most severe due row is sent first (store/outbox.py claim_next): `priority` is the event's
+    # severity as a number (model.Severity.priority, frozen here as it was: critical 2, warning 1, info 0), filled
+    # for the rows that can still be sent (pending, and dead ones a retry may requeue); delivered history keeps 0.
+    # outbox_claim serves the claim as one ordered seek; it starts with outbox_target's columns, which it replaces.
+    db.execute("ALTER TABLE outbox ADD COLUMN priority INTEGER NOT NULL DEFAULT 0")
+    db.execute(
+        "UPDATE outbox SET priority = CASE (SELECT severity FROM events WHERE events.id = outbox.event_id)"
+        " WHEN 'critical' THEN 2 WHEN 'warning' THEN 1 ELSE 0 END WHERE status IN ('pending', 'dead')"
+    )
+    db.execute("CREATE INDEX outbox_claim ON outbox (dest_type, target, status, priority DESC, id)")
+    db.execute("DROP INDEX outbox_target")

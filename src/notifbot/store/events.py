@@ -100,12 +100,13 @@ def insert_notifications(
                 conn.execute("UPDATE events SET muted_by = ? WHERE id = ?", (mute_id, event_id))
             else:
                 outbox_rows.extend(
-                    (event_id, t.destination, t.dest_type, t.target, now, now) for t in targets
+                    (event_id, t.destination, t.dest_type, t.target, n.severity.priority, now, now)
+                    for t in targets
                 )
             out.append(Accepted(n.key, False, event_id))
         conn.executemany(
-            "INSERT INTO outbox (event_id, destination, dest_type, target, next_attempt_at, created_at)"
-            " VALUES (?,?,?,?,?,?)",
+            "INSERT INTO outbox (event_id, destination, dest_type, target, priority, next_attempt_at, created_at)"
+            " VALUES (?,?,?,?,?,?,?)",
             outbox_rows,
         )
         conn.execute("COMMIT")
