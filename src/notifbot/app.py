@@ -102,7 +102,14 @@ class Bot:
             settings, env, self.db, self.pipeline.accept, self.metrics, self.pollers
         )
         self.journal = self.adobe_io.journal if self.adobe_io else None
-        self.email = build_email(settings.email, self.db, self.pipeline.accept, self.pollers, env.get)
+        self.email = build_email(
+            settings.email,
+            self.db,
+            self.pipeline.accept,
+            self.pollers,
+            env.get,
+            self.graph.client if self.graph else None,
+        )
         self.asgi = build_app(
             WebDeps(
                 pipeline=self.pipeline,

@@ -237,7 +237,7 @@ def cmd_teams_login(args: argparse.Namespace) -> int:
         )
 
     try:
-        user = login(settings.teams, prompt)
+        user = login(settings.teams, prompt, mail=any(m.graph is not None for m in settings.email.mailboxes))
     except ConfigError:
         raise
     except Exception as exc:  # azure-identity raises ClientAuthenticationError and friends

@@ -40,6 +40,14 @@ class Severity(StrEnum):
     WARNING = "warning"
     INFO = "info"
 
+    @property
+    def priority(self) -> int:
+        """Delivery order within a channel: higher goes first (the outbox's `priority` column)."""
+        return _PRIORITY[self]
+
+
+_PRIORITY = {Severity.CRITICAL: 2, Severity.WARNING: 1, Severity.INFO: 0}
+
 
 @dataclass(frozen=True)
 class Notification:

@@ -1,4 +1,5 @@
-"""A protocol-faithful fake of Microsoft Graph (channel messages, replies, PATCH, subscriptions) on loopback.
+"""A protocol-faithful fake of Microsoft Graph (channel messages, replies, PATCH, subscriptions; mail in
+graph_mail.py) on loopback.
 
 Enforces what the real service does to notifbot: bearer auth, the card-attachment shape (content as a JSON string
 referenced from the HTML body), 1 write per second per channel (429 + Retry-After), subscription validation
@@ -25,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.fakes.graph_mail import FakeMail
 from tests.fakes.server import ThreadedServer
 
 BOT_USER = {"id": "00000000-0000-0000-0000-00000000b07", "displayName": "notifbot service"}
@@ -124,6 +126,7 @@ class FakeGraph(ThreadedServer):
         self._last_write: dict[tuple[str, str], float] = {}
         self._ids = itertools.count(1)
         self._tasks: set[asyncio.Task[None]] = set()
+        self.mail = FakeMail(self)  # mailboxes, folders and the message delta (graph_mail.py)
         base = "/v1.0/teams/{team}/channels/{channel}/messages"
         self._app = Starlette(
             routes=[
@@ -134,6 +137,7 @@ class FakeGraph(ThreadedServer):
                 Route(base + "/{mid}/replies/{rid}", self._reply, methods=["GET"]),
                 Route("/v1.0/subscriptions", self._subscribe, methods=["POST"]),
                 Route("/v1.0/subscriptions/{sid}", self._subscription, methods=["PATCH", "DELETE"]),
+                Route("/v1.0/users/{rest:path}", self.mail.dispatch, methods=["GET", "POST", "PATCH"]),
             ]
         )
 

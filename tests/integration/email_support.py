@@ -328,11 +328,14 @@ service auth {{
 
 
 class IdleRefusingProxy:
-    """A plain-IMAP relay to `port` on loopback that answers every IDLE with BAD instead of passing it on."""
+    """A plain-IMAP relay to `port` on loopback that answers every IDLE with BAD instead of passing it on
+    (while `refusing`; then IDLE passes and is counted in `passed`)."""
 
     def __init__(self, port: int) -> None:
         self.target = port
         self.refused = 0
+        self.refusing = True
+        self.passed = 0
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = int(self._listener.getsockname()[1])
         threading.Thread(target=self._accept, daemon=True).start()
@@ -356,9 +359,12 @@ class IdleRefusingProxy:
             while data := client.recv(65536):
                 words = data.split()
                 if len(words) == 2 and words[1].upper() == b"IDLE":
-                    self.refused += 1
-                    client.sendall(words[0] + b" BAD IDLE is not allowed here\r\n")
-                    continue
+                    if not self.refusing:
+                        self.passed += 1
+                    else:
+                        self.refused += 1
+                        client.sendall(words[0] + b" BAD IDLE is not allowed here\r\n")
+                        continue
                 upstream.sendall(data)
 
     def stop(self) -> None:

@@ -75,3 +75,8 @@ def test_quota_below_the_limit_is_a_warning_however_it_is_stated(fields: dict[st
 )
 def test_quota_at_or_over_the_limit_or_unknown_is_critical(fields: dict[str, object]) -> None:
     assert default_severity(Kind.WEB_SERVICES, fields) is Severity.CRITICAL
+
+
+def test_severity_priority_puts_critical_first() -> None:
+    ranked = sorted(Severity, key=lambda s: s.priority, reverse=True)
+    assert ranked == [Severity.CRITICAL, Severity.WARNING, Severity.INFO]

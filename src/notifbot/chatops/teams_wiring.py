@@ -20,9 +20,12 @@ if TYPE_CHECKING:
 
 
 def build_graph(settings: Settings, env: Env) -> GraphApi | None:
-    """The Graph client (closed on stop), only when a Teams destination or Teams commands are configured."""
+    """The Graph client (closed on stop), only when a Teams destination, Teams commands or a mailbox read through
+    Graph (`email.mailboxes[].graph`) are configured."""
     if not (
-        any(d.type == "teams" for d in settings.destinations.values()) or settings.teams.commands.channels
+        any(d.type == "teams" for d in settings.destinations.values())
+        or settings.teams.commands.channels
+        or any(m.graph is not None for m in settings.email.mailboxes)
     ):
         return None
     from notifbot.teams.auth import credential_for

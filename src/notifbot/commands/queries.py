@@ -17,7 +17,7 @@ from notifbot.commands.marketo_queries import (
     sampled_instances,
     stale_triggers,
 )
-from notifbot.model import Notification
+from notifbot.model import Notification, Severity
 from notifbot.store.rows import notification_from_row
 
 __all__ = [
@@ -166,19 +166,27 @@ def _channels(conn: sqlite3.Connection) -> list[tuple[str, str]] | None:
     return out
 
 
+_PRIORITIES = sorted({s.priority for s in Severity})
+_NEWEST_OF_PRIORITY = (
+    "SELECT max(id) FROM outbox WHERE dest_type = ? AND target = ? AND status = 'delivered' AND priority = ?"
+)
+_NEWEST_EACH = " UNION ALL ".join([_NEWEST_OF_PRIORITY] * len(_PRIORITIES))
+_NEWEST_DELIVERED = f"SELECT max(delivered_at) FROM outbox WHERE id IN ({_NEWEST_EACH})"
+
+
 def _last_delivery(conn: sqlite3.Connection) -> float | None:
-    """The newest delivery time: per channel, its newest delivered row (FIFO) by a seek in outbox_target."""
+    """The newest delivery time: per channel and priority, its newest delivered row, by seeks in outbox_claim.
+
+    A channel sends oldest first within a priority (claim_next), so the newest row of each priority is the last
+    one delivered at that priority.
+    """
     channels = _channels(conn)
     if channels is None:  # very many channels: one scan is cheaper than many seeks
         last = conn.execute("SELECT max(delivered_at) FROM outbox").fetchone()[0]
         return float(last) if last is not None else None
     newest: list[float] = []
     for channel in channels:
-        row = conn.execute(
-            "SELECT delivered_at FROM outbox WHERE id = (SELECT max(id) FROM outbox"
-            " WHERE dest_type = ? AND target = ? AND status = 'delivered')",
-            channel,
-        ).fetchone()
+        row = conn.execute(_NEWEST_DELIVERED, [v for _ in _PRIORITIES for v in (*channel, _)]).fetchone()
         if row is not None and row[0] is not None:
             newest.append(float(row[0]))
     return max(newest, default=None)

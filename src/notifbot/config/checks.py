@@ -121,7 +121,7 @@ def environment_problems(settings: Settings, env: Env) -> list[str]:
         f"email.mailboxes[{i}].imap.xoauth2_token_env: the environment variable {var} is not set: set it to an "
         "OAuth2 access token for the mailbox, or use xoauth2_token_command"
         for i, m in enumerate(settings.email.mailboxes)
-        if (var := m.imap.xoauth2_token_env) is not None and not env.get(var)
+        if m.imap is not None and (var := m.imap.xoauth2_token_env) is not None and not env.get(var)
     ]
     if not env.webhook_token and not is_loopback(settings.server.host):
         problems.append(
@@ -202,13 +202,20 @@ def teams_problems(settings: Settings, env: Env) -> list[str]:
         problems.append("teams.commands.channels: list the channels to listen in ({team_id, channel_id})")
     if commands.renew_before_minutes >= commands.subscription_minutes:
         problems.append("teams.commands.renew_before_minutes: must be less than subscription_minutes")
-    uses_graph = bool(graph_users or commands.channels)
+    mailboxes = [m.name for m in settings.email.mailboxes if m.graph is not None]
+    uses_graph = bool(graph_users or commands.channels or mailboxes)
     if uses_graph and not https_or_loopback(env.graph_url(settings)):
         problems.append(
             "teams.graph_url: must be https (http only for a loopback test server); or set GRAPH_API_URL"
         )
     if uses_graph:
-        need = f"destination {graph_users[0]}" if graph_users else "teams.commands"
+        need = (
+            f"destination {graph_users[0]}"
+            if graph_users
+            else "teams.commands"
+            if commands.channels
+            else f"mailbox {mailboxes[0]} (email.mailboxes[].graph)"
+        )
         problems += _teams_auth_problems(settings, env, need)
         if not teams_extra_installed():
             problems.append(

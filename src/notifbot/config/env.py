@@ -84,7 +84,9 @@ def settings_secrets(settings: Settings) -> list[str]:
         i.client_secret for i in settings.marketo.instances if i.client_secret and len(i.client_secret) >= 4
     ]
     out += [
-        m.imap.password for m in settings.email.mailboxes if m.imap.password and len(m.imap.password) >= 4
+        m.imap.password
+        for m in settings.email.mailboxes
+        if m.imap is not None and m.imap.password and len(m.imap.password) >= 4
     ]
     if settings.adobe_io is not None and settings.adobe_io.client_secret:
         out.append(settings.adobe_io.client_secret)

@@ -229,11 +229,34 @@ class ImapSettings(_Strict):
         return self.port if self.port is not None else _PORTS[self.security]
 
 
+class GraphMailSettings(_Strict):
+    """One Microsoft 365 mailbox read through Microsoft Graph with the `teams:` sign-in (delta on one folder)."""
+
+    mailbox: Annotated[str, Field(min_length=3, max_length=320, pattern=r"^[^\s/?#]+$")]  # UPN or address
+    # a well-known name (Inbox, Archive...) or a `/`-path of display names from the top (Inbox/Marketo)
+    folder: Annotated[str, Field(min_length=1)] = "Inbox"
+    # read mail is moved here (created when missing; `/` separates levels)
+    processed_folder: Annotated[str, Field(min_length=1)] = DEFAULT_PROCESSED_FOLDER
+    # set: read mail gets this Outlook category and stays where it is, instead of being moved
+    processed_category: Annotated[str, Field(min_length=1, max_length=255)] | None = None
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Self:
+        if self.processed_category is None and _same_folder(self.processed_folder, self.folder):
+            raise ValueError("processed_folder must differ from folder (or set processed_category instead)")
+        return self
+
+
+def _same_folder(a: str, b: str) -> bool:
+    return [p.casefold() for p in a.strip("/").split("/")] == [p.casefold() for p in b.strip("/").split("/")]
+
+
 class MailboxSettings(_Strict):
-    """One mailbox subscribed to Marketo's notification e-mails."""
+    """One mailbox subscribed to Marketo's notification e-mails: read over IMAP or through Microsoft Graph."""
 
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")]
-    imap: ImapSettings
+    imap: ImapSettings | None = None
+    graph: GraphMailSettings | None = None
     instance: Annotated[str, Field(pattern=r"^\d{3}-[A-Z]{3}-\d{3}$")] | None = None
     poll_seconds: Annotated[float, Field(ge=1, le=3600)] = 60.0
     # empty: anyone who can reach the mailbox; else addresses (alerts@marketo.com) or domains (@marketo.com)
@@ -245,6 +268,23 @@ class MailboxSettings(_Strict):
     @classmethod
     def _lower(cls, value: list[str]) -> list[str]:
         return [v.lower() for v in value]
+
+    @model_validator(mode="after")
+    def _one_reader(self) -> Self:
+        if (self.imap is None) == (self.graph is None):
+            raise ValueError(
+                "set exactly one of imap (an IMAP server) or graph (a Microsoft 365 mailbox read through "
+                f"Microsoft Graph) for mailbox {self.name!r}; got {'both' if self.imap else 'neither'}"
+            )
+        return self
+
+    @property
+    def folder(self) -> str:
+        """The folder read, as configured (the IMAP folder or the Graph folder path)."""
+        if self.imap is not None:
+            return self.imap.folder
+        assert self.graph is not None
+        return self.graph.folder
 
 
 # the fields every e-mail notification carries already: a rule may not overwrite them

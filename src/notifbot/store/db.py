@@ -316,6 +316,38 @@ def m010_email_cursors(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m011_graph_mail_cursors(db: sqlite_utils.Database) -> None:
+    # Per (mailbox, folder) read through Microsoft Graph: the @odata.deltaLink to resume the folder's delta query
+    # from, saved once a page's mail is committed and marked (sources/email/graph_reader.py).
+    db.execute(
+        """
+        CREATE TABLE graph_mail_cursors (
+            mailbox TEXT NOT NULL,
+            folder TEXT NOT NULL,
+            delta_link TEXT NOT NULL,
+            updated_at REAL NOT NULL,
+            PRIMARY KEY (mailbox, folder)
+        )
+        """
+    )
+
+
+@migrations()
+def m012_outbox_priority(db: sqlite_utils.Database) -> None:
+    # Within a channel the most severe due row is sent first (store/outbox.py claim_next): `priority` is the event's
+    # severity as a number (model.Severity.priority, frozen here as it was: critical 2, warning 1, info 0), filled
+    # for the rows that can still be sent (pending, and dead ones a retry may requeue); delivered history keeps 0.
+    # outbox_claim serves the claim as one ordered seek; it starts with outbox_target's columns, which it replaces.
+    db.execute("ALTER TABLE outbox ADD COLUMN priority INTEGER NOT NULL DEFAULT 0")
+    db.execute(
+        "UPDATE outbox SET priority = CASE (SELECT severity FROM events WHERE events.id = outbox.event_id)"
+        " WHEN 'critical' THEN 2 WHEN 'warning' THEN 1 ELSE 0 END WHERE status IN ('pending', 'dead')"
+    )
+    db.execute("CREATE INDEX outbox_claim ON outbox (dest_type, target, status, priority DESC, id)")
+    db.execute("DROP INDEX outbox_target")
+
+
+@migrations()
 def m013_alert_groups(db: sqlite_utils.Database) -> None:
     # One row per group episode at one destination (groups.py decides, store/groups.py records): its message, its
     # counts and its state. A group's outbox row (outbox.group_id) is re-armed whenever the group has something due.

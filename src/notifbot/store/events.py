@@ -106,14 +106,16 @@ def insert_notifications(
             else:
                 for t in targets:
                     if t.group is None:
-                        outbox_rows.append((event_id, t.destination, t.dest_type, t.target, now, now))
+                        outbox_rows.append(
+                            (event_id, t.destination, t.dest_type, t.target, n.severity.priority, now, now)
+                        )
                     else:
                         where = (t.destination, t.dest_type, t.target)
                         groups.join(conn, event_id, n.severity, t.group, where, now)
             out.append(Accepted(n.key, False, event_id))
         conn.executemany(
-            "INSERT INTO outbox (event_id, destination, dest_type, target, next_attempt_at, created_at)"
-            " VALUES (?,?,?,?,?,?)",
+            "INSERT INTO outbox (event_id, destination, dest_type, target, priority, next_attempt_at, created_at)"
+            " VALUES (?,?,?,?,?,?,?)",
             outbox_rows,
         )
         conn.execute("COMMIT")

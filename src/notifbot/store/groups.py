@@ -18,8 +18,6 @@ from notifbot.groups import Action, GroupPolicy, GroupRef, GroupState, joins, st
 from notifbot.model import Notification, Severity
 from notifbot.store.rows import notification_from_row
 
-_RANK = {Severity.CRITICAL.value: 3, Severity.WARNING.value: 2, Severity.INFO.value: 1}
-
 
 @dataclass(frozen=True)
 class Flush:
@@ -105,11 +103,13 @@ def join(
             "INSERT INTO alert_group_events (group_id, seq, event_id) VALUES (?, ?, ?)",
             (group_id, seq, event_id),
         )
-        worse = _RANK[severity.value] > _RANK.get(open_row["severity"], 0)
+        worse = severity.priority > Severity(open_row["severity"]).priority
         conn.execute(
             "UPDATE alert_groups SET count = ?, last_seen = ?, last_event_id = ?, severity = ? WHERE id = ?",
             (seq, now, event_id, severity.value if worse else open_row["severity"], group_id),
         )
+        if worse:  # the group's message goes before less severe ones in its channel from now on
+            conn.execute("UPDATE outbox SET priority = ? WHERE group_id = ?", (severity.priority, group_id))
         _arm(conn, group_id, ref.can_edit, now)
         return group_id
     if open_row is not None:
@@ -140,9 +140,9 @@ def join(
         "INSERT INTO alert_group_events (group_id, seq, event_id) VALUES (?, 1, ?)", (group_id, event_id)
     )
     conn.execute(
-        "INSERT INTO outbox (event_id, destination, dest_type, target, next_attempt_at, created_at, group_id)"
-        " VALUES (?,?,?,?,?,?,?)",
-        (event_id, *destination, now + policy.wait.total_seconds(), now, group_id),
+        "INSERT INTO outbox (event_id, destination, dest_type, target, priority, next_attempt_at, created_at,"
+        " group_id) VALUES (?,?,?,?,?,?,?,?)",
+        (event_id, *destination, severity.priority, now + policy.wait.total_seconds(), now, group_id),
     )
     return group_id
 

@@ -62,7 +62,13 @@ def due_targets(conn: sqlite3.Connection, now: float) -> list[tuple[str, str]]:
 def claim_next(
     conn: sqlite3.Connection, dest_type: str, target: str, worker: str, now: float, lease_seconds: float
 ) -> OutboxRow | None:
-    """Leases the oldest due row for one channel to `worker`, atomically; None when there is none.
+    """Leases one channel's most severe due row (oldest first among equals) to `worker`, atomically; None if none.
+
+    Priority only reorders rows that are due: a row waiting for its retry time is passed over whatever its
+    severity, and a lower row is never dropped, only sent after the due rows above it. A channel fed critical rows
+    faster than it may send (Slack: one a second) holds its lower rows back for as long as that lasts; accepted,
+    because critical kinds are rare standing conditions (quota reached, CRM sync failing) and while they flood,
+    they are what the channel's readers need first; the lower rows go as soon as the flood ends.
 
     A row still carrying an expired claim was abandoned mid-send (a crash, a hang): that send may have reached the
     destination, so the row becomes unsure since that claim began.
@@ -72,7 +78,7 @@ def claim_next(
         " ELSE COALESCE(unsure_since, claimed_at, created_at) END,"
         " claimed_by = ?, claimed_at = ?, lease_until = ? WHERE id = ("
         " SELECT id FROM outbox WHERE dest_type = ? AND target = ? AND status = 'pending'"
-        " AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?) ORDER BY id LIMIT 1"
+        " AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?) ORDER BY priority DESC, id LIMIT 1"
         f") RETURNING {_COLUMNS}",
         (worker, now, now + lease_seconds, dest_type, target, now, now),
     ).fetchone()

@@ -20,6 +20,8 @@ SCOPES = (
     "https://graph.microsoft.com/ChannelMessage.Read.All",
     "https://graph.microsoft.com/User.Read",
 )
+# asked for too when a mailbox is read through Graph: read and move mail in mailboxes the account may open
+MAIL_SCOPES = ("https://graph.microsoft.com/Mail.ReadWrite.Shared",)
 DEFAULT_SCOPE = "https://graph.microsoft.com/.default"
 Prompt = Callable[[str, str, datetime], None]
 
@@ -98,10 +100,11 @@ def _device_code(teams: SignIn, **kwargs: Any) -> Any:
     )
 
 
-def login(teams: SignIn, prompt: Prompt, *, credential: Any = None) -> str:
-    """Runs the device-code sign-in, persists the account record, and returns the signed-in user name."""
+def login(teams: SignIn, prompt: Prompt, *, credential: Any = None, mail: bool = False) -> str:
+    """Runs the device-code sign-in (with the mail scopes when `mail`), persists the account record, and returns
+    the signed-in user name."""
     cred = credential if credential is not None else _device_code(teams, prompt_callback=prompt)
-    record = cred.authenticate(scopes=list(SCOPES))
+    record = cred.authenticate(scopes=list(SCOPES + (MAIL_SCOPES if mail else ())))
     path = Path(teams.auth_record)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(record.serialize(), encoding="utf-8")

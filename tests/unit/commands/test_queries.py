@@ -111,3 +111,15 @@ def test_last_delivery_behind_a_long_backlog(conn: sqlite3.Connection) -> None:
     )
     counts = queries.status_counts(conn, NOW.timestamp())
     assert counts.last_delivered_at == 7.0 and counts.pending == 5_020
+
+
+def test_last_delivery_when_a_critical_row_overtook_older_ones(tmp_path: Path) -> None:
+    c = connect(tmp_path / "n.db")
+    events = [{"kind": "campaign_failure", "id": f"s{i}"} for i in range(3)] + [
+        {"kind": "crm_sync", "id": "crit"}
+    ]
+    insert_notifications(c, [(parse_event(e, now=NOW), [Target("ops", "slack", "C1")]) for e in events])
+    # the critical row (newest id) went first, at 5; the older warning went after it, at 9
+    c.execute("UPDATE outbox SET status = 'delivered', delivered_at = CASE priority WHEN 2 THEN 5 ELSE 9 END")
+    assert queries.status_counts(c, NOW.timestamp()).last_delivered_at == 9.0
+    c.close()

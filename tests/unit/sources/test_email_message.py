@@ -10,7 +10,7 @@ import pytest
 from notifbot.model import Kind, Severity
 from notifbot.sources.email.html_text import html_to_text
 from notifbot.sources.email.message import MailMeta, handle, sender_allowed, sender_of
-from notifbot.sources.email.reader import backoff_seconds
+from notifbot.sources.email.poll import backoff_seconds
 
 META = MailMeta("alerts", "123-ABC-456", uid=7, size=1000)
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -146,5 +146,8 @@ def test_html_to_text_survives_broken_markup() -> None:
     assert html_to_text("<p>a<b>b</p></div><td>c") == "ab\n\nc"
 
 
-def test_backoff_doubles_from_five_seconds_to_five_minutes() -> None:
-    assert [backoff_seconds(n) for n in (1, 2, 3, 7, 50)] == [5, 10, 20, 300, 300]
+def test_backoff_doubles_from_five_seconds_to_five_minutes_with_the_delivery_jitter() -> None:
+    for failures, middle in ((1, 5), (2, 10), (3, 20), (7, 300), (50, 300)):
+        waits = [backoff_seconds(failures) for _ in range(50)]
+        assert all(middle * 0.5 <= w <= middle * 1.5 for w in waits)
+        assert len(set(waits)) > 1  # jittered: mailboxes failing together do not retry in step

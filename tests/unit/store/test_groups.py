@@ -99,3 +99,13 @@ def test_ungrouped_targets_still_get_a_row_per_event(tmp_path: Path) -> None:
     e = [parse_event({"kind": "audit", "id": f"a{i}"}, now=NOW) for i in range(3)]
     insert_notifications(conn, [(x, [Target("ops", "slack", "C1")]) for x in e], now=T0)
     assert [r["group_id"] for r in rows(conn)] == [None, None, None]
+
+
+def test_a_more_severe_event_raises_the_group_row_s_priority(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "n.db")
+    accept(conn, 3, T0, severity="info")
+    assert rows(conn)[0]["priority"] == 0
+    accept(conn, 1, T0 + 1, start=3, severity="critical")
+    assert rows(conn)[0]["priority"] == 2
+    accept(conn, 1, T0 + 2, start=4, severity="warning")
+    assert rows(conn)[0]["priority"] == 2

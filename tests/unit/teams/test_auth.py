@@ -47,6 +47,17 @@ def test_login_saves_a_private_account_record(tmp_path: Path) -> None:
     assert path.stat().st_mode & 0o077 == 0
 
 
+def test_login_asks_for_the_mail_scope_only_when_a_mailbox_is_read_through_graph(tmp_path: Path) -> None:
+    s = settings(tmp_path)
+    teams_only = FakeDeviceCode(lambda *_: None)
+    auth.login(s.teams, teams_only.prompt, credential=teams_only)
+    assert not [x for x in teams_only.scopes if "Mail." in x]
+    with_mail = FakeDeviceCode(lambda *_: None)
+    auth.login(s.teams, with_mail.prompt, credential=with_mail, mail=True)
+    assert "https://graph.microsoft.com/Mail.ReadWrite.Shared" in with_mail.scopes
+    assert "https://graph.microsoft.com/ChannelMessage.Send" in with_mail.scopes
+
+
 def test_serve_credential_is_silent_device_code_from_the_record(tmp_path: Path) -> None:
     s = settings(tmp_path, allow_unencrypted_cache=True)
     with pytest.raises(ConfigError, match="teams login"):

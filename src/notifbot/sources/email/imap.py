@@ -19,15 +19,12 @@ from imapclient import DELETED, IMAPClient
 from imapclient.exceptions import CapabilityError, IMAPClientError, LoginError
 
 from notifbot.config.settings import ImapSettings
-from notifbot.errors import UpstreamError
+from notifbot.sources.email.poll import MailboxError
 
 IDLE_CHECK_SECONDS = 0.5  # how often an IDLE wait looks at the stop flag
 FALLBACK_KEYWORD = "NotifbotProcessed"  # marks read mail on a server with neither MOVE nor UIDPLUS
 Marking = Literal["move", "copy", "keyword"]
-
-
-class MailboxError(UpstreamError):
-    """A mailbox cannot be read now (server down, login refused, missing folder); the message names the mailbox."""
+__all__ = ["ImapSession", "MailboxError"]
 
 
 def _tls_context(imap: ImapSettings) -> ssl.SSLContext:

@@ -1,8 +1,9 @@
-"""Reads one mailbox: new mail in UID order becomes notifications, committed before the mail is marked processed.
+"""Reads one IMAP mailbox: new mail in UID order becomes notifications, committed before the mail is marked processed.
 
-One poll (`run_once`, run by the scheduler) connects when needed, drains what is new, then waits in IDLE for more
-(woken by EXISTS) when the server offers IDLE, else returns `poll_seconds` as the wait; a server that refuses or
-drops IDLE is polled from then on (logged once). The UID cursor per
+One poll (`run_once` in poll.py, run by the scheduler) connects when needed, drains what is new, then waits in IDLE
+for more (woken by EXISTS) when the server offers IDLE, else returns `poll_seconds` as the wait; a server that
+refuses or drops IDLE is polled for a few polls, then IDLE is tried again (the pause doubling while it keeps
+failing, logged each time). The UID cursor per
 (mailbox, folder) is stored with its UIDVALIDITY: when that changes the cursor restarts at 0, and mail read before
 is not posted again because its Message-ID key is already in the store (a duplicate is stored and sent once).
 Order for each batch: fetch → accept (commit) → MOVE (or COPY + UID EXPUNGE of those UIDs) or keyword → save cursor. A crash after the commit re-reads
@@ -13,11 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from functools import partial
 from typing import ParamSpec, TypeVar
 
 from imapclient.exceptions import IMAPClientError
@@ -25,45 +24,29 @@ from imapclient.exceptions import IMAPClientError
 from notifbot.config.settings import MailboxSettings
 from notifbot.kinds.mail import EmailRule
 from notifbot.logs import add_secret
-from notifbot.model import Kind, Notification
+from notifbot.model import Kind
 from notifbot.sources.email.imap import ImapSession, MailboxError
-from notifbot.sources.email.message import MailMeta, handle, sender_allowed, sender_of
+from notifbot.sources.email.poll import HEADER_BYTES, Accept, Batch, PollingReader, backoff_seconds
 from notifbot.store.email_cursors import email_cursor, save_email_cursor
-from notifbot.store.events import Accepted
-from notifbot.store.marketo_state import record_poll_error, record_poll_success
 from notifbot.store.runner import Database
 
+__all__ = ["Accept", "MailboxReader", "backoff_seconds"]
 log = logging.getLogger("notifbot.email")
-Accept = Callable[[Sequence[Notification]], Awaitable[list[Accepted]]]
 P = ParamSpec("P")
 T = TypeVar("T")
 
 BATCH_MESSAGES = 100  # per fetch and per commit
 BATCH_BYTES = 8 * 1024 * 1024  # of message bodies held at once (bounded memory for any backlog)
-HEADER_BYTES = 64 * 1024  # what an over-limit message is counted as (only its headers are fetched)
 IDLE_RENEW_SECONDS = 25 * 60  # RFC 2177: re-issue IDLE at least every 29 minutes
+IDLE_RETRY_POLLS = 3  # after IDLE failed: plain polls before trying it again, doubled while it keeps failing
+IDLE_RETRY_MAX_POLLS = 96
 TOKEN_COMMAND_SECONDS = 30.0
-MAX_BACKOFF_SECONDS = 300.0
-POLLER = "imap"  # with "mailbox <name>" as the instance: a line of /marketo status (store/marketo_state.py)
-STOP_WAIT_SECONDS = 5.0  # for a poll in progress to finish its batch; a hung connect is left to its timeout
 
 
-@dataclass
-class _Batch:
-    """What one fetch produced, computed on the mailbox's thread."""
+class MailboxReader(PollingReader[int]):
+    """One IMAP mailbox: its session lives on its own thread; `run_once` is its scheduled poll."""
 
-    last_uid: int = 0
-    read: list[tuple[int, Notification]] = field(default_factory=list)
-    refused: list[tuple[int, str]] = field(default_factory=list)
-
-
-def backoff_seconds(failures: int) -> float:
-    """5 s after the first failure, doubling up to 5 minutes."""
-    return float(min(MAX_BACKOFF_SECONDS, 5 * 2 ** max(0, failures - 1)))
-
-
-class MailboxReader:
-    """One mailbox: its IMAP session lives on its own thread; `run_once` is its scheduled poll."""
+    poller = "imap"
 
     def __init__(
         self,
@@ -73,98 +56,65 @@ class MailboxReader:
         getenv: Callable[[str], str | None],
         rules: Sequence[tuple[Kind, EmailRule]] = (),
     ) -> None:
-        self.mailbox = mailbox
-        self._rules = tuple(rules)  # the config's `email.rules`, tried before the built-in ones
-        self.name = mailbox.name
-        self._db = db
-        self._accept = accept
+        super().__init__(mailbox, db, accept, rules)
+        assert mailbox.imap is not None  # wiring builds this reader for IMAP mailboxes only
+        self.imap = mailbox.imap
         self._getenv = getenv
         self._session = ImapSession(mailbox.name, mailbox.imap)
         self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"imap-{mailbox.name}")
-        self._lock = asyncio.Lock()
-        self._stop = threading.Event()
         self._connected = False
-        self._idle_off = False  # the server refused or dropped IDLE once: poll from then on
+        self._idle_pause = 0  # polls left before IDLE is tried again (it failed)
+        self._idle_retry = IDLE_RETRY_POLLS  # the next pause, doubled while IDLE keeps failing
         self._told_keyword = False
-        self.failures = 0
-        self.last_error: str | None = None
 
     async def _run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, lambda: fn(*args, **kwargs))
 
-    async def run_once(self) -> float:
-        """One poll: read what is new, then wait in IDLE (or not); returns the seconds until the next poll."""
-        poll = self.mailbox.poll_seconds
-        async with self._lock:
-            if self._stop.is_set():
-                return poll
-            try:
-                if not self._connected:
-                    await self._connect()
-                await self._drain()
-                await self._succeeded()
-                delay = poll
-                if self._session.can_idle and not self._idle_off:
-                    delay = await self._idle(poll)
-            except MailboxError as exc:
-                return await self._failed(str(exc))
-            except (OSError, IMAPClientError) as exc:  # the connection dropped or the server answered NO/BAD
-                return await self._failed(str(self._session.error("connection lost or command refused", exc)))
-            except Exception as exc:  # a protocol error, a store failure: retried, never fatal
-                return await self._failed(
-                    f"mailbox {self.name!r}: {type(exc).__name__}: {exc}", unexpected=True
-                )
-            return delay
+    async def _poll(self) -> float:
+        """Connects when needed, drains, then waits in IDLE (unless paused after it failed)."""
+        if not self._connected:
+            await self._connect()
+        await self._drain()
+        await self._succeeded()
+        if not self._session.can_idle:
+            return self.mailbox.poll_seconds
+        if self._idle_pause > 0:
+            self._idle_pause -= 1
+            if self._idle_pause > 0:
+                return self.mailbox.poll_seconds
+            log.info("trying IDLE again", extra={"mailbox": self.name})
+        return await self._idle(self.mailbox.poll_seconds)
+
+    def _explain(self, exc: Exception) -> MailboxError | None:
+        if isinstance(exc, OSError | IMAPClientError):  # the connection dropped or the server answered NO/BAD
+            return self._session.error("connection lost or command refused", exc)
+        return None
+
+    async def _after_failure(self) -> None:
+        await self._disconnect()
 
     async def _idle(self, poll: float) -> float:
-        """Waits in IDLE, then reads what arrived; a refused or dropped IDLE means polling from then on."""
+        """Waits in IDLE, then reads what arrived; a refused or dropped IDLE means polling for a few polls."""
         try:
             woke = await self._run(self._session.idle_wait, min(poll, IDLE_RENEW_SECONDS), self._stop)
         except (OSError, IMAPClientError) as exc:
-            self._idle_off = True
+            self._idle_pause, self._idle_retry = (
+                self._idle_retry,
+                min(IDLE_RETRY_MAX_POLLS, self._idle_retry * 2),
+            )
             log.warning(
-                "the server refused or dropped IDLE: polling every %.0f s instead",
+                "the server refused or dropped IDLE: polling every %.0f s instead, IDLE is tried again in %d polls",
                 poll,
+                self._idle_pause,
                 extra={"mailbox": self.name, "error": f"{type(exc).__name__}: {exc}"},
             )
             await self._disconnect()  # the connection's state after a failed IDLE is unknown
             return poll
+        self._idle_retry = IDLE_RETRY_POLLS  # IDLE works (again)
         if woke and not self._stop.is_set():
             await self._drain()
         return 0.0
-
-    async def _succeeded(self) -> None:
-        if self.failures:
-            log.info("mailbox readable again", extra={"mailbox": self.name})
-        self.failures, self.last_error = 0, None
-        await self._record(None)
-
-    async def _record(self, error: str | None) -> None:
-        """The last success or error, for `/marketo status`; a store failure here is only logged."""
-        label, now = f"mailbox {self.name}", datetime.now(UTC)
-        try:
-            if error is None:
-                await self._db.call(record_poll_success, label, POLLER, now, 0)
-            else:
-                await self._db.call(record_poll_error, label, POLLER, now, error)
-        except Exception:
-            log.warning("could not record the mailbox's state", exc_info=True, extra={"mailbox": self.name})
-
-    async def _failed(self, message: str, *, unexpected: bool = False) -> float:
-        self.failures += 1
-        self.last_error = message
-        delay = backoff_seconds(self.failures)
-        log.error(
-            "%s; retrying in %.0f s",
-            message,
-            delay,
-            exc_info=unexpected,
-            extra={"mailbox": self.name, "failures": self.failures},
-        )
-        await self._disconnect()
-        await self._record(message)
-        return delay
 
     async def _connect(self) -> None:
         secret = await self._secret()
@@ -174,13 +124,13 @@ class MailboxReader:
             "mailbox connected",
             extra={
                 "mailbox": self.name,
-                "folder": self.mailbox.imap.folder,
+                "folder": self.imap.folder,
                 "idle": self._session.can_idle,
                 "uidvalidity": self._session.uidvalidity,
                 "marking": self._session.marking,
             },
         )
-        if self._session.keyword is not None and self.mailbox.imap.processed_keyword is None:
+        if self._session.keyword is not None and self.imap.processed_keyword is None:
             if not self._told_keyword:
                 log.warning(
                     "the server supports neither MOVE nor UIDPLUS: read mail stays in the folder, flagged with "
@@ -199,7 +149,7 @@ class MailboxReader:
 
     async def _secret(self) -> str:
         """The password, or an XOAUTH2 access token from the environment or the token command."""
-        imap = self.mailbox.imap
+        imap = self.imap
         if imap.password is not None:
             return imap.password
         if imap.xoauth2_token_env is not None:
@@ -241,7 +191,7 @@ class MailboxReader:
         return token
 
     async def _start_cursor(self) -> int:
-        folder, validity = self.mailbox.imap.folder, self._session.uidvalidity
+        folder, validity = self.imap.folder, self._session.uidvalidity
         cursor = await self._db.call(email_cursor, self.name, folder)
         if cursor is None:
             return 0
@@ -262,14 +212,14 @@ class MailboxReader:
             if not uids:
                 return
             while uids and not self._stop.is_set():
-                batch = await self._run(self._read_batch, uids[: BATCH_MESSAGES * 2])
-                await self._commit(batch)
-                last = batch.last_uid
+                batch, last = await self._run(self._read_batch, uids[: BATCH_MESSAGES * 2])
+                await self._commit(batch, self._mark, partial(self._save_cursor, last))
                 uids = [u for u in uids if u > last]
 
-    def _read_batch(self, candidates: list[int]) -> _Batch:
-        """On the mailbox's thread: sizes first, then up to a bounded number of bytes of whole messages, parsed."""
-        session, box = self._session, self.mailbox
+    def _read_batch(self, candidates: list[int]) -> tuple[Batch[int], int]:
+        """On the mailbox's thread: sizes first, then up to a bounded number of bytes of whole messages, parsed;
+        returns the batch and the last UID it covers."""
+        session, limit = self._session, self.mailbox.max_message_bytes
         sizes = session.sizes(candidates)
         chosen: list[int] = []
         total = 0
@@ -277,62 +227,31 @@ class MailboxReader:
             size = sizes.get(uid)
             if size is None:
                 continue  # expunged meanwhile
-            cost = size if size <= box.max_message_bytes else HEADER_BYTES
+            cost = size if size <= limit else HEADER_BYTES
             if chosen and (len(chosen) >= BATCH_MESSAGES or total + cost > BATCH_BYTES):
                 break
             chosen.append(uid)
             total += cost
-        batch = _Batch(last_uid=chosen[-1] if chosen else candidates[-1])
-        whole = session.bodies([u for u in chosen if sizes[u] <= box.max_message_bytes])
-        heads = session.headers([u for u in chosen if sizes[u] > box.max_message_bytes])
+        batch: Batch[int] = Batch()
+        whole = session.bodies([u for u in chosen if sizes[u] <= limit])
+        heads = session.headers([u for u in chosen if sizes[u] > limit])
         for uid in chosen:
             raw = whole.get(uid, heads.get(uid))
-            if raw is None:
-                continue
-            sender = sender_of(raw)
-            if not sender_allowed(sender, box.allowed_senders):
-                batch.refused.append((uid, sender))
-                continue
-            over = box.max_message_bytes if uid in heads else None
-            meta = MailMeta(box.name, box.instance, uid, sizes[uid], over_limit=over)
-            batch.read.append((uid, handle(raw, meta, rules=self._rules)))
-        return batch
+            if raw is not None:
+                self._parse(batch, uid, raw, sizes[uid], uid)
+        return batch, chosen[-1] if chosen else candidates[-1]
 
-    async def _commit(self, batch: _Batch) -> None:
-        for uid, sender in batch.refused:
-            log.warning(
-                "e-mail from a sender not in allowed_senders left unread in the mailbox",
-                extra={"mailbox": self.name, "uid": uid, "sender": sender or "(none)"},
-            )
-        if batch.read:
-            await self._accept([n for _, n in batch.read])
-            try:
-                await self._run(self._session.mark, [uid for uid, _ in batch.read])
-            except Exception as exc:  # stored and posted already; only the marking is missing
-                error = (
-                    exc
-                    if isinstance(exc, MailboxError)
-                    else MailboxError(
-                        f"mailbox {self.name!r}: read mail could not be marked processed: "
-                        f"{type(exc).__name__}: {exc}"
-                    )
-                )
-                if not error.transient:  # retrying cannot help: go on past this batch (it is stored)
-                    await self._save_cursor(batch.last_uid)
-                raise error from None
-        await self._save_cursor(batch.last_uid)
+    async def _mark(self, uids: list[int]) -> None:
+        await self._run(self._session.mark, uids)
 
     async def _save_cursor(self, last_uid: int) -> None:
-        folder, validity = self.mailbox.imap.folder, self._session.uidvalidity
+        folder, validity = self.imap.folder, self._session.uidvalidity
         await self._db.call(save_email_cursor, self.name, folder, validity, last_uid)
+
+    async def _closed(self) -> None:
+        await self._disconnect()
 
     async def aclose(self) -> None:
         """Stops polling (an IDLE wait ends within half a second), logs out and ends the thread."""
-        self._stop.set()
-        try:
-            async with asyncio.timeout(STOP_WAIT_SECONDS):  # a poll waiting in IDLE ends within half a second
-                async with self._lock:
-                    await self._disconnect()
-        except TimeoutError:
-            log.warning("mailbox did not stop in time", extra={"mailbox": self.name})
+        await super().aclose()
         self._executor.shutdown(wait=False)
