@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import math
 import os
 import random
 import signal
@@ -402,13 +401,10 @@ class FakeSlack(SocketModeFake, IncomingWebhookFake, ThreadedServer):
         if not isinstance(channel, str) or not channel or channel in self.missing_channels:
             return err("channel_not_found")
         now = time.monotonic()
-        with self._lock:
-            last = self._last_post.get(channel)
-            if last is not None and now - last < self.min_interval:
-                self._count_429 += 1
-                wait = max(1, math.ceil(self.min_interval - (now - last)))
-                body = {"ok": False, "error": "ratelimited"}
-                return JSONResponse(body, status_code=429, headers={"Retry-After": str(wait)})
+        wait = self._too_soon(channel, now)
+        if wait is not None:
+            body = {"ok": False, "error": "ratelimited"}
+            return JSONResponse(body, status_code=429, headers={"Retry-After": str(wait)})
         if channel in self.not_in_channel_channels:
             return err("not_in_channel")
         if channel in self.archived_channels:

@@ -39,6 +39,15 @@ class IncomingWebhookFake:
     port: int
     _next_ts: Callable[[], str]
 
+    def _too_soon(self, channel: str, now: float) -> int | None:
+        """Seconds to wait (counted as a 429) when `channel` had a post less than `min_interval` ago, else None."""
+        with self._lock:
+            last = self._last_post.get(channel)
+            if last is None or now - last >= self.min_interval:
+                return None
+            self._count_429 += 1
+            return max(1, math.ceil(self.min_interval - (now - last)))
+
     def incoming_webhook(self, channel: str) -> str:
         """A new webhook URL that posts into `channel` (as installing an app with `incoming-webhook` gives)."""
         path = f"{TEAM['team_id']}/B{secrets.token_hex(5).upper()}/{secrets.token_urlsafe(18)}"
@@ -61,12 +70,9 @@ class IncomingWebhookFake:
         if not isinstance(payload, dict):
             return _answer("invalid_payload", 400)
         now = time.monotonic()
-        with self._lock:
-            last = self._last_post.get(channel)
-            if last is not None and now - last < self.min_interval:
-                self._count_429 += 1
-                wait = max(1, math.ceil(self.min_interval - (now - last)))
-                return _answer("rate_limited", 429, **{"Retry-After": str(wait)})
+        wait = self._too_soon(channel, now)
+        if wait is not None:
+            return _answer("rate_limited", 429, **{"Retry-After": str(wait)})
         if channel in self.archived_channels:
             return _answer("channel_is_archived", 410)
         text, blocks, attachments = payload.get("text"), payload.get("blocks"), payload.get("attachments")

@@ -90,3 +90,23 @@ def many_campaigns(n: int = 400) -> list[dict[str, Any]]:
         }
         for i in range(n)
     ]
+
+
+def slack_links(message: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, url) of every Slack button with a URL."""
+    return [
+        (el["text"]["text"], el["url"])
+        for b in message["blocks"]
+        if b["type"] == "actions"
+        for el in b["elements"]
+        if "url" in el
+    ]
+
+
+def teams_links(card: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, url) of every Action.OpenUrl: the card's actions and the runs' select actions."""
+    out = [(a["title"], a["url"]) for a in card.get("actions", [])]
+    for block in card["body"]:
+        runs = block.get("inlines", []) if block["type"] == "RichTextBlock" else []
+        out += [(r["text"], r["selectAction"]["url"]) for r in runs if "selectAction" in r]
+    return out

@@ -25,7 +25,7 @@ from notifbot.render.slack import render_slack
 from notifbot.render.teams import render_teams
 from notifbot.sources.email.message import MAX_TEXT_CHARS, MailMeta, handle
 from notifbot.text import escape_mrkdwn
-from tests.unit.render.helpers import all_text, assert_valid, strings
+from tests.unit.render.helpers import all_text, assert_valid, slack_links, strings, teams_links
 from tests.unit.render.teams_helpers import TEAMS_LIMIT, assert_valid_card
 
 DATA = Path(__file__).parents[2] / "data" / "email"
@@ -42,26 +42,6 @@ TEAMS_RAW = ("](https://evil.example", "{{DATE(", "<at>everyone")
 
 def classified(name: str) -> Notification:
     return handle((DATA / f"{name}.eml").read_bytes(), META, now=NOW)
-
-
-def slack_links(message: dict[str, Any]) -> list[tuple[str, str]]:
-    """(label, url) of every Slack button with a URL."""
-    return [
-        (el["text"]["text"], el["url"])
-        for b in message["blocks"]
-        if b["type"] == "actions"
-        for el in b["elements"]
-        if "url" in el
-    ]
-
-
-def teams_links(card: dict[str, Any]) -> list[tuple[str, str]]:
-    """(label, url) of every Action.OpenUrl: the card's actions and the runs' select actions."""
-    out = [(a["title"], a["url"]) for a in card.get("actions", [])]
-    for block in card["body"]:
-        runs = block.get("inlines", []) if block["type"] == "RichTextBlock" else []
-        out += [(r["text"], r["selectAction"]["url"]) for r in runs if "selectAction" in r]
-    return out
 
 
 def markdown_texts(card: dict[str, Any]) -> list[str]:

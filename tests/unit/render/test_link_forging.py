@@ -20,7 +20,7 @@ from notifbot.render.slack_reply import render_reply
 from notifbot.render.teams import render_teams
 from notifbot.render.teams_reply import render_teams_reply
 from notifbot.replies import Item, Reply, Section
-from tests.unit.render.helpers import all_text, assert_valid, note
+from tests.unit.render.helpers import all_text, assert_valid, note, slack_links, teams_links
 from tests.unit.render.teams_helpers import assert_valid_card
 from tests.unit.test_links import ALLOWED, URLS, allowed, browser_authority
 
@@ -36,53 +36,34 @@ LINK_FIELDS = [
 ]
 
 
-def buttons(message: dict[str, Any]) -> list[tuple[str, str]]:
-    return [
-        (el["text"]["text"], el["url"])
-        for b in message["blocks"]
-        if b["type"] == "actions"
-        for el in b["elements"]
-        if "url" in el
-    ]
-
-
-def card_links(card: dict[str, Any]) -> list[tuple[str, str]]:
-    """(label, url) of every Action.OpenUrl: card actions and TextRun select actions."""
-    out = [(a["title"], a["url"]) for a in card.get("actions", [])]
-    for block in card["body"]:
-        runs = block.get("inlines", []) if block["type"] == "RichTextBlock" else []
-        out += [(r["text"], r["selectAction"]["url"]) for r in runs if "selectAction" in r]
-    return out
-
-
 @pytest.mark.parametrize(("kind", "key"), LINK_FIELDS)
 def test_userinfo_url_never_becomes_a_button(kind: str, key: str) -> None:
     n = note(kind, {key: FORGED})
-    assert buttons(render_slack(n)) == []
-    assert card_links(render_teams(n)) == []
+    assert slack_links(render_slack(n)) == []
+    assert teams_links(render_teams(n)) == []
 
 
 @pytest.mark.parametrize(("kind", "key"), LINK_FIELDS)
 def test_other_hosts_get_a_neutral_button_showing_the_host(kind: str, key: str) -> None:
     n = note(kind, {key: ELSEWHERE})
-    assert buttons(render_slack(n)) == [("Open link (evil.example)", ELSEWHERE)]
-    assert card_links(render_teams(n)) == [("Open link (evil.example)", ELSEWHERE)]
+    assert slack_links(render_slack(n)) == [("Open link (evil.example)", ELSEWHERE)]
+    assert teams_links(render_teams(n)) == [("Open link (evil.example)", ELSEWHERE)]
     assert "→ Open link (evil.example): https://evil.example/login" in render_console(render_slack(n))
 
 
 @pytest.mark.parametrize(("kind", "key"), LINK_FIELDS)
 def test_marketo_hosts_keep_the_marketo_button(kind: str, key: str) -> None:
     n = note(kind, {key: MARKETO})
-    assert buttons(render_slack(n)) == [("Open in Marketo", MARKETO)]
-    assert card_links(render_teams(n)) == [("Open in Marketo", MARKETO)]
+    assert slack_links(render_slack(n)) == [("Open in Marketo", MARKETO)]
+    assert teams_links(render_teams(n)) == [("Open in Marketo", MARKETO)]
 
 
 def test_configured_hosts_reach_the_renderers_as_a_value() -> None:
     n = note("campaign_failure", {"url": "https://go.acme.example/lp/1"})
     policy = LinkPolicy.build(marketo_hosts=["go.acme.example"])
-    assert buttons(render_slack(n, links=policy)) == [("Open in Marketo", "https://go.acme.example/lp/1")]
-    assert card_links(render_teams(n, links=policy))[0][0] == "Open in Marketo"
-    assert buttons(render_slack(n))[0][0] == "Open link (go.acme.example)"  # the built-in set alone
+    assert slack_links(render_slack(n, links=policy)) == [("Open in Marketo", "https://go.acme.example/lp/1")]
+    assert teams_links(render_teams(n, links=policy))[0][0] == "Open in Marketo"
+    assert slack_links(render_slack(n))[0][0] == "Open link (go.acme.example)"  # the built-in set alone
 
 
 def test_campaign_list_names_link_only_to_marketo_hosts() -> None:
@@ -101,7 +82,7 @@ def test_campaign_list_names_link_only_to_marketo_hosts() -> None:
     assert "<https://app.marketo.com@" not in text
     card = render_teams(n)
     assert_valid_card(card)
-    links = card_links(card)
+    links = teams_links(card)
     assert ("• Good", MARKETO) in links and ("Open link (evil.example)", ELSEWHERE) in links
     assert all(url != FORGED for _, url in links) and all("Elsewhere" not in label for label, _ in links)
 
@@ -113,19 +94,19 @@ def test_command_reply_items_follow_the_same_rule() -> None:
     assert f"• <{MARKETO}|Good>" in text
     assert "• Forged" in text and "app.marketo.com@" not in text
     assert f"• Elsewhere · <{ELSEWHERE}|Open link (evil.example)>" in text
-    links = card_links(render_teams_reply(reply))
+    links = teams_links(render_teams_reply(reply))
     assert ("• Good", MARKETO) in links and ("Open link (evil.example)", ELSEWHERE) in links
     assert len(links) == 2
 
 
 def _marketo_labelled(n_message: dict[str, Any], card: dict[str, Any]) -> list[str]:
     """URLs the messages present as Marketo's: the Marketo button/action and campaign names linked directly."""
-    urls = [url for label, url in buttons(n_message) if not label.startswith("Open link (")]
+    urls = [url for label, url in slack_links(n_message) if not label.startswith("Open link (")]
     text = all_text(n_message)
     urls += [
         m.group(1) for m in re.finditer(r"• <([^|>]+)\|", text)
     ]  # a campaign name that is itself the link
-    urls += [url for label, url in card_links(card) if not label.startswith("Open link (")]
+    urls += [url for label, url in teams_links(card) if not label.startswith("Open link (")]
     return [url.replace("&amp;", "&") for url in urls]
 
 
@@ -150,10 +131,10 @@ def test_render_cli_labels_links_as_the_configured_bot_would(
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"kind": "campaign_failure", "fields": {"url": "https://go.acme.example/c"}}))
     assert main(["render", "--event", str(event)]) == 0
-    assert buttons(json.loads(capsys.readouterr().out)) == [
+    assert slack_links(json.loads(capsys.readouterr().out)) == [
         ("Open link (go.acme.example)", "https://go.acme.example/c")
     ]
     assert main(["render", "--config", str(config), "--event", str(event), "--format", "teams"]) == 0
-    assert card_links(json.loads(capsys.readouterr().out)) == [
+    assert teams_links(json.loads(capsys.readouterr().out)) == [
         ("Open in Marketo", "https://go.acme.example/c")
     ]
