@@ -158,4 +158,4 @@ class ThreadItems:
     resolved: bool = False
 
 
-THREAD_ITEMS = 100  # items per thread reply
+THREAD_ITEMS = 250  # items per thread reply (a Slack reply holds them in up to 50 sections)

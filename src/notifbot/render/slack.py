@@ -317,9 +317,6 @@ def render_slack(
     return fit({"text": text, "blocks": _blocks(n, parts, links, interactive, acked, group)})
 
 
-THREAD_ITEMS = 40  # items per thread reply (a section holds 3,000 characters)
-
-
 def render_slack_thread(
     items: list[str], first: int, total: int, *, resolved: bool = False
 ) -> dict[str, Any]:
