@@ -29,7 +29,8 @@ def visible_items(text: str, blocks: Any, attachments: Any) -> set[int]:
 def shows_count(text: str, blocks: Any, attachments: Any, items: int) -> bool:
     """Whether a message naming `items` storm items also states that number (e.g. Alertmanager's `[FIRING:100]`)."""
     content = ITEM.sub("", text + json.dumps(blocks) + json.dumps(attachments))
-    return any(re.search(rf"(?<![\d,]){n}(?![\d,])", content) for n in {str(items), f"{items:,}"})
+    # a number standing alone: not part of a longer number, an id or a hash (`nb-…1000e…`)
+    return any(re.search(rf"(?<![\w,.]){n}(?![\w,])", content) for n in {str(items), f"{items:,}"})
 
 
 @dataclass

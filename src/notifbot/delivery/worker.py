@@ -132,7 +132,11 @@ class DeliveryWorker:
                 self._poll_now = False
                 next_poll = loop.time() + self._settings.poll_seconds
                 try:
-                    keys |= set(await self._db.call(outbox.due_targets, self._clock()))
+                    now = self._clock()
+                    keys |= set(await self._db.call(outbox.due_targets, now))
+                    due = await self._db.call(outbox.next_due, now)
+                    if due is not None:  # a group's wait ending before the next poll is acted on when it ends
+                        next_poll = min(next_poll, loop.time() + max(0.0, due - now) + 0.01)
                 except Exception:
                     log.exception("outbox poll failed; retrying")
             for key in keys:

@@ -59,6 +59,16 @@ def due_targets(conn: sqlite3.Connection, now: float) -> list[tuple[str, str]]:
     return [(r[0], r[1]) for r in rows]
 
 
+def next_due(conn: sqlite3.Connection, now: float) -> float | None:
+    """When the earliest pending row not due yet becomes due (an alert group's wait, a retry), or None."""
+    row = conn.execute(
+        "SELECT MIN(next_attempt_at) FROM outbox WHERE status IN ('pending', 'dead') AND status = 'pending'"
+        " AND next_attempt_at > ?",
+        (now,),
+    ).fetchone()
+    return float(row[0]) if row and row[0] is not None else None
+
+
 def claim_next(
     conn: sqlite3.Connection, dest_type: str, target: str, worker: str, now: float, lease_seconds: float
 ) -> OutboxRow | None:
