@@ -70,6 +70,7 @@ class GroupState:
     resolved: bool = False  # resolved; the message must say so
     shown_resolved: bool = False  # the message says resolved
     reply_goal: int = 0  # the count the thread listing in progress goes up to (a reply holds THREAD_ITEMS)
+    told_resolved: bool = False  # its thread says it resolved (or it was posted resolved)
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,8 @@ def step(state: GroupState, policy: GroupPolicy, now: float, *, can_edit: bool =
         else:
             due = state.replied_at + interval
         (actions.append(Action.REPLY) if now >= due else later.append(due))
+    elif state.resolved and state.shown_resolved and not state.told_resolved:
+        actions.append(Action.REPLY)  # "resolved", in the thread, once the message says so
     return Step(tuple(actions), min(later) if later else None)
 
 

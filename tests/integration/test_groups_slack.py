@@ -122,3 +122,26 @@ async def test_group_false_and_a_zero_window_post_every_event(
         assert r.status_code == 202
     await until(lambda: len(slack.top_level("C1")) == 3, timeout=10)
     assert rows(bot, "SELECT count(*) FROM alert_groups") == [(0,)]
+
+
+async def test_a_resolved_event_marks_the_message_resolved_in_place_and_says_so_in_its_thread(
+    bot_factory: BotFactory, slack: FakeSlack
+) -> None:
+    bot = await start(bot_factory, slack, {"group": {**GROUP, "wait": "0s"}})
+    async with client_for(bot) as client:
+        assert (await client.post("/hooks/events", json=[failure(i) for i in range(3)])).status_code == 202
+        await until(lambda: len(slack.top_level("C1")) == 1)
+        resolved = {"kind": "campaign_failure", "instance": "123-ABC-456", "status": "resolved", "id": "ok1"}
+        assert (await client.post("/hooks/events", json=resolved)).status_code == 202
+        (message,) = slack.top_level("C1")
+        await until(lambda: "Resolved" in text_of(slack.top_level("C1")[0]))
+        await until(lambda: any("Resolved" in text_of(m) for m in slack.thread(message.ts)))
+        assert "×3" in text_of(slack.top_level("C1")[0])  # the count stays: the resolve is not a failure
+        assert (await client.post("/hooks/events", json=failure(9))).status_code == 202  # a new problem
+        await until(lambda: len(slack.top_level("C1")) == 2)
+        unrelated = {"kind": "campaign_failure", "instance": "999-XYZ-999", "status": "resolved", "id": "ok2"}
+        assert (await client.post("/hooks/events", json=unrelated)).status_code == 202
+    await asyncio.sleep(1.2)
+    assert len(slack.top_level("C1")) == 2  # resolving nothing posts nothing
+    assert rows(bot, "SELECT state, closed FROM alert_groups ORDER BY id") == [("resolved", 1), ("firing", 0)]
+    assert slack.count_429 == 0

@@ -46,7 +46,11 @@ def test_a_resolve_is_shown_at_once_and_a_resolved_group_takes_no_more_events() 
     s = GroupState(T0, 2, 2, 2, T0, T0 + 100, T0 + 100, resolved=True)
     assert step(s, POLICY, T0 + 100.1).actions == (Action.EDIT,)
     assert not joins(s, POLICY, T0 + 101)
-    assert step(replace(s, shown_resolved=True), POLICY, T0 + 101) == Step((), None)
+    shown = replace(s, shown_resolved=True)
+    assert step(shown, POLICY, T0 + 101) == Step((Action.REPLY,), None)  # then "resolved" in its thread, once
+    assert step(replace(shown, told_resolved=True), POLICY, T0 + 101) == Step((), None)
+    unposted = GroupState(T0, 3, resolved=True)  # resolved within its wait: posted resolved, nothing after
+    assert step(unposted, POLICY, T0 + 30).actions == (Action.POST,)
 
 
 def test_repeat_starts_a_fresh_message() -> None:

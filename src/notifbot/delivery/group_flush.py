@@ -74,9 +74,10 @@ async def prepare(
     message_id = flush.message_id or row.provider_message_id or ""
     if action is Action.POST:
         listed = state.count if all_in_message or not sender.can_edit else 0
+        resolved = state.resolved  # posted resolved: nothing more to say in its thread
         return flush, GroupAttempt(
             lambda: sender.post_group(row, view),
-            lambda mid: Done((Action.POST,), mid, state.count, listed, state.resolved),
+            lambda mid: Done((Action.POST,), mid, state.count, listed, resolved, told_resolved=resolved),
         )
     if action is Action.SUMMARY:
         return flush, GroupAttempt(
@@ -92,6 +93,19 @@ async def prepare(
 
         return flush, GroupAttempt(
             edit, lambda _: Done((Action.EDIT,), None, state.count, listed, state.resolved)
+        )
+    if (
+        state.count <= state.listed or not flush.policy.thread
+    ):  # everything listed: the reply says it resolved
+        done_reply = ThreadItems((), state.count, state.count, resolved=True)
+
+        async def send_resolved() -> str | None:
+            await sender.reply_group(row, message_id, done_reply)
+            return None
+
+        return flush, GroupAttempt(
+            send_resolved,
+            lambda _: Done((Action.REPLY,), None, state.shown, state.listed, told_resolved=True),
         )
     items = tuple(item_label(n) for n in flush.unlisted)
     reply = ThreadItems(items, state.listed + 1, state.count)

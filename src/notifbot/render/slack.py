@@ -228,6 +228,8 @@ GROUP_ITEM = 200  # chars per listed item
 
 def _header(n: Notification, parts: Parts, group: GroupView | None) -> str:
     if group is None:
+        if n.resolved:
+            return f"{RESOLVED_EMOJI} Resolved: {parts.title}"
         return f"{EMOJI.get(n.severity, ':bell:')} {parts.title}"
     emoji = RESOLVED_EMOJI if group.state == "resolved" else EMOJI.get(group.severity, ":bell:")
     count = f" ×{format_count(group.count)}" if group.count > 1 else ""

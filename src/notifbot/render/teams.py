@@ -153,6 +153,8 @@ def _group(group: GroupView, width: int) -> list[Element]:
 def _title(n: Notification, parts: Parts, group: GroupView | None) -> tuple[str, str]:
     """The card's title line and its colour."""
     if group is None:
+        if n.resolved:
+            return f"✅ Resolved: {one_line(parts.title)}", "Good"
         return f"{ICON.get(n.severity, '🔔')} {one_line(parts.title)}", COLOR.get(n.severity, "Default")
     if group.state == "resolved":
         return f"✅ Resolved: {one_line(parts.title)}", "Good"

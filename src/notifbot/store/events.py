@@ -39,8 +39,8 @@ def _iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat()
 
 
-_EVENT_COLUMNS = "key, kind, original_kind, severity, instance, occurred_at, received_at, summary, fields, labels, source, routed_to"
-_ROW = "(" + ",".join("?" * 12) + ")"
+_EVENT_COLUMNS = "key, kind, original_kind, severity, instance, occurred_at, received_at, summary, fields, labels, source, routed_to, status"
+_ROW = "(" + ",".join("?" * 13) + ")"
 
 
 @functools.lru_cache(maxsize=256)
@@ -62,6 +62,7 @@ def _event_params(n: Notification, targets: Sequence[Target]) -> tuple[object, .
         json.dumps(n.labels, separators=(",", ":")) if n.labels else "{}",
         n.source,
         _names(tuple(t.destination for t in targets)),
+        n.status,
     )
 
 
@@ -111,7 +112,7 @@ def insert_notifications(
                         )
                     else:
                         where = (t.destination, t.dest_type, t.target)
-                        groups.join(conn, event_id, n.severity, t.group, where, now)
+                        groups.join(conn, event_id, n.severity, t.group, where, now, resolved=n.resolved)
             out.append(Accepted(n.key, False, event_id))
         conn.executemany(
             "INSERT INTO outbox (event_id, destination, dest_type, target, priority, next_attempt_at, created_at)"

@@ -48,6 +48,7 @@ def _state(row: sqlite3.Row) -> GroupState:
         resolved=row["state"] == "resolved",
         shown_resolved=row["shown_state"] == "resolved",
         reply_goal=row["reply_goal"],
+        told_resolved=bool(row["told_resolved"]),
     )
 
 
@@ -87,8 +88,12 @@ def join(
     ref: GroupRef,
     destination: tuple[str, str, str],
     now: float,
-) -> int:
+    *,
+    resolved: bool = False,
+) -> int | None:
     """Adds the event to its group's open episode, or opens one (with its outbox row); returns the group id.
+
+    A resolving event (`resolved`) marks the open episode resolved instead (None when there is none).
 
     Call inside the ingest transaction. `destination` is (name, type, target) of the outbox row.
     """
@@ -96,6 +101,14 @@ def join(
     open_row = conn.execute(
         "SELECT * FROM alert_groups WHERE key_id = ? AND closed = 0", (ref.key_id,)
     ).fetchone()
+    if resolved:  # the problem is over: its open group (if any) says so; nothing new is posted otherwise
+        if open_row is None or open_row["state"] == "resolved":
+            return None
+        conn.execute(
+            "UPDATE alert_groups SET state = 'resolved', resolved_at = ? WHERE id = ?", (now, open_row["id"])
+        )
+        _arm(conn, int(open_row["id"]), ref.can_edit, now)
+        return int(open_row["id"])
     if open_row is not None and _joins(open_row, policy, now):
         group_id = int(open_row["id"])
         seq = int(open_row["count"]) + 1
@@ -193,6 +206,7 @@ class Done:
     listed: int  # members listed up to (thread or summary)
     shown_resolved: bool = False
     reply_goal: int = 0  # a thread listing begun: the count it goes up to
+    told_resolved: bool = False  # the thread says resolved (or the post showed it)
 
 
 def record_flush(
@@ -217,6 +231,8 @@ def record_flush(
             params += [done.listed]
         if done.shown_resolved:
             sets += ["shown_state = 'resolved'"]
+        if done.told_resolved:
+            sets += ["told_resolved = 1"]
         if sets:
             conn.execute(f"UPDATE alert_groups SET {', '.join(sets)} WHERE id = ?", (*params, group_id))
         row = conn.execute("SELECT * FROM alert_groups WHERE id = ?", (group_id,)).fetchone()
