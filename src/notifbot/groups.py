@@ -133,7 +133,9 @@ def step(state: GroupState, policy: GroupPolicy, now: float, *, can_edit: bool =
 class GroupView:
     """What a group's message shows: its first event as the face, the count, the time span and the first items."""
 
-    first: Notification
+    first: (
+        Notification  # the group's first event: its identity in the channel (message metadata, card marker)
+    )
     count: int
     first_seen: datetime
     last_seen: datetime
@@ -141,6 +143,14 @@ class GroupView:
     severity: Severity
     state: str = "firing"  # firing | acknowledged | resolved
     key: str = ""
+    face: Notification | None = (
+        None  # the event the message shows, when not the first (the latest, for repeats)
+    )
+
+    @property
+    def shown(self) -> Notification:
+        """The event the message is rendered from."""
+        return self.face or self.first
 
     @property
     def more(self) -> int:

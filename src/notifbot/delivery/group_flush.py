@@ -55,6 +55,7 @@ def view_of(flush: Flush, *, state: str | None = None) -> GroupView:
         severity=flush.severity,
         state=state or ("resolved" if flush.state.resolved else "firing"),
         key=flush.key,
+        face=None if flush.policy.thread else flush.last,  # a repeating problem shows its latest occurrence
     )
 
 

@@ -98,12 +98,12 @@ class SlackDelivery:
             found = await self.find(row, view.first.key)
             if found is not None:
                 return found
-        message = render_slack(view.first, interactive=self.interactive, links=self.links, group=view)
+        message = render_slack(view.shown, interactive=self.interactive, links=self.links, group=view)
         return await self.sender.post(row.target, message, metadata=alert_metadata(row.id, view.first.key))
 
     async def edit_group(self, row: OutboxRow, message_id: str, view: GroupView) -> None:
         """Edits the group's message in place: count, time span, items, state."""
-        message = render_slack(view.first, interactive=self.interactive, links=self.links, group=view)
+        message = render_slack(view.shown, interactive=self.interactive, links=self.links, group=view)
         await self.sender.update(row.target, message_id, message)
 
     async def reply_group(self, row: OutboxRow, message_id: str, reply: ThreadItems) -> None:

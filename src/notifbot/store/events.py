@@ -135,3 +135,11 @@ def get_event(conn: sqlite3.Connection, event_id: int) -> Notification | None:
 def count_events(conn: sqlite3.Connection) -> int:
     """How many notifications are stored."""
     return int(conn.execute("SELECT count(*) FROM events").fetchone()[0])
+
+
+def has_key_prefix(conn: sqlite3.Connection, prefix: str) -> bool:
+    """True when some stored notification's key starts with `prefix` (a range seek in the key index)."""
+    row = conn.execute(
+        "SELECT 1 FROM events WHERE key >= ? AND key < ? LIMIT 1", (prefix, prefix + "\U0010ffff")
+    ).fetchone()
+    return row is not None
