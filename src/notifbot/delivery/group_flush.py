@@ -16,6 +16,7 @@ from notifbot.kinds import item_label
 from notifbot.store.groups import Done, Flush, load_flush
 from notifbot.store.outbox import OutboxRow
 from notifbot.store.runner import Database
+from notifbot.text import format_count, format_when
 
 
 @runtime_checkable
@@ -55,6 +56,7 @@ def view_of(flush: Flush, *, state: str | None = None) -> GroupView:
         severity=flush.severity,
         state=state or ("resolved" if flush.state.resolved else "firing"),
         key=flush.key,
+        acked=flush.acked,
         face=None if flush.policy.thread else flush.last,  # a repeating problem shows its latest occurrence
     )
 
@@ -67,7 +69,7 @@ async def prepare(
     flush = await db.call(load_flush, row.group_id, head=MESSAGE_ITEMS, unlisted=THREAD_ITEMS)
     if flush is None:
         return None, None
-    due = step(flush.state, flush.policy, now, can_edit=sender.can_edit)
+    due = step(flush.state, flush.policy, now, can_edit=sender.can_edit, remind=flush.remind)
     if not due.actions:
         return flush, None
     action, state, view = due.actions[0], flush.state, view_of(flush)
@@ -78,7 +80,15 @@ async def prepare(
         resolved = state.resolved  # posted resolved: nothing more to say in its thread
         return flush, GroupAttempt(
             lambda: sender.post_group(row, view),
-            lambda mid: Done((Action.POST,), mid, state.count, listed, resolved, told_resolved=resolved),
+            lambda mid: Done(
+                (Action.POST,),
+                mid,
+                state.count,
+                listed,
+                resolved,
+                told_resolved=resolved,
+                shown_acked=state.acked,
+            ),
         )
     if action is Action.SUMMARY:
         return flush, GroupAttempt(
@@ -93,7 +103,31 @@ async def prepare(
             return None
 
         return flush, GroupAttempt(
-            edit, lambda _: Done((Action.EDIT,), None, state.count, listed, state.resolved)
+            edit,
+            lambda _: Done(
+                (Action.EDIT,), None, state.count, listed, state.resolved, shown_acked=state.acked
+            ),
+        )
+    if action is Action.REMIND:
+        assert flush.remind is not None
+        reminder = ThreadItems(
+            (),
+            state.count,
+            state.count,
+            reminder=(
+                f"Still firing and not acknowledged: {format_count(state.count)} "
+                f"{'event' if state.count == 1 else 'events'} since {format_when(view.first_seen)}, the last "
+                f"{format_when(view.last_seen)} (reminder {state.reminders + 1} of {flush.remind.max})"
+            ),
+            mention=flush.remind.mention,
+        )
+
+        async def send_reminder() -> str | None:
+            await sender.reply_group(row, message_id, reminder)
+            return None
+
+        return flush, GroupAttempt(
+            send_reminder, lambda _: Done((Action.REMIND,), None, state.shown, state.listed, reminded=True)
         )
     if (
         state.count <= state.listed or not flush.policy.thread

@@ -381,6 +381,13 @@ def m013_alert_groups(db: sqlite_utils.Database) -> None:
             reply_goal INTEGER NOT NULL DEFAULT 0,
             told_resolved INTEGER NOT NULL DEFAULT 0,
             resolved_at REAL,
+            acked INTEGER NOT NULL DEFAULT 0,
+            shown_acked INTEGER NOT NULL DEFAULT 0,
+            remind_after REAL,
+            remind_max INTEGER,
+            remind_least TEXT,
+            remind_mention TEXT,
+            reminded_at REAL,
             reminders INTEGER NOT NULL DEFAULT 0
         )
         """
