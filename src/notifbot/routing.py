@@ -16,8 +16,6 @@ from notifbot.model import Notification
 
 PROBLEM = "problem"  # the `by` of the default grouping: kind, instance and the kind's salient fields
 
-_MISSING = object()
-
 
 def _text(value: Any) -> str:
     if isinstance(value, bool):
@@ -28,18 +26,8 @@ def _text(value: Any) -> str:
 
 
 def _lookup(n: Notification, key: str) -> list[Any]:
-    """The notification's values for a match key: envelope attributes first, then fields, then labels."""
-    if key == "kind":
-        return [n.kind.value, n.kind_label]
-    if key == "severity":
-        return [n.severity.value]
-    if key == "instance":
-        return [n.instance] if n.instance is not None else []
-    for source in (n.fields, n.labels):
-        value = source.get(key, _MISSING)
-        if value is not _MISSING and value is not None:
-            return [value]
-    return []
+    """The notification's values for a match key (model.Notification.values_for: the one definition)."""
+    return n.values_for(key)
 
 
 def matches(n: Notification, match: Mapping[str, MatchValue]) -> bool:

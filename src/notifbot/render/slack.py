@@ -119,7 +119,9 @@ OPEN_ACTION = "open_in_marketo"
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,30}$")
 
 
-def _actions(n: Notification, parts: Parts, interactive: bool, acked: Acked | None) -> Block | None:
+def _actions(
+    n: Notification, parts: Parts, interactive: bool, acked: Acked | None, group: GroupView | None = None
+) -> Block | None:
     elements: list[Block] = []
     if interactive and acked is None:
         elements.append(
@@ -133,17 +135,28 @@ def _actions(n: Notification, parts: Parts, interactive: bool, acked: Acked | No
         )
     if interactive:
         kind = plain_text(n.kind_label, 60)
+        # an alert group's button mutes that group (its key, as matchers); a single alert's button, its kind
+        scoped = group is not None and "=" in group.key and len(group.key) <= 1_900
+        what = (
+            f"this group's (*{escape_truncate(group.key, 300)}*)"
+            if scoped and group
+            else f"*{escape_mrkdwn(kind)}*"
+        )
         elements.append(
             {
                 "type": "button",
-                "text": {"type": "plain_text", "text": "Mute this kind 24 h", "emoji": True},
+                "text": {
+                    "type": "plain_text",
+                    "text": "Mute this group 24 h" if scoped else "Mute this kind 24 h",
+                    "emoji": True,
+                },
                 "action_id": MUTE_ACTION,
-                "value": n.kind_label[:200],
+                "value": group.key if scoped and group else n.kind_label[:200],
                 "confirm": {
                     "title": {"type": "plain_text", "text": "Mute for 24 hours?"},
                     "text": {
                         "type": "mrkdwn",
-                        "text": f"New *{escape_mrkdwn(kind)}* notifications will be stored but not posted for 24 hours.",
+                        "text": f"New {what} notifications will be stored but not posted for 24 hours.",
                     },
                     "confirm": {"type": "plain_text", "text": "Mute 24 h"},
                     "deny": {"type": "plain_text", "text": "Cancel"},
@@ -265,7 +278,7 @@ def _blocks(
     header = plain_text(_header(n, parts, group), limits.HEADER_TEXT)
     blocks: list[Block] = [{"type": "header", "text": {"type": "plain_text", "text": header, "emoji": True}}]
     listing = parts.listing
-    actions = _part(lambda: [a] if (a := _actions(n, parts, interactive, acked)) is not None else [])
+    actions = _part(lambda: [a] if (a := _actions(n, parts, interactive, acked, group)) is not None else [])
     for part in (
         _part(lambda: _group_blocks(group) if group is not None else []),
         _part(lambda: _summary(n)),

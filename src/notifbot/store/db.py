@@ -405,5 +405,7 @@ def m013_alert_groups(db: sqlite_utils.Database) -> None:
         """
     )
     db.execute("ALTER TABLE outbox ADD COLUMN group_id INTEGER REFERENCES alert_groups (id)")
+    # scoped mutes: route-style key=value matchers (JSON pairs) besides the kind; NULL: the kind alone
+    db.execute("ALTER TABLE mutes ADD COLUMN matchers TEXT")
     # an event saying its problem is over ("status": "resolved") resolves its open group instead of joining it
     db.execute("ALTER TABLE events ADD COLUMN status TEXT NOT NULL DEFAULT 'firing'")
