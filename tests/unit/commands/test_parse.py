@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from notifbot.commands.args import scope_of
 from notifbot.commands.parse import Command, parse, parse_duration
 
 
@@ -138,3 +139,11 @@ def test_unknown_input_becomes_help_with_error() -> None:
 )
 def test_never_raises(text: str) -> None:
     assert isinstance(parse(text), Command)
+
+
+def test_a_group_key_reads_back_as_a_mute_scope() -> None:
+    assert scope_of('kind=campaign_failure instance=123-ABC-456 campaign_name="Q4 launch" error=-') == (
+        "campaign_failure",
+        (("instance", "123-ABC-456"), ("campaign_name", "Q4 launch")),
+    )
+    assert scope_of("crm_sync") is None and scope_of("") is None

@@ -56,3 +56,14 @@ def test_teams_group_card_counts_and_keeps_event_text_out_of_markdown() -> None:
     assert "×50" in text and "50 events" in text and "… and 40 more (listed in the thread)" in text
     resolved = render_teams(view(3).first, group=view(3, state="resolved"))
     assert "✅ Resolved: " in json.dumps(resolved, ensure_ascii=False)
+
+
+def test_a_group_s_mute_button_mutes_the_group_by_its_key() -> None:
+    group = view(20)
+    message = render_slack(group.first, interactive=True, group=group)
+    buttons = [e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    mute = next(b for b in buttons if b["action_id"] == "notifbot_mute_24h")
+    assert mute["value"] == "kind=x" and mute["text"]["text"] == "Mute this group 24 h"
+    single = render_slack(group.first, interactive=True)
+    buttons = [e for b in single["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert next(b for b in buttons if b["action_id"] == "notifbot_mute_24h")["value"] == "campaign_failure"
