@@ -138,6 +138,7 @@ class GroupView:
     severity: Severity
     state: str = "firing"  # firing | acknowledged | resolved
     key: str = ""
+    digest: str | None = None  # set: a digest's summary (period and mix), shown instead of the time span
 
     @property
     def more(self) -> int:

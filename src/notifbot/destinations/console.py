@@ -59,7 +59,7 @@ class ConsoleDelivery:
 
     async def post_group(self, row: OutboxRow, view: GroupView) -> str | None:
         self._write(row.destination, "", render_slack(view.first, links=self._links, group=view))
-        return f"group-{row.group_id}"
+        return f"group-{row.group_id}" if row.digest_id is None else f"digest-{row.digest_id}"
 
     async def edit_group(self, row: OutboxRow, message_id: str, view: GroupView) -> None:
         message = render_slack(view.first, links=self._links, group=view)
