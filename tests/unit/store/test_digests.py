@@ -25,7 +25,13 @@ END = T0 + 1600
 def accept(conn: sqlite3.Connection, n: int, at: float, *, start: int = 0, **extra: object) -> None:
     events = [
         parse_event(
-            {"kind": "crm_sync", "id": f"e{i}", "instance": f"I-{i % 3}", "fields": {"crm": "dynamics"}, **extra},
+            {
+                "kind": "crm_sync",
+                "id": f"e{i}",
+                "instance": f"I-{i % 3}",
+                "fields": {"crm": "dynamics"},
+                **extra,
+            },
             now=NOW,
         )
         for i in range(start, start + n)

@@ -1,0 +1,108 @@
+"""Digests through the real pipeline, store, worker and slack_sdk to the fake Slack: one message per period.
+
+The shortest digest period config allows is an hour (at a whole minute), so these tests store events the way the
+pipeline does (its own targets, one ingest transaction) but stamped with an ingest time in a period that has
+already ended: its digest is due at once. A period still running is the same digest with a later due time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from notifbot.app import Bot
+from notifbot.sources.events import parse_event
+from notifbot.store.events import insert_notifications
+from tests.fakes.slack import FakeSlack
+from tests.integration.conftest import BotFactory
+
+TOKEN = "xoxb-test-token-digests"
+DIGEST = {"every": "1h", "at": "08:00", "timezone": "Europe/Stockholm"}
+HOUR = 3600.0
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    with FakeSlack(token=TOKEN, min_interval=1.0) as fake:
+        yield fake
+
+
+async def start(bot_factory: BotFactory, slack: FakeSlack) -> Bot:
+    bot: Bot = await bot_factory(
+        env={"SLACK_BOT_TOKEN": TOKEN},
+        slack={"api_url": slack.api_url, "interactive": False, "timeout_seconds": 2.0},
+        destinations={"crm": {"type": "slack", "channel": "C1"}, "ops": {"type": "slack", "channel": "C2"}},
+        routes=[{"match": {"kind": "crm_sync"}, "to": "crm", "digest": DIGEST}, {"to": "ops"}],
+        delivery={"slack_interval_seconds": 1.0, "poll_seconds": 0.1},
+    )
+    return bot
+
+
+def lead_failure(i: int) -> dict[str, Any]:
+    return {
+        "kind": "crm_sync",
+        "id": f"lead{i}",
+        "instance": "123-ABC-456",
+        "summary": f"Lead <{i}> failed to sync to Dynamics",
+        "fields": {"crm": "dynamics", "lead_id": 5000 + i},
+    }
+
+
+async def ingest(bot: Bot, start: int, n: int, at: float) -> None:
+    """Stores events as the pipeline does (its targets, one transaction), received at `at`."""
+    now = datetime.now(UTC)
+    items = [
+        (e, bot.pipeline.targets_for(e))
+        for e in (parse_event(lead_failure(i), now=now) for i in range(start, start + n))
+    ]
+    await bot.db.call(insert_notifications, items, now=at)
+    bot.worker.wake()
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 15.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.05)
+
+
+def text_of(message: Any) -> str:
+    return str(message["text"]) + str(message["blocks"])
+
+
+def rows(bot: Bot, sql: str) -> list[tuple[Any, ...]]:
+    conn = sqlite3.connect(bot.settings.storage.path)
+    try:
+        return [tuple(r) for r in conn.execute(sql)]
+    finally:
+        conn.close()
+
+
+async def test_300_lead_failures_in_an_ended_period_are_one_message_and_the_running_period_waits(
+    bot_factory: BotFactory, slack: FakeSlack
+) -> None:
+    bot = await start(bot_factory, slack)
+    ended = time.time() - 2 * HOUR  # a period that ended at least an hour ago
+    for chunk in range(0, 300, 100):
+        await ingest(bot, chunk, 100, ended + chunk)
+    await ingest(bot, 300, 5, time.time())  # the period running now: due at its end, not before
+    await until(lambda: len(slack.top_level("C1")) >= 1)
+    await asyncio.sleep(1.5)  # a second post (or the running period's) would arrive now
+    (message,) = slack.top_level("C1")
+    text = text_of(message)
+    assert "300 events" in text and "×300" in text
+    assert "digest kind=crm_sync" in text and "Europe/Stockholm" in text
+    assert "300 crm_sync on 123-ABC-456" in text
+    assert "Lead &lt;0&gt; failed" in text and "and 290 more" in text  # the first items, escaped; not all 300
+    assert "listed in the thread" not in text and slack.thread(message.ts) == []
+    assert len(str(message["blocks"])) < 12_000
+    assert rows(bot, "SELECT count, sealed FROM digests ORDER BY id") == [(300, 1), (5, 0)]
+    assert rows(bot, "SELECT status FROM outbox ORDER BY id") == [("delivered",), ("pending",)]
+    assert rows(bot, "SELECT count(*) FROM digest_events") == [(305,)]
