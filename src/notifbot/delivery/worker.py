@@ -48,6 +48,7 @@ class _Attempt:
     send: Callable[[], Awaitable[str | None]]
     record: Callable[[str | None, float], Awaitable[None]]
     notification: Notification
+    timed: bool = True  # observed as delivery latency (a digest waits for its period's end by design)
 
 
 class DeliveryWorker:
@@ -229,7 +230,7 @@ class DeliveryWorker:
         async def delivered(message_id: str | None, now: float) -> None:
             await self._db.call(outbox.mark_delivered, row.id, self.worker_id, message_id, now)
 
-        return _Attempt(lambda: sender.post_group(row, view), delivered, content.first)
+        return _Attempt(lambda: sender.post_group(row, view), delivered, content.first, timed=False)
 
     async def _deliver(self, row: outbox.OutboxRow, pacer: Pacer) -> None:
         sender = self._senders[row.dest_type]
@@ -291,7 +292,7 @@ class DeliveryWorker:
             await attempt.record(message_id, now)
             self.last_delivery_at = now
             self._metrics.delivered.labels(row.dest_type).inc()
-            if n.received_at is not None:
+            if n.received_at is not None and attempt.timed:
                 self._metrics.latency.labels(row.dest_type).observe(max(0.0, now - n.received_at.timestamp()))
             log.info(
                 "delivered",
