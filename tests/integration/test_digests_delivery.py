@@ -1,4 +1,4 @@
-"""Digests through the real pipeline, store, worker and slack_sdk to the fake Slack: one message per period.
+"""Digests through the real pipeline, store, worker and senders to the fake Slack and Teams: one message per period.
 
 The shortest digest period config allows is an hour (at a whole minute), so these tests store events the way the
 pipeline does (its own targets, one ingest transaction) but stamped with an ingest time in a period that has
@@ -8,6 +8,7 @@ already ended: its digest is due at once. A period still running is the same dig
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -19,8 +20,11 @@ import pytest
 from notifbot.app import Bot
 from notifbot.sources.events import parse_event
 from notifbot.store.events import insert_notifications
+from tests.fakes.graph import FakeGraph
 from tests.fakes.slack import FakeSlack
+from tests.fakes.workflow import FakeWorkflow
 from tests.integration.conftest import BotFactory
+from tests.unit.render.teams_helpers import assert_valid_card
 
 TOKEN = "xoxb-test-token-digests"
 DIGEST = {"every": "1h", "at": "08:00", "timezone": "Europe/Stockholm"}
@@ -106,3 +110,45 @@ async def test_300_lead_failures_in_an_ended_period_are_one_message_and_the_runn
     assert rows(bot, "SELECT count, sealed FROM digests ORDER BY id") == [(300, 1), (5, 0)]
     assert rows(bot, "SELECT status FROM outbox ORDER BY id") == [("delivered",), ("pending",)]
     assert rows(bot, "SELECT count(*) FROM digest_events") == [(305,)]
+
+
+TEAM = "0a1b2c3d-4e5f-4a5b-8c7d-9e0f1a2b3c4d"
+CHANNEL = "19:crm0123456789@thread.tacv2"
+GRAPH_TOKEN = "graph-test-token-digests"
+
+
+async def test_a_digest_is_one_card_in_a_teams_channel_and_one_through_a_workflow(
+    bot_factory: BotFactory,
+) -> None:
+    with FakeGraph(token=GRAPH_TOKEN, min_interval=0.3) as graph, FakeWorkflow() as flow:
+        graph.channels.add((TEAM, CHANNEL))
+        bot: Bot = await bot_factory(
+            env={
+                "GRAPH_ACCESS_TOKEN": GRAPH_TOKEN,
+                "GRAPH_API_URL": graph.graph_url,
+                "TEAMS_WORKFLOW_URL": flow.url,
+            },
+            destinations={
+                "crm": {"type": "teams", "team_id": TEAM, "channel_id": CHANNEL},
+                "flow": {"type": "teams_workflow", "url": flow.url},
+            },
+            routes=[{"match": {"kind": "crm_sync"}, "to": ["crm", "flow"], "digest": DIGEST}, {"to": "flow"}],
+            delivery={
+                "teams_interval_seconds": 0.3,
+                "teams_workflow_interval_seconds": 0.25,
+                "poll_seconds": 0.1,
+            },
+        )
+        await ingest(bot, 0, 300, time.time() - 2 * HOUR)
+        await until(lambda: bool(graph.top_level(TEAM, CHANNEL)) and len(flow.posts) == 1)
+        await asyncio.sleep(1.0)  # a second card would arrive now
+        (message,) = graph.top_level(TEAM, CHANNEL)
+        card = message.card()
+        assert_valid_card(card)
+        for text in (
+            json.dumps(card, ensure_ascii=False),
+            json.dumps(flow.posts[0].body, ensure_ascii=False),
+        ):
+            assert "300 events" in text and "and 290 more" in text and "Europe/Stockholm" in text
+        assert len(flow.posts) == 1 and graph.replies(message.id) == []
+        assert len(json.dumps(card).encode()) < 28_000
