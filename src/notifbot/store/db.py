@@ -435,3 +435,4 @@ def m014_digests(db: sqlite_utils.Database) -> None:
         """
     )
     db.execute("ALTER TABLE outbox ADD COLUMN digest_id INTEGER REFERENCES digests (id)")
+    db.execute("CREATE INDEX outbox_digest ON outbox (digest_id) WHERE digest_id IS NOT NULL")

@@ -51,8 +51,14 @@ def join(
 
     Call inside the ingest transaction. `destination` is (name, type, target) of the outbox row.
     """
-    period = period_at(ref.policy, now)
-    while True:
+    # the usual case, the period's digest already collecting, needs no period arithmetic
+    row = conn.execute(
+        "SELECT id, count, severity FROM digests WHERE key_id = ? AND period_start <= ? AND period_end > ?"
+        " AND sealed = 0",
+        (ref.key_id, now, now),
+    ).fetchone()
+    period = None if row is not None else period_at(ref.policy, now)
+    while period is not None:
         row = conn.execute(
             "SELECT id, count, severity, sealed FROM digests WHERE key_id = ? AND period_end = ?",
             (ref.key_id, _ts(period.end)),
@@ -74,6 +80,7 @@ def join(
             (digest_id, seq, event_id),
         )
         return digest_id
+    assert period is not None
     policy = ref.policy
     digest_id = int(
         conn.execute(

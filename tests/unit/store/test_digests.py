@@ -86,7 +86,10 @@ def test_seal_shows_count_head_and_mix_and_later_events_go_to_the_next_period(tm
     accept(conn, 1, END - 1, start=7)
     again = seal(conn, row.digest_id, head=50)
     assert again is not None and again.count == 7
+    accept(conn, 1, END - 0.5, start=8)  # and another: the same next-period digest
+    accept(conn, 1, END + 1, start=9)  # and one inside the next period
     assert [r["next_attempt_at"] for r in rows(conn)] == [END, END + 3600]
+    assert [r[0] for r in conn.execute("SELECT count FROM digests ORDER BY id")] == [7, 3]
 
 
 def test_a_muted_or_duplicate_event_joins_no_digest(tmp_path: Path) -> None:
