@@ -21,7 +21,7 @@ from notifbot.app import Bot
 from notifbot.sources.events import parse_event
 from notifbot.store.events import insert_notifications
 from tests.fakes.graph import FakeGraph
-from tests.fakes.slack import FakeSlack
+from tests.fakes.slack import FakeSlack, LostAnswer
 from tests.fakes.workflow import FakeWorkflow
 from tests.integration.conftest import BotFactory
 from tests.unit.render.teams_helpers import assert_valid_card
@@ -152,3 +152,25 @@ async def test_a_digest_is_one_card_in_a_teams_channel_and_one_through_a_workflo
             assert "300 events" in text and "and 290 more" in text and "Europe/Stockholm" in text
         assert len(flow.posts) == 1 and graph.replies(message.id) == []
         assert len(json.dumps(card).encode()) < 28_000
+
+
+@pytest.mark.parametrize("kind", ["drop", "late"])
+async def test_a_digest_post_whose_answer_was_lost_is_found_not_posted_again(
+    bot_factory: BotFactory, slack: FakeSlack, kind: LostAnswer
+) -> None:
+    bot: Bot = await bot_factory(
+        env={"SLACK_BOT_TOKEN": TOKEN},
+        slack={"api_url": slack.api_url, "interactive": False, "timeout_seconds": 0.4},
+        destinations={"crm": {"type": "slack", "channel": "C1"}, "ops": {"type": "slack", "channel": "C2"}},
+        routes=[{"match": {"kind": "crm_sync"}, "to": "crm", "digest": DIGEST}, {"to": "ops"}],
+        delivery={"slack_interval_seconds": 0.0, "poll_seconds": 0.1, "backoff_base_seconds": 0.05},
+    )
+    slack.lose_next_answers(1, kind, delay=1.0)
+    await ingest(bot, 0, 50, time.time() - 2 * HOUR)
+    await until(lambda: rows(bot, "SELECT status FROM outbox") == [("delivered",)])
+    await asyncio.sleep(0.5)
+    assert len(slack.lost_answers) == 1
+    (message,) = slack.top_level("C1")
+    assert "50 events" in text_of(message)
+    ((provider_id,),) = rows(bot, "SELECT provider_message_id FROM outbox")
+    assert provider_id == message.ts
