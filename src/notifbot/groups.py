@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from notifbot.durations import format_duration
-from notifbot.model import Notification, Severity
+from notifbot.model import Acked, Notification, Severity
 
 EDIT_GAP_SECONDS = 1.0  # at most one in-place edit per second per message
 FIRST_DETAIL_SECONDS = 1.0  # after the post, the thread gets the items the message could not list this soon
@@ -38,6 +38,16 @@ class GroupPolicy:
 
 
 @dataclass(frozen=True)
+class Reminder:
+    """Re-notify an unacknowledged group in its thread every `after`, at most `max` times (route `remind`)."""
+
+    after: timedelta
+    max: int
+    least: Severity = Severity.CRITICAL  # the least severe group reminded
+    mention: str | None = None  # written by the admin in config (a Slack mention), never from event text
+
+
+@dataclass(frozen=True)
 class GroupRef:
     """The group an event joins at one destination: its stored identity, readable key and policy."""
 
@@ -45,6 +55,7 @@ class GroupRef:
     key: str
     policy: GroupPolicy
     can_edit: bool = True  # the destination edits messages in place (else: summaries once per interval)
+    remind: Reminder | None = None
 
 
 class Action(StrEnum):
@@ -53,6 +64,7 @@ class Action(StrEnum):
     POST = "post"  # no message yet: post one showing everything so far
     EDIT = "edit"  # the message shows fewer events (or another state) than the group has: edit it in place
     REPLY = "reply"  # events not yet listed in the thread: add them there
+    REMIND = "remind"  # still firing and unacknowledged: say so again in the thread
     SUMMARY = "summary"  # a destination that cannot edit: post a summary of what is new
 
 
@@ -70,6 +82,12 @@ class GroupState:
     resolved: bool = False  # resolved; the message must say so
     shown_resolved: bool = False  # the message says resolved
     reply_goal: int = 0  # the count the thread listing in progress goes up to (a reply holds THREAD_ITEMS)
+    told_resolved: bool = False  # its thread says it resolved (or it was posted resolved)
+    acked: bool = False  # someone acknowledged it
+    shown_acked: bool = False  # its message says so
+    severity: Severity = Severity.WARNING  # its most severe event
+    reminders: int = 0  # reminders sent
+    reminded_at: float | None = None  # the last reminder
 
 
 @dataclass(frozen=True)
@@ -92,7 +110,14 @@ def first_due(opened_at: float, policy: GroupPolicy) -> float:
     return opened_at + policy.wait.total_seconds()
 
 
-def step(state: GroupState, policy: GroupPolicy, now: float, *, can_edit: bool = True) -> Step:
+def step(
+    state: GroupState,
+    policy: GroupPolicy,
+    now: float,
+    *,
+    can_edit: bool = True,
+    remind: Reminder | None = None,
+) -> Step:
     """The actions due at `now` and when to look again, as a pure function of the group's state."""
     interval = policy.interval.total_seconds()
     if state.posted_at is None:
@@ -107,11 +132,15 @@ def step(state: GroupState, policy: GroupPolicy, now: float, *, can_edit: bool =
         return Step((Action.SUMMARY,), None) if now >= due else Step((), due)
     actions: list[Action] = []
     later: list[float] = []
-    stale = state.count > state.shown or state.resolved != state.shown_resolved
+    stale = (
+        state.count > state.shown
+        or state.resolved != state.shown_resolved
+        or state.acked != state.shown_acked
+    )
     if stale:
         due = (state.edited_at or state.posted_at) + EDIT_GAP_SECONDS
-        if state.resolved and not state.shown_resolved:
-            due = now  # a resolve is shown at once
+        if (state.resolved and not state.shown_resolved) or (state.acked and not state.shown_acked):
+            due = now  # a resolve or an acknowledgement is shown at once
         (actions.append(Action.EDIT) if now >= due else later.append(due))
     if policy.thread and state.count > state.listed:
         if (
@@ -123,14 +152,27 @@ def step(state: GroupState, policy: GroupPolicy, now: float, *, can_edit: bool =
         else:
             due = state.replied_at + interval
         (actions.append(Action.REPLY) if now >= due else later.append(due))
+    elif state.resolved and state.shown_resolved and not state.told_resolved:
+        actions.append(Action.REPLY)  # "resolved", in the thread, once the message says so
+    if remind is not None and _remindable(state, remind):
+        due = (state.reminded_at or state.posted_at) + remind.after.total_seconds()
+        (actions.append(Action.REMIND) if now >= due else later.append(due))
     return Step(tuple(actions), min(later) if later else None)
+
+
+def _remindable(state: GroupState, remind: Reminder) -> bool:
+    """A group is reminded while it fires unacknowledged at or above the route's severity, up to `max` times."""
+    serious = state.severity.priority >= remind.least.priority
+    return serious and not (state.acked or state.resolved) and state.reminders < remind.max
 
 
 @dataclass(frozen=True)
 class GroupView:
     """What a group's message shows: its first event as the face, the count, the time span and the first items."""
 
-    first: Notification
+    first: (
+        Notification  # the group's first event: its identity in the channel (message metadata, card marker)
+    )
     count: int
     first_seen: datetime
     last_seen: datetime
@@ -138,7 +180,16 @@ class GroupView:
     severity: Severity
     state: str = "firing"  # firing | acknowledged | resolved
     key: str = ""
+    acked: Acked | None = None  # who acknowledged it
+    face: Notification | None = (
+        None  # the event the message shows when not the first (the latest, for repeats)
+    )
     digest: str | None = None  # set: a digest's summary (period and mix), shown instead of the time span
+
+    @property
+    def shown(self) -> Notification:
+        """The event the message is rendered from."""
+        return self.face or self.first
 
     @property
     def more(self) -> int:
@@ -151,12 +202,15 @@ MESSAGE_ITEMS = 10  # items a group's message lists itself; the rest are in its 
 
 @dataclass(frozen=True)
 class ThreadItems:
-    """A thread reply of a group's message: items `first`… (1-based) of `total`, or the news that it resolved."""
+    """A thread reply of a group's message: items `first`… (1-based) of `total`, the news that it resolved, or a
+    reminder that it still fires (with the route's mention)."""
 
     items: tuple[str, ...]
     first: int
     total: int
     resolved: bool = False
+    reminder: str | None = None  # set: "still firing" text (our own wording)
+    mention: str | None = None  # put before a reminder: the route's `remind.mention`, from config
 
 
 THREAD_ITEMS = 250  # items per thread reply (a Slack reply holds them in up to 50 sections)

@@ -64,6 +64,12 @@ class Notification:
     source: str = "events"
     original_kind: str | None = None
     received_at: datetime | None = None
+    status: str = "firing"  # or "resolved": the problem this notification is about is over
+
+    @property
+    def resolved(self) -> bool:
+        """True when this notification says its problem is over."""
+        return self.status == "resolved"
 
     @property
     def kind_label(self) -> str:
@@ -86,6 +92,8 @@ class Notification:
             out["instance"] = self.instance
         if self.summary is not None:
             out["summary"] = self.summary
+        if self.resolved:
+            out["status"] = "resolved"
         return out
 
 

@@ -15,7 +15,7 @@ from notifbot import routing
 from notifbot.config import Settings
 from notifbot.destinations import spec_for, target_of
 from notifbot.digests import DigestPolicy, DigestRef, digest_id
-from notifbot.groups import GroupRef
+from notifbot.groups import GroupRef, Reminder
 from notifbot.metrics import Metrics
 from notifbot.model import Kind, Mute, Notification
 from notifbot.routing import group_id, group_key
@@ -87,7 +87,14 @@ class Pipeline:
                 out.append(base)
                 continue
             key = group_key(n, t.group.by)
-            ref = GroupRef(group_id(t.destination, key), key, t.group, can_edit=self._edits[t.destination])
+            remind = t.remind and Reminder(t.remind.after, t.remind.max, t.remind.severity, t.remind.mention)
+            ref = GroupRef(
+                group_id(t.destination, key),
+                key,
+                t.group,
+                can_edit=self._edits[t.destination],
+                remind=remind or None,
+            )
             out.append(Target(base.destination, base.dest_type, base.target, ref))
         return out
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from notifbot.config import DigestSettings, MatchValue, RemindSettings, Route
 from notifbot.groups import GroupPolicy
-from notifbot.kinds.registry import problem_fields
+from notifbot.kinds.registry import problem_fields, spec_for
 from notifbot.model import Notification
 
 PROBLEM = "problem"  # the `by` of the default grouping: kind, instance and the kind's salient fields
@@ -74,7 +74,7 @@ class Target:
     match: str = ""  # the route's match, readable (`digest_label`): with the schedule, a digest's identity
 
 
-def _policy(r: Route, repeat_window: timedelta) -> GroupPolicy | None:
+def _policy(r: Route, repeat_window: timedelta, n: Notification) -> GroupPolicy | None:
     if r.digest is not None or r.group is False:
         return None
     if (
@@ -82,7 +82,8 @@ def _policy(r: Route, repeat_window: timedelta) -> GroupPolicy | None:
     ):  # the default: a repeat of the same problem edits its message instead of posting again
         if not repeat_window:
             return None
-        return GroupPolicy((PROBLEM,), timedelta(0), repeat_window, repeat_window, thread=False)
+        lasts = max(repeat_window, spec_for(n.kind).lasts or timedelta(0))
+        return GroupPolicy((PROBLEM,), timedelta(0), repeat_window, lasts, thread=False)
     return GroupPolicy(tuple(r.group.by), r.group.wait, r.group.interval, r.group.repeat)
 
 
@@ -92,7 +93,7 @@ def targets(n: Notification, routes: Sequence[Route], repeat_window: timedelta) 
     for r in routes:
         if not matches(n, r.match):
             continue
-        policy = _policy(r, repeat_window)
+        policy = _policy(r, repeat_window, n)
         for name in r.to:
             remind = r.remind if policy is not None else None
             out.setdefault(name, Target(name, policy, r.digest, remind, digest_label(r.match)))

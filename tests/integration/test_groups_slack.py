@@ -7,11 +7,18 @@ import itertools
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from notifbot.app import Bot
+from notifbot.groups import GroupPolicy, GroupRef, Reminder
+from notifbot.model import Severity
+from notifbot.routing import group_id
+from notifbot.sources.events import parse_event
+from notifbot.store.acks import acknowledge
+from notifbot.store.events import Target, insert_notifications
 from tests.fakes.slack import FakeSlack
 from tests.integration.conftest import BotFactory, client_for
 
@@ -122,3 +129,67 @@ async def test_group_false_and_a_zero_window_post_every_event(
         assert r.status_code == 202
     await until(lambda: len(slack.top_level("C1")) == 3, timeout=10)
     assert rows(bot, "SELECT count(*) FROM alert_groups") == [(0,)]
+
+
+async def test_a_resolved_event_marks_the_message_resolved_in_place_and_says_so_in_its_thread(
+    bot_factory: BotFactory, slack: FakeSlack
+) -> None:
+    bot = await start(bot_factory, slack, {"group": {**GROUP, "wait": "0s"}})
+    async with client_for(bot) as client:
+        assert (await client.post("/hooks/events", json=[failure(i) for i in range(3)])).status_code == 202
+        await until(lambda: len(slack.top_level("C1")) == 1)
+        resolved = {"kind": "campaign_failure", "instance": "123-ABC-456", "status": "resolved", "id": "ok1"}
+        assert (await client.post("/hooks/events", json=resolved)).status_code == 202
+        (message,) = slack.top_level("C1")
+        await until(lambda: "Resolved" in text_of(slack.top_level("C1")[0]))
+        await until(lambda: any("Resolved" in text_of(m) for m in slack.thread(message.ts)))
+        assert "×3" in text_of(slack.top_level("C1")[0])  # the count stays: the resolve is not a failure
+        assert (await client.post("/hooks/events", json=failure(9))).status_code == 202  # a new problem
+        await until(lambda: len(slack.top_level("C1")) == 2)
+        unrelated = {"kind": "campaign_failure", "instance": "999-XYZ-999", "status": "resolved", "id": "ok2"}
+        assert (await client.post("/hooks/events", json=unrelated)).status_code == 202
+    await asyncio.sleep(1.2)
+    assert len(slack.top_level("C1")) == 2  # resolving nothing posts nothing
+    assert rows(bot, "SELECT state, closed FROM alert_groups ORDER BY id") == [("resolved", 1), ("firing", 0)]
+    assert slack.count_429 == 0
+
+
+async def test_reminders_repeat_in_the_thread_until_max_and_an_ack_stops_them(
+    bot_factory: BotFactory, slack: FakeSlack
+) -> None:
+    # `remind.after` is at least a minute in config; the store takes the group's Reminder as a value, so the worker
+    # is driven here with a one-second reminder through the same store call the pipeline makes
+    bot = await start(bot_factory, slack, {"group": False})
+    remind = Reminder(timedelta(seconds=1), 2, Severity.CRITICAL, "<!here>")
+    policy = GroupPolicy(("kind", "instance"), timedelta(0), timedelta(minutes=5), timedelta(hours=4))
+
+    def store(instance: str) -> None:
+        ref = GroupRef(group_id("ops", instance), f"instance={instance}", policy, remind=remind)
+        n = parse_event(
+            failure(1, instance=instance, id=instance, severity="critical"), now=datetime.now(UTC)
+        )
+        bot.db.call_sync(insert_notifications, [(n, [Target("ops", "slack", "C1", ref)])])
+
+    store("111-AAA-111")
+    bot.worker.wake()
+    await until(lambda: len(slack.top_level("C1")) == 1)
+    (first,) = slack.top_level("C1")
+    await until(lambda: len(slack.thread(first.ts)) == 2, timeout=10)
+    await asyncio.sleep(1.5)
+    reminders = slack.thread(first.ts)
+    assert len(reminders) == 2  # `max` reached
+    assert all(
+        m["text"].startswith("<!here> :alarm_clock: Still firing and not acknowledged") for m in reminders
+    )
+    assert reminders[1].arrived - reminders[0].arrived >= 0.9
+
+    store("222-BBB-222")
+    bot.worker.wake()
+    await until(lambda: len(slack.top_level("C1")) == 2)
+    second = slack.top_level("C1")[1]
+    acked = await bot.db.call(acknowledge, "C1", second.ts, "U123", time.time())
+    assert acked is not None and acked.group_id is not None
+    await until(lambda: "Acknowledged by" in text_of(slack.top_level("C1")[1]))
+    await asyncio.sleep(2.0)
+    assert slack.thread(second.ts) == []  # acknowledged before its first reminder: none
+    assert "Nurture" in text_of(slack.top_level("C1")[1])  # the edit kept the group's content

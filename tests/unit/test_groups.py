@@ -15,13 +15,16 @@ from notifbot.groups import (
     Action,
     GroupPolicy,
     GroupState,
+    Reminder,
     Step,
     first_due,
     joins,
     step,
 )
+from notifbot.model import Severity
 
 POLICY = GroupPolicy(("kind", "instance"), timedelta(seconds=30), timedelta(minutes=5), timedelta(hours=4))
+QUIET = GroupPolicy(("problem",), timedelta(0), timedelta(minutes=10), timedelta(days=1), thread=False)
 T0 = 1_800_000_000.0
 
 
@@ -46,7 +49,11 @@ def test_a_resolve_is_shown_at_once_and_a_resolved_group_takes_no_more_events() 
     s = GroupState(T0, 2, 2, 2, T0, T0 + 100, T0 + 100, resolved=True)
     assert step(s, POLICY, T0 + 100.1).actions == (Action.EDIT,)
     assert not joins(s, POLICY, T0 + 101)
-    assert step(replace(s, shown_resolved=True), POLICY, T0 + 101) == Step((), None)
+    shown = replace(s, shown_resolved=True)
+    assert step(shown, POLICY, T0 + 101) == Step((Action.REPLY,), None)  # then "resolved" in its thread, once
+    assert step(replace(shown, told_resolved=True), POLICY, T0 + 101) == Step((), None)
+    unposted = GroupState(T0, 3, resolved=True)  # resolved within its wait: posted resolved, nothing after
+    assert step(unposted, POLICY, T0 + 30).actions == (Action.POST,)
 
 
 def test_repeat_starts_a_fresh_message() -> None:
@@ -124,3 +131,20 @@ def test_any_storm_gives_one_post_spaced_edits_and_every_event_shown(
     if can_edit:  # the whole storm is visible at most an edit gap after its last event (or the first post)
         shown_at = max(t for t, a in calls if a in (Action.POST, Action.EDIT))
         assert shown_at <= max(times[-1], times[0] + wait) + EDIT_GAP_SECONDS + 1e-9
+
+
+def test_reminders_follow_after_stop_at_max_and_on_ack_or_resolve() -> None:
+    remind = Reminder(timedelta(hours=4), 2, Severity.CRITICAL)
+    s = GroupState(T0, 1, 1, 1, posted_at=T0, edited_at=T0, severity=Severity.CRITICAL)
+    assert step(s, QUIET, T0 + 60, remind=remind) == Step((), T0 + 4 * 3600)
+    assert step(s, QUIET, T0 + 4 * 3600, remind=remind).actions == (Action.REMIND,)
+    again = replace(s, reminders=1, reminded_at=T0 + 4 * 3600)
+    assert step(again, QUIET, T0 + 8 * 3600, remind=remind).actions == (Action.REMIND,)
+    assert step(replace(again, reminders=2), QUIET, T0 + 99 * 3600, remind=remind) == Step((), None)
+    acked = replace(s, acked=True)
+    assert step(acked, QUIET, T0 + 5 * 3600, remind=remind).actions == (
+        Action.EDIT,
+    )  # shows the ack, no reminder
+    assert step(replace(acked, shown_acked=True), QUIET, T0 + 5 * 3600, remind=remind) == Step((), None)
+    warning = replace(s, severity=Severity.WARNING)  # below the route's `remind.severity`
+    assert step(warning, QUIET, T0 + 5 * 3600, remind=remind) == Step((), None)

@@ -148,6 +148,11 @@ class SlackApp:
                 text=f"Already acknowledged by <@{escape_mrkdwn(result.acked_by)}> · {format_when(when)}.",
             )
             return
+        if (
+            result.group_id is not None
+        ):  # an alert group's message: the worker edits it (within a poll), count kept
+            log.info("alert group acknowledged", extra={"channel": channel, "ts": ts, "user": user})
+            return
         message = render_slack(
             result.notification, interactive=True, acked=Acked(user, when), links=self.ctx.links
         )

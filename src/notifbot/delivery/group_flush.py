@@ -16,6 +16,7 @@ from notifbot.kinds import item_label
 from notifbot.store.groups import Done, Flush, load_flush
 from notifbot.store.outbox import OutboxRow
 from notifbot.store.runner import Database
+from notifbot.text import format_count, format_when
 
 
 @runtime_checkable
@@ -55,6 +56,8 @@ def view_of(flush: Flush, *, state: str | None = None) -> GroupView:
         severity=flush.severity,
         state=state or ("resolved" if flush.state.resolved else "firing"),
         key=flush.key,
+        acked=flush.acked,
+        face=None if flush.policy.thread else flush.last,  # a repeating problem shows its latest occurrence
     )
 
 
@@ -66,7 +69,7 @@ async def prepare(
     flush = await db.call(load_flush, row.group_id, head=MESSAGE_ITEMS, unlisted=THREAD_ITEMS)
     if flush is None:
         return None, None
-    due = step(flush.state, flush.policy, now, can_edit=sender.can_edit)
+    due = step(flush.state, flush.policy, now, can_edit=sender.can_edit, remind=flush.remind)
     if not due.actions:
         return flush, None
     action, state, view = due.actions[0], flush.state, view_of(flush)
@@ -74,9 +77,18 @@ async def prepare(
     message_id = flush.message_id or row.provider_message_id or ""
     if action is Action.POST:
         listed = state.count if all_in_message or not sender.can_edit else 0
+        resolved = state.resolved  # posted resolved: nothing more to say in its thread
         return flush, GroupAttempt(
             lambda: sender.post_group(row, view),
-            lambda mid: Done((Action.POST,), mid, state.count, listed, state.resolved),
+            lambda mid: Done(
+                (Action.POST,),
+                mid,
+                state.count,
+                listed,
+                resolved,
+                told_resolved=resolved,
+                shown_acked=state.acked,
+            ),
         )
     if action is Action.SUMMARY:
         return flush, GroupAttempt(
@@ -91,7 +103,44 @@ async def prepare(
             return None
 
         return flush, GroupAttempt(
-            edit, lambda _: Done((Action.EDIT,), None, state.count, listed, state.resolved)
+            edit,
+            lambda _: Done(
+                (Action.EDIT,), None, state.count, listed, state.resolved, shown_acked=state.acked
+            ),
+        )
+    if action is Action.REMIND:
+        assert flush.remind is not None
+        reminder = ThreadItems(
+            (),
+            state.count,
+            state.count,
+            reminder=(
+                f"Still firing and not acknowledged: {format_count(state.count)} "
+                f"{'event' if state.count == 1 else 'events'} since {format_when(view.first_seen)}, the last "
+                f"{format_when(view.last_seen)} (reminder {state.reminders + 1} of {flush.remind.max})"
+            ),
+            mention=flush.remind.mention,
+        )
+
+        async def send_reminder() -> str | None:
+            await sender.reply_group(row, message_id, reminder)
+            return None
+
+        return flush, GroupAttempt(
+            send_reminder, lambda _: Done((Action.REMIND,), None, state.shown, state.listed, reminded=True)
+        )
+    if (
+        state.count <= state.listed or not flush.policy.thread
+    ):  # everything listed: the reply says it resolved
+        done_reply = ThreadItems((), state.count, state.count, resolved=True)
+
+        async def send_resolved() -> str | None:
+            await sender.reply_group(row, message_id, done_reply)
+            return None
+
+        return flush, GroupAttempt(
+            send_resolved,
+            lambda _: Done((Action.REPLY,), None, state.shown, state.listed, told_resolved=True),
         )
     items = tuple(item_label(n) for n in flush.unlisted)
     reply = ThreadItems(items, state.listed + 1, state.count)

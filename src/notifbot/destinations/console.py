@@ -58,15 +58,17 @@ class ConsoleDelivery:
         stream.flush()
 
     async def post_group(self, row: OutboxRow, view: GroupView) -> str | None:
-        self._write(row.destination, "", render_slack(view.first, links=self._links, group=view))
+        self._write(
+            row.destination, "", render_slack(view.shown, links=self._links, group=view, acked=view.acked)
+        )
         return f"group-{row.group_id}" if row.digest_id is None else f"digest-{row.digest_id}"
 
     async def edit_group(self, row: OutboxRow, message_id: str, view: GroupView) -> None:
-        message = render_slack(view.first, links=self._links, group=view)
+        message = render_slack(view.shown, links=self._links, group=view, acked=view.acked)
         self._write(row.destination, f" (update: now {view.count})", message)
 
     async def reply_group(self, row: OutboxRow, message_id: str, reply: ThreadItems) -> None:
-        message = render_slack_thread(list(reply.items), reply.first, reply.total, resolved=reply.resolved)
+        message = render_slack_thread(reply)
         self._write(row.destination, " (in the thread)", message)
 
     async def close(self) -> None:

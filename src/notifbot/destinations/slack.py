@@ -98,17 +98,21 @@ class SlackDelivery:
             found = await self.find(row, view.first.key)
             if found is not None:
                 return found
-        message = render_slack(view.first, interactive=self.interactive, links=self.links, group=view)
+        message = render_slack(
+            view.shown, interactive=self.interactive, links=self.links, group=view, acked=view.acked
+        )
         return await self.sender.post(row.target, message, metadata=alert_metadata(row.id, view.first.key))
 
     async def edit_group(self, row: OutboxRow, message_id: str, view: GroupView) -> None:
         """Edits the group's message in place: count, time span, items, state."""
-        message = render_slack(view.first, interactive=self.interactive, links=self.links, group=view)
+        message = render_slack(
+            view.shown, interactive=self.interactive, links=self.links, group=view, acked=view.acked
+        )
         await self.sender.update(row.target, message_id, message)
 
     async def reply_group(self, row: OutboxRow, message_id: str, reply: ThreadItems) -> None:
         """Adds items (or the resolve) to the group message's thread."""
-        message = render_slack_thread(list(reply.items), reply.first, reply.total, resolved=reply.resolved)
+        message = render_slack_thread(reply)
         await self.sender.post(row.target, message, thread_ts=message_id)
 
     async def find(self, row: OutboxRow, key: str) -> str | None:

@@ -106,7 +106,7 @@ class TeamsGraphDelivery:
             if found:
                 self._failed.discard(row.id)
                 return found
-        card = render_teams(view.first, links=self.links, group=view)
+        card = render_teams(view.shown, links=self.links, group=view, acked=view.acked)
         try:
             message_id = await self.api.post_card(team, channel, card, marker)
         except RateLimitedError:
@@ -120,7 +120,7 @@ class TeamsGraphDelivery:
     async def edit_group(self, row: OutboxRow, message_id: str, view: GroupView) -> None:
         """Edits the group's card in place (its count, time span, items, state)."""
         team, channel = split_target(row.target)
-        card = render_teams(view.first, links=self.links, group=view)
+        card = render_teams(view.shown, links=self.links, group=view, acked=view.acked)
         await self.api.update_card(team, channel, message_id, card, attachment_id(row.id, view.first.key))
 
     async def reply_group(self, row: OutboxRow, message_id: str, reply: ThreadItems) -> None:

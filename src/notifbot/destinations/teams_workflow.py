@@ -125,7 +125,9 @@ class TeamsWorkflowDelivery:
 
     async def post_group(self, row: OutboxRow, view: GroupView) -> str | None:
         """Posts the group's summary card (its count so far, time span and first items)."""
-        await self.post(row.destination, render_teams(view.first, links=self._links, group=view))
+        await self.post(
+            row.destination, render_teams(view.shown, links=self._links, group=view, acked=view.acked)
+        )
         return None
 
     async def edit_group(self, row: OutboxRow, message_id: str, view: GroupView) -> None:

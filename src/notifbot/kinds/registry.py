@@ -89,17 +89,23 @@ def default_severity(kind: Kind, fields: Mapping[str, Any]) -> Severity:
     return KINDS[kind].default_severity(fields)
 
 
-def problem_fields(kind: Kind, fields: Mapping[str, Any]) -> dict[str, Any]:
-    """The fields that tell one problem of `kind` from another (its salient fields; all of them when it names none)."""
+def salient_fields(kind: Kind, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields that tell one occurrence of `kind` from another (its salient fields; all when it names none)."""
     names = KINDS[kind].salient
     return {k: fields.get(k) for k in names} if names is not None else dict(fields)
+
+
+def problem_fields(kind: Kind, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields that name one ongoing problem of `kind` (its `problem` fields, else its salient fields)."""
+    names = KINDS[kind].problem
+    return {k: fields.get(k) for k in names} if names is not None else salient_fields(kind, fields)
 
 
 def dedupe_key(
     kind: Kind, instance: str | None, fields: Mapping[str, Any], occurred_at: datetime, original_kind: str
 ) -> str:
     """A stable key for an event without an `id`: same occurrence, same key, across restarts."""
-    salient = problem_fields(kind, fields)
+    salient = salient_fields(kind, fields)
     material = {
         "kind": original_kind,
         "instance": instance,

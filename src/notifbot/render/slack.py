@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from notifbot.groups import GroupView
+from notifbot.groups import GroupView, ThreadItems
 from notifbot.kinds import Listing, Parts, describe, what_to_do
 from notifbot.links import DEFAULT_LINKS, Link, LinkPolicy, classify_link, link_label, neutral_label
 from notifbot.model import Acked, Notification, Severity
@@ -229,6 +229,8 @@ DIGEST_SUMMARY = 1000  # chars of a digest's period and mix
 
 def _header(n: Notification, parts: Parts, group: GroupView | None) -> str:
     if group is None:
+        if n.resolved:
+            return f"{RESOLVED_EMOJI} Resolved: {parts.title}"
         return f"{EMOJI.get(n.severity, ':bell:')} {parts.title}"
     emoji = RESOLVED_EMOJI if group.state == "resolved" else EMOJI.get(group.severity, ":bell:")
     count = f" ×{format_count(group.count)}" if group.count > 1 else ""
@@ -322,12 +324,17 @@ def render_slack(
     return fit({"text": text, "blocks": _blocks(n, parts, links, interactive, acked, group)})
 
 
-def render_slack_thread(
-    items: list[str], first: int, total: int, *, resolved: bool = False
-) -> dict[str, Any]:
-    """A thread reply listing group items `first`… (1-based) of `total`, or saying the group is resolved."""
-    if resolved:
+def render_slack_thread(reply: ThreadItems) -> dict[str, Any]:
+    """A thread reply of a group's message: items `first`… (1-based) of `total`, resolved, or a reminder."""
+    if reply.resolved:
         return {"text": "Resolved", "blocks": [_section(f"{RESOLVED_EMOJI} *Resolved*")]}
+    if (
+        reply.reminder is not None
+    ):  # the mention is the admin's, from config (validated there), never event text
+        lead = f"{reply.mention} " if reply.mention else ""
+        text = f"{lead}:alarm_clock: {escape_truncate(one_line(reply.reminder), 1_000)}"
+        return fit({"text": text, "blocks": [_section(text)]})
+    items, first, total = list(reply.items), reply.first, reply.total
     last = first + len(items) - 1
     head = f"*Events {format_count(first)}–{format_count(last)} of {format_count(total)}*"
     lines = [head] + ["• " + escape_truncate(one_line(i), GROUP_ITEM) for i in items]

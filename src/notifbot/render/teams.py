@@ -156,6 +156,8 @@ def _group(group: GroupView, width: int) -> list[Element]:
 def _title(n: Notification, parts: Parts, group: GroupView | None) -> tuple[str, str]:
     """The card's title line and its colour."""
     if group is None:
+        if n.resolved:
+            return f"✅ Resolved: {one_line(parts.title)}", "Good"
         return f"{ICON.get(n.severity, '🔔')} {one_line(parts.title)}", COLOR.get(n.severity, "Default")
     if group.state == "resolved":
         return f"✅ Resolved: {one_line(parts.title)}", "Good"
@@ -230,6 +232,9 @@ def render_teams_thread(reply: ThreadItems) -> dict[str, Any]:
     """A reply card in a group card's thread: items `first`… of `total`, or the news that the group resolved."""
     if reply.resolved:
         return card([plain("✅ Resolved", 100, color="Good", weight="Bolder")], [], fallback="Resolved")
+    if reply.reminder is not None:  # Slack's mention syntax means nothing in Teams: the reminder alone
+        text = "⏰ " + truncate(one_line(reply.reminder), 1_000)
+        return card([plain(text, 1_100, weight="Bolder")], [], fallback=truncate(text, 200))
     last = reply.first + len(reply.items) - 1
     head = f"Events {format_count(reply.first)}–{format_count(last)} of {format_count(reply.total)}"
     for width in (200, 100, 50):

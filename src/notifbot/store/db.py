@@ -379,6 +379,15 @@ def m013_alert_groups(db: sqlite_utils.Database) -> None:
             shown_state TEXT NOT NULL DEFAULT 'firing',
             closed INTEGER NOT NULL DEFAULT 0,
             reply_goal INTEGER NOT NULL DEFAULT 0,
+            told_resolved INTEGER NOT NULL DEFAULT 0,
+            resolved_at REAL,
+            acked INTEGER NOT NULL DEFAULT 0,
+            shown_acked INTEGER NOT NULL DEFAULT 0,
+            remind_after REAL,
+            remind_max INTEGER,
+            remind_least TEXT,
+            remind_mention TEXT,
+            reminded_at REAL,
             reminders INTEGER NOT NULL DEFAULT 0
         )
         """
@@ -396,6 +405,8 @@ def m013_alert_groups(db: sqlite_utils.Database) -> None:
         """
     )
     db.execute("ALTER TABLE outbox ADD COLUMN group_id INTEGER REFERENCES alert_groups (id)")
+    # an event saying its problem is over ("status": "resolved") resolves its open group instead of joining it
+    db.execute("ALTER TABLE events ADD COLUMN status TEXT NOT NULL DEFAULT 'firing'")
 
 
 @migrations()

@@ -41,8 +41,8 @@ def _iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat()
 
 
-_EVENT_COLUMNS = "key, kind, original_kind, severity, instance, occurred_at, received_at, summary, fields, labels, source, routed_to"
-_ROW = "(" + ",".join("?" * 12) + ")"
+_EVENT_COLUMNS = "key, kind, original_kind, severity, instance, occurred_at, received_at, summary, fields, labels, source, routed_to, status"
+_ROW = "(" + ",".join("?" * 13) + ")"
 
 
 @functools.lru_cache(maxsize=256)
@@ -64,6 +64,7 @@ def _event_params(n: Notification, targets: Sequence[Target]) -> tuple[object, .
         json.dumps(n.labels, separators=(",", ":")) if n.labels else "{}",
         n.source,
         _names(tuple(t.destination for t in targets)),
+        n.status,
     )
 
 
@@ -111,7 +112,7 @@ def insert_notifications(
                     if t.digest is not None:
                         digests.join(conn, event_id, n.severity, t.digest, where, now)
                     elif t.group is not None:
-                        groups.join(conn, event_id, n.severity, t.group, where, now)
+                        groups.join(conn, event_id, n.severity, t.group, where, now, resolved=n.resolved)
                     else:
                         outbox_rows.append((event_id, *where, n.severity.priority, now, now))
             out.append(Accepted(n.key, False, event_id))
@@ -136,3 +137,11 @@ def get_event(conn: sqlite3.Connection, event_id: int) -> Notification | None:
 def count_events(conn: sqlite3.Connection) -> int:
     """How many notifications are stored."""
     return int(conn.execute("SELECT count(*) FROM events").fetchone()[0])
+
+
+def has_key_prefix(conn: sqlite3.Connection, prefix: str) -> bool:
+    """True when some stored notification's key starts with `prefix` (a range seek in the key index)."""
+    row = conn.execute(
+        "SELECT 1 FROM events WHERE key >= ? AND key < ? LIMIT 1", (prefix, prefix + "\U0010ffff")
+    ).fetchone()
+    return row is not None

@@ -12,10 +12,10 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
-from notifbot.groups import Action, GroupPolicy, GroupRef, GroupState, joins, step
-from notifbot.model import Notification, Severity
+from notifbot.groups import Action, GroupPolicy, GroupRef, GroupState, Reminder, joins, step
+from notifbot.model import Acked, Notification, Severity
 from notifbot.store.rows import notification_from_row
 
 
@@ -33,6 +33,8 @@ class Flush:
     severity: Severity
     last_seen: float
     unlisted: list[Notification]  # members after `state.listed`, in order (bounded by the caller's limit)
+    remind: Reminder | None  # the route's `remind`
+    acked: Acked | None  # who acknowledged the group's message
     head: list[Notification]  # the first members, for the message's own list
 
 
@@ -48,6 +50,24 @@ def _state(row: sqlite3.Row) -> GroupState:
         resolved=row["state"] == "resolved",
         shown_resolved=row["shown_state"] == "resolved",
         reply_goal=row["reply_goal"],
+        told_resolved=bool(row["told_resolved"]),
+        acked=bool(row["acked"]),
+        shown_acked=bool(row["shown_acked"]),
+        severity=Severity(row["severity"]),
+        reminders=row["reminders"],
+        reminded_at=row["reminded_at"],
+    )
+
+
+def reminder_of(row: sqlite3.Row) -> Reminder | None:
+    """The route's `remind` as stored with the group, or None."""
+    if row["remind_after"] is None:
+        return None
+    return Reminder(
+        timedelta(seconds=row["remind_after"]),
+        row["remind_max"],
+        Severity(row["remind_least"]),
+        row["remind_mention"],
     )
 
 
@@ -64,7 +84,7 @@ def _policy(row: sqlite3.Row) -> GroupPolicy:
 def _arm(conn: sqlite3.Connection, group_id: int, can_edit: bool, now: float) -> None:
     """Makes the group's outbox row due when its next step is (a dead row waits for `outbox retry`)."""
     row = conn.execute("SELECT * FROM alert_groups WHERE id = ?", (group_id,)).fetchone()
-    due = step(_state(row), _policy(row), now, can_edit=can_edit)
+    due = step(_state(row), _policy(row), now, can_edit=can_edit, remind=reminder_of(row))
     next_at = now if due.actions else due.next_at
     if next_at is None:
         return
@@ -87,8 +107,12 @@ def join(
     ref: GroupRef,
     destination: tuple[str, str, str],
     now: float,
-) -> int:
+    *,
+    resolved: bool = False,
+) -> int | None:
     """Adds the event to its group's open episode, or opens one (with its outbox row); returns the group id.
+
+    A resolving event (`resolved`) marks the open episode resolved instead (None when there is none).
 
     Call inside the ingest transaction. `destination` is (name, type, target) of the outbox row.
     """
@@ -96,6 +120,14 @@ def join(
     open_row = conn.execute(
         "SELECT * FROM alert_groups WHERE key_id = ? AND closed = 0", (ref.key_id,)
     ).fetchone()
+    if resolved:  # the problem is over: its open group (if any) says so; nothing new is posted otherwise
+        if open_row is None or open_row["state"] == "resolved":
+            return None
+        conn.execute(
+            "UPDATE alert_groups SET state = 'resolved', resolved_at = ? WHERE id = ?", (now, open_row["id"])
+        )
+        _arm(conn, int(open_row["id"]), ref.can_edit, now)
+        return int(open_row["id"])
     if open_row is not None and _joins(open_row, policy, now):
         group_id = int(open_row["id"])
         seq = int(open_row["count"]) + 1
@@ -117,8 +149,9 @@ def join(
     group_id = int(
         conn.execute(
             "INSERT INTO alert_groups (key_id, group_key, destination, by_keys, wait_seconds, interval_seconds,"
-            " repeat_seconds, thread, first_event_id, last_event_id, severity, opened_at, last_seen)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
+            " repeat_seconds, thread, first_event_id, last_event_id, severity, opened_at, last_seen,"
+            " remind_after, remind_max, remind_least, remind_mention)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
             (
                 ref.key_id,
                 ref.key,
@@ -133,6 +166,10 @@ def join(
                 severity.value,
                 now,
                 now,
+                ref.remind.after.total_seconds() if ref.remind else None,
+                ref.remind.max if ref.remind else None,
+                ref.remind.least.value if ref.remind else None,
+                ref.remind.mention if ref.remind else None,
             ),
         ).fetchone()[0]
     )
@@ -160,6 +197,20 @@ def _members(conn: sqlite3.Connection, group_id: int, after: int, limit: int) ->
     return [notification_from_row(r) for r in rows]
 
 
+def _acked(conn: sqlite3.Connection, group_id: int) -> Acked | None:
+    row = conn.execute(
+        "SELECT acked_by, acked_at FROM outbox WHERE group_id = ? AND acked_by IS NOT NULL LIMIT 1",
+        (group_id,),
+    ).fetchone()
+    return None if row is None else Acked(row["acked_by"], datetime.fromtimestamp(row["acked_at"], UTC))
+
+
+def acknowledge_group(conn: sqlite3.Connection, group_id: int, now: float, can_edit: bool = True) -> None:
+    """Marks a group acknowledged (inside the caller's transaction): its message says so and reminders stop."""
+    conn.execute("UPDATE alert_groups SET acked = 1 WHERE id = ?", (group_id,))
+    _arm(conn, group_id, can_edit, now)
+
+
 def load_flush(conn: sqlite3.Connection, group_id: int, *, head: int, unlisted: int) -> Flush | None:
     """The group as the worker acts on it: `head` first members and up to `unlisted` not yet listed."""
     row = conn.execute("SELECT * FROM alert_groups WHERE id = ?", (group_id,)).fetchone()
@@ -179,6 +230,8 @@ def load_flush(conn: sqlite3.Connection, group_id: int, *, head: int, unlisted: 
         severity=Severity(row["severity"]),
         last_seen=row["last_seen"],
         unlisted=_members(conn, group_id, state.listed, unlisted),
+        remind=reminder_of(row),
+        acked=_acked(conn, group_id),
         head=_members(conn, group_id, 0, head),
     )
 
@@ -193,6 +246,9 @@ class Done:
     listed: int  # members listed up to (thread or summary)
     shown_resolved: bool = False
     reply_goal: int = 0  # a thread listing begun: the count it goes up to
+    told_resolved: bool = False  # the thread says resolved (or the post showed it)
+    shown_acked: bool = False  # the post or edit showed the acknowledgement
+    reminded: bool = False  # a reminder went to the thread
 
 
 def record_flush(
@@ -217,10 +273,17 @@ def record_flush(
             params += [done.listed]
         if done.shown_resolved:
             sets += ["shown_state = 'resolved'"]
+        if done.told_resolved:
+            sets += ["told_resolved = 1"]
+        if done.shown_acked:
+            sets += ["shown_acked = 1"]
+        if done.reminded:
+            sets += ["reminders = reminders + 1", "reminded_at = ?"]
+            params += [now]
         if sets:
             conn.execute(f"UPDATE alert_groups SET {', '.join(sets)} WHERE id = ?", (*params, group_id))
         row = conn.execute("SELECT * FROM alert_groups WHERE id = ?", (group_id,)).fetchone()
-        due = step(_state(row), _policy(row), now, can_edit=can_edit)
+        due = step(_state(row), _policy(row), now, can_edit=can_edit, remind=reminder_of(row))
         next_at = now if due.actions else due.next_at
         if next_at is None:
             conn.execute(

@@ -26,4 +26,5 @@ def notification_from_row(row: sqlite3.Row) -> Notification:
         source=row["source"],
         original_kind=row["original_kind"],
         received_at=datetime.fromisoformat(row["received_at"]),
+        status=row["status"],
     )

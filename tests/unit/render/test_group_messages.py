@@ -41,7 +41,7 @@ def test_a_single_event_group_reads_like_a_plain_alert_and_resolved_says_so() ->
 
 def test_a_full_thread_reply_fits_slack_and_teams_whatever_the_items() -> None:
     items = tuple("x" * 400 + f" <{i}>" for i in range(THREAD_ITEMS))
-    message = render_slack_thread(list(items), 1, 5_000)
+    message = render_slack_thread(ThreadItems(items, 1, 5_000))
     assert not slack_limit_problems(message) and len(message["blocks"]) <= 50
     assert "Events 1–250 of 5,000" in all_text(message) and all_text(message).count("• ") == THREAD_ITEMS
     card = render_teams_thread(ThreadItems(items, 1, 5_000))
