@@ -92,6 +92,9 @@ def _pairs(values: Sequence[str], what: str) -> dict[str, Any]:
 
 
 def cmd_routes_test(args: argparse.Namespace) -> int:
+    from zoneinfo import ZoneInfo
+
+    from notifbot.digests import DigestPolicy, period_of
     from notifbot.durations import format_duration
     from notifbot.routing import group_key, targets
     from notifbot.sources.events import parse_event
@@ -110,7 +113,10 @@ def cmd_routes_test(args: argparse.Namespace) -> int:
             print(f"  group {group_key(n, target.group.by)}  ({target.group.describe})")
         elif target.digest is not None:
             d = target.digest
+            end = period_of(DigestPolicy(d.every, d.at, d.timezone), datetime.now(UTC)).end
+            local = end.astimezone(ZoneInfo(d.timezone))
             print(f"  digest every {format_duration(d.every)} at {d.at:%H:%M} {d.timezone}")
+            print(f"  in the period ending {local:%Y-%m-%d %H:%M %Z} ({end:%Y-%m-%d %H:%M} UTC)")
         else:
             print("  one message per event")
     return 0

@@ -184,6 +184,7 @@ class GroupView:
     face: Notification | None = (
         None  # the event the message shows when not the first (the latest, for repeats)
     )
+    digest: str | None = None  # set: a digest's summary (period and mix), shown instead of the time span
 
     @property
     def shown(self) -> Notification:

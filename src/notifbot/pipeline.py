@@ -14,6 +14,7 @@ from prometheus_client import Counter
 from notifbot import routing
 from notifbot.config import Settings
 from notifbot.destinations import spec_for, target_of
+from notifbot.digests import DigestPolicy, DigestRef, digest_id
 from notifbot.groups import GroupRef, Reminder
 from notifbot.metrics import Metrics
 from notifbot.model import Kind, Mute, Notification
@@ -72,10 +73,16 @@ class Pipeline:
         return (self._metrics.duplicates if duplicate else self._metrics.received).labels(source)
 
     def targets_for(self, n: Notification) -> list[Target]:
-        """Where `n` goes under the route table, each with the alert group it joins there (if grouped)."""
+        """Where `n` goes under the route table, each with the alert group or digest it joins there (if any)."""
         out = []
         for t in routing.targets(n, self._routes, self._repeat_window):
             base = self._targets[t.destination]
+            if t.digest is not None:
+                d = t.digest
+                policy = DigestPolicy(d.every, d.at, d.timezone)
+                digest = DigestRef(digest_id(t.destination, t.match, policy), t.match, policy)
+                out.append(Target(base.destination, base.dest_type, base.target, digest=digest))
+                continue
             if t.group is None:
                 out.append(base)
                 continue

@@ -59,6 +59,7 @@ class Target:
     group: GroupPolicy | None = None
     digest: DigestSettings | None = None
     remind: RemindSettings | None = None
+    match: str = ""  # the route's match, readable (`digest_label`): with the schedule, a digest's identity
 
 
 def _policy(r: Route, repeat_window: timedelta, n: Notification) -> GroupPolicy | None:
@@ -82,10 +83,17 @@ def targets(n: Notification, routes: Sequence[Route], repeat_window: timedelta) 
             continue
         policy = _policy(r, repeat_window, n)
         for name in r.to:
-            out.setdefault(name, Target(name, policy, r.digest, r.remind if policy is not None else None))
+            remind = r.remind if policy is not None else None
+            out.setdefault(name, Target(name, policy, r.digest, remind, digest_label(r.match)))
         if not r.continue_:
             break
     return list(out.values())
+
+
+def digest_label(match: Mapping[str, MatchValue]) -> str:
+    """A route's match as a digest names it, e.g. `kind=lead_sync_failure instance=123-ABC-456` (`all`: none)."""
+    parts = [f"{k}={json.dumps(v) if isinstance(v, list) else _text(v)}" for k, v in sorted(match.items())]
+    return " ".join(parts) or "all"
 
 
 def group_values(n: Notification, by: Sequence[str]) -> dict[str, Any]:

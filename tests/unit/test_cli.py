@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -174,4 +175,8 @@ def test_routes_test_shows_how_each_destination_groups(
         "  group kind=campaign_failure instance=123-ABC-456 campaign_id=7  (by problem; wait 0s, interval 10m, repeat 10m)",
     ]
     assert main([*base, "--kind", "crm_sync", "--field", "crm=dynamics"]) == 0
-    assert capsys.readouterr().out.splitlines() == ["crm", "  digest every 1d at 08:00 Europe/Stockholm"]
+    out = capsys.readouterr().out.splitlines()
+    assert out[:2] == ["crm", "  digest every 1d at 08:00 Europe/Stockholm"]
+    assert re.fullmatch(r"  in the period ending \d{4}-\d\d-\d\d 08:00 CES?T \(.* 0[67]:00 UTC\)", out[2]), (
+        out
+    )

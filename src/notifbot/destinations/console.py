@@ -61,7 +61,7 @@ class ConsoleDelivery:
         self._write(
             row.destination, "", render_slack(view.shown, links=self._links, group=view, acked=view.acked)
         )
-        return f"group-{row.group_id}"
+        return f"group-{row.group_id}" if row.digest_id is None else f"digest-{row.digest_id}"
 
     async def edit_group(self, row: OutboxRow, message_id: str, view: GroupView) -> None:
         message = render_slack(view.shown, links=self._links, group=view, acked=view.acked)

@@ -237,6 +237,7 @@ def _detail(parts: Parts) -> list[Block]:
 
 RESOLVED_EMOJI = ":white_check_mark:"
 GROUP_ITEM = 200  # chars per listed item
+DIGEST_SUMMARY = 1000  # chars of a digest's period and mix
 
 
 def _header(n: Notification, parts: Parts, group: GroupView | None) -> str:
@@ -255,13 +256,17 @@ def _group_blocks(group: GroupView) -> list[Block]:
     span = f"first {format_when(group.first_seen)}"
     if group.count > 1:
         span += f" · last {format_when(group.last_seen)}"
+    if group.digest is not None:
+        span = group.digest
     lines = [
-        f"*{format_count(group.count)} {'event' if group.count == 1 else 'events'}* · {escape_mrkdwn(span)}"
+        f"*{format_count(group.count)} {'event' if group.count == 1 else 'events'}* · "
+        + escape_truncate(one_line(span), DIGEST_SUMMARY)
     ]
     if group.count > 1:
         lines += ["• " + escape_truncate(one_line(item), GROUP_ITEM) for item in group.items]
         if group.more:
-            lines.append(f"… and {format_count(group.more)} more (listed in the thread)")
+            where = "" if group.digest is not None else " (listed in the thread)"
+            lines.append(f"… and {format_count(group.more)} more{where}")
     if group.state == "resolved":
         lines.append(f"{RESOLVED_EMOJI} *Resolved*")
     return [_section("\n".join(lines))]

@@ -137,13 +137,16 @@ def _group(group: GroupView, width: int) -> list[Element]:
     span = f"first {format_when(group.first_seen)}"
     if group.count > 1:
         span += f" · last {format_when(group.last_seen)}"
+    if group.digest is not None:
+        span = truncate(one_line(group.digest), 1000)
     out = [
         rich(run(f"{format_count(group.count)} {noun}", weight="Bolder"), run(f" · {span}", isSubtle=True))
     ]
     if group.count > 1:
         out.extend(rich(run("• " + truncate(one_line(i), width)), spacing="None") for i in group.items)
         if group.more:
-            more = f"… and {format_count(group.more)} more (listed in the thread)"
+            where = "" if group.digest is not None else " (listed in the thread)"
+            more = f"… and {format_count(group.more)} more{where}"
             out.append(rich(run(more, isSubtle=True), spacing="None"))
     if group.state == "resolved":
         out.append(plain("✅ Resolved", 100, color="Good", weight="Bolder"))

@@ -409,3 +409,43 @@ def m013_alert_groups(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE mutes ADD COLUMN matchers TEXT")
     # an event saying its problem is over ("status": "resolved") resolves its open group instead of joining it
     db.execute("ALTER TABLE events ADD COLUMN status TEXT NOT NULL DEFAULT 'firing'")
+
+
+@migrations()
+def m014_digests(db: sqlite_utils.Database) -> None:
+    # One row per digest period at one destination (digests.py computes the period, store/digests.py records): the
+    # first event of a period creates it with its one outbox row (outbox.digest_id), due at the period's end, so an
+    # empty period posts nothing. `sealed` is set when the worker first reads it: later events go to the next period.
+    db.execute(
+        """
+        CREATE TABLE digests (
+            id INTEGER PRIMARY KEY,
+            key_id TEXT NOT NULL,
+            label TEXT NOT NULL,
+            destination TEXT NOT NULL,
+            every_seconds REAL NOT NULL,
+            at TEXT NOT NULL,
+            timezone TEXT NOT NULL,
+            period_start REAL NOT NULL,
+            period_end REAL NOT NULL,
+            first_event_id INTEGER NOT NULL REFERENCES events (id),
+            severity TEXT NOT NULL,
+            count INTEGER NOT NULL DEFAULT 1,
+            last_seen REAL NOT NULL,
+            sealed INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (key_id, period_end)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE digest_events (
+            digest_id INTEGER NOT NULL REFERENCES digests (id),
+            seq INTEGER NOT NULL,
+            event_id INTEGER NOT NULL REFERENCES events (id),
+            PRIMARY KEY (digest_id, seq)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute("ALTER TABLE outbox ADD COLUMN digest_id INTEGER REFERENCES digests (id)")
+    db.execute("CREATE INDEX outbox_digest ON outbox (digest_id) WHERE digest_id IS NOT NULL")

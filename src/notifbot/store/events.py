@@ -10,9 +10,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from notifbot.digests import DigestRef
 from notifbot.groups import GroupRef
 from notifbot.model import Notification
-from notifbot.store import groups
+from notifbot.store import digests, groups
 from notifbot.store.rows import notification_from_row
 
 
@@ -24,6 +25,7 @@ class Target:
     dest_type: str
     target: str
     group: GroupRef | None = None  # set: the event joins this group's message instead of getting its own row
+    digest: DigestRef | None = None  # set: the event joins its period's digest instead of getting its own row
 
 
 @dataclass(frozen=True)
@@ -106,13 +108,13 @@ def insert_notifications(
                 conn.execute("UPDATE events SET muted_by = ? WHERE id = ?", (mute_id, event_id))
             else:
                 for t in targets:
-                    if t.group is None:
-                        outbox_rows.append(
-                            (event_id, t.destination, t.dest_type, t.target, n.severity.priority, now, now)
-                        )
-                    else:
-                        where = (t.destination, t.dest_type, t.target)
+                    where = (t.destination, t.dest_type, t.target)
+                    if t.digest is not None:
+                        digests.join(conn, event_id, n.severity, t.digest, where, now)
+                    elif t.group is not None:
                         groups.join(conn, event_id, n.severity, t.group, where, now, resolved=n.resolved)
+                    else:
+                        outbox_rows.append((event_id, *where, n.severity.priority, now, now))
             out.append(Accepted(n.key, False, event_id))
         conn.executemany(
             "INSERT INTO outbox (event_id, destination, dest_type, target, priority, next_attempt_at, created_at)"

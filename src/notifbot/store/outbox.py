@@ -24,11 +24,12 @@ class OutboxRow:
     group_id: int | None = (
         None  # set: this row delivers an alert group's message (store/groups.py), not one event
     )
+    digest_id: int | None = None  # set: this row delivers a digest's one summary message (store/digests.py)
 
 
 _COLUMNS = (
     "id, event_id, destination, dest_type, target, attempts, provider_message_id, created_at, unsure_since,"
-    " group_id"
+    " group_id, digest_id"
 )
 
 
@@ -44,6 +45,7 @@ def _row(r: sqlite3.Row) -> OutboxRow:
         r["created_at"],
         r["unsure_since"],
         r["group_id"],
+        r["digest_id"],
     )
 
 
