@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 from notifbot.app import Bot
+from notifbot.commands.core import handle
+from notifbot.commands.model import Invocation
 from notifbot.groups import GroupPolicy, GroupRef, Reminder
 from notifbot.model import Severity
 from notifbot.routing import group_id
@@ -100,6 +102,13 @@ async def test_a_storm_of_200_is_one_message_edited_in_place_with_its_detail_in_
     assert rows(bot, "SELECT count, closed FROM alert_groups") == [(200, 0)]
     assert rows(bot, "SELECT count(*) FROM events") == [(200,)]
     await until(lambda: rows(bot, "SELECT status FROM outbox") == [("delivered",)])
+    recent = await handle(Invocation("recent 3", "U1"), bot.ctx)  # every event still listed, with its group
+    assert all(
+        (i.detail or "").startswith("delivered (×200 group, firing) · campaign_failure")
+        for i in recent.sections[0].items
+    )
+    status = await handle(Invocation("status", "U1"), bot.ctx)
+    assert {f.label: f.value for f in status.sections[0].facts}["Alert groups open"] == "1 firing"
 
 
 async def test_a_repeat_of_the_same_problem_edits_the_first_message_by_default(

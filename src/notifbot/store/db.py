@@ -405,6 +405,12 @@ def m013_alert_groups(db: sqlite_utils.Database) -> None:
         """
     )
     db.execute("ALTER TABLE outbox ADD COLUMN group_id INTEGER REFERENCES alert_groups (id)")
+    db.execute(
+        "CREATE INDEX outbox_group ON outbox (group_id) WHERE group_id IS NOT NULL"
+    )  # each join re-arms it
+    db.execute(
+        "CREATE INDEX alert_group_events_event ON alert_group_events (event_id)"
+    )  # `recent`: an event's group
     # scoped mutes: route-style key=value matchers (JSON pairs) besides the kind; NULL: the kind alone
     db.execute("ALTER TABLE mutes ADD COLUMN matchers TEXT")
     # an event saying its problem is over ("status": "resolved") resolves its open group instead of joining it
@@ -449,3 +455,4 @@ def m014_digests(db: sqlite_utils.Database) -> None:
     )
     db.execute("ALTER TABLE outbox ADD COLUMN digest_id INTEGER REFERENCES digests (id)")
     db.execute("CREATE INDEX outbox_digest ON outbox (digest_id) WHERE digest_id IS NOT NULL")
+    db.execute("CREATE INDEX digest_events_event ON digest_events (event_id)")  # `recent`: an event's digest
