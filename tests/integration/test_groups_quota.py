@@ -44,6 +44,14 @@ def rows_of(bot: Bot, sql: str) -> list[tuple[object, ...]]:
         conn.close()
 
 
+async def slack_calls_after(slack: FakeSlack, watch: QuotaWatch) -> int:
+    """Runs one poll; the number of new top-level posts it caused once delivered (edits are not posts)."""
+    before = len(slack.top_level("C1"))
+    await watch.run_once()
+    await asyncio.sleep(1.2)
+    return len(slack.top_level("C1")) - before
+
+
 def header(slack: FakeSlack) -> str:
     (message,) = slack.top_level("C1")
     return str(message["blocks"][0]["text"]["text"])
@@ -70,15 +78,22 @@ async def test_quota_80_95_100_then_the_reset_is_one_message_edited_in_place(
     clients.append(client)
     watch = QuotaWatch(client, instance, bot.db, bot.pipeline.accept, clock=clock)
 
-    fake.usage_users = {"etl": 9_600}  # one poll past 80 and 95 %: one alert, the highest
+    fake.usage_users = {"etl": 8_100}
     await watch.run_once()
     await until(lambda: len(slack.top_level("C1")) == 1)
-    assert header(slack) == ":large_orange_circle: Marketo daily API quota at 96%"
-    assert rows_of(bot, "SELECT key FROM events") == [(f"quota-{MUNCHKIN}-2024-03-05-95",)]
+    assert header(slack) == ":large_orange_circle: Marketo daily API quota at 81%"
 
-    clock.advance(60 * 3)  # three hours later, well past the 10-minute repeat window: still the same message
-    fake.usage_users = {"etl": 10_000}
+    clock.advance(30)
+    fake.usage_users = {"etl": 9_600}  # past 95 %: the same message, edited
     await watch.run_once()
+    await until(lambda: "96%" in header(slack))
+    assert len(slack.top_level("C1")) == 1
+
+    clock.advance(
+        60
+    )  # 90 minutes after the first alert, far past the 10-minute repeat window: the quota's day
+    fake.usage_users = {"etl": 9_990, "x": 200}  # past 100 %
+    assert await slack_calls_after(slack, watch) == 0  # an edit, not a new post
     await until(lambda: "quota reached" in header(slack))
     assert header(slack).startswith(":red_circle:") and len(slack.top_level("C1")) == 1
 
