@@ -29,7 +29,8 @@ def visible_items(text: str, blocks: Any, attachments: Any) -> set[int]:
 def shows_count(text: str, blocks: Any, attachments: Any, items: int) -> bool:
     """Whether a message naming `items` storm items also states that number (e.g. Alertmanager's `[FIRING:100]`)."""
     content = ITEM.sub("", text + json.dumps(blocks) + json.dumps(attachments))
-    return any(re.search(rf"(?<![\d,]){n}(?![\d,])", content) for n in {str(items), f"{items:,}"})
+    # a number standing alone: not part of a longer number, an id or a hash (`nb-…1000e…`)
+    return any(re.search(rf"(?<![\w,.]){n}(?![\w,])", content) for n in {str(items), f"{items:,}"})
 
 
 @dataclass
@@ -40,12 +41,14 @@ class Outcome:
     how_sent: str
     size: int
     send_s: float = 0.0  # from the first request to the last answer
-    messages: int = 0  # accepted posts (chat.postMessage or incoming webhook)
+    messages: int = 0  # accepted posts in the channel itself (chat.postMessage or incoming webhook)
+    thread_replies: int = 0  # accepted posts in a message's thread (they do not add to the channel's scroll)
     updates: int = 0  # accepted chat.update calls
     api_calls: dict[str, int] = field(default_factory=dict)  # every call received by method, refused ones too
     count_429: int = 0
     visible: int = 0  # distinct storm items shown in some message by the end of the watch
     all_visible_s: float | None = None  # first request → the last item shown; None when not all were
+    counted_s: float | None = None  # first request → a channel message states the whole storm's count
     watched_s: float = 0.0
     largest_message_items: int = 0  # the most items one message shows
     count_shown: bool = False  # that message also states how many
@@ -68,14 +71,23 @@ def watch(
     seen: dict[int, float] = {}
     posts_done = updates_done = 0
     done_at: float | None = None
+    counted_at: float | None = None
     while True:
         posted, updates = fake.posted, fake.updates
         for m in posted[posts_done:]:
             for item in visible_items(m.text, m.blocks, m.attachments):
                 seen.setdefault(item, m.arrived)
+            if (
+                counted_at is None
+                and m.thread_ts is None
+                and shows_count(m.text, m.blocks, m.attachments, out.size)
+            ):
+                counted_at = m.arrived
         for u in updates[updates_done:]:
             for item in visible_items(u.text, u.blocks, None):
                 seen.setdefault(item, u.arrived)
+            if counted_at is None and shows_count(u.text, u.blocks, None, out.size):
+                counted_at = u.arrived
         posts_done, updates_done = len(posted), len(updates)
         now = time.time()
         if done_at is None and len(seen) >= out.size:
@@ -87,7 +99,10 @@ def watch(
     out.visible = len(seen)
     if len(seen) >= out.size:
         out.all_visible_s = round(max(seen.values()) - t0, 2)
-    out.messages, out.updates = len(posted), len(updates)
+    out.messages = sum(1 for m in posted if m.thread_ts is None)
+    out.thread_replies, out.updates = len(posted) - out.messages, len(updates)
+    if counted_at is not None:
+        out.counted_s = round(counted_at - t0, 2)
     out.api_calls = dict(Counter(method for method, _ in fake.calls[calls_before:]))
     out.count_429 = fake.count_429
     biggest = max(

@@ -92,7 +92,11 @@ def _pairs(values: Sequence[str], what: str) -> dict[str, Any]:
 
 
 def cmd_routes_test(args: argparse.Namespace) -> int:
-    from notifbot.routing import route
+    from zoneinfo import ZoneInfo
+
+    from notifbot.digests import DigestPolicy, period_of
+    from notifbot.durations import format_duration
+    from notifbot.routing import group_key, targets
     from notifbot.sources.events import parse_event
 
     settings = _settings(args)
@@ -103,8 +107,18 @@ def cmd_routes_test(args: argparse.Namespace) -> int:
     if args.instance:
         event["instance"] = args.instance
     n = parse_event(event, now=datetime.now(UTC))
-    for name in route(n, settings.routes):
-        print(name)
+    for target in targets(n, settings.routes, settings.delivery.repeat_window):
+        print(target.destination)
+        if target.group is not None:
+            print(f"  group {group_key(n, target.group.by)}  ({target.group.describe})")
+        elif target.digest is not None:
+            d = target.digest
+            end = period_of(DigestPolicy(d.every, d.at, d.timezone), datetime.now(UTC)).end
+            local = end.astimezone(ZoneInfo(d.timezone))
+            print(f"  digest every {format_duration(d.every)} at {d.at:%H:%M} {d.timezone}")
+            print(f"  in the period ending {local:%Y-%m-%d %H:%M %Z} ({end:%Y-%m-%d %H:%M} UTC)")
+        else:
+            print("  one message per event")
     return 0
 
 

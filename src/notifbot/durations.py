@@ -45,3 +45,22 @@ def format_duration(value: timedelta) -> str:
         if count:
             out.append(f"{count}{unit}")
     return "".join(out)
+
+
+def duration_value(value: object) -> timedelta:
+    """A config value as a timedelta: `30s`/`5m`/`4h`/`1d`, a number of seconds, or `0`; ValueError otherwise."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool):
+        raise ValueError("a duration, e.g. 30s, 5m, 4h or 1d, not true/false")
+    if isinstance(value, int | float):
+        if value < 0:
+            raise ValueError(f"{value} is negative: use e.g. 30s, 5m, 4h or 1d")
+        return timedelta(seconds=value)
+    if isinstance(value, str):
+        if value.strip() in ("0", "0s"):
+            return timedelta(0)
+        parsed = parse_duration(value)
+        if parsed is not None:
+            return parsed
+    raise ValueError(f"{str(value)[:40]!r} is not a duration: use e.g. 30s, 5m, 4h, 1d or 1h30m")

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from fnmatch import fnmatchcase
 from typing import Any
 
 
@@ -64,6 +65,26 @@ class Notification:
     source: str = "events"
     original_kind: str | None = None
     received_at: datetime | None = None
+    status: str = "firing"  # or "resolved": the problem this notification is about is over
+
+    def values_for(self, key: str) -> list[Any]:
+        """Its values for a match key: envelope (kind, severity, instance) first, then fields, then labels."""
+        if key == "kind":
+            return [self.kind.value, self.kind_label]
+        if key == "severity":
+            return [self.severity.value]
+        if key == "instance":
+            return [self.instance] if self.instance is not None else []
+        for source in (self.fields, self.labels):
+            value = source.get(key) if isinstance(source, Mapping) else None
+            if value is not None:
+                return [value]
+        return []
+
+    @property
+    def resolved(self) -> bool:
+        """True when this notification says its problem is over."""
+        return self.status == "resolved"
 
     @property
     def kind_label(self) -> str:
@@ -86,6 +107,8 @@ class Notification:
             out["instance"] = self.instance
         if self.summary is not None:
             out["summary"] = self.summary
+        if self.resolved:
+            out["status"] = "resolved"
         return out
 
 
@@ -99,10 +122,26 @@ class Mute:
     author: str
     reason: str | None = None
     created_at: datetime | None = None
+    matchers: tuple[tuple[str, str], ...] = ()  # key=value scopes; `*` matches any text (case-insensitive)
 
     def covers(self, n: Notification, now: datetime) -> bool:
-        """True when this mute silences `n` at `now` (`all` silences every kind)."""
-        return now < self.until and self.kind in ("all", n.kind.value, n.kind_label)
+        """True when this mute silences `n` at `now`: its kind (`all`: any) and every one of its matchers."""
+        if now >= self.until:
+            return False
+        if self.kind != "all" and not any(
+            fnmatchcase(str(v).lower(), self.kind.lower()) for v in n.values_for("kind")
+        ):
+            return False
+        return all(
+            any(fnmatchcase(_text(v).lower(), pattern.lower()) for v in n.values_for(key))
+            for key, pattern in self.matchers
+        )
+
+    @property
+    def scope(self) -> str:
+        """The mute's matchers as typed (`kind=crm_sync instance=123-ABC-456`), for replies and lists."""
+        parts = [] if self.kind == "all" and self.matchers else [f"kind={self.kind}"]
+        return " ".join(parts + [f"{k}={v}" for k, v in self.matchers])
 
 
 @dataclass(frozen=True)
@@ -111,3 +150,12 @@ class Acked:
 
     user_id: str
     at: datetime
+
+
+def _text(value: Any) -> str:
+    """A value as match text: booleans as true/false, whole floats without `.0` (as routes compare them)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

@@ -11,11 +11,14 @@ from datetime import UTC, datetime
 
 from prometheus_client import Counter
 
+from notifbot import routing
 from notifbot.config import Settings
-from notifbot.destinations import target_of
+from notifbot.destinations import spec_for, target_of
+from notifbot.digests import DigestPolicy, DigestRef, digest_id
+from notifbot.groups import GroupRef, Reminder
 from notifbot.metrics import Metrics
 from notifbot.model import Kind, Mute, Notification
-from notifbot.routing import route
+from notifbot.routing import group_id, group_key
 from notifbot.store.batch import IngestBatcher
 from notifbot.store.events import Accepted, Target
 from notifbot.store.mutes import active_mutes
@@ -42,7 +45,9 @@ class Pipeline:
         on_commit: Callable[[Iterable[tuple[str, str]]], None],
     ) -> None:
         self._routes = settings.routes
+        self._repeat_window = settings.delivery.repeat_window
         self._targets = destination_targets(settings)
+        self._edits = {name: spec_for(dest).edits for name, dest in settings.destinations.items()}
         self._batcher = batcher
         self._metrics = metrics
         self._on_commit = on_commit
@@ -68,8 +73,30 @@ class Pipeline:
         return (self._metrics.duplicates if duplicate else self._metrics.received).labels(source)
 
     def targets_for(self, n: Notification) -> list[Target]:
-        """Where `n` goes under the route table."""
-        return [self._targets[name] for name in route(n, self._routes)]
+        """Where `n` goes under the route table, each with the alert group or digest it joins there (if any)."""
+        out = []
+        for t in routing.targets(n, self._routes, self._repeat_window):
+            base = self._targets[t.destination]
+            if t.digest is not None:
+                d = t.digest
+                policy = DigestPolicy(d.every, d.at, d.timezone)
+                digest = DigestRef(digest_id(t.destination, t.match, policy), t.match, policy)
+                out.append(Target(base.destination, base.dest_type, base.target, digest=digest))
+                continue
+            if t.group is None:
+                out.append(base)
+                continue
+            key = group_key(n, t.group.by)
+            remind = t.remind and Reminder(t.remind.after, t.remind.max, t.remind.severity, t.remind.mention)
+            ref = GroupRef(
+                group_id(t.destination, key),
+                key,
+                t.group,
+                can_edit=self._edits[t.destination],
+                remind=remind or None,
+            )
+            out.append(Target(base.destination, base.dest_type, base.target, ref))
+        return out
 
     async def accept(self, notifications: Sequence[Notification]) -> list[Accepted]:
         """Stores the notifications durably (returns after commit) and schedules their delivery."""

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-from notifbot.config import MatchValue, Route
+from notifbot.config import DigestSettings, MatchValue, RemindSettings, Route
+from notifbot.groups import GroupPolicy
+from notifbot.kinds.registry import problem_fields, spec_for
 from notifbot.model import Notification
 
-_MISSING = object()
+PROBLEM = "problem"  # the `by` of the default grouping: kind, instance and the kind's salient fields
 
 
 def _text(value: Any) -> str:
@@ -20,18 +26,8 @@ def _text(value: Any) -> str:
 
 
 def _lookup(n: Notification, key: str) -> list[Any]:
-    """The notification's values for a match key: envelope attributes first, then fields, then labels."""
-    if key == "kind":
-        return [n.kind.value, n.kind_label]
-    if key == "severity":
-        return [n.severity.value]
-    if key == "instance":
-        return [n.instance] if n.instance is not None else []
-    for source in (n.fields, n.labels):
-        value = source.get(key, _MISSING)
-        if value is not _MISSING and value is not None:
-            return [value]
-    return []
+    """The notification's values for a match key (model.Notification.values_for: the one definition)."""
+    return n.values_for(key)
 
 
 def matches(n: Notification, match: Mapping[str, MatchValue]) -> bool:
@@ -53,3 +49,79 @@ def route(n: Notification, routes: Sequence[Route]) -> list[str]:
         if not r.continue_:
             break
     return out
+
+
+@dataclass(frozen=True)
+class Target:
+    """A destination a notification reaches, and how: grouped, digested, or (both None) one message per event."""
+
+    destination: str
+    group: GroupPolicy | None = None
+    digest: DigestSettings | None = None
+    remind: RemindSettings | None = None
+    match: str = ""  # the route's match, readable (`digest_label`): with the schedule, a digest's identity
+
+
+def _policy(r: Route, repeat_window: timedelta, n: Notification) -> GroupPolicy | None:
+    if r.digest is not None or r.group is False:
+        return None
+    if (
+        r.group is None
+    ):  # the default: a repeat of the same problem edits its message instead of posting again
+        if not repeat_window:
+            return None
+        lasts = max(repeat_window, spec_for(n.kind).lasts or timedelta(0))
+        return GroupPolicy((PROBLEM,), timedelta(0), repeat_window, lasts, thread=False)
+    return GroupPolicy(tuple(r.group.by), r.group.wait, r.group.interval, r.group.repeat)
+
+
+def targets(n: Notification, routes: Sequence[Route], repeat_window: timedelta) -> list[Target]:
+    """As `route`, with each destination's grouping; a destination reached twice keeps its first route's way."""
+    out: dict[str, Target] = {}
+    for r in routes:
+        if not matches(n, r.match):
+            continue
+        policy = _policy(r, repeat_window, n)
+        for name in r.to:
+            remind = r.remind if policy is not None else None
+            out.setdefault(name, Target(name, policy, r.digest, remind, digest_label(r.match)))
+        if not r.continue_:
+            break
+    return list(out.values())
+
+
+def digest_label(match: Mapping[str, MatchValue]) -> str:
+    """A route's match as a digest names it, e.g. `kind=lead_sync_failure instance=123-ABC-456` (`all`: none)."""
+    parts = [f"{k}={json.dumps(v) if isinstance(v, list) else _text(v)}" for k, v in sorted(match.items())]
+    return " ".join(parts) or "all"
+
+
+def group_values(n: Notification, by: Sequence[str]) -> dict[str, Any]:
+    """The values of `by` for `n` (None where it has none); `problem` expands to kind, instance and salient fields."""
+    values: dict[str, Any] = {}
+    for key in by:
+        if key == PROBLEM:
+            fields = {k: v for k, v in problem_fields(n.kind, n.fields).items() if v is not None}
+            values.update({"kind": n.kind_label, "instance": n.instance, **fields})
+            continue
+        found = _lookup(n, key)
+        values[key] = (n.kind_label if key == "kind" else _text(found[0])) if found else None
+    return values
+
+
+def group_key(n: Notification, by: Sequence[str]) -> str:
+    """The readable group key, e.g. `kind=campaign_failure instance=123-ABC-456` (a value JSON-quoted if needed)."""
+    parts = []
+    for key, value in group_values(n, by).items():
+        if value is None:
+            parts.append(f"{key}=-")
+            continue
+        text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+        plain = text not in ("", "-") and all(c.isascii() and (c.isalnum() or c in "-_.:@/") for c in text)
+        parts.append(f"{key}={text if plain else json.dumps(text)}")
+    return " ".join(parts)
+
+
+def group_id(destination: str, key: str) -> str:
+    """The stored identity of a group at one destination: a digest of the destination and the key."""
+    return hashlib.sha256(f"{destination}\n{key}".encode()).hexdigest()[:32]

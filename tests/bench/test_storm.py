@@ -34,14 +34,17 @@ def test_watch_counts_posts_updates_calls_and_429s_and_stops_at_the_cap() -> Non
     assert (out.messages, out.count_429, out.api_calls) == (1, 1, {"incoming-webhook": 2})
     assert (out.visible, out.all_visible_s, out.largest_message_items, out.count_shown) == (2, None, 2, True)
     assert out.watched_s >= 0.3
-    assert "2 of 3 after 0 s" in rows([out])[0][6]
+    assert out.counted_s is None  # "2 stopped" is not the storm's 3
+    assert rows([out])[0][6] == "no" and "2 of 3 after 0 s" in rows([out])[0][7]
 
 
 def test_notifbot_is_held_to_issue_13s_targets_against_alertmanager() -> None:
     am = Outcome("Alertmanager", "batch", 100, messages=1, all_visible_s=1.1)
     today = Outcome("notifbot", "one by one", 100, messages=100, visible=60, largest_message_items=1)
     assert len(targets_missed(today, am)) == 3
-    grouped = Outcome("notifbot", "grouped", 100, messages=1, all_visible_s=2.5, count_shown=True)
+    grouped = Outcome(
+        "notifbot", "grouped", 100, messages=1, all_visible_s=4.5, counted_s=2.5, count_shown=True
+    )
     grouped.largest_message_items = 100
     assert targets_missed(grouped, am) == []
     route = notifbot_config(Path("x.db"), group=True)["routes"][0]
@@ -62,3 +65,4 @@ def test_a_real_alertmanager_groups_a_storm_into_one_webhook_message(tmp_path: P
             am.stop()
     assert (out.messages, out.count_429, out.visible, out.count_shown) == (1, 0, 30, True)
     assert out.all_visible_s is not None and 0.9 < out.all_visible_s < 3.0  # group_wait is 1 s
+    assert out.counted_s == out.all_visible_s  # its one message names them all and says how many

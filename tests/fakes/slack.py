@@ -213,6 +213,16 @@ class FakeSlack(SocketModeFake, IncomingWebhookFake, ThreadedServer):
         with self._lock:
             return [m for m in self._messages if m.channel == channel]
 
+    def top_level(self, channel: str | None = None) -> list[Message]:
+        """The channel's messages as people see them in it (thread replies left out), as updated."""
+        with self._lock:
+            return [m for m in self._messages if m.thread_ts is None and channel in (None, m.channel)]
+
+    def thread(self, ts: str) -> list[Message]:
+        """The replies in the thread of message `ts`, oldest first."""
+        with self._lock:
+            return [m for m in self._messages if m.thread_ts == ts]
+
     @property
     def posted(self) -> list[Message]:
         """Every accepted post as it was first posted (`messages` shows each after its chat.updates)."""
@@ -368,8 +378,8 @@ class FakeSlack(SocketModeFake, IncomingWebhookFake, ThreadedServer):
             return err("missing_scope", needed=needed, provided=",".join(sorted(self.scopes)))
         if channel in self.not_in_channel_channels or channel in self.nonmember_channels:
             return err("not_in_channel")
-        with self._lock:
-            stored = [m for m in self._messages if m.channel == channel]
+        with self._lock:  # conversations.history shows parent messages only, never thread replies
+            stored = [m for m in self._messages if m.channel == channel and m.thread_ts is None]
         body = history_page(stored, p, time.time(), wire, self.history_max_limit)
         return JSONResponse(body)
 
@@ -403,9 +413,16 @@ class FakeSlack(SocketModeFake, IncomingWebhookFake, ThreadedServer):
         if isinstance(content, JSONResponse):
             return content
         text, blocks, metadata = content
+        thread_ts = p.get("thread_ts") or None
         with self._lock:
+            if thread_ts is not None and not any(
+                (m.channel, m.ts, m.thread_ts) == (channel, thread_ts, None) for m in self._messages
+            ):
+                return err("thread_not_found")  # (?) what Slack answers for a thread_ts it has no parent for
             self._last_post[channel] = now
-            message = Message(channel, self._next_ts(), text or "", blocks, metadata, time.time())
+            message = Message(
+                channel, self._next_ts(), text or "", blocks, metadata, time.time(), thread_ts=thread_ts
+            )
             self._messages.append(message)
             self._posted.append(message)
             self._lock.notify_all()

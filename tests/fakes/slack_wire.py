@@ -51,6 +51,7 @@ class Message(_Record):
     arrived: float
     user: str = BOT["user_id"]
     attachments: list[Any] | None = None  # legacy attachments, as incoming webhooks (Alertmanager) send them
+    thread_ts: str | None = None  # a reply in the thread of this parent message (not shown by history)
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,8 @@ def wire(m: Message, metadata: bool = True) -> dict[str, Any]:
         wire["attachments"] = m.attachments
     if m.metadata is not None and metadata:
         wire["metadata"] = m.metadata
+    if m.thread_ts is not None:
+        wire["thread_ts"] = m.thread_ts
     return wire
 
 

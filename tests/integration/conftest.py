@@ -28,7 +28,14 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     """Settings on a fresh SQLite file with fast delivery timings for tests."""
     data: dict[str, Any] = {
         "storage": {"path": str(tmp_path / "notifbot.db")},
-        "delivery": {"poll_seconds": 0.05, "backoff_base_seconds": 0.05, "lease_seconds": 5},
+        # repeat_window 0: one message per event, as these tests of delivery mechanics expect; the default repeat
+        # grouping and route groups have their own tests (test_groups*.py), which set it
+        "delivery": {
+            "poll_seconds": 0.05,
+            "backoff_base_seconds": 0.05,
+            "lease_seconds": 5,
+            "repeat_window": 0,
+        },
     }
     for key, value in overrides.items():
         if isinstance(value, dict) and isinstance(data.get(key), dict):

@@ -11,7 +11,7 @@ from typing import Any
 from notifbot.app import Bot
 from notifbot.config.env import Env
 from notifbot.model import Notification
-from notifbot.store.events import notification_from_row
+from notifbot.store.rows import notification_from_row
 from tests.fakes.server import ThreadedServer
 from tests.integration.conftest import make_settings
 

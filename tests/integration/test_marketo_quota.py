@@ -154,9 +154,9 @@ async def test_marketo_errors_are_recorded_and_not_raised(
     assert state is not None and "607" in state["last_error"]
     views = await db.read(quota_overview, 0.0)
     assert len(views[0].today) == 1  # only the successful poll left a sample
-    # 607 is Marketo saying the quota is gone: every threshold is announced once, and the watch sleeps to the reset
+    # 607 is Marketo saying the quota is gone: its 100 % alert, once, and the watch sleeps to the reset
     alerts = [n for batch in sink.batches for n in batch]
-    assert [n.fields["threshold"] for n in alerts] == [80, 95, 100]
+    assert [n.fields["threshold"] for n in alerts] == [100]  # one observation, one alert: the highest
     assert "607" in alerts[-1].fields["forecast"] and alerts[-1].severity is Severity.CRITICAL
     assert watch.next_interval(watch.last_percent or 0) > 11 * 3600  # 12:00 CT now
 

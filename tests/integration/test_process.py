@@ -23,7 +23,14 @@ def slack_bot(tmp: Path, slack: FakeSlack, channels: list[str], **delivery: floa
         "slack": {"interactive": False},
         "destinations": {c: {"type": "slack", "channel": c} for c in channels},
         "routes": [{"match": {"ch": c}, "to": [c]} for c in channels[1:]] + [{"to": [channels[0]]}],
-        "delivery": {"poll_seconds": 0.1, "lease_seconds": 2, "slack_interval_seconds": 0.25, **delivery},
+        # one message per event (these tests are about the outbox across crashes; groups: test_groups_process.py)
+        "delivery": {
+            "poll_seconds": 0.1,
+            "lease_seconds": 2,
+            "slack_interval_seconds": 0.25,
+            "repeat_window": 0,
+            **delivery,
+        },
     }
     return BotProcess(tmp, config, {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url})
 

@@ -203,7 +203,7 @@ async def test_mute_stores_but_does_not_post_and_expiry_re_enables(
     bot_factory: BotFactory, slack: FakeSlack
 ) -> None:
     bot = await start(bot_factory, slack)
-    reply = text_of(await command(bot, slack, "mute crm_sync 2h sync user rotation"))
+    reply = text_of(await command(bot, slack, 'mute crm_sync 2h --reason "sync user rotation"'))
     assert "crm_sync" in reply
     assert "crm_sync" in text_of(await command(bot, slack, "mutes"))
     async with client_for(bot) as client:

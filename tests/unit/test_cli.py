@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -50,15 +51,19 @@ def test_check_config_prints_each_problem_and_exits_1(
     assert capsys.readouterr().out.startswith("env.SLACK_BOT_TOKEN:")
 
 
+def _destinations(out: str) -> list[str]:
+    return [line for line in out.splitlines() if line and not line.startswith(" ")]
+
+
 def test_routes_test_prints_destinations_in_order(capsys: pytest.CaptureFixture[str]) -> None:
     args = ["routes", "test", "--config", str(EXAMPLE), "--kind", "crm_sync", "--field", "crm=salesforce"]
     assert main([*args, "--field", "problem=expired_credentials", "--label", "team=emea"]) == 0
-    assert capsys.readouterr().out.split() == ["crm-team", "marketing-ops"]
+    assert _destinations(capsys.readouterr().out) == ["crm-team", "marketing-ops"]
     assert (
         main(["routes", "test", "--config", str(EXAMPLE), "--kind", "web_services", "--label", "team=emea"])
         == 0
     )
-    assert capsys.readouterr().out.split() == ["emea-marketing", "marketing-ops"]
+    assert _destinations(capsys.readouterr().out) == ["emea-marketing", "marketing-ops"]
 
 
 def test_render_prints_block_kit_for_a_sample_or_file(
@@ -140,3 +145,38 @@ def test_email_classify_prints_kind_fields_and_message_and_names_an_unreadable_f
     with pytest.raises(SystemExit):
         main(["email", "classify", "--help"])
     assert "saved e-mail" in capsys.readouterr().out
+
+
+def test_routes_test_shows_how_each_destination_groups(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = tmp_path / "n.yaml"
+    cfg.write_text(
+        "destinations: {ops: {type: console}, crm: {type: console}, all: {type: console}}\n"
+        "routes:\n"
+        "  - match: {kind: campaign_failure}\n"
+        "    to: [ops]\n"
+        "    group: {by: [kind, instance], wait: 30s, interval: 5m, repeat: 4h}\n"
+        "    continue: true\n"
+        "  - match: {kind: crm_sync}\n"
+        "    to: crm\n"
+        "    digest: {every: 24h, at: '08:00', timezone: Europe/Stockholm}\n"
+        "  - to: all\n"
+    )
+    base = ["routes", "test", "--config", str(cfg)]
+    assert (
+        main([*base, "--kind", "campaign_failure", "--instance", "123-ABC-456", "--field", "campaign_id=7"])
+        == 0
+    )
+    assert capsys.readouterr().out.splitlines() == [
+        "ops",
+        "  group kind=campaign_failure instance=123-ABC-456  (by kind, instance; wait 30s, interval 5m, repeat 4h)",
+        "all",
+        "  group kind=campaign_failure instance=123-ABC-456 campaign_id=7  (by problem; wait 0s, interval 10m, repeat 10m)",
+    ]
+    assert main([*base, "--kind", "crm_sync", "--field", "crm=dynamics"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[:2] == ["crm", "  digest every 1d at 08:00 Europe/Stockholm"]
+    assert re.fullmatch(r"  in the period ending \d{4}-\d\d-\d\d 08:00 CES?T \(.* 0[67]:00 UTC\)", out[2]), (
+        out
+    )

@@ -8,6 +8,7 @@ import re
 import types
 import typing
 from collections.abc import Iterator
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from pydantic.fields import FieldInfo
 
 from notifbot.cli import build_parser
 from notifbot.config import Settings
+from notifbot.durations import duration_value
 
 REPO = Path(__file__).resolve().parents[2]
 REFERENCE = (REPO / "docs" / "reference.md").read_text(encoding="utf-8")
@@ -88,6 +90,10 @@ def _documented_default(cell: str) -> Any:
 
 
 def _same(documented: Any, actual: Any) -> bool:
+    if isinstance(actual, timedelta):
+        return duration_value(documented) == actual
+    if isinstance(actual, time):
+        return documented == f"{actual:%H:%M}"
     if isinstance(actual, bool | type(None)) or actual is REQUIRED:
         return documented is actual
     return not isinstance(documented, bool) and bool(documented == actual)

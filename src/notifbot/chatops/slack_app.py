@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from notifbot.chatops.slack_admins import AdminCheck
 from notifbot.chatops.slack_request import MALFORMED, id_of, parse_slack_body
 from notifbot.commands.acks import AckReply
-from notifbot.commands.args import AlertRef, Command
+from notifbot.commands.args import AlertRef, Command, scope_of
 from notifbot.commands.core import Refusal, handle, invoke
 from notifbot.commands.model import CommandContext, Invocation
 from notifbot.commands.muting import Muted
@@ -148,6 +148,11 @@ class SlackApp:
                 text=f"Already acknowledged by <@{escape_mrkdwn(result.acked_by)}> · {format_when(when)}.",
             )
             return
+        if (
+            result.group_id is not None
+        ):  # an alert group's message: the worker edits it (within a poll), count kept
+            log.info("alert group acknowledged", extra={"channel": channel, "ts": ts, "user": user})
+            return
         message = render_slack(
             result.notification, interactive=True, acked=Acked(user, when), links=self.ctx.links
         )
@@ -164,11 +169,15 @@ class SlackApp:
         await ack()
         user = id_of(body.get("user"))
         actions = body.get("actions") or [{}]
-        kind = str(actions[0].get("value") or "")[:100]
-        if not kind:
+        value = str(actions[0].get("value") or "")[:2_000]
+        if not value:
             return
         hours = timedelta(hours=MUTE_BUTTON_HOURS)
-        cmd = Command("mute", kind=kind, duration=hours, reason="muted from an alert in Slack")
+        scope = scope_of(value) if "=" in value else None  # an alert group's button: its group key
+        kind, matchers = scope if scope is not None else (value[:100], ())
+        cmd = Command(
+            "mute", kind=kind, duration=hours, reason="muted from an alert in Slack", matchers=matchers
+        )
         reply = await invoke(Invocation("", user), cmd, self.ctx)
         if isinstance(reply, Refusal):
             await self._deny(respond, "mute notifications")
@@ -177,7 +186,8 @@ class SlackApp:
         await respond(
             response_type="ephemeral",
             replace_original=False,
-            text=f"Muted *{escape_mrkdwn(kind)}* for 24 h (until {format_when(reply.mute.until)}). Muted "
+            text=f"Muted *{escape_mrkdwn(reply.mute.scope if matchers else kind)}* for 24 h "
+            f"(until {format_when(reply.mute.until)}). Muted "
             "notifications are still stored and listed by `/marketo recent`; undo with "
             f"`/marketo unmute {escape_mrkdwn(kind)}`.",
         )

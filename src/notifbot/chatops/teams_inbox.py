@@ -130,7 +130,7 @@ class TeamsInbox:
                 ok=False,
             )
         result = reply.result if isinstance(reply, AckReply) else None
-        if result is not None and result.first and self._alerts is not None:
+        if result is not None and result.first and self._alerts is not None and result.group_id is None:
             target = f"{team}/{channel}"
             outbox_id = await self._db.read(store.outbox_id_for, target, root)
             if outbox_id is not None:

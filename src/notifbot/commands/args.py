@@ -44,6 +44,7 @@ class Command:
     share: bool = False
     error: str | None = None
     alert: AlertRef | None = None
+    matchers: tuple[tuple[str, str], ...] = ()  # `mute`: route-style key=value scopes (`*` wildcards)
 
 
 Grammar = Callable[[str, list[str], bool], Command]
@@ -107,30 +108,114 @@ def recent_args(name: str, args: list[str], share: bool) -> Command:
     return Command(name, kind=kind, number=number or DEFAULT_RECENT, share=share)
 
 
+MUTE_USAGE = (
+    'usage: mute [kind] [key=value …] <duration> [--reason "why"], e.g. `mute crm_sync 2h --reason "user rotation"` '
+    "or `mute kind=campaign_failure instance=123-ABC-456 campaign_name=Q4* 4h`"
+)
+_MATCHER = re.compile(r"([A-Za-z_][A-Za-z0-9_.-]{0,63})=(.+)", re.S)
+_QUOTES = {'"': '"', "'": "'", "“": "”", "”": "”", "‘": "’", "’": "’"}
+
+
+def tokens(text: str) -> list[str] | None:
+    """Words of `text`, where "quoted text" (straight or curly quotes, as Slack may send) is one word; None when a
+    quote is left open."""
+    out: list[str] = []
+    word: list[str] = []
+    closing: str | None = None
+    started = False
+    for ch in text:
+        if closing is not None:
+            if ch == closing:
+                closing = None
+            else:
+                word.append(ch)
+        elif ch in _QUOTES:
+            closing, started = _QUOTES[ch], True
+        elif ch.isspace():
+            if word or started:
+                out.append("".join(word))
+            word, started = [], False
+        else:
+            word.append(ch)
+    if closing is not None:
+        return None
+    if word or started:
+        out.append("".join(word))
+    return out
+
+
+def scope_of(text: str) -> tuple[str, tuple[tuple[str, str], ...]] | None:
+    """(kind, matchers) of a group key or typed scope (`kind=crm_sync instance=123-ABC-456`); None if it is not one.
+
+    `key=-` (a group key's "no value") is left out: that event simply had no such value.
+    """
+    words = tokens(text)
+    if not words:
+        return None
+    kind, matchers = "all", []
+    for word in words:
+        found = _MATCHER.fullmatch(word)
+        if found is None:
+            return None
+        key, value = found.group(1).lower(), found.group(2).strip()
+        if key == "kind":
+            kind = value.lower()
+        elif value != "-":
+            matchers.append((key, value))
+    return kind, tuple(matchers)
+
+
 def mute_args(name: str, args: list[str], share: bool) -> Command:
-    """`mute <kind> <duration> [reason]`: a kind (or `all`), durations summed up to MAX_MUTE, then a reason."""
-    if len(args) < 2:
-        return help_command(
-            "usage: mute <kind> <duration> [reason], e.g. `mute crm_sync 2h sync user rotation`"
-        )
-    kind = args[0].lower()
-    if kind not in MUTABLE_KINDS:
-        return _unknown_kind(args[0], MUTABLE_KINDS)
-    total = timedelta()
-    used = 0
-    for word in args[1:]:
-        part = parse_duration(word)
-        if part is None:
+    """`mute [kind] [key=value …] <duration…> [--reason "…"]`: route-style matchers (`*` wildcards), a duration up
+    to MAX_MUTE; any other word is an error, never taken as the reason."""
+    words = tokens(" ".join(args))
+    if words is None:
+        return help_command(f"a quote is not closed; {MUTE_USAGE}")
+    kind: str | None = None
+    matchers: list[tuple[str, str]] = []
+    total, durations_seen = timedelta(), 0
+    reason: str | None = None
+    for i, word in enumerate(words):
+        if word.lower() == "--reason":
+            reason = " ".join(words[i + 1 :]).strip()[:MAX_REASON] or None
+            if reason is None:
+                return help_command(f"--reason needs the reason after it; {MUTE_USAGE}")
             break
-        total += part
-        used += 1
-    if used == 0:
-        hint = "add a unit, e.g. 30m or 2h" if _is_int(args[1]) else "use e.g. 30m, 2h, 1d, 1w or 1h30m"
-        return help_command(f"{quote(args[1])} is not a duration; {hint}")
+        part = parse_duration(word)
+        if part is not None:
+            total += part
+            durations_seen += 1
+            continue
+        found = _MATCHER.fullmatch(word)
+        if found is not None and durations_seen == 0:
+            key, value = found.group(1).lower(), found.group(2).strip()
+            if key == "kind":
+                if "*" not in value and value.lower() not in MUTABLE_KINDS:
+                    return _unknown_kind(value, MUTABLE_KINDS)
+                kind = value.lower()
+            else:
+                matchers.append((key, value))
+            continue
+        if i == 0 and word.lower() in MUTABLE_KINDS:
+            kind = word.lower()
+            continue
+        if i == 0 and not matchers and _LABEL.fullmatch(word.lower()) and "=" not in word:
+            return _unknown_kind(word, MUTABLE_KINDS)
+        if durations_seen == 0 and _is_int(word):
+            return help_command(f"{quote(word)} is not a duration; add a unit, e.g. 30m or 2h")
+        if durations_seen == 0 and (kind is not None or matchers):
+            return help_command(f"{quote(word)} is not a duration; use e.g. 30m, 2h, 1d, 1w or 1h30m")
+        return help_command(
+            f"{quote(word)} is neither key=value, a duration nor --reason (a reason goes after --reason); "
+            + MUTE_USAGE
+        )
+    if kind is None and not matchers:
+        return help_command(f"say what to mute: a kind, `all` or key=value; {MUTE_USAGE}")
+    if durations_seen == 0:
+        return help_command(f"how long? {MUTE_USAGE}")
     if total > MAX_MUTE:
         return help_command("a mute lasts at most 30 days")
-    reason = " ".join(args[1 + used :])[:MAX_REASON] or None
-    return Command(name, kind=kind, duration=total, reason=reason)
+    return Command(name, kind=kind or "all", duration=total, reason=reason, matchers=tuple(matchers))
 
 
 def unmute_args(name: str, args: list[str], share: bool) -> Command:

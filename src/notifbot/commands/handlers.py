@@ -76,6 +76,10 @@ async def status_reply(ctx: CommandContext) -> Reply:
         Fact("Dead deliveries", dead),
         Fact("Last delivery", when_ts(last, "none yet")),
         Fact("Mutes in force", f"{counts.active_mutes:,}"),
+        Fact(
+            "Alert groups open",
+            ", ".join(f"{n:,} {state}" for state, n in sorted(counts.groups.items())) or "none",
+        ),
     )
     today = central_date(now).isoformat()
     items: list[Item] = []

@@ -28,11 +28,17 @@ def _author(inv: Invocation) -> str:
 
 
 def _mute_replacing(
-    conn: sqlite3.Connection, kind: str, until: datetime, author: str, reason: str | None, now: datetime
+    conn: sqlite3.Connection,
+    kind: str,
+    until: datetime,
+    author: str,
+    reason: str | None,
+    now: datetime,
+    matchers: tuple[tuple[str, str], ...] = (),
 ) -> tuple[Mute, list[Mute]]:
-    """Creates the mute; also returns the active mutes of that kind it replaces."""
-    replaced = [m for m in active_mutes(conn, now) if m.kind == kind]
-    return add_mute(conn, kind, until, author, reason, now), replaced
+    """Creates the mute; also returns the active mutes of that kind and scope it replaces."""
+    replaced = [m for m in active_mutes(conn, now) if (m.kind, m.matchers) == (kind, matchers)]
+    return add_mute(conn, kind, until, author, reason, now, matchers), replaced
 
 
 async def mute(inv: Invocation, cmd: Command, ctx: CommandContext) -> Reply:
@@ -41,10 +47,14 @@ async def mute(inv: Invocation, cmd: Command, ctx: CommandContext) -> Reply:
     now = ctx.clock()
     until = now + cmd.duration
     author = _author(inv)
-    created, replaced = await ctx.db.call(_mute_replacing, cmd.kind, until, author, cmd.reason, now)
+    created, replaced = await ctx.db.call(
+        _mute_replacing, cmd.kind, until, author, cmd.reason, now, cmd.matchers
+    )
     await ctx.on_mutes_changed()
     name = command_name(inv, ctx)
     what = "every kind of notification" if cmd.kind == "all" else f"new {cmd.kind} notifications"
+    if cmd.matchers:
+        what = f"new notifications matching {created.scope}"
     lines = [
         f"Until {format_when(created.until)}, {what} are stored but not posted. Muted notifications stay "
         f"visible in `{name} recent`; end the mute early with `{name} unmute {cmd.kind}`."
@@ -52,10 +62,13 @@ async def mute(inv: Invocation, cmd: Command, ctx: CommandContext) -> Reply:
     if replaced:
         lines.append(f"This replaces the earlier mute that ran until {format_when(replaced[-1].until)}.")
     facts = [Fact("Kind", cmd.kind), Fact("Until", format_when(created.until)), Fact("Muted by", author)]
+    if cmd.matchers:
+        facts.insert(1, Fact("Only", " ".join(f"{k}={v}" for k, v in cmd.matchers)))
     if cmd.reason:
         facts.append(Fact("Reason", cmd.reason))
+    title = created.scope if cmd.matchers else ("all notifications" if cmd.kind == "all" else cmd.kind)
     return Muted(
-        f"Muted {'all notifications' if cmd.kind == 'all' else cmd.kind} for {span(cmd.duration)}",
+        f"Muted {title} for {span(cmd.duration)}",
         (Section(text="\n".join(lines), facts=tuple(facts)),),
         mute=created,
     )
@@ -99,13 +112,13 @@ async def mutes(inv: Invocation, ctx: CommandContext) -> Reply:
     name = command_name(inv, ctx)
     if not active:
         text = (
-            f"Every notification is posted. Mute a kind with `{name} mute <kind> <duration> [reason]`, "
-            f"e.g. `{name} mute engagement 2h`."
+            f"Every notification is posted. Mute with `{name} mute [kind] [key=value …] <duration> "
+            f'[--reason "…"]`, e.g. `{name} mute engagement 2h` or `{name} mute kind=campaign_failure instance=123-ABC-456 4h`.'
         )
         return Reply("No mutes in force", (Section(text=text),))
     items = tuple(
         Item(
-            f"{m.kind} — until {format_when(m.until)}",
+            f"{m.scope if m.matchers else m.kind} — until {format_when(m.until)}",
             detail=" · ".join(p for p in (f"{span(m.until - now)} left", f"by {m.author}", m.reason) if p),
         )
         for m in active

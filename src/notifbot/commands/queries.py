@@ -18,7 +18,7 @@ from notifbot.commands.marketo_queries import (
     stale_triggers,
 )
 from notifbot.model import Notification, Severity
-from notifbot.store.events import notification_from_row
+from notifbot.store.rows import notification_from_row
 
 __all__ = [
     "PollerState",
@@ -54,6 +54,7 @@ class RecentRow:
     acked_at: float | None = None
     mute_kind: str | None = None
     mute_author: str | None = None
+    grouped: str | None = None  # "×200 group, firing" / "in a digest": delivered as one message with others
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ def _recent_row(r: sqlite3.Row, outbox: list[sqlite3.Row]) -> RecentRow:
         acked_at=acks[0][0] if acks else None,
         mute_kind=r["mute_kind"],
         mute_author=r["mute_author"],
+        grouped=next((str(o["grouped"]) for o in outbox if o["grouped"]), None),
     )
 
 
@@ -112,7 +114,16 @@ def recent(conn: sqlite3.Connection, kind: str | None, limit: int) -> RecentPage
     if ids:
         marks = ",".join("?" * len(ids))
         for o in conn.execute(
-            f"SELECT event_id, status, acked_by, acked_at FROM outbox WHERE event_id IN ({marks})", ids
+            f"SELECT event_id, status, acked_by, acked_at, NULL AS grouped FROM outbox"
+            f" WHERE event_id IN ({marks}) AND group_id IS NULL AND digest_id IS NULL"
+            # an event in an alert group or a digest is delivered by that message's row
+            " UNION ALL SELECT ge.event_id, o.status, o.acked_by, o.acked_at,"
+            " '×' || g.count || ' group, ' || g.state FROM alert_group_events ge"
+            " JOIN alert_groups g ON g.id = ge.group_id JOIN outbox o ON o.group_id = g.id"
+            f" WHERE ge.event_id IN ({marks})"
+            " UNION ALL SELECT de.event_id, o.status, o.acked_by, o.acked_at, 'in a digest' FROM digest_events de"
+            f" JOIN outbox o ON o.digest_id = de.digest_id WHERE de.event_id IN ({marks})",
+            [*ids, *ids, *ids],
         ):
             by_event[int(o["event_id"])].append(o)
     total = conn.execute(f"SELECT count(*) FROM events {where}", args).fetchone()[0]
@@ -142,6 +153,9 @@ class StatusCounts:
     last_delivered_at: float | None
     active_mutes: int
     pollers: list[PollerState]
+    groups: dict[str, int] = field(
+        default_factory=dict
+    )  # open alert groups by state (firing, acknowledged, …)
 
 
 def _channels(conn: sqlite3.Connection) -> list[tuple[str, str]] | None:
@@ -216,6 +230,12 @@ def status_counts(conn: sqlite3.Connection, now: float) -> StatusCounts:
         )
         for r in conn.execute("SELECT * FROM poller_state ORDER BY instance, poller")
     ]
+    groups: dict[str, int] = {}
+    for state, acked, count in conn.execute(  # the partial unique index alert_groups_open holds only these
+        "SELECT state, acked, count(*) FROM alert_groups WHERE closed = 0 GROUP BY state, acked"
+    ):
+        name = "acknowledged" if acked and state == "firing" else str(state)
+        groups[name] = groups.get(name, 0) + int(count)
     return StatusCounts(
         events,
         int(open_rows.get("pending", 0)),
@@ -223,4 +243,5 @@ def status_counts(conn: sqlite3.Connection, now: float) -> StatusCounts:
         last,
         int(mutes),
         pollers,
+        groups,
     )

@@ -46,7 +46,8 @@ def _item(row: RecentRow, links: LinkPolicy) -> Item:
         title, url = f"{row.kind} notification", None
     n = row.notification
     where = as_text(n.instance) if n is not None and n.instance else None
-    detail = [_status(row), row.kind, where, format_when(n.occurred_at if n is not None else row.occurred_at)]
+    status = _status(row) + (f" ({row.grouped})" if row.grouped else "")
+    detail = [status, row.kind, where, format_when(n.occurred_at if n is not None else row.occurred_at)]
     return Item(title, url=url, detail=" · ".join(d for d in detail if d))
 
 

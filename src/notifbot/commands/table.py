@@ -117,8 +117,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
     CommandSpec(
         "mute",
-        "<kind> <duration> [reason]",
-        "stop posting a kind for a while (still stored), e.g. 2h",
+        '[kind] [key=value …] <duration> [--reason "…"]',
+        "stop posting a kind, or what matches key=value (* wildcards), for a while (still stored)",
         mute,
         args=mute_args,
         admin="mute",

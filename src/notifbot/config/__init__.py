@@ -11,6 +11,7 @@ from notifbot.config.loading import (
     load_settings,
     parse_settings,
 )
+from notifbot.config.routes import DigestSettings, GroupSettings, MatchValue, RemindSettings, Route
 from notifbot.config.settings import (
     DEFAULT_ACTIVITY_TYPES,
     DEFAULT_ADOBE_IMS_URL,
@@ -20,8 +21,6 @@ from notifbot.config.settings import (
     LinksSettings,
     MarketoInstance,
     MarketoSettings,
-    MatchValue,
-    Route,
     ServerSettings,
     Settings,
     SlackSettings,
@@ -41,11 +40,14 @@ __all__ = [
     "DEFAULT_CONFIG_FILE",
     "AdobeIOSettings",
     "ConfigError",
+    "DigestSettings",
     "Env",
+    "GroupSettings",
     "LinksSettings",
     "MarketoInstance",
     "MarketoSettings",
     "MatchValue",
+    "RemindSettings",
     "Route",
     "ServerSettings",
     "Settings",

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from notifbot.config.routes import Route
 from notifbot.delivery.settings import DeliverySettings
 from notifbot.destinations import Destination
 from notifbot.destinations.console import ConsoleDestination
@@ -159,22 +160,6 @@ class AdobeIOSettings(_Strict):
     org_id: str | None = None  # optional x-ims-org-id header on journal calls
     ims_url: str | None = None  # default: env ADOBE_IMS_URL, else Adobe's IMS v3 token endpoint
     scopes: list[str] = Field(default_factory=lambda: list(DEFAULT_ADOBE_SCOPES))
-
-
-MatchValue = str | int | float | bool | list[str | int | float | bool]
-
-
-class Route(_Strict):
-    match: dict[str, MatchValue] = Field(default_factory=dict)
-    to: Annotated[list[str], Field(min_length=1)]
-    continue_: bool = Field(default=False, alias="continue")
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    @field_validator("to", mode="before")
-    @classmethod
-    def _one_or_many(cls, value: Any) -> Any:
-        return [value] if isinstance(value, str) else value
 
 
 class LinksSettings(_Strict):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from notifbot.durations import duration_value
 
 
 class DeliverySettings(BaseModel):
@@ -22,3 +25,8 @@ class DeliverySettings(BaseModel):
     teams_interval_seconds: Annotated[float, Field(ge=0)] = 1.0  # Graph: 1 request/s per channel
     teams_workflow_interval_seconds: Annotated[float, Field(ge=0)] = 0.25  # Workflows throttle above 4 req/s
     max_retry_after_seconds: Annotated[float, Field(gt=0)] = 300.0
+    # the same problem (kind, instance, salient fields) repeating within this window edits its first message with a
+    # count instead of posting again, on routes without `group`; 0 turns it off (every event its own message)
+    repeat_window: Annotated[timedelta, BeforeValidator(duration_value), Field(le=timedelta(days=1))] = (
+        timedelta(minutes=10)
+    )

@@ -8,17 +8,22 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from typing import Protocol
 
+from notifbot.delivery import digest_flush, group_flush
+from notifbot.delivery.group_flush import GroupSender
 from notifbot.delivery.pacing import Pacer
 from notifbot.delivery.policy import backoff
 from notifbot.delivery.settings import DeliverySettings
 from notifbot.errors import MaybeSentError, PermanentDeliveryError, TransientDeliveryError
+from notifbot.groups import MESSAGE_ITEMS
 from notifbot.metrics import Metrics
 from notifbot.model import Notification
-from notifbot.store import outbox
+from notifbot.store import digests, outbox
 from notifbot.store.events import get_event
+from notifbot.store.groups import Done, record_flush
 from notifbot.store.runner import Database
 
 log = logging.getLogger("notifbot.delivery")
@@ -34,6 +39,16 @@ class Sender(Protocol):
     async def send(self, row: outbox.OutboxRow, n: Notification) -> str | None: ...
 
     async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """One send for a claimed row: the call, how its success is recorded, and the notification it is about."""
+
+    send: Callable[[], Awaitable[str | None]]
+    record: Callable[[str | None, float], Awaitable[None]]
+    notification: Notification
+    timed: bool = True  # observed as delivery latency (a digest waits for its period's end by design)
 
 
 class DeliveryWorker:
@@ -119,7 +134,11 @@ class DeliveryWorker:
                 self._poll_now = False
                 next_poll = loop.time() + self._settings.poll_seconds
                 try:
-                    keys |= set(await self._db.call(outbox.due_targets, self._clock()))
+                    now = self._clock()
+                    keys |= set(await self._db.call(outbox.due_targets, now))
+                    due = await self._db.call(outbox.next_due, now)
+                    if due is not None:  # a group's wait ending before the next poll is acted on when it ends
+                        next_poll = min(next_poll, loop.time() + max(0.0, due - now) + 0.01)
                 except Exception:
                     log.exception("outbox poll failed; retrying")
             for key in keys:
@@ -156,17 +175,74 @@ class DeliveryWorker:
                 return
             await self._deliver(row, pacer)
 
-    async def _deliver(self, row: outbox.OutboxRow, pacer: Pacer) -> None:
-        sender = self._senders[row.dest_type]
+    async def _attempt(self, row: outbox.OutboxRow, sender: Sender) -> _Attempt | None:
+        """The send to make for `row` and how to record its success; None when nothing is to be sent."""
+        if row.digest_id is not None:
+            return await self._digest_attempt(row, sender)
+        if row.group_id is not None:
+            if not isinstance(sender, GroupSender):
+                await self._db.call(
+                    outbox.mark_dead, row.id, self.worker_id, f"{row.dest_type} cannot show alert groups"
+                )
+                return None
+            flush, attempt = await group_flush.prepare(self._db, row, sender, self._clock())
+            if (
+                flush is None or attempt is None
+            ):  # gone, or nothing due (an event joined and was shown already)
+                done = Done((), None, 0, 0)
+                if flush is not None:
+                    await self._db.call(
+                        record_flush, row.id, flush.group_id, done, sender.can_edit, self._clock()
+                    )
+                else:
+                    await self._db.call(outbox.mark_dead, row.id, self.worker_id, "alert group row missing")
+                return None
+            can_edit, group_id = sender.can_edit, flush.group_id
+
+            async def record(message_id: str | None, now: float) -> None:
+                await self._db.call(record_flush, row.id, group_id, attempt.done(message_id), can_edit, now)
+
+            return _Attempt(attempt.send, record, flush.first)
         n = await self._db.call(get_event, row.event_id)
         if n is None:
             await self._db.call(outbox.mark_dead, row.id, self.worker_id, "event row missing")
+            return None
+
+        async def delivered(message_id: str | None, now: float) -> None:
+            await self._db.call(outbox.mark_delivered, row.id, self.worker_id, message_id, now)
+
+        return _Attempt(lambda: sender.send(row, n), delivered, n)
+
+    async def _digest_attempt(self, row: outbox.OutboxRow, sender: Sender) -> _Attempt | None:
+        """A digest's one summary message, posted through the group sender (looked for first when unsure)."""
+        assert row.digest_id is not None
+        if not isinstance(sender, GroupSender):
+            await self._db.call(
+                outbox.mark_dead, row.id, self.worker_id, f"{row.dest_type} cannot show digests"
+            )
+            return None
+        content = await self._db.call(digests.seal, row.digest_id, head=MESSAGE_ITEMS)
+        if content is None:
+            await self._db.call(outbox.mark_dead, row.id, self.worker_id, "digest row missing")
+            return None
+        view = digest_flush.view_of(content)
+
+        async def delivered(message_id: str | None, now: float) -> None:
+            await self._db.call(outbox.mark_delivered, row.id, self.worker_id, message_id, now)
+
+        return _Attempt(lambda: sender.post_group(row, view), delivered, content.first, timed=False)
+
+    async def _deliver(self, row: outbox.OutboxRow, pacer: Pacer) -> None:
+        sender = self._senders[row.dest_type]
+        attempt = await self._attempt(row, sender)
+        if attempt is None:
             return
+        n = attempt.notification
         rate_limited = 0
         while True:
             started = self._clock()
             try:
-                message_id = await sender.send(row, n)
+                message_id = await attempt.send()
             except MaybeSentError as exc:  # the retry looks for this attempt's message before sending again
                 pacer.sent()
                 await self._failed(row, str(exc), exc.recheck_after, unsure_since=started)
@@ -213,10 +289,10 @@ class DeliveryWorker:
                 return
             pacer.sent()
             now = self._clock()
-            await self._db.call(outbox.mark_delivered, row.id, self.worker_id, message_id, now)
+            await attempt.record(message_id, now)
             self.last_delivery_at = now
             self._metrics.delivered.labels(row.dest_type).inc()
-            if n.received_at is not None:
+            if n.received_at is not None and attempt.timed:
                 self._metrics.latency.labels(row.dest_type).observe(max(0.0, now - n.received_at.timestamp()))
             log.info(
                 "delivered",

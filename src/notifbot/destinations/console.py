@@ -10,9 +10,10 @@ from notifbot.delivery.settings import DeliverySettings
 from notifbot.destinations.spec import DestinationModel, DestinationSpec, SenderContext
 from notifbot.links import DEFAULT_LINKS, LinkPolicy
 from notifbot.render.console import render_console, render_console_json
-from notifbot.render.slack import render_slack
+from notifbot.render.slack import render_slack, render_slack_thread
 
 if TYPE_CHECKING:
+    from notifbot.groups import GroupView, ThreadItems
     from notifbot.model import Notification
     from notifbot.store.outbox import OutboxRow
 
@@ -46,6 +47,29 @@ class ConsoleDelivery:
         stream.write(f"── notifbot → {row.destination} ──\n{text}\n\n")
         stream.flush()
         return None
+
+    can_edit = True  # shows what Slack would get: the group's post, each edit and each thread reply
+
+    def _write(self, destination: str, heading: str, message: dict[str, object]) -> None:
+        fmt = self._formats.get(destination, "text")
+        text = render_console_json(message) if fmt == "json" else render_console(message)
+        stream = self._stream or sys.stdout
+        stream.write(f"── notifbot → {destination}{heading} ──\n{text}\n\n")
+        stream.flush()
+
+    async def post_group(self, row: OutboxRow, view: GroupView) -> str | None:
+        self._write(
+            row.destination, "", render_slack(view.shown, links=self._links, group=view, acked=view.acked)
+        )
+        return f"group-{row.group_id}" if row.digest_id is None else f"digest-{row.digest_id}"
+
+    async def edit_group(self, row: OutboxRow, message_id: str, view: GroupView) -> None:
+        message = render_slack(view.shown, links=self._links, group=view, acked=view.acked)
+        self._write(row.destination, f" (update: now {view.count})", message)
+
+    async def reply_group(self, row: OutboxRow, message_id: str, reply: ThreadItems) -> None:
+        message = render_slack_thread(reply)
+        self._write(row.destination, " (in the thread)", message)
 
     async def close(self) -> None:
         return None

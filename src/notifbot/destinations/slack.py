@@ -18,9 +18,10 @@ from pydantic import Field
 from notifbot.destinations.spec import DestinationModel, DestinationSpec, SenderContext
 from notifbot.errors import DeliveryError, PermanentDeliveryError, RateLimitedError, TransientDeliveryError
 from notifbot.links import DEFAULT_LINKS, LinkPolicy
-from notifbot.render.slack import render_slack
+from notifbot.render.slack import render_slack, render_slack_thread
 
 if TYPE_CHECKING:  # slack_sdk loads only when a Slack destination is configured
+    from notifbot.groups import GroupView, ThreadItems
     from notifbot.model import Notification
     from notifbot.slack.sender import HistoryUnreadable, SlackSender
     from notifbot.store.outbox import OutboxRow
@@ -88,6 +89,31 @@ class SlackDelivery:
                 return found
         message = render_slack(n, interactive=self.interactive, links=self.links)
         return await self.sender.post(row.target, message, metadata=alert_metadata(row.id, n.key))
+
+    can_edit = True  # alert groups: one message, edited in place, detailed in its thread
+
+    async def post_group(self, row: OutboxRow, view: GroupView) -> str | None:
+        """Posts an alert group's message (looked for first when an earlier attempt may have landed)."""
+        if row.unsure_since is not None:
+            found = await self.find(row, view.first.key)
+            if found is not None:
+                return found
+        message = render_slack(
+            view.shown, interactive=self.interactive, links=self.links, group=view, acked=view.acked
+        )
+        return await self.sender.post(row.target, message, metadata=alert_metadata(row.id, view.first.key))
+
+    async def edit_group(self, row: OutboxRow, message_id: str, view: GroupView) -> None:
+        """Edits the group's message in place: count, time span, items, state."""
+        message = render_slack(
+            view.shown, interactive=self.interactive, links=self.links, group=view, acked=view.acked
+        )
+        await self.sender.update(row.target, message_id, message)
+
+    async def reply_group(self, row: OutboxRow, message_id: str, reply: ThreadItems) -> None:
+        """Adds items (or the resolve) to the group message's thread."""
+        message = render_slack_thread(reply)
+        await self.sender.post(row.target, message, thread_ts=message_id)
 
     async def find(self, row: OutboxRow, key: str) -> str | None:
         """The ts of this row's earlier post in its channel, or None when it is not there (or cannot be read).

@@ -71,3 +71,5 @@ class DestinationSpec(Generic[C]):
     # environment variables a destination of this type needs, with the hint shown when one is unset
     required_env: tuple[tuple[str, str], ...] = ()
     uses_graph: bool = False  # needs Microsoft Graph (its URL, sign-in and the Teams extra)
+    # edits a posted message in place and replies in its thread (alert groups); else one summary post per interval
+    edits: bool = True

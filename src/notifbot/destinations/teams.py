@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Literal
 from notifbot.destinations.spec import DestinationModel, DestinationSpec, SenderContext
 from notifbot.errors import DeliveryError, PermanentDeliveryError, RateLimitedError
 from notifbot.links import DEFAULT_LINKS, LinkPolicy
-from notifbot.render.teams import render_teams
+from notifbot.render.teams import render_teams, render_teams_thread
 
 if TYPE_CHECKING:  # msgraph loads only when Microsoft Graph is configured
+    from notifbot.groups import GroupView, ThreadItems
     from notifbot.model import Acked, Notification
     from notifbot.store.outbox import OutboxRow
     from notifbot.teams.graph import GraphApi
@@ -90,6 +91,43 @@ class TeamsGraphDelivery:
             raise
         self._failed.discard(row.id)
         return message_id
+
+    can_edit = True  # alert groups: one card, edited in place, detailed in replies in its thread
+
+    async def post_group(self, row: OutboxRow, view: GroupView) -> str | None:
+        """Posts an alert group's card, at most once per row (looked for first after a failed attempt)."""
+        team, channel = split_target(row.target)
+        marker = attachment_id(row.id, view.first.key)
+        if row.attempts > 0 or row.unsure_since is not None or row.id in self._failed:
+            try:
+                found = await self.api.find_by_attachment(team, channel, marker, top=self.lookback)
+            except DeliveryError:
+                found = None
+            if found:
+                self._failed.discard(row.id)
+                return found
+        card = render_teams(view.shown, links=self.links, group=view, acked=view.acked)
+        try:
+            message_id = await self.api.post_card(team, channel, card, marker)
+        except RateLimitedError:
+            raise
+        except DeliveryError:
+            self._failed.add(row.id)
+            raise
+        self._failed.discard(row.id)
+        return message_id
+
+    async def edit_group(self, row: OutboxRow, message_id: str, view: GroupView) -> None:
+        """Edits the group's card in place (its count, time span, items, state)."""
+        team, channel = split_target(row.target)
+        card = render_teams(view.shown, links=self.links, group=view, acked=view.acked)
+        await self.api.update_card(team, channel, message_id, card, attachment_id(row.id, view.first.key))
+
+    async def reply_group(self, row: OutboxRow, message_id: str, reply: ThreadItems) -> None:
+        """Adds items (or the resolve) as a reply in the group card's thread."""
+        team, channel = split_target(row.target)
+        marker = uuid.uuid5(_NAMESPACE, f"{row.id}:reply:{reply.first}:{reply.resolved}").hex
+        await self.api.post_card(team, channel, render_teams_thread(reply), marker, reply_to=message_id)
 
     async def update(
         self, target: str, message_id: str, outbox_id: int, n: Notification, acked: Acked | None

@@ -18,6 +18,7 @@ from notifbot.retry_after import retry_wait
 if TYPE_CHECKING:  # httpx loads only when a workflow destination is configured
     import httpx
 
+    from notifbot.groups import GroupView, ThreadItems
     from notifbot.model import Notification
     from notifbot.store.outbox import OutboxRow
 
@@ -120,6 +121,25 @@ class TeamsWorkflowDelivery:
         await self.post(row.destination, render_teams(n, links=self._links))
         return None  # Workflows answer 202 with no message id: there is nothing to update later
 
+    can_edit = False  # a workflow cannot edit or reply: a group gets one summary post per interval
+
+    async def post_group(self, row: OutboxRow, view: GroupView) -> str | None:
+        """Posts the group's summary card (its count so far, time span and first items)."""
+        await self.post(
+            row.destination, render_teams(view.shown, links=self._links, group=view, acked=view.acked)
+        )
+        return None
+
+    async def edit_group(self, row: OutboxRow, message_id: str, view: GroupView) -> None:
+        raise PermanentDeliveryError(
+            "a Teams workflow cannot edit a message"
+        )  # never asked: can_edit is False
+
+    async def reply_group(self, row: OutboxRow, message_id: str, reply: ThreadItems) -> None:
+        raise PermanentDeliveryError(
+            "a Teams workflow cannot reply in a thread"
+        )  # never asked: can_edit is False
+
     async def close(self) -> None:
         await self._client.aclose()
 
@@ -156,6 +176,7 @@ def _secrets(dest: TeamsWorkflowDestination) -> list[str]:
 
 
 SPEC = DestinationSpec(
+    edits=False,
     type="teams_workflow",
     model=TeamsWorkflowDestination,
     target=_target,

@@ -89,12 +89,23 @@ def default_severity(kind: Kind, fields: Mapping[str, Any]) -> Severity:
     return KINDS[kind].default_severity(fields)
 
 
+def salient_fields(kind: Kind, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields that tell one occurrence of `kind` from another (its salient fields; all when it names none)."""
+    names = KINDS[kind].salient
+    return {k: fields.get(k) for k in names} if names is not None else dict(fields)
+
+
+def problem_fields(kind: Kind, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields that name one ongoing problem of `kind` (its `problem` fields, else its salient fields)."""
+    names = KINDS[kind].problem
+    return {k: fields.get(k) for k in names} if names is not None else salient_fields(kind, fields)
+
+
 def dedupe_key(
     kind: Kind, instance: str | None, fields: Mapping[str, Any], occurred_at: datetime, original_kind: str
 ) -> str:
     """A stable key for an event without an `id`: same occurrence, same key, across restarts."""
-    names = KINDS[kind].salient
-    salient = {k: fields.get(k) for k in names} if names is not None else dict(fields)
+    salient = salient_fields(kind, fields)
     material = {
         "kind": original_kind,
         "instance": instance,
@@ -143,3 +154,10 @@ def sample_for_kind(kind: str) -> dict[str, Any]:
         return samples[kind]
     names = sorted({str(e.get("kind")) for e in samples.values()} | set(samples))
     raise KeyError(f"no sample for kind {kind!r}; known kinds and samples: {', '.join(names)}")
+
+
+def item_label(n: Notification) -> str:
+    """One line naming what one event of a group is about (raw text): its title, and its summary when it has one."""
+    title = describe(n).title
+    summary = " ".join(str(n.summary).split()) if n.summary else ""
+    return f"{title}: {summary}" if summary and summary not in title else title

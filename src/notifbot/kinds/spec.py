@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from types import MappingProxyType
 from typing import Annotated, Any
 
@@ -53,6 +54,10 @@ class KindSpec:
     refine_severity: SeverityRule | None = None
     # the rules that classify a Marketo notification e-mail as this kind and extract its fields (`kinds/mail_rules.py`)
     email_rules: tuple[EmailRule, ...] = ()
+    # the fields naming one ongoing problem, for the default repeat grouping (None: the salient fields)
+    problem: tuple[str, ...] | None = None
+    # a problem of this kind stays one message at least this long by default (the quota: its whole day)
+    lasts: timedelta | None = None
     # (translations, next) our own wording of its messages by language ("sv") and message id
     translations: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: MappingProxyType({}))
     # the validator of `schema`, built once when the spec is defined; None when `schema` is None

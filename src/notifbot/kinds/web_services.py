@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import Field, with_config
@@ -110,6 +110,8 @@ WEB_SERVICES = KindSpec(
     severity=Severity.CRITICAL,
     schema=WebServicesFields,
     salient=("used", "quota", "percent", "resets_at"),
+    problem=("resets_at",),  # one quota day of one instance: 80 → 95 → 100 % and the reset are one message
+    lasts=timedelta(hours=25),
     describe=describe,
     advice=advise,
     samples=("web_services",),

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from notifbot.groups import GroupView, ThreadItems
 from notifbot.kinds import Listing, Parts, describe, what_to_do
 from notifbot.links import DEFAULT_LINKS, Link, LinkPolicy, classify_link, link_label, neutral_label
 from notifbot.model import Acked, Notification, Severity
@@ -118,7 +119,9 @@ OPEN_ACTION = "open_in_marketo"
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,30}$")
 
 
-def _actions(n: Notification, parts: Parts, interactive: bool, acked: Acked | None) -> Block | None:
+def _actions(
+    n: Notification, parts: Parts, interactive: bool, acked: Acked | None, group: GroupView | None = None
+) -> Block | None:
     elements: list[Block] = []
     if interactive and acked is None:
         elements.append(
@@ -132,17 +135,28 @@ def _actions(n: Notification, parts: Parts, interactive: bool, acked: Acked | No
         )
     if interactive:
         kind = plain_text(n.kind_label, 60)
+        # an alert group's button mutes that group (its key, as matchers); a single alert's button, its kind
+        scoped = group is not None and "=" in group.key and len(group.key) <= 1_900
+        what = (
+            f"this group's (*{escape_truncate(group.key, 300)}*)"
+            if scoped and group
+            else f"*{escape_mrkdwn(kind)}*"
+        )
         elements.append(
             {
                 "type": "button",
-                "text": {"type": "plain_text", "text": "Mute this kind 24 h", "emoji": True},
+                "text": {
+                    "type": "plain_text",
+                    "text": "Mute this group 24 h" if scoped else "Mute this kind 24 h",
+                    "emoji": True,
+                },
                 "action_id": MUTE_ACTION,
-                "value": n.kind_label[:200],
+                "value": group.key if scoped and group else n.kind_label[:200],
                 "confirm": {
                     "title": {"type": "plain_text", "text": "Mute for 24 hours?"},
                     "text": {
                         "type": "mrkdwn",
-                        "text": f"New *{escape_mrkdwn(kind)}* notifications will be stored but not posted for 24 hours.",
+                        "text": f"New {what} notifications will be stored but not posted for 24 hours.",
                     },
                     "confirm": {"type": "plain_text", "text": "Mute 24 h"},
                     "deny": {"type": "plain_text", "text": "Cancel"},
@@ -221,14 +235,57 @@ def _detail(parts: Parts) -> list[Block]:
     return [_section(_labelled(parts.detail[0], parts.detail[1], DETAIL_TEXT))]
 
 
+RESOLVED_EMOJI = ":white_check_mark:"
+GROUP_ITEM = 200  # chars per listed item
+DIGEST_SUMMARY = 1000  # chars of a digest's period and mix
+
+
+def _header(n: Notification, parts: Parts, group: GroupView | None) -> str:
+    if group is None:
+        if n.resolved:
+            return f"{RESOLVED_EMOJI} Resolved: {parts.title}"
+        return f"{EMOJI.get(n.severity, ':bell:')} {parts.title}"
+    emoji = RESOLVED_EMOJI if group.state == "resolved" else EMOJI.get(group.severity, ":bell:")
+    count = f" ×{format_count(group.count)}" if group.count > 1 else ""
+    resolved = "Resolved: " if group.state == "resolved" else ""
+    return f"{emoji} {resolved}{parts.title}{count}"
+
+
+def _group_blocks(group: GroupView) -> list[Block]:
+    """The group's count, time span and first items; the rest are in the thread."""
+    span = f"first {format_when(group.first_seen)}"
+    if group.count > 1:
+        span += f" · last {format_when(group.last_seen)}"
+    if group.digest is not None:
+        span = group.digest
+    lines = [
+        f"*{format_count(group.count)} {'event' if group.count == 1 else 'events'}* · "
+        + escape_truncate(one_line(span), DIGEST_SUMMARY)
+    ]
+    if group.count > 1:
+        lines += ["• " + escape_truncate(one_line(item), GROUP_ITEM) for item in group.items]
+        if group.more:
+            where = "" if group.digest is not None else " (listed in the thread)"
+            lines.append(f"… and {format_count(group.more)} more{where}")
+    if group.state == "resolved":
+        lines.append(f"{RESOLVED_EMOJI} *Resolved*")
+    return [_section("\n".join(lines))]
+
+
 def _blocks(
-    n: Notification, parts: Parts, links: LinkPolicy, interactive: bool = False, acked: Acked | None = None
+    n: Notification,
+    parts: Parts,
+    links: LinkPolicy,
+    interactive: bool = False,
+    acked: Acked | None = None,
+    group: GroupView | None = None,
 ) -> list[Block]:
-    header = plain_text(f"{EMOJI.get(n.severity, ':bell:')} {parts.title}", limits.HEADER_TEXT)
+    header = plain_text(_header(n, parts, group), limits.HEADER_TEXT)
     blocks: list[Block] = [{"type": "header", "text": {"type": "plain_text", "text": header, "emoji": True}}]
     listing = parts.listing
-    actions = _part(lambda: [a] if (a := _actions(n, parts, interactive, acked)) is not None else [])
+    actions = _part(lambda: [a] if (a := _actions(n, parts, interactive, acked, group)) is not None else [])
     for part in (
+        _part(lambda: _group_blocks(group) if group is not None else []),
         _part(lambda: _summary(n)),
         _part(lambda: _facts(parts)),
         _part(lambda: _detail(parts)),
@@ -262,15 +319,42 @@ def render_slack(
     interactive: bool = False,
     acked: Acked | None = None,
     links: LinkPolicy = DEFAULT_LINKS,
+    group: GroupView | None = None,
 ) -> dict[str, Any]:
     """The Slack message (`text` fallback plus Block Kit `blocks`, as raw dicts) for `n`.
 
     `interactive` adds the Acknowledge and Mute buttons (only when a Slack app receives the clicks);
-    `acked` shows who acknowledged it instead of the Acknowledge button; `links` says which hosts are Marketo's.
+    `acked` shows who acknowledged it instead of the Acknowledge button; `links` says which hosts are Marketo's;
+    `group` makes it the message of an alert group (`n` its first event): count, time span, first items, state.
     """
     parts = describe(n, links)
     try:
         text = _fallback(parts, n)
+        if group is not None and group.count > 1:
+            text = f"{format_count(group.count)}× {text}"
     except Exception:  # the preview text degrades alone
         text = "Marketo notification"
-    return fit({"text": text, "blocks": _blocks(n, parts, links, interactive, acked)})
+    return fit({"text": text, "blocks": _blocks(n, parts, links, interactive, acked, group)})
+
+
+def render_slack_thread(reply: ThreadItems) -> dict[str, Any]:
+    """A thread reply of a group's message: items `first`… (1-based) of `total`, resolved, or a reminder."""
+    if reply.resolved:
+        return {"text": "Resolved", "blocks": [_section(f"{RESOLVED_EMOJI} *Resolved*")]}
+    if (
+        reply.reminder is not None
+    ):  # the mention is the admin's, from config (validated there), never event text
+        lead = f"{reply.mention} " if reply.mention else ""
+        text = f"{lead}:alarm_clock: {escape_truncate(one_line(reply.reminder), 1_000)}"
+        return fit({"text": text, "blocks": [_section(text)]})
+    items, first, total = list(reply.items), reply.first, reply.total
+    last = first + len(items) - 1
+    head = f"*Events {format_count(first)}–{format_count(last)} of {format_count(total)}*"
+    lines = [head] + ["• " + escape_truncate(one_line(i), GROUP_ITEM) for i in items]
+    sections: list[list[str]] = [[]]
+    for line in lines:
+        if sum(len(x) + 1 for x in sections[-1]) + len(line) > limits.SECTION_TEXT - 10:
+            sections.append([])
+        sections[-1].append(line)
+    text = f"Events {first}–{last} of {total}"
+    return fit({"text": text, "blocks": [_section("\n".join(lines)) for lines in sections if lines]})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from notifbot.groups import GroupView, ThreadItems
 from notifbot.kinds import Listing, Parts, describe, what_to_do
 from notifbot.links import DEFAULT_LINKS, LinkPolicy, classify_link, link_label
 from notifbot.model import Acked, Notification, Severity
@@ -130,16 +131,56 @@ def _acked(acked: Acked | None) -> list[Element]:
     return [plain(f"✅ Acknowledged by {who} · {format_when(acked.at)}", 300, color="Good")]
 
 
+def _group(group: GroupView, width: int) -> list[Element]:
+    """The group's count, time span and first items (the rest are in the thread), and whether it resolved."""
+    noun = "event" if group.count == 1 else "events"
+    span = f"first {format_when(group.first_seen)}"
+    if group.count > 1:
+        span += f" · last {format_when(group.last_seen)}"
+    if group.digest is not None:
+        span = truncate(one_line(group.digest), 1000)
+    out = [
+        rich(run(f"{format_count(group.count)} {noun}", weight="Bolder"), run(f" · {span}", isSubtle=True))
+    ]
+    if group.count > 1:
+        out.extend(rich(run("• " + truncate(one_line(i), width)), spacing="None") for i in group.items)
+        if group.more:
+            where = "" if group.digest is not None else " (listed in the thread)"
+            more = f"… and {format_count(group.more)} more{where}"
+            out.append(rich(run(more, isSubtle=True), spacing="None"))
+    if group.state == "resolved":
+        out.append(plain("✅ Resolved", 100, color="Good", weight="Bolder"))
+    return out
+
+
+def _title(n: Notification, parts: Parts, group: GroupView | None) -> tuple[str, str]:
+    """The card's title line and its colour."""
+    if group is None:
+        if n.resolved:
+            return f"✅ Resolved: {one_line(parts.title)}", "Good"
+        return f"{ICON.get(n.severity, '🔔')} {one_line(parts.title)}", COLOR.get(n.severity, "Default")
+    if group.state == "resolved":
+        return f"✅ Resolved: {one_line(parts.title)}", "Good"
+    count = f" ×{format_count(group.count)}" if group.count > 1 else ""
+    return f"{ICON.get(group.severity, '🔔')} {one_line(parts.title)}{count}", COLOR.get(
+        group.severity, "Default"
+    )
+
+
 def _body(
-    n: Notification, parts: Parts, acked: Acked | None, level: tuple[int, int, int, int], links: LinkPolicy
+    n: Notification,
+    parts: Parts,
+    acked: Acked | None,
+    level: tuple[int, int, int, int],
+    links: LinkPolicy,
+    group: GroupView | None = None,
 ) -> list[Element]:
     fact_chars, detail_chars, items, width = level
-    title = f"{ICON.get(n.severity, '🔔')} {one_line(parts.title)}"
-    body: list[Element] = [
-        plain(title, TITLE, size="Large", weight="Bolder", color=COLOR.get(n.severity, "Default"))
-    ]
+    title, color = _title(n, parts, group)
+    body: list[Element] = [plain(title, TITLE, size="Large", weight="Bolder", color=color)]
     listing = parts.listing
     for part in (
+        _part(lambda: _group(group, width) if group is not None else []),
         _part(lambda: _summary(n, min(SUMMARY, detail_chars))),
         _part(lambda: _facts_and_detail(parts, fact_chars, detail_chars)),
         _part(lambda: _listing(listing, items, width, links) if listing is not None else []),
@@ -153,11 +194,16 @@ def _body(
 
 
 def render_teams(
-    n: Notification, *, acked: Acked | None = None, links: LinkPolicy = DEFAULT_LINKS
+    n: Notification,
+    *,
+    acked: Acked | None = None,
+    links: LinkPolicy = DEFAULT_LINKS,
+    group: GroupView | None = None,
 ) -> dict[str, Any]:
     """The Adaptive Card (a dict, `msteams.width: Full`) for `n`; smaller levels of detail until it fits.
 
-    `links` says which hosts are Marketo's (only their links are labelled "Open in Marketo").
+    `links` says which hosts are Marketo's (only their links are labelled "Open in Marketo"); `group` makes it
+    the card of an alert group (`n` its first event): count, time span, first items, state.
     """
     parts = describe(n, links)
     actions = []
@@ -166,10 +212,12 @@ def render_teams(
         actions.append({"type": "Action.OpenUrl", "title": title, "url": parts.link.url})
     try:
         fallback = fallback_text(parts, n)
+        if group is not None and group.count > 1:
+            fallback = f"{format_count(group.count)}× {fallback}"
     except Exception:  # the preview text degrades alone
         fallback = "Marketo notification"
     for level in LEVELS:
-        out = card(_body(n, parts, acked, level, links), actions, fallback=fallback)
+        out = card(_body(n, parts, acked, level, links, group), actions, fallback=fallback)
         if card_size(out) <= MAX_CARD_BYTES:
             return out
     minimal = [  # only reached with absurd input (e.g. megabytes of labels): title, advice, link
@@ -178,3 +226,21 @@ def render_teams(
         plain(f"Kind {n.kind_label} · Key {truncate(one_line(as_text(n.key)), 200)}", 400, isSubtle=True),
     ]
     return card(minimal, actions, fallback=truncate(fallback, 200))
+
+
+def render_teams_thread(reply: ThreadItems) -> dict[str, Any]:
+    """A reply card in a group card's thread: items `first`… of `total`, or the news that the group resolved."""
+    if reply.resolved:
+        return card([plain("✅ Resolved", 100, color="Good", weight="Bolder")], [], fallback="Resolved")
+    if reply.reminder is not None:  # Slack's mention syntax means nothing in Teams: the reminder alone
+        text = "⏰ " + truncate(one_line(reply.reminder), 1_000)
+        return card([plain(text, 1_100, weight="Bolder")], [], fallback=truncate(text, 200))
+    last = reply.first + len(reply.items) - 1
+    head = f"Events {format_count(reply.first)}–{format_count(last)} of {format_count(reply.total)}"
+    for width in (200, 100, 50):
+        body = [plain(head, TITLE, weight="Bolder")]
+        body += [rich(run("• " + truncate(one_line(i), width)), spacing="None") for i in reply.items]
+        out = card(body, [], fallback=head)
+        if card_size(out) <= MAX_CARD_BYTES:
+            return out
+    return card([plain(head, TITLE, weight="Bolder")], [], fallback=head)

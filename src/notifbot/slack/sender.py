@@ -256,15 +256,21 @@ class SlackSender:
         return {k: str(response.get(k)) for k in keys if response.get(k) is not None}
 
     async def post(
-        self, channel: str, message: dict[str, Any], *, metadata: dict[str, Any] | None = None
+        self,
+        channel: str,
+        message: dict[str, Any],
+        *,
+        metadata: dict[str, Any] | None = None,
+        thread_ts: str | None = None,
     ) -> str:
-        """Posts `message` ({"text", "blocks"}) to `channel` and returns the new message's ts."""
+        """Posts `message` ({"text", "blocks"}) to `channel` (in the thread of `thread_ts`); returns its ts."""
         try:
             response = await self._client.chat_postMessage(
                 channel=channel,
                 text=message.get("text"),
                 blocks=message.get("blocks"),
                 metadata=metadata,
+                thread_ts=thread_ts,
                 unfurl_links=False,
                 unfurl_media=False,
             )

@@ -21,6 +21,8 @@ class EventIn(TypedDict):
     summary: NotRequired[Annotated[str, StringConstraints(max_length=3_000)] | None]
     fields: NotRequired[dict[str, Any]]
     labels: NotRequired[dict[str, Annotated[str, StringConstraints(max_length=200)]]]
+    # "resolved": the problem is over; its alert group's message is marked resolved (docs/reference.md)
+    status: NotRequired[Literal["firing", "resolved"] | None]
 
 
 EVENT = TypeAdapter(EventIn)

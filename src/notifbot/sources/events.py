@@ -86,6 +86,7 @@ def parse_event(obj: Any, *, prefix: str = "", now: datetime, source: str = "eve
         source=source,
         original_kind=original,
         received_at=now,
+        status=event.get("status") or "firing",
     )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from notifbot.model import Notification
 from notifbot.store.events import get_event
+from notifbot.store.groups import acknowledge_group
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,7 @@ class AckResult:
     acked_by: str
     acked_at: float
     notification: Notification
+    group_id: int | None = None  # the message is an alert group's: the worker edits it (and reminders stop)
 
 
 def acknowledge(
@@ -28,7 +30,8 @@ def acknowledge(
     ack, not a second one, so it is answered as the first (its edit and reply may not have gone through).
     """
     row = conn.execute(
-        "SELECT id, event_id FROM outbox WHERE target = ? AND provider_message_id = ?", (channel, ts)
+        "SELECT id, event_id, group_id FROM outbox WHERE target = ? AND provider_message_id = ?",
+        (channel, ts),
     ).fetchone()
     if row is None:
         return None
@@ -43,4 +46,7 @@ def acknowledge(
     if n is None:
         return None
     first = cur.rowcount == 1 or (via is not None and current["acked_via"] == via)
-    return AckResult(first, current["acked_by"], current["acked_at"], n)
+    group_id = row["group_id"]
+    if group_id is not None and cur.rowcount == 1:
+        acknowledge_group(conn, group_id, now)
+    return AckResult(first, current["acked_by"], current["acked_at"], n, group_id)

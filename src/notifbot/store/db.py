@@ -345,3 +345,114 @@ def m012_outbox_priority(db: sqlite_utils.Database) -> None:
     )
     db.execute("CREATE INDEX outbox_claim ON outbox (dest_type, target, status, priority DESC, id)")
     db.execute("DROP INDEX outbox_target")
+
+
+@migrations()
+def m013_alert_groups(db: sqlite_utils.Database) -> None:
+    # One row per group episode at one destination (groups.py decides, store/groups.py records): its message, its
+    # counts and its state. A group's outbox row (outbox.group_id) is re-armed whenever the group has something due.
+    db.execute(
+        """
+        CREATE TABLE alert_groups (
+            id INTEGER PRIMARY KEY,
+            key_id TEXT NOT NULL,
+            group_key TEXT NOT NULL,
+            destination TEXT NOT NULL,
+            by_keys TEXT NOT NULL,
+            wait_seconds REAL NOT NULL,
+            interval_seconds REAL NOT NULL,
+            repeat_seconds REAL NOT NULL,
+            thread INTEGER NOT NULL,
+            first_event_id INTEGER NOT NULL REFERENCES events (id),
+            last_event_id INTEGER NOT NULL REFERENCES events (id),
+            severity TEXT NOT NULL,
+            opened_at REAL NOT NULL,
+            last_seen REAL NOT NULL,
+            count INTEGER NOT NULL DEFAULT 1,
+            shown INTEGER NOT NULL DEFAULT 0,
+            listed INTEGER NOT NULL DEFAULT 0,
+            message_id TEXT,
+            posted_at REAL,
+            edited_at REAL,
+            replied_at REAL,
+            state TEXT NOT NULL DEFAULT 'firing',
+            shown_state TEXT NOT NULL DEFAULT 'firing',
+            closed INTEGER NOT NULL DEFAULT 0,
+            reply_goal INTEGER NOT NULL DEFAULT 0,
+            told_resolved INTEGER NOT NULL DEFAULT 0,
+            resolved_at REAL,
+            acked INTEGER NOT NULL DEFAULT 0,
+            shown_acked INTEGER NOT NULL DEFAULT 0,
+            remind_after REAL,
+            remind_max INTEGER,
+            remind_least TEXT,
+            remind_mention TEXT,
+            reminded_at REAL,
+            reminders INTEGER NOT NULL DEFAULT 0
+        )
+        """
+    )
+    # at most one open episode per (destination, key): a join finds it through this index
+    db.execute("CREATE UNIQUE INDEX alert_groups_open ON alert_groups (key_id) WHERE closed = 0")
+    db.execute(
+        """
+        CREATE TABLE alert_group_events (
+            group_id INTEGER NOT NULL REFERENCES alert_groups (id),
+            seq INTEGER NOT NULL,
+            event_id INTEGER NOT NULL REFERENCES events (id),
+            PRIMARY KEY (group_id, seq)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute("ALTER TABLE outbox ADD COLUMN group_id INTEGER REFERENCES alert_groups (id)")
+    db.execute(
+        "CREATE INDEX outbox_group ON outbox (group_id) WHERE group_id IS NOT NULL"
+    )  # each join re-arms it
+    db.execute(
+        "CREATE INDEX alert_group_events_event ON alert_group_events (event_id)"
+    )  # `recent`: an event's group
+    # scoped mutes: route-style key=value matchers (JSON pairs) besides the kind; NULL: the kind alone
+    db.execute("ALTER TABLE mutes ADD COLUMN matchers TEXT")
+    # an event saying its problem is over ("status": "resolved") resolves its open group instead of joining it
+    db.execute("ALTER TABLE events ADD COLUMN status TEXT NOT NULL DEFAULT 'firing'")
+
+
+@migrations()
+def m014_digests(db: sqlite_utils.Database) -> None:
+    # One row per digest period at one destination (digests.py computes the period, store/digests.py records): the
+    # first event of a period creates it with its one outbox row (outbox.digest_id), due at the period's end, so an
+    # empty period posts nothing. `sealed` is set when the worker first reads it: later events go to the next period.
+    db.execute(
+        """
+        CREATE TABLE digests (
+            id INTEGER PRIMARY KEY,
+            key_id TEXT NOT NULL,
+            label TEXT NOT NULL,
+            destination TEXT NOT NULL,
+            every_seconds REAL NOT NULL,
+            at TEXT NOT NULL,
+            timezone TEXT NOT NULL,
+            period_start REAL NOT NULL,
+            period_end REAL NOT NULL,
+            first_event_id INTEGER NOT NULL REFERENCES events (id),
+            severity TEXT NOT NULL,
+            count INTEGER NOT NULL DEFAULT 1,
+            last_seen REAL NOT NULL,
+            sealed INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (key_id, period_end)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE digest_events (
+            digest_id INTEGER NOT NULL REFERENCES digests (id),
+            seq INTEGER NOT NULL,
+            event_id INTEGER NOT NULL REFERENCES events (id),
+            PRIMARY KEY (digest_id, seq)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute("ALTER TABLE outbox ADD COLUMN digest_id INTEGER REFERENCES digests (id)")
+    db.execute("CREATE INDEX outbox_digest ON outbox (digest_id) WHERE digest_id IS NOT NULL")
+    db.execute("CREATE INDEX digest_events_event ON digest_events (event_id)")  # `recent`: an event's digest

@@ -9,9 +9,12 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
-from notifbot.model import Kind, Notification, Severity
+from notifbot.digests import DigestRef
+from notifbot.groups import GroupRef
+from notifbot.model import Notification
+from notifbot.store import digests, groups
+from notifbot.store.rows import notification_from_row
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,8 @@ class Target:
     destination: str
     dest_type: str
     target: str
+    group: GroupRef | None = None  # set: the event joins this group's message instead of getting its own row
+    digest: DigestRef | None = None  # set: the event joins its period's digest instead of getting its own row
 
 
 @dataclass(frozen=True)
@@ -36,8 +41,8 @@ def _iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat()
 
 
-_EVENT_COLUMNS = "key, kind, original_kind, severity, instance, occurred_at, received_at, summary, fields, labels, source, routed_to"
-_ROW = "(" + ",".join("?" * 12) + ")"
+_EVENT_COLUMNS = "key, kind, original_kind, severity, instance, occurred_at, received_at, summary, fields, labels, source, routed_to, status"
+_ROW = "(" + ",".join("?" * 13) + ")"
 
 
 @functools.lru_cache(maxsize=256)
@@ -59,6 +64,7 @@ def _event_params(n: Notification, targets: Sequence[Target]) -> tuple[object, .
         json.dumps(n.labels, separators=(",", ":")) if n.labels else "{}",
         n.source,
         _names(tuple(t.destination for t in targets)),
+        n.status,
     )
 
 
@@ -66,6 +72,8 @@ def insert_notifications(
     conn: sqlite3.Connection,
     items: Sequence[tuple[Notification, Sequence[Target]]],
     muted: Mapping[str, int] | None = None,
+    *,
+    now: float | None = None,
 ) -> list[Accepted]:
     """Stores each notification once (by key) with its outbox rows, in one transaction.
 
@@ -74,7 +82,7 @@ def insert_notifications(
     One multi-row INSERT for the events and one executemany for the outbox: per-statement overhead dominates
     SQLite's cost at ingest rates, so a batch costs two statements, not two per event.
     """
-    now = time.time()
+    now = time.time() if now is None else now
     out: list[Accepted] = []
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -99,10 +107,14 @@ def insert_notifications(
             if mute_id is not None:
                 conn.execute("UPDATE events SET muted_by = ? WHERE id = ?", (mute_id, event_id))
             else:
-                outbox_rows.extend(
-                    (event_id, t.destination, t.dest_type, t.target, n.severity.priority, now, now)
-                    for t in targets
-                )
+                for t in targets:
+                    where = (t.destination, t.dest_type, t.target)
+                    if t.digest is not None:
+                        digests.join(conn, event_id, n.severity, t.digest, where, now)
+                    elif t.group is not None:
+                        groups.join(conn, event_id, n.severity, t.group, where, now, resolved=n.resolved)
+                    else:
+                        outbox_rows.append((event_id, *where, n.severity.priority, now, now))
             out.append(Accepted(n.key, False, event_id))
         conn.executemany(
             "INSERT INTO outbox (event_id, destination, dest_type, target, priority, next_attempt_at, created_at)"
@@ -116,25 +128,6 @@ def insert_notifications(
     return out
 
 
-def notification_from_row(row: sqlite3.Row) -> Notification:
-    """Rebuilds the Notification stored in an events row."""
-    fields: dict[str, Any] = json.loads(row["fields"])
-    labels: dict[str, str] = json.loads(row["labels"])
-    return Notification(
-        key=row["key"],
-        kind=Kind(row["kind"]),
-        severity=Severity(row["severity"]),
-        occurred_at=datetime.fromisoformat(row["occurred_at"]),
-        instance=row["instance"],
-        summary=row["summary"],
-        fields=fields,
-        labels=labels,
-        source=row["source"],
-        original_kind=row["original_kind"],
-        received_at=datetime.fromisoformat(row["received_at"]),
-    )
-
-
 def get_event(conn: sqlite3.Connection, event_id: int) -> Notification | None:
     """The notification with this row id, if any."""
     row = conn.execute("SELECT * FROM events WHERE id = ?", (event_id,)).fetchone()
@@ -144,3 +137,11 @@ def get_event(conn: sqlite3.Connection, event_id: int) -> Notification | None:
 def count_events(conn: sqlite3.Connection) -> int:
     """How many notifications are stored."""
     return int(conn.execute("SELECT count(*) FROM events").fetchone()[0])
+
+
+def has_key_prefix(conn: sqlite3.Connection, prefix: str) -> bool:
+    """True when some stored notification's key starts with `prefix` (a range seek in the key index)."""
+    row = conn.execute(
+        "SELECT 1 FROM events WHERE key >= ? AND key < ? LIMIT 1", (prefix, prefix + "\U0010ffff")
+    ).fetchone()
+    return row is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import UTC, datetime
 
@@ -16,22 +17,31 @@ def _mute(r: sqlite3.Row) -> Mute:
         author=r["author"],
         reason=r["reason"],
         created_at=datetime.fromtimestamp(r["created_at"], UTC),
+        matchers=tuple((k, v) for k, v in json.loads(r["matchers"] or "[]")),
     )
 
 
 def add_mute(
-    conn: sqlite3.Connection, kind: str, until: datetime, author: str, reason: str | None, now: datetime
+    conn: sqlite3.Connection,
+    kind: str,
+    until: datetime,
+    author: str,
+    reason: str | None,
+    now: datetime,
+    matchers: tuple[tuple[str, str], ...] = (),
 ) -> Mute:
-    """Creates a mute; an earlier active mute of the same kind is replaced (ended by the same author)."""
+    """Creates a mute; an earlier active mute of the same kind and matchers is replaced (ended by the same author)."""
+    scope = json.dumps([list(m) for m in matchers]) if matchers else None
     conn.execute("BEGIN IMMEDIATE")
     try:
         conn.execute(
-            "UPDATE mutes SET ended_at = ?, ended_by = ? WHERE kind = ? AND ended_at IS NULL AND until > ?",
-            (now.timestamp(), author, kind, now.timestamp()),
+            "UPDATE mutes SET ended_at = ?, ended_by = ? WHERE kind = ? AND matchers IS ? AND ended_at IS NULL"
+            " AND until > ?",
+            (now.timestamp(), author, kind, scope, now.timestamp()),
         )
         row = conn.execute(
-            "INSERT INTO mutes (kind, until, author, reason, created_at) VALUES (?,?,?,?,?) RETURNING *",
-            (kind, until.timestamp(), author, reason, now.timestamp()),
+            "INSERT INTO mutes (kind, until, author, reason, created_at, matchers) VALUES (?,?,?,?,?,?) RETURNING *",
+            (kind, until.timestamp(), author, reason, now.timestamp(), scope),
         ).fetchone()
         conn.execute("COMMIT")
     except BaseException:

@@ -21,10 +21,15 @@ class OutboxRow:
     # when the first attempt that may have reached the destination began (a timeout, a lost answer, a claim that
     # ended without an outcome); None when every earlier attempt certainly failed. The retry looks before posting.
     unsure_since: float | None = None
+    group_id: int | None = (
+        None  # set: this row delivers an alert group's message (store/groups.py), not one event
+    )
+    digest_id: int | None = None  # set: this row delivers a digest's one summary message (store/digests.py)
 
 
 _COLUMNS = (
-    "id, event_id, destination, dest_type, target, attempts, provider_message_id, created_at, unsure_since"
+    "id, event_id, destination, dest_type, target, attempts, provider_message_id, created_at, unsure_since,"
+    " group_id, digest_id"
 )
 
 
@@ -39,6 +44,8 @@ def _row(r: sqlite3.Row) -> OutboxRow:
         r["provider_message_id"],
         r["created_at"],
         r["unsure_since"],
+        r["group_id"],
+        r["digest_id"],
     )
 
 
@@ -52,6 +59,16 @@ def due_targets(conn: sqlite3.Connection, now: float) -> list[tuple[str, str]]:
         (now, now),
     ).fetchall()
     return [(r[0], r[1]) for r in rows]
+
+
+def next_due(conn: sqlite3.Connection, now: float) -> float | None:
+    """When the earliest pending row not due yet becomes due (an alert group's wait, a retry), or None."""
+    row = conn.execute(
+        "SELECT MIN(next_attempt_at) FROM outbox WHERE status IN ('pending', 'dead') AND status = 'pending'"
+        " AND next_attempt_at > ?",
+        (now,),
+    ).fetchone()
+    return float(row[0]) if row and row[0] is not None else None
 
 
 def claim_next(

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from notifbot.model import Notification
+from notifbot.sources.events import parse_event
 from notifbot.store.mutes import active_mutes
 from tests.unit.commands.conftest import Harness
 
@@ -22,7 +25,7 @@ async def test_non_admin_is_denied_and_nothing_changes(bot: Harness) -> None:
 
 
 async def test_mute_then_mutes_lists_it_then_unmute_ends_it(bot: Harness) -> None:
-    reply = await bot.ask("mute crm_sync 2h sync user rotation")
+    reply = await bot.ask('mute crm_sync 2h --reason "sync user rotation"')
     assert reply.ok and reply.title == "Muted crm_sync for 2 h"
     text = reply.sections[0].text or ""
     assert "Until Nov 30, 2026 21:00 UTC (Nov 30, 3:00 PM CT), new crm_sync notifications are stored" in text
@@ -89,7 +92,7 @@ async def test_muting_again_replaces_and_all_is_mentioned_on_unmute(bot: Harness
 
 
 async def test_recent_shows_muted_notifications(bot: Harness) -> None:
-    await bot.ask("mute crm_sync 2h rotation")
+    await bot.ask("mute crm_sync 2h --reason rotation")
     [mute] = await bot.db.call(active_mutes, bot.now)
     await bot.notify(
         "crm_sync", {"crm": "salesforce", "problem": "expired_credentials"}, "m-1", muted_by=mute.id
@@ -107,3 +110,41 @@ async def test_mute_author_without_a_name(bot: Harness) -> None:
     assert {f.label: f.value for f in reply.sections[0].facts}["Muted by"] == "U0ADMIN"
     assert reply.title == "Muted audit for 10 min"
     assert datetime(2026, 11, 30, 19, 10, tzinfo=UTC) == (await bot.db.call(active_mutes, bot.now))[0].until
+
+
+async def test_a_scoped_mute_is_stored_listed_and_covers_only_what_it_matches(bot: Harness) -> None:
+    reply = await bot.ask(
+        'mute kind=crm_sync instance=123-ABC-456 campaign_name="Q4 *" 4h --reason "CRM outage"'
+    )
+    assert reply.title == "Muted kind=crm_sync instance=123-ABC-456 campaign_name=Q4 * for 4 h"
+    [mute] = await bot.db.call(active_mutes, bot.now)
+    assert (
+        mute.matchers == (("instance", "123-ABC-456"), ("campaign_name", "Q4 *"))
+        and mute.reason == "CRM outage"
+    )
+
+    def n(**kw: Any) -> Notification:
+        event = {
+            "kind": "crm_sync",
+            "instance": "123-ABC-456",
+            "fields": {"campaign_name": "Q4 Launch"},
+            **kw,
+        }
+        return parse_event(event, now=bot.now)
+
+    assert mute.covers(n(), bot.now)
+    assert mute.covers(n(fields={"campaign_name": "q4 webinar"}), bot.now)  # case-insensitive
+    assert not mute.covers(n(fields={"campaign_name": "Q3 Launch"}), bot.now)
+    assert not mute.covers(n(instance="999-XYZ-999"), bot.now)
+    assert not mute.covers(n(kind="campaign_failure"), bot.now)
+    assert not mute.covers(n(), bot.now + timedelta(hours=5))  # expired
+    listed = await bot.ask("mutes")
+    assert (
+        listed.sections[0]
+        .items[0]
+        .text.startswith("kind=crm_sync instance=123-ABC-456 campaign_name=Q4 * — until")
+    )
+    # a second scoped mute of the same kind stands beside it; the same scope again replaces it
+    await bot.ask("mute kind=crm_sync instance=999-XYZ-999 1h")
+    await bot.ask('mute kind=crm_sync instance=123-ABC-456 campaign_name="Q4 *" 1h')
+    assert len(await bot.db.call(active_mutes, bot.now)) == 2

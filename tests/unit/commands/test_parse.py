@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from notifbot.commands.args import scope_of
 from notifbot.commands.parse import Command, parse, parse_duration
 
 
@@ -65,15 +66,39 @@ def test_not_durations(text: str) -> None:
 
 
 def test_mute_with_duration_and_reason() -> None:
-    cmd = parse("mute CRM_SYNC 1h30m  Sync user Rotation")
+    cmd = parse('mute CRM_SYNC 1h30m --reason "Sync user Rotation"')
     assert cmd == Command(
         "mute", kind="crm_sync", duration=timedelta(minutes=90), reason="Sync user Rotation"
     )
     assert parse("mute all 2h") == Command("mute", kind="all", duration=timedelta(hours=2))
-    # a duration written in two words: both parts count, the rest is the reason
-    assert parse("mute audit 1h 30m noisy").duration == timedelta(minutes=90)
-    assert parse("mute audit 1h 30m noisy").reason == "noisy"
+    # a duration written in two words: both parts count; the reason only after --reason (curly quotes too)
+    assert parse("mute audit 1h 30m --reason “noisy sender”").duration == timedelta(minutes=90)
+    assert parse("mute audit 1h 30m --reason “noisy sender”").reason == "noisy sender"
+    assert parse("mute audit 1h --reason noisy again").reason == "noisy again"
     assert parse("mute audit 30d").duration == timedelta(days=30)
+
+
+def test_scoped_mutes_take_route_style_matchers() -> None:
+    cmd = parse('mute kind=crm_sync instance=123-ABC-456 campaign_name="Q4 *" 4h --reason "CRM outage"')
+    assert cmd == Command(
+        "mute",
+        kind="crm_sync",
+        duration=timedelta(hours=4),
+        reason="CRM outage",
+        matchers=(("instance", "123-ABC-456"), ("campaign_name", "Q4 *")),
+    )
+    assert parse("mute instance=123-ABC-456 1h").kind == "all"  # every kind, that instance only
+    assert parse("mute campaign_failure team=emea 1h").matchers == (("team", "emea"),)
+
+
+def test_words_that_are_neither_are_an_error_never_the_reason() -> None:
+    for text in ("mute crm_sync 2h sync user rotation", "mute kind=crm_sync 1h oops"):
+        error = parse(text).error or ""
+        assert "is neither key=value, a duration nor --reason" in error and "usage: mute" in error
+    assert "quote is not closed" in (parse('mute crm_sync 1h --reason "open').error or "")
+    assert "unknown kind 'nope'" in (parse("mute kind=nope 1h").error or "")
+    assert "say what to mute" in (parse("mute 1h").error or "")
+    assert "--reason needs the reason" in (parse("mute audit 1h --reason").error or "")
 
 
 def test_mute_errors_are_clear() -> None:
@@ -114,3 +139,11 @@ def test_unknown_input_becomes_help_with_error() -> None:
 )
 def test_never_raises(text: str) -> None:
     assert isinstance(parse(text), Command)
+
+
+def test_a_group_key_reads_back_as_a_mute_scope() -> None:
+    assert scope_of('kind=campaign_failure instance=123-ABC-456 campaign_name="Q4 launch" error=-') == (
+        "campaign_failure",
+        (("instance", "123-ABC-456"), ("campaign_name", "Q4 launch")),
+    )
+    assert scope_of("crm_sync") is None and scope_of("") is None

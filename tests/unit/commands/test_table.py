@@ -27,7 +27,7 @@ EXAMPLES = {
     "quota": "",
     "stale-triggers": "30",
     "recent": "crm_sync 5",
-    "mute": "crm_sync 2h rotation",
+    "mute": 'crm_sync 2h --reason "user rotation"',
     "unmute": "crm_sync",
     "mutes": "",
     "routes": "",
@@ -184,7 +184,7 @@ async def test_the_mute_button_command_is_decided_and_stored_like_the_typed_mute
     bot: Harness, user: str
 ) -> None:
     """What a Mute button sends the core (kind, 24 h, reason) meets the same filter and store call as `mute`."""
-    typed = await bot.ask("mute engagement 24h muted from an alert in Slack", user=user, name=None)
+    typed = await bot.ask('mute engagement 24h --reason "muted from an alert in Slack"', user=user, name=None)
     typed_mutes = await bot.db.call(active_mutes, bot.now)
     await bot.sql("DELETE FROM mutes")
     button = Command(

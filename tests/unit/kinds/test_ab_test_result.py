@@ -47,7 +47,7 @@ def test_adobe_and_event_intake_agree_on_the_kind() -> None:
 
 
 def test_commands_accept_it_like_any_other_kind() -> None:
-    assert parse("mute ab_test_result 2h weekly tests").kind == "ab_test_result"
+    assert parse('mute ab_test_result 2h --reason "weekly tests"').kind == "ab_test_result"
     assert parse("recent ab_test_result 5") == Command("recent", kind="ab_test_result", number=5)
     assert parse("unmute ab_test_result") == Command("unmute", kind="ab_test_result")
 
@@ -71,7 +71,7 @@ def test_routes_match_it_by_its_own_name_and_no_longer_as_other() -> None:
 
 
 async def test_mute_covers_what_routing_and_recent_see(bot: Harness) -> None:
-    muted = await bot.ask("mute ab_test_result 2h weekly tests")
+    muted = await bot.ask('mute ab_test_result 2h --reason "weekly tests"')
     assert muted.ok and muted.title == "Muted ab_test_result for 2 h"
     [mute] = await bot.db.call(active_mutes, bot.now)
     n = to_notification(unwrap(TEST_GROUP), now=NOW)

@@ -153,7 +153,7 @@ def test_the_migration_fills_open_rows_from_their_events_severity(tmp_path: Path
         " VALUES (?, 'ops', 'slack', 'C1', ?, 0, 0)",
         [(1, "pending"), (2, "pending"), (3, "dead"), (4, "delivered")],
     )
-    assert migrate(conn) == ["m012_outbox_priority"]
+    assert migrate(conn)[:1] == ["m012_outbox_priority"]  # (and whatever migrations came after it)
     rows = conn.execute("SELECT event_id, priority FROM outbox ORDER BY event_id").fetchall()
     assert [tuple(r) for r in rows] == [(1, 0), (2, 1), (3, 2), (4, 0)]  # delivered history is left alone
     assert outbox.requeue(conn, 3, T0)

@@ -1,4 +1,5 @@
-"""Quota watch: samples Marketo's daily API usage, stores it, and warns once per threshold per US Central day."""
+"""Quota watch: samples Marketo's daily API usage, stores it, alerts once per observation (its highest new threshold)
+per US Central day, and resolves the day's alert after the reset."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from notifbot.central_time import CENTRAL, central_date, next_central_midnight
+from notifbot.central_time import CENTRAL, central_date, last_central_midnight, next_central_midnight
 from notifbot.errors import MarketoError
 from notifbot.marketo.client import MarketoClient
 from notifbot.model import Notification
 from notifbot.sources.events import parse_event
+from notifbot.store.events import has_key_prefix
 from notifbot.store.marketo_state import (
     day_samples,
     insert_quota_sample,
@@ -122,6 +124,9 @@ class QuotaWatch:
         self._errors_at: float | None = None
         self._errors_day: str | None = None
         self._emitted: set[str] = set()
+        self._reset_checked: set[str] = (
+            set()
+        )  # Central days whose reset was announced (or had nothing to resolve)
 
     @property
     def munchkin(self) -> str:
@@ -171,6 +176,7 @@ class QuotaWatch:
         """One poll: sample usage, store it, announce newly crossed thresholds; Marketo errors are recorded."""
         now = self.clock()
         day = central_date(now).isoformat()
+        await self._resolve_yesterday(now)
         quota = self.instance.daily_quota
         try:
             usage = _today(await self.client.usage())
@@ -201,6 +207,29 @@ class QuotaWatch:
             )
         await self._announce(now, day, used, quota, users, earlier=earlier)
 
+    async def _resolve_yesterday(self, now: datetime) -> None:
+        """After the reset at 00:00 CT, yesterday's quota alert (if there was one) is marked resolved in place."""
+        yesterday = (central_date(now) - timedelta(days=1)).isoformat()
+        if yesterday in self._reset_checked:
+            return
+        prefix = f"quota-{self.munchkin}-{yesterday}-"
+        if not await self.db.call(has_key_prefix, prefix):
+            self._reset_checked.add(yesterday)
+            return
+        reset = last_central_midnight(now)
+        event = {
+            "kind": "web_services",
+            "id": prefix + "reset",
+            "instance": self.munchkin,
+            "occurred_at": now,
+            "severity": "info",
+            "status": "resolved",
+            "summary": f"Marketo's daily API quota on {self.munchkin} reset at 00:00 CT",
+            "fields": {"resets_at": reset.isoformat()},
+        }
+        await self.accept([parse_event(event, now=now, source="marketo")])
+        self._reset_checked.add(yesterday)
+
     def _key(self, day: str, threshold: float) -> str:
         """The notification id of `threshold` on the Central `day`: stable, so a restart dedupes in the store."""
         return f"quota-{self.munchkin}-{day}-{threshold:g}"
@@ -215,11 +244,13 @@ class QuotaWatch:
         earlier: Sequence[tuple[float, int]] = (),
         reached: bool = False,
     ) -> None:
-        """Sends one notification per threshold crossed and not yet announced today (ids dedupe across restarts)."""
+        """One notification for the highest threshold crossed and not yet announced today (one observation, one
+        alert; ids dedupe across restarts); the day's alerts are one message, edited as usage rises."""
         crossed = [t for t in self.thresholds if 100.0 * used >= t * quota]
         fresh_thresholds = [t for t in crossed if self._key(day, t) not in self._emitted]
         if not fresh_thresholds:
             return
+        fresh_thresholds = fresh_thresholds[-1:]  # the highest: the lower ones are implied
         percent = round(100.0 * used / quota, 1)
         if reached:
             outlook: str | None = (
@@ -231,7 +262,7 @@ class QuotaWatch:
             self._notification(t, now, day, used, quota, percent, users, outlook) for t in fresh_thresholds
         ]
         await self.accept(fresh)
-        self._emitted.update(n.key for n in fresh)
+        self._emitted.update(self._key(day, t) for t in crossed)
 
     def _notification(
         self,

@@ -1,0 +1,156 @@
+"""One claim of an alert group's outbox row: the first action `groups.step` says is due, through the group sender.
+
+One API call per claim, so the channel's pacing spaces a group's posts, edits and thread replies like any other
+send; what is still due afterwards leaves the row due again (store/groups.record_flush decides, in one transaction).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol, runtime_checkable
+
+from notifbot.groups import MESSAGE_ITEMS, THREAD_ITEMS, Action, GroupView, ThreadItems, step
+from notifbot.kinds import item_label
+from notifbot.store.groups import Done, Flush, load_flush
+from notifbot.store.outbox import OutboxRow
+from notifbot.store.runner import Database
+from notifbot.text import format_count, format_when
+
+
+@runtime_checkable
+class GroupSender(Protocol):
+    """A sender that shows an alert group as one message: posted, edited in place, detailed in its thread."""
+
+    can_edit: bool  # False: no edits or threads; one summary post per interval instead
+
+    async def post_group(self, row: OutboxRow, view: GroupView) -> str | None: ...
+
+    async def edit_group(self, row: OutboxRow, message_id: str, view: GroupView) -> None: ...
+
+    async def reply_group(self, row: OutboxRow, message_id: str, reply: ThreadItems) -> None: ...
+
+
+@dataclass(frozen=True)
+class GroupAttempt:
+    """The call to make now and what to record when it succeeds."""
+
+    send: Callable[[], Awaitable[str | None]]
+    done: Callable[[str | None], Done]
+
+
+def _when(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
+
+
+def view_of(flush: Flush, *, state: str | None = None) -> GroupView:
+    """The group's message content, from what the store holds."""
+    items = tuple(item_label(n) for n in flush.head[:MESSAGE_ITEMS]) if flush.policy.thread else ()
+    return GroupView(
+        first=flush.first,
+        count=flush.state.count,
+        first_seen=_when(flush.state.opened_at),
+        last_seen=_when(flush.last_seen),
+        items=items,
+        severity=flush.severity,
+        state=state or ("resolved" if flush.state.resolved else "firing"),
+        key=flush.key,
+        acked=flush.acked,
+        face=None if flush.policy.thread else flush.last,  # a repeating problem shows its latest occurrence
+    )
+
+
+async def prepare(
+    db: Database, row: OutboxRow, sender: GroupSender, now: float
+) -> tuple[Flush | None, GroupAttempt | None]:
+    """The group behind `row` and the attempt due now (None: nothing is due, or the group is gone)."""
+    assert row.group_id is not None
+    flush = await db.call(load_flush, row.group_id, head=MESSAGE_ITEMS, unlisted=THREAD_ITEMS)
+    if flush is None:
+        return None, None
+    due = step(flush.state, flush.policy, now, can_edit=sender.can_edit, remind=flush.remind)
+    if not due.actions:
+        return flush, None
+    action, state, view = due.actions[0], flush.state, view_of(flush)
+    all_in_message = state.count <= MESSAGE_ITEMS or not flush.policy.thread
+    message_id = flush.message_id or row.provider_message_id or ""
+    if action is Action.POST:
+        listed = state.count if all_in_message or not sender.can_edit else 0
+        resolved = state.resolved  # posted resolved: nothing more to say in its thread
+        return flush, GroupAttempt(
+            lambda: sender.post_group(row, view),
+            lambda mid: Done(
+                (Action.POST,),
+                mid,
+                state.count,
+                listed,
+                resolved,
+                told_resolved=resolved,
+                shown_acked=state.acked,
+            ),
+        )
+    if action is Action.SUMMARY:
+        return flush, GroupAttempt(
+            lambda: sender.post_group(row, view),
+            lambda mid: Done((Action.SUMMARY,), None, state.count, state.count, state.resolved),
+        )
+    if action is Action.EDIT:
+        listed = state.count if all_in_message else state.listed
+
+        async def edit() -> str | None:
+            await sender.edit_group(row, message_id, view)
+            return None
+
+        return flush, GroupAttempt(
+            edit,
+            lambda _: Done(
+                (Action.EDIT,), None, state.count, listed, state.resolved, shown_acked=state.acked
+            ),
+        )
+    if action is Action.REMIND:
+        assert flush.remind is not None
+        reminder = ThreadItems(
+            (),
+            state.count,
+            state.count,
+            reminder=(
+                f"Still firing and not acknowledged: {format_count(state.count)} "
+                f"{'event' if state.count == 1 else 'events'} since {format_when(view.first_seen)}, the last "
+                f"{format_when(view.last_seen)} (reminder {state.reminders + 1} of {flush.remind.max})"
+            ),
+            mention=flush.remind.mention,
+        )
+
+        async def send_reminder() -> str | None:
+            await sender.reply_group(row, message_id, reminder)
+            return None
+
+        return flush, GroupAttempt(
+            send_reminder, lambda _: Done((Action.REMIND,), None, state.shown, state.listed, reminded=True)
+        )
+    if (
+        state.count <= state.listed or not flush.policy.thread
+    ):  # everything listed: the reply says it resolved
+        done_reply = ThreadItems((), state.count, state.count, resolved=True)
+
+        async def send_resolved() -> str | None:
+            await sender.reply_group(row, message_id, done_reply)
+            return None
+
+        return flush, GroupAttempt(
+            send_resolved,
+            lambda _: Done((Action.REPLY,), None, state.shown, state.listed, told_resolved=True),
+        )
+    items = tuple(item_label(n) for n in flush.unlisted)
+    reply = ThreadItems(items, state.listed + 1, state.count)
+
+    async def send_reply() -> str | None:
+        await sender.reply_group(row, message_id, reply)
+        return None
+
+    goal = state.reply_goal if state.listed < state.reply_goal else state.count  # go on, or begin a listing
+    return flush, GroupAttempt(
+        send_reply,
+        lambda _: Done((Action.REPLY,), None, state.shown, state.listed + len(items), reply_goal=goal),
+    )
