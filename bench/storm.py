@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/storm.py                          # storms of 100 and 1,000; each wait capped at 120 s
     .venv/bin/python bench/storm.py --sizes 100 --max-wait 30
-    .venv/bin/python bench/storm.py --notifbot-group         # the route gets `group: {...}` (issue #13's grouping)
+    .venv/bin/python bench/storm.py --no-notifbot-group      # notifbot's route without `group:` (one message each)
 
 Each system posts to its own fresh fake Slack (tests/fakes/slack.py, 1 message/s per channel, 429 + Retry-After
 beyond): Alertmanager 0.25 through an incoming webhook (its `slack_configs.api_url`), a real `notifbot serve`
@@ -226,7 +226,10 @@ def main(argv: list[str] | None = None) -> int:
         "--no-one-by-one", action="store_true", help="skip Alertmanager fed one alert per request"
     )
     ap.add_argument(
-        "--notifbot-group", action="store_true", help="add issue #13's `group:` to notifbot's route"
+        "--notifbot-group",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="give notifbot's route issue #13's `group:` (default); --no-notifbot-group: one message per event",
     )
     ap.add_argument("--check", action="store_true", help="exit 1 when notifbot misses issue #13's targets")
     ap.add_argument("--out", type=Path, default=RESULTS)
