@@ -133,7 +133,7 @@ class Mute:
         ):
             return False
         return all(
-            any(fnmatchcase(_text(v).lower(), pattern.lower()) for v in n.values_for(key))
+            any(fnmatchcase(match_text(v).lower(), pattern.lower()) for v in n.values_for(key))
             for key, pattern in self.matchers
         )
 
@@ -152,7 +152,7 @@ class Acked:
     at: datetime
 
 
-def _text(value: Any) -> str:
+def match_text(value: Any) -> str:
     """A value as match text: booleans as true/false, whole floats without `.0` (as routes compare them)."""
     if isinstance(value, bool):
         return "true" if value else "false"

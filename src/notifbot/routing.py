@@ -12,17 +12,9 @@ from typing import Any
 from notifbot.config import DigestSettings, MatchValue, RemindSettings, Route
 from notifbot.groups import GroupPolicy
 from notifbot.kinds.registry import problem_fields, spec_for
-from notifbot.model import Notification
+from notifbot.model import Notification, match_text
 
 PROBLEM = "problem"  # the `by` of the default grouping: kind, instance and the kind's salient fields
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def _lookup(n: Notification, key: str) -> list[Any]:
@@ -33,8 +25,8 @@ def _lookup(n: Notification, key: str) -> list[Any]:
 def matches(n: Notification, match: Mapping[str, MatchValue]) -> bool:
     """True when every key matches; a list of wanted values matches any of them."""
     for key, wanted in match.items():
-        options = {_text(w) for w in (wanted if isinstance(wanted, list) else [wanted])}
-        if not any(_text(v) in options for v in _lookup(n, key)):
+        options = {match_text(w) for w in (wanted if isinstance(wanted, list) else [wanted])}
+        if not any(match_text(v) in options for v in _lookup(n, key)):
             return False
     return True
 
@@ -92,7 +84,9 @@ def targets(n: Notification, routes: Sequence[Route], repeat_window: timedelta) 
 
 def digest_label(match: Mapping[str, MatchValue]) -> str:
     """A route's match as a digest names it, e.g. `kind=lead_sync_failure instance=123-ABC-456` (`all`: none)."""
-    parts = [f"{k}={json.dumps(v) if isinstance(v, list) else _text(v)}" for k, v in sorted(match.items())]
+    parts = [
+        f"{k}={json.dumps(v) if isinstance(v, list) else match_text(v)}" for k, v in sorted(match.items())
+    ]
     return " ".join(parts) or "all"
 
 
@@ -105,7 +99,7 @@ def group_values(n: Notification, by: Sequence[str]) -> dict[str, Any]:
             values.update({"kind": n.kind_label, "instance": n.instance, **fields})
             continue
         found = _lookup(n, key)
-        values[key] = (n.kind_label if key == "kind" else _text(found[0])) if found else None
+        values[key] = (n.kind_label if key == "kind" else match_text(found[0])) if found else None
     return values
 
 
