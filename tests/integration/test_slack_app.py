@@ -416,3 +416,37 @@ async def test_the_acknowledge_edit_goes_through_the_classifying_sender(
     assert "Slack rate limit on chat.update for channel C1: retry after 3 s" in record.getMessage()
     assert TOKEN not in record.getMessage() and record.exc_info is None
     assert slack.updates == []
+
+
+async def test_a_group_s_buttons_acknowledge_it_in_place_and_mute_that_group(
+    bot_factory: BotFactory, slack: FakeSlack
+) -> None:
+    bot: Bot = await bot_factory(
+        env={"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET},
+        slack={"api_url": slack.api_url},
+        destinations={"ops": {"type": "slack", "channel": "C1"}},
+        routes=[{"to": "ops", "group": {"by": ["kind", "instance"], "wait": "0s"}}],
+        delivery={"slack_interval_seconds": 0.0},
+    )
+    events = [{"kind": "campaign_failure", "id": f"g{i}", "instance": "123-ABC-456"} for i in range(3)]
+    async with client_for(bot) as client:
+        await client.post("/hooks/events", json=events)
+    await until(
+        lambda: any("×3" in json.dumps(m["blocks"], ensure_ascii=False) for m in slack.top_level("C1"))
+    )
+    (posted,) = slack.top_level("C1")
+    body = block_action("notifbot_ack", "g0", "C1", posted["ts"], "U0ADMIN", slack.response_url("gack"))
+    assert (await post_signed(bot, body)).status_code == 200
+    await until(lambda: "Acknowledged by <@U0ADMIN>" in json.dumps(slack.top_level("C1")[0]["blocks"]))
+    assert "×3" in json.dumps(
+        slack.top_level("C1")[0]["blocks"], ensure_ascii=False
+    )  # the edit kept the group
+    mute_value = "kind=campaign_failure instance=123-ABC-456"
+    body = block_action(
+        "notifbot_mute_24h", mute_value, "C1", posted["ts"], "U0ADMIN", slack.response_url("gm")
+    )
+    assert (await post_signed(bot, body)).status_code == 200
+    await until(lambda: len(slack.responses_for("gm")) == 1)
+    [mute] = bot.pipeline._mutes
+    assert (mute.kind, mute.matchers) == ("campaign_failure", (("instance", "123-ABC-456"),))
+    assert "kind=campaign_failure instance=123-ABC-456" in json.dumps(slack.responses_for("gm"))
