@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,8 +11,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from notifbot.config import ConfigError, parse_settings
+from notifbot.groups import Reminder
+from notifbot.metrics import Metrics
+from notifbot.model import Severity
+from notifbot.pipeline import Pipeline
 from notifbot.routing import PROBLEM, group_id, group_key, route, targets
 from notifbot.sources.events import parse_event
+from notifbot.store.batch import IngestBatcher
+from notifbot.store.runner import Database
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 WINDOW = timedelta(minutes=10)
@@ -125,3 +132,19 @@ def test_yaml_sexagesimal_time_and_group_true_are_understood() -> None:
     assert parse_settings({"delivery": {"repeat_window": 0}}, source="t").delivery.repeat_window == timedelta(
         0
     )
+
+
+def test_the_pipeline_gives_each_stored_target_its_group_with_the_route_s_reminder(tmp_path: Path) -> None:
+    settings = parse_settings(CONFIG, source="t")
+    db = Database(tmp_path / "n.db")
+    try:
+        pipeline = Pipeline(settings, IngestBatcher(db), Metrics(), lambda _: None)
+        ops, everyone = pipeline.targets_for(event(fields={"campaign_id": 7}))
+    finally:
+        db.close()
+    assert ops.group is not None and ops.group.key == "kind=campaign_failure instance=123-ABC-456"
+    assert ops.group.remind == Reminder(timedelta(hours=4), 3, Severity.CRITICAL, "<!here>")
+    assert ops.group.key_id == group_id("ops", ops.group.key) and ops.group.can_edit
+    assert (
+        everyone.group is not None and everyone.group.remind is None
+    )  # the default grouping has no reminders
