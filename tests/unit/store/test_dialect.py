@@ -99,31 +99,55 @@ def pg_store_url(postgres_url: str) -> str:
     return postgres_url
 
 
-def test_every_migration_applies_on_postgres_and_makes_the_same_tables_and_columns(
+_PG_TYPES = {"INTEGER": "bigint", "REAL": "double precision", "TEXT": "text"}
+
+
+def test_every_migration_applies_on_postgres_and_makes_the_same_columns_and_indexes(
     pg_store_url: str, tmp_path: Path
 ) -> None:
     from notifbot.store import pg
 
     lite = connect(tmp_path / "lite.db")
-    want = {
-        (t, c)
+    tables = [
+        t
         for (t,) in lite.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\'"
             " AND name NOT LIKE 'sqlite%'"
         ).fetchall()
-        for (c,) in lite.execute("SELECT name FROM pragma_table_info(?)", (t,)).fetchall()
+    ]
+    want = {
+        (t, r["name"], _PG_TYPES[r["type"]], bool(r["notnull"] or r["pk"]))
+        for t in tables
+        for r in lite.execute("SELECT * FROM pragma_table_info(?)", (t,)).fetchall()
+    }
+    want_indexes = {
+        (r["tbl_name"], r["name"])
+        for r in lite.execute(
+            "SELECT tbl_name, name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        )
+        if r["tbl_name"] in tables
     }
     lite.close()
     conn = pg.connect(pg_store_url)
     got = {
-        (r["table_name"], r["column_name"])
+        (r["table_name"], r["column_name"], r["data_type"], r["is_nullable"] == "NO")
         for r in conn.execute(
-            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public'"
+            "SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns"
+            " WHERE table_schema = 'public'"
+        ).fetchall()
+    }
+    got_indexes = {  # the ones a migration created, not those behind a primary key or UNIQUE constraint
+        (r["tablename"], r["indexname"])
+        for r in conn.execute(
+            "SELECT tablename, indexname FROM pg_indexes WHERE schemaname = 'public'"
+            " AND indexname NOT IN (SELECT conname FROM pg_constraint)"
         ).fetchall()
     }
     conn.close()
     assert len(want) >= 163  # m001–m014: 17 tables
     assert got == want
+    assert len(want_indexes) >= 13
+    assert got_indexes == want_indexes
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
