@@ -8,6 +8,9 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, settings
 
+# the `postgres_url` fixture: a fresh database on the test PostgreSQL server per module (tests/pg_support.py)
+pytest_plugins = ["tests.pg_support"]
+
 # Property-based tests run a bounded number of examples in `make test` (HYPOTHESIS_PROFILE=deep for more).
 settings.register_profile(
     "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -26,3 +29,13 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPath
             monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
     yield
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line after the run when PostgreSQL tests were skipped, saying how to run them (skip reasons are hidden)."""
+    from tests.pg_support import skipped_postgres_line  # imported as a plugin (pytest_plugins) first
+
+    reasons = [str(r.longrepr) for r in terminalreporter.stats.get("skipped", [])]
+    line = skipped_postgres_line(reasons)
+    if line is not None:
+        terminalreporter.write_line(line, yellow=True)

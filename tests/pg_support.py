@@ -1,0 +1,95 @@
+"""A real PostgreSQL for the store tests: a fresh database per test module on the server at 127.0.0.1:5432.
+
+The server is the machine's own (trust auth, a `postgres` database to connect to for CREATE DATABASE), or the one
+NOTIFBOT_TEST_POSTGRES_URL names. Without a reachable server (or without the psycopg driver) the tests skip with a
+line that says how to run them, except under CI (`CI=true`), where they fail: `.ci/run` must provide the server.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import NoReturn
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+URL_ENV = "NOTIFBOT_TEST_POSTGRES_URL"
+DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+# read at import: the autouse clean_env fixture removes every NOTIFBOT_* variable before each test runs
+ADMIN_URL = os.environ.get(URL_ENV) or DEFAULT_ADMIN_URL
+HOW_TO_RUN = f"start PostgreSQL on 127.0.0.1:5432 (trust auth) or set {URL_ENV}"
+DRIVER_HINT = "pip install 'psycopg[binary]>=3.2' 'psycopg-pool>=3.2'"
+DB_PREFIX = "notifbot_test_"
+CONNECT_TIMEOUT = 2  # seconds: an unreachable server skips at once instead of hanging the suite
+
+
+def _unavailable(reason: str) -> NoReturn:
+    """Skips (developer machine) or fails (CI=true) the PostgreSQL tests, saying why and how to run them."""
+    message = f"PostgreSQL tests not run: {reason}; to run them, {HOW_TO_RUN}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message + " (under CI they must run: .ci/run provides the server)", pytrace=False)
+    pytest.skip(message)
+
+
+def _shown(url: str) -> str:
+    """The URL without a password, for messages."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    user = f"{parts.username}@" if parts.username else ""
+    return urlunsplit((parts.scheme, f"{user}{host}{port}", parts.path, "", ""))
+
+
+def with_database(url: str, name: str) -> str:
+    """`url` pointing at database `name` instead (user, password, host and query kept)."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+
+
+def require_postgres(admin_url: str = ADMIN_URL) -> str:
+    """`admin_url` once a connection to it works; otherwise skips, or fails under CI."""
+    try:
+        import psycopg
+    except ImportError:
+        _unavailable(f"the psycopg driver is not installed ({DRIVER_HINT})")
+    try:
+        with psycopg.connect(admin_url, connect_timeout=CONNECT_TIMEOUT, autocommit=True) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        _unavailable(f"no PostgreSQL server answers at {_shown(admin_url)} ({first_line})")
+    return admin_url
+
+
+@contextmanager
+def fresh_database(admin_url: str) -> Iterator[str]:
+    """A new, empty database on the server (its URL), dropped on exit even if connections to it are still open."""
+    import psycopg
+    from psycopg import sql
+
+    name = f"{DB_PREFIX}{os.getpid()}_{secrets.token_hex(4)}"
+    with psycopg.connect(admin_url, connect_timeout=CONNECT_TIMEOUT, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield with_database(admin_url, name)
+    finally:
+        with psycopg.connect(admin_url, connect_timeout=CONNECT_TIMEOUT, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    """The URL of a fresh PostgreSQL database for this test module (skips, or fails under CI, without a server)."""
+    with fresh_database(require_postgres()) as url:
+        yield url
+
+
+def skipped_postgres_line(reasons: list[str]) -> str | None:
+    """The one summary line `make test` prints when PostgreSQL tests were skipped, or None when none were."""
+    count = sum(1 for r in reasons if "PostgreSQL tests not run" in r)
+    if count == 0:
+        return None
+    return f"{count} PostgreSQL test(s) skipped: to run them, {HOW_TO_RUN} (CI=true makes them fail instead)"
