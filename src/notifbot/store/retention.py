@@ -341,7 +341,8 @@ def reclaim_space(conn: sqlite3.Connection, pages: int = VACUUM_PAGES) -> int:
     before = space(conn)
     if not before.incremental or before.free == 0:
         return 0
-    conn.execute(f"PRAGMA incremental_vacuum({int(pages)})").fetchall()  # runs one page per row fetched
+    # executescript steps the pragma to its end (execute stops after its first step: one page)
+    conn.executescript(f"PRAGMA incremental_vacuum({int(pages)});")
     return before.free - space(conn).free
 
 
