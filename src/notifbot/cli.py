@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from notifbot import __version__
+from notifbot import __version__, cli_store
 from notifbot.config import Settings, load_settings
 from notifbot.config.checks import environment_problems
 from notifbot.config.env import Env, settings_secrets
@@ -226,72 +226,6 @@ def cmd_outbox(args: argparse.Namespace) -> int:
         conn.close()
 
 
-def _mib(n: int) -> str:
-    return f"{n / 1024 / 1024:.1f} MiB"
-
-
-def cmd_prune(args: argparse.Namespace) -> int:
-    from notifbot.app import retention_windows
-    from notifbot.store.db import connect
-    from notifbot.store.maintenance import prune_all
-    from notifbot.store.retention import describe, space, vacuum_to_incremental, would_prune
-
-    settings = _settings(args)
-    windows = retention_windows(settings.storage.retention)
-    conn = connect(settings.storage.path, synchronous=settings.storage.synchronous)
-    try:
-        before = space(conn)
-        print(f"retention: {describe(windows)}; database {_mib(before.bytes)}", file=sys.stderr)
-        if args.dry_run:
-            counts = would_prune(conn, windows, time.time())
-        else:
-            counts = prune_all(
-                conn,
-                windows,
-                progress=lambda total: print(
-                    f"  … {sum(total.values())} rows so far: {_listed(total)}", file=sys.stderr
-                ),
-            )
-        verb = "would delete" if args.dry_run else "deleted"
-        for table, n in counts.items():
-            print(f"{table:20} {verb} {n}")
-        if not counts:
-            print(f"nothing to delete: every row is within storage.retention ({settings.storage.path})")
-        if args.vacuum and not args.dry_run:
-            print("vacuum: rewriting the database (incremental auto_vacuum from now on) …", file=sys.stderr)
-            vacuum_to_incremental(conn)
-        after = space(conn)
-        print(f"database {_mib(before.bytes)} before, {_mib(after.bytes)} after", file=sys.stderr)
-        if not after.incremental and not args.dry_run:
-            print(
-                "note: freed pages are reused, not returned to the disk; `notifbot prune --vacuum` (bot stopped)"
-                " makes the file shrink from now on",
-                file=sys.stderr,
-            )
-        return 0
-    finally:
-        conn.close()
-
-
-def _listed(counts: dict[str, int]) -> str:
-    return ", ".join(f"{t} {n}" for t, n in counts.items())
-
-
-def cmd_backup(args: argparse.Namespace) -> int:
-    from notifbot.errors import BackupError
-    from notifbot.store.maintenance import backup
-
-    settings = _settings(args)
-    started = time.monotonic()
-    try:
-        size = backup(settings.storage.path, args.path, force=args.force)
-    except BackupError as exc:
-        print(f"notifbot backup: {exc}", file=sys.stderr)
-        return 1
-    print(f"backed up {settings.storage.path} to {args.path}: {_mib(size)} in {time.monotonic() - started:.1f} s")
-    return 0
-
-
 def cmd_teams_login(args: argparse.Namespace) -> int:
     from notifbot.config.checks import TEAMS_EXTRA_INSTALL, teams_extra_installed
 
@@ -434,12 +368,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="then rewrite the file so it shrinks after pruning from now on (bot stopped; needs its size free)",
     )
-    s.set_defaults(func=cmd_prune)
+    s.set_defaults(func=cli_store.cmd_prune)
 
     s = with_config(sub.add_parser("backup", help="copy the SQLite database while the bot runs"))
     s.add_argument("path", metavar="PATH", help="the backup file to write")
     s.add_argument("--force", action="store_true", help="replace PATH if it exists")
-    s.set_defaults(func=cmd_backup)
+    s.set_defaults(func=cli_store.cmd_backup)
 
     mail = sub.add_parser("email", help="Marketo notification e-mails").add_subparsers(
         dest="action", required=True

@@ -19,7 +19,10 @@ def fill_old(path: Path) -> None:
     """A store that ran for months: old events, each delivered to the console."""
     conn = connect(path)
     old = datetime.now(UTC) - timedelta(days=200)
-    notes = [parse_event({"kind": "audit", "id": f"old{i}", "summary": "x" * 200}, now=old) for i in range(OLD_EVENTS)]
+    notes = [
+        parse_event({"kind": "audit", "id": f"old{i}", "summary": "x" * 200}, now=old)
+        for i in range(OLD_EVENTS)
+    ]
     insert_notifications(conn, [(n, [Target("console", "console", "stdout")]) for n in notes])
     conn.execute("UPDATE outbox SET status = 'delivered'")
     conn.close()

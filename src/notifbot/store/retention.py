@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from notifbot.store.db import transaction
 
 DAY = 86400.0
-VACUUM_PAGES = 2048  # pages (8 MiB at 4 KiB) returned to the filesystem per incremental_vacuum transaction
+VACUUM_PAGES = 256  # pages (1 MiB at 4 KiB) returned to the filesystem per incremental_vacuum transaction
 TABLES = (
     "alert_group_events",
     "alert_groups",
@@ -170,7 +170,8 @@ def _prune_parents(conn: sqlite3.Connection, p: _Parent, params: dict[str, objec
                 f"DELETE FROM {p.members} WHERE {p.member_key} = ? AND seq > ?", (first_id, top - batch)
             ).rowcount
             return {p.members: n}
-    ids, total = [], 0
+    ids: list[int] = []
+    total = 0
     for row_id, count in rows:
         if ids and total + int(count) > batch:
             break

@@ -20,7 +20,11 @@ def test_a_backup_during_writes_is_consistent(tmp_path: Path) -> None:
     writer = connect(path)
     now = datetime.now(UTC)
     insert_notifications(
-        writer, [(parse_event({"kind": "audit", "id": f"a{i}", "summary": "x" * 400}, now=now), [T]) for i in range(3000)]
+        writer,
+        [
+            (parse_event({"kind": "audit", "id": f"a{i}", "summary": "x" * 400}, now=now), [T])
+            for i in range(3000)
+        ],
     )
     stop, written = threading.Event(), [0]
 

@@ -81,9 +81,14 @@ def test_old_finished_events_go_with_their_outbox_rows_and_everything_else_stays
     assert run(conn) == {}
 
 
-def test_an_open_group_keeps_its_events_and_a_finished_closed_one_goes_with_its_members(tmp_path: Path) -> None:
+def test_an_open_group_keeps_its_events_and_a_finished_closed_one_goes_with_its_members(
+    tmp_path: Path,
+) -> None:
     conn = connect(tmp_path / "n.db")
-    members = [accept(conn, f"g{i}", OLD + timedelta(seconds=i), Target("ops", "slack", "C1", GROUP)) for i in range(3)]
+    members = [
+        accept(conn, f"g{i}", OLD + timedelta(seconds=i), Target("ops", "slack", "C1", GROUP))
+        for i in range(3)
+    ]
     finish(conn)
     assert run(conn) == {}  # open: its message may still be edited with every member
     assert ids(conn) == set(members)
@@ -177,7 +182,9 @@ def test_a_dry_run_counts_exactly_what_a_run_deletes_and_changes_nothing(tmp_pat
     conn.execute("UPDATE alert_groups SET closed = 1")
     conn.execute("UPDATE digests SET sealed = 1")
     finish(conn)
-    conn.execute("INSERT INTO quota_samples (instance, sampled_at, day, used, quota) VALUES ('i', 1, 'd', 1, 9)")
+    conn.execute(
+        "INSERT INTO quota_samples (instance, sampled_at, day, used, quota) VALUES ('i', 1, 'd', 1, 9)"
+    )
     before = counts(conn)
 
     expected = would_prune(conn, W, NOW.timestamp())
@@ -218,7 +225,8 @@ def test_a_new_database_returns_pruned_space_to_the_filesystem(tmp_path: Path) -
     conn = connect(tmp_path / "n.db")
     assert space(conn).incremental
     events = [
-        parse_event({"kind": "campaign_failure", "id": f"e{i}", "summary": "x" * 500}, now=OLD) for i in range(2000)
+        parse_event({"kind": "campaign_failure", "id": f"e{i}", "summary": "x" * 500}, now=OLD)
+        for i in range(2000)
     ]
     insert_notifications(conn, [(e, [PLAIN]) for e in events], now=OLD.timestamp())
     finish(conn)
