@@ -41,6 +41,8 @@ from notifbot.store.runner import Database
 TARGET = Target("ops", "slack", "C1")
 CHUNK = 50_000
 MIB = 1024 * 1024
+WARM_UP_SECONDS = 3.0
+P99_TARGET_MS = 50.0  # issue #14's acceptance: ingest p99 while pruning
 
 
 def _template() -> dict[str, Any]:
@@ -133,14 +135,14 @@ async def prune_under_ingest(path: Path, windows: Windows, rate: float) -> dict[
     db = Database(path)
     batcher = IngestBatcher(db)
     pruner = Pruner(db, windows, every=3600)
-    latencies: list[float] = []
+    timed: list[tuple[float, float]] = []  # (submitted at, seconds to commit)
     done = asyncio.Event()
 
     async def one(i: int) -> None:
         n = parse_event({"kind": "audit", "id": f"live-{i}"}, now=datetime.now(UTC))
         t = time.perf_counter()
         await batcher.submit([(n, [TARGET])])
-        latencies.append(time.perf_counter() - t)
+        timed.append((t, time.perf_counter() - t))
 
     async def ingest() -> None:
         tasks, i, start = [], 0, time.perf_counter()
@@ -151,22 +153,24 @@ async def prune_under_ingest(path: Path, windows: Windows, rate: float) -> dict[
         await asyncio.gather(*tasks)
 
     feeder = asyncio.create_task(ingest())
-    await asyncio.sleep(1.0)  # ingest at its pace before the run starts
+    await asyncio.sleep(
+        WARM_UP_SECONDS
+    )  # ingest at its pace, and the first commits on a cold cache, before the run
     started = time.perf_counter()
     pruned = await pruner.run_once()
-    seconds = time.perf_counter() - started
+    ended = time.perf_counter()
     await asyncio.sleep(1.0)
     done.set()
     await feeder
     db.close()
-    latencies.sort()
+    during = sorted(s for t, s in timed if started <= t <= ended) or [0.0]
     return {
-        "prune_seconds": round(seconds, 1),
+        "prune_seconds": round(ended - started, 1),
         "pruned": pruned,
-        "ingested": len(latencies),
-        "ingest_p50_ms": round(latencies[len(latencies) // 2] * 1000, 1),
-        "ingest_p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000, 1),
-        "ingest_max_ms": round(latencies[-1] * 1000, 1),
+        "ingested_during_prune": len(during),
+        "ingest_p50_ms": round(during[len(during) // 2] * 1000, 1),
+        "ingest_p99_ms": round(during[int(len(during) * 0.99)] * 1000, 1),
+        "ingest_max_ms": round(during[-1] * 1000, 1),
     }
 
 
@@ -175,7 +179,7 @@ def main() -> None:
     p.add_argument("--events", type=int, default=1_000_000)
     p.add_argument("--span-days", type=float, default=180.0, help="events spread over this many days back")
     p.add_argument("--days", type=float, default=90.0, help="the retention window (storage.retention.days)")
-    p.add_argument("--batch", type=int, default=500, help="storage.retention.batch")
+    p.add_argument("--batch", type=int, default=200, help="storage.retention.batch")
     p.add_argument("--rate", type=float, default=200.0, help="events/s ingested during the prune")
     p.add_argument("--keep", action="store_true", help="keep the database (its path is printed)")
     p.add_argument("--out", type=Path, help="also write the figures here as JSON")
@@ -197,13 +201,18 @@ def main() -> None:
     report["recent_after_ms"] = recent_ms(path)
     print(json.dumps(report, indent=2))
     if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    target = report["ingest_p99_ms"] <= P99_TARGET_MS if report["pruned"] else True
+    print(f"ingest p99 during the prune: {report['ingest_p99_ms']} ms (target {P99_TARGET_MS:g} ms)")
     if args.keep:
         print(f"kept {path}")
     else:
         for name in os.listdir(folder):
             os.unlink(folder / name)
         os.rmdir(folder)
+    if not target:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

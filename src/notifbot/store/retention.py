@@ -42,7 +42,7 @@ class Windows:
     quota_sample_days: float = 90
     activity_days: float = 400
     inbox_days: float = 30
-    batch: int = 500
+    batch: int = 200
 
 
 @dataclass(frozen=True)
