@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from notifbot.config import DigestSettings, MatchValue, RemindSettings, Route
@@ -14,6 +16,7 @@ from notifbot.groups import GroupPolicy
 from notifbot.kinds.registry import problem_fields, spec_for
 from notifbot.model import Notification, match_text
 
+_PLAIN = re.compile(r"[A-Za-z0-9_.:@/-]+")  # shown as is in a group key; anything else JSON-quoted
 PROBLEM = "problem"  # the `by` of the default grouping: kind, instance and the kind's salient fields
 
 
@@ -103,6 +106,15 @@ def group_values(n: Notification, by: Sequence[str]) -> dict[str, Any]:
     return values
 
 
+def _json_text(value: Any) -> str:
+    """A non-text value as JSON (numbers and booleans without the encoder's overhead: this runs per event)."""
+    if value is True or value is False:
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return json.dumps(value, sort_keys=True)
+
+
 def group_key(n: Notification, by: Sequence[str]) -> str:
     """The readable group key, e.g. `kind=campaign_failure instance=123-ABC-456` (a value JSON-quoted if needed)."""
     parts = []
@@ -110,9 +122,9 @@ def group_key(n: Notification, by: Sequence[str]) -> str:
         if value is None:
             parts.append(f"{key}=-")
             continue
-        text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-        plain = text not in ("", "-") and all(c.isascii() and (c.isalnum() or c in "-_.:@/") for c in text)
-        parts.append(f"{key}={text if plain else json.dumps(text)}")
+        text = value if isinstance(value, str) else _json_text(value)
+        plain = text != "-" and _PLAIN.fullmatch(text) is not None
+        parts.append(f"{key}={text if plain else encode_basestring_ascii(text)}")
     return " ".join(parts)
 
 

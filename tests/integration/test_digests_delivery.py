@@ -69,6 +69,12 @@ async def ingest(bot: Bot, start: int, n: int, at: float) -> None:
     bot.worker.wake()
 
 
+def ended_period() -> float:
+    """10 minutes into an hour that ended over an hour ago: events up to 50 minutes later share its digest
+    (hourly periods end on the hour in Stockholm as in UTC), whatever the time the test runs."""
+    return (time.time() // HOUR - 2) * HOUR + 600
+
+
 async def until(predicate: Callable[[], bool], timeout: float = 15.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not predicate():
@@ -93,7 +99,7 @@ async def test_300_lead_failures_in_an_ended_period_are_one_message_and_the_runn
     bot_factory: BotFactory, slack: FakeSlack
 ) -> None:
     bot = await start(bot_factory, slack)
-    ended = time.time() - 2 * HOUR  # a period that ended at least an hour ago
+    ended = ended_period()  # 10 minutes into an hourly period that ended at least an hour ago
     for chunk in range(0, 300, 100):
         await ingest(bot, chunk, 100, ended + chunk)
     await ingest(bot, 300, 5, time.time())  # the period running now: due at its end, not before
@@ -139,7 +145,7 @@ async def test_a_digest_is_one_card_in_a_teams_channel_and_one_through_a_workflo
                 "poll_seconds": 0.1,
             },
         )
-        await ingest(bot, 0, 300, time.time() - 2 * HOUR)
+        await ingest(bot, 0, 300, ended_period())
         await until(lambda: bool(graph.top_level(TEAM, CHANNEL)) and len(flow.posts) == 1)
         await asyncio.sleep(1.0)  # a second card would arrive now
         (message,) = graph.top_level(TEAM, CHANNEL)
@@ -166,7 +172,7 @@ async def test_a_digest_post_whose_answer_was_lost_is_found_not_posted_again(
         delivery={"slack_interval_seconds": 0.0, "poll_seconds": 0.1, "backoff_base_seconds": 0.05},
     )
     slack.lose_next_answers(1, kind, delay=1.0)
-    await ingest(bot, 0, 50, time.time() - 2 * HOUR)
+    await ingest(bot, 0, 50, ended_period())
     await until(lambda: rows(bot, "SELECT status FROM outbox") == [("delivered",)])
     await asyncio.sleep(0.5)
     assert len(slack.lost_answers) == 1

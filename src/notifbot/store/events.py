@@ -97,6 +97,9 @@ def insert_notifications(
             ).fetchall()
             new_ids.update((r[0], int(r[1])) for r in rows)
         outbox_rows: list[tuple[object, ...]] = []
+        joins: list[
+            groups.Join
+        ] = []  # joined together after the loop: a storm's events cost a few statements
         for n, targets in items:
             event_id = new_ids.pop(n.key, None)  # pop: a key repeated within the batch is new only once
             if event_id is None:
@@ -112,10 +115,12 @@ def insert_notifications(
                     if t.digest is not None:
                         digests.join(conn, event_id, n.severity, t.digest, where, now)
                     elif t.group is not None:
-                        groups.join(conn, event_id, n.severity, t.group, where, now, resolved=n.resolved)
+                        joins.append(groups.Join(event_id, n.severity, t.group, where, n.resolved))
                     else:
                         outbox_rows.append((event_id, *where, n.severity.priority, now, now))
             out.append(Accepted(n.key, False, event_id))
+        if joins:
+            groups.join_many(conn, joins, now)
         conn.executemany(
             "INSERT INTO outbox (event_id, destination, dest_type, target, priority, next_attempt_at, created_at)"
             " VALUES (?,?,?,?,?,?,?)",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -100,6 +101,17 @@ def _arm(conn: sqlite3.Connection, group_id: int, can_edit: bool, now: float) ->
     )
 
 
+@dataclass(frozen=True)
+class Join:
+    """One stored event joining (or resolving) its group at one destination (name, type, target)."""
+
+    event_id: int
+    severity: Severity
+    ref: GroupRef
+    destination: tuple[str, str, str]
+    resolved: bool = False
+
+
 def join(
     conn: sqlite3.Connection,
     event_id: int,
@@ -110,42 +122,92 @@ def join(
     *,
     resolved: bool = False,
 ) -> int | None:
-    """Adds the event to its group's open episode, or opens one (with its outbox row); returns the group id.
+    """One event joins its group (see join_many); returns the group id (None: a resolve with no open group)."""
+    return join_many(conn, [Join(event_id, severity, ref, destination, resolved)], now)[-1]
 
-    A resolving event (`resolved`) marks the open episode resolved instead (None when there is none).
 
-    Call inside the ingest transaction. `destination` is (name, type, target) of the outbox row.
+def join_many(conn: sqlite3.Connection, joins: Sequence[Join], now: float) -> list[int | None]:
+    """Adds events to their groups' open episodes (opening one, with its outbox row, where needed), in order.
+
+    Call inside the ingest transaction. Consecutive events of one group are added with a few statements whatever
+    their number (a storm costs what one event does); a resolving event marks the open episode resolved instead,
+    so the next event of that group opens a new one. Returns the group id per join, in order.
     """
-    policy = ref.policy
-    open_row = conn.execute(
-        "SELECT * FROM alert_groups WHERE key_id = ? AND closed = 0", (ref.key_id,)
+    out: dict[int, int | None] = {}
+    by_key: dict[str, list[tuple[int, Join]]] = {}
+    for i, j in enumerate(joins):
+        by_key.setdefault(j.ref.key_id, []).append((i, j))
+    for items in by_key.values():
+        run: list[tuple[int, Join]] = []
+        for i, j in items:
+            if not j.resolved:
+                run.append((i, j))
+                continue
+            if run:
+                out.update(_join_run(conn, run, now))
+                run = []
+            out[i] = _resolve(conn, j, now)
+        if run:
+            out.update(_join_run(conn, run, now))
+    return [out[i] for i in range(len(joins))]
+
+
+def _open(conn: sqlite3.Connection, key_id: str) -> sqlite3.Row | None:
+    row: sqlite3.Row | None = conn.execute(
+        "SELECT * FROM alert_groups WHERE key_id = ? AND closed = 0", (key_id,)
     ).fetchone()
-    if resolved:  # the problem is over: its open group (if any) says so; nothing new is posted otherwise
-        if open_row is None or open_row["state"] == "resolved":
-            return None
-        conn.execute(
-            "UPDATE alert_groups SET state = 'resolved', resolved_at = ? WHERE id = ?", (now, open_row["id"])
-        )
-        _arm(conn, int(open_row["id"]), ref.can_edit, now)
-        return int(open_row["id"])
+    return row
+
+
+def _resolve(conn: sqlite3.Connection, j: Join, now: float) -> int | None:
+    """The problem is over: its open group (if any) says so; nothing new is posted otherwise."""
+    open_row = _open(conn, j.ref.key_id)
+    if open_row is None or open_row["state"] == "resolved":
+        return None
+    conn.execute(
+        "UPDATE alert_groups SET state = 'resolved', resolved_at = ? WHERE id = ?", (now, open_row["id"])
+    )
+    _arm(conn, int(open_row["id"]), j.ref.can_edit, now)
+    return int(open_row["id"])
+
+
+def _join_run(conn: sqlite3.Connection, run: list[tuple[int, Join]], now: float) -> dict[int, int | None]:
+    """Consecutive firing events of one group: into its open episode, or a new one opened by the first."""
+    first = run[0][1]
+    ref, policy = first.ref, first.ref.policy
+    open_row = _open(conn, ref.key_id)
     if open_row is not None and _joins(open_row, policy, now):
-        group_id = int(open_row["id"])
-        seq = int(open_row["count"]) + 1
-        conn.execute(
-            "INSERT INTO alert_group_events (group_id, seq, event_id) VALUES (?, ?, ?)",
-            (group_id, seq, event_id),
+        group_id, count, severity = (
+            int(open_row["id"]),
+            int(open_row["count"]),
+            Severity(open_row["severity"]),
         )
-        worse = severity.priority > Severity(open_row["severity"]).priority
+        rest = run
+    else:
+        if open_row is not None:
+            conn.execute("UPDATE alert_groups SET closed = 1 WHERE id = ?", (open_row["id"],))
+        group_id, count, severity = _open_group(conn, first, now), 1, first.severity
+        rest = run[1:]
+    if rest:
+        conn.executemany(
+            "INSERT INTO alert_group_events (group_id, seq, event_id) VALUES (?, ?, ?)",
+            [(group_id, count + n, j.event_id) for n, (_, j) in enumerate(rest, start=1)],
+        )
+        worst = max((j.severity for _, j in rest), key=lambda v: v.priority)
+        worse = worst.priority > severity.priority
         conn.execute(
             "UPDATE alert_groups SET count = ?, last_seen = ?, last_event_id = ?, severity = ? WHERE id = ?",
-            (seq, now, event_id, severity.value if worse else open_row["severity"], group_id),
+            (count + len(rest), now, rest[-1][1].event_id, (worst if worse else severity).value, group_id),
         )
         if worse:  # the group's message goes before less severe ones in its channel from now on
-            conn.execute("UPDATE outbox SET priority = ? WHERE group_id = ?", (severity.priority, group_id))
+            conn.execute("UPDATE outbox SET priority = ? WHERE group_id = ?", (worst.priority, group_id))
         _arm(conn, group_id, ref.can_edit, now)
-        return group_id
-    if open_row is not None:
-        conn.execute("UPDATE alert_groups SET closed = 1 WHERE id = ?", (open_row["id"],))
+    return {i: group_id for i, _ in run}
+
+
+def _open_group(conn: sqlite3.Connection, j: Join, now: float) -> int:
+    """A new episode of `j`'s group, with `j` its first event and its one outbox row (due after `wait`)."""
+    ref, policy, remind = j.ref, j.ref.policy, j.ref.remind
     group_id = int(
         conn.execute(
             "INSERT INTO alert_groups (key_id, group_key, destination, by_keys, wait_seconds, interval_seconds,"
@@ -155,31 +217,31 @@ def join(
             (
                 ref.key_id,
                 ref.key,
-                destination[0],
+                j.destination[0],
                 json.dumps(list(policy.by)),
                 policy.wait.total_seconds(),
                 policy.interval.total_seconds(),
                 policy.repeat.total_seconds(),
                 int(policy.thread),
-                event_id,
-                event_id,
-                severity.value,
+                j.event_id,
+                j.event_id,
+                j.severity.value,
                 now,
                 now,
-                ref.remind.after.total_seconds() if ref.remind else None,
-                ref.remind.max if ref.remind else None,
-                ref.remind.least.value if ref.remind else None,
-                ref.remind.mention if ref.remind else None,
+                remind.after.total_seconds() if remind else None,
+                remind.max if remind else None,
+                remind.least.value if remind else None,
+                remind.mention if remind else None,
             ),
         ).fetchone()[0]
     )
     conn.execute(
-        "INSERT INTO alert_group_events (group_id, seq, event_id) VALUES (?, 1, ?)", (group_id, event_id)
+        "INSERT INTO alert_group_events (group_id, seq, event_id) VALUES (?, 1, ?)", (group_id, j.event_id)
     )
     conn.execute(
         "INSERT INTO outbox (event_id, destination, dest_type, target, priority, next_attempt_at, created_at,"
         " group_id) VALUES (?,?,?,?,?,?,?,?)",
-        (event_id, *destination, severity.priority, now + policy.wait.total_seconds(), now, group_id),
+        (j.event_id, *j.destination, j.severity.priority, now + policy.wait.total_seconds(), now, group_id),
     )
     return group_id
 
