@@ -36,7 +36,9 @@ class RetentionSettings(_Strict):
     activity_days: Annotated[int, Field(ge=1, le=36500)] = 400
     inbox_days: Annotated[int, Field(ge=1, le=36500)] = 30  # answered Teams command notifications
     every: Duration = timedelta(hours=1)
-    batch: Annotated[int, Field(ge=10, le=10_000)] = 200  # rows one transaction deletes at most (bench/retention.py)
+    batch: Annotated[int, Field(ge=10, le=10_000)] = (
+        200  # rows one transaction deletes at most (bench/retention.py)
+    )
 
 
 class StorageSettings(_Strict):
