@@ -212,7 +212,7 @@ class Pruning:
     """One pruning run as a sequence of short transactions: call `step` until it returns None.
 
     Old events are walked in received_at order, `batch` at a time (keyset: no batch looks at more than `batch`
-    events however many old ones are kept, pending rows or open groups). `dry_run` deletes nothing: see `would_prune`.
+    events however many old ones are kept, pending rows or open groups). The dry run is `would_prune`.
     """
 
     windows: Windows
