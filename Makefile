@@ -43,8 +43,9 @@ bench: $(STAMP)
 	@command -v prometheus-alertmanager >/dev/null || command -v alertmanager >/dev/null || \
 		{ [ "$$(id -u)" = 0 ] && apt-get install -y -q prometheus-alertmanager >/dev/null; } || \
 		echo "prometheus-alertmanager not installed (apt-get install prometheus-alertmanager): the storm bench skips it"
-	@# both run even when the first misses a target; the exit status is the worse of the two
-	status=0; $(BIN)/python bench/run.py || status=$$?; $(BIN)/python bench/storm.py || status=$$?; exit $$status
+	@# each runs even when one before misses a target; the exit status is the worst of them
+	status=0; $(BIN)/python bench/run.py || status=$$?; $(BIN)/python bench/storm.py || status=$$?; \
+		$(BIN)/python bench/retention.py --out bench/results/retention.json || status=$$?; exit $$status
 
 # The fault matrix (kill -9, slow/lost Slack answers, disk full, read-only database); root for the last two.
 chaos: $(STAMP)

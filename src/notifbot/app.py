@@ -18,6 +18,7 @@ from notifbot.chatops.slack_wiring import build_slack_app, build_socket_mode, sl
 from notifbot.chatops.teams_wiring import build_graph, build_teams_commands
 from notifbot.commands.model import CommandContext
 from notifbot.config import Env, Settings, environment_problems
+from notifbot.config.settings import RetentionSettings
 from notifbot.delivery.worker import DeliveryWorker, Sender
 from notifbot.destinations import SenderContext, build_senders, intervals
 from notifbot.destinations.slack import SlackDelivery
@@ -32,11 +33,24 @@ from notifbot.sources.email.wiring import build_email
 from notifbot.sources.marketo.polling import build_marketo
 from notifbot.store.batch import IngestBatcher
 from notifbot.store.outbox import depth_by_type
+from notifbot.store.pruner import Pruner
+from notifbot.store.retention import Windows
 from notifbot.store.runner import Database
 from notifbot.web import WebDeps, build_app
 
 log = logging.getLogger("notifbot.app")
 Component = AbstractAsyncContextManager[object]
+
+
+def retention_windows(retention: RetentionSettings) -> Windows:
+    """`storage.retention` as the store's pruning windows."""
+    return Windows(
+        days=retention.days,
+        quota_sample_days=retention.quota_sample_days,
+        activity_days=retention.activity_days,
+        inbox_days=retention.inbox_days,
+        batch=retention.batch,
+    )
 
 
 class Bot:
@@ -102,6 +116,12 @@ class Bot:
             settings, env, self.db, self.pipeline.accept, self.metrics, self.pollers
         )
         self.journal = self.adobe_io.journal if self.adobe_io else None
+        retention = settings.storage.retention
+        self.pruner = (
+            Pruner(self.db, retention_windows(retention), retention.every.total_seconds(), self.metrics)
+            if retention.enabled
+            else None
+        )
         self.email = build_email(
             settings.email,
             self.db,
@@ -129,6 +149,7 @@ class Bot:
             ("marketo", self.marketo),
             ("adobe_io", self.adobe_io),
             ("delivery", self.worker),
+            ("retention", self.pruner),
             ("mutes", self.mutes),
             ("pollers", self.pollers),
             ("email", self.email),  # after the scheduler: stops first, so no IDLE wait is cancelled mid-poll

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from notifbot import __version__
+from notifbot import __version__, cli_store
 from notifbot.config import Settings, load_settings
 from notifbot.config.checks import environment_problems
 from notifbot.config.env import Env, settings_secrets
@@ -360,6 +360,20 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("id", nargs="?", help="for retry: a row ID from `outbox list`, or `all`")
     s.add_argument("--limit", type=int, default=50, help="rows to list (default 50)")
     s.set_defaults(func=cmd_outbox)
+
+    s = with_config(sub.add_parser("prune", help="delete what storage.retention no longer keeps"))
+    s.add_argument("--dry-run", action="store_true", help="count what would be deleted, delete nothing")
+    s.add_argument(
+        "--vacuum",
+        action="store_true",
+        help="then rewrite the file so it shrinks after pruning from now on (bot stopped; needs its size free)",
+    )
+    s.set_defaults(func=cli_store.cmd_prune)
+
+    s = with_config(sub.add_parser("backup", help="copy the SQLite database while the bot runs"))
+    s.add_argument("path", metavar="PATH", help="the backup file to write")
+    s.add_argument("--force", action="store_true", help="replace PATH if it exists")
+    s.set_defaults(func=cli_store.cmd_backup)
 
     mail = sub.add_parser("email", help="Marketo notification e-mails").add_subparsers(
         dest="action", required=True

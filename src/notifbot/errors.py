@@ -56,6 +56,10 @@ class Detail:
         return {"loc": self.loc, "msg": self.msg}
 
 
+class BackupError(NotifbotError):
+    """A database backup could not be written where asked (the message says what to change)."""
+
+
 class InputError(NotifbotError):
     """The request body is not an acceptable event; nothing of it is stored."""
 

@@ -50,6 +50,9 @@ class Metrics:
         self.marketo_budget = Gauge(
             "notifbot_marketo_budget_calls", "notifbot's daily Marketo call budget", ["instance"], registry=r
         )
+        self.pruned = Counter(
+            "notifbot_rows_pruned", "Rows deleted by retention (storage.retention)", ["table"], registry=r
+        )
         self.latency = Histogram(
             "notifbot_delivery_latency_seconds",
             "From receipt to delivery",

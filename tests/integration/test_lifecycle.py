@@ -31,6 +31,7 @@ STARTS = [
     "marketo",
     "adobe_io",
     "delivery",
+    "retention",  # prunes while the worker runs; stops first of the two (no batch after the drain)
     "mutes",
     "pollers",
     "teams_commands",

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 import shlex
+from datetime import timedelta
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from notifbot.config.routes import Route
+from notifbot.config.routes import Duration, Route
 from notifbot.delivery.settings import DeliverySettings
 from notifbot.destinations import Destination
 from notifbot.destinations.console import ConsoleDestination
@@ -23,6 +24,23 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class RetentionSettings(_Strict):
+    """What pruning keeps (store/retention.py): rows older than their window go, in small batches, every `every`."""
+
+    enabled: bool = True
+    # events whose every outbox row is delivered or dead, with those rows, and closed alert groups and posted
+    # digests, once older than this
+    days: Annotated[int, Field(ge=1, le=36500)] = 90
+    quota_sample_days: Annotated[int, Field(ge=1, le=36500)] = 90  # Marketo API usage samples
+    # trigger campaigns gone inactive, and activity of campaigns that are not (or no longer) trigger campaigns
+    activity_days: Annotated[int, Field(ge=1, le=36500)] = 400
+    inbox_days: Annotated[int, Field(ge=1, le=36500)] = 30  # answered Teams command notifications
+    every: Duration = timedelta(hours=1)
+    batch: Annotated[int, Field(ge=10, le=10_000)] = (
+        200  # rows one transaction deletes at most (bench/retention.py)
+    )
+
+
 class StorageSettings(_Strict):
     path: str = "var/notifbot.db"
     synchronous: Literal["full", "normal"] = "full"
@@ -31,6 +49,7 @@ class StorageSettings(_Strict):
     wal_max_bytes: Annotated[int, Field(ge=16 * 1024 * 1024, le=1024**4)] = 64 * 1024 * 1024
     # /readyz answers 503 when the database's filesystem has less free space than this
     min_free_bytes: Annotated[int, Field(ge=0, le=1024**4)] = 32 * 1024 * 1024
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
 
 class ServerSettings(_Strict):

@@ -76,6 +76,10 @@ def connect(path: str | Path, *, synchronous: str = "full") -> sqlite3.Connectio
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30.0, isolation_level=None)
     conn.row_factory = sqlite3.Row
+    if conn.execute("PRAGMA page_count").fetchone()[0] == 0:
+        # a new file: pruned pages can go back to the filesystem (store/retention.py); an existing one keeps its
+        # mode until `notifbot prune --vacuum` rewrites it
+        conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA synchronous={'FULL' if synchronous == 'full' else 'NORMAL'}")
     conn.execute("PRAGMA foreign_keys=ON")
@@ -456,3 +460,15 @@ def m014_digests(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE outbox ADD COLUMN digest_id INTEGER REFERENCES digests (id)")
     db.execute("CREATE INDEX outbox_digest ON outbox (digest_id) WHERE digest_id IS NOT NULL")
     db.execute("CREATE INDEX digest_events_event ON digest_events (event_id)")  # `recent`: an event's digest
+
+
+@migrations()
+def m015_retention(db: sqlite_utils.Database) -> None:
+    # What pruning (store/retention.py) seeks instead of scanning: the newest event older than the window, the
+    # finished groups and digests oldest first, and whether a group or digest still names an event it would delete.
+    db.execute("CREATE INDEX events_received ON events (received_at)")
+    db.execute("CREATE INDEX alert_groups_closed ON alert_groups (last_seen) WHERE closed = 1")
+    db.execute("CREATE INDEX alert_groups_first_event ON alert_groups (first_event_id)")
+    db.execute("CREATE INDEX alert_groups_last_event ON alert_groups (last_event_id)")
+    db.execute("CREATE INDEX digests_sealed ON digests (period_end) WHERE sealed = 1")
+    db.execute("CREATE INDEX digests_first_event ON digests (first_event_id)")
