@@ -211,8 +211,9 @@ _SIMPLE = (
 class Pruning:
     """One pruning run as a sequence of short transactions: call `step` until it returns None.
 
-    Old events are walked in received_at order, `batch` at a time (keyset: no batch looks at more than `batch`
-    events however many old ones are kept, pending rows or open groups). The dry run is `would_prune`.
+    Old events are walked in arrival (id) order, `batch` at a time (keyset: no batch looks at more than `batch`
+    events however many old ones are kept, pending rows or open groups); the walk ends at the first batch that
+    starts with an event inside the window. The dry run is `would_prune`.
     """
 
     windows: Windows
@@ -248,12 +249,13 @@ class Pruning:
         return None
 
     def _events(self, conn: sqlite3.Connection, params: dict[str, object], batch: int) -> Counts:
+        # ids follow arrival (received_at is the ingest time), so the walk goes by the primary key and ends at the
+        # first batch that starts with a young event: no index on received_at for every insert to keep up
         window = conn.execute(
-            "SELECT id, received_at FROM events WHERE received_at < :events_iso AND (received_at, id) > (:at, :lo)"
-            " ORDER BY received_at, id LIMIT :batch",
-            {**params, "at": self.seen_at, "lo": self.seen_id, "batch": batch},
+            "SELECT id, received_at FROM events WHERE id > :lo ORDER BY id LIMIT :batch",
+            {"lo": self.seen_id, "batch": batch},
         ).fetchall()
-        if not window:
+        if not window or str(window[0][1]) >= str(params["events_iso"]):
             self.walked = True
             return {}
         self.seen_at, self.seen_id = str(window[-1][1]), int(window[-1][0])
