@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -57,17 +58,29 @@ class Target:
     match: str = ""  # the route's match, readable (`digest_label`): with the schedule, a digest's identity
 
 
+@functools.lru_cache(maxsize=1024)
+def _default_policy(repeat_window: timedelta, lasts: timedelta | None) -> GroupPolicy:
+    """The default repeat grouping (one value per window and kind lifetime, not one per event)."""
+    return GroupPolicy(
+        (PROBLEM,), timedelta(0), repeat_window, max(repeat_window, lasts or timedelta(0)), thread=False
+    )
+
+
 def _policy(r: Route, repeat_window: timedelta, n: Notification) -> GroupPolicy | None:
     if r.digest is not None or r.group is False:
         return None
     if (
         r.group is None
     ):  # the default: a repeat of the same problem edits its message instead of posting again
-        if not repeat_window:
-            return None
-        lasts = max(repeat_window, spec_for(n.kind).lasts or timedelta(0))
-        return GroupPolicy((PROBLEM,), timedelta(0), repeat_window, lasts, thread=False)
-    return GroupPolicy(tuple(r.group.by), r.group.wait, r.group.interval, r.group.repeat)
+        return _default_policy(repeat_window, spec_for(n.kind).lasts) if repeat_window else None
+    return _route_policy(r.group.by_tuple, r.group.wait, r.group.interval, r.group.repeat)
+
+
+@functools.lru_cache(maxsize=1024)
+def _route_policy(
+    by: tuple[str, ...], wait: timedelta, interval: timedelta, repeat: timedelta
+) -> GroupPolicy:
+    return GroupPolicy(by, wait, interval, repeat)
 
 
 def targets(n: Notification, routes: Sequence[Route], repeat_window: timedelta) -> list[Target]:
@@ -77,9 +90,10 @@ def targets(n: Notification, routes: Sequence[Route], repeat_window: timedelta) 
         if not matches(n, r.match):
             continue
         policy = _policy(r, repeat_window, n)
+        label = digest_label(r.match) if r.digest is not None else ""
         for name in r.to:
             remind = r.remind if policy is not None else None
-            out.setdefault(name, Target(name, policy, r.digest, remind, digest_label(r.match)))
+            out.setdefault(name, Target(name, policy, r.digest, remind, label))
         if not r.continue_:
             break
     return list(out.values())
@@ -128,6 +142,7 @@ def group_key(n: Notification, by: Sequence[str]) -> str:
     return " ".join(parts)
 
 
+@functools.lru_cache(maxsize=4096)  # a storm asks for the same group again and again
 def group_id(destination: str, key: str) -> str:
     """The stored identity of a group at one destination: a digest of the destination and the key."""
     return hashlib.sha256(f"{destination}\n{key}".encode()).hexdigest()[:32]

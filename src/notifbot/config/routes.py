@@ -41,6 +41,11 @@ class GroupSettings(_Strict):
     interval: Duration = timedelta(minutes=5)
     repeat: Duration = timedelta(hours=4)
 
+    @property
+    def by_tuple(self) -> tuple[str, ...]:
+        """`by` as a tuple (hashable: the routing caches a policy per route)."""
+        return tuple(self.by)
+
     @field_validator("by")
     @classmethod
     def _keys(cls, value: list[str]) -> list[str]:
