@@ -124,6 +124,15 @@ def outbox_rows(bot: Bot) -> list[sqlite3.Row]:
         conn.close()
 
 
+def db_rows(bot: Bot, sql: str) -> list[tuple[Any, ...]]:
+    """The rows of a read-only query on the bot's database, as tuples (a connection of its own)."""
+    conn = sqlite3.connect(bot.settings.storage.path)
+    try:
+        return [tuple(r) for r in conn.execute(sql)]
+    finally:
+        conn.close()
+
+
 async def post_events(bot: Bot, events: list[dict[str, Any]]) -> None:
     """POSTs events to the bot's /hooks/events from loopback and expects 202."""
     async with client_for(bot) as client:

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,7 +22,7 @@ from notifbot.store.events import insert_notifications
 from tests.fakes.graph import FakeGraph
 from tests.fakes.slack import FakeSlack, LostAnswer
 from tests.fakes.workflow import FakeWorkflow
-from tests.integration.conftest import BotFactory
+from tests.integration.conftest import BotFactory, db_rows, wait_for
 from tests.unit.render.teams_helpers import assert_valid_card
 
 TOKEN = "xoxb-test-token-digests"
@@ -75,24 +74,8 @@ def ended_period() -> float:
     return (time.time() // HOUR - 2) * HOUR + 600
 
 
-async def until(predicate: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.05)
-
-
 def text_of(message: Any) -> str:
     return str(message["text"]) + str(message["blocks"])
-
-
-def rows(bot: Bot, sql: str) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(bot.settings.storage.path)
-    try:
-        return [tuple(r) for r in conn.execute(sql)]
-    finally:
-        conn.close()
 
 
 async def test_300_lead_failures_in_an_ended_period_are_one_message_and_the_running_period_waits(
@@ -103,7 +86,7 @@ async def test_300_lead_failures_in_an_ended_period_are_one_message_and_the_runn
     for chunk in range(0, 300, 100):
         await ingest(bot, chunk, 100, ended + chunk)
     await ingest(bot, 300, 5, time.time())  # the period running now: due at its end, not before
-    await until(lambda: len(slack.top_level("C1")) >= 1)
+    await wait_for(lambda: len(slack.top_level("C1")) >= 1)
     await asyncio.sleep(1.5)  # a second post (or the running period's) would arrive now
     (message,) = slack.top_level("C1")
     text = text_of(message)
@@ -113,9 +96,9 @@ async def test_300_lead_failures_in_an_ended_period_are_one_message_and_the_runn
     assert "Lead &lt;0&gt; failed" in text and "and 290 more" in text  # the first items, escaped; not all 300
     assert "listed in the thread" not in text and slack.thread(message.ts) == []
     assert len(str(message["blocks"])) < 12_000
-    assert rows(bot, "SELECT count, sealed FROM digests ORDER BY id") == [(300, 1), (5, 0)]
-    assert rows(bot, "SELECT status FROM outbox ORDER BY id") == [("delivered",), ("pending",)]
-    assert rows(bot, "SELECT count(*) FROM digest_events") == [(305,)]
+    assert db_rows(bot, "SELECT count, sealed FROM digests ORDER BY id") == [(300, 1), (5, 0)]
+    assert db_rows(bot, "SELECT status FROM outbox ORDER BY id") == [("delivered",), ("pending",)]
+    assert db_rows(bot, "SELECT count(*) FROM digest_events") == [(305,)]
 
 
 TEAM = "0a1b2c3d-4e5f-4a5b-8c7d-9e0f1a2b3c4d"
@@ -146,7 +129,7 @@ async def test_a_digest_is_one_card_in_a_teams_channel_and_one_through_a_workflo
             },
         )
         await ingest(bot, 0, 300, ended_period())
-        await until(lambda: bool(graph.top_level(TEAM, CHANNEL)) and len(flow.posts) == 1)
+        await wait_for(lambda: bool(graph.top_level(TEAM, CHANNEL)) and len(flow.posts) == 1)
         await asyncio.sleep(1.0)  # a second card would arrive now
         (message,) = graph.top_level(TEAM, CHANNEL)
         card = message.card()
@@ -173,10 +156,10 @@ async def test_a_digest_post_whose_answer_was_lost_is_found_not_posted_again(
     )
     slack.lose_next_answers(1, kind, delay=1.0)
     await ingest(bot, 0, 50, ended_period())
-    await until(lambda: rows(bot, "SELECT status FROM outbox") == [("delivered",)])
+    await wait_for(lambda: db_rows(bot, "SELECT status FROM outbox") == [("delivered",)])
     await asyncio.sleep(0.5)
     assert len(slack.lost_answers) == 1
     (message,) = slack.top_level("C1")
     assert "50 events" in text_of(message)
-    ((provider_id,),) = rows(bot, "SELECT provider_message_id FROM outbox")
+    ((provider_id,),) = db_rows(bot, "SELECT provider_message_id FROM outbox")
     assert provider_id == message.ts

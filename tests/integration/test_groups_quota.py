@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -16,7 +15,7 @@ from notifbot.marketo.client import MarketoClient
 from notifbot.sources.marketo.quota import QuotaWatch
 from tests.fakes.marketo import FakeMarketo
 from tests.fakes.slack import FakeSlack
-from tests.integration.conftest import BotFactory
+from tests.integration.conftest import BotFactory, wait_for
 from tests.integration.marketo_support import MUNCHKIN, SECRET, Clock, _no_sleep
 
 TOKEN = "xoxb-quota-groups"
@@ -26,22 +25,6 @@ TOKEN = "xoxb-quota-groups"
 def slack() -> Iterator[FakeSlack]:
     with FakeSlack(token=TOKEN, min_interval=1.0) as fake:
         yield fake
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.05)
-
-
-def rows_of(bot: Bot, sql: str) -> list[tuple[object, ...]]:
-    conn = sqlite3.connect(bot.settings.storage.path)
-    try:
-        return [tuple(r) for r in conn.execute(sql)]
-    finally:
-        conn.close()
 
 
 async def slack_calls_after(slack: FakeSlack, watch: QuotaWatch) -> int:
@@ -80,13 +63,13 @@ async def test_quota_80_95_100_then_the_reset_is_one_message_edited_in_place(
 
     fake.usage_users = {"etl": 8_100}
     await watch.run_once()
-    await until(lambda: len(slack.top_level("C1")) == 1)
+    await wait_for(lambda: len(slack.top_level("C1")) == 1)
     assert header(slack) == ":large_orange_circle: Marketo daily API quota at 81%"
 
     clock.advance(30)
     fake.usage_users = {"etl": 9_600}  # past 95 %: the same message, edited
     await watch.run_once()
-    await until(lambda: "96%" in header(slack))
+    await wait_for(lambda: "96%" in header(slack))
     assert len(slack.top_level("C1")) == 1
 
     clock.advance(
@@ -94,15 +77,15 @@ async def test_quota_80_95_100_then_the_reset_is_one_message_edited_in_place(
     )  # 90 minutes after the first alert, far past the 10-minute repeat window: the quota's day
     fake.usage_users = {"etl": 9_990, "x": 200}  # past 100 %
     assert await slack_calls_after(slack, watch) == 0  # an edit, not a new post
-    await until(lambda: "quota reached" in header(slack))
+    await wait_for(lambda: "quota reached" in header(slack))
     assert header(slack).startswith(":red_circle:") and len(slack.top_level("C1")) == 1
 
     clock.wall = datetime(2024, 3, 6, 0, 1, tzinfo=CENTRAL).astimezone(UTC)  # the reset at 00:00 CT
     fake.usage_users = {"etl": 12}
     await watch.run_once()
-    await until(lambda: header(slack).startswith(":white_check_mark: Resolved"))
+    await wait_for(lambda: header(slack).startswith(":white_check_mark: Resolved"))
     (message,) = slack.top_level("C1")
-    await until(lambda: any("Resolved" in str(m["blocks"]) for m in slack.thread(message.ts)))
+    await wait_for(lambda: any("Resolved" in str(m["blocks"]) for m in slack.thread(message.ts)))
     assert slack.count_429 == 0 and len(slack.top_level("C1")) == 1
 
     await watch.run_once()  # a second poll after the reset says nothing more

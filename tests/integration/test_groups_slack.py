@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,7 +21,7 @@ from notifbot.sources.events import parse_event
 from notifbot.store.acks import acknowledge
 from notifbot.store.events import Target, insert_notifications
 from tests.fakes.slack import FakeSlack
-from tests.integration.conftest import BotFactory, client_for
+from tests.integration.conftest import BotFactory, client_for, db_rows, wait_for
 
 TOKEN = "xoxb-test-token-groups"
 GROUP = {"by": ["kind", "instance"], "wait": "1s", "interval": "5m", "repeat": "4h"}
@@ -45,14 +44,6 @@ async def start(bot_factory: BotFactory, slack: FakeSlack, route: dict[str, Any]
     return bot
 
 
-async def until(predicate: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.05)
-
-
 def failure(i: int, **extra: Any) -> dict[str, Any]:
     return {
         "kind": "campaign_failure",
@@ -67,14 +58,6 @@ def text_of(message: Any) -> str:
     return str(message["text"]) + str(message["blocks"])
 
 
-def rows(bot: Bot, sql: str) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(bot.settings.storage.path)
-    try:
-        return [tuple(r) for r in conn.execute(sql)]
-    finally:
-        conn.close()
-
-
 async def test_a_storm_of_200_is_one_message_edited_in_place_with_its_detail_in_the_thread(
     bot_factory: BotFactory, slack: FakeSlack
 ) -> None:
@@ -87,21 +70,21 @@ async def test_a_storm_of_200_is_one_message_edited_in_place_with_its_detail_in_
             assert r.status_code == 202, r.text
             sent_at.append(time.time())
             await asyncio.sleep(0.1)
-    await until(lambda: any("200 events" in text_of(m) for m in slack.top_level("C1")))
+    await wait_for(lambda: any("200 events" in text_of(m) for m in slack.top_level("C1")))
     visible_after = time.time() - sent_at[-1]
     (message,) = slack.top_level("C1")
     assert "×200" in text_of(message) and "and 190 more" in text_of(message)
     assert "Nurture &lt;0&gt;" in text_of(message)  # untrusted text escaped in the list
-    await until(lambda: sum(text_of(m).count("Nurture") for m in slack.thread(message.ts)) >= 200)
+    await wait_for(lambda: sum(text_of(m).count("Nurture") for m in slack.thread(message.ts)) >= 200)
     listed = "".join(text_of(m) for m in slack.thread(message.ts))
     assert all(f"Nurture &lt;{i}&gt;" in listed for i in range(200))
     assert slack.count_429 == 0
     edits = [u.arrived for u in slack.updates if u.ts == message.ts]
     assert all(b - a >= 0.9 for a, b in itertools.pairwise(edits)), edits  # at most one chat.update a second
     assert visible_after <= 1.0 + 2.0 + 1.0  # wait + 2 s (+1 s for this test's polling and a loaded machine)
-    assert rows(bot, "SELECT count, closed FROM alert_groups") == [(200, 0)]
-    assert rows(bot, "SELECT count(*) FROM events") == [(200,)]
-    await until(lambda: rows(bot, "SELECT status FROM outbox") == [("delivered",)])
+    assert db_rows(bot, "SELECT count, closed FROM alert_groups") == [(200, 0)]
+    assert db_rows(bot, "SELECT count(*) FROM events") == [(200,)]
+    await wait_for(lambda: db_rows(bot, "SELECT status FROM outbox") == [("delivered",)])
     recent = await handle(Invocation("recent 3", "U1"), bot.ctx)  # every event still listed, with its group
     assert all(
         (i.detail or "").startswith("delivered (×200 group, firing) · campaign_failure")
@@ -120,7 +103,7 @@ async def test_a_repeat_of_the_same_problem_edits_the_first_message_by_default(
             assert (await client.post("/hooks/events", json=failure(7, id=f"again{i}"))).status_code == 202
             await asyncio.sleep(0.3)
         assert (await client.post("/hooks/events", json=failure(8))).status_code == 202
-    await until(
+    await wait_for(
         lambda: len(slack.top_level("C1")) == 2 and any("×3" in text_of(m) for m in slack.top_level("C1"))
     )
     first, second = slack.top_level("C1")
@@ -136,8 +119,8 @@ async def test_group_false_and_a_zero_window_post_every_event(
     async with client_for(bot) as client:
         r = await client.post("/hooks/events", json=[failure(7, id=f"x{i}") for i in range(3)])
         assert r.status_code == 202
-    await until(lambda: len(slack.top_level("C1")) == 3, timeout=10)
-    assert rows(bot, "SELECT count(*) FROM alert_groups") == [(0,)]
+    await wait_for(lambda: len(slack.top_level("C1")) == 3, timeout=10)
+    assert db_rows(bot, "SELECT count(*) FROM alert_groups") == [(0,)]
 
 
 async def test_a_resolved_event_marks_the_message_resolved_in_place_and_says_so_in_its_thread(
@@ -146,20 +129,23 @@ async def test_a_resolved_event_marks_the_message_resolved_in_place_and_says_so_
     bot = await start(bot_factory, slack, {"group": {**GROUP, "wait": "0s"}})
     async with client_for(bot) as client:
         assert (await client.post("/hooks/events", json=[failure(i) for i in range(3)])).status_code == 202
-        await until(lambda: len(slack.top_level("C1")) == 1)
+        await wait_for(lambda: len(slack.top_level("C1")) == 1)
         resolved = {"kind": "campaign_failure", "instance": "123-ABC-456", "status": "resolved", "id": "ok1"}
         assert (await client.post("/hooks/events", json=resolved)).status_code == 202
         (message,) = slack.top_level("C1")
-        await until(lambda: "Resolved" in text_of(slack.top_level("C1")[0]))
-        await until(lambda: any("Resolved" in text_of(m) for m in slack.thread(message.ts)))
+        await wait_for(lambda: "Resolved" in text_of(slack.top_level("C1")[0]))
+        await wait_for(lambda: any("Resolved" in text_of(m) for m in slack.thread(message.ts)))
         assert "×3" in text_of(slack.top_level("C1")[0])  # the count stays: the resolve is not a failure
         assert (await client.post("/hooks/events", json=failure(9))).status_code == 202  # a new problem
-        await until(lambda: len(slack.top_level("C1")) == 2)
+        await wait_for(lambda: len(slack.top_level("C1")) == 2)
         unrelated = {"kind": "campaign_failure", "instance": "999-XYZ-999", "status": "resolved", "id": "ok2"}
         assert (await client.post("/hooks/events", json=unrelated)).status_code == 202
     await asyncio.sleep(1.2)
     assert len(slack.top_level("C1")) == 2  # resolving nothing posts nothing
-    assert rows(bot, "SELECT state, closed FROM alert_groups ORDER BY id") == [("resolved", 1), ("firing", 0)]
+    assert db_rows(bot, "SELECT state, closed FROM alert_groups ORDER BY id") == [
+        ("resolved", 1),
+        ("firing", 0),
+    ]
     assert slack.count_429 == 0
 
 
@@ -181,9 +167,9 @@ async def test_reminders_repeat_in_the_thread_until_max_and_an_ack_stops_them(
 
     store("111-AAA-111")
     bot.worker.wake()
-    await until(lambda: len(slack.top_level("C1")) == 1)
+    await wait_for(lambda: len(slack.top_level("C1")) == 1)
     (first,) = slack.top_level("C1")
-    await until(lambda: len(slack.thread(first.ts)) == 2, timeout=10)
+    await wait_for(lambda: len(slack.thread(first.ts)) == 2, timeout=10)
     await asyncio.sleep(1.5)
     reminders = slack.thread(first.ts)
     assert len(reminders) == 2  # `max` reached
@@ -194,11 +180,11 @@ async def test_reminders_repeat_in_the_thread_until_max_and_an_ack_stops_them(
 
     store("222-BBB-222")
     bot.worker.wake()
-    await until(lambda: len(slack.top_level("C1")) == 2)
+    await wait_for(lambda: len(slack.top_level("C1")) == 2)
     second = slack.top_level("C1")[1]
     acked = await bot.db.call(acknowledge, "C1", second.ts, "U123", time.time())
     assert acked is not None and acked.group_id is not None
-    await until(lambda: "Acknowledged by" in text_of(slack.top_level("C1")[1]))
+    await wait_for(lambda: "Acknowledged by" in text_of(slack.top_level("C1")[1]))
     await asyncio.sleep(2.0)
     assert slack.thread(second.ts) == []  # acknowledged before its first reminder: none
     assert "Nurture" in text_of(slack.top_level("C1")[1])  # the edit kept the group's content
