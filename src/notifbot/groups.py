@@ -143,9 +143,8 @@ def step(
             due = now  # a resolve or an acknowledgement is shown at once
         (actions.append(Action.EDIT) if now >= due else later.append(due))
     if policy.thread and state.count > state.listed:
-        if (
-            state.replied_at is None
-        ):  # the first detail follows the post at once; later ones once per interval
+        # the first detail follows the post at once; later ones once per interval
+        if state.replied_at is None:
             due = state.posted_at + min(FIRST_DETAIL_SECONDS, interval)
         elif state.listed < state.reply_goal:  # a listing longer than one reply goes on at the channel's pace
             due = state.replied_at
@@ -170,9 +169,8 @@ def _remindable(state: GroupState, remind: Reminder) -> bool:
 class GroupView:
     """What a group's message shows: its first event as the face, the count, the time span and the first items."""
 
-    first: (
-        Notification  # the group's first event: its identity in the channel (message metadata, card marker)
-    )
+    # the group's first event: its identity in the channel (message metadata, card marker)
+    first: Notification
     count: int
     first_seen: datetime
     last_seen: datetime
@@ -181,9 +179,8 @@ class GroupView:
     state: str = "firing"  # firing | acknowledged | resolved
     key: str = ""
     acked: Acked | None = None  # who acknowledged it
-    face: Notification | None = (
-        None  # the event the message shows when not the first (the latest, for repeats)
-    )
+    # the event the message shows when not the first (the latest, for repeats)
+    face: Notification | None = None
     digest: str | None = None  # set: a digest's summary (period and mix), shown instead of the time span
 
     @property

@@ -21,16 +21,11 @@ _PLAIN = re.compile(r"[A-Za-z0-9_.:@/-]+")  # shown as is in a group key; anythi
 PROBLEM = "problem"  # the `by` of the default grouping: kind, instance and the kind's salient fields
 
 
-def _lookup(n: Notification, key: str) -> list[Any]:
-    """The notification's values for a match key (model.Notification.values_for: the one definition)."""
-    return n.values_for(key)
-
-
 def matches(n: Notification, match: Mapping[str, MatchValue]) -> bool:
     """True when every key matches; a list of wanted values matches any of them."""
     for key, wanted in match.items():
         options = {match_text(w) for w in (wanted if isinstance(wanted, list) else [wanted])}
-        if not any(match_text(v) in options for v in _lookup(n, key)):
+        if not any(match_text(v) in options for v in n.values_for(key)):
             return False
     return True
 
@@ -115,7 +110,7 @@ def group_values(n: Notification, by: Sequence[str]) -> dict[str, Any]:
             fields = {k: v for k, v in problem_fields(n.kind, n.fields).items() if v is not None}
             values.update({"kind": n.kind_label, "instance": n.instance, **fields})
             continue
-        found = _lookup(n, key)
+        found = n.values_for(key)
         values[key] = (n.kind_label if key == "kind" else match_text(found[0])) if found else None
     return values
 

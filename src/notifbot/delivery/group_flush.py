@@ -18,6 +18,8 @@ from notifbot.store.outbox import OutboxRow
 from notifbot.store.runner import Database
 from notifbot.text import format_count, format_when
 
+Send = Callable[[], Awaitable[str | None]]
+
 
 @runtime_checkable
 class GroupSender(Protocol):
@@ -36,15 +38,25 @@ class GroupSender(Protocol):
 class GroupAttempt:
     """The call to make now and what to record when it succeeds."""
 
-    send: Callable[[], Awaitable[str | None]]
+    send: Send
     done: Callable[[str | None], Done]
+
+
+def _replying(sender: GroupSender, row: OutboxRow, message_id: str, reply: ThreadItems) -> Send:
+    """The call posting `reply` in the thread of the group's message (a reply's id is not kept)."""
+
+    async def send() -> str | None:
+        await sender.reply_group(row, message_id, reply)
+        return None
+
+    return send
 
 
 def _when(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
 
 
-def view_of(flush: Flush, *, state: str | None = None) -> GroupView:
+def view_of(flush: Flush) -> GroupView:
     """The group's message content, from what the store holds."""
     items = tuple(item_label(n) for n in flush.head[:MESSAGE_ITEMS]) if flush.policy.thread else ()
     return GroupView(
@@ -53,8 +65,8 @@ def view_of(flush: Flush, *, state: str | None = None) -> GroupView:
         first_seen=_when(flush.state.opened_at),
         last_seen=_when(flush.last_seen),
         items=items,
-        severity=flush.severity,
-        state=state or ("resolved" if flush.state.resolved else "firing"),
+        severity=flush.state.severity,
+        state="resolved" if flush.state.resolved else "firing",
         key=flush.key,
         acked=flush.acked,
         face=None if flush.policy.thread else flush.last,  # a repeating problem shows its latest occurrence
@@ -122,35 +134,20 @@ async def prepare(
             mention=flush.remind.mention,
         )
 
-        async def send_reminder() -> str | None:
-            await sender.reply_group(row, message_id, reminder)
-            return None
-
         return flush, GroupAttempt(
-            send_reminder, lambda _: Done((Action.REMIND,), None, state.shown, state.listed, reminded=True)
+            _replying(sender, row, message_id, reminder),
+            lambda _: Done((Action.REMIND,), None, state.shown, state.listed, reminded=True),
         )
-    if (
-        state.count <= state.listed or not flush.policy.thread
-    ):  # everything listed: the reply says it resolved
+    if state.count <= state.listed or not flush.policy.thread:  # all listed: the reply says it resolved
         done_reply = ThreadItems((), state.count, state.count, resolved=True)
-
-        async def send_resolved() -> str | None:
-            await sender.reply_group(row, message_id, done_reply)
-            return None
-
         return flush, GroupAttempt(
-            send_resolved,
+            _replying(sender, row, message_id, done_reply),
             lambda _: Done((Action.REPLY,), None, state.shown, state.listed, told_resolved=True),
         )
     items = tuple(item_label(n) for n in flush.unlisted)
     reply = ThreadItems(items, state.listed + 1, state.count)
-
-    async def send_reply() -> str | None:
-        await sender.reply_group(row, message_id, reply)
-        return None
-
     goal = state.reply_goal if state.listed < state.reply_goal else state.count  # go on, or begin a listing
     return flush, GroupAttempt(
-        send_reply,
+        _replying(sender, row, message_id, reply),
         lambda _: Done((Action.REPLY,), None, state.shown, state.listed + len(items), reply_goal=goal),
     )

@@ -180,38 +180,48 @@ class DeliveryWorker:
         if row.digest_id is not None:
             return await self._digest_attempt(row, sender)
         if row.group_id is not None:
-            if not isinstance(sender, GroupSender):
-                await self._db.call(
-                    outbox.mark_dead, row.id, self.worker_id, f"{row.dest_type} cannot show alert groups"
-                )
-                return None
-            flush, attempt = await group_flush.prepare(self._db, row, sender, self._clock())
-            if (
-                flush is None or attempt is None
-            ):  # gone, or nothing due (an event joined and was shown already)
-                done = Done((), None, 0, 0)
-                if flush is not None:
-                    await self._db.call(
-                        record_flush, row.id, flush.group_id, done, sender.can_edit, self._clock()
-                    )
-                else:
-                    await self._db.call(outbox.mark_dead, row.id, self.worker_id, "alert group row missing")
-                return None
-            can_edit, group_id = sender.can_edit, flush.group_id
-
-            async def record(message_id: str | None, now: float) -> None:
-                await self._db.call(record_flush, row.id, group_id, attempt.done(message_id), can_edit, now)
-
-            return _Attempt(attempt.send, record, flush.first)
+            return await self._group_attempt(row, sender)
         n = await self._db.call(get_event, row.event_id)
         if n is None:
             await self._db.call(outbox.mark_dead, row.id, self.worker_id, "event row missing")
             return None
 
+        return _Attempt(lambda: sender.send(row, n), self._delivered(row), n)
+
+    def _delivered(self, row: outbox.OutboxRow) -> Callable[[str | None, float], Awaitable[None]]:
+        """How a row delivered by one message records its success."""
+
         async def delivered(message_id: str | None, now: float) -> None:
             await self._db.call(outbox.mark_delivered, row.id, self.worker_id, message_id, now)
 
-        return _Attempt(lambda: sender.send(row, n), delivered, n)
+        return delivered
+
+    async def _group_attempt(self, row: outbox.OutboxRow, sender: Sender) -> _Attempt | None:
+        """The one call due now for an alert group's row (group_flush), recorded by the group's lifecycle."""
+        assert row.group_id is not None
+        if not isinstance(sender, GroupSender):
+            await self._db.call(
+                outbox.mark_dead, row.id, self.worker_id, f"{row.dest_type} cannot show alert groups"
+            )
+            return None
+        flush, attempt = await group_flush.prepare(self._db, row, sender, self._clock())
+        if flush is None:
+            await self._db.call(outbox.mark_dead, row.id, self.worker_id, "alert group row missing")
+            return None
+        can_edit = sender.can_edit
+        if (
+            attempt is None
+        ):  # nothing due (an event joined and was shown already): the row is left as the group says
+            await self._db.call(
+                record_flush, row.id, flush.group_id, Done((), None, 0, 0), can_edit, self._clock()
+            )
+            return None
+        done = attempt.done
+
+        async def record(message_id: str | None, now: float) -> None:
+            await self._db.call(record_flush, row.id, flush.group_id, done(message_id), can_edit, now)
+
+        return _Attempt(attempt.send, record, flush.first)
 
     async def _digest_attempt(self, row: outbox.OutboxRow, sender: Sender) -> _Attempt | None:
         """A digest's one summary message, posted through the group sender (looked for first when unsure)."""
@@ -226,11 +236,9 @@ class DeliveryWorker:
             await self._db.call(outbox.mark_dead, row.id, self.worker_id, "digest row missing")
             return None
         view = digest_flush.view_of(content)
-
-        async def delivered(message_id: str | None, now: float) -> None:
-            await self._db.call(outbox.mark_delivered, row.id, self.worker_id, message_id, now)
-
-        return _Attempt(lambda: sender.post_group(row, view), delivered, content.first, timed=False)
+        return _Attempt(
+            lambda: sender.post_group(row, view), self._delivered(row), content.first, timed=False
+        )
 
     async def _deliver(self, row: outbox.OutboxRow, pacer: Pacer) -> None:
         sender = self._senders[row.dest_type]

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from notifbot.groups import Action, GroupPolicy, GroupRef, GroupState, Reminder, joins, step
 from notifbot.model import Acked, Notification, Severity
+from notifbot.store.db import transaction
 from notifbot.store.rows import notification_from_row
 
 
@@ -31,7 +32,6 @@ class Flush:
     message_id: str | None
     first: Notification
     last: Notification
-    severity: Severity
     last_seen: float
     unlisted: list[Notification]  # members after `state.listed`, in order (bounded by the caller's limit)
     remind: Reminder | None  # the route's `remind`
@@ -82,11 +82,18 @@ def _policy(row: sqlite3.Row) -> GroupPolicy:
     )
 
 
+def _next_due(
+    conn: sqlite3.Connection, group_id: int, can_edit: bool, now: float
+) -> tuple[sqlite3.Row, float | None]:
+    """The group's row as stored now, and when its next step is due (`now` if due already; None: nothing due)."""
+    row: sqlite3.Row = conn.execute("SELECT * FROM alert_groups WHERE id = ?", (group_id,)).fetchone()
+    due = step(_state(row), _policy(row), now, can_edit=can_edit, remind=reminder_of(row))
+    return row, now if due.actions else due.next_at
+
+
 def _arm(conn: sqlite3.Connection, group_id: int, can_edit: bool, now: float) -> None:
     """Makes the group's outbox row due when its next step is (a dead row waits for `outbox retry`)."""
-    row = conn.execute("SELECT * FROM alert_groups WHERE id = ?", (group_id,)).fetchone()
-    due = step(_state(row), _policy(row), now, can_edit=can_edit, remind=reminder_of(row))
-    next_at = now if due.actions else due.next_at
+    _, next_at = _next_due(conn, group_id, can_edit, now)
     if next_at is None:
         return
     conn.execute(
@@ -289,7 +296,6 @@ def load_flush(conn: sqlite3.Connection, group_id: int, *, head: int, unlisted: 
         message_id=row["message_id"],
         first=notification_from_row(first),
         last=notification_from_row(last),
-        severity=Severity(row["severity"]),
         last_seen=row["last_seen"],
         unlisted=_members(conn, group_id, state.listed, unlisted),
         remind=reminder_of(row),
@@ -317,8 +323,7 @@ def record_flush(
     conn: sqlite3.Connection, row_id: int, group_id: int, done: Done, can_edit: bool, now: float
 ) -> float | None:
     """Records a flush and, from the state now stored, leaves the row due again (returned time) or delivered."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         sets: list[str] = []
         params: list[object] = []
         if Action.POST in done.actions:
@@ -344,9 +349,7 @@ def record_flush(
             params += [now]
         if sets:
             conn.execute(f"UPDATE alert_groups SET {', '.join(sets)} WHERE id = ?", (*params, group_id))
-        row = conn.execute("SELECT * FROM alert_groups WHERE id = ?", (group_id,)).fetchone()
-        due = step(_state(row), _policy(row), now, can_edit=can_edit, remind=reminder_of(row))
-        next_at = now if due.actions else due.next_at
+        row, next_at = _next_due(conn, group_id, can_edit, now)
         if next_at is None:
             conn.execute(
                 "UPDATE outbox SET status = 'delivered', provider_message_id = ?, delivered_at = ?,"
@@ -360,8 +363,4 @@ def record_flush(
                 " claimed_by = NULL, lease_until = NULL, unsure_since = NULL WHERE id = ?",
                 (row["message_id"], next_at, row_id),
             )
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return next_at
