@@ -6,6 +6,7 @@ import os
 import resource
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -14,6 +15,24 @@ from typing import Any
 
 import httpx
 import yaml
+
+
+def wait_until(predicate: Any, timeout: float = 30.0) -> None:
+    """Polls `predicate` every 50 ms until it is truthy; fails the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.05)
+
+
+def query(db: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """The rows of one statement on a bot's database file (committed; a connection of its own), as tuples."""
+    conn = sqlite3.connect(db)
+    try:
+        with conn:
+            return [tuple(r) for r in conn.execute(sql, params)]
+    finally:
+        conn.close()
 
 
 def free_port() -> int:

@@ -9,7 +9,6 @@ worker's claim, seal and post to Slack) runs as in production.
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.fakes.slack import FakeSlack
-from tests.integration.process import BotProcess
+from tests.integration.process import BotProcess, query, wait_until
 
 pytestmark = pytest.mark.slow
 TOKEN = "xoxb-digests-process-token"
@@ -44,27 +43,11 @@ def bot_for(tmp: Path, slack: FakeSlack) -> BotProcess:
     return BotProcess(tmp, config, {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url})
 
 
-def wait_until(predicate: Any, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.05)
-
-
 def lead_failures(start: int, n: int) -> list[dict[str, Any]]:
     return [
         {"kind": "crm_sync", "id": f"lead{i}", "instance": "123-ABC-456", "fields": {"crm": "dynamics"}}
         for i in range(start, start + n)
     ]
-
-
-def query(db: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(db)
-    try:
-        with conn:
-            return [tuple(r) for r in conn.execute(sql, params)]
-    finally:
-        conn.close()
 
 
 def test_kill_9_inside_a_digest_period_then_restart_posts_one_message_with_every_event(

@@ -3,7 +3,6 @@ posts no second message."""
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.fakes.slack import FakeSlack
-from tests.integration.process import BotProcess
+from tests.integration.process import BotProcess, query, wait_until
 
 pytestmark = pytest.mark.slow
 TOKEN = "xoxb-groups-process-token"
@@ -28,26 +27,11 @@ def bot_for(tmp: Path, slack: FakeSlack, wait: str) -> BotProcess:
     return BotProcess(tmp, config, {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url})
 
 
-def wait_until(predicate: Any, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.05)
-
-
 def events(start: int, n: int) -> list[dict[str, Any]]:
     return [
         {"kind": "campaign_failure", "id": f"c{i}", "instance": "123-ABC-456", "fields": {"campaign_id": i}}
         for i in range(start, start + n)
     ]
-
-
-def group_count(db: Path) -> list[tuple[int, int]]:
-    conn = sqlite3.connect(db)
-    try:
-        return [tuple(r) for r in conn.execute("SELECT count, closed FROM alert_groups")]
-    finally:
-        conn.close()
 
 
 def test_kill_9_inside_the_group_window_then_restart_posts_one_message_with_every_event(
@@ -66,7 +50,7 @@ def test_kill_9_inside_the_group_window_then_restart_posts_one_message_with_ever
         time.sleep(1.5)  # a duplicate post would arrive now
         (message,) = slack.top_level("C1")
         assert "×60" in message["text"] + str(message["blocks"])
-        assert group_count(tmp_path / "notifbot.db") == [(60, 0)]
+        assert query(tmp_path / "notifbot.db", "SELECT count, closed FROM alert_groups") == [(60, 0)]
 
 
 def test_kill_9_after_the_post_then_restart_edits_the_same_message(

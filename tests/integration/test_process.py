@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.fakes.slack import FakeSlack
-from tests.integration.process import BotProcess
+from tests.integration.process import BotProcess, wait_until
 
 pytestmark = pytest.mark.slow
 TOKEN = "xoxb-process-test-token"
@@ -33,13 +33,6 @@ def slack_bot(tmp: Path, slack: FakeSlack, channels: list[str], **delivery: floa
         },
     }
     return BotProcess(tmp, config, {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url})
-
-
-def wait_until(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.05)
 
 
 def statuses(db: Path) -> Counter[str]:
