@@ -176,7 +176,7 @@ class GroupView:
     last_seen: datetime
     items: tuple[str, ...]  # raw (unescaped) labels of the first events, at most MESSAGE_ITEMS
     severity: Severity
-    state: str = "firing"  # firing | acknowledged | resolved
+    state: str = "firing"  # firing | resolved (an acknowledgement is `acked`)
     key: str = ""
     acked: Acked | None = None  # who acknowledged it
     # the event the message shows when not the first (the latest, for repeats)

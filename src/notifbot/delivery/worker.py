@@ -136,7 +136,7 @@ class DeliveryWorker:
                 try:
                     now = self._clock()
                     keys |= set(await self._db.call(outbox.due_targets, now))
-                    due = await self._db.call(outbox.next_due, now)
+                    due = await self._db.read(outbox.next_due, now)  # off the writer thread
                     if due is not None:  # a group's wait ending before the next poll is acted on when it ends
                         next_poll = min(next_poll, loop.time() + max(0.0, due - now) + 0.01)
                 except Exception:
