@@ -64,9 +64,8 @@ def _default_policy(repeat_window: timedelta, lasts: timedelta | None) -> GroupP
 def _policy(r: Route, repeat_window: timedelta, n: Notification) -> GroupPolicy | None:
     if r.digest is not None or r.group is False:
         return None
-    if (
-        r.group is None
-    ):  # the default: a repeat of the same problem edits its message instead of posting again
+    # the default: a repeat of the same problem edits its message instead of posting again
+    if r.group is None:
         return _default_policy(repeat_window, spec_for(n.kind).lasts) if repeat_window else None
     return _route_policy(r.group.by_tuple, r.group.wait, r.group.interval, r.group.repeat)
 

@@ -148,9 +148,8 @@ class SlackApp:
                 text=f"Already acknowledged by <@{escape_mrkdwn(result.acked_by)}> · {format_when(when)}.",
             )
             return
-        if (
-            result.group_id is not None
-        ):  # an alert group's message: the worker edits it (within a poll), count kept
+        # an alert group's message: the worker edits it (within a poll), count kept
+        if result.group_id is not None:
             log.info("alert group acknowledged", extra={"channel": channel, "ts": ts, "user": user})
             return
         message = render_slack(

@@ -74,9 +74,8 @@ class DigestSettings(_Strict):
     @field_validator("at", mode="before")
     @classmethod
     def _clock(cls, value: Any) -> Any:
-        if isinstance(value, int) and not isinstance(
-            value, bool
-        ):  # YAML reads 08:00 unquoted as 480 (sexagesimal)
+        # YAML 1.1 reads an unquoted 8:00 as 480 (sexagesimal minutes)
+        if isinstance(value, int) and not isinstance(value, bool):
             return time(value // 60, value % 60) if 0 <= value < 24 * 60 else value
         if isinstance(value, str) and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value.strip()):
             raise ValueError(f'{value!r} is not a time of day: use HH:MM, e.g. "08:00"')

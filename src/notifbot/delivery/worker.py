@@ -209,9 +209,8 @@ class DeliveryWorker:
             await self._db.call(outbox.mark_dead, row.id, self.worker_id, "alert group row missing")
             return None
         can_edit = sender.can_edit
-        if (
-            attempt is None
-        ):  # nothing due (an event joined and was shown already): the row is left as the group says
+        # nothing due (an event joined and was shown already): the row is left as the group says
+        if attempt is None:
             await self._db.call(
                 record_flush, row.id, flush.group_id, Done((), None, 0, 0), can_edit, self._clock()
             )

@@ -341,9 +341,8 @@ def render_slack_thread(reply: ThreadItems) -> dict[str, Any]:
     """A thread reply of a group's message: items `first`… (1-based) of `total`, resolved, or a reminder."""
     if reply.resolved:
         return {"text": "Resolved", "blocks": [_section(f"{RESOLVED_EMOJI} *Resolved*")]}
-    if (
-        reply.reminder is not None
-    ):  # the mention is the admin's, from config (validated there), never event text
+    # a reminder's mention is the admin's, from config (validated there), never event text
+    if reply.reminder is not None:
         lead = f"{reply.mention} " if reply.mention else ""
         text = f"{lead}:alarm_clock: {escape_truncate(one_line(reply.reminder), 1_000)}"
         return fit({"text": text, "blocks": [_section(text)]})
