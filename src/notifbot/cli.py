@@ -305,7 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = with_config(
         sub.add_parser(
             "serve",
-            help="run the HTTP endpoints, Marketo and Adobe I/O pollers and delivery until SIGINT/SIGTERM",
+            help="run the HTTP endpoints, the Marketo, Adobe I/O and mailbox pollers and delivery until SIGINT/SIGTERM",
         )
     )
     s.add_argument("--host", help="listen address (default from config: 127.0.0.1)")
@@ -332,7 +332,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_check_config)
 
     routes = sub.add_parser("routes", help="inspect routing").add_subparsers(dest="action", required=True)
-    s = with_config(routes.add_parser("test", help="print the destinations an event would reach"))
+    s = with_config(
+        routes.add_parser(
+            "test",
+            help="print the destinations an event would reach, each with its group key or digest period",
+        )
+    )
     s.add_argument("--kind", required=True)
     s.add_argument("--field", action="append", default=[], metavar="K=V")
     s.add_argument("--label", action="append", default=[], metavar="K=V")
