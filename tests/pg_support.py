@@ -11,7 +11,8 @@ import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import NoReturn
+from pathlib import Path
+from typing import Any, NoReturn
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -93,3 +94,57 @@ def skipped_postgres_line(reasons: list[str]) -> str | None:
     if count == 0:
         return None
     return f"{count} PostgreSQL test(s) skipped: to run them, {HOW_TO_RUN} (CI=true makes them fail instead)"
+
+
+@pytest.fixture(scope="module")
+def pg_store_url(postgres_url: str) -> str:
+    """The module's PostgreSQL database with every store migration applied (`store.pg.migrate_pg`)."""
+    from notifbot.store import pg
+
+    conn = pg.connect(postgres_url)
+    try:
+        pg.migrate_pg(conn)
+    finally:
+        conn.close()
+    return postgres_url
+
+
+def empty_store(url: str) -> None:
+    """Deletes every row of the store's tables (migrations kept) and restarts ids at 1, as on a fresh SQLite file."""
+    from notifbot.store import pg
+
+    conn = pg.connect(url)
+    try:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> ?",
+                (pg.MIGRATIONS_TABLE,),
+            ).fetchall()
+        ]
+        if tables:
+            conn.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+    finally:
+        conn.close()
+
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(params=BACKENDS)
+def store_conn(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """A migrated, empty store connection on each backend: SQLite a fresh file, PostgreSQL the module's database."""
+    if request.param == "sqlite":
+        from notifbot.store.db import connect
+
+        conn = connect(tmp_path / "notifbot.db")
+        yield conn
+        conn.close()
+        return
+    from notifbot.store import pg
+
+    url = request.getfixturevalue("pg_store_url")
+    empty_store(url)
+    pg_conn = pg.connect(url)
+    yield pg_conn
+    pg_conn.close()

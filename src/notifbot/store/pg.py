@@ -15,7 +15,7 @@ from psycopg.adapt import Dumper
 from psycopg.pq import Format
 from psycopg.rows import RowMaker
 
-from notifbot.store.dialect import POSTGRES, Dialect, pg_sql
+from notifbot.store.dialect import POSTGRES, Dialect, pg_ddl, pg_sql
 
 Params = Sequence[object] | Mapping[str, object]
 
@@ -106,3 +106,58 @@ def connect(url: str, *, connect_timeout: float = 10.0) -> PgConn:
     """A store connection to the PostgreSQL database at `url`."""
     raw = psycopg.connect(url, autocommit=True, row_factory=row_factory, connect_timeout=int(connect_timeout))
     return PgConn(raw)
+
+
+MIGRATIONS_TABLE = "notifbot_migrations"
+_MIGRATION_LOCK = (
+    0x6E6F7469_66626F74 & 0x7FFFFFFFFFFFFFFF
+)  # "notifbot": replicas starting together migrate once
+
+
+class _Migrator:
+    """Stands where a migration expects a `sqlite_utils.Database`: runs its SQLite DDL translated by `pg_ddl`."""
+
+    def __init__(self, conn: PgConn) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, params: Params = ()) -> None:
+        """Runs one migration statement on PostgreSQL."""
+        self._conn.execute(pg_ddl(sql), params)
+
+
+def applied_migrations(conn: PgConn) -> list[str]:
+    """The migrations recorded in this database, in the order they were applied."""
+    conn.execute(
+        f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE}"
+        " (name TEXT PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)"
+    )
+    rows = conn.execute(f"SELECT name FROM {MIGRATIONS_TABLE} ORDER BY applied_at, name").fetchall()
+    return [r[0] for r in rows]
+
+
+def migrate_pg(conn: PgConn) -> list[str]:
+    """Applies pending migrations, each in its own transaction under one advisory lock; returns the names applied.
+
+    The migrations are the SQLite ones of `store/db.py` (one definition); a replica that finds the lock held waits,
+    then sees the other's record and applies nothing twice.
+    """
+    from notifbot.store.db import migrations
+
+    applied: list[str] = []
+    for migration in migrations._migrations:  # sqlite-utils keeps the registered list there
+        conn.execute("BEGIN")
+        try:
+            conn.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
+            done = set(applied_migrations(conn))
+            if migration.name not in done:
+                migration.fn(_Migrator(conn))
+                conn.execute(
+                    f"INSERT INTO {MIGRATIONS_TABLE} (name, applied_at) VALUES (?, extract(epoch FROM clock_timestamp()))",
+                    (migration.name,),
+                )
+                applied.append(migration.name)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    return applied

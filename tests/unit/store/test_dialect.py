@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from notifbot.store.dialect import (
     pg_sql,
 )
 from notifbot.store.email_cursors import email_cursor, save_email_cursor
+from tests.pg_support import fresh_database, require_postgres
 
 # notifbot.store.pg (psycopg) is imported in the fixtures that use it: without the driver the `postgres_url`
 # fixture skips (or fails under CI) with a line saying how to install it, instead of this module failing to load
@@ -83,22 +83,6 @@ def test_the_dialect_follows_the_connection(tmp_path: Path) -> None:
         dialect_of(object())
 
 
-@pytest.fixture(scope="module")
-def pg_store_url(postgres_url: str) -> str:
-    """The module's PostgreSQL database with every migration applied through `pg_ddl`."""
-    from notifbot.store import pg
-
-    conn = pg.connect(postgres_url)
-    try:
-        conn.execute("BEGIN")
-        for statement in migration_statements():
-            conn.execute(pg_ddl(statement))
-        conn.execute("COMMIT")
-    finally:
-        conn.close()
-    return postgres_url
-
-
 _PG_TYPES = {"INTEGER": "bigint", "REAL": "double precision", "TEXT": "text"}
 
 
@@ -133,7 +117,8 @@ def test_every_migration_applies_on_postgres_and_makes_the_same_columns_and_inde
         (r["table_name"], r["column_name"], r["data_type"], r["is_nullable"] == "NO")
         for r in conn.execute(
             "SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns"
-            " WHERE table_schema = 'public'"
+            " WHERE table_schema = 'public' AND table_name <> ?",
+            (pg.MIGRATIONS_TABLE,),
         ).fetchall()
     }
     got_indexes = {  # the ones a migration created, not those behind a primary key or UNIQUE constraint
@@ -148,22 +133,6 @@ def test_every_migration_applies_on_postgres_and_makes_the_same_columns_and_inde
     assert got == want
     assert len(want_indexes) >= 13
     assert got_indexes == want_indexes
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_conn(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
-    """A migrated store connection on each backend (PostgreSQL: the module's database, emptied first)."""
-    if request.param == "sqlite":
-        conn = connect(tmp_path / "notifbot.db")
-        yield conn
-        conn.close()
-        return
-    from notifbot.store import pg
-
-    pg_conn = pg.connect(request.getfixturevalue("pg_store_url"))
-    pg_conn.execute("TRUNCATE email_cursors")
-    yield pg_conn
-    pg_conn.close()
 
 
 def test_email_cursors_are_saved_and_read_back_on_both_backends(store_conn: Any) -> None:
@@ -222,3 +191,42 @@ def test_bools_are_stored_as_integers_on_postgres(pg_store_url: str) -> None:
 def test_the_postgres_dialect_claims_with_skip_locked() -> None:
     assert POSTGRES.skip_locked == " FOR UPDATE SKIP LOCKED" and SQLITE.skip_locked == ""
     assert (POSTGRES.begin, SQLITE.begin) == ("BEGIN", "BEGIN IMMEDIATE")
+
+
+def test_migrations_apply_once_even_when_two_replicas_start_together() -> None:
+    with fresh_database(require_postgres()) as url:
+        _two_replicas_migrate(url)
+
+
+def _two_replicas_migrate(postgres_url: str) -> None:
+    import threading
+
+    from notifbot.store import pg
+    from notifbot.store.db import migrations
+
+    results: list[list[str]] = []
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        conn = pg.connect(postgres_url)
+        try:
+            results.append(pg.migrate_pg(conn))
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=start) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    names = [m.name for m in migrations._migrations]
+    assert sorted(results[0] + results[1]) == sorted(names)  # each applied by exactly one of them
+    conn = pg.connect(postgres_url)
+    try:
+        assert pg.applied_migrations(conn) == names
+        assert pg.migrate_pg(conn) == []  # a restart applies nothing
+    finally:
+        conn.close()
