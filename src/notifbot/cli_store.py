@@ -6,8 +6,10 @@ import argparse
 import os
 import sys
 import time
+from typing import Any
 
-from notifbot.config import load_settings
+from notifbot.config import Env, Settings, load_settings
+from notifbot.store.open import database_url
 
 
 def _mib(n: int) -> str:
@@ -21,6 +23,9 @@ def cmd_prune(args: argparse.Namespace) -> int:
     from notifbot.store.retention import describe, space, vacuum_to_incremental, would_prune
 
     settings = load_settings(args.config, os.environ)
+    found = database_url(settings.storage, Env(os.environ))
+    if found is not None:
+        return _prune_pg(args, settings, found[0])
     windows = retention_windows(settings.storage.retention)
     conn = connect(settings.storage.path, synchronous=settings.storage.synchronous)
     try:
@@ -61,11 +66,75 @@ def _listed(counts: dict[str, int]) -> str:
     return ", ".join(f"{t} {n}" for t, n in counts.items())
 
 
+def _prune_pg(args: argparse.Namespace, settings: Settings, url: str) -> int:
+    """`notifbot prune` on PostgreSQL: the same retention batches; autovacuum reuses the freed space."""
+    import psycopg
+
+    from notifbot.app import retention_windows
+    from notifbot.store import pg
+    from notifbot.store.pg_url import redacted
+    from notifbot.store.retention import Pruning, describe, utc_now, would_prune
+
+    if args.vacuum:
+        print(
+            "notifbot prune --vacuum: SQLite only; PostgreSQL's autovacuum makes freed space reusable "
+            "(VACUUM FULL, with every replica stopped, returns it to the disk)",
+            file=sys.stderr,
+        )
+        return 2
+    windows = retention_windows(settings.storage.retention)
+    try:
+        conn = pg.connect(url)
+    except psycopg.Error as exc:
+        print(f"notifbot prune: cannot connect to {redacted(url)} ({_first_line(exc, url)})", file=sys.stderr)
+        return 1
+    try:
+        pg.migrate_pg(conn)
+        store: Any = conn  # the retention functions are typed with sqlite3.Connection until store.conn.Conn
+        print(f"retention: {describe(windows)}; database {redacted(url)}", file=sys.stderr)
+        if args.dry_run:
+            counts = would_prune(store, windows, time.time())
+        else:
+            pruning = Pruning(windows, utc_now())
+            last = time.monotonic()
+            while pruning.step(store) is not None:
+                if time.monotonic() - last >= 2.0:
+                    print(
+                        f"  … {sum(pruning.total.values())} rows so far: {_listed(pruning.total)}",
+                        file=sys.stderr,
+                    )
+                    last = time.monotonic()
+            counts = dict(pruning.total)
+        verb = "would delete" if args.dry_run else "deleted"
+        for table, n in counts.items():
+            print(f"{table:20} {verb} {n}")
+        if not any(counts.values()):
+            print(f"nothing to delete: every row is within storage.retention ({redacted(url)})")
+        return 0
+    finally:
+        conn.close()
+
+
+def _first_line(exc: Exception, url: str) -> str:
+    from notifbot.store.pg_url import password_of
+
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    password = password_of(url)
+    return text.replace(password, "***") if password else text
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
     from notifbot.errors import BackupError
     from notifbot.store.maintenance import backup
 
     settings = load_settings(args.config, os.environ)
+    if database_url(settings.storage, Env(os.environ)) is not None:
+        print(
+            "notifbot backup: the store is PostgreSQL; back it up with the server's own tool, e.g. "
+            'pg_dump -Fc -f notifbot.dump "$NOTIFBOT_DATABASE_URL" (pg_restore puts it back)',
+            file=sys.stderr,
+        )
+        return 2
     started = time.monotonic()
     try:
         size = backup(settings.storage.path, args.path, force=args.force)
