@@ -15,6 +15,7 @@ import logging
 import os
 import socket
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -93,6 +94,7 @@ class PgDatabase:
         self.replica_id = replica_id or default_replica_id()
         self._checkout_timeout = checkout_timeout
         self._closed = False
+        self._sweeping = threading.Event()
         self._migrate(source)
         self._pool: ConnectionPool[psycopg.Connection[Row]] = ConnectionPool(
             url,
@@ -101,7 +103,7 @@ class PgDatabase:
             open=False,
             name="notifbot",
             timeout=checkout_timeout,
-            check=ConnectionPool.check_connection,
+            check=self._check,
             connection_class=psycopg.Connection[Row],
             kwargs=self._connect_kwargs(),
         )
@@ -115,6 +117,28 @@ class PgDatabase:
         self._executor = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="notifbot-db")
         self._probe = WriteProbe(self._probe_once)
         log.info("store: PostgreSQL at %s, %d connections", self.shown_url, pool_size)
+
+    def _check(self, conn: psycopg.Connection[Row]) -> None:
+        """The pool's test of a connection before lending it; a broken one makes the pool test all its others now.
+
+        One broken connection usually means all are (server restart, failover, terminated backends); the pool alone
+        would find them one per checkout, a second of backoff apart.
+        """
+        try:
+            ConnectionPool.check_connection(conn)
+        except psycopg.Error:
+            if not self._sweeping.is_set():
+                self._sweeping.set()
+                threading.Thread(target=self._sweep, name="notifbot-db-check", daemon=True).start()
+            raise
+
+    def _sweep(self) -> None:
+        try:
+            self._pool.check()
+        except psycopg.Error:
+            pass  # the server is down: the pool's own reconnection takes over
+        finally:
+            self._sweeping.clear()
 
     def _connect_kwargs(self) -> dict[str, Any]:
         return {

@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 SCHEMES = ("postgresql", "postgres")
 
 
 def redacted(url: str) -> str:
     """`url` without its password (user, host, port, database and query kept), for messages and logs."""
+    if "://" not in url:
+        return "(not a URL)"  # `user:password@host` would parse as scheme `user`
+    scheme_only = f"{url.split(':', 1)[0]}://…"
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
         port = parts.port
     except ValueError:  # a malformed netloc (bad port, unbalanced brackets): show the scheme only
-        return f"{url.split(':', 1)[0]}://…" if "://" in url else "(not a URL)"
+        return scheme_only
+    if "@" in parts.path + parts.query + parts.fragment:  # an unencoded / ? or # in the password split it
+        return scheme_only
     if ":" in host:
         host = f"[{host}]"
     user = f"{parts.username}@" if parts.username else ""
     netloc = f"{user}{host}{f':{port}' if port else ''}"
     query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k != "password"], safe="/:,")
-    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+    return f"{parts.scheme}://{netloc}{parts.path}{'?' + query if query else ''}"
 
 
 def password_of(url: str) -> str | None:
