@@ -78,7 +78,8 @@ async def bot_factory(tmp_path: Path, storage: dict[str, Any]) -> AsyncIterator[
     bots: list[Bot] = []
 
     async def build(env: dict[str, str] | None = None, **overrides: Any) -> Bot:
-        settings = make_settings(tmp_path, storage=storage, **overrides)  # a test's `storage` keys go on top
+        own = overrides.pop("storage", {})  # a test's `storage` keys go on top of the backend's
+        settings = make_settings(tmp_path, storage={**storage, **own}, **overrides)
         bot = Bot(settings, Env(env or {}), stdout=io.StringIO())
         await bot.start()
         bots.append(bot)
