@@ -85,6 +85,11 @@ class PgConn:
         self.raw = raw
         raw.adapters.register_dumper(bool, _BoolAsInt)
 
+    @property
+    def in_transaction(self) -> bool:
+        """True between BEGIN and COMMIT/ROLLBACK (also in a failed transaction), as `sqlite3.Connection` says."""
+        return self.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+
     def execute(self, sql: str, params: Params = ()) -> psycopg.Cursor[Row]:
         """Runs one statement written with `?` placeholders."""
         if not params:
