@@ -107,6 +107,10 @@ async def test_reader_sees_commits_and_cannot_write(tmp_path: Path) -> None:
     try:
         await db.call(insert_notifications, [(parse_event({"kind": "audit", "id": "r1"}, now=NOW), [T])])
         assert await db.read(lambda c: c.execute("SELECT key FROM events").fetchone()[0]) == "r1"
+        # store SQL in the common subset runs on the reader too (dialect.install_sqlite_functions)
+        assert await db.read(
+            lambda c: c.execute("SELECT least(3, NULL, 2), greatest(1, 4)").fetchone()[:]
+        ) == (2, 4)
         with pytest.raises(sqlite3.OperationalError):
             await db.read(lambda c: c.execute("DELETE FROM events"))
     finally:

@@ -23,6 +23,11 @@ def _mute(r: Row) -> Mute:
     )
 
 
+def lock_key(kind: str, matchers: tuple[tuple[str, str], ...] = ()) -> str:
+    """The text key `add_mute` locks a mute scope by (dialect.lock_keys)."""
+    return json.dumps(["mute", kind, [list(m) for m in matchers]])
+
+
 def add_mute(
     conn: Conn,
     kind: str,
@@ -35,7 +40,7 @@ def add_mute(
     """Creates a mute; an earlier active mute of the same kind and matchers is replaced (ended by the same author)."""
     scope = json.dumps([list(m) for m in matchers]) if matchers else None
     with transaction(conn):
-        lock_keys(conn, json.dumps(["mute", kind, scope]))  # one active mute per scope, however many replicas
+        lock_keys(conn, lock_key(kind, matchers))  # one active mute per scope, however many replicas
         conn.execute(
             "UPDATE mutes SET ended_at = ?, ended_by = ? WHERE kind = ? AND matchers IS NOT DISTINCT FROM ?"
             " AND ended_at IS NULL AND until > ?",
