@@ -15,6 +15,7 @@ from psycopg.adapt import Dumper
 from psycopg.pq import Format
 from psycopg.rows import RowMaker
 
+from notifbot.store.conn import Conn
 from notifbot.store.dialect import POSTGRES, Dialect, pg_ddl, pg_sql
 
 Params = Sequence[object] | Mapping[str, object]
@@ -167,3 +168,8 @@ def migrate_pg(conn: PgConn) -> list[str]:
             raise
         conn.execute("COMMIT")
     return applied
+
+
+def _is_store_conn(conn: PgConn) -> Conn:
+    """Never called: makes mypy prove that a `PgConn` is a `store.conn.Conn`, as store functions take it."""
+    return conn
