@@ -30,7 +30,11 @@ def test_due_channels_next_due_and_depth(store_conn: Conn) -> None:
     assert not outbox.extend_lease(conn, row.id, "other", T0 + 100)
     assert outbox.claim_next(conn, "slack", "C1", "w2", T0 + 50, 30) is None  # the extended lease holds
     outbox.mark_dead(conn, row.id, "w", "channel_not_found")
-    assert outbox.depth_by_type(conn) == {("slack", "dead"): 1, ("slack", "pending"): 1, ("email", "pending"): 1}
+    assert outbox.depth_by_type(conn) == {
+        ("slack", "dead"): 1,
+        ("slack", "pending"): 1,
+        ("email", "pending"): 1,
+    }
     outbox.mark_delivered(conn, row.id, "w", "9.9", T0)  # only a pending row is marked delivered
     assert teams.outbox_id_for(conn, "C1", "9.9") is None
 
@@ -48,7 +52,9 @@ def test_two_postgres_claims_never_take_one_row(pg_store_url: str) -> None:
     from notifbot.store import pg
 
     first, second = pg.connect(pg_store_url), pg.connect(pg_store_url)
-    second.execute("SET statement_timeout = '5s'")  # without SKIP LOCKED it would wait on `first`: fail instead
+    second.execute(
+        "SET statement_timeout = '5s'"
+    )  # without SKIP LOCKED it would wait on `first`: fail instead
     try:
         for table in ("outbox", "events"):
             first.execute(f"DELETE FROM {table}")
