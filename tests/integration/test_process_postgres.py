@@ -47,10 +47,7 @@ def test_serve_on_postgres_takes_and_delivers_events_and_never_logs_the_password
     url = with_password(postgres_url)
     config = {
         "storage": {"path": str(tmp_path / "ignored.db")},  # set, so the "ignored" warning is logged
-        "delivery": {
-            "poll_seconds": 0.1,
-            "repeat_window": 0,
-        },  # one message per event, straight from the outbox
+        "delivery": {"poll_seconds": 0.1},  # the default repeat grouping: the event opens an alert group
     }
     bot = BotProcess(tmp_path, config, {"NOTIFBOT_DATABASE_URL": url})
     procs.append(bot)
@@ -59,6 +56,7 @@ def test_serve_on_postgres_takes_and_delivers_events_and_never_logs_the_password
     assert pg_rows(url, "SELECT key, kind FROM events") == [("pg-1", "campaign_failure")]
     wait_until(lambda: pg_rows(url, "SELECT status FROM outbox") == [("delivered",)])
     assert bot.stdout().count("on postgres") == 1
+    assert pg_rows(url, "SELECT count, closed FROM alert_groups") == [(1, 0)]
     assert not (tmp_path / "ignored.db").exists()  # SQLite is not touched
     assert bot.terminate() == 0
     logs = bot.stderr() + bot.stdout()

@@ -117,7 +117,9 @@ def pg_events(url: str) -> int:
         conn.close()
 
 
-@pytest.mark.xfail(strict=True, reason="store/retention.py binds :name parameters until i14-idle makes it portable")
+@pytest.mark.xfail(
+    strict=True, reason="store/retention.py binds :name parameters until i14-idle makes it portable"
+)
 def test_prune_on_postgres_runs_the_same_batches(
     pg_store_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -25,6 +25,7 @@ import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from notifbot.errors import ConfigError, NotifbotError
+from notifbot.store.db import transaction
 from notifbot.store.health import WriteProbe
 from notifbot.store.pg import PgConn, Row, migrate_pg, row_factory
 from notifbot.store.pg_url import password_of, redacted
@@ -60,16 +61,11 @@ def _scrubbed(text: str, url: str) -> str:
 
 def _probe_commit(conn: PgConn, now: float) -> None:
     """One tiny real commit: the readiness probe row."""
-    conn.execute("BEGIN")
-    try:
+    with transaction(conn):
         conn.execute(
             "INSERT INTO readiness_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at",
             (now,),
         )
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 class PgDatabase:
