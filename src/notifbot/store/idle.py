@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 CLEANUP_DAYS = 180  # Marketo deactivates trigger campaigns idle for over 6 months
 ACTIVITY_POLLER = "activities"  # its cursor's `covered_from` says since when no activity can have been missed
@@ -31,6 +32,7 @@ _MAX_JD_MS = 464_269_060_799_999  # 9999-12-31 23:59:59.999, the last instant ju
 _FIRST_SECOND = -62_135_596_800  # 0001-01-01T00:00:00Z
 _LAST_SECOND = 253_402_300_799  # 9999-12-31T23:59:59Z
 _SPACE = " \t\n\v\f\r"
+_CANONICAL = re.compile(r"(\d{4})-(\d\d)-(\d\d)(?:[T ](\d\d):(\d\d):(\d\d)Z)?\Z", re.ASCII)
 _NUMBER = re.compile(r"[ \t\n\v\f\r]*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[ \t\n\v\f\r]*\Z")
 
 
@@ -120,7 +122,14 @@ def _raw_number(value: float) -> int | None:
     return int(value * 86_400_000.0 + 0.5) if 0.0 <= value < 5_373_484.5 else None
 
 
+@lru_cache(maxsize=16_384)  # campaigns share timestamps (one snapshot's observed_since, one cursor)
 def _parse_ms(text: str) -> int | None:
+    canonical = _CANONICAL.match(text)  # the form the bot stores, read without the general walk
+    if canonical is not None:
+        y, mo, d, h, mi, sec = (int(g or 0) for g in canonical.groups())
+        if 1 <= mo <= 12 and 1 <= d <= 31 and h <= 24 and mi <= 59 and sec <= 59:
+            midnight = _civil_ms(y, mo, d)
+            return None if midnight is None else midnight + h * 3_600_000 + mi * 60_000 + sec * 1000
     neg = text.startswith("-")
     body = text[1:] if neg else text
     year, month, day = _digits(body, 0, 4, 0, 9999), _digits(body, 5, 2, 1, 12), _digits(body, 8, 2, 1, 31)
