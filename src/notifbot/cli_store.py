@@ -18,19 +18,18 @@ def _mib(n: int) -> str:
 
 def cmd_prune(args: argparse.Namespace) -> int:
     from notifbot.app import retention_windows
-    from notifbot.store.db import connect
     from notifbot.store.maintenance import prune_all
     from notifbot.store.retention import describe, space, vacuum_to_incremental, would_prune
 
     settings = load_settings(args.config, os.environ)
-    found = database_url(settings.storage, Env(os.environ))
-    if found is not None:
-        return _prune_pg(args, settings, found[0])
     windows = retention_windows(settings.storage.retention)
-    conn = connect(settings.storage.path, synchronous=settings.storage.synchronous)
+    opened = _open_store(settings)
+    if opened is None:
+        return 1
+    conn, shown, postgres = opened
     try:
         before = space(conn)
-        print(f"retention: {describe(windows)}; database {_mib(before.bytes)}", file=sys.stderr)
+        print(f"retention: {describe(windows)}; database {shown}, {_mib(before.bytes)}", file=sys.stderr)
         if args.dry_run:
             counts = would_prune(conn, windows, time.time())
         else:
@@ -45,9 +44,14 @@ def cmd_prune(args: argparse.Namespace) -> int:
         for table, n in counts.items():
             print(f"{table:20} {verb} {n}")
         if not counts:
-            print(f"nothing to delete: every row is within storage.retention ({settings.storage.path})")
+            print(f"nothing to delete: every row is within storage.retention ({shown})")
         if args.vacuum and not args.dry_run:
-            print("vacuum: rewriting the database (incremental auto_vacuum from now on) …", file=sys.stderr)
+            what = (
+                "VACUUM (ANALYZE) of the pruned tables, online"
+                if postgres
+                else "rewriting the database (incremental auto_vacuum from now on)"
+            )
+            print(f"vacuum: {what} …", file=sys.stderr)
             vacuum_to_incremental(conn)
         after = space(conn)
         print(f"database {_mib(before.bytes)} before, {_mib(after.bytes)} after", file=sys.stderr)
@@ -62,65 +66,44 @@ def cmd_prune(args: argparse.Namespace) -> int:
         conn.close()
 
 
-def _listed(counts: dict[str, int]) -> str:
-    return ", ".join(f"{t} {n}" for t, n in counts.items())
+def _open_store(settings: Settings) -> tuple[Any, str, bool] | None:
+    """The store's connection (migrated), how to name it, and whether it is PostgreSQL; None when it cannot open.
 
+    `Any`: a `sqlite3.Connection` or a `PgConn`, which the retention functions (still typed with the first) take.
+    """
+    found = database_url(settings.storage, Env(os.environ))
+    if found is None:
+        from notifbot.store.db import connect
 
-def _prune_pg(args: argparse.Namespace, settings: Settings, url: str) -> int:
-    """`notifbot prune` on PostgreSQL: the same retention batches; autovacuum reuses the freed space."""
+        return (
+            connect(settings.storage.path, synchronous=settings.storage.synchronous),
+            settings.storage.path,
+            False,
+        )
     import psycopg
 
-    from notifbot.app import retention_windows
     from notifbot.store import pg
-    from notifbot.store.pg_url import redacted
-    from notifbot.store.retention import Pruning, describe, utc_now, would_prune
+    from notifbot.store.pg_url import password_of, redacted
 
-    if args.vacuum:
-        print(
-            "notifbot prune --vacuum: SQLite only; PostgreSQL's autovacuum makes freed space reusable "
-            "(VACUUM FULL, with every replica stopped, returns it to the disk)",
-            file=sys.stderr,
-        )
-        return 2
-    windows = retention_windows(settings.storage.retention)
+    url = found[0]
     try:
         conn = pg.connect(url)
     except psycopg.Error as exc:
-        print(f"notifbot prune: cannot connect to {redacted(url)} ({_first_line(exc, url)})", file=sys.stderr)
-        return 1
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        password = password_of(url)
+        reason = text.replace(password, "***") if password else text
+        print(f"notifbot: cannot connect to {redacted(url)} ({reason})", file=sys.stderr)
+        return None
     try:
         pg.migrate_pg(conn)
-        store: Any = conn  # the retention functions are typed with sqlite3.Connection until store.conn.Conn
-        print(f"retention: {describe(windows)}; database {redacted(url)}", file=sys.stderr)
-        if args.dry_run:
-            counts = would_prune(store, windows, time.time())
-        else:
-            pruning = Pruning(windows, utc_now())
-            last = time.monotonic()
-            while pruning.step(store) is not None:
-                if time.monotonic() - last >= 2.0:
-                    print(
-                        f"  … {sum(pruning.total.values())} rows so far: {_listed(pruning.total)}",
-                        file=sys.stderr,
-                    )
-                    last = time.monotonic()
-            counts = dict(pruning.total)
-        verb = "would delete" if args.dry_run else "deleted"
-        for table, n in counts.items():
-            print(f"{table:20} {verb} {n}")
-        if not any(counts.values()):
-            print(f"nothing to delete: every row is within storage.retention ({redacted(url)})")
-        return 0
-    finally:
+    except BaseException:
         conn.close()
+        raise
+    return conn, redacted(url), True
 
 
-def _first_line(exc: Exception, url: str) -> str:
-    from notifbot.store.pg_url import password_of
-
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    password = password_of(url)
-    return text.replace(password, "***") if password else text
+def _listed(counts: dict[str, int]) -> str:
+    return ", ".join(f"{t} {n}" for t, n in counts.items())
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
