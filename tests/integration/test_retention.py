@@ -7,10 +7,14 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from notifbot.sources.events import parse_event
 from notifbot.store.db import connect
 from notifbot.store.events import Target, insert_notifications
 from tests.integration.conftest import BotFactory, client_for, rows
+
+pytestmark = pytest.mark.backends
 
 OLD_EVENTS = 3000
 
