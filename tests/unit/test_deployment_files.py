@@ -80,7 +80,7 @@ def test_postgres_keeps_its_data_in_a_named_volume_and_has_a_readiness_check(com
 
 
 @pytest.mark.parametrize("name", REPLICAS)
-def test_each_replica_waits_for_a_healthy_postgres_and_checks_readyz(compose: dict[str, Any], name: str) -> None:
+def test_each_replica_needs_healthy_postgres_and_checks_readyz(compose: dict[str, Any], name: str) -> None:
     service = _service(compose, name)
     assert service["depends_on"]["postgres"]["condition"] == "service_healthy"
     probe = " ".join(service["healthcheck"]["test"])
@@ -89,7 +89,7 @@ def test_each_replica_waits_for_a_healthy_postgres_and_checks_readyz(compose: di
     assert int(service["ulimits"]["nofile"]) >= files_needed(ServerSettings().max_connections)
 
 
-def test_the_replicas_publish_different_host_ports_to_the_port_serve_listens_on(compose: dict[str, Any]) -> None:
+def test_replicas_publish_own_host_ports_to_the_serve_port(compose: dict[str, Any]) -> None:
     published = [_service(compose, name)["ports"] for name in REPLICAS]
     assert all(len(ports) == 1 for ports in published)
     host_ports = [ports[0].split(":")[-2] for ports in published]
@@ -98,7 +98,7 @@ def test_the_replicas_publish_different_host_ports_to_the_port_serve_listens_on(
 
 
 @pytest.mark.parametrize("name", REPLICAS)
-def test_the_mounted_config_validates_with_the_replicas_environment(compose: dict[str, Any], name: str) -> None:
+def test_mounted_config_validates_with_the_replica_env(compose: dict[str, Any], name: str) -> None:
     service = _service(compose, name)
     environ = _environment(service)
     mounts = dict(reversed(v.split(":")[:2]) for v in service["volumes"])
