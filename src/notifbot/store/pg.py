@@ -150,7 +150,9 @@ def migrate_pg(conn: PgConn) -> list[str]:
             conn.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
             done = set(applied_migrations(conn))
             if migration.name not in done:
-                apply: Any = migration.fn  # written against sqlite_utils.Database's execute, which _Migrator has
+                apply: Any = (
+                    migration.fn
+                )  # written against sqlite_utils.Database's execute, which _Migrator has
                 apply(_Migrator(conn))
                 conn.execute(
                     f"INSERT INTO {MIGRATIONS_TABLE} (name, applied_at) VALUES (?, extract(epoch FROM clock_timestamp()))",

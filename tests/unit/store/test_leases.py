@@ -63,7 +63,9 @@ def test_a_poller_lease_keeps_since_when_and_fails_over_after_it_ends(store_conn
         "campaigns:123",
     }
     assert not leases.take_poller(store_conn, "quota:123", "b", 15, now=T0 + 10)
-    row = store_conn.execute("SELECT taken_at, beat_at FROM poller_leases WHERE name = 'quota:123'").fetchone()
+    row = store_conn.execute(
+        "SELECT taken_at, beat_at FROM poller_leases WHERE name = 'quota:123'"
+    ).fetchone()
     assert (row[0], row[1]) == (T0, T0 + 5)
     assert leases.poller_holders(store_conn, now=T0 + 10) == {"campaigns:123": "a", "quota:123": "a"}
     assert leases.take_poller(store_conn, "quota:123", "b", 15, now=T0 + 21)  # a stopped renewing at T0 + 5
