@@ -206,7 +206,7 @@ class Bot:
 
     def _database_url(self) -> str | None:
         """The PostgreSQL URL of the store, or None on SQLite."""
-        url = self.env.get("NOTIFBOT_DATABASE_URL") or getattr(self.settings.storage, "url", None)
+        url = getattr(self.settings.storage, "url", None)
         return str(url) if url else None
 
     def _rows_committed(self, channels: Iterable[tuple[str, str]]) -> None:

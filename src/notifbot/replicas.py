@@ -82,6 +82,7 @@ class Replica:
 
     async def __aenter__(self) -> Replica:
         """Registers the replica, then beats in the background."""
+        await self._db.call(leases.void_others_on_sqlite, self.id)
         await self.beat()
         self._task = asyncio.create_task(self._forever(), name="replica-heartbeat")
         return self

@@ -116,6 +116,18 @@ def release_all(conn: sqlite3.Connection, holder: str) -> None:
     conn.execute("DELETE FROM channel_leases WHERE holder = ?", (holder,))
 
 
+def void_others_on_sqlite(conn: sqlite3.Connection, holder: str) -> None:
+    """SQLite: one process owns the file, so another holder's leases are an earlier, killed process's: void.
+
+    Without this a restart after a crash would wait up to a lease period before polling or draining again.
+    On PostgreSQL (several replicas) it does nothing.
+    """
+    if dialect_of(conn) is not SQLITE:
+        return
+    conn.execute("DELETE FROM poller_leases WHERE holder <> ?", (holder,))
+    conn.execute("DELETE FROM channel_leases WHERE holder <> ?", (holder,))
+
+
 def poller_holders(conn: sqlite3.Connection, now: float | None = None) -> dict[str, str]:
     """The pollers whose lease runs now, with their holders."""
     rows = conn.execute(

@@ -110,3 +110,12 @@ def test_replicas_beat_and_are_listed_while_alive(store_conn: Any) -> None:
     assert [r.id for r in replicas.alive(store_conn, 15, now=T0 + 20)] == ["h2-20-ef01"]
     assert replicas.forget_dead(store_conn, T0 + 5) == 1
     assert replicas.alive(store_conn, 15, now=T0 + 2) == []
+
+
+def test_on_sqlite_a_starting_process_voids_the_leases_an_earlier_one_left(store_conn: Any) -> None:
+    assert leases.take_poller(store_conn, "quota:123", "killed", 15, now=T0)
+    assert leases.take_channel(store_conn, "slack", "C1", "killed", 15, now=T0)
+    leases.void_others_on_sqlite(store_conn, "restarted")
+    sqlite = type(store_conn).__module__ == "sqlite3"
+    assert leases.take_poller(store_conn, "quota:123", "restarted", 15, now=T0 + 1) is sqlite
+    assert leases.take_channel(store_conn, "slack", "C1", "restarted", 15, now=T0 + 1) is sqlite
