@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -10,6 +9,7 @@ from notifbot.commands.args import Command
 from notifbot.commands.model import CommandContext, Invocation
 from notifbot.replies import Reply, Section
 from notifbot.store.acks import AckResult, acknowledge
+from notifbot.store.conn import Conn
 from notifbot.store.notify import notify_group
 from notifbot.text import format_when
 
@@ -22,7 +22,7 @@ class AckReply(Reply):
 
 
 def _acknowledge(
-    conn: sqlite3.Connection, channel: str, ts: str, user: str, now: float, via: str | None
+    conn: Conn, channel: str, ts: str, user: str, now: float, via: str | None
 ) -> AckResult | None:
     """Records the ack; a group's re-armed row is announced to the replica draining its channel."""
     result = acknowledge(conn, channel, ts, user, now, via)

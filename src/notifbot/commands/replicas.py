@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 
 from notifbot.commands.common import when_ts
 from notifbot.config import Settings
 from notifbot.replicas import DEFAULT_LEASE_SECONDS
 from notifbot.replies import Item, Section
+from notifbot.store.conn import Conn
 from notifbot.store.dialect import SQLITE, dialect_of
 from notifbot.store.leases import db_time, poller_holders
 from notifbot.store.replicas import ReplicaRow, alive
@@ -33,7 +33,7 @@ def lease_seconds(settings: Settings) -> float:
     return float(getattr(settings.storage, "lease_seconds", DEFAULT_LEASE_SECONDS))
 
 
-def replica_view(conn: sqlite3.Connection, lease_seconds: float) -> ReplicaView:
+def replica_view(conn: Conn, lease_seconds: float) -> ReplicaView:
     """What the status card shows about replicas (two reads; none of it on a lone SQLite process's card)."""
     now = db_time(conn)
     running = alive(conn, lease_seconds, now)

@@ -9,28 +9,28 @@ holds what. Tests pass their own `now` on both backends.
 
 from __future__ import annotations
 
-import sqlite3
 import time
 
 from notifbot.store import outbox
+from notifbot.store.conn import Conn
 from notifbot.store.dialect import SQLITE, dialect_of
 
 Channel = tuple[str, str]  # (dest_type, target)
 
 
-def db_time(conn: sqlite3.Connection) -> float:
+def db_time(conn: Conn) -> float:
     """The database's clock in epoch seconds; on SQLite (one process, one clock) this process's."""
     if dialect_of(conn) is SQLITE:
         return time.time()
     return float(conn.execute("SELECT extract(epoch FROM clock_timestamp())").fetchone()[0])
 
 
-def _now(conn: sqlite3.Connection, now: float | None) -> float:
+def _now(conn: Conn, now: float | None) -> float:
     return db_time(conn) if now is None else now
 
 
 def take_channel(
-    conn: sqlite3.Connection,
+    conn: Conn,
     dest_type: str,
     target: str,
     holder: str,
@@ -50,7 +50,7 @@ def take_channel(
     return row is not None
 
 
-def release_channel(conn: sqlite3.Connection, dest_type: str, target: str, holder: str) -> None:
+def release_channel(conn: Conn, dest_type: str, target: str, holder: str) -> None:
     """Gives a channel up (nothing left to send there); a lease another holder took meanwhile stays."""
     conn.execute(
         "DELETE FROM channel_leases WHERE dest_type = ? AND target = ? AND holder = ?",
@@ -58,7 +58,7 @@ def release_channel(conn: sqlite3.Connection, dest_type: str, target: str, holde
     )
 
 
-def channel_holders(conn: sqlite3.Connection, now: float | None = None) -> dict[Channel, str]:
+def channel_holders(conn: Conn, now: float | None = None) -> dict[Channel, str]:
     """The channels whose lease runs now, with their holders."""
     rows = conn.execute(
         "SELECT dest_type, target, holder FROM channel_leases WHERE lease_until >= ?", (_now(conn, now),)
@@ -66,9 +66,7 @@ def channel_holders(conn: sqlite3.Connection, now: float | None = None) -> dict[
     return {(r[0], r[1]): r[2] for r in rows}
 
 
-def due_free_targets(
-    conn: sqlite3.Connection, now: float, holder: str, lease_now: float | None = None
-) -> list[Channel]:
+def due_free_targets(conn: Conn, now: float, holder: str, lease_now: float | None = None) -> list[Channel]:
     """`outbox.due_targets` without the channels another replica drains now (it sends those rows itself).
 
     `now` is the outbox's clock (the worker's), `lease_now` the leases' (None: the database's).
@@ -77,9 +75,7 @@ def due_free_targets(
     return [c for c in outbox.due_targets(conn, now) if held.get(c, holder) == holder]
 
 
-def take_poller(
-    conn: sqlite3.Connection, name: str, holder: str, seconds: float, now: float | None = None
-) -> bool:
+def take_poller(conn: Conn, name: str, holder: str, seconds: float, now: float | None = None) -> bool:
     """Takes or renews the lease on one poller for `seconds`; False while another holder's lease runs.
 
     `taken_at` says since when the holder has held it (kept on renewal), `beat_at` its last renewal.
@@ -98,25 +94,25 @@ def take_poller(
 
 
 def renew_pollers(
-    conn: sqlite3.Connection, names: list[str], holder: str, seconds: float, now: float | None = None
+    conn: Conn, names: list[str], holder: str, seconds: float, now: float | None = None
 ) -> set[str]:
     """Renews the given pollers' leases held by `holder`; returns the ones it still holds."""
     at = _now(conn, now)
     return {n for n in names if take_poller(conn, n, holder, seconds, at)}
 
 
-def release_poller(conn: sqlite3.Connection, name: str, holder: str) -> None:
+def release_poller(conn: Conn, name: str, holder: str) -> None:
     """Gives a poller up (clean stop): a standby takes it at its next try instead of after the lease ends."""
     conn.execute("DELETE FROM poller_leases WHERE name = ? AND holder = ?", (name, holder))
 
 
-def release_all(conn: sqlite3.Connection, holder: str) -> None:
+def release_all(conn: Conn, holder: str) -> None:
     """Gives up every lease `holder` has, channels and pollers (a replica's clean stop)."""
     conn.execute("DELETE FROM poller_leases WHERE holder = ?", (holder,))
     conn.execute("DELETE FROM channel_leases WHERE holder = ?", (holder,))
 
 
-def void_others_on_sqlite(conn: sqlite3.Connection, holder: str) -> None:
+def void_others_on_sqlite(conn: Conn, holder: str) -> None:
     """SQLite: one process owns the file, so another holder's leases are an earlier, killed process's: void.
 
     Without this a restart after a crash would wait up to a lease period before polling or draining again.
@@ -128,7 +124,7 @@ def void_others_on_sqlite(conn: sqlite3.Connection, holder: str) -> None:
     conn.execute("DELETE FROM channel_leases WHERE holder <> ?", (holder,))
 
 
-def poller_holders(conn: sqlite3.Connection, now: float | None = None) -> dict[str, str]:
+def poller_holders(conn: Conn, now: float | None = None) -> dict[str, str]:
     """The pollers whose lease runs now, with their holders."""
     rows = conn.execute(
         "SELECT name, holder FROM poller_leases WHERE lease_until >= ? ORDER BY name", (_now(conn, now),)

@@ -14,10 +14,10 @@ import contextlib
 import inspect
 import json
 import logging
-import sqlite3
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+from notifbot.store.conn import Conn
 from notifbot.store.dialect import SQLITE, dialect_of
 
 log = logging.getLogger("notifbot.store.notify")
@@ -54,14 +54,14 @@ def channel_of(topic: str) -> tuple[str, str] | None:
     return (dest_type, target) if kind == "outbox" and sep else None
 
 
-def notify(conn: sqlite3.Connection, topic: str, payload: str = "") -> None:
+def notify(conn: Conn, topic: str, payload: str = "") -> None:
     """Announces `topic` to every replica when the caller's transaction commits (at once outside one); SQLite: no-op."""
     if dialect_of(conn) is SQLITE:
         return
     conn.execute("SELECT pg_notify(?, ?)", (CHANNEL, message(topic, payload)))
 
 
-def notify_group(conn: sqlite3.Connection, group_id: int) -> None:
+def notify_group(conn: Conn, group_id: int) -> None:
     """Announces a group's change and its re-armed outbox row's channel (an ack, a re-arm); SQLite: no-op."""
     if dialect_of(conn) is SQLITE:
         return

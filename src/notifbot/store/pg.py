@@ -15,6 +15,7 @@ from psycopg.adapt import Dumper
 from psycopg.pq import Format
 from psycopg.rows import RowMaker
 
+from notifbot.store.conn import Conn
 from notifbot.store.dialect import POSTGRES, Dialect, pg_ddl, pg_sql
 
 Params = Sequence[object] | Mapping[str, object]
@@ -84,6 +85,11 @@ class PgConn:
     def __init__(self, raw: psycopg.Connection[Row]) -> None:
         self.raw = raw
         raw.adapters.register_dumper(bool, _BoolAsInt)
+
+    @property
+    def in_transaction(self) -> bool:
+        """True between BEGIN and COMMIT/ROLLBACK (also in a failed transaction), as `sqlite3.Connection` says."""
+        return self.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
 
     def execute(self, sql: str, params: Params = ()) -> psycopg.Cursor[Row]:
         """Runs one statement written with `?` placeholders."""
@@ -164,3 +170,8 @@ def migrate_pg(conn: PgConn) -> list[str]:
             raise
         conn.execute("COMMIT")
     return applied
+
+
+def _is_store_conn(conn: PgConn) -> Conn:
+    """Never called: makes mypy prove that a `PgConn` is a `store.conn.Conn`, as store functions take it."""
+    return conn

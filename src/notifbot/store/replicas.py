@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
+from notifbot.store.conn import Conn
 from notifbot.store.leases import db_time
 
 
@@ -21,7 +21,7 @@ class ReplicaRow:
 
 
 def beat(
-    conn: sqlite3.Connection,
+    conn: Conn,
     replica_id: str,
     host: str,
     pid: int,
@@ -42,12 +42,12 @@ def beat(
     return at
 
 
-def remove(conn: sqlite3.Connection, replica_id: str) -> None:
+def remove(conn: Conn, replica_id: str) -> None:
     """Forgets a replica (its clean stop)."""
     conn.execute("DELETE FROM replicas WHERE id = ?", (replica_id,))
 
 
-def alive(conn: sqlite3.Connection, lease_seconds: float, now: float | None = None) -> list[ReplicaRow]:
+def alive(conn: Conn, lease_seconds: float, now: float | None = None) -> list[ReplicaRow]:
     """Replicas that beat within the last two lease periods, oldest first."""
     at = db_time(conn) if now is None else now
     rows = conn.execute(
@@ -58,6 +58,6 @@ def alive(conn: sqlite3.Connection, lease_seconds: float, now: float | None = No
     return [ReplicaRow(r[0], r[1], int(r[2]), r[3], float(r[4]), float(r[5])) for r in rows]
 
 
-def forget_dead(conn: sqlite3.Connection, older_than: float) -> int:
+def forget_dead(conn: Conn, older_than: float) -> int:
     """Deletes replicas whose last beat is older than `older_than` (killed ones never remove themselves)."""
     return conn.execute("DELETE FROM replicas WHERE beat_at < ?", (older_than,)).rowcount
