@@ -136,7 +136,13 @@ class Bot:
         self.journal = self.adobe_io.journal if self.adobe_io else None
         retention = settings.storage.retention
         self.pruner = (
-            Pruner(self.db, retention_windows(retention), retention.every.total_seconds(), self.metrics)
+            Pruner(
+                self.db,
+                retention_windows(retention),
+                retention.every.total_seconds(),
+                self.metrics,
+                gate=self.replica.holds,
+            )
             if retention.enabled
             else None
         )
