@@ -11,14 +11,13 @@ import logging
 from collections.abc import Iterable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import TextIO, cast
 
 from notifbot import __version__
 from notifbot.chatops.slack_admins import AdminCheck
 from notifbot.chatops.slack_wiring import build_slack_app, build_socket_mode, slack_client, slack_interactive
 from notifbot.chatops.teams_wiring import build_graph, build_teams_commands
 from notifbot.commands.model import CommandContext
-from notifbot.commands.replicas import lease_seconds
 from notifbot.config import Env, Settings, environment_problems
 from notifbot.config.settings import RetentionSettings
 from notifbot.delivery.worker import DeliveryWorker, Sender
@@ -36,6 +35,7 @@ from notifbot.sources.email.wiring import build_email
 from notifbot.sources.marketo.polling import build_marketo
 from notifbot.store.batch import IngestBatcher
 from notifbot.store.notify import Listener, channel_of
+from notifbot.store.open import database_url, open_database
 from notifbot.store.outbox import depth_by_type
 from notifbot.store.pruner import Pruner
 from notifbot.store.retention import Windows
@@ -70,13 +70,9 @@ class Bot:
         self.started_at = datetime.now(UTC)
         # the Graph client first, as before: a Teams sign-in problem creates no database file
         self.graph = build_graph(settings, env)
-        storage = settings.storage
-        self.db = Database(
-            storage.path,
-            synchronous=storage.synchronous,
-            wal_max_bytes=storage.wal_max_bytes,
-            min_free_bytes=storage.min_free_bytes,
-        )
+        # SQLite or PostgreSQL; the components are still typed with the SQLite runner, whose surface PgDatabase
+        # shares (store/open.py StoreDatabase)
+        self.db = cast(Database, open_database(settings.storage, env))
         # the one stack: the database closes last, even if start fails or never ran
         self._stack = AsyncExitStack()
         self._stack.push_async_exit(self.db)
@@ -91,7 +87,7 @@ class Bot:
         settings, env = self.settings, self.env
         self.slack_sender: SlackSender | None = None
         self.senders = self._build_senders(stdout)
-        lease = lease_seconds(settings)
+        lease = settings.storage.lease_seconds
         self.replica = Replica(
             self.db,
             replica_id=new_replica_id(env.get(ENV_REPLICA_ID)),
@@ -172,10 +168,8 @@ class Bot:
             ("graph", self.graph),
             ("marketo", self.marketo),
             ("adobe_io", self.adobe_io),
-            (
-                "replica",
-                self.replica,
-            ),  # before the worker and pollers: its leases are released after they stop
+            # before the worker and the pollers: its leases are released after they stop
+            ("replica", self.replica),
             ("delivery", self.worker),
             ("retention", self.pruner),
             ("mutes", self.mutes),
@@ -212,8 +206,8 @@ class Bot:
 
     def _database_url(self) -> str | None:
         """The PostgreSQL URL of the store, or None on SQLite."""
-        url = getattr(self.settings.storage, "url", None)
-        return str(url) if url else None
+        found = database_url(self.settings.storage, self.env)
+        return found[0] if found else None
 
     def _rows_committed(self, channels: Iterable[tuple[str, str]]) -> None:
         """New outbox rows: this worker looks at once, and the replica draining a channel is told (PostgreSQL)."""

@@ -21,6 +21,7 @@ from tests.fakes.marketo import FakeMarketo
 from tests.fakes.slack import FakeSlack
 from tests.integration.conftest import make_settings
 
+pytestmark = pytest.mark.backends
 TEAM = "0a1b2c3d-4e5f-4a5b-8c7d-9e0f1a2b3c4d"
 CHANNEL = "19:ops0123456789@thread.tacv2"
 SLACK_TOKEN, GRAPH_TOKEN = "xoxb-lifecycle", "graph-lifecycle"
@@ -41,6 +42,13 @@ STARTS = [
 ]
 
 
+def starts(storage: dict[str, Any]) -> list[str]:
+    """STARTS on the test's backend: on PostgreSQL the listener for the other replicas' changes, after the mutes."""
+    if "url" not in storage:
+        return STARTS
+    return [*STARTS[: STARTS.index("pollers")], "listener", *STARTS[STARTS.index("pollers") :]]
+
+
 @pytest.fixture
 def fakes() -> Iterator[tuple[FakeSlack, FakeGraph, FakeMarketo, FakeAdobeIO]]:
     with (
@@ -53,7 +61,9 @@ def fakes() -> Iterator[tuple[FakeSlack, FakeGraph, FakeMarketo, FakeAdobeIO]]:
         yield slack, graph, marketo, adobe
 
 
-def every_component_bot(tmp_path: Path, fakes: tuple[FakeSlack, FakeGraph, FakeMarketo, FakeAdobeIO]) -> Bot:
+def every_component_bot(
+    tmp_path: Path, fakes: tuple[FakeSlack, FakeGraph, FakeMarketo, FakeAdobeIO], storage: dict[str, Any]
+) -> Bot:
     """A bot with every subsystem on: Slack (HTTP and Socket Mode), Teams commands, Marketo, the Adobe journal."""
     slack, graph, marketo, adobe = fakes
     env = {
@@ -69,6 +79,7 @@ def every_component_bot(tmp_path: Path, fakes: tuple[FakeSlack, FakeGraph, FakeM
     }
     settings = make_settings(
         tmp_path,
+        storage=storage,
         slack={"api_url": slack.api_url},
         destinations={
             "ops": {"type": "slack", "channel": "C1"},
@@ -146,16 +157,17 @@ def nothing_left_running() -> tuple[list[str], list[str]]:
 
 
 async def test_components_start_in_order_and_stop_in_reverse_draining_before_clients_close(
-    tmp_path: Path, fakes: tuple[FakeSlack, FakeGraph, FakeMarketo, FakeAdobeIO]
+    tmp_path: Path, fakes: tuple[FakeSlack, FakeGraph, FakeMarketo, FakeAdobeIO], storage: dict[str, Any]
 ) -> None:
-    bot = every_component_bot(tmp_path, fakes)
-    assert [name for name, c in bot.components if c is not None] == STARTS  # every subsystem is on
+    bot = every_component_bot(tmp_path, fakes, storage)
+    expected = starts(storage)
+    assert [name for name, c in bot.components if c is not None] == expected  # every subsystem is on
     with observe(bot) as seen:
         await bot.start()
         assert await bot.not_ready_reason() is None
         await bot.stop()
         steps = [step for step, _ in seen.steps]
-        assert steps == [f"started {n}" for n in STARTS] + [f"stopping {n}" for n in reversed(STARTS)] + [
+        assert steps == [f"started {n}" for n in expected] + [f"stopping {n}" for n in reversed(expected)] + [
             "stopping database"
         ]
         state = dict(seen.steps)
@@ -184,15 +196,16 @@ class Broken:
 
 
 async def test_a_failed_start_stops_what_started_and_closes_the_database(
-    tmp_path: Path, fakes: tuple[FakeSlack, FakeGraph, FakeMarketo, FakeAdobeIO]
+    tmp_path: Path, fakes: tuple[FakeSlack, FakeGraph, FakeMarketo, FakeAdobeIO], storage: dict[str, Any]
 ) -> None:
-    bot = every_component_bot(tmp_path, fakes)
+    bot = every_component_bot(tmp_path, fakes, storage)
     names = [name for name, _ in bot.components]
     bot.components.insert(names.index("teams_commands"), ("broken", Broken()))
     with observe(bot) as seen:
         with pytest.raises(RuntimeError, match="cannot start"):
             await bot.start()
-        started = STARTS[: STARTS.index("teams_commands")]
+        expected = starts(storage)
+        started = expected[: expected.index("teams_commands")]
         assert [step for step, _ in seen.steps] == [f"started {n}" for n in started] + [
             f"stopping {n}" for n in reversed(started)
         ] + ["stopping database"]

@@ -6,7 +6,7 @@ from notifbot.central_time import central_date
 from notifbot.commands.common import span, when_ts
 from notifbot.commands.model import CommandContext
 from notifbot.commands.queries import PollerState, status_counts
-from notifbot.commands.replicas import ReplicaView, lease_seconds, replica_view, replicas_section
+from notifbot.commands.replicas import ReplicaView, replica_view, replicas_section
 from notifbot.destinations import Destination, describe
 from notifbot.replies import Fact, Item, Reply, Section
 from notifbot.text import as_text, format_when
@@ -69,7 +69,7 @@ async def status_reply(ctx: CommandContext) -> Reply:
     """Version, uptime, outbox depth, dead rows, stored events, last delivery and last poll per instance."""
     now = ctx.clock()
     counts = await ctx.db.read(status_counts, now.timestamp())
-    replicas = await ctx.db.read(replica_view, lease_seconds(ctx.settings))
+    replicas = await ctx.db.read(replica_view, ctx.settings.storage.lease_seconds)
     last = ctx.last_delivery_at() or counts.last_delivered_at
     dead = f"{counts.dead:,}" + (" — inspect with `notifbot outbox list`" if counts.dead else "")
     facts = (

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from notifbot.commands.common import when_ts
-from notifbot.config import Settings
-from notifbot.replicas import DEFAULT_LEASE_SECONDS
 from notifbot.replies import Item, Section
 from notifbot.store.conn import Conn
 from notifbot.store.dialect import SQLITE, dialect_of
@@ -26,11 +24,6 @@ class ReplicaView:
     def holder_of(self, job: str) -> str | None:
         """The replica running the poller of that job name, if any holds it."""
         return self.holders.get(job)
-
-
-def lease_seconds(settings: Settings) -> float:
-    """`storage.lease_seconds` (its default until the setting exists)."""
-    return float(getattr(settings.storage, "lease_seconds", DEFAULT_LEASE_SECONDS))
 
 
 def replica_view(conn: Conn, lease_seconds: float) -> ReplicaView:
