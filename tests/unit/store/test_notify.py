@@ -121,3 +121,26 @@ async def test_the_listener_reconnects_and_resyncs_after_losing_its_backend(
         assert listener.backend_pid not in (None, first)
         notify(pg, "mutes")
         await seen.until(lambda: seen.topics == [("mutes", "")], 1.0)
+
+
+async def test_a_group_change_announces_the_group_and_its_rows_channel(pg_store_url: str, pg: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from notifbot.groups import GroupPolicy, GroupRef
+    from notifbot.sources.events import parse_event
+    from notifbot.store.events import Target, insert_notifications
+    from notifbot.store.notify import notify_group
+
+    policy = GroupPolicy(("kind",), timedelta(0), timedelta(minutes=5), timedelta(hours=4))
+    n = parse_event({"kind": "audit", "id": "grouped"}, now=datetime.now(UTC))
+    insert_notifications(pg, [(n, [Target("ops", "slack", "C9", GroupRef("g-audit", "kind=audit", policy))])])
+    (group_id,) = pg.execute("SELECT group_id FROM outbox WHERE group_id IS NOT NULL").fetchone()
+    seen = _Seen()
+    listener = Listener(pg_store_url, seen.resync)
+    listener.on("groups", seen.seen)
+    listener.on("outbox", seen.seen)
+    async with listener:
+        await asyncio.wait_for(listener.connected.wait(), 5)
+        notify_group(pg, group_id)
+        await seen.until(lambda: len(seen.topics) == 2, 1.0)
+    assert seen.topics == [(f"groups:{group_id}", ""), ("outbox:slack:C9", "")]
