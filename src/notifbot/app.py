@@ -123,7 +123,9 @@ class Bot:
             settings, env, self.ctx, self.slack_client, self.admins, self.slack_sender
         )
         self.socket_mode = build_socket_mode(env, self.slack_app)
-        self.teams = build_teams_commands(settings, self.graph, self.db, self.ctx, self.senders)
+        self.teams = build_teams_commands(
+            settings, self.graph, self.db, self.ctx, self.senders, gate=self.replica.holds
+        )
         self.pollers = Pollers(gate=self.replica)
         self.marketo = build_marketo(settings.marketo, self.db, self.pipeline, self.pollers)
         self.adobe_io = build_adobe_io(

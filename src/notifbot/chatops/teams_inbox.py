@@ -14,7 +14,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -34,6 +34,7 @@ from notifbot.store.runner import Database
 from notifbot.teams.graph import GraphApi, GraphMessage
 
 log = logging.getLogger("notifbot.teams")
+LEASE = "teams:inbox"  # the poller lease (replicas.py) of the command worker
 
 RESOURCE = re.compile(
     r"^/?teams\('([^']+)'\)/channels\('([^']+)'\)/messages\('([^']+)'\)(?:/replies\('([^']+)'\))?$"
@@ -88,9 +89,13 @@ class TeamsInbox:
         poll_seconds: float = 1.0,
         max_attempts: int = 5,
         clock: Callable[[], float] = time.time,
+        gate: Callable[[str], Awaitable[bool]] | None = None,
     ) -> None:
         self.api = api
         self._db = db
+        self._gate = (
+            gate  # several replicas: only the one holding LEASE answers, so no command is answered twice
+        )
         self._admins = frozenset(admins)
         self.ctx = replace(ctx, is_admin=self._is_admin)
         self._names = [bot_name]
@@ -205,7 +210,9 @@ class TeamsInbox:
             return
 
     async def run_once(self) -> int:
-        """Processes every due row once; returns how many."""
+        """Processes every due row once (on the replica holding the inbox lease); returns how many."""
+        if self._gate is not None and not await self._gate(LEASE):
+            return 0
         rows = await self._db.call(store.due, self._clock())
         for row in rows:
             try:

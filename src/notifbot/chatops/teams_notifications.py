@@ -34,9 +34,16 @@ class NotificationEndpoint:
         self,
         client_state: Callable[[str], str | None],
         enqueue: Callable[[list[tuple[str, str]]], Awaitable[int]],
+        refresh: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._client_state = client_state
         self._enqueue = enqueue
+        self._refresh = refresh  # reloads the known subscriptions: another replica may have just created one
+
+    def _unknown(self, item: Any) -> bool:
+        """True when the item names a subscription this replica does not know (yet)."""
+        sub = item.get("subscriptionId") if isinstance(item, dict) else None
+        return isinstance(sub, str) and self._client_state(sub) is None
 
     def _check(self, item: Any) -> tuple[str, str] | Verdict:
         """(resource, subscription id) to queue, or why not."""
@@ -69,6 +76,8 @@ class NotificationEndpoint:
         items = data.get("value") if isinstance(data, dict) else None
         if not isinstance(items, list):
             return JSONResponse({"error": 'expected {"value": [...]}'}, status_code=400)
+        if self._refresh is not None and any(self._unknown(item) for item in items):
+            await self._refresh()
         checked = [self._check(item) for item in items]
         valid = [c for c in checked if isinstance(c, tuple)]
         if valid:

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from notifbot.config import TeamsCommandSettings
@@ -17,6 +17,8 @@ from notifbot.store.runner import Database
 from notifbot.teams.graph import GraphApi
 
 log = logging.getLogger("notifbot.teams")
+LEASE = "teams:subscriptions"  # the poller lease (replicas.py) of the create/renew loop
+STANDBY_SECONDS = 5.0  # how often a replica without the lease reads the subscriptions and asks for it again
 
 
 def resource_of(team_id: str, channel_id: str) -> str:
@@ -36,9 +38,14 @@ class SubscriptionManager:
         check_seconds: float = 60.0,
         first_delay: float = 2.0,
         clock: Callable[[], float] = time.time,
+        gate: Callable[[str], Awaitable[bool]] | None = None,
     ) -> None:
         self.api = api
         self._db = db
+        self._gate = (
+            gate  # several replicas: the one holding LEASE keeps the subscriptions, the others read them
+        )
+        self._loaded_at = float("-inf")
         self._settings = settings
         self._check = check_seconds
         self._first_delay = first_delay
@@ -55,6 +62,12 @@ class SubscriptionManager:
     async def load(self) -> None:
         """Loads stored subscriptions so notifications are accepted right after a restart."""
         self._known = {s.id: s for s in await self._db.read(store.subscriptions)}
+        self._loaded_at = time.monotonic()
+
+    async def refresh(self) -> None:
+        """Reloads the stored subscriptions (at most once a second): another replica may have created one."""
+        if time.monotonic() - self._loaded_at >= 1.0:
+            await self.load()
 
     def _wanted(self) -> list[str]:
         return [resource_of(c.team_id, c.channel_id) for c in self._settings.channels]
@@ -117,7 +130,14 @@ class SubscriptionManager:
         while True:
             delay = self._check
             try:
-                await self.ensure()
+                if self._gate is None:
+                    await self.ensure()
+                elif await self._gate(LEASE):
+                    await self.load()  # what the replica that held the lease before may have made
+                    await self.ensure()
+                else:
+                    await self.load()  # another replica keeps them; its new ones are accepted here too
+                    delay = min(self._check, STANDBY_SECONDS)
             except DeliveryError:
                 delay = min(self._check, 15.0)
             except Exception:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -59,8 +59,10 @@ def build_teams_commands(
     db: Database,
     ctx: CommandContext,
     senders: Mapping[str, Sender],
+    gate: Callable[[str], Awaitable[bool]] | None = None,
 ) -> TeamsCommands | None:
-    """None unless `teams.commands.channels` lists channels (and so the Graph client exists)."""
+    """None unless `teams.commands.channels` lists channels (and so the Graph client exists); `gate` says whether
+    this replica holds a loop's lease (several replicas: one keeps the subscriptions, one answers commands)."""
     commands = settings.teams.commands
     if graph is None or not commands.channels:
         return None
@@ -75,6 +77,7 @@ def build_teams_commands(
         commands,
         check_seconds=commands.check_seconds,
         first_delay=min(2.0, commands.check_seconds),
+        gate=gate,
     )
     alerts = senders.get("teams")  # `ack` in an alert's thread edits the alert card through the Teams sender
     inbox = TeamsInbox(
@@ -84,5 +87,6 @@ def build_teams_commands(
         bot_name=settings.teams.bot_name,
         admins=settings.teams.admins,
         alerts=alerts if isinstance(alerts, TeamsGraphDelivery) else None,
+        gate=gate,
     )
-    return TeamsCommands(subs, inbox, NotificationEndpoint(subs.client_state, inbox.enqueue))
+    return TeamsCommands(subs, inbox, NotificationEndpoint(subs.client_state, inbox.enqueue, subs.refresh))
