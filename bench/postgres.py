@@ -199,26 +199,10 @@ def servers(config: Config, d: Path, store: Store, pin: bool) -> Iterator[list[i
             bot.stop()
 
 
-class CpuMeters:
-    """CPU use of several processes over one window, as a share of one core each and in total."""
-
-    def __init__(self, pids: dict[str, int]) -> None:
-        self.meters = {name: loadgen.CpuMeter(pid) for name, pid in pids.items()}
-
-    def __enter__(self) -> CpuMeters:
-        for m in self.meters.values():
-            m.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for m in self.meters.values():
-            m.__exit__()
-
-    def total(self) -> float:
-        return round(sum(m.shares().get("total", 0.0) for m in self.meters.values()), 3)
-
-    def each(self) -> dict[str, float]:
-        return {name: m.shares().get("total", 0.0) for name, m in self.meters.items()}
+def cpu_shares(meters: dict[str, loadgen.CpuMeter]) -> dict[str, float]:
+    """Each process's CPU over the window as a share of one core (1.0 = one core busy), and their total."""
+    each = {name: m.shares().get("total", 0.0) for name, m in meters.items()}
+    return each | {"total": round(sum(each.values()), 3)}
 
 
 def merge(results: list[loadgen.LoadResult]) -> loadgen.LoadResult:
@@ -349,15 +333,18 @@ Load = Callable[[list[str], str], tuple[loadgen.LoadResult, list[loadgen.LoadRes
 
 
 def _measure(
-    config: Config, d: Path, admin: str, pin: bool, prefix: str, load: Load, in_flight: int
+    config: Config, d: Path, admin: str, pin: bool, prefix: str, load: Load, warm: Load | None, in_flight: int
 ) -> dict[str, Any]:
-    """One configuration under one load: fresh store, fresh servers, the load, then the exactly-once check."""
+    """One configuration under one load: fresh store, fresh servers, warm-up, the load, the exactly-once check."""
     with store_for(config, d, admin) as store, servers(config, d, store, pin) as bots:
         urls = [f"{b.url}/hooks/events" for b in bots]
-        with contextlib.ExitStack() as stack:
-            samplers = [stack.enter_context(loadgen.RssSampler(b.pid)) for b in bots]
-            pg_pids = {f"pg{pid}": pid for pid in store.backend_pids()}
-            with CpuMeters({b.name: b.pid for b in bots}) as cpu, CpuMeters(pg_pids) as pg_cpu:
+        with contextlib.ExitStack() as rss:
+            samplers = [rss.enter_context(loadgen.RssSampler(b.pid)) for b in bots]
+            if warm is not None:  # under its own prefix, so the check counts the measured events only
+                warm(urls, f"warm{prefix}")
+            with contextlib.ExitStack() as cpu:
+                bot_cpu = {b.name: cpu.enter_context(loadgen.CpuMeter(b.pid)) for b in bots}
+                pg_cpu = {f"pg{p}": cpu.enter_context(loadgen.CpuMeter(p)) for p in store.backend_pids()}
                 result, parts = load(urls, prefix)
         rows, distinct = store.settled(prefix)
         return result.as_dict() | {
@@ -365,8 +352,9 @@ def _measure(
             "replicas": config.replicas,
             "ports": [b.port for b in bots],
             "per_replica": [p.as_dict() for p in parts] if len(parts) > 1 else [],
-            "server_cpu": {"total": cpu.total(), "each": cpu.each()},
-            "postgres_cpu": {"total": pg_cpu.total(), "backends": len(pg_pids)} if pg_pids else None,
+            "server_cpu": cpu_shares(bot_cpu),
+            # the PostgreSQL backends serving this database (pool connections), not the server's own workers
+            "postgres_cpu": cpu_shares(pg_cpu) | {"backends": len(pg_cpu)} if pg_cpu else None,
             "rss_max_mib": [round(s.max_mib, 1) for s in samplers],
             "loss": loss_check(result, rows, distinct, in_flight + result.errors),
             "outbox_after": store.outbox(),
@@ -407,28 +395,27 @@ def run_postgres(
         "errors": {},
     }
 
-    def closed(urls: list[str], prefix: str) -> tuple[loadgen.LoadResult, list[loadgen.LoadResult]]:
-        # the throughput part's 1 s warm-up, under its own prefix so the check counts the measured events only
-        closed_loop(generator, urls, duration=1.0, connections=connections, prefix=f"warm{prefix}", pin=pin)
-        return closed_loop(
-            generator, urls, duration=duration, connections=connections, prefix=prefix, pin=pin
-        )
+    def closed(urls: list[str], prefix: str, seconds: float = duration) -> tuple[Any, list[Any]]:
+        return closed_loop(generator, urls, duration=seconds, connections=connections, prefix=prefix, pin=pin)
+
+    def warm(urls: list[str], prefix: str) -> tuple[Any, list[Any]]:
+        return closed(urls, prefix, 1.0)  # the throughput part's warm-up
 
     def fixed(urls: list[str], prefix: str) -> tuple[loadgen.LoadResult, list[loadgen.LoadResult]]:
         return open_loop(urls, rate=rate, duration=rate_duration, prefix=prefix), []
 
-    loads = (
-        ("closed_loop", "tp", closed, connections if generator == "wrk" else 0),
-        ("fixed_rate", "fr", fixed, 0),
-    )
-    for section, tag, load, in_flight in loads:
+    loads: list[tuple[str, str, Load, Load | None, int]] = [
+        ("closed_loop", "tp", closed, warm, connections if generator == "wrk" else 0),
+        ("fixed_rate", "fr", fixed, None, 0),  # the open loop warms up inside its schedule
+    ]
+    for section, tag, load, warmup, in_flight in loads:
         for config in CONFIGS:
             d = workdir / f"pg-{tag}-{config.key}"
+            prefix = f"{tag}{config.key.replace('_', '')}"
+            # a configuration that fails is recorded and the others still run (run.py's table shows it failed)
             try:
-                e = _measure(config, d, admin, pin, f"{tag}{config.key.replace('_', '')}", load, in_flight)
-            except (
-                Exception
-            ) as exc:  # the other configurations still run; run.py's table shows this one failed
+                e = _measure(config, d, admin, pin, prefix, load, warmup, in_flight)
+            except Exception as exc:
                 out["errors"][f"{section.replace('_', ' ')}, {config.label}"] = f"{type(exc).__name__}: {exc}"
                 print(f"  {config.label}: did not complete: {type(exc).__name__}: {exc}", flush=True)
                 continue
