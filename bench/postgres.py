@@ -4,7 +4,7 @@ Three configurations, each on a fresh database (a PostgreSQL one is created and 
 `notifbot serve` processes per load: SQLite with one server, PostgreSQL with one, PostgreSQL with two on the same
 database. Each gets the closed loop of the `throughput` part (same generator, same connection count) and the open
 loop of the `latency` part (200 events/s); every accepted event must then be in `events` exactly once.
-See bench/README.md, part 9.
+See bench/README.md, part 11.
 """
 
 from __future__ import annotations
