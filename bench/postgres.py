@@ -206,25 +206,12 @@ def cpu_shares(meters: dict[str, loadgen.CpuMeter]) -> dict[str, float]:
 
 
 def merge(results: list[loadgen.LoadResult]) -> loadgen.LoadResult:
-    """One result for generators run side by side: counts added, each percentile the worst of them."""
-    if len(results) == 1:
-        return results[0]
-    first = results[0]
-    return replace(
-        first,
-        duration_s=max(r.duration_s for r in results),
-        sent=sum(r.sent for r in results),
-        completed=sum(r.completed for r in results),
-        ok=sum(r.ok for r in results),
-        non_2xx=sum(r.non_2xx for r in results),
-        errors=sum(r.errors for r in results),
-        p50_ms=max(r.p50_ms for r in results),
-        p90_ms=max(r.p90_ms for r in results),
-        p95_ms=max(r.p95_ms for r in results),
-        p99_ms=max(r.p99_ms for r in results),
-        max_ms=max(r.max_ms for r in results),
-        status_counts={},
-    )
+    """One result for generators run side by side: counts added, the duration and each percentile the worst."""
+    added = ("sent", "completed", "ok", "non_2xx", "errors")
+    worst = ("duration_s", "p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms")
+    fields: dict[str, Any] = {f: sum(getattr(r, f) for r in results) for f in added}
+    fields |= {f: max(getattr(r, f) for r in results) for f in worst}
+    return replace(results[0], **fields, status_counts={}) if len(results) > 1 else results[0]
 
 
 def closed_loop(
@@ -384,12 +371,6 @@ def run_postgres(
         "rate_duration_s": rate_duration,
         "cpus": os.cpu_count(),
         "pinning": pinning_note(pin),
-        "pinning_short": (
-            f"{os.cpu_count()} CPUs: bots on CPU {ingest.SERVER_CPU}, generator on CPU {ingest.LOADGEN_CPU}, "
-            "PostgreSQL unpinned (shares both)"
-            if pin
-            else f"{os.cpu_count()} CPUs, nothing pinned: bots, PostgreSQL and generator share them"
-        ),
         "closed_loop": {},
         "fixed_rate": {},
         "errors": {},
@@ -446,13 +427,13 @@ def shown(url: str) -> str:
 
 
 def pinning_note(pin: bool) -> str:
+    """Who shares which CPU (bench/README.md, part 11, says what that means for the figures)."""
     cpus = os.cpu_count() or 1
     if not pin:
-        return f"none: servers, PostgreSQL and the load generator share the machine's {cpus} CPU(s) as the OS sees fit"
+        return f"{cpus} CPUs, nothing pinned: bots, PostgreSQL and the generator share them"
     return (
-        f"notifbot servers on CPU {ingest.SERVER_CPU} (both replicas share it), load generator on CPU "
-        f"{ingest.LOADGEN_CPU}; PostgreSQL (a system service, not pinned) runs on either, so on {cpus} CPUs it "
-        f"competes with the servers and the generator"
+        f"{cpus} CPUs: bots on CPU {ingest.SERVER_CPU} (both replicas), generator on CPU {ingest.LOADGEN_CPU}, "
+        "PostgreSQL unpinned (shares both)"
     )
 
 
@@ -499,5 +480,5 @@ def table_rows(res: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         )
     for what, err in res["errors"].items():
         rows.append((f"postgres {what}: did not complete", err[:100], "", "FAIL"))
-    rows.append(("  CPUs (postgres part)", res["pinning_short"], "", ""))
+    rows.append(("  CPUs (postgres part)", res["pinning"], "", ""))
     return rows
