@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import TextIO, cast
 
 from notifbot import __version__
 from notifbot.chatops.slack_admins import AdminCheck
@@ -32,6 +32,7 @@ from notifbot.sources.adobe_io.wiring import build_adobe_io
 from notifbot.sources.email.wiring import build_email
 from notifbot.sources.marketo.polling import build_marketo
 from notifbot.store.batch import IngestBatcher
+from notifbot.store.open import open_database
 from notifbot.store.outbox import depth_by_type
 from notifbot.store.pruner import Pruner
 from notifbot.store.retention import Windows
@@ -66,13 +67,9 @@ class Bot:
         self.started_at = datetime.now(UTC)
         # the Graph client first, as before: a Teams sign-in problem creates no database file
         self.graph = build_graph(settings, env)
-        storage = settings.storage
-        self.db = Database(
-            storage.path,
-            synchronous=storage.synchronous,
-            wal_max_bytes=storage.wal_max_bytes,
-            min_free_bytes=storage.min_free_bytes,
-        )
+        # SQLite or PostgreSQL; the components are still typed with the SQLite runner, whose surface PgDatabase
+        # shares (store/open.py StoreDatabase)
+        self.db = cast(Database, open_database(settings.storage, env))
         # the one stack: the database closes last, even if start fails or never ran
         self._stack = AsyncExitStack()
         self._stack.push_async_exit(self.db)

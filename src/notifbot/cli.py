@@ -293,7 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="notifbot",
         description="Routes Adobe Marketo Engage system notifications to Slack and Microsoft Teams channels.",
         epilog="Config: --config, else $NOTIFBOT_CONFIG, else ./notifbot.yaml, else the embedded default "
-        "(SQLite at var/notifbot.db, every notification printed to the console).",
+        "(SQLite at var/notifbot.db, every notification printed to the console). "
+        "$NOTIFBOT_DATABASE_URL (postgresql://user@host/db) selects a PostgreSQL store over storage.url and "
+        "storage.path.",
     )
     p.add_argument("--version", action="version", version=f"notifbot {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -306,6 +308,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_parser(
             "serve",
             help="run the HTTP endpoints, the Marketo, Adobe I/O and mailbox pollers and delivery until SIGINT/SIGTERM",
+            description="Runs the bot until SIGINT/SIGTERM. The store is SQLite at storage.path, or PostgreSQL at "
+            "storage.url or $NOTIFBOT_DATABASE_URL (which wins; the password is never logged).",
         )
     )
     s.add_argument("--host", help="listen address (default from config: 127.0.0.1)")

@@ -6,8 +6,10 @@ import argparse
 import os
 import sys
 import time
+from typing import Any
 
-from notifbot.config import load_settings
+from notifbot.config import Env, Settings, load_settings
+from notifbot.store.open import database_url
 
 
 def _mib(n: int) -> str:
@@ -16,16 +18,18 @@ def _mib(n: int) -> str:
 
 def cmd_prune(args: argparse.Namespace) -> int:
     from notifbot.app import retention_windows
-    from notifbot.store.db import connect
     from notifbot.store.maintenance import prune_all
     from notifbot.store.retention import describe, space, vacuum_to_incremental, would_prune
 
     settings = load_settings(args.config, os.environ)
     windows = retention_windows(settings.storage.retention)
-    conn = connect(settings.storage.path, synchronous=settings.storage.synchronous)
+    opened = _open_store(settings)
+    if opened is None:
+        return 1
+    conn, shown, postgres = opened
     try:
         before = space(conn)
-        print(f"retention: {describe(windows)}; database {_mib(before.bytes)}", file=sys.stderr)
+        print(f"retention: {describe(windows)}; database {shown}, {_mib(before.bytes)}", file=sys.stderr)
         if args.dry_run:
             counts = would_prune(conn, windows, time.time())
         else:
@@ -40,9 +44,14 @@ def cmd_prune(args: argparse.Namespace) -> int:
         for table, n in counts.items():
             print(f"{table:20} {verb} {n}")
         if not counts:
-            print(f"nothing to delete: every row is within storage.retention ({settings.storage.path})")
+            print(f"nothing to delete: every row is within storage.retention ({shown})")
         if args.vacuum and not args.dry_run:
-            print("vacuum: rewriting the database (incremental auto_vacuum from now on) …", file=sys.stderr)
+            what = (
+                "VACUUM (ANALYZE) of the pruned tables, online"
+                if postgres
+                else "rewriting the database (incremental auto_vacuum from now on)"
+            )
+            print(f"vacuum: {what} …", file=sys.stderr)
             vacuum_to_incremental(conn)
         after = space(conn)
         print(f"database {_mib(before.bytes)} before, {_mib(after.bytes)} after", file=sys.stderr)
@@ -57,6 +66,42 @@ def cmd_prune(args: argparse.Namespace) -> int:
         conn.close()
 
 
+def _open_store(settings: Settings) -> tuple[Any, str, bool] | None:
+    """The store's connection (migrated), how to name it, and whether it is PostgreSQL; None when it cannot open.
+
+    `Any`: a `sqlite3.Connection` or a `PgConn`, which the retention functions (still typed with the first) take.
+    """
+    found = database_url(settings.storage, Env(os.environ))
+    if found is None:
+        from notifbot.store.db import connect
+
+        return (
+            connect(settings.storage.path, synchronous=settings.storage.synchronous),
+            settings.storage.path,
+            False,
+        )
+    import psycopg
+
+    from notifbot.store import pg
+    from notifbot.store.pg_url import password_of, redacted
+
+    url = found[0]
+    try:
+        conn = pg.connect(url)
+    except psycopg.Error as exc:
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        password = password_of(url)
+        reason = text.replace(password, "***") if password else text
+        print(f"notifbot: cannot connect to {redacted(url)} ({reason})", file=sys.stderr)
+        return None
+    try:
+        pg.migrate_pg(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn, redacted(url), True
+
+
 def _listed(counts: dict[str, int]) -> str:
     return ", ".join(f"{t} {n}" for t, n in counts.items())
 
@@ -66,6 +111,13 @@ def cmd_backup(args: argparse.Namespace) -> int:
     from notifbot.store.maintenance import backup
 
     settings = load_settings(args.config, os.environ)
+    if database_url(settings.storage, Env(os.environ)) is not None:
+        print(
+            "notifbot backup: the store is PostgreSQL; back it up with the server's own tool, e.g. "
+            'pg_dump -Fc -f notifbot.dump "$NOTIFBOT_DATABASE_URL" (pg_restore puts it back)',
+            file=sys.stderr,
+        )
+        return 2
     started = time.monotonic()
     try:
         size = backup(settings.storage.path, args.path, force=args.force)

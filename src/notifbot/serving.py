@@ -15,6 +15,7 @@ from notifbot import __version__
 from notifbot.app import Bot
 from notifbot.config import Env, Settings
 from notifbot.http_server import ensure_open_files, uvicorn_config
+from notifbot.store.open import describe
 
 log = logging.getLogger("notifbot.app")
 
@@ -56,7 +57,7 @@ async def serve(settings: Settings, env: Env, *, stdout: TextIO | None = None) -
             "version": __version__,
             "url": f"http://{host}:{port}",
             "config": settings.source,
-            "database": settings.storage.path,
+            "database": describe(settings.storage, env),
             "destinations": sorted(settings.destinations),
         },
     )

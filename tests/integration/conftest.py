@@ -6,6 +6,7 @@ import asyncio
 import io
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +23,35 @@ from tests.fakes.marketo import FakeMarketo
 from tests.fakes.slack import FakeSlack
 from tests.integration.marketo_support import MUNCHKIN, SECRET, Clock
 from tests.integration.process import BotProcess
+from tests.pg_support import BACKENDS, empty_store
 
 
-def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
-    """Settings on a fresh SQLite file with fast delivery timings for tests."""
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Modules marked `backends` run each test that builds a store on SQLite and on PostgreSQL."""
+    if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("backends"):
+        metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest) -> str:
+    """The store backend of this test: "sqlite", or each of BACKENDS in modules marked `backends`."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def storage(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The `storage` settings of the test's store: a fresh SQLite file, or the module's PostgreSQL database emptied."""
+    if backend == "sqlite":
+        return {"path": str(tmp_path / "notifbot.db")}
+    url = request.getfixturevalue("pg_store_url")
+    empty_store(url)
+    return {"url": url}
+
+
+def make_settings(tmp_path: Path, *, storage: dict[str, Any] | None = None, **overrides: Any) -> Settings:
+    """Settings on a fresh SQLite file (or the `storage` section given) with fast delivery timings for tests."""
     data: dict[str, Any] = {
-        "storage": {"path": str(tmp_path / "notifbot.db")},
+        "storage": storage or {"path": str(tmp_path / "notifbot.db")},
         # repeat_window 0: one message per event, as these tests of delivery mechanics expect; the default repeat
         # grouping and route groups have their own tests (test_groups*.py), which set it
         "delivery": {
@@ -49,12 +73,14 @@ BotFactory = Callable[..., Any]
 
 
 @pytest.fixture
-async def bot_factory(tmp_path: Path) -> AsyncIterator[BotFactory]:
-    """Builds started Bots (settings overrides, env dict) and stops them after the test."""
+async def bot_factory(tmp_path: Path, storage: dict[str, Any]) -> AsyncIterator[BotFactory]:
+    """Builds started Bots (settings overrides, env dict) on the test's store and stops them after the test."""
     bots: list[Bot] = []
 
     async def build(env: dict[str, str] | None = None, **overrides: Any) -> Bot:
-        bot = Bot(make_settings(tmp_path, **overrides), Env(env or {}), stdout=io.StringIO())
+        own = overrides.pop("storage", {})  # a test's `storage` keys go on top of the backend's
+        settings = make_settings(tmp_path, storage={**storage, **own}, **overrides)
+        bot = Bot(settings, Env(env or {}), stdout=io.StringIO())
         await bot.start()
         bots.append(bot)
         return bot
@@ -105,32 +131,38 @@ def adobe(shared_adobe: FakeAdobeIO) -> FakeAdobeIO:
     return shared_adobe
 
 
+@contextmanager
+def store_of(bot: Bot) -> Iterator[Any]:
+    """A store connection of its own to the bot's database, on either backend (as an operator would open one)."""
+    url = getattr(bot.db, "url", None)
+    if url is None:
+        conn = sqlite3.connect(bot.settings.storage.path, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+    else:
+        from notifbot.store import pg
+
+        conn = pg.connect(url)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
 def rows(bot: Bot, sql: str) -> list[tuple[Any, ...]]:
     """The result of `sql` on the bot's database, read over a separate connection (as an operator would)."""
-    conn = sqlite3.connect(bot.settings.storage.path)
-    try:
+    with store_of(bot) as conn:
         return [tuple(r) for r in conn.execute(sql).fetchall()]
-    finally:
-        conn.close()
 
 
-def outbox_rows(bot: Bot) -> list[sqlite3.Row]:
+def outbox_rows(bot: Bot) -> list[Any]:
     """Every outbox row, oldest first, as mappings."""
-    conn = sqlite3.connect(bot.settings.storage.path)
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute("SELECT * FROM outbox ORDER BY id").fetchall()
-    finally:
-        conn.close()
+    with store_of(bot) as conn:
+        return list(conn.execute("SELECT * FROM outbox ORDER BY id").fetchall())
 
 
 def db_rows(bot: Bot, sql: str) -> list[tuple[Any, ...]]:
     """The rows of a read-only query on the bot's database, as tuples (a connection of its own)."""
-    conn = sqlite3.connect(bot.settings.storage.path)
-    try:
-        return [tuple(r) for r in conn.execute(sql)]
-    finally:
-        conn.close()
+    return rows(bot, sql)
 
 
 async def post_events(bot: Bot, events: list[dict[str, Any]]) -> None:
@@ -155,9 +187,14 @@ def client_for(bot: Bot, host: str = "127.0.0.1") -> httpx.AsyncClient:
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    """A fresh SQLite store (migrated) in the test's temporary folder."""
-    database = Database(tmp_path / "notifbot.db")
+async def db(storage: dict[str, Any]) -> AsyncIterator[Database]:
+    """A fresh, migrated store: SQLite in the test's temporary folder, or (modules marked `backends`) PostgreSQL."""
+    if "url" in storage:
+        from notifbot.store.pg_runner import PgDatabase
+
+        database: Any = PgDatabase(storage["url"], pool_size=2)
+    else:
+        database = Database(storage["path"])
     yield database
     database.close()
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -12,10 +11,11 @@ import pytest
 
 from notifbot.app import Bot
 from notifbot.store import outbox
-from notifbot.store.db import connect
 from tests.fakes.slack import FakeSlack
-from tests.integration.conftest import BotFactory, client_for
+from tests.integration.conftest import BotFactory, client_for, store_of
+from tests.integration.conftest import outbox_rows as all_outbox_rows
 
+pytestmark = pytest.mark.backends
 TOKEN = "xoxb-test-token-abcdef"
 
 
@@ -53,12 +53,7 @@ async def send(bot: Bot, events: list[dict[str, Any]]) -> None:
 
 
 def outbox_rows(bot: Bot) -> list[dict[str, Any]]:
-    conn = sqlite3.connect(bot.settings.storage.path)
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute("SELECT * FROM outbox ORDER BY id")]
-    finally:
-        conn.close()
+    return [dict(r) for r in all_outbox_rows(bot)]
 
 
 async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -146,10 +141,9 @@ async def test_permanent_error_is_dead_at_once_and_can_be_retried(
     assert "C9" in row["last_error"] and "channel" in row["last_error"]
     # the operator fixes the channel and re-queues the row
     slack.missing_channels.discard("C9")
-    conn = connect(bot.settings.storage.path)
-    assert [d.id for d in outbox.list_dead(conn)] == [row["id"]]
-    assert outbox.requeue(conn, row["id"], 0)
-    conn.close()
+    with store_of(bot) as conn:
+        assert [d.id for d in outbox.list_dead(conn)] == [row["id"]]
+        assert outbox.requeue(conn, row["id"], 0)
     bot.worker.wake()
     await until(lambda: outbox_rows(bot)[0]["status"] == "delivered")
     assert keys_posted(slack) == ["x1"]

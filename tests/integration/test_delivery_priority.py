@@ -12,6 +12,8 @@ from notifbot.app import Bot
 from tests.fakes.slack import FakeSlack, Message
 from tests.integration.conftest import BotFactory, post_events, rows
 
+pytestmark = pytest.mark.backends
+
 TOKEN = "xoxb-test-token-abcdef"
 STORM = 100
 QUOTA_REACHED = {"kind": "web_services", "id": "quota-reached", "fields": {"used": 50000, "quota": 50000}}

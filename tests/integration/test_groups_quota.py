@@ -18,6 +18,8 @@ from tests.fakes.slack import FakeSlack
 from tests.integration.conftest import BotFactory, wait_for
 from tests.integration.marketo_support import MUNCHKIN, SECRET, Clock, _no_sleep
 
+pytestmark = pytest.mark.backends
+
 TOKEN = "xoxb-quota-groups"
 
 

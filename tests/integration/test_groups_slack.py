@@ -23,6 +23,8 @@ from notifbot.store.events import Target, insert_notifications
 from tests.fakes.slack import FakeSlack
 from tests.integration.conftest import BotFactory, client_for, db_rows, wait_for
 
+pytestmark = pytest.mark.backends
+
 TOKEN = "xoxb-test-token-groups"
 GROUP = {"by": ["kind", "instance"], "wait": "1s", "interval": "5m", "repeat": "4h"}
 
@@ -182,6 +184,8 @@ async def test_reminders_repeat_in_the_thread_until_max_and_an_ack_stops_them(
     bot.worker.wake()
     await wait_for(lambda: len(slack.top_level("C1")) == 2)
     second = slack.top_level("C1")[1]
+    # the worker records the message id after Slack answers (on PostgreSQL on another connection, in parallel)
+    await wait_for(lambda: db_rows(bot, f"SELECT id FROM outbox WHERE provider_message_id = '{second.ts}'"))
     acked = await bot.db.call(acknowledge, "C1", second.ts, "U123", time.time())
     assert acked is not None and acked.group_id is not None
     await wait_for(lambda: "Acknowledged by" in text_of(slack.top_level("C1")[1]))

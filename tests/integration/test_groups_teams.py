@@ -15,6 +15,8 @@ from tests.fakes.workflow import FakeWorkflow
 from tests.integration.conftest import BotFactory, outbox_rows, post_events, wait_for
 from tests.unit.render.teams_helpers import assert_valid_card
 
+pytestmark = pytest.mark.backends
+
 TEAM = "0a1b2c3d-4e5f-4a5b-8c7d-9e0f1a2b3c4d"
 CHANNEL = "19:ops0123456789@thread.tacv2"
 TOKEN = "graph-test-token"

@@ -1,4 +1,4 @@
-"""POST /hooks/events end to end through the real app and a real SQLite file (docs/reference.md §POST /hooks/events)."""
+"""POST /hooks/events end to end through the real app and a real store, SQLite and PostgreSQL (docs/reference.md §POST /hooks/events)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 from notifbot.app import Bot
 from tests.integration.conftest import BotFactory, client_for, rows
 
+pytestmark = pytest.mark.backends
 TOKEN = "s3cret-webhook-token-123"
 JSON = {"Content-Type": "application/json"}
 

@@ -19,6 +19,8 @@ from notifbot.store.events import Target, count_events
 from notifbot.store.runner import Database
 from tests.integration.live import LiveBot
 
+pytestmark = pytest.mark.backends
+
 # Valid ISO 8601 that overflow datetime's range once converted to UTC (or to any other zone for display).
 POISONS: list[dict[str, Any]] = [
     {"kind": "audit", "occurred_at": "0001-01-01T00:00:00+14:00"},

@@ -21,6 +21,7 @@ from tests.fakes.marketo import FakeMarketo
 from tests.fakes.slack import FakeSlack
 from tests.integration.conftest import make_settings
 
+pytestmark = pytest.mark.backends
 TEAM = "0a1b2c3d-4e5f-4a5b-8c7d-9e0f1a2b3c4d"
 CHANNEL = "19:ops0123456789@thread.tacv2"
 SLACK_TOKEN, GRAPH_TOKEN = "xoxb-lifecycle", "graph-lifecycle"
@@ -52,7 +53,9 @@ def fakes() -> Iterator[tuple[FakeSlack, FakeGraph, FakeMarketo, FakeAdobeIO]]:
         yield slack, graph, marketo, adobe
 
 
-def every_component_bot(tmp_path: Path, fakes: tuple[FakeSlack, FakeGraph, FakeMarketo, FakeAdobeIO]) -> Bot:
+def every_component_bot(
+    tmp_path: Path, fakes: tuple[FakeSlack, FakeGraph, FakeMarketo, FakeAdobeIO], storage: dict[str, Any]
+) -> Bot:
     """A bot with every subsystem on: Slack (HTTP and Socket Mode), Teams commands, Marketo, the Adobe journal."""
     slack, graph, marketo, adobe = fakes
     env = {
@@ -68,6 +71,7 @@ def every_component_bot(tmp_path: Path, fakes: tuple[FakeSlack, FakeGraph, FakeM
     }
     settings = make_settings(
         tmp_path,
+        storage=storage,
         slack={"api_url": slack.api_url},
         destinations={
             "ops": {"type": "slack", "channel": "C1"},
@@ -145,9 +149,9 @@ def nothing_left_running() -> tuple[list[str], list[str]]:
 
 
 async def test_components_start_in_order_and_stop_in_reverse_draining_before_clients_close(
-    tmp_path: Path, fakes: tuple[FakeSlack, FakeGraph, FakeMarketo, FakeAdobeIO]
+    tmp_path: Path, fakes: tuple[FakeSlack, FakeGraph, FakeMarketo, FakeAdobeIO], storage: dict[str, Any]
 ) -> None:
-    bot = every_component_bot(tmp_path, fakes)
+    bot = every_component_bot(tmp_path, fakes, storage)
     assert [name for name, c in bot.components if c is not None] == STARTS  # every subsystem is on
     with observe(bot) as seen:
         await bot.start()
@@ -183,9 +187,9 @@ class Broken:
 
 
 async def test_a_failed_start_stops_what_started_and_closes_the_database(
-    tmp_path: Path, fakes: tuple[FakeSlack, FakeGraph, FakeMarketo, FakeAdobeIO]
+    tmp_path: Path, fakes: tuple[FakeSlack, FakeGraph, FakeMarketo, FakeAdobeIO], storage: dict[str, Any]
 ) -> None:
-    bot = every_component_bot(tmp_path, fakes)
+    bot = every_component_bot(tmp_path, fakes, storage)
     bot.components.insert(STARTS.index("teams_commands"), ("broken", Broken()))
     with observe(bot) as seen:
         with pytest.raises(RuntimeError, match="cannot start"):

@@ -5,19 +5,28 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from typing import Any
+
+import pytest
 
 from notifbot.sources.events import parse_event
 from notifbot.store.db import connect
 from notifbot.store.events import Target, insert_notifications
 from tests.integration.conftest import BotFactory, client_for, rows
 
+pytestmark = pytest.mark.backends
+
 OLD_EVENTS = 3000
 
 
-def fill_old(path: Path) -> None:
+def fill_old(storage: dict[str, Any]) -> None:
     """A store that ran for months: old events, each delivered to the console."""
-    conn = connect(path)
+    if "url" in storage:
+        from notifbot.store import pg
+
+        conn: Any = pg.connect(storage["url"])
+    else:
+        conn = connect(storage["path"])
     old = datetime.now(UTC) - timedelta(days=200)
     notes = [
         parse_event({"kind": "audit", "id": f"old{i}", "summary": "x" * 200}, now=old)
@@ -29,9 +38,9 @@ def fill_old(path: Path) -> None:
 
 
 async def test_old_rows_are_pruned_in_the_background_while_ingest_goes_on(
-    bot_factory: BotFactory, tmp_path: Path
+    bot_factory: BotFactory, storage: dict[str, Any]
 ) -> None:
-    fill_old(tmp_path / "notifbot.db")
+    fill_old(storage)
     bot = await bot_factory(storage={"retention": {"every": "1s", "batch": 1000}})
     assert bot.pruner is not None
     latencies: list[float] = []

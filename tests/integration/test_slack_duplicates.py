@@ -15,9 +15,10 @@ import pytest
 
 from notifbot.app import Bot
 from notifbot.store import outbox
-from notifbot.store.db import connect
 from tests.fakes.slack import LOST_KINDS, FakeSlack, LostAnswer
-from tests.integration.conftest import BotFactory, outbox_rows, post_events, wait_for
+from tests.integration.conftest import BotFactory, outbox_rows, post_events, store_of, wait_for
+
+pytestmark = pytest.mark.backends
 
 TOKEN = "xoxb-test-token-dup"
 TIMEOUT = 0.4  # slack.timeout_seconds in these tests; a late answer comes after 2.5 times this
@@ -241,9 +242,8 @@ async def test_a_row_given_up_while_unsure_is_looked_for_when_retried(
     [row] = outbox_rows(bot)
     assert row["status"] == "dead" and "outbox retry` looks for it" in row["last_error"]
     assert row["unsure_since"] is not None and len(slack.messages) == 1
-    conn = connect(bot.settings.storage.path)
-    assert outbox.requeue(conn, row["id"], 0)  # what `notifbot outbox retry ID` does
-    conn.close()
+    with store_of(bot) as conn:
+        assert outbox.requeue(conn, row["id"], 0)  # what `notifbot outbox retry ID` does
     bot.worker.wake()
     await wait_for(lambda: outbox_rows(bot)[0]["status"] == "delivered", timeout=20)
     assert posted_keys(slack) == Counter({"given-up": 1})

@@ -90,3 +90,60 @@ def test_backup_of_a_missing_database_says_where_it_looked(
     monkeypatch.chdir(tmp_path)
     assert main(["backup", str(tmp_path / "b.db")]) == 1
     assert "storage.path" in capsys.readouterr().err
+
+
+def fill_pg(url: str, old: int, young: int) -> None:
+    from notifbot.store import pg
+
+    conn = pg.connect(url)
+    try:
+        notes = [
+            parse_event({"kind": "audit", "id": f"k{i}"}, now=OLD if i < old else datetime.now(UTC))
+            for i in range(old + young)
+        ]
+        insert_notifications(conn, [(n, [Target("ops", "slack", "C1")]) for n in notes])  # type: ignore[arg-type]
+        conn.execute("UPDATE outbox SET status = 'delivered'")
+    finally:
+        conn.close()
+
+
+def pg_events(url: str) -> int:
+    from notifbot.store import pg
+
+    conn = pg.connect(url)
+    try:
+        return int(conn.execute("SELECT count(*) FROM events").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def test_prune_on_postgres_runs_the_same_batches(
+    pg_store_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.pg_support import empty_store
+
+    empty_store(pg_store_url)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NOTIFBOT_DATABASE_URL", pg_store_url)
+    fill_pg(pg_store_url, old=12, young=3)
+    assert main(["prune", "--dry-run"]) == 0
+    captured = capsys.readouterr()
+    assert "events               would delete 12" in captured.out and "database postgresql://" in captured.err
+    assert pg_events(pg_store_url) == 15
+    assert main(["prune"]) == 0
+    assert "events               deleted 12" in capsys.readouterr().out
+    assert pg_events(pg_store_url) == 3
+    assert main(["prune", "--vacuum"]) == 0  # VACUUM (ANALYZE), online
+    assert "VACUUM (ANALYZE)" in capsys.readouterr().err
+    assert not (tmp_path / "var").exists()  # no SQLite file made on the side
+
+
+def test_backup_on_postgres_points_at_pg_dump(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NOTIFBOT_DATABASE_URL", "postgresql://bot:pw-not-shown@db.invalid/notifbot")
+    assert main(["backup", str(tmp_path / "copy.db")]) == 2
+    err = capsys.readouterr().err
+    assert "pg_dump -Fc" in err and "pw-not-shown" not in err
+    assert not (tmp_path / "copy.db").exists()

@@ -209,3 +209,64 @@ def test_storage_bounds_have_safe_defaults_and_are_validated() -> None:
     bad = {"storage": {"wal_max_bytes": 8 * 1024 * 1024, "min_free_bytes": -1}}
     assert problem_paths(bad) == ["storage.wal_max_bytes", "storage.min_free_bytes"]
     assert problem_paths({"storage": {"wal_max_bytes": "64 MiB"}}) == ["storage.wal_max_bytes"]
+
+
+def test_storage_url_takes_postgresql_urls_and_never_shows_the_password() -> None:
+    s = parse_settings(
+        {"storage": {"url": "postgresql://bot:pw-secret-1@db.internal:5433/notifbot"}}, source="t"
+    )
+    assert (s.storage.url, s.storage.pool_size, s.storage.lease_seconds) == (
+        "postgresql://bot:pw-secret-1@db.internal:5433/notifbot",
+        4,
+        15.0,
+    )
+    assert (
+        parse_settings({"storage": {"url": "postgres://db/n"}}, source="t").storage.url == "postgres://db/n"
+    )
+    for url in (
+        "mysql://bot:pw-secret-1@db/n",
+        "sqlite:///var/x.db?password=pw-secret-1",
+        "bot:pw-secret-1@db",
+    ):
+        with pytest.raises(ConfigError) as err:
+            parse_settings({"storage": {"url": url}}, source="t")
+        [problem] = err.value.problems
+        assert problem.startswith("storage.url:") and "postgresql://" in problem, problem
+        assert "pw-secret-1" not in problem
+    with pytest.raises(ConfigError) as err:
+        parse_settings({"storage": {"url": "postgresql://bot:pw-secret-1@db:99999/n"}}, source="t")
+    assert "pw-secret-1" not in str(err.value) and "Port out of range" in str(err.value)
+
+
+def test_pool_size_and_lease_seconds_are_bounded() -> None:
+    bad = {"storage": {"pool_size": 0, "lease_seconds": 0.5}}
+    assert problem_paths(bad) == ["storage.pool_size", "storage.lease_seconds"]
+    assert problem_paths({"storage": {"pool_size": 65, "lease_seconds": 301}}) == [
+        "storage.pool_size",
+        "storage.lease_seconds",
+    ]
+    s = parse_settings({"storage": {"pool_size": 64, "lease_seconds": 300}}, source="t").storage
+    assert (s.pool_size, s.lease_seconds) == (64, 300)
+
+
+def test_database_url_from_the_environment_is_checked_and_its_password_redacted() -> None:
+    s = parse_settings({}, source="t")
+    env = Env({"NOTIFBOT_DATABASE_URL": "postgresql://bot:env-pw-77@db/notifbot"})
+    assert env.database_url == "postgresql://bot:env-pw-77@db/notifbot"
+    assert environment_problems(s, env) == []
+    assert "env-pw-77" in env.secrets()
+    [problem] = environment_problems(s, Env({"NOTIFBOT_DATABASE_URL": "mysql://bot:env-pw-77@db/x"}))
+    assert problem.startswith("env.NOTIFBOT_DATABASE_URL:") and "env-pw-77" not in problem
+    in_config = parse_settings({"storage": {"url": "postgresql://bot:cfg-pw-88@db/n"}}, source="t")
+    assert settings_secrets(in_config) == ["cfg-pw-88"]
+    assert Env({}).database_url is None and Env({"NOTIFBOT_DATABASE_URL": ""}).database_url is None
+
+
+def test_sqlite_only_keys_set_explicitly_are_listed() -> None:
+    s = parse_settings(
+        {"storage": {"url": "postgresql://db/n", "path": "x.db", "synchronous": "normal"}}, source="t"
+    )
+    assert s.storage.sqlite_only_keys() == ["storage.path", "storage.synchronous"]
+    assert (
+        parse_settings({"storage": {"url": "postgresql://db/n"}}, source="t").storage.sqlite_only_keys() == []
+    )

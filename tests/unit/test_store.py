@@ -1,4 +1,4 @@
-"""The SQLite store: migrations, idempotent inserts, outbox leases."""
+"""The store on both backends: idempotent inserts, outbox leases; SQLite's migrations and reader."""
 
 from __future__ import annotations
 
@@ -10,11 +10,22 @@ import pytest
 
 from notifbot.sources.events import parse_event
 from notifbot.store import outbox
+from notifbot.store.conn import Conn
 from notifbot.store.db import connect, migrate, migrations
+from notifbot.store.dialect import SQLITE, dialect_of
 from notifbot.store.events import Target, get_event, insert_notifications
 
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
 T = Target("ops", "slack", "C1")
+
+
+def integrity_error(conn: Conn) -> type[Exception]:
+    """The driver's constraint-violation error for this connection's backend."""
+    if dialect_of(conn) is SQLITE:
+        return sqlite3.IntegrityError
+    import psycopg
+
+    return psycopg.IntegrityError
 
 
 def test_migrations_apply_once_and_set_wal(tmp_path: Path) -> None:
@@ -32,8 +43,8 @@ def test_migrations_apply_once_and_set_wal(tmp_path: Path) -> None:
     assert migrate(conn) == []
 
 
-def test_insert_is_idempotent_and_round_trips(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "n.db")
+def test_insert_is_idempotent_and_round_trips(store_conn: Conn) -> None:
+    conn = store_conn
     n = parse_event(
         {"kind": "crm_sync", "id": "k", "fields": {"crm": "dynamics", "failed_leads": 3}}, now=NOW
     )
@@ -45,16 +56,16 @@ def test_insert_is_idempotent_and_round_trips(tmp_path: Path) -> None:
     assert conn.execute("SELECT count(*) FROM outbox").fetchone()[0] == 1
 
 
-def test_failed_transaction_stores_nothing(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "n.db")
+def test_failed_transaction_stores_nothing(store_conn: Conn) -> None:
+    conn = store_conn
     n = parse_event({"kind": "audit", "id": "k"}, now=NOW)
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(integrity_error(conn)):
         insert_notifications(conn, [(n, [T, T])])  # the same destination twice violates UNIQUE
     assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 0
 
 
-def test_claims_are_leases(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "n.db")
+def test_claims_are_leases(store_conn: Conn) -> None:
+    conn = store_conn
     items = [(parse_event({"kind": "audit", "id": f"k{i}"}, now=NOW), [T]) for i in range(2)]
     insert_notifications(conn, items)
     now = 1e10
@@ -75,8 +86,8 @@ def test_claims_are_leases(tmp_path: Path) -> None:
     assert conn.execute("SELECT attempts FROM outbox WHERE id=?", (b.id,)).fetchone()[0] == 0
 
 
-def test_dead_rows_listed_and_requeued(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "n.db")
+def test_dead_rows_listed_and_requeued(store_conn: Conn) -> None:
+    conn = store_conn
     insert_notifications(conn, [(parse_event({"kind": "audit", "id": "k"}, now=NOW), [T])])
     row = outbox.claim_next(conn, "slack", "C1", "w", 1e10, 30)
     assert row is not None
@@ -96,6 +107,10 @@ async def test_reader_sees_commits_and_cannot_write(tmp_path: Path) -> None:
     try:
         await db.call(insert_notifications, [(parse_event({"kind": "audit", "id": "r1"}, now=NOW), [T])])
         assert await db.read(lambda c: c.execute("SELECT key FROM events").fetchone()[0]) == "r1"
+        # store SQL in the common subset runs on the reader too (dialect.install_sqlite_functions)
+        assert await db.read(
+            lambda c: c.execute("SELECT least(3, NULL, 2), greatest(1, 4)").fetchone()[:]
+        ) == (2, 4)
         with pytest.raises(sqlite3.OperationalError):
             await db.read(lambda c: c.execute("DELETE FROM events"))
     finally:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from notifbot.store.conn import Conn
 from notifbot.store.db import connect
 from notifbot.store.health import WriteProbe, check_and_commit, describe_failure, free_space_problem
 
@@ -94,3 +95,27 @@ def test_free_space_below_the_minimum_is_named(tmp_path: Path) -> None:
     assert free_space_problem(str(tmp_path / "n.db"), 0) is None
     reason = free_space_problem(str(tmp_path / "n.db"), 1 << 60)
     assert reason is not None and reason.startswith("disk full: ") and "storage.min_free_bytes" in reason
+
+
+def test_the_probe_commits_on_each_backend(store_conn: Conn) -> None:
+    assert check_and_commit(store_conn, ":memory:", 0, None, 1.0) is None
+    assert check_and_commit(store_conn, ":memory:", 0, None, 2.0) is None  # the one probe row, updated
+    assert [tuple(r) for r in store_conn.execute("SELECT id, at FROM readiness_probe")] == [(1, 2.0)]
+    assert not store_conn.in_transaction
+
+
+def test_a_failed_probe_commit_on_postgres_is_a_reason(pg_store_url: str) -> None:
+    from notifbot.store import pg
+
+    conn = pg.connect(pg_store_url)
+    try:
+        conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        reason = check_and_commit(conn, ":memory:", 0, None, 1.0)  # no file checks: only the commit can tell
+        assert reason is not None and reason.startswith(
+            "a commit to :memory: failed (ReadOnlySqlTransaction: "
+        )
+        assert "read-only transaction" in reason
+        assert not conn.in_transaction  # rolled back: the connection is usable
+        assert conn.execute("SELECT 1").fetchone()[0] == 1
+    finally:
+        conn.close()

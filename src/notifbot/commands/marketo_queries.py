@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from notifbot.store.trigger_state import IDLE_CTE, from_julian, julian_day
+from notifbot.store.trigger_state import idle_campaigns
 
 MAX_DAY_SAMPLES = 5_000
 CLEANUP_MEMORY_DAYS = 92  # how long `stale-triggers` lists campaigns Marketo's cleanup deactivated
@@ -161,43 +161,37 @@ def stale_triggers(
     conn: sqlite3.Connection, min_days: int, now: datetime, limit: int = 40, risk_days: int = 150
 ) -> StaleTriggers:
     """Active trigger campaigns idle at least `min_days` at `now`: counts, and the `limit` most idle in full."""
-    # Computed in SQL (one pass over the table) so only the rows shown are built in Python.
-    args = {"now": julian_day(now), "min": min_days, "risk": risk_days, "limit": limit}
     tracked, active = conn.execute(
-        "SELECT count(*), coalesce(sum(is_active = 1), 0) FROM trigger_campaigns"
+        "SELECT count(*), count(*) FILTER (WHERE is_active = 1) FROM trigger_campaigns"
     ).fetchone()
-    idle_count, at_risk, due = conn.execute(
-        f"{IDLE_CTE} SELECT count(*), coalesce(sum(days >= :risk AND NOT due_passed), 0),"
-        " coalesce(sum(due_passed), 0) FROM d WHERE days >= :min",
-        args,
-    ).fetchone()
-    rows = conn.execute(
-        f"{IDLE_CTE} SELECT * FROM d WHERE days >= :min ORDER BY jd, name LIMIT :limit", args
-    ).fetchall()
+    found = [i for i in idle_campaigns(conn, now) if i.days >= min_days]
     idle = [
         TriggerCampaign(
-            str(r["instance"]),
-            int(r["campaign_id"]),
-            str(r["name"]),
-            r["program_name"],
-            r["url"],
-            r["la"] is not None,
-            from_julian(float(r["jd"])),
-            int(r["days"]),
-            r["cleanup_stage"] == "scheduled",
-            r["cleanup_on"],
-            bool(r["due_passed"]),
-            str(r["basis"]),
+            i.row.instance,
+            i.row.campaign_id,
+            i.row.name,
+            i.row.program_name,
+            i.row.url,
+            i.seen_activity,
+            i.idle_since,
+            i.days,
+            i.row.cleanup_stage == "scheduled",
+            i.row.cleanup_on,
+            i.due_passed,
+            i.basis,
         )
-        for r in rows
+        for i in (found[:limit] if limit >= 0 else found)
     ]
+    idle_count = len(found)
+    at_risk = sum(1 for i in found if i.days >= risk_days and not i.due_passed)
+    due = sum(1 for i in found if i.due_passed)
     return StaleTriggers(
         int(tracked),
         int(active),
-        int(idle_count),
-        int(at_risk),
+        idle_count,
+        at_risk,
         idle,
-        int(due),
+        due,
         recently_deactivated(conn, now, limit),
     )
 

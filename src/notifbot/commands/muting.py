@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,6 +10,7 @@ from notifbot.commands.common import command_name, plural, span
 from notifbot.commands.model import CommandContext, Invocation
 from notifbot.model import Mute
 from notifbot.replies import Fact, Item, Reply, Section
+from notifbot.store.conn import Conn
 from notifbot.store.mutes import active_mutes, add_mute, end_mutes
 from notifbot.text import format_when
 
@@ -28,7 +28,7 @@ def _author(inv: Invocation) -> str:
 
 
 def _mute_replacing(
-    conn: sqlite3.Connection,
+    conn: Conn,
     kind: str,
     until: datetime,
     author: str,
@@ -74,7 +74,7 @@ async def mute(inv: Invocation, cmd: Command, ctx: CommandContext) -> Reply:
     )
 
 
-def _end(conn: sqlite3.Connection, kind: str, author: str, now: datetime) -> tuple[int, list[Mute]]:
+def _end(conn: Conn, kind: str, author: str, now: datetime) -> tuple[int, list[Mute]]:
     return end_mutes(conn, kind, author, now), active_mutes(conn, now)
 
 

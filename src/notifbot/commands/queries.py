@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +17,7 @@ from notifbot.commands.marketo_queries import (
     stale_triggers,
 )
 from notifbot.model import Notification, Severity
+from notifbot.store.conn import Conn, Row
 from notifbot.store.rows import notification_from_row
 
 __all__ = [
@@ -77,7 +77,7 @@ def _status(muted: bool, deliveries: Counter[str], acked: bool) -> str:
     return "pending" if deliveries["pending"] else "delivered"
 
 
-def _recent_row(r: sqlite3.Row, outbox: list[sqlite3.Row]) -> RecentRow:
+def _recent_row(r: Row, outbox: list[Row]) -> RecentRow:
     try:
         n: Notification | None = notification_from_row(r)
     except (ValueError, TypeError, KeyError):
@@ -100,7 +100,7 @@ def _recent_row(r: sqlite3.Row, outbox: list[sqlite3.Row]) -> RecentRow:
     )
 
 
-def recent(conn: sqlite3.Connection, kind: str | None, limit: int) -> RecentPage:
+def recent(conn: Conn, kind: str | None, limit: int) -> RecentPage:
     """The newest `limit` notifications, optionally of one kind (rowid order = arrival order; kind index)."""
     where, args = ("WHERE kind = ?", [kind]) if kind else ("", [])
     rows = conn.execute(
@@ -110,7 +110,7 @@ def recent(conn: sqlite3.Connection, kind: str | None, limit: int) -> RecentPage
         [*args, limit],
     ).fetchall()
     ids = [int(r["id"]) for r in rows]
-    by_event: dict[int, list[sqlite3.Row]] = {i: [] for i in ids}
+    by_event: dict[int, list[Row]] = {i: [] for i in ids}
     if ids:
         marks = ",".join("?" * len(ids))
         for o in conn.execute(
@@ -158,7 +158,7 @@ class StatusCounts:
     )  # open alert groups by state (firing, acknowledged, …)
 
 
-def _channels(conn: sqlite3.Connection) -> list[tuple[str, str]] | None:
+def _channels(conn: Conn) -> list[tuple[str, str]] | None:
     """The outbox's (dest_type, target) pairs by a loose index scan; None when there are very many."""
     out: list[tuple[str, str]] = []
     row = conn.execute("SELECT dest_type, target FROM outbox ORDER BY dest_type, target LIMIT 1").fetchone()
@@ -188,7 +188,7 @@ _NEWEST_EACH = " UNION ALL ".join([_NEWEST_OF_PRIORITY] * len(_PRIORITIES))
 _NEWEST_DELIVERED = f"SELECT max(delivered_at) FROM outbox WHERE id IN ({_NEWEST_EACH})"
 
 
-def _last_delivery(conn: sqlite3.Connection) -> float | None:
+def _last_delivery(conn: Conn) -> float | None:
     """The newest delivery time: per channel and priority, its newest delivered row, by seeks in outbox_claim.
 
     A channel sends oldest first within a priority (claim_next), so the newest row of each priority is the last
@@ -206,7 +206,7 @@ def _last_delivery(conn: sqlite3.Connection) -> float | None:
     return max(newest, default=None)
 
 
-def status_counts(conn: sqlite3.Connection, now: float) -> StatusCounts:
+def status_counts(conn: Conn, now: float) -> StatusCounts:
     """Totals for the status card; each is an index scan or seek (milliseconds at 100,000 events)."""
     events = int(conn.execute("SELECT count(*) FROM events").fetchone()[0])
     open_rows = dict(  # the partial index outbox_open holds only these rows

@@ -9,6 +9,7 @@ from notifbot.config.env import Env
 from notifbot.config.settings import DEFAULT_ADOBE_IMS_URL, DEFAULT_ADOBE_KEYS_URL, AdobeIOSettings, Settings
 from notifbot.destinations import SPECS, spec_for
 from notifbot.net import https_or_loopback, is_loopback
+from notifbot.store.pg_url import url_problem
 
 # The distribution is `marketo-notifbot` (pyproject.toml; tests/unit/test_packaging.py keeps hints in step): the
 # `notifbot` on the public package index is an unrelated project, and a hint naming it installs a stranger's code.
@@ -116,6 +117,8 @@ def environment_problems(settings: Settings, env: Env) -> list[str]:
                 "env.SLACK_APP_TOKEN: an app-level token starts with xapp- (Basic Information → App-Level Tokens)"
             )
     problems.extend(_adobe_io_env_problems(settings, env))
+    if env.database_url is not None and (problem := url_problem(env.database_url)) is not None:
+        problems.append(f"env.NOTIFBOT_DATABASE_URL: {problem}")
     problems += teams_problems(settings, env)
     problems += [
         f"email.mailboxes[{i}].imap.xoauth2_token_env: the environment variable {var} is not set: set it to an "

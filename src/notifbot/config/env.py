@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from notifbot.config.settings import DEFAULT_ADOBE_IMS_URL, DEFAULT_ADOBE_KEYS_URL, AdobeIOSettings, Settings
 from notifbot.destinations import spec_for
+from notifbot.store.pg_url import password_of
 
 
 class Env:
@@ -21,6 +22,11 @@ class Env:
     @property
     def webhook_token(self) -> str | None:
         return self.get("NOTIFBOT_WEBHOOK_TOKEN")
+
+    @property
+    def database_url(self) -> str | None:
+        """NOTIFBOT_DATABASE_URL: a PostgreSQL store, overriding `storage.url`."""
+        return self.get("NOTIFBOT_DATABASE_URL")
 
     @property
     def slack_bot_token(self) -> str | None:
@@ -74,7 +80,9 @@ class Env:
             "TEAMS_WORKFLOW_URL",
             "GRAPH_ACCESS_TOKEN",
         )
-        return [v for n in names if (v := self.get(n)) and len(v) >= 4]
+        found = [v for n in names if (v := self.get(n)) and len(v) >= 4]
+        password = password_of(self.database_url) if self.database_url else None
+        return found + ([password] if password else [])
 
 
 def settings_secrets(settings: Settings) -> list[str]:
@@ -88,6 +96,9 @@ def settings_secrets(settings: Settings) -> list[str]:
         for m in settings.email.mailboxes
         if m.imap is not None and m.imap.password and len(m.imap.password) >= 4
     ]
+    password = password_of(settings.storage.url) if settings.storage.url else None
+    if password:
+        out.append(password)
     if settings.adobe_io is not None and settings.adobe_io.client_secret:
         out.append(settings.adobe_io.client_secret)
     for dest in settings.destinations.values():

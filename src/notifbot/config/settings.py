@@ -18,6 +18,7 @@ from notifbot.kinds.registry import KINDS
 from notifbot.links import marketo_host_entry
 from notifbot.model import Kind
 from notifbot.net import is_loopback
+from notifbot.store.pg_url import url_problem
 
 
 class _Strict(BaseModel):
@@ -41,7 +42,27 @@ class RetentionSettings(_Strict):
     )
 
 
+def _database_url(url: str | None) -> str | None:
+    """A PostgreSQL URL (postgresql:// or postgres://); the message never shows its password."""
+    if url is not None:
+        problem = url_problem(url)
+        if problem is not None:
+            raise ValueError(problem)
+    return url
+
+
+SQLITE_ONLY_KEYS = ("path", "synchronous", "wal_max_bytes", "min_free_bytes")
+
+
 class StorageSettings(_Strict):
+    # PostgreSQL instead of SQLite (NOTIFBOT_DATABASE_URL overrides it); then the SQLite keys below do not apply
+    url: Annotated[str | None, AfterValidator(_database_url)] = None
+    pool_size: Annotated[int, Field(ge=1, le=64)] = (
+        4  # PostgreSQL connections (and store threads) per replica
+    )
+    lease_seconds: Annotated[float, Field(ge=1, le=300)] = (
+        15.0  # how long a replica holds a poller or channel
+    )
     path: str = "var/notifbot.db"
     synchronous: Literal["full", "normal"] = "full"
     # the WAL file stays under this: past half of it the WAL is checkpointed and rewound (store/wal.py); the other
@@ -50,6 +71,10 @@ class StorageSettings(_Strict):
     # /readyz answers 503 when the database's filesystem has less free space than this
     min_free_bytes: Annotated[int, Field(ge=0, le=1024**4)] = 32 * 1024 * 1024
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+
+    def sqlite_only_keys(self) -> list[str]:
+        """The SQLite-only keys this config sets explicitly (ignored when the store is PostgreSQL)."""
+        return [f"storage.{k}" for k in SQLITE_ONLY_KEYS if k in self.model_fields_set]
 
 
 class ServerSettings(_Strict):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
 from notifbot.model import Notification
+from notifbot.store.conn import Conn
 from notifbot.store.events import get_event
 from notifbot.store.groups import acknowledge_group
 
@@ -22,7 +22,7 @@ class AckResult:
 
 
 def acknowledge(
-    conn: sqlite3.Connection, channel: str, ts: str, user: str, now: float, via: str | None = None
+    conn: Conn, channel: str, ts: str, user: str, now: float, via: str | None = None
 ) -> AckResult | None:
     """Records the first acknowledgement of a posted message; later acks return the original one.
 

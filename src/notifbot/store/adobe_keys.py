@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
-
+from notifbot.store.conn import Conn
 from notifbot.store.db import transaction
 
 
-def verified_key_paths(conn: sqlite3.Connection, limit: int) -> dict[str, float]:
+def verified_key_paths(conn: Conn, limit: int) -> dict[str, float]:
     """The `limit` most recently verified key paths, with when each last verified (epoch seconds)."""
     rows = conn.execute(
         "SELECT path, verified_at FROM adobe_io_key_paths ORDER BY verified_at DESC, path LIMIT ?", (limit,)
@@ -15,7 +14,7 @@ def verified_key_paths(conn: sqlite3.Connection, limit: int) -> dict[str, float]
     return {str(path): float(at) for path, at in rows}
 
 
-def record_verified_key_path(conn: sqlite3.Connection, path: str, at: float, keep: int) -> None:
+def record_verified_key_path(conn: Conn, path: str, at: float, keep: int) -> None:
     """Records that `path` verified a signature at `at`, keeping only the `keep` most recent paths."""
     with transaction(conn):
         conn.execute(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from collections.abc import Sequence
 
 from notifbot.errors import Detail, InputError
 from notifbot.model import Notification
+from notifbot.store.dialect import is_storage_failure
 from notifbot.store.events import Accepted, Target, insert_notifications
 from notifbot.store.runner import Database
 
@@ -70,7 +70,7 @@ class IngestBatcher:
             try:
                 results = await self._db.call(insert_notifications, flat, muted)
             except Exception as exc:
-                if len(batch) == 1 or isinstance(exc, sqlite3.OperationalError):
+                if len(batch) == 1 or is_storage_failure(exc):
                     # one sender, or the store itself failing (locked, full, read-only): nothing was stored
                     for _, fut in batch:
                         if not fut.done():

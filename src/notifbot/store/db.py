@@ -6,22 +6,35 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import sqlite_utils
 
+from notifbot.store.conn import Conn
+from notifbot.store.dialect import dialect_of, install_sqlite_functions
+
+C = TypeVar("C", bound=Conn)
 migrations = sqlite_utils.Migrations("notifbot")
 
 
 @contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """BEGIN IMMEDIATE … COMMIT, rolled back on any exception (connections run in autocommit mode)."""
-    conn.execute("BEGIN IMMEDIATE")
+def transaction(conn: C) -> Iterator[C]:
+    """A write transaction (the dialect's BEGIN … COMMIT), rolled back on any exception, a failed COMMIT included.
+
+    Connections run in autocommit mode; on SQLite BEGIN IMMEDIATE admits one writer at a time.
+    """
+    conn.execute(dialect_of(conn).begin)
     try:
         yield conn
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
+    try:
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:  # SQLite leaves the transaction open when a COMMIT fails (busy, I/O error)
+            conn.execute("ROLLBACK")
+        raise
 
 
 @migrations()
@@ -76,6 +89,7 @@ def connect(path: str | Path, *, synchronous: str = "full") -> sqlite3.Connectio
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30.0, isolation_level=None)
     conn.row_factory = sqlite3.Row
+    install_sqlite_functions(conn)
     if conn.execute("PRAGMA page_count").fetchone()[0] == 0:
         # a new file: pruned pages can go back to the filesystem (store/retention.py); an existing one keeps its
         # mode until `notifbot prune --vacuum` rewrites it

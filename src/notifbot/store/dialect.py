@@ -11,6 +11,10 @@ import re
 import sqlite3
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from notifbot.store.conn import Conn
 
 
 @dataclass(frozen=True)
@@ -20,10 +24,14 @@ class Dialect:
     name: str
     begin: str  # opens a write transaction
     skip_locked: str  # appended to a claim's row-picking subquery
+    # takes a lock on a text key until the transaction ends ("": the backend's BEGIN already serialises writers)
+    key_lock: str = ""
 
 
 SQLITE = Dialect("sqlite", "BEGIN IMMEDIATE", "")
-POSTGRES = Dialect("postgresql", "BEGIN", " FOR UPDATE SKIP LOCKED")
+POSTGRES = Dialect(
+    "postgresql", "BEGIN", " FOR UPDATE SKIP LOCKED", "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))"
+)
 
 
 def dialect_of(conn: object) -> Dialect:
@@ -34,6 +42,45 @@ def dialect_of(conn: object) -> Dialect:
     if not isinstance(dialect, Dialect):
         raise TypeError(f"not a store connection: {type(conn).__name__}")
     return dialect
+
+
+def lock_keys(conn: Conn, *keys: str) -> None:
+    """Inside a write transaction: holds a lock per text key until it ends, so read-then-write on a key cannot race.
+
+    SQLite's BEGIN IMMEDIATE already admits one writer at a time: nothing to do. Keys are locked in sorted order, so
+    two transactions taking overlapping sets cannot deadlock; taking a key again in one transaction is harmless.
+    """
+    sql = dialect_of(conn).key_lock
+    if not sql:
+        return
+    for key in sorted(set(keys)):
+        conn.execute(sql, (key,))
+
+
+def is_storage_failure(exc: BaseException) -> bool:
+    """True when `exc` says the store itself failed (locked, full, read-only, connection lost), not the data.
+
+    psycopg is imported only when the exception comes from it, so the SQLite path never loads the driver.
+    """
+    if isinstance(exc, sqlite3.OperationalError):
+        return True
+    if not type(exc).__module__.startswith("psycopg"):
+        return False
+    import psycopg
+
+    # InternalError holds class 25 (read-only transaction, invalid transaction state); Interface: a closed connection
+    return isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError | psycopg.InternalError)
+
+
+def is_database_error(exc: BaseException) -> bool:
+    """True when `exc` was raised by either backend's driver (any database error, the data's or the store's)."""
+    if isinstance(exc, sqlite3.Error):
+        return True
+    if not type(exc).__module__.startswith("psycopg"):
+        return False
+    import psycopg
+
+    return isinstance(exc, psycopg.Error)
 
 
 # SQLite spellings that PostgreSQL writes otherwise, for statements passed whole

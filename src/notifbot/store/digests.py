@@ -10,12 +10,14 @@ delivered once, with the outbox's ordinary leases, retries and dead rows.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from notifbot.digests import DigestRef, Period, period_at
 from notifbot.model import Kind, Notification, Severity
+from notifbot.store.conn import Conn
+from notifbot.store.db import transaction
+from notifbot.store.dialect import lock_keys
 from notifbot.store.rows import notification_from_row
 
 
@@ -39,8 +41,13 @@ def _ts(value: datetime) -> float:
     return value.timestamp()
 
 
+def lock_key(key_id: str) -> str:
+    """The text key `join` locks a digest by (dialect.lock_keys), so one digest per period is created."""
+    return "digest:" + key_id
+
+
 def join(
-    conn: sqlite3.Connection,
+    conn: Conn,
     event_id: int,
     severity: Severity,
     ref: DigestRef,
@@ -51,6 +58,7 @@ def join(
 
     Call inside the ingest transaction. `destination` is (name, type, target) of the outbox row.
     """
+    lock_keys(conn, lock_key(ref.key_id))
     # the usual case, the period's digest already collecting, needs no period arithmetic
     row = conn.execute(
         "SELECT id, count, severity FROM digests WHERE key_id = ? AND period_start <= ? AND period_end > ?"
@@ -112,16 +120,11 @@ def join(
     return digest_id
 
 
-def seal(conn: sqlite3.Connection, digest_id: int, *, head: int, kinds: int = 5) -> DigestContent | None:
+def seal(conn: Conn, digest_id: int, *, head: int, kinds: int = 5) -> DigestContent | None:
     """Closes the digest to new events and returns what its message shows (None: no such digest)."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         conn.execute("UPDATE digests SET sealed = 1 WHERE id = ?", (digest_id,))
         row = conn.execute("SELECT * FROM digests WHERE id = ?", (digest_id,)).fetchone()
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     if row is None:
         return None
     members = conn.execute(

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 
+from notifbot.store.conn import Conn
 from notifbot.store.db import transaction
 
 
-def email_cursor(conn: sqlite3.Connection, mailbox: str, folder: str) -> tuple[int, int] | None:
+def email_cursor(conn: Conn, mailbox: str, folder: str) -> tuple[int, int] | None:
     """(uidvalidity, last_uid) read so far in `folder` of `mailbox`, or None before the first message."""
     row = conn.execute(
         "SELECT uidvalidity, last_uid FROM email_cursors WHERE mailbox = ? AND folder = ?", (mailbox, folder)
@@ -16,9 +16,7 @@ def email_cursor(conn: sqlite3.Connection, mailbox: str, folder: str) -> tuple[i
     return None if row is None else (int(row[0]), int(row[1]))
 
 
-def save_email_cursor(
-    conn: sqlite3.Connection, mailbox: str, folder: str, uidvalidity: int, last_uid: int
-) -> None:
+def save_email_cursor(conn: Conn, mailbox: str, folder: str, uidvalidity: int, last_uid: int) -> None:
     """Records that every message up to `last_uid` under `uidvalidity` is committed (or deliberately skipped)."""
     with transaction(conn):
         conn.execute(

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import functools
 import json
-import sqlite3
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -14,6 +13,9 @@ from notifbot.digests import DigestRef
 from notifbot.groups import GroupRef
 from notifbot.model import Notification
 from notifbot.store import digests, groups
+from notifbot.store.conn import Conn
+from notifbot.store.db import transaction
+from notifbot.store.dialect import dialect_of, lock_keys
 from notifbot.store.rows import notification_from_row
 
 
@@ -68,8 +70,17 @@ def _event_params(n: Notification, targets: Sequence[Target]) -> tuple[object, .
     )
 
 
+def _join_keys(items: Sequence[tuple[Notification, Sequence[Target]]]) -> Iterator[str]:
+    for _, targets in items:
+        for t in targets:
+            if t.digest is not None:
+                yield digests.lock_key(t.digest.key_id)
+            elif t.group is not None:
+                yield groups.lock_key(t.group.key_id)
+
+
 def insert_notifications(
-    conn: sqlite3.Connection,
+    conn: Conn,
     items: Sequence[tuple[Notification, Sequence[Target]]],
     muted: Mapping[str, int] | None = None,
     *,
@@ -84,8 +95,10 @@ def insert_notifications(
     """
     now = time.time() if now is None else now
     out: list[Accepted] = []
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
+        if dialect_of(conn).key_lock:
+            # groups and digests read then write per key; locked up front in one order, so batches cannot deadlock
+            lock_keys(conn, *_join_keys(items))
         new_ids: dict[str, int] = {}
         for start in range(0, len(items), 500):
             chunk = items[start : start + 500]
@@ -126,25 +139,21 @@ def insert_notifications(
             " VALUES (?,?,?,?,?,?,?)",
             outbox_rows,
         )
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return out
 
 
-def get_event(conn: sqlite3.Connection, event_id: int) -> Notification | None:
+def get_event(conn: Conn, event_id: int) -> Notification | None:
     """The notification with this row id, if any."""
     row = conn.execute("SELECT * FROM events WHERE id = ?", (event_id,)).fetchone()
     return notification_from_row(row) if row else None
 
 
-def count_events(conn: sqlite3.Connection) -> int:
+def count_events(conn: Conn) -> int:
     """How many notifications are stored."""
     return int(conn.execute("SELECT count(*) FROM events").fetchone()[0])
 
 
-def has_key_prefix(conn: sqlite3.Connection, prefix: str) -> bool:
+def has_key_prefix(conn: Conn, prefix: str) -> bool:
     """True when some stored notification's key starts with `prefix` (a range seek in the key index)."""
     row = conn.execute(
         "SELECT 1 FROM events WHERE key >= ? AND key < ? LIMIT 1", (prefix, prefix + "\U0010ffff")

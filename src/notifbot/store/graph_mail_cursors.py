@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 
+from notifbot.store.conn import Conn
 from notifbot.store.db import transaction
 
 
-def graph_delta_link(conn: sqlite3.Connection, mailbox: str, folder: str) -> str | None:
+def graph_delta_link(conn: Conn, mailbox: str, folder: str) -> str | None:
     """The @odata.deltaLink saved for `folder` of `mailbox`, or None before the first full round."""
     row = conn.execute(
         "SELECT delta_link FROM graph_mail_cursors WHERE mailbox = ? AND folder = ?", (mailbox, folder)
@@ -16,7 +16,7 @@ def graph_delta_link(conn: sqlite3.Connection, mailbox: str, folder: str) -> str
     return None if row is None else str(row[0])
 
 
-def save_graph_delta_link(conn: sqlite3.Connection, mailbox: str, folder: str, delta_link: str) -> None:
+def save_graph_delta_link(conn: Conn, mailbox: str, folder: str, delta_link: str) -> None:
     """Records that every message before `delta_link` is committed and marked (or deliberately skipped)."""
     with transaction(conn):
         conn.execute(
@@ -27,7 +27,7 @@ def save_graph_delta_link(conn: sqlite3.Connection, mailbox: str, folder: str, d
         )
 
 
-def forget_graph_delta_link(conn: sqlite3.Connection, mailbox: str, folder: str) -> None:
+def forget_graph_delta_link(conn: Conn, mailbox: str, folder: str) -> None:
     """Drops the saved link (it expired): the next round reads the folder from the start."""
     with transaction(conn):
         conn.execute("DELETE FROM graph_mail_cursors WHERE mailbox = ? AND folder = ?", (mailbox, folder))

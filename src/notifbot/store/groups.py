@@ -10,14 +10,15 @@ reads, whether the row is due again or done (one transaction, so an event joinin
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from notifbot.groups import Action, GroupPolicy, GroupRef, GroupState, Reminder, joins, step
 from notifbot.model import Acked, Notification, Severity
+from notifbot.store.conn import Conn, Row
 from notifbot.store.db import transaction
+from notifbot.store.dialect import lock_keys
 from notifbot.store.rows import notification_from_row
 
 
@@ -39,7 +40,7 @@ class Flush:
     head: list[Notification]  # the first members, for the message's own list
 
 
-def _state(row: sqlite3.Row) -> GroupState:
+def _state(row: Row) -> GroupState:
     return GroupState(
         opened_at=row["opened_at"],
         count=row["count"],
@@ -60,7 +61,7 @@ def _state(row: sqlite3.Row) -> GroupState:
     )
 
 
-def reminder_of(row: sqlite3.Row) -> Reminder | None:
+def reminder_of(row: Row) -> Reminder | None:
     """The route's `remind` as stored with the group, or None."""
     if row["remind_after"] is None:
         return None
@@ -72,7 +73,7 @@ def reminder_of(row: sqlite3.Row) -> Reminder | None:
     )
 
 
-def _policy(row: sqlite3.Row) -> GroupPolicy:
+def _policy(row: Row) -> GroupPolicy:
     return GroupPolicy(
         tuple(json.loads(row["by_keys"])),
         timedelta(seconds=row["wait_seconds"]),
@@ -82,16 +83,14 @@ def _policy(row: sqlite3.Row) -> GroupPolicy:
     )
 
 
-def _next_due(
-    conn: sqlite3.Connection, group_id: int, can_edit: bool, now: float
-) -> tuple[sqlite3.Row, float | None]:
+def _next_due(conn: Conn, group_id: int, can_edit: bool, now: float) -> tuple[Row, float | None]:
     """The group's row as stored now, and when its next step is due (`now` if due already; None: nothing due)."""
-    row: sqlite3.Row = conn.execute("SELECT * FROM alert_groups WHERE id = ?", (group_id,)).fetchone()
+    row: Row = conn.execute("SELECT * FROM alert_groups WHERE id = ?", (group_id,)).fetchone()
     due = step(_state(row), _policy(row), now, can_edit=can_edit, remind=reminder_of(row))
     return row, now if due.actions else due.next_at
 
 
-def _arm(conn: sqlite3.Connection, group_id: int, can_edit: bool, now: float) -> None:
+def _arm(conn: Conn, group_id: int, can_edit: bool, now: float) -> None:
     """Makes the group's outbox row due when its next step is (a dead row waits for `outbox retry`)."""
     _, next_at = _next_due(conn, group_id, can_edit, now)
     if next_at is None:
@@ -102,7 +101,7 @@ def _arm(conn: sqlite3.Connection, group_id: int, can_edit: bool, now: float) ->
         (next_at, group_id),
     )
     conn.execute(
-        "UPDATE outbox SET next_attempt_at = MIN(next_attempt_at, ?)"
+        "UPDATE outbox SET next_attempt_at = LEAST(next_attempt_at, ?)"
         " WHERE group_id = ? AND status = 'pending' AND last_error IS NULL",
         (next_at, group_id),
     )
@@ -120,7 +119,7 @@ class Join:
 
 
 def join(
-    conn: sqlite3.Connection,
+    conn: Conn,
     event_id: int,
     severity: Severity,
     ref: GroupRef,
@@ -133,13 +132,19 @@ def join(
     return join_many(conn, [Join(event_id, severity, ref, destination, resolved)], now)[-1]
 
 
-def join_many(conn: sqlite3.Connection, joins: Sequence[Join], now: float) -> list[int | None]:
+def lock_key(key_id: str) -> str:
+    """The text key `join_many` locks a group by (dialect.lock_keys), so one episode per key opens at a time."""
+    return "group:" + key_id
+
+
+def join_many(conn: Conn, joins: Sequence[Join], now: float) -> list[int | None]:
     """Adds events to their groups' open episodes (opening one, with its outbox row, where needed), in order.
 
     Call inside the ingest transaction. Consecutive events of one group are added with a few statements whatever
     their number (a storm costs what one event does); a resolving event marks the open episode resolved instead,
     so the next event of that group opens a new one. Returns the group id per join, in order.
     """
+    lock_keys(conn, *(lock_key(j.ref.key_id) for j in joins))
     out: dict[int, int | None] = {}
     by_key: dict[str, list[tuple[int, Join]]] = {}
     for i, j in enumerate(joins):
@@ -159,14 +164,14 @@ def join_many(conn: sqlite3.Connection, joins: Sequence[Join], now: float) -> li
     return [out[i] for i in range(len(joins))]
 
 
-def _open(conn: sqlite3.Connection, key_id: str) -> sqlite3.Row | None:
-    row: sqlite3.Row | None = conn.execute(
+def _open(conn: Conn, key_id: str) -> Row | None:
+    row: Row | None = conn.execute(
         "SELECT * FROM alert_groups WHERE key_id = ? AND closed = 0", (key_id,)
     ).fetchone()
     return row
 
 
-def _resolve(conn: sqlite3.Connection, j: Join, now: float) -> int | None:
+def _resolve(conn: Conn, j: Join, now: float) -> int | None:
     """The problem is over: its open group (if any) says so; nothing new is posted otherwise."""
     open_row = _open(conn, j.ref.key_id)
     if open_row is None or open_row["state"] == "resolved":
@@ -178,7 +183,7 @@ def _resolve(conn: sqlite3.Connection, j: Join, now: float) -> int | None:
     return int(open_row["id"])
 
 
-def _join_run(conn: sqlite3.Connection, run: list[tuple[int, Join]], now: float) -> dict[int, int | None]:
+def _join_run(conn: Conn, run: list[tuple[int, Join]], now: float) -> dict[int, int | None]:
     """Consecutive firing events of one group: into its open episode, or a new one opened by the first."""
     first = run[0][1]
     ref, policy = first.ref, first.ref.policy
@@ -212,7 +217,7 @@ def _join_run(conn: sqlite3.Connection, run: list[tuple[int, Join]], now: float)
     return {i: group_id for i, _ in run}
 
 
-def _open_group(conn: sqlite3.Connection, j: Join, now: float) -> int:
+def _open_group(conn: Conn, j: Join, now: float) -> int:
     """A new episode of `j`'s group, with `j` its first event and its one outbox row (due after `wait`)."""
     ref, policy, remind = j.ref, j.ref.policy, j.ref.remind
     group_id = int(
@@ -253,11 +258,11 @@ def _open_group(conn: sqlite3.Connection, j: Join, now: float) -> int:
     return group_id
 
 
-def _joins(row: sqlite3.Row, policy: GroupPolicy, now: float) -> bool:
+def _joins(row: Row, policy: GroupPolicy, now: float) -> bool:
     return joins(_state(row), policy, now)
 
 
-def _members(conn: sqlite3.Connection, group_id: int, after: int, limit: int) -> list[Notification]:
+def _members(conn: Conn, group_id: int, after: int, limit: int) -> list[Notification]:
     rows = conn.execute(
         "SELECT e.* FROM alert_group_events g JOIN events e ON e.id = g.event_id"
         " WHERE g.group_id = ? AND g.seq > ? ORDER BY g.seq LIMIT ?",
@@ -266,7 +271,7 @@ def _members(conn: sqlite3.Connection, group_id: int, after: int, limit: int) ->
     return [notification_from_row(r) for r in rows]
 
 
-def _acked(conn: sqlite3.Connection, group_id: int) -> Acked | None:
+def _acked(conn: Conn, group_id: int) -> Acked | None:
     row = conn.execute(
         "SELECT acked_by, acked_at FROM outbox WHERE group_id = ? AND acked_by IS NOT NULL LIMIT 1",
         (group_id,),
@@ -274,13 +279,13 @@ def _acked(conn: sqlite3.Connection, group_id: int) -> Acked | None:
     return None if row is None else Acked(row["acked_by"], datetime.fromtimestamp(row["acked_at"], UTC))
 
 
-def acknowledge_group(conn: sqlite3.Connection, group_id: int, now: float, can_edit: bool = True) -> None:
+def acknowledge_group(conn: Conn, group_id: int, now: float, can_edit: bool = True) -> None:
     """Marks a group acknowledged (inside the caller's transaction): its message says so and reminders stop."""
     conn.execute("UPDATE alert_groups SET acked = 1 WHERE id = ?", (group_id,))
     _arm(conn, group_id, can_edit, now)
 
 
-def load_flush(conn: sqlite3.Connection, group_id: int, *, head: int, unlisted: int) -> Flush | None:
+def load_flush(conn: Conn, group_id: int, *, head: int, unlisted: int) -> Flush | None:
     """The group as the worker acts on it: `head` first members and up to `unlisted` not yet listed."""
     row = conn.execute("SELECT * FROM alert_groups WHERE id = ?", (group_id,)).fetchone()
     if row is None:
@@ -320,7 +325,7 @@ class Done:
 
 
 def record_flush(
-    conn: sqlite3.Connection, row_id: int, group_id: int, done: Done, can_edit: bool, now: float
+    conn: Conn, row_id: int, group_id: int, done: Done, can_edit: bool, now: float
 ) -> float | None:
     """Records a flush and, from the state now stored, leaves the row due again (returned time) or delivered."""
     with transaction(conn):
@@ -330,13 +335,13 @@ def record_flush(
             sets += ["message_id = ?", "posted_at = ?", "edited_at = ?", "shown = ?"]
             params += [done.message_id, now, now, done.shown]
         if Action.EDIT in done.actions:
-            sets += ["edited_at = ?", "shown = MAX(shown, ?)"]
+            sets += ["edited_at = ?", "shown = GREATEST(shown, ?)"]
             params += [now, done.shown]
         if Action.REPLY in done.actions or Action.SUMMARY in done.actions:
-            sets += ["replied_at = ?", "reply_goal = MAX(reply_goal, ?)"]
+            sets += ["replied_at = ?", "reply_goal = GREATEST(reply_goal, ?)"]
             params += [now, done.reply_goal]
         if done.actions:
-            sets += ["listed = MAX(listed, ?)"]
+            sets += ["listed = GREATEST(listed, ?)"]
             params += [done.listed]
         if done.shown_resolved:
             sets += ["shown_state = 'resolved'"]

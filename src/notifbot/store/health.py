@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+
+from notifbot.store.conn import Conn
+from notifbot.store.db import transaction
+from notifbot.store.dialect import is_database_error
 
 PROBE_TIMEOUT_SECONDS = 2.0  # /readyz answers within this, whatever the disk does
 PROBE_CACHE_SECONDS = 1.0  # a result is reused this long, so /readyz cannot be used to hammer the disk
@@ -91,8 +94,8 @@ def mount_options(path: str) -> set[str]:
     return options
 
 
-def describe_failure(exc: sqlite3.Error, db_path: str) -> str:
-    """A reason an operator can act on, from the SQLite error of a failed commit."""
+def describe_failure(exc: Exception, db_path: str) -> str:
+    """A reason an operator can act on, from the database error of a failed commit (SQLite's names the cause)."""
     name = getattr(exc, "sqlite_errorname", "") or ""
     if name == "SQLITE_FULL":
         return f"disk full: a commit to {db_path} failed ({exc})"
@@ -119,7 +122,7 @@ def file_problem(db_path: str, min_free_bytes: int, shm: FileId | None) -> str |
 
 
 def check_and_commit(
-    conn: sqlite3.Connection, db_path: str, min_free_bytes: int, shm: FileId | None, now: float
+    conn: Conn, db_path: str, min_free_bytes: int, shm: FileId | None, now: float
 ) -> str | None:
     """On the writer's thread: the file checks, then one tiny real commit; None when both pass."""
     if db_path != ":memory:":
@@ -127,16 +130,14 @@ def check_and_commit(
         if problem is not None:
             return problem
     try:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            conn.execute("INSERT OR REPLACE INTO readiness_probe (id, at) VALUES (1, ?)", (now,))
-        except BaseException:
-            conn.execute("ROLLBACK")
+        with transaction(conn):
+            conn.execute(
+                "INSERT INTO readiness_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at",
+                (now,),
+            )
+    except Exception as exc:
+        if not is_database_error(exc):
             raise
-        conn.execute("COMMIT")
-    except sqlite3.Error as exc:
-        if conn.in_transaction:  # a failed COMMIT leaves the transaction open
-            conn.execute("ROLLBACK")
         return describe_failure(exc, db_path)
     return None
 

@@ -22,7 +22,8 @@ def prune_all(
     progress: Callable[[Counts], None] | None = None,
     every: float = PROGRESS_SECONDS,
 ) -> Counts:
-    """Runs every batch of a retention run, then returns the freed pages; `progress(total)` about every `every` s."""
+    """Runs every batch of a retention run, then returns the freed pages (SQLite; PostgreSQL's autovacuum reuses
+    them); `progress(total)` about every `every` s."""
     pruning = Pruning(windows, utc_now() if now is None else now)
     last = time.monotonic()
     while pruning.step(conn) is not None:
@@ -36,6 +37,8 @@ def prune_all(
 
 def backup(source: str | Path, dest: str | Path, *, force: bool = False) -> int:
     """Copies the database at `source` to `dest` with SQLite's online backup API; returns the copy's size in bytes.
+
+    SQLite only: a PostgreSQL store is backed up with the server's tools (pg_dump, base backups).
 
     One step copies every page inside one read transaction: under WAL the bot's writes go on meanwhile and the
     copy is the database as of the step's start (a step-wise copy would restart at each write and might never end).

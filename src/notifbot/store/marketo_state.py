@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from notifbot.central_time import central_date
+from notifbot.store.conn import Conn
 
 
 def insert_quota_sample(
-    conn: sqlite3.Connection,
+    conn: Conn,
     instance: str,
     sampled_at: float,
     day: str,
@@ -22,9 +22,9 @@ def insert_quota_sample(
     errors: Mapping[str, int],
 ) -> int:
     """Stores one usage reading (users: [{userId, count}], errors: {code: count}); returns its row id."""
-    cur = conn.execute(
+    row = conn.execute(
         "INSERT INTO quota_samples (instance, sampled_at, day, used, quota, users, errors)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             instance,
             sampled_at,
@@ -34,11 +34,11 @@ def insert_quota_sample(
             json.dumps([{"userId": str(u.get("userId")), "count": int(u.get("count") or 0)} for u in users]),
             json.dumps({str(k): int(v) for k, v in errors.items()}, sort_keys=True),
         ),
-    )
-    return int(cur.lastrowid or 0)
+    ).fetchone()
+    return int(row[0])
 
 
-def day_samples(conn: sqlite3.Connection, instance: str, day: str) -> list[tuple[float, int]]:
+def day_samples(conn: Conn, instance: str, day: str) -> list[tuple[float, int]]:
     """(sampled_at, used) of an instance's samples on a US Central `day`, oldest first."""
     rows = conn.execute(
         "SELECT sampled_at, used FROM quota_samples WHERE instance = ? AND day = ? ORDER BY sampled_at",
@@ -47,9 +47,7 @@ def day_samples(conn: sqlite3.Connection, instance: str, day: str) -> list[tuple
     return [(float(r[0]), int(r[1])) for r in rows]
 
 
-def record_poll_success(
-    conn: sqlite3.Connection, instance: str, poller: str, now: datetime, calls_today: int
-) -> None:
+def record_poll_success(conn: Conn, instance: str, poller: str, now: datetime, calls_today: int) -> None:
     """Marks a successful poll at `now` (aware) with the client's calls today; keeps the last error for history."""
     conn.execute(
         "INSERT INTO poller_state (instance, poller, last_success_at, day, calls_today) VALUES (?, ?, ?, ?, ?)"
@@ -60,7 +58,7 @@ def record_poll_success(
 
 
 def record_poll_error(
-    conn: sqlite3.Connection,
+    conn: Conn,
     instance: str,
     poller: str,
     now: datetime,
@@ -74,13 +72,13 @@ def record_poll_error(
         " VALUES (?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (instance, poller) DO UPDATE SET last_error = excluded.last_error,"
         " last_error_at = excluded.last_error_at,"
-        " day = CASE WHEN ? IS NULL THEN poller_state.day ELSE excluded.day END,"
-        " calls_today = CASE WHEN ? IS NULL THEN poller_state.calls_today ELSE excluded.calls_today END",
+        " day = CASE WHEN CAST(? AS TEXT) IS NULL THEN poller_state.day ELSE excluded.day END,"
+        " calls_today = CASE WHEN CAST(? AS TEXT) IS NULL THEN poller_state.calls_today ELSE excluded.calls_today END",
         (instance, poller, message[:2000], now.timestamp(), day, calls_today or 0, calls_today, calls_today),
     )
 
 
-def poller_state(conn: sqlite3.Connection, instance: str, poller: str) -> dict[str, Any] | None:
+def poller_state(conn: Conn, instance: str, poller: str) -> dict[str, Any] | None:
     """The stored state of one poller as a dict, or None if it never ran."""
     row = conn.execute(
         "SELECT * FROM poller_state WHERE instance = ? AND poller = ?", (instance, poller)
@@ -88,7 +86,7 @@ def poller_state(conn: sqlite3.Connection, instance: str, poller: str) -> dict[s
     return None if row is None else dict(row)
 
 
-def calls_made_on(conn: sqlite3.Connection, instance: str, day: str) -> dict[str, int]:
+def calls_made_on(conn: Conn, instance: str, day: str) -> dict[str, int]:
     """{poller: calls} each poller of `instance` recorded on the Central day `day` (pollers name budget features)."""
     rows = conn.execute(
         "SELECT poller, calls_today FROM poller_state WHERE instance = ? AND day = ?", (instance, day)
@@ -97,7 +95,7 @@ def calls_made_on(conn: sqlite3.Connection, instance: str, day: str) -> dict[str
 
 
 def save_cursor(
-    conn: sqlite3.Connection,
+    conn: Conn,
     instance: str,
     poller: str,
     cursor: str | None,
@@ -109,7 +107,8 @@ def save_cursor(
         "INSERT INTO poller_state (instance, poller, cursor, last_success_at, day, calls_today)"
         " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (instance, poller) DO UPDATE SET cursor = excluded.cursor,"
         " last_success_at = excluded.last_success_at, day = excluded.day,"
-        " calls_today = CASE WHEN ? IS NULL THEN poller_state.calls_today ELSE excluded.calls_today END",
+        " calls_today = CASE WHEN CAST(? AS TEXT) IS NULL THEN poller_state.calls_today"
+        " ELSE excluded.calls_today END",
         (
             instance,
             poller,

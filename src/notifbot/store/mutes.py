@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import UTC, datetime
 
 from notifbot.model import Mute
+from notifbot.store.conn import Conn, Row
+from notifbot.store.db import transaction
+from notifbot.store.dialect import lock_keys
 
 
-def _mute(r: sqlite3.Row) -> Mute:
+def _mute(r: Row) -> Mute:
     return Mute(
         id=r["id"],
         kind=r["kind"],
@@ -21,8 +23,13 @@ def _mute(r: sqlite3.Row) -> Mute:
     )
 
 
+def lock_key(kind: str, matchers: tuple[tuple[str, str], ...] = ()) -> str:
+    """The text key `add_mute` locks a mute scope by (dialect.lock_keys)."""
+    return json.dumps(["mute", kind, [list(m) for m in matchers]])
+
+
 def add_mute(
-    conn: sqlite3.Connection,
+    conn: Conn,
     kind: str,
     until: datetime,
     author: str,
@@ -32,35 +39,31 @@ def add_mute(
 ) -> Mute:
     """Creates a mute; an earlier active mute of the same kind and matchers is replaced (ended by the same author)."""
     scope = json.dumps([list(m) for m in matchers]) if matchers else None
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
+        lock_keys(conn, lock_key(kind, matchers))  # one active mute per scope, however many replicas
         conn.execute(
-            "UPDATE mutes SET ended_at = ?, ended_by = ? WHERE kind = ? AND matchers IS ? AND ended_at IS NULL"
-            " AND until > ?",
+            "UPDATE mutes SET ended_at = ?, ended_by = ? WHERE kind = ? AND matchers IS NOT DISTINCT FROM ?"
+            " AND ended_at IS NULL AND until > ?",
             (now.timestamp(), author, kind, scope, now.timestamp()),
         )
         row = conn.execute(
             "INSERT INTO mutes (kind, until, author, reason, created_at, matchers) VALUES (?,?,?,?,?,?) RETURNING *",
             (kind, until.timestamp(), author, reason, now.timestamp(), scope),
         ).fetchone()
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return _mute(row)
 
 
-def end_mutes(conn: sqlite3.Connection, kind: str, author: str, now: datetime) -> int:
+def end_mutes(conn: Conn, kind: str, author: str, now: datetime) -> int:
     """Ends the active mutes of `kind`; returns how many there were."""
     cur = conn.execute(
-        "UPDATE mutes SET ended_at = ?, ended_by = ?, until = min(until, ?)"
+        "UPDATE mutes SET ended_at = ?, ended_by = ?, until = LEAST(until, ?)"
         " WHERE kind = ? AND ended_at IS NULL AND until > ?",
         (now.timestamp(), author, now.timestamp(), kind, now.timestamp()),
     )
     return cur.rowcount
 
 
-def active_mutes(conn: sqlite3.Connection, now: datetime) -> list[Mute]:
+def active_mutes(conn: Conn, now: datetime) -> list[Mute]:
     """Mutes in force at `now`, soonest expiry first; expired ones simply stop matching."""
     rows = conn.execute(
         "SELECT * FROM mutes WHERE ended_at IS NULL AND until > ? ORDER BY until", (now.timestamp(),)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
+
+from notifbot.store.conn import Conn, Row
+from notifbot.store.dialect import dialect_of
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ _COLUMNS = (
 )
 
 
-def _row(r: sqlite3.Row) -> OutboxRow:
+def _row(r: Row) -> OutboxRow:
     return OutboxRow(
         r["id"],
         r["event_id"],
@@ -49,7 +51,7 @@ def _row(r: sqlite3.Row) -> OutboxRow:
     )
 
 
-def due_targets(conn: sqlite3.Connection, now: float) -> list[tuple[str, str]]:
+def due_targets(conn: Conn, now: float) -> list[tuple[str, str]]:
     """(dest_type, target) pairs that have a row ready to send."""
     rows = conn.execute(
         # the IN term lets SQLite use the partial index of open rows instead of scanning all history
@@ -61,7 +63,7 @@ def due_targets(conn: sqlite3.Connection, now: float) -> list[tuple[str, str]]:
     return [(r[0], r[1]) for r in rows]
 
 
-def next_due(conn: sqlite3.Connection, now: float) -> float | None:
+def next_due(conn: Conn, now: float) -> float | None:
     """When the earliest pending row not due yet becomes due (an alert group's wait, a retry), or None."""
     row = conn.execute(
         "SELECT MIN(next_attempt_at) FROM outbox WHERE status IN ('pending', 'dead') AND status = 'pending'"
@@ -72,7 +74,7 @@ def next_due(conn: sqlite3.Connection, now: float) -> float | None:
 
 
 def claim_next(
-    conn: sqlite3.Connection, dest_type: str, target: str, worker: str, now: float, lease_seconds: float
+    conn: Conn, dest_type: str, target: str, worker: str, now: float, lease_seconds: float
 ) -> OutboxRow | None:
     """Leases one channel's most severe due row (oldest first among equals) to `worker`, atomically; None if none.
 
@@ -85,19 +87,22 @@ def claim_next(
     A row still carrying an expired claim was abandoned mid-send (a crash, a hang): that send may have reached the
     destination, so the row becomes unsure since that claim began.
     """
+    skip_locked = dialect_of(
+        conn
+    ).skip_locked  # PostgreSQL: another replica's claim in progress is passed over
     row = conn.execute(
         "UPDATE outbox SET unsure_since = CASE WHEN claimed_by IS NULL THEN unsure_since"
         " ELSE COALESCE(unsure_since, claimed_at, created_at) END,"
         " claimed_by = ?, claimed_at = ?, lease_until = ? WHERE id = ("
         " SELECT id FROM outbox WHERE dest_type = ? AND target = ? AND status = 'pending'"
         " AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?) ORDER BY priority DESC, id LIMIT 1"
-        f") RETURNING {_COLUMNS}",
+        f"{skip_locked}) RETURNING {_COLUMNS}",
         (worker, now, now + lease_seconds, dest_type, target, now, now),
     ).fetchone()
     return _row(row) if row else None
 
 
-def extend_lease(conn: sqlite3.Connection, row_id: int, worker: str, until: float) -> bool:
+def extend_lease(conn: Conn, row_id: int, worker: str, until: float) -> bool:
     """Keeps a claim alive while a send waits (e.g. on Retry-After); False if the claim was lost."""
     cur = conn.execute(
         "UPDATE outbox SET lease_until = ? WHERE id = ? AND claimed_by = ? AND status = 'pending'",
@@ -106,9 +111,7 @@ def extend_lease(conn: sqlite3.Connection, row_id: int, worker: str, until: floa
     return cur.rowcount == 1
 
 
-def mark_delivered(
-    conn: sqlite3.Connection, row_id: int, worker: str, message_id: str | None, now: float
-) -> None:
+def mark_delivered(conn: Conn, row_id: int, worker: str, message_id: str | None, now: float) -> None:
     """Records a successful send and the provider's message id.
 
     A send that really happened counts even if the lease ran out meanwhile: the message is out there.
@@ -122,7 +125,7 @@ def mark_delivered(
 
 
 def mark_retry(
-    conn: sqlite3.Connection,
+    conn: Conn,
     row_id: int,
     worker: str,
     error: str,
@@ -137,9 +140,7 @@ def mark_retry(
     )
 
 
-def mark_dead(
-    conn: sqlite3.Connection, row_id: int, worker: str, error: str, unsure_since: float | None = None
-) -> None:
+def mark_dead(conn: Conn, row_id: int, worker: str, error: str, unsure_since: float | None = None) -> None:
     """Gives up on a row; it stays visible in `outbox list` until retried (which looks first if it is unsure)."""
     conn.execute(
         "UPDATE outbox SET status = 'dead', attempts = attempts + 1, last_error = ?, claimed_by = NULL,"
@@ -148,7 +149,7 @@ def mark_dead(
     )
 
 
-def release(conn: sqlite3.Connection, row_id: int, worker: str, unsure_since: float | None = None) -> None:
+def release(conn: Conn, row_id: int, worker: str, unsure_since: float | None = None) -> None:
     """Gives a claimed row back without counting an attempt (shutdown); `unsure_since` if a send was cut short."""
     conn.execute(
         "UPDATE outbox SET claimed_by = NULL, lease_until = NULL, unsure_since = COALESCE(unsure_since, ?)"
@@ -171,7 +172,7 @@ class DeadRow:
     received_at: str
 
 
-def list_dead(conn: sqlite3.Connection, limit: int = 100) -> list[DeadRow]:
+def list_dead(conn: Conn, limit: int = 100) -> list[DeadRow]:
     """Dead rows, newest first."""
     rows = conn.execute(
         "SELECT o.id, o.destination, o.target, o.attempts, o.last_error, e.key, e.kind, e.received_at"
@@ -181,7 +182,7 @@ def list_dead(conn: sqlite3.Connection, limit: int = 100) -> list[DeadRow]:
     return [DeadRow(*tuple(r)) for r in rows]
 
 
-def requeue(conn: sqlite3.Connection, row_id: int, now: float) -> bool:
+def requeue(conn: Conn, row_id: int, now: float) -> bool:
     """Puts a dead row back in the queue with a fresh attempt budget."""
     cur = conn.execute(
         "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, claimed_by = NULL,"
@@ -191,7 +192,7 @@ def requeue(conn: sqlite3.Connection, row_id: int, now: float) -> bool:
     return cur.rowcount == 1
 
 
-def depth_by_type(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
+def depth_by_type(conn: Conn) -> dict[tuple[str, str], int]:
     """Row counts by (dest_type, status) for pending and dead rows."""
     rows = conn.execute(
         "SELECT dest_type, status, count(*) FROM outbox WHERE status IN ('pending', 'dead')"

@@ -15,6 +15,7 @@ from psycopg.adapt import Dumper
 from psycopg.pq import Format
 from psycopg.rows import RowMaker
 
+from notifbot.store.conn import Conn
 from notifbot.store.dialect import POSTGRES, Dialect, pg_ddl, pg_sql
 
 Params = Sequence[object] | Mapping[str, object]
@@ -85,6 +86,11 @@ class PgConn:
         self.raw = raw
         raw.adapters.register_dumper(bool, _BoolAsInt)
 
+    @property
+    def in_transaction(self) -> bool:
+        """True between BEGIN and COMMIT/ROLLBACK (also in a failed transaction), as `sqlite3.Connection` says."""
+        return self.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+
     def execute(self, sql: str, params: Params = ()) -> psycopg.Cursor[Row]:
         """Runs one statement written with `?` placeholders."""
         if not params:
@@ -150,7 +156,9 @@ def migrate_pg(conn: PgConn) -> list[str]:
             conn.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
             done = set(applied_migrations(conn))
             if migration.name not in done:
-                apply: Any = migration.fn  # written against sqlite_utils.Database's execute, which _Migrator has
+                apply: Any = (
+                    migration.fn
+                )  # written against sqlite_utils.Database's execute, which _Migrator has
                 apply(_Migrator(conn))
                 conn.execute(
                     f"INSERT INTO {MIGRATIONS_TABLE} (name, applied_at) VALUES (?, extract(epoch FROM clock_timestamp()))",
@@ -162,3 +170,8 @@ def migrate_pg(conn: PgConn) -> list[str]:
             raise
         conn.execute("COMMIT")
     return applied
+
+
+def _is_store_conn(conn: PgConn) -> Conn:
+    """Never called: makes mypy prove that a `PgConn` is a `store.conn.Conn`, as store functions take it."""
+    return conn

@@ -23,7 +23,8 @@ class Pruner:
 
     Each batch is its own call on the database's writer thread, followed by a short pause, so ingest and delivery
     wait at most one batch (milliseconds) for the writer. Freed pages go back to the filesystem a few MiB at a time
-    when the database's auto_vacuum is incremental.
+    when SQLite's auto_vacuum is incremental; PostgreSQL's autovacuum makes the space reusable on its own, and
+    `reclaim_space` returns nothing there (store/space.py).
     """
 
     def __init__(

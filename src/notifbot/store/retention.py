@@ -1,7 +1,8 @@
 """Retention: what is old enough to delete, deleted in small batches, each batch one short transaction.
 
-Plain SQL a PostgreSQL backend can reuse (named parameters, row values, NOT EXISTS; no rowid, no LIMIT on DELETE);
-what is SQLite's own (space returned with incremental vacuum) is in `reclaim_space` and `space`.
+The same SQL on SQLite and PostgreSQL (row values, NOT EXISTS; no rowid, no LIMIT on DELETE). The conditions are
+written with `:name` markers, which compose readably; `_bound` sends each statement in the store's `?` form with
+its values in order. What the backends do with the space deletes free is store/space.py's (re-exported here).
 
 Order matters, the foreign keys being on: a finished alert group or digest goes first (its members, its outbox
 row, then the row itself), then the events no longer referenced by anything kept, with their outbox rows. An event
@@ -11,15 +12,20 @@ lists it, or while it is younger than the window.
 
 from __future__ import annotations
 
+import re
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from notifbot.store.db import transaction
+from notifbot.store.space import VACUUM_PAGES as VACUUM_PAGES
+from notifbot.store.space import Space as Space
+from notifbot.store.space import reclaim_space as reclaim_space
+from notifbot.store.space import space as space
+from notifbot.store.space import vacuum
 
 DAY = 86400.0
-VACUUM_PAGES = 256  # pages (1 MiB at 4 KiB) returned to the filesystem per incremental_vacuum transaction
 TABLES = (
     "alert_group_events",
     "alert_groups",
@@ -133,6 +139,20 @@ def _marks(values: list[int]) -> str:
     return ", ".join("?" * len(values))
 
 
+_NAMED = re.compile(r":([a-z_][a-z0-9_]*)")
+
+
+def _bound(sql: str, values: Mapping[str, object]) -> tuple[str, list[object]]:
+    """`sql` with its `:name` markers as `?` placeholders (the one style both backends take) and the values in order."""
+    args: list[object] = []
+
+    def mark(m: re.Match[str]) -> str:
+        args.append(values[m.group(1)])
+        return "?"
+
+    return _NAMED.sub(mark, sql), args
+
+
 Counts = dict[str, int]
 
 
@@ -155,8 +175,10 @@ DIGESTS = _Parent("digests", "digest_events", "digest_id", "digest_id", DIGEST_G
 def _prune_parents(conn: sqlite3.Connection, p: _Parent, params: dict[str, object], batch: int) -> Counts:
     """One batch of finished groups (or digests): at most `batch` member rows, then the rows they hang from."""
     rows = conn.execute(
-        f"SELECT g.id, g.count FROM {p.table} g WHERE {p.goes} ORDER BY {p.order}, g.id LIMIT :batch",
-        {**params, "batch": batch},
+        *_bound(
+            f"SELECT g.id, g.count FROM {p.table} g WHERE {p.goes} ORDER BY {p.order}, g.id LIMIT :batch",
+            {**params, "batch": batch},
+        )
     ).fetchall()
     if not rows:
         return {}
@@ -190,9 +212,11 @@ def _simple(table: str, key: str, goes: str, alias: str = "") -> Callable[..., C
 
     def prune(conn: sqlite3.Connection, params: dict[str, object], batch: int) -> Counts:
         n = conn.execute(
-            f"DELETE FROM {table} WHERE ({key}) IN"
-            f" (SELECT {key} FROM {table} {alias} WHERE {goes} ORDER BY {key} LIMIT :batch)",
-            {**params, "batch": batch},
+            *_bound(
+                f"DELETE FROM {table} WHERE ({key}) IN"
+                f" (SELECT {key} FROM {table} {alias} WHERE {goes} ORDER BY {key} LIMIT :batch)",
+                {**params, "batch": batch},
+            )
         ).rowcount
         return {table: n} if n else {}
 
@@ -252,8 +276,7 @@ class Pruning:
         # ids follow arrival (received_at is the ingest time), so the walk goes by the primary key and ends at the
         # first batch that starts with a young event: no index on received_at for every insert to keep up
         window = conn.execute(
-            "SELECT id, received_at FROM events WHERE id > :lo ORDER BY id LIMIT :batch",
-            {"lo": self.seen_id, "batch": batch},
+            "SELECT id, received_at FROM events WHERE id > ? ORDER BY id LIMIT ?", (self.seen_id, batch)
         ).fetchall()
         if not window or str(window[0][1]) >= str(params["events_iso"]):
             self.walked = True
@@ -264,9 +287,11 @@ class Pruning:
         ids = [
             int(r[0])
             for r in conn.execute(
-                f"SELECT e.id FROM events e WHERE e.id IN ({marks}) AND {_EVENT_OLD}{_EVENT_FREE}",
-                {**params, **examined},
-            )
+                *_bound(
+                    f"SELECT e.id FROM events e WHERE e.id IN ({marks}) AND {_EVENT_OLD}{_EVENT_FREE}",
+                    {**params, **examined},
+                )
+            ).fetchall()
         ]
         if not ids:
             return {}
@@ -289,7 +314,7 @@ def would_prune(conn: sqlite3.Connection, windows: Windows, now: float) -> Count
     counts: Counts = {}
 
     def count(sql: str) -> int:
-        return int(conn.execute(sql, params).fetchone()[0])
+        return int(conn.execute(*_bound(sql, params)).fetchone()[0])
 
     for p in (GROUPS, DIGESTS):
         counts[p.members] = count(
@@ -310,50 +335,11 @@ def would_prune(conn: sqlite3.Connection, windows: Windows, now: float) -> Count
     return {t: counts[t] for t in TABLES if counts.get(t)}
 
 
-# SQLite only: how a PostgreSQL backend differs (autovacuum returns nothing to the filesystem; VACUUM FULL or
-# pg_repack do, offline) stays out of the pruning above.
-
-
-@dataclass(frozen=True)
-class Space:
-    """The database file's pages: how many, how many free, the page size, and whether auto_vacuum is incremental."""
-
-    pages: int
-    free: int
-    page_size: int
-    incremental: bool
-
-    @property
-    def bytes(self) -> int:
-        """The size of the database file (without its WAL)."""
-        return self.pages * self.page_size
-
-
-def space(conn: sqlite3.Connection) -> Space:
-    """The database's page counts and auto_vacuum mode."""
-    return Space(
-        int(conn.execute("PRAGMA page_count").fetchone()[0]),
-        int(conn.execute("PRAGMA freelist_count").fetchone()[0]),
-        int(conn.execute("PRAGMA page_size").fetchone()[0]),
-        int(conn.execute("PRAGMA auto_vacuum").fetchone()[0]) == 2,
-    )
-
-
-def reclaim_space(conn: sqlite3.Connection, pages: int = VACUUM_PAGES) -> int:
-    """Returns up to `pages` free pages to the filesystem (auto_vacuum=INCREMENTAL only); how many it returned."""
-    before = space(conn)
-    if not before.incremental or before.free == 0:
-        return 0
-    # executescript steps the pragma to its end (execute stops after its first step: one page)
-    conn.executescript(f"PRAGMA incremental_vacuum({int(pages)});")
-    return before.free - space(conn).free
-
-
 def vacuum_to_incremental(conn: sqlite3.Connection) -> None:
-    """Switches an existing database to auto_vacuum=INCREMENTAL: a full VACUUM, which rewrites the whole file and
-    holds the write lock meanwhile (run it with the bot stopped; it needs the database's size free on the disk)."""
-    conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
-    conn.execute("VACUUM")
+    """SQLite: switches the database to auto_vacuum=INCREMENTAL with a full VACUUM, which rewrites the whole file
+    and holds the write lock meanwhile (run it with the bot stopped; it needs the database's size free on the
+    disk). PostgreSQL: `VACUUM (ANALYZE)` of the pruned tables, online (store/space.py says why)."""
+    vacuum(conn, TABLES)
 
 
 def utc_now() -> float:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime
 from typing import Any
 
 from notifbot.model import Kind, Notification, Severity
+from notifbot.store.conn import Row
 
 
-def notification_from_row(row: sqlite3.Row) -> Notification:
+def notification_from_row(row: Row) -> Notification:
     """Rebuilds the Notification stored in an events row."""
     fields: dict[str, Any] = json.loads(row["fields"])
     labels: dict[str, str] = json.loads(row["labels"])

@@ -14,6 +14,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 from notifbot.errors import ConfigError
 from notifbot.store.db import connect
+from notifbot.store.dialect import install_sqlite_functions
 from notifbot.store.health import (
     FileId,
     WriteProbe,
@@ -52,6 +53,7 @@ def _own_checkpoints(conn: sqlite3.Connection, path: str, wal_max_bytes: int) ->
 def _reader(path: str) -> sqlite3.Connection:
     conn = sqlite3.connect(path, check_same_thread=False, timeout=30.0, isolation_level=None)
     conn.row_factory = sqlite3.Row
+    install_sqlite_functions(conn)
     conn.execute("PRAGMA query_only=ON")
     conn.execute("PRAGMA busy_timeout=30000")
     return conn

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
+
+from notifbot.store.conn import Conn
 
 
 @dataclass(frozen=True)
@@ -26,13 +27,13 @@ class InboxRow:
     attempts: int
 
 
-def subscriptions(conn: sqlite3.Connection) -> list[StoredSubscription]:
+def subscriptions(conn: Conn) -> list[StoredSubscription]:
     """Every stored subscription."""
     rows = conn.execute("SELECT id, resource, client_state, expires_at FROM teams_subscriptions").fetchall()
     return [StoredSubscription(*tuple(r)) for r in rows]
 
 
-def save_subscription(conn: sqlite3.Connection, sub: StoredSubscription, now: float) -> None:
+def save_subscription(conn: Conn, sub: StoredSubscription, now: float) -> None:
     """Records a new subscription, replacing any older one for the same resource."""
     conn.execute("DELETE FROM teams_subscriptions WHERE resource = ? OR id = ?", (sub.resource, sub.id))
     conn.execute(
@@ -41,28 +42,31 @@ def save_subscription(conn: sqlite3.Connection, sub: StoredSubscription, now: fl
     )
 
 
-def renewed(conn: sqlite3.Connection, subscription_id: str, expires_at: float) -> None:
+def renewed(conn: Conn, subscription_id: str, expires_at: float) -> None:
     """Records a subscription's new expiry."""
     conn.execute("UPDATE teams_subscriptions SET expires_at = ? WHERE id = ?", (expires_at, subscription_id))
 
 
-def forget_subscription(conn: sqlite3.Connection, subscription_id: str) -> None:
+def forget_subscription(conn: Conn, subscription_id: str) -> None:
     """Drops a subscription Graph no longer knows."""
     conn.execute("DELETE FROM teams_subscriptions WHERE id = ?", (subscription_id,))
 
 
-def enqueue(conn: sqlite3.Connection, items: list[tuple[str, str]], now: float) -> int:
+def enqueue(conn: Conn, items: list[tuple[str, str]], now: float) -> int:
     """Queues (resource, subscription id) pairs; a notification Graph sends twice is queued once. Returns new rows."""
-    before = conn.total_changes
-    conn.executemany(
-        "INSERT OR IGNORE INTO teams_inbox (resource, subscription_id, next_attempt_at, received_at)"
-        " VALUES (?, ?, ?, ?)",
-        [(resource, sub, now, now) for resource, sub in items],
-    )
-    return conn.total_changes - before
+    added = 0
+    for start in range(0, len(items), 500):
+        chunk = items[start : start + 500]
+        rows = conn.execute(
+            "INSERT INTO teams_inbox (resource, subscription_id, next_attempt_at, received_at)"
+            f" VALUES {','.join(['(?, ?, ?, ?)'] * len(chunk))} ON CONFLICT (resource) DO NOTHING RETURNING id",
+            [v for resource, sub in chunk for v in (resource, sub, now, now)],
+        ).fetchall()
+        added += len(rows)
+    return added
 
 
-def due(conn: sqlite3.Connection, now: float, limit: int = 20) -> list[InboxRow]:
+def due(conn: Conn, now: float, limit: int = 20) -> list[InboxRow]:
     """Pending rows whose time has come, oldest first."""
     rows = conn.execute(
         "SELECT id, resource, subscription_id, attempts FROM teams_inbox WHERE status = 'pending'"
@@ -73,7 +77,7 @@ def due(conn: sqlite3.Connection, now: float, limit: int = 20) -> list[InboxRow]
 
 
 def finish(
-    conn: sqlite3.Connection, row_id: int, status: str, reply_id: str | None = None, error: str | None = None
+    conn: Conn, row_id: int, status: str, reply_id: str | None = None, error: str | None = None
 ) -> None:
     """Closes a row: `answered`, `ignored` (not for the bot, or its own post) or `dead` (gave up)."""
     conn.execute(
@@ -82,7 +86,7 @@ def finish(
     )
 
 
-def retry(conn: sqlite3.Connection, row_id: int, error: str, next_at: float) -> None:
+def retry(conn: Conn, row_id: int, error: str, next_at: float) -> None:
     """Counts a failed attempt and schedules the next."""
     conn.execute(
         "UPDATE teams_inbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?",
@@ -90,7 +94,7 @@ def retry(conn: sqlite3.Connection, row_id: int, error: str, next_at: float) -> 
     )
 
 
-def outbox_id_for(conn: sqlite3.Connection, target: str, message_id: str) -> int | None:
+def outbox_id_for(conn: Conn, target: str, message_id: str) -> int | None:
     """The outbox row that posted message `message_id` to `target` (to re-render and edit it)."""
     row = conn.execute(
         "SELECT id FROM outbox WHERE target = ? AND provider_message_id = ?", (target, message_id)
@@ -98,7 +102,7 @@ def outbox_id_for(conn: sqlite3.Connection, target: str, message_id: str) -> int
     return int(row[0]) if row else None
 
 
-def is_own_post(conn: sqlite3.Connection, target: str, message_id: str, reply_id: str | None) -> bool:
+def is_own_post(conn: Conn, target: str, message_id: str, reply_id: str | None) -> bool:
     """True when notifbot itself posted this alert (outbox) or this reply (inbox answer): no need to read it."""
     if reply_id is None:
         return outbox_id_for(conn, target, message_id) is not None

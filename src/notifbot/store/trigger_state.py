@@ -8,11 +8,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from notifbot.iso_time import parse_time
+from notifbot.store import idle
 from notifbot.store.db import transaction
+from notifbot.store.idle import (
+    CAMPAIGN_COLUMNS,
+    CampaignRow,
+    Idle,
+    classify,
+    covered_from,
+    julian,
+    julian_day,
+)
 from notifbot.store.marketo_state import save_cursor
 
-CLEANUP_DAYS = 180  # Marketo deactivates trigger campaigns idle for over 6 months
-COVERED_FROM_SQL = "json_extract(p.cursor, '$.covered_from')"  # ScanCursor.covered_from, read in SQL
+ACTIVITY_POLLER = idle.ACTIVITY_POLLER  # the Marketo sources read these two here
+CLEANUP_DAYS = idle.CLEANUP_DAYS
 
 
 def iso_utc(value: object) -> str | None:
@@ -21,48 +31,25 @@ def iso_utc(value: object) -> str | None:
     return None if dt is None else dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def julian(column: str) -> str:
-    """SQL for a stored timestamp as a Julian day (ISO-8601, else its first 19 characters read as UTC)."""
-    return f"coalesce(julianday({column}), julianday(substr({column}, 1, 19)))"
+def idle_campaigns(conn: sqlite3.Connection, now: datetime, instance: str | None = None) -> list[Idle]:
+    """The active trigger campaigns (of `instance`, else all) with their idle times at `now`, most idle first.
 
-
-ACTIVITY_POLLER = "activities"  # its cursor's `covered_from` says since when no activity can have been missed
-
-# Idle since (`jd`, a Julian day) and on what basis:
-#   activity: the newest activity seen for the campaign;
-#   at_least: none since `covered_from` (where the activity scan's coverage starts) for a campaign that was active
-#             before notifbot first listed the instance: idle at least since then, capped by createdAt;
-#   created:  none since it was created, within the coverage;
-#   observed: none since notifbot saw it active (or since coverage began, if later); no coverage yet: since seen.
-# A campaign Marketo itself scheduled for cleanup had no one qualify for 6 months, whatever notifbot saw.
-IDLE_CTE = (
-    "WITH b AS (SELECT t.instance, t.campaign_id, t.name, t.program_name, t.url, t.cleanup_stage, t.cleanup_on,"
-    f" t.at_risk_notified_at, t.predates_watch, {julian('t.last_activity_at')} AS la,"
-    f" {julian('t.observed_since')} AS os, {julian('t.created_at')} AS cr,"
-    f" CASE WHEN json_valid(p.cursor) THEN {julian(COVERED_FROM_SQL)} END AS cov FROM trigger_campaigns t"
-    f" LEFT JOIN poller_state p ON p.instance = t.instance AND p.poller = '{ACTIVITY_POLLER}'"
-    " WHERE t.is_active = 1),"
-    " q AS (SELECT *, CASE WHEN la IS NOT NULL THEN 'activity' WHEN cov IS NULL OR predates_watch = 0"
-    " THEN 'observed' WHEN cr >= cov THEN 'created' ELSE 'at_least' END AS basis FROM b),"
-    " s AS (SELECT *, CASE basis WHEN 'activity' THEN la WHEN 'created' THEN cr WHEN 'at_least' THEN cov"
-    " ELSE max(os, coalesce(cov, os)) END AS qs FROM q),"
-    f" c AS (SELECT *, CASE WHEN cleanup_stage = 'scheduled' THEN min(qs, :now - {CLEANUP_DAYS}) ELSE qs END"
-    " AS jd FROM s),"
-    " d AS (SELECT *, CAST(:now - jd AS INTEGER) AS days, coalesce(cleanup_stage = 'scheduled' AND"
-    f" (CASE WHEN length(cleanup_on) <= 10 THEN julianday(cleanup_on) + 1 ELSE {julian('cleanup_on')} END)"
-    " <= :now, 0) AS due_passed FROM c WHERE jd IS NOT NULL)"
-)
-# `due_passed`: Marketo's scheduled deactivation date is behind us (a bare date counts until that day ends).
-
-
-def julian_day(dt: datetime) -> float:
-    """`dt` as a Julian day number, the unit of IDLE_CTE's `:now`."""
-    return dt.timestamp() / 86_400 + 2_440_587.5
-
-
-def from_julian(jd: float) -> datetime:
-    """A Julian day number back as an aware UTC datetime (to the second)."""
-    return datetime.fromtimestamp(round((jd - 2_440_587.5) * 86_400), UTC)
+    Plain columns come from the store (the primary key serves the instance); the idle computation is store/idle.py.
+    """
+    where, params = (" AND instance = ?", (instance,)) if instance is not None else ("", ())
+    rows = [
+        CampaignRow(*r)
+        for r in conn.execute(
+            f"SELECT {CAMPAIGN_COLUMNS} FROM trigger_campaigns WHERE is_active = 1{where}", params
+        ).fetchall()
+    ]
+    coverage = {
+        str(r[0]): covered_from(r[1])
+        for r in conn.execute(
+            f"SELECT instance, cursor FROM poller_state WHERE poller = ?{where}", (ACTIVITY_POLLER, *params)
+        ).fetchall()
+    }
+    return classify(rows, coverage, julian_day(now))
 
 
 @dataclass(frozen=True)
@@ -110,9 +97,22 @@ def apply_campaign_snapshot(
                 conn.execute(
                     "INSERT INTO trigger_campaigns (instance, campaign_id, name, program_name, url, is_active,"
                     " last_activity_at, observed_since, updated_at, seen_at, created_at, predates_watch)"
-                    " VALUES (?1, ?2, ?3, ?4, ?5, 1, (SELECT last_activity_at FROM campaign_activity"
-                    " WHERE instance = ?1 AND campaign_id = ?2), ?6, ?7, ?7, ?8, ?9)",
-                    (instance, c.campaign_id, c.name, c.program_name, c.url, stamp, ts, c.created_at, first),
+                    " VALUES (?, ?, ?, ?, ?, 1, (SELECT last_activity_at FROM campaign_activity"
+                    " WHERE instance = ? AND campaign_id = ?), ?, ?, ?, ?, ?)",
+                    (
+                        instance,
+                        c.campaign_id,
+                        c.name,
+                        c.program_name,
+                        c.url,
+                        instance,
+                        c.campaign_id,
+                        stamp,
+                        ts,
+                        ts,
+                        c.created_at,
+                        first,
+                    ),
                 )
             elif not known[c.campaign_id]:
                 # Deactivating and reactivating restarts Marketo's idle clock: so does ours.
@@ -165,18 +165,17 @@ def apply_activity(
     Applying the same activities twice changes nothing (only a newer time wins), so a crash between a page and its
     cursor repeats at most that page and never skips one.
     """
-    rows = [(instance, cid, when) for cid, when in latest.items()]
     with transaction(conn):
         conn.executemany(
             "INSERT INTO campaign_activity (instance, campaign_id, last_activity_at) VALUES (?, ?, ?)"
-            " ON CONFLICT (instance, campaign_id) DO UPDATE SET last_activity_at ="
-            " max(last_activity_at, excluded.last_activity_at)",
-            rows,
+            " ON CONFLICT (instance, campaign_id) DO UPDATE SET last_activity_at = excluded.last_activity_at"
+            " WHERE campaign_activity.last_activity_at < excluded.last_activity_at",
+            [(instance, cid, when) for cid, when in latest.items()],
         )
         conn.executemany(
-            "UPDATE trigger_campaigns SET last_activity_at = ?3 WHERE instance = ?1 AND campaign_id = ?2"
-            " AND (last_activity_at IS NULL OR last_activity_at < ?3) AND (active_since IS NULL OR ?3 >= active_since)",
-            rows,
+            "UPDATE trigger_campaigns SET last_activity_at = ? WHERE instance = ? AND campaign_id = ?"
+            " AND (last_activity_at IS NULL OR last_activity_at < ?) AND (active_since IS NULL OR ? >= active_since)",
+            [(when, instance, cid, when, when) for cid, when in latest.items()],
         )
         save_cursor(conn, instance, poller, cursor, now, calls_today)
 
@@ -209,7 +208,8 @@ def apply_cleanup_notice(
                 "INSERT INTO trigger_campaigns (instance, campaign_id, name, program_name, url, is_active,"
                 " observed_since, updated_at, cleanup_stage, cleanup_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (instance, campaign_id) DO UPDATE SET is_active = excluded.is_active,"
-                " program_name = coalesce(excluded.program_name, program_name), url = coalesce(url, excluded.url),"
+                " program_name = coalesce(excluded.program_name, trigger_campaigns.program_name),"
+                " url = coalesce(trigger_campaigns.url, excluded.url),"
                 " cleanup_stage = excluded.cleanup_stage, cleanup_on = excluded.cleanup_on,"
                 " updated_at = excluded.updated_at",
                 (instance, cid, name, program, url, active, stamp, ts, stage, deactivate_on),
@@ -236,24 +236,20 @@ def at_risk_unannounced(
     conn: sqlite3.Connection, instance: str, now: datetime, risk_days: int
 ) -> list[AtRisk]:
     """Active campaigns of `instance` idle ≥ `risk_days` that no warning covered since they went idle."""
-    rows = conn.execute(
-        f"{IDLE_CTE} SELECT * FROM d WHERE instance = :instance AND days >= :risk"
-        " AND coalesce(cleanup_stage, '') <> 'scheduled'"
-        " AND (at_risk_notified_at IS NULL OR at_risk_notified_at / 86400.0 + 2440587.5 < jd)"
-        " ORDER BY jd, name",
-        {"now": julian_day(now), "instance": instance, "risk": risk_days},
-    ).fetchall()
     return [
         AtRisk(
-            int(r["campaign_id"]),
-            str(r["name"]),
-            r["program_name"],
-            r["url"],
-            from_julian(float(r["jd"])),
-            int(r["days"]),
-            r["basis"] == "at_least",
+            i.row.campaign_id,
+            i.row.name,
+            i.row.program_name,
+            i.row.url,
+            i.idle_since,
+            i.days,
+            i.basis == "at_least",
         )
-        for r in rows
+        for i in idle_campaigns(conn, now, instance)
+        if i.days >= risk_days
+        and i.row.cleanup_stage != "scheduled"
+        and (i.row.at_risk_notified_at is None or i.row.at_risk_notified_at / 86400.0 + 2440587.5 < i.jd)
     ]
 
 
@@ -261,13 +257,13 @@ def undecided_at(conn: sqlite3.Connection, instance: str, before: datetime) -> b
     """Whether an active campaign of `instance` that predates notifbot's watch and had no activity seen could have
     been idle since `before` (created then or earlier, or when unknown): only activity older than the scan's
     coverage can tell, so a deeper scan back to `before` would decide it."""
-    row = conn.execute(
-        "SELECT 1 FROM trigger_campaigns WHERE instance = ? AND is_active = 1 AND predates_watch = 1"
-        " AND last_activity_at IS NULL AND coalesce(cleanup_stage, '') <> 'scheduled'"
-        f" AND (created_at IS NULL OR {julian('created_at')} <= ?) LIMIT 1",
-        (instance, julian_day(before)),
-    ).fetchone()
-    return row is not None
+    rows = conn.execute(
+        "SELECT created_at FROM trigger_campaigns WHERE instance = ? AND is_active = 1 AND predates_watch = 1"
+        " AND last_activity_at IS NULL AND coalesce(cleanup_stage, '') <> 'scheduled'",
+        (instance,),
+    ).fetchall()
+    limit = julian_day(before)
+    return any(r[0] is None or ((jd := julian(r[0])) is not None and jd <= limit) for r in rows)
 
 
 def mark_at_risk_announced(

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from notifbot.store.adobe_keys import record_verified_key_path, verified_key_paths
-from notifbot.store.db import connect
+from notifbot.store.conn import Conn
 
 
-def test_paths_are_upserted_and_only_the_most_recent_are_kept(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "keys.db")
+def test_paths_are_upserted_and_only_the_most_recent_are_kept(store_conn: Conn) -> None:
+    conn = store_conn
     assert verified_key_paths(conn, 16) == {}
     for i in range(4):
         record_verified_key_path(conn, f"/prod/keys/pub-key-{i}.pem", float(i), keep=3)
@@ -22,4 +20,3 @@ def test_paths_are_upserted_and_only_the_most_recent_are_kept(tmp_path: Path) ->
         "/prod/keys/pub-key-3.pem": 3.0,
     }
     assert list(verified_key_paths(conn, 2)) == ["/prod/keys/pub-key-1.pem", "/prod/keys/pub-key-9.pem"]
-    conn.close()

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime, time, timedelta
-from pathlib import Path
 
 from notifbot.digests import DigestPolicy, DigestRef, period_at
 from notifbot.sources.events import parse_event
 from notifbot.store import outbox
-from notifbot.store.db import connect
+from notifbot.store.conn import Conn, Row
 from notifbot.store.digests import seal
 from notifbot.store.events import Target, insert_notifications
 from notifbot.store.mutes import add_mute
@@ -22,7 +20,7 @@ T0 = 2_000_000_000.0  # 03:33:20 UTC: the hourly period ends at 04:00, T0 + 1600
 END = T0 + 1600
 
 
-def accept(conn: sqlite3.Connection, n: int, at: float, *, start: int = 0, **extra: object) -> None:
+def accept(conn: Conn, n: int, at: float, *, start: int = 0, **extra: object) -> None:
     events = [
         parse_event(
             {
@@ -39,17 +37,17 @@ def accept(conn: sqlite3.Connection, n: int, at: float, *, start: int = 0, **ext
     insert_notifications(conn, [(e, [T]) for e in events], now=at)
 
 
-def rows(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+def rows(conn: Conn) -> list[Row]:
     return conn.execute("SELECT * FROM outbox ORDER BY id").fetchall()
 
 
-def claim(conn: sqlite3.Connection, now: float) -> outbox.OutboxRow | None:
+def claim(conn: Conn, now: float) -> outbox.OutboxRow | None:
     return outbox.claim_next(conn, "slack", "C1", "w", now, 30)
 
 
-def test_a_period_of_300_events_is_one_outbox_row_due_at_the_period_end(tmp_path: Path) -> None:
+def test_a_period_of_300_events_is_one_outbox_row_due_at_the_period_end(store_conn: Conn) -> None:
     assert period_at(POLICY, T0).end.timestamp() == END
-    conn = connect(tmp_path / "n.db")
+    conn = store_conn
     accept(conn, 200, T0)
     accept(conn, 100, T0 + 10, start=200, severity="critical")
     (row,) = rows(conn)
@@ -63,8 +61,8 @@ def test_a_period_of_300_events_is_one_outbox_row_due_at_the_period_end(tmp_path
     assert claimed is not None and claimed.digest_id == digest["id"]
 
 
-def test_an_empty_period_has_no_row_and_the_next_period_gets_its_own(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "n.db")
+def test_an_empty_period_has_no_row_and_the_next_period_gets_its_own(store_conn: Conn) -> None:
+    conn = store_conn
     accept(conn, 1, T0)
     accept(conn, 1, END + 3 * 3600 + 5, start=1)  # three empty hours later
     ends = [r["next_attempt_at"] for r in rows(conn)]
@@ -72,8 +70,8 @@ def test_an_empty_period_has_no_row_and_the_next_period_gets_its_own(tmp_path: P
     assert conn.execute("SELECT count(*) FROM digests").fetchone()[0] == 2
 
 
-def test_seal_shows_count_head_and_mix_and_later_events_go_to_the_next_period(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "n.db")
+def test_seal_shows_count_head_and_mix_and_later_events_go_to_the_next_period(store_conn: Conn) -> None:
+    conn = store_conn
     accept(conn, 7, T0)
     row = claim(conn, END)
     assert row is not None and row.digest_id is not None
@@ -92,8 +90,8 @@ def test_seal_shows_count_head_and_mix_and_later_events_go_to_the_next_period(tm
     assert [r[0] for r in conn.execute("SELECT count FROM digests ORDER BY id")] == [7, 3]
 
 
-def test_a_muted_or_duplicate_event_joins_no_digest(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "n.db")
+def test_a_muted_or_duplicate_event_joins_no_digest(store_conn: Conn) -> None:
+    conn = store_conn
     accept(conn, 3, T0)
     accept(conn, 3, T0 + 1)  # the same keys again
     n = parse_event({"kind": "crm_sync", "id": "muted"}, now=NOW)

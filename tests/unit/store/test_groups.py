@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from notifbot.groups import Action, GroupPolicy, GroupRef
 from notifbot.sources.events import parse_event
 from notifbot.store import outbox
-from notifbot.store.db import connect
+from notifbot.store.conn import Conn, Row
 from notifbot.store.events import Target, insert_notifications
 from notifbot.store.groups import Done, load_flush, record_flush
 
@@ -20,7 +18,7 @@ REF = GroupRef("g1", "kind=campaign_failure instance=123-ABC-456", POLICY)
 T = Target("ops", "slack", "C1", REF)
 
 
-def accept(conn: sqlite3.Connection, n: int, at: float, *, start: int = 0, severity: str = "warning") -> None:
+def accept(conn: Conn, n: int, at: float, *, start: int = 0, severity: str = "warning") -> None:
     events = [
         parse_event(
             {"kind": "campaign_failure", "id": f"e{i}", "severity": severity, "fields": {"campaign_id": i}},
@@ -31,16 +29,16 @@ def accept(conn: sqlite3.Connection, n: int, at: float, *, start: int = 0, sever
     insert_notifications(conn, [(e, [T]) for e in events], now=at)
 
 
-def rows(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+def rows(conn: Conn) -> list[Row]:
     return conn.execute("SELECT * FROM outbox ORDER BY id").fetchall()
 
 
-def claim(conn: sqlite3.Connection, now: float) -> outbox.OutboxRow | None:
+def claim(conn: Conn, now: float) -> outbox.OutboxRow | None:
     return outbox.claim_next(conn, "slack", "C1", "w", now, 30)
 
 
-def test_a_storm_is_one_group_with_one_outbox_row_due_after_wait(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "n.db")
+def test_a_storm_is_one_group_with_one_outbox_row_due_after_wait(store_conn: Conn) -> None:
+    conn = store_conn
     accept(conn, 150, T0)
     accept(conn, 50, T0 + 2, start=150, severity="critical")
     (row,) = rows(conn)
@@ -51,8 +49,8 @@ def test_a_storm_is_one_group_with_one_outbox_row_due_after_wait(tmp_path: Path)
     assert claim(conn, T0 + 29) is None and claim(conn, T0 + 30) is not None
 
 
-def test_a_flush_records_the_post_and_leaves_the_row_due_for_the_thread_detail(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "n.db")
+def test_a_flush_records_the_post_and_leaves_the_row_due_for_the_thread_detail(store_conn: Conn) -> None:
+    conn = store_conn
     accept(conn, 12, T0)
     row = claim(conn, T0 + 30)
     assert row is not None and row.group_id is not None
@@ -70,8 +68,8 @@ def test_a_flush_records_the_post_and_leaves_the_row_due_for_the_thread_detail(t
     assert rows(conn)[0]["status"] == "delivered"
 
 
-def test_a_later_event_re_arms_the_row_for_an_edit(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "n.db")
+def test_a_later_event_re_arms_the_row_for_an_edit(store_conn: Conn) -> None:
+    conn = store_conn
     accept(conn, 1, T0)
     row = claim(conn, T0 + 30)
     assert row is not None and row.group_id is not None
@@ -82,8 +80,8 @@ def test_a_later_event_re_arms_the_row_for_an_edit(tmp_path: Path) -> None:
     assert (r["status"], r["next_attempt_at"]) == ("pending", T0 + 31)  # an edit gap after the post
 
 
-def test_after_repeat_a_fresh_episode_gets_its_own_row(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "n.db")
+def test_after_repeat_a_fresh_episode_gets_its_own_row(store_conn: Conn) -> None:
+    conn = store_conn
     accept(conn, 1, T0)
     row = claim(conn, T0 + 30)
     assert row is not None and row.group_id is not None
@@ -94,15 +92,15 @@ def test_after_repeat_a_fresh_episode_gets_its_own_row(tmp_path: Path) -> None:
     assert [r[0] for r in conn.execute("SELECT closed FROM alert_groups ORDER BY id")] == [1, 0]
 
 
-def test_ungrouped_targets_still_get_a_row_per_event(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "n.db")
+def test_ungrouped_targets_still_get_a_row_per_event(store_conn: Conn) -> None:
+    conn = store_conn
     e = [parse_event({"kind": "audit", "id": f"a{i}"}, now=NOW) for i in range(3)]
     insert_notifications(conn, [(x, [Target("ops", "slack", "C1")]) for x in e], now=T0)
     assert [r["group_id"] for r in rows(conn)] == [None, None, None]
 
 
-def test_a_more_severe_event_raises_the_group_row_s_priority(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "n.db")
+def test_a_more_severe_event_raises_the_group_row_s_priority(store_conn: Conn) -> None:
+    conn = store_conn
     accept(conn, 3, T0, severity="info")
     assert rows(conn)[0]["priority"] == 0
     accept(conn, 1, T0 + 1, start=3, severity="critical")

@@ -11,6 +11,7 @@ import sqlite_utils
 
 from notifbot.sources.events import parse_event
 from notifbot.store import outbox
+from notifbot.store.conn import Conn
 from notifbot.store.db import connect, migrate, migrations
 from notifbot.store.events import Target, insert_notifications
 
@@ -20,16 +21,16 @@ C2 = Target("other", "slack", "C2")
 T0 = 2e9  # after NOW, when the rows become due
 
 
-def store(conn: sqlite3.Connection, *events: dict[str, Any], to: Target = C1) -> None:
+def store(conn: Conn, *events: dict[str, Any], to: Target = C1) -> None:
     insert_notifications(conn, [(parse_event(e, now=NOW), [to]) for e in events])
 
 
-def key_of(conn: sqlite3.Connection, row: outbox.OutboxRow | None) -> str:
+def key_of(conn: Conn, row: outbox.OutboxRow | None) -> str:
     assert row is not None
     return str(conn.execute("SELECT key FROM events WHERE id = ?", (row.event_id,)).fetchone()[0])
 
 
-def drain(conn: sqlite3.Connection, target: str = "C1", now: float = T0) -> list[str]:
+def drain(conn: Conn, target: str = "C1", now: float = T0) -> list[str]:
     """Claims and delivers every due row of one channel, returning the event keys in claim order."""
     keys = []
     while (row := outbox.claim_next(conn, "slack", target, "w", now, 30)) is not None:
@@ -38,8 +39,8 @@ def drain(conn: sqlite3.Connection, target: str = "C1", now: float = T0) -> list
     return keys
 
 
-def test_most_severe_first_then_oldest(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "n.db")
+def test_most_severe_first_then_oldest(store_conn: Conn) -> None:
+    conn = store_conn
     store(
         conn,
         {"kind": "audit", "id": "info-1"},
@@ -52,8 +53,8 @@ def test_most_severe_first_then_oldest(tmp_path: Path) -> None:
     assert drain(conn) == ["crit-1", "crit-2", "warn-1", "warn-2", "info-1", "info-2"]
 
 
-def test_the_severity_given_in_the_event_sets_the_priority(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "n.db")
+def test_the_severity_given_in_the_event_sets_the_priority(store_conn: Conn) -> None:
+    conn = store_conn
     store(
         conn,
         {"kind": "campaign_failure", "id": "storm-1"},
@@ -69,8 +70,8 @@ def test_the_severity_given_in_the_event_sets_the_priority(tmp_path: Path) -> No
     assert drain(conn) == ["escalated", "storm-1", "storm-2", "quota-80", "quieted"]
 
 
-def test_channels_are_ordered_independently(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "n.db")
+def test_channels_are_ordered_independently(store_conn: Conn) -> None:
+    conn = store_conn
     store(conn, *({"kind": "campaign_failure", "id": f"storm-{i}"} for i in range(3)))
     store(conn, {"kind": "audit", "id": "elsewhere"}, to=C2)
     store(conn, {"kind": "crm_sync", "id": "crit"})
@@ -78,8 +79,8 @@ def test_channels_are_ordered_independently(tmp_path: Path) -> None:
     assert drain(conn) == ["crit", "storm-0", "storm-1", "storm-2"]
 
 
-def test_a_critical_row_arriving_mid_storm_is_next(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "n.db")
+def test_a_critical_row_arriving_mid_storm_is_next(store_conn: Conn) -> None:
+    conn = store_conn
     store(conn, *({"kind": "campaign_failure", "id": f"storm-{i}"} for i in range(100)))
     first = outbox.claim_next(conn, "slack", "C1", "w", T0, 30)  # in flight when the critical one arrives
     assert key_of(conn, first) == "storm-0"
@@ -88,8 +89,8 @@ def test_a_critical_row_arriving_mid_storm_is_next(tmp_path: Path) -> None:
     assert drain(conn)[:2] == ["storm-1", "storm-2"]
 
 
-def test_priority_reorders_only_due_rows(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "n.db")
+def test_priority_reorders_only_due_rows(store_conn: Conn) -> None:
+    conn = store_conn
     store(conn, {"kind": "crm_sync", "id": "crit"}, {"kind": "audit", "id": "info-old"})
     crit = outbox.claim_next(conn, "slack", "C1", "w", T0, 30)
     assert key_of(conn, crit) == "crit" and crit is not None
@@ -99,8 +100,8 @@ def test_priority_reorders_only_due_rows(tmp_path: Path) -> None:
     assert drain(conn, now=T0 + 60) == ["crit"]
 
 
-def test_a_retried_lower_row_goes_when_due_before_newer_equals(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "n.db")
+def test_a_retried_lower_row_goes_when_due_before_newer_equals(store_conn: Conn) -> None:
+    conn = store_conn
     store(conn, {"kind": "campaign_failure", "id": "warn-old"})
     old = outbox.claim_next(conn, "slack", "C1", "w", T0, 30)
     assert old is not None
@@ -115,8 +116,8 @@ def test_a_retried_lower_row_goes_when_due_before_newer_equals(tmp_path: Path) -
     assert (retried.attempts, retried.unsure_since) == (1, T0)  # retry state kept through the reorder
 
 
-def test_a_leased_critical_row_is_not_handed_out_twice(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "n.db")
+def test_a_leased_critical_row_is_not_handed_out_twice(store_conn: Conn) -> None:
+    conn = store_conn
     store(conn, {"kind": "campaign_failure", "id": "warn"}, {"kind": "crm_sync", "id": "crit"})
     assert key_of(conn, outbox.claim_next(conn, "slack", "C1", "w1", T0, 30)) == "crit"
     assert key_of(conn, outbox.claim_next(conn, "slack", "C1", "w2", T0, 30)) == "warn"
@@ -125,7 +126,7 @@ def test_a_leased_critical_row_is_not_handed_out_twice(tmp_path: Path) -> None:
 
 
 def test_the_claim_is_one_ordered_seek_in_outbox_claim(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "n.db")
+    conn = connect(tmp_path / "n.db")  # SQLite's plan; PostgreSQL's claim is covered by the tests above
     store(conn, *({"kind": "audit", "id": f"e{i}"} for i in range(20)))
     seen: list[str] = []
     conn.set_trace_callback(seen.append)

@@ -10,6 +10,7 @@ import sqlite_utils
 
 from notifbot.sources.events import parse_event
 from notifbot.store import outbox
+from notifbot.store.conn import Conn
 from notifbot.store.db import connect, migrations
 from notifbot.store.events import Target, insert_notifications
 
@@ -18,28 +19,27 @@ T = Target("ops", "slack", "C1")
 T0 = 2e9  # after NOW, when the rows become due
 
 
-def one_row(tmp_path: Path) -> sqlite3.Connection:
-    conn = connect(tmp_path / "n.db")
+def one_row(conn: Conn) -> Conn:
     insert_notifications(conn, [(parse_event({"kind": "audit", "id": "k"}, now=NOW), [T])])
     return conn
 
 
-def claim(conn: sqlite3.Connection, worker: str, now: float) -> outbox.OutboxRow:
+def claim(conn: Conn, worker: str, now: float) -> outbox.OutboxRow:
     row = outbox.claim_next(conn, "slack", "C1", worker, now, 30)
     assert row is not None
     return row
 
 
-def test_a_fresh_row_and_a_certain_failure_are_not_unsure(tmp_path: Path) -> None:
-    conn = one_row(tmp_path)
+def test_a_fresh_row_and_a_certain_failure_are_not_unsure(store_conn: Conn) -> None:
+    conn = one_row(store_conn)
     row = claim(conn, "w", T0)
     assert row.unsure_since is None
     outbox.mark_retry(conn, row.id, "w", "connection refused", T0 + 1)
     assert claim(conn, "w", T0 + 2).unsure_since is None
 
 
-def test_an_unsure_attempt_is_remembered_from_the_first_one(tmp_path: Path) -> None:
-    conn = one_row(tmp_path)
+def test_an_unsure_attempt_is_remembered_from_the_first_one(store_conn: Conn) -> None:
+    conn = one_row(store_conn)
     row = claim(conn, "w", T0)
     outbox.mark_retry(conn, row.id, "w", "timeout", T0 + 20, unsure_since=T0)
     row = claim(conn, "w", T0 + 20)
@@ -52,8 +52,8 @@ def test_an_unsure_attempt_is_remembered_from_the_first_one(tmp_path: Path) -> N
     assert claim(conn, "w", T0 + 90).unsure_since == T0  # a later certain failure does not clear it
 
 
-def test_a_claim_that_expired_without_an_outcome_is_unsure_since_it_began(tmp_path: Path) -> None:
-    conn = one_row(tmp_path)
+def test_a_claim_that_expired_without_an_outcome_is_unsure_since_it_began(store_conn: Conn) -> None:
+    conn = one_row(store_conn)
     claim(conn, "crashed", T0)
     assert outbox.claim_next(conn, "slack", "C1", "w2", T0 + 29, 30) is None  # still leased
     row = claim(conn, "w2", T0 + 31)
@@ -62,16 +62,16 @@ def test_a_claim_that_expired_without_an_outcome_is_unsure_since_it_began(tmp_pa
     assert claim(conn, "w3", T0 + 40).unsure_since == T0
 
 
-def test_a_send_cut_short_by_shutdown_is_released_unsure(tmp_path: Path) -> None:
-    conn = one_row(tmp_path)
+def test_a_send_cut_short_by_shutdown_is_released_unsure(store_conn: Conn) -> None:
+    conn = one_row(store_conn)
     row = claim(conn, "w", T0)
     outbox.release(conn, row.id, "w", T0 + 0.5)
     again = claim(conn, "w", T0 + 1)
     assert (again.unsure_since, again.attempts) == (T0 + 0.5, 0)
 
 
-def test_dead_unsure_rows_stay_unsure_when_requeued(tmp_path: Path) -> None:
-    conn = one_row(tmp_path)
+def test_dead_unsure_rows_stay_unsure_when_requeued(store_conn: Conn) -> None:
+    conn = one_row(store_conn)
     row = claim(conn, "w", T0)
     outbox.mark_dead(conn, row.id, "w", "gave up", unsure_since=T0)
     assert outbox.requeue(conn, row.id, T0 + 100)

@@ -1,18 +1,33 @@
-"""Retention on a real SQLite store: what a run deletes, what it keeps, in batches, and the dry run's counts."""
+"""Retention on a real store, SQLite and PostgreSQL: what a run deletes, what it keeps, in batches, the dry run's
+counts, and what each backend does with the space freed."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from notifbot.digests import DigestPolicy, DigestRef
 from notifbot.groups import GroupPolicy, GroupRef
 from notifbot.sources.events import parse_event
+from notifbot.store import pg
 from notifbot.store.db import connect
 from notifbot.store.events import Target, insert_notifications
 from notifbot.store.maintenance import prune_all
-from notifbot.store.retention import TABLES, Pruning, Windows, space, vacuum_to_incremental, would_prune
+from notifbot.store.retention import (
+    TABLES,
+    Pruning,
+    Windows,
+    reclaim_space,
+    space,
+    vacuum_to_incremental,
+    would_prune,
+)
+from tests.pg_support import empty_store
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 OLD = NOW - timedelta(days=100)
@@ -57,8 +72,8 @@ def run(conn: sqlite3.Connection, windows: Windows = W) -> dict[str, int]:
     return prune_all(conn, windows, now=NOW.timestamp())
 
 
-def test_old_finished_events_go_with_their_outbox_rows_and_everything_else_stays(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "n.db")
+def test_old_finished_events_go_with_their_outbox_rows_and_everything_else_stays(store_conn: Any) -> None:
+    conn = store_conn
     delivered = accept(conn, "delivered", OLD)
     dead = accept(conn, "dead", OLD)
     pending = accept(conn, "pending", OLD)
@@ -82,9 +97,9 @@ def test_old_finished_events_go_with_their_outbox_rows_and_everything_else_stays
 
 
 def test_an_open_group_keeps_its_events_and_a_finished_closed_one_goes_with_its_members(
-    tmp_path: Path,
+    store_conn: Any,
 ) -> None:
-    conn = connect(tmp_path / "n.db")
+    conn = store_conn
     members = [
         accept(conn, f"g{i}", OLD + timedelta(seconds=i), Target("ops", "slack", "C1", GROUP))
         for i in range(3)
@@ -102,8 +117,8 @@ def test_an_open_group_keeps_its_events_and_a_finished_closed_one_goes_with_its_
     assert counts(conn)["events"] == 0
 
 
-def test_a_digest_not_yet_posted_keeps_its_events_and_a_posted_one_goes(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "n.db")
+def test_a_digest_not_yet_posted_keeps_its_events_and_a_posted_one_goes(store_conn: Any) -> None:
+    conn = store_conn
     first = accept(conn, "d0", OLD, Target("crm", "slack", "C2", digest=DIGEST))
     accept(conn, "d1", OLD + timedelta(minutes=1), Target("crm", "slack", "C2", digest=DIGEST))
     assert run(conn) == {}  # neither sealed nor sent
@@ -115,8 +130,8 @@ def test_a_digest_not_yet_posted_keeps_its_events_and_a_posted_one_goes(tmp_path
     assert first not in ids(conn)
 
 
-def test_young_groups_and_digests_stay_however_finished(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "n.db")
+def test_young_groups_and_digests_stay_however_finished(store_conn: Any) -> None:
+    conn = store_conn
     accept(conn, "g", RECENT, Target("ops", "slack", "C1", GROUP))
     accept(conn, "d", RECENT, Target("crm", "slack", "C2", digest=DIGEST))
     conn.execute("UPDATE alert_groups SET closed = 1")
@@ -125,8 +140,8 @@ def test_young_groups_and_digests_stay_however_finished(tmp_path: Path) -> None:
     assert run(conn) == {}
 
 
-def test_no_batch_deletes_more_rows_of_a_table_than_the_batch_size(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "n.db")
+def test_no_batch_deletes_more_rows_of_a_table_than_the_batch_size(store_conn: Any) -> None:
+    conn = store_conn
     big = Target("ops", "slack", "C1", GROUP)
     n = parse_event({"kind": "campaign_failure", "id": "x"}, now=OLD)
     storm = [
@@ -158,8 +173,8 @@ def test_no_batch_deletes_more_rows_of_a_table_than_the_batch_size(tmp_path: Pat
     assert counts(conn)["events"] == 0
 
 
-def test_the_event_walk_never_stalls_on_kept_rows(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "n.db")
+def test_the_event_walk_never_stalls_on_kept_rows(store_conn: Any) -> None:
+    conn = store_conn
     for i in range(120):  # old but pending: kept, in front of the ones that go
         accept(conn, f"k{i}", OLD)
     finish(conn)
@@ -171,8 +186,8 @@ def test_the_event_walk_never_stalls_on_kept_rows(tmp_path: Path) -> None:
     assert len(ids(conn)) == 120
 
 
-def test_a_dry_run_counts_exactly_what_a_run_deletes_and_changes_nothing(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "n.db")
+def test_a_dry_run_counts_exactly_what_a_run_deletes_and_changes_nothing(store_conn: Any) -> None:
+    conn = store_conn
     for i in range(4):
         accept(conn, f"g{i}", OLD + timedelta(seconds=i), Target("ops", "slack", "C1", GROUP))
     for i in range(3):
@@ -193,8 +208,8 @@ def test_a_dry_run_counts_exactly_what_a_run_deletes_and_changes_nothing(tmp_pat
     assert expected["events"] == 4 + 3 + 40 and expected["quota_samples"] == 1
 
 
-def test_marketo_state_and_the_teams_inbox_go_by_their_own_windows(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "n.db")
+def test_marketo_state_and_the_teams_inbox_go_by_their_own_windows(store_conn: Any) -> None:
+    conn = store_conn
     now = NOW.timestamp()
     day = 86400.0
     conn.executemany(
@@ -221,7 +236,7 @@ def test_marketo_state_and_the_teams_inbox_go_by_their_own_windows(tmp_path: Pat
     assert [r[0] for r in conn.execute("SELECT resource FROM teams_inbox ORDER BY 1")] == ["b", "c"]
 
 
-def test_a_new_database_returns_pruned_space_to_the_filesystem(tmp_path: Path) -> None:
+def test_a_new_sqlite_database_returns_pruned_space_to_the_filesystem(tmp_path: Path) -> None:
     conn = connect(tmp_path / "n.db")
     assert space(conn).incremental
     events = [
@@ -236,10 +251,37 @@ def test_a_new_database_returns_pruned_space_to_the_filesystem(tmp_path: Path) -
     assert after.free == 0 and after.pages < full.pages // 3
 
 
-def test_an_existing_database_is_switched_to_incremental_by_a_vacuum(tmp_path: Path) -> None:
+def test_an_existing_sqlite_database_is_switched_to_incremental_by_a_vacuum(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     sqlite3.connect(path).execute("CREATE TABLE t (x)").connection.close()  # made before auto_vacuum was set
     conn = connect(path)
     assert not space(conn).incremental
     vacuum_to_incremental(conn)
     assert space(conn).incremental
+
+
+@pytest.fixture
+def pg_conn(pg_store_url: str) -> Iterator[Any]:
+    empty_store(pg_store_url)
+    conn = pg.connect(pg_store_url)
+    yield conn
+    conn.close()
+
+
+def test_postgresql_leaves_space_to_autovacuum_and_vacuums_the_pruned_tables_online(pg_conn: Any) -> None:
+    store_conn = pg_conn
+    accept(store_conn, "e", OLD)
+    finish(store_conn)
+    before = space(store_conn)
+    assert before.incremental and before.free == 0 and before.bytes > 0
+    assert run(store_conn) == {"outbox": 1, "events": 1}
+    assert reclaim_space(store_conn) == 0  # autovacuum makes the space reusable; nothing is returned per run
+    vacuum_to_incremental(
+        store_conn
+    )  # VACUUM (ANALYZE): outside any transaction, the connection is in autocommit
+    store_conn.execute("SELECT pg_stat_force_next_flush()")
+    vacuumed = store_conn.execute(
+        "SELECT count(*) FROM pg_stat_user_tables WHERE last_vacuum IS NOT NULL AND last_analyze IS NOT NULL"
+        " AND relname IN ('events', 'outbox', 'alert_groups', 'teams_inbox')"
+    ).fetchone()[0]
+    assert vacuumed == 4

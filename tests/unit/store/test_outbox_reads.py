@@ -1,0 +1,70 @@
+"""Outbox and events reads on both backends: due channels, next due time, depth, leases, key prefixes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from notifbot.sources.events import parse_event
+from notifbot.store import outbox, teams
+from notifbot.store.conn import Conn
+from notifbot.store.db import transaction
+from notifbot.store.events import Target, count_events, has_key_prefix, insert_notifications
+
+NOW = datetime(2026, 12, 1, tzinfo=UTC)
+T0 = 2e9
+
+
+def store(conn: Conn, key: str, *targets: Target, at: float = T0) -> None:
+    insert_notifications(conn, [(parse_event({"kind": "audit", "id": key}, now=NOW), list(targets))], now=at)
+
+
+def test_due_channels_next_due_and_depth(store_conn: Conn) -> None:
+    conn = store_conn
+    store(conn, "a", Target("ops", "slack", "C1"), Target("mail", "email", "ops@x"))
+    store(conn, "b", Target("ops", "slack", "C2"), at=T0 + 60)
+    assert sorted(outbox.due_targets(conn, T0)) == [("email", "ops@x"), ("slack", "C1")]
+    assert outbox.next_due(conn, T0) == T0 + 60 and outbox.next_due(conn, T0 + 60) is None
+    row = outbox.claim_next(conn, "slack", "C1", "w", T0, 30)
+    assert row is not None and outbox.due_targets(conn, T0 + 1) == [("email", "ops@x")]
+    assert outbox.extend_lease(conn, row.id, "w", T0 + 100)
+    assert not outbox.extend_lease(conn, row.id, "other", T0 + 100)
+    assert outbox.claim_next(conn, "slack", "C1", "w2", T0 + 50, 30) is None  # the extended lease holds
+    outbox.mark_dead(conn, row.id, "w", "channel_not_found")
+    assert outbox.depth_by_type(conn) == {
+        ("slack", "dead"): 1,
+        ("slack", "pending"): 1,
+        ("email", "pending"): 1,
+    }
+    outbox.mark_delivered(conn, row.id, "w", "9.9", T0)  # only a pending row is marked delivered
+    assert teams.outbox_id_for(conn, "C1", "9.9") is None
+
+
+def test_key_prefixes_compare_bytewise(store_conn: Conn) -> None:
+    conn = store_conn
+    for key in ("mkto:I1:a", "mkto:I1:Z", "mkto:I10:b", "other"):
+        store(conn, key)
+    assert count_events(conn) == 4
+    assert has_key_prefix(conn, "mkto:I1:") and has_key_prefix(conn, "mkto:I10")
+    assert not has_key_prefix(conn, "mkto:I2") and not has_key_prefix(conn, "mkto:i1:")
+
+
+def test_two_postgres_claims_never_take_one_row(pg_store_url: str) -> None:
+    from notifbot.store import pg
+
+    first, second = pg.connect(pg_store_url), pg.connect(pg_store_url)
+    second.execute(
+        "SET statement_timeout = '5s'"
+    )  # without SKIP LOCKED it would wait on `first`: fail instead
+    try:
+        for table in ("outbox", "events"):
+            first.execute(f"DELETE FROM {table}")
+        store(first, "a", Target("ops", "slack", "C1"))
+        store(first, "b", Target("ops", "slack", "C1"))
+        with transaction(first):  # a claim in flight on another replica: its row is locked, and passed over
+            mine = outbox.claim_next(first, "slack", "C1", "w1", T0, 30)
+            theirs = outbox.claim_next(second, "slack", "C1", "w2", T0, 30)
+            assert mine is not None and theirs is not None and mine.id != theirs.id
+            assert outbox.claim_next(second, "slack", "C1", "w2", T0, 30) is None
+    finally:
+        first.close()
+        second.close()
