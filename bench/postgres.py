@@ -87,9 +87,9 @@ def check_postgres(admin: str) -> str:
         with psycopg.connect(admin, connect_timeout=CONNECT_TIMEOUT, autocommit=True) as conn:
             row = conn.execute("SHOW server_version").fetchone()
     except psycopg.Error as exc:
+        why = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise RuntimeError(
-            f"no PostgreSQL at {urlsplit(admin).hostname}:{urlsplit(admin).port or 5432} ({exc}); "
-            f"start one (trust auth for the bench's user) or set {URL_ENV}"
+            f"no PostgreSQL at {shown(admin)} ({why}): start one or pass --pg-url (or set {URL_ENV})"
         ) from exc
     return str(row[0]) if row else "?"
 
