@@ -8,6 +8,7 @@ delivery worker drains, then clients close, the database last.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from datetime import UTC, datetime
 from typing import TextIO, cast
@@ -26,13 +27,15 @@ from notifbot.errors import ConfigError
 from notifbot.links import link_policy
 from notifbot.metrics import Metrics
 from notifbot.pipeline import MuteRefresh, Pipeline
+from notifbot.replicas import ENV_REPLICA_ID, Replica, new_replica_id
 from notifbot.scheduler import Pollers
 from notifbot.slack.sender import SlackSender, SlackTokenCheck
 from notifbot.sources.adobe_io.wiring import build_adobe_io
 from notifbot.sources.email.wiring import build_email
 from notifbot.sources.marketo.polling import build_marketo
 from notifbot.store.batch import IngestBatcher
-from notifbot.store.open import open_database
+from notifbot.store.notify import Listener, channel_of
+from notifbot.store.open import database_url, open_database
 from notifbot.store.outbox import depth_by_type
 from notifbot.store.pruner import Pruner
 from notifbot.store.retention import Windows
@@ -84,10 +87,24 @@ class Bot:
         settings, env = self.settings, self.env
         self.slack_sender: SlackSender | None = None
         self.senders = self._build_senders(stdout)
-        self.worker = DeliveryWorker(
-            self.db, self.senders, settings.delivery, self.metrics, intervals=intervals(settings.delivery)
+        lease = settings.storage.lease_seconds
+        self.replica = Replica(
+            self.db,
+            replica_id=new_replica_id(env.get(ENV_REPLICA_ID)),
+            version=__version__,
+            lease_seconds=lease,
         )
-        self.pipeline = Pipeline(settings, IngestBatcher(self.db), self.metrics, self.worker.wake)
+        self.worker = DeliveryWorker(
+            self.db,
+            self.senders,
+            settings.delivery,
+            self.metrics,
+            intervals=intervals(settings.delivery),
+            holder=self.replica.id,
+            channel_lease_seconds=lease,
+        )
+        self.listener = self._build_listener()
+        self.pipeline = Pipeline(settings, IngestBatcher(self.db), self.metrics, self._rows_committed)
         self.mutes = MuteRefresh(self.db, self.pipeline)
         self.reload_mutes = self.mutes.reload
         self.slack_client = slack_client(settings, env)
@@ -107,7 +124,7 @@ class Bot:
         )
         self.socket_mode = build_socket_mode(env, self.slack_app)
         self.teams = build_teams_commands(settings, self.graph, self.db, self.ctx, self.senders)
-        self.pollers = Pollers()
+        self.pollers = Pollers(gate=self.replica)
         self.marketo = build_marketo(settings.marketo, self.db, self.pipeline, self.pollers)
         self.adobe_io = build_adobe_io(
             settings, env, self.db, self.pipeline.accept, self.metrics, self.pollers
@@ -115,7 +132,13 @@ class Bot:
         self.journal = self.adobe_io.journal if self.adobe_io else None
         retention = settings.storage.retention
         self.pruner = (
-            Pruner(self.db, retention_windows(retention), retention.every.total_seconds(), self.metrics)
+            Pruner(
+                self.db,
+                retention_windows(retention),
+                retention.every.total_seconds(),
+                self.metrics,
+                gate=self.replica.holds,
+            )
             if retention.enabled
             else None
         )
@@ -145,15 +168,53 @@ class Bot:
             ("graph", self.graph),
             ("marketo", self.marketo),
             ("adobe_io", self.adobe_io),
+            # before the worker and the pollers: its leases are released after they stop
+            ("replica", self.replica),
             ("delivery", self.worker),
             ("retention", self.pruner),
             ("mutes", self.mutes),
+            ("listener", self.listener),  # other replicas' mutes and wake-ups, once the mutes are loaded
             ("pollers", self.pollers),
             ("email", self.email),  # after the scheduler: stops first, so no IDLE wait is cancelled mid-poll
             ("teams_commands", self.teams),
             ("slack_socket_mode", self.socket_mode),
             ("slack_token_check", SlackTokenCheck(self.slack_sender) if self.slack_sender else None),
         ]
+
+    def _build_listener(self) -> Listener | None:
+        """On PostgreSQL: hears the other replicas' mutes and outbox wake-ups; None on SQLite (one process)."""
+        url = self._database_url()
+        if url is None:
+            return None
+
+        async def resync() -> None:  # whatever was announced while disconnected is lost: look at everything
+            await self.reload_mutes()
+            self.worker.wake()
+
+        async def mutes_changed(topic: str, payload: str) -> None:
+            await self.reload_mutes()
+
+        def rows_due(topic: str, payload: str) -> None:
+            channel = channel_of(topic)
+            if channel is not None:
+                self.worker.wake([channel])
+
+        listener = Listener(url, resync)
+        listener.on("mutes", mutes_changed)
+        listener.on("outbox", rows_due)
+        return listener
+
+    def _database_url(self) -> str | None:
+        """The PostgreSQL URL of the store, or None on SQLite."""
+        found = database_url(self.settings.storage, self.env)
+        return found[0] if found else None
+
+    def _rows_committed(self, channels: Iterable[tuple[str, str]]) -> None:
+        """New outbox rows: this worker looks at once, and the replica draining a channel is told (PostgreSQL)."""
+        channels = list(channels)
+        self.worker.wake(channels)
+        if self.listener is not None:
+            self.listener.publish_channels(channels)
 
     def _build_senders(self, stdout: TextIO | None) -> dict[str, Sender]:
         context = SenderContext(

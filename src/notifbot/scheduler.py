@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -15,14 +15,26 @@ log = logging.getLogger("notifbot.scheduler")
 Poll = Callable[[], Awaitable[float]]
 
 
+class Gate(Protocol):
+    """Whether this replica runs a job now (it holds, or just took, the job's lease), and when a standby asks again."""
+
+    standby_seconds: float
+
+    async def holds(self, name: str) -> bool: ...
+
+
 class Pollers:
     """Schedules polls; a missed run is coalesced into one, and a poll still running is never started twice."""
 
     def __init__(
-        self, clock: Callable[[], datetime] = lambda: datetime.now(UTC), min_delay: float = 1.0
+        self,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        min_delay: float = 1.0,
+        gate: Gate | None = None,
     ) -> None:
         self._scheduler: Any = AsyncIOScheduler(timezone=UTC)
         self._min_delay = min_delay
+        self._gate = gate  # several replicas: a job runs on the one holding its lease, the others stand by
         self._clock = clock
         self._polls: dict[str, Poll] = {}
 
@@ -44,7 +56,22 @@ class Pollers:
             replace_existing=True,
         )
 
+    async def _held(self, name: str) -> bool:
+        if self._gate is None:
+            return True
+        try:
+            return await self._gate.holds(name)
+        except (
+            Exception
+        ):  # e.g. the database is away: stand by, as a replica that does not hold the lease would
+            log.exception("lease check failed", extra={"poller": name})
+            return False
+
     async def _run(self, name: str) -> None:
+        if not await self._held(name):
+            assert self._gate is not None
+            self._schedule(name, self._gate.standby_seconds)
+            return
         try:
             delay = await self._polls[name]()
         except Exception:  # a poller must never take the scheduler down; it logs and tries again later

@@ -31,6 +31,7 @@ STARTS = [
     "graph",
     "marketo",
     "adobe_io",
+    "replica",  # its leases are released after the worker and the pollers stop
     "delivery",
     "retention",  # prunes while the worker runs; stops first of the two (no batch after the drain)
     "mutes",
@@ -39,6 +40,13 @@ STARTS = [
     "slack_socket_mode",
     "slack_token_check",
 ]
+
+
+def starts(storage: dict[str, Any]) -> list[str]:
+    """STARTS on the test's backend: on PostgreSQL the listener for the other replicas' changes, after the mutes."""
+    if "url" not in storage:
+        return STARTS
+    return [*STARTS[: STARTS.index("pollers")], "listener", *STARTS[STARTS.index("pollers") :]]
 
 
 @pytest.fixture
@@ -152,13 +160,14 @@ async def test_components_start_in_order_and_stop_in_reverse_draining_before_cli
     tmp_path: Path, fakes: tuple[FakeSlack, FakeGraph, FakeMarketo, FakeAdobeIO], storage: dict[str, Any]
 ) -> None:
     bot = every_component_bot(tmp_path, fakes, storage)
-    assert [name for name, c in bot.components if c is not None] == STARTS  # every subsystem is on
+    expected = starts(storage)
+    assert [name for name, c in bot.components if c is not None] == expected  # every subsystem is on
     with observe(bot) as seen:
         await bot.start()
         assert await bot.not_ready_reason() is None
         await bot.stop()
         steps = [step for step, _ in seen.steps]
-        assert steps == [f"started {n}" for n in STARTS] + [f"stopping {n}" for n in reversed(STARTS)] + [
+        assert steps == [f"started {n}" for n in expected] + [f"stopping {n}" for n in reversed(expected)] + [
             "stopping database"
         ]
         state = dict(seen.steps)
@@ -190,11 +199,13 @@ async def test_a_failed_start_stops_what_started_and_closes_the_database(
     tmp_path: Path, fakes: tuple[FakeSlack, FakeGraph, FakeMarketo, FakeAdobeIO], storage: dict[str, Any]
 ) -> None:
     bot = every_component_bot(tmp_path, fakes, storage)
-    bot.components.insert(STARTS.index("teams_commands"), ("broken", Broken()))
+    names = [name for name, _ in bot.components]
+    bot.components.insert(names.index("teams_commands"), ("broken", Broken()))
     with observe(bot) as seen:
         with pytest.raises(RuntimeError, match="cannot start"):
             await bot.start()
-        started = STARTS[: STARTS.index("teams_commands")]
+        expected = starts(storage)
+        started = expected[: expected.index("teams_commands")]
         assert [step for step, _ in seen.steps] == [f"started {n}" for n in started] + [
             f"stopping {n}" for n in reversed(started)
         ] + ["stopping database"]

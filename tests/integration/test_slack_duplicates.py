@@ -224,6 +224,9 @@ async def test_a_claim_abandoned_mid_send_is_looked_for_by_the_next_worker(
     hung = await start(bot_factory, slack, ["C1"], timeout=5.0, lease_seconds=0.5, drain_seconds=0.1)
     await post_events(hung, [{"kind": "audit", "id": "abandoned"}])
     await wait_for(lambda: len(slack.messages) == 1)
+    # a hung or killed replica stops renewing its channel lease too: the channel is free for the next worker
+    with store_of(hung) as conn:
+        conn.execute("UPDATE channel_leases SET lease_until = 0")
     other = await start(bot_factory, slack, ["C1"], lease_seconds=0.5)  # a second worker on the same database
     await wait_for(lambda: settled(other), timeout=20)
     assert posted_keys(slack) == Counter({"abandoned": 1})

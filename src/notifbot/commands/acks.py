@@ -9,6 +9,8 @@ from notifbot.commands.args import Command
 from notifbot.commands.model import CommandContext, Invocation
 from notifbot.replies import Reply, Section
 from notifbot.store.acks import AckResult, acknowledge
+from notifbot.store.conn import Conn
+from notifbot.store.notify import notify_group
 from notifbot.text import format_when
 
 
@@ -17,6 +19,16 @@ class AckReply(Reply):
     """The answer to `acknowledge`, carrying the stored acknowledgement (None: not a notifbot alert)."""
 
     result: AckResult | None = None
+
+
+def _acknowledge(
+    conn: Conn, channel: str, ts: str, user: str, now: float, via: str | None
+) -> AckResult | None:
+    """Records the ack; a group's re-armed row is announced to the replica draining its channel."""
+    result = acknowledge(conn, channel, ts, user, now, via)
+    if result is not None and result.first and result.group_id is not None:
+        notify_group(conn, result.group_id)  # committed already: announced at once, in its own statement
+    return result
 
 
 async def acknowledge_alert(inv: Invocation, cmd: Command, ctx: CommandContext) -> Reply:
@@ -28,7 +40,7 @@ async def acknowledge_alert(inv: Invocation, cmd: Command, ctx: CommandContext) 
     who = inv.user_name or inv.user_id
     alert = cmd.alert
     now = ctx.clock().timestamp()
-    result = await ctx.db.call(acknowledge, alert.target, alert.message, who, now, alert.via)
+    result = await ctx.db.call(_acknowledge, alert.target, alert.message, who, now, alert.via)
     if result is None:
         return AckReply(
             "Nothing to acknowledge", (Section(text="This thread is not a notifbot alert."),), ok=False

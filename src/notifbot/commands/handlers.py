@@ -6,6 +6,7 @@ from notifbot.central_time import central_date
 from notifbot.commands.common import span, when_ts
 from notifbot.commands.model import CommandContext
 from notifbot.commands.queries import PollerState, status_counts
+from notifbot.commands.replicas import ReplicaView, replica_view, replicas_section
 from notifbot.destinations import Destination, describe
 from notifbot.replies import Fact, Item, Reply, Section
 from notifbot.text import as_text, format_when
@@ -42,8 +43,10 @@ def routes_reply(ctx: CommandContext) -> Reply:
     return Reply("Routes", (Section(text=text, items=items),), footer=footer)
 
 
-def _poller(p: PollerState) -> Item:
+def _poller(p: PollerState, replicas: ReplicaView) -> Item:
     detail = [f"last success {when_ts(p.last_success_at)}"]
+    if replicas.shown:
+        detail.append(f"on {replicas.holder_of(f'{p.poller}:{p.instance}') or 'no replica now'}")
     if p.calls_today:
         detail.append(f"{p.calls_today:,} API calls today")
     if p.last_error and (p.last_success_at is None or (p.last_error_at or 0) >= p.last_success_at):
@@ -66,6 +69,7 @@ async def status_reply(ctx: CommandContext) -> Reply:
     """Version, uptime, outbox depth, dead rows, stored events, last delivery and last poll per instance."""
     now = ctx.clock()
     counts = await ctx.db.read(status_counts, now.timestamp())
+    replicas = await ctx.db.read(replica_view, ctx.settings.storage.lease_seconds)
     last = ctx.last_delivery_at() or counts.last_delivered_at
     dead = f"{counts.dead:,}" + (" — inspect with `notifbot outbox list`" if counts.dead else "")
     facts = (
@@ -85,11 +89,14 @@ async def status_reply(ctx: CommandContext) -> Reply:
     items: list[Item] = []
     for inst in ctx.settings.marketo.instances:
         items.append(_budget(inst.munchkin_id, ctx.settings.marketo.budget_for(inst), counts.pollers, today))
-    items += [_poller(p) for p in counts.pollers]
+    items += [_poller(p, replicas) for p in counts.pollers]
     if items:
         polling = Section(title="Marketo polling", items=tuple(items))
     else:
         polling = Section(
             title="Marketo polling", text="No Marketo instances configured (`marketo.instances`)."
         )
-    return Reply("notifbot status", (Section(facts=facts), polling))
+    sections: tuple[Section, ...] = (Section(facts=facts), polling)
+    if replicas.shown:
+        sections += (replicas_section(replicas),)
+    return Reply("notifbot status", sections)

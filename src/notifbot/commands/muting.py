@@ -12,6 +12,7 @@ from notifbot.model import Mute
 from notifbot.replies import Fact, Item, Reply, Section
 from notifbot.store.conn import Conn
 from notifbot.store.mutes import active_mutes, add_mute, end_mutes
+from notifbot.store.notify import notify
 from notifbot.text import format_when
 
 
@@ -36,9 +37,11 @@ def _mute_replacing(
     now: datetime,
     matchers: tuple[tuple[str, str], ...] = (),
 ) -> tuple[Mute, list[Mute]]:
-    """Creates the mute; also returns the active mutes of that kind and scope it replaces."""
+    """Creates the mute (and tells the other replicas); also returns the active mutes of that kind and scope it replaces."""
     replaced = [m for m in active_mutes(conn, now) if (m.kind, m.matchers) == (kind, matchers)]
-    return add_mute(conn, kind, until, author, reason, now, matchers), replaced
+    created = add_mute(conn, kind, until, author, reason, now, matchers)
+    notify(conn, "mutes")  # committed already: announced at once, in its own statement
+    return created, replaced
 
 
 async def mute(inv: Invocation, cmd: Command, ctx: CommandContext) -> Reply:
@@ -75,7 +78,10 @@ async def mute(inv: Invocation, cmd: Command, ctx: CommandContext) -> Reply:
 
 
 def _end(conn: Conn, kind: str, author: str, now: datetime) -> tuple[int, list[Mute]]:
-    return end_mutes(conn, kind, author, now), active_mutes(conn, now)
+    ended = end_mutes(conn, kind, author, now)
+    if ended:  # the other replicas post this kind again within a second, not at their next reload
+        notify(conn, "mutes")
+    return ended, active_mutes(conn, now)
 
 
 async def unmute(inv: Invocation, cmd: Command, ctx: CommandContext) -> Reply:

@@ -21,7 +21,7 @@ from notifbot.errors import MaybeSentError, PermanentDeliveryError, TransientDel
 from notifbot.groups import MESSAGE_ITEMS
 from notifbot.metrics import Metrics
 from notifbot.model import Notification
-from notifbot.store import digests, outbox
+from notifbot.store import digests, leases, outbox
 from notifbot.store.events import get_event
 from notifbot.store.groups import Done, record_flush
 from notifbot.store.runner import Database
@@ -63,6 +63,8 @@ class DeliveryWorker:
         *,
         intervals: dict[str, float],
         clock: Callable[[], float] = time.time,
+        holder: str | None = None,
+        channel_lease_seconds: float = 15.0,
     ) -> None:
         self._db = db
         self._senders = senders
@@ -71,6 +73,9 @@ class DeliveryWorker:
         self._intervals = intervals  # seconds between sends to one target, per destination type (0 if absent)
         self._clock = clock
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        # several replicas: one drains a channel at a time (its lease), so pacing stays a local matter
+        self.holder = holder or self.worker_id
+        self._channel_lease = channel_lease_seconds
         self._pacers: dict[tuple[str, str], Pacer] = {}
         self._channels: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
@@ -135,7 +140,7 @@ class DeliveryWorker:
                 next_poll = loop.time() + self._settings.poll_seconds
                 try:
                     now = self._clock()
-                    keys |= set(await self._db.call(outbox.due_targets, now))
+                    keys |= set(await self._db.call(leases.due_free_targets, now, self.holder))
                     due = await self._db.read(outbox.next_due, now)  # off the writer thread
                     if due is not None:  # a group's wait ending before the next poll is acted on when it ends
                         next_poll = min(next_poll, loop.time() + max(0.0, due - now) + 0.01)
@@ -158,10 +163,38 @@ class DeliveryWorker:
         return self._pacers[key]
 
     async def _drain_channel(self, dest_type: str, target: str) -> None:
+        """Drains one channel while this replica holds its lease (taken first, released when nothing is due)."""
+        if not await self._db.call(leases.take_channel, dest_type, target, self.holder, self._channel_lease):
+            return  # another replica drains it
+        lost = asyncio.Event()
+        keeper = asyncio.create_task(self._keep_channel(dest_type, target, lost))
+        try:
+            await self._drain_held(dest_type, target, lost)
+        finally:
+            keeper.cancel()
+            await asyncio.gather(keeper, return_exceptions=True)
+            await asyncio.shield(self._db.call(leases.release_channel, dest_type, target, self.holder))
+
+    async def _keep_channel(self, dest_type: str, target: str, lost: asyncio.Event) -> None:
+        """Renews the channel's lease every third of it while the drain runs; sets `lost` if another took it."""
+        while True:
+            await asyncio.sleep(self._channel_lease / 3)
+            try:
+                kept = await self._db.call(
+                    leases.take_channel, dest_type, target, self.holder, self._channel_lease
+                )
+            except Exception:
+                log.exception("channel lease renewal failed", extra={"target": target})
+                continue
+            if not kept:
+                lost.set()
+                return
+
+    async def _drain_held(self, dest_type: str, target: str, lost: asyncio.Event) -> None:
         pacer = self._pacer(dest_type, target)
-        while not self._stopping:
+        while not self._stopping and not lost.is_set():
             await pacer.wait()
-            if self._stopping:
+            if self._stopping or lost.is_set():
                 return
             row = await self._db.call(
                 outbox.claim_next,

@@ -485,3 +485,43 @@ def m015_retention(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX alert_groups_last_event ON alert_groups (last_event_id)")
     db.execute("CREATE INDEX digests_sealed ON digests (period_end) WHERE sealed = 1")
     db.execute("CREATE INDEX digests_first_event ON digests (first_event_id)")
+
+
+@migrations()
+def m016_replicas_and_leases(db: sqlite_utils.Database) -> None:
+    # Several replicas on one database (docs/design/postgres.md §7, store/leases.py, store/replicas.py): one replica
+    # drains a channel at a time, one runs each poller, and each says it is alive. Times are epoch seconds.
+    db.execute(
+        """
+        CREATE TABLE channel_leases (
+            dest_type TEXT NOT NULL,
+            target TEXT NOT NULL,
+            holder TEXT NOT NULL,
+            lease_until REAL NOT NULL,
+            PRIMARY KEY (dest_type, target)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE poller_leases (
+            name TEXT NOT NULL PRIMARY KEY,
+            holder TEXT NOT NULL,
+            lease_until REAL NOT NULL,
+            taken_at REAL NOT NULL,
+            beat_at REAL NOT NULL
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE replicas (
+            id TEXT NOT NULL PRIMARY KEY,
+            host TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            version TEXT NOT NULL,
+            started_at REAL NOT NULL,
+            beat_at REAL NOT NULL
+        )
+        """
+    )

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
 from notifbot.logs import OncePer
 from notifbot.metrics import Metrics
@@ -16,6 +17,7 @@ log = logging.getLogger("notifbot.store")
 PAUSE_SECONDS = 0.01  # between two batches: whatever else waits for the writer goes first
 FIRST_RUN_SECONDS = 60.0  # after start, at most this long before the first run
 NOT_INCREMENTAL_LOG_SECONDS = 7 * 86400.0
+LEASE = "retention"  # several replicas: the one holding this poller lease prunes
 
 
 class Pruner:
@@ -36,6 +38,7 @@ class Pruner:
         *,
         pause: float = PAUSE_SECONDS,
         first: float | None = None,
+        gate: Callable[[str], Awaitable[bool]] | None = None,
     ) -> None:
         self._db = db
         self.windows = windows
@@ -43,6 +46,7 @@ class Pruner:
         self._metrics = metrics
         self._pause = pause
         self._first = min(every, FIRST_RUN_SECONDS) if first is None else first
+        self._gate = gate  # says whether this replica runs retention now (None: always)
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._not_incremental = OncePer(NOT_INCREMENTAL_LOG_SECONDS)
@@ -102,7 +106,8 @@ class Pruner:
         await asyncio.sleep(self._first)
         while not self._stopping:
             try:
-                await self.run_once()
+                if self._gate is None or await self._gate(LEASE):
+                    await self.run_once()
             except Exception:
                 log.exception("retention run failed; the next one tries again")
             await asyncio.sleep(self._every)
