@@ -30,13 +30,23 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench import adobe_io, commands, delivery, email_backlog, ingest, loadgen, marketo_budget, wal  # noqa: E402
+from bench import (  # noqa: E402
+    adobe_io,
+    commands,
+    delivery,
+    email_backlog,
+    ingest,
+    loadgen,
+    marketo_budget,
+    postgres,
+    wal,
+)
 
 RESULTS = REPO / "bench" / "results"
 RSS_LIMIT_BYTES = 150 * 1000 * 1000  # "≤ 150 MB"
 RATIO_TARGET = 0.50
 P99_TARGET_MS = 25.0
-PARTS = ["throughput", "latency", "delivery", "commands", "adobe_io", "marketo", "wal", "email"]
+PARTS = ["throughput", "latency", "delivery", "commands", "adobe_io", "marketo", "wal", "email", "postgres"]
 COMMAND_P99_TARGET_MS = 100.0  # issue #3; Slack's own limit for the ack is 3,000 ms
 
 
@@ -247,6 +257,8 @@ def build_table(res: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         rows += wal.table_rows(res["wal"])
     if res.get("email"):
         rows += email_backlog.table_rows(res["email"])
+    if res.get("postgres"):
+        rows += postgres.table_rows(res["postgres"])
     for part, err in res.get("errors", {}).items():
         rows.append((f"{part}: did not complete", err.splitlines()[-1][:100] if err else "", "", "FAIL"))
     return rows
@@ -296,6 +308,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--wal-rate", type=float, default=1000.0, help="WAL part: events/s (default 1000)")
     ap.add_argument("--wal-duration", type=float, help="WAL part: seconds per variant (default 60, quick 10)")
     ap.add_argument("--emails", type=int, help="e-mail backlog size (default 10,000, quick 1,000)")
+    ap.add_argument(
+        "--pg-url",
+        help=f"postgres part: a server URL to create its databases from (default ${postgres.URL_ENV}, "
+        f"else {postgres.DEFAULT_ADMIN_URL})",
+    )
     ap.add_argument("--no-pin", action="store_true", help="do not pin server and load generator to CPUs")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory (databases, logs)")
     ap.add_argument("--out", type=Path, default=RESULTS / "latest.json")
@@ -429,6 +446,27 @@ def main(argv: list[str] | None = None) -> int:
                 res["errors"]["email"] = traceback.format_exc()
                 traceback.print_exc()
             res["loadavg"]["after_email"] = _loadavg()
+        if "postgres" in parts:
+            print(
+                f"postgres: SQLite x1, PostgreSQL x1, PostgreSQL x2 replicas: closed loop {duration:.0f} s "
+                f"({args.connections} connections), then {args.rate:.0f} events/s for {rate_duration:.0f} s",
+                flush=True,
+            )
+            try:
+                res["postgres"] = postgres.run_postgres(
+                    workdir=workdir,
+                    duration=duration,
+                    connections=args.connections,
+                    rate=args.rate,
+                    rate_duration=rate_duration,
+                    generator=generator,
+                    pin=pin,
+                    admin=args.pg_url,
+                )
+            except Exception:
+                res["errors"]["postgres"] = traceback.format_exc()
+                traceback.print_exc()
+            res["loadavg"]["after_postgres"] = _loadavg()
     finally:
         res["elapsed_s"] = round(time.monotonic() - started, 1)
         if args.keep:
