@@ -82,7 +82,7 @@ def check_postgres(admin: str) -> str:
     try:
         import psycopg
     except ImportError as exc:
-        raise RuntimeError("the psycopg driver is missing (pip install -e .)") from exc
+        raise RuntimeError("the psycopg driver is missing: run `make .venv/.installed`") from exc
     try:
         with psycopg.connect(admin, connect_timeout=CONNECT_TIMEOUT, autocommit=True) as conn:
             row = conn.execute("SHOW server_version").fetchone()

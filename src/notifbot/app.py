@@ -257,7 +257,8 @@ class Bot:
             return "shutting down"
         if not self.worker.running:
             return "delivery worker is not running"
-        return await self.db.write_problem()
+        problem = await self.db.write_problem()
+        return problem or self.replica.renewal_problem()
 
     async def refresh_gauges(self) -> None:
         """Reads the outbox depth and the Marketo call counts into the metrics gauges."""

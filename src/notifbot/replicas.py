@@ -61,6 +61,16 @@ class Replica:
         (self.held.add if held else self.held.discard)(name)
         return held
 
+    def renewal_problem(self) -> str | None:
+        """Why this replica is not ready as far as its leases go: its heartbeat has not reached the database for a
+        whole lease period (its pollers and channels may already be another replica's)."""
+        if self.last_renewal is None or self._task is None:
+            return None
+        late = asyncio.get_running_loop().time() - self.last_renewal
+        if late <= self.lease_seconds:
+            return None
+        return f"lease renewal failing: no heartbeat reached the database for {late:.0f} s"
+
     async def beat(self) -> None:
         """One heartbeat: the replica row and the renewal of every poller lease held."""
         await self._db.call(replicas.beat, self.id, socket.gethostname(), os.getpid(), self.version)

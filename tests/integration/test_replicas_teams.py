@@ -75,6 +75,14 @@ class Replica:
             await self.task
 
 
+def _stored_subscriptions(url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute("SELECT count(*) FROM teams_subscriptions").fetchone()
+        return int(row[0]) if row else 0
+
+
 def _socket() -> socket.socket:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -95,6 +103,7 @@ async def test_one_replica_keeps_the_subscription_and_each_command_is_answered_o
         await a.bot.start()
         await b.bot.start()  # before A made the subscription: B learns it when a notification names it
         await wait_for(lambda: len(graph.subscriptions) == 1)
+        await wait_for(lambda: _stored_subscriptions(storage["url"]) == 1)  # A recorded it, after Graph made it
         messages = []
         for text in ("quota", "help", "status"):
             message, statuses = await graph.user_posts(

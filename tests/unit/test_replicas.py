@@ -153,3 +153,14 @@ async def test_a_clean_stop_hands_the_poller_over_at_the_standbys_next_try(
         pb.stop()
         for r in (ra, rb):
             await r.__aexit__(None, None, None)
+
+
+async def test_readiness_says_so_when_the_heartbeat_stops_reaching_the_database(tmp_path: Path) -> None:
+    db = Database(tmp_path / "notifbot.db")
+    async with Replica(db, replica_id="solo", version="1", lease_seconds=LEASE) as replica:
+        await asyncio.sleep(LEASE * 0.5)
+        assert replica.renewal_problem() is None
+        db.close()  # every heartbeat from now on fails
+        await asyncio.sleep(LEASE * 1.5)
+        problem = replica.renewal_problem()
+        assert problem is not None and problem.startswith("lease renewal failing")
