@@ -103,7 +103,9 @@ async def test_one_replica_keeps_the_subscription_and_each_command_is_answered_o
         await a.bot.start()
         await b.bot.start()  # before A made the subscription: B learns it when a notification names it
         await wait_for(lambda: len(graph.subscriptions) == 1)
-        await wait_for(lambda: _stored_subscriptions(storage["url"]) == 1)  # A recorded it, after Graph made it
+        await wait_for(
+            lambda: _stored_subscriptions(storage["url"]) == 1
+        )  # A recorded it, after Graph made it
         messages = []
         for text in ("quota", "help", "status"):
             message, statuses = await graph.user_posts(
