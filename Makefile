@@ -20,8 +20,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP)
 	$(BIN)/notifbot serve
 
-# two workers (the CI machine has two cores); a test module stays on one worker, so its shared servers are started once
-TEST_WORKERS ?= 2
+# three workers on the CI machine's two cores: most of a test's time is spent waiting (on servers, subprocesses,
+# PostgreSQL), so a third keeps the cores busy; a test module stays on one worker, so its shared servers start once
+TEST_WORKERS ?= 3
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 

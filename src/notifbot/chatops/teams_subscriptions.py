@@ -45,7 +45,7 @@ class SubscriptionManager:
         self._gate = (
             gate  # several replicas: the one holding LEASE keeps the subscriptions, the others read them
         )
-        self._loaded_at = float("-inf")
+        self._refreshing: asyncio.Future[None] | None = None
         self._settings = settings
         self._check = check_seconds
         self._first_delay = first_delay
@@ -62,12 +62,13 @@ class SubscriptionManager:
     async def load(self) -> None:
         """Loads stored subscriptions so notifications are accepted right after a restart."""
         self._known = {s.id: s for s in await self._db.read(store.subscriptions)}
-        self._loaded_at = time.monotonic()
 
     async def refresh(self) -> None:
-        """Reloads the stored subscriptions (at most 5 times a second): another replica may have created one."""
-        if time.monotonic() - self._loaded_at >= 0.2:
-            await self.load()
+        """Reloads the stored subscriptions now (another replica may have just made one); concurrent callers share
+        one read, so a flood of notifications naming unknown subscriptions costs one query at a time."""
+        if self._refreshing is None or self._refreshing.done():
+            self._refreshing = asyncio.ensure_future(self.load())
+        await asyncio.shield(self._refreshing)
 
     def _wanted(self) -> list[str]:
         return [resource_of(c.team_id, c.channel_id) for c in self._settings.channels]
