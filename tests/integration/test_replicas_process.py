@@ -1,5 +1,5 @@
-"""Several real `notifbot serve` processes on one PostgreSQL: a burst spread over them with one `kill -9`ed loses
-nothing and keeps Slack's pacing; the Marketo pollers run once between them and move when their holder dies."""
+"""Several real `notifbot serve` processes on one PostgreSQL: a burst spread over three with one `kill -9`ed loses
+nothing, posts nothing twice and keeps Slack's pacing."""
 
 from __future__ import annotations
 
@@ -8,12 +8,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.fakes.marketo import FakeMarketo
 from tests.fakes.slack import FakeSlack
 from tests.integration.process import BotProcess, wait_until
+from tests.integration.replica_support import pg_rows, replica
 from tests.pg_support import empty_store
 
 pytestmark = pytest.mark.slow
@@ -22,21 +21,6 @@ CHANNELS = 8
 EVENTS = 2000
 BATCH = 50
 LEASE = 1.0  # storage.lease_seconds in these tests: failover is due within two of them
-
-
-def pg_rows(url: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    """The rows of one statement on the shared database, as tuples."""
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        return [tuple(r) for r in conn.execute(sql, params or None).fetchall()]
-
-
-def replica(tmp: Path, name: str, url: str, config: dict[str, Any], env: dict[str, str]) -> BotProcess:
-    """One replica: its own folder, port and logs; the shared database through NOTIFBOT_DATABASE_URL."""
-    folder = tmp / name
-    folder.mkdir()
-    return BotProcess(folder, config, {"NOTIFBOT_DATABASE_URL": url, "NOTIFBOT_REPLICA_ID": name, **env})
 
 
 def burst_config() -> dict[str, Any]:
@@ -109,62 +93,3 @@ def test_a_burst_over_three_replicas_with_one_killed_loses_nothing_and_keeps_the
         assert slack.count_429 <= CHANNELS
         per_channel = Counter(m.channel for m in posted)
         assert sorted(per_channel) == [f"C{c}" for c in range(CHANNELS)]
-
-
-def marketo_config(fake: FakeMarketo) -> dict[str, Any]:
-    return {
-        "storage": {"lease_seconds": LEASE},
-        "marketo": {
-            "instances": [
-                {
-                    "munchkin_id": "123-ABC-456",
-                    "base_url": fake.base_url,
-                    "client_id": "cid-1",
-                    "client_secret": "s3cret-marketo",
-                }
-            ]
-        },
-    }
-
-
-def quota_holder(url: str) -> tuple[str, float] | None:
-    rows = pg_rows(url, "SELECT holder, lease_until FROM poller_leases WHERE name = 'quota:123-ABC-456'")
-    return (str(rows[0][0]), float(rows[0][1])) if rows else None
-
-
-def test_marketo_pollers_run_on_one_replica_and_move_when_it_dies(
-    tmp_path: Path, procs: list[BotProcess], pg_store_url: str
-) -> None:
-    empty_store(pg_store_url)
-    with FakeMarketo("cid-1", "s3cret-marketo", usage_users={"bi-connector": 100}) as single:
-        one = replica(tmp_path, "solo", pg_store_url, marketo_config(single), {})
-        procs.append(one)
-        one.start()
-        wait_until(lambda: single.rest_calls > 0)
-        time.sleep(4 * LEASE)
-        alone = single.rest_calls
-        one.terminate()
-    empty_store(pg_store_url)
-    with FakeMarketo("cid-1", "s3cret-marketo", usage_users={"bi-connector": 100}) as fake:
-        bots = [replica(tmp_path, n, pg_store_url, marketo_config(fake), {}) for n in ("a", "b")]
-        procs.extend(bots)
-        for bot in bots:
-            bot.start()
-        wait_until(lambda: fake.rest_calls > 0)
-        time.sleep(4 * LEASE)
-        print(f"\nMarketo REST calls in the same window: one replica {alone}, two replicas {fake.rest_calls}")
-        assert fake.rest_calls == alone  # the second replica spends nothing
-        holder = quota_holder(pg_store_url)
-        assert holder is not None and holder[0] in ("a", "b")
-        dead = next(b for b in bots if b.env["NOTIFBOT_REPLICA_ID"] == holder[0])
-        survivor = next(b for b in bots if b is not dead)
-        dead.kill9()
-        killed_at = time.time()
-        wait_until(
-            lambda: (quota_holder(pg_store_url) or ("", 0.0))[0] == survivor.env["NOTIFBOT_REPLICA_ID"], 10
-        )
-        took = time.time() - killed_at
-        print(f"poller failover after kill -9: {took:.2f} s (lease {LEASE} s)")
-        assert took <= 2 * LEASE + 0.5  # 0.5 s: this test's polling of the table
-        status = httpx.get(f"{survivor.url}/readyz", timeout=5)
-        assert status.status_code == 200
