@@ -6,7 +6,7 @@ import logging
 
 from notifbot.commands.common import command_name, plural, when_ts
 from notifbot.commands.model import CommandContext, Invocation
-from notifbot.commands.queries import RecentRow, recent
+from notifbot.commands.queries import COUNT_CAP, RecentRow, recent
 from notifbot.kinds import describe
 from notifbot.links import LinkPolicy, safe_url
 from notifbot.replies import Item, Reply, Section
@@ -62,7 +62,8 @@ async def recent_reply(inv: Invocation, ctx: CommandContext, kind: str | None, l
             else " notifbot lists what arrives at `POST /hooks/events` (and from the Marketo pollers)."
         )
         return Reply(f"Recent {what}", (Section(text=text),))
-    text = f"The latest {plural(len(page.rows), what[:-1], what)} of {page.total:,} stored, newest first."
+    stored = f"more than {COUNT_CAP:,}" if page.capped else f"{page.total:,}"
+    text = f"The latest {plural(len(page.rows), what[:-1], what)} of {stored} stored, newest first."
     footer = (
         f"Status: delivered, pending, dead (see `notifbot outbox list`), muted (stored, not posted) or "
         f"acknowledged. `{command_name(inv, ctx)} recent <kind> <n>` narrows the list (up to 50)."

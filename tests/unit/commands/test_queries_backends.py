@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from notifbot.commands import queries
 from notifbot.digests import DigestPolicy, DigestRef
 from notifbot.groups import GroupPolicy, GroupRef
@@ -76,3 +78,16 @@ def test_status_counts_on_each_backend(store_conn: Conn) -> None:
     assert counts.last_delivered_at == 1.0
     assert counts.groups == {"firing": 1}
     assert [(p.instance, p.poller, p.calls_today) for p in counts.pollers] == [("I1", "activities", 12)]
+
+
+def test_the_total_stops_counting_past_the_cap_on_each_backend(
+    store_conn: Conn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(queries, "COUNT_CAP", 10)
+    events = [(parse_event({"kind": "audit", "id": f"a{i}"}, now=NOW), [OPS]) for i in range(25)]
+    insert_notifications(store_conn, events, now=NOW.timestamp())
+    page = queries.recent(store_conn, None, 5)
+    assert (page.total, page.capped, len(page.rows)) == (11, True, 5)  # counted to the cap + 1, no further
+    monkeypatch.setattr(queries, "COUNT_CAP", 25)
+    page = queries.recent(store_conn, "audit", 5)
+    assert (page.total, page.capped) == (25, False)
