@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -23,6 +22,7 @@ from notifbot.store.batch import IngestBatcher
 from notifbot.store.events import Accepted, Target
 from notifbot.store.mutes import active_mutes
 from notifbot.store.runner import Database
+from notifbot.tasks import stop_task
 
 log = logging.getLogger(__name__)
 Observer = Callable[[Sequence[Notification]], Awaitable[object]]
@@ -165,7 +165,4 @@ class MuteRefresh:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_task(self._task)

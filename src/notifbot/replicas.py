@@ -11,7 +11,6 @@ process always holds everything, through the same code.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import secrets
@@ -19,6 +18,7 @@ import socket
 
 from notifbot.store import leases, replicas
 from notifbot.store.runner import Database
+from notifbot.tasks import stop_task
 
 log = logging.getLogger("notifbot.replicas")
 
@@ -99,10 +99,7 @@ class Replica:
 
     async def __aexit__(self, *exc: object) -> None:
         """Stops beating and releases every lease at once (a standby need not wait for them to end)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_task(self._task)
         try:
             await self._db.call(leases.release_all, self.id)
             await self._db.call(replicas.remove, self.id)

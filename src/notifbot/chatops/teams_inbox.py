@@ -31,6 +31,7 @@ from notifbot.render.teams_reply import render_teams_reply
 from notifbot.replies import Reply, Section
 from notifbot.store import teams as store
 from notifbot.store.runner import Database
+from notifbot.tasks import stop_task
 from notifbot.teams.graph import GraphApi, GraphMessage
 
 log = logging.getLogger("notifbot.teams")
@@ -241,7 +242,4 @@ class TeamsInbox:
         """Stops the worker; unanswered rows stay queued for the next start."""
         self._stopping = True
         self._wake.set()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_task(self._task)

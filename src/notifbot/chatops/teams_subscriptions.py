@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 import time
@@ -14,6 +13,7 @@ from notifbot.config import TeamsCommandSettings
 from notifbot.errors import DeliveryError
 from notifbot.store import teams as store
 from notifbot.store.runner import Database
+from notifbot.tasks import stop_task
 from notifbot.teams.graph import GraphApi
 
 log = logging.getLogger("notifbot.teams")
@@ -151,7 +151,4 @@ class SubscriptionManager:
 
     async def stop(self) -> None:
         """Stops the loop (subscriptions simply expire if the bot stays down)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_task(self._task)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -12,6 +11,7 @@ from notifbot.logs import OncePer
 from notifbot.metrics import Metrics
 from notifbot.store.retention import Counts, Pruning, Windows, reclaim_space, space, utc_now
 from notifbot.store.runner import Database
+from notifbot.tasks import stop_task
 
 log = logging.getLogger("notifbot.store")
 PAUSE_SECONDS = 0.01  # between two batches: whatever else waits for the writer goes first
@@ -119,7 +119,4 @@ class Pruner:
 
     async def __aexit__(self, *exc: object) -> None:
         self._stopping = True  # a batch under way finishes (its transaction commits); no new one starts
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_task(self._task)
