@@ -25,7 +25,8 @@ def db_time(conn: Conn) -> float:
     return float(conn.execute("SELECT extract(epoch FROM clock_timestamp())").fetchone()[0])
 
 
-def _now(conn: Conn, now: float | None) -> float:
+def time_of(conn: Conn, now: float | None) -> float:
+    """`now` when a caller gives one (tests), else the database's clock (`db_time`)."""
     return db_time(conn) if now is None else now
 
 
@@ -38,7 +39,7 @@ def take_channel(
     now: float | None = None,
 ) -> bool:
     """Takes or renews the lease on one channel for `seconds`; False while another holder's lease runs."""
-    at = _now(conn, now)
+    at = time_of(conn, now)
     row = conn.execute(
         "INSERT INTO channel_leases (dest_type, target, holder, lease_until) VALUES (?, ?, ?, ?)"
         " ON CONFLICT (dest_type, target) DO UPDATE SET holder = excluded.holder,"
@@ -61,7 +62,7 @@ def release_channel(conn: Conn, dest_type: str, target: str, holder: str) -> Non
 def channel_holders(conn: Conn, now: float | None = None) -> dict[Channel, str]:
     """The channels whose lease runs now, with their holders."""
     rows = conn.execute(
-        "SELECT dest_type, target, holder FROM channel_leases WHERE lease_until >= ?", (_now(conn, now),)
+        "SELECT dest_type, target, holder FROM channel_leases WHERE lease_until >= ?", (time_of(conn, now),)
     ).fetchall()
     return {(r[0], r[1]): r[2] for r in rows}
 
@@ -80,7 +81,7 @@ def take_poller(conn: Conn, name: str, holder: str, seconds: float, now: float |
 
     `taken_at` says since when the holder has held it (kept on renewal), `beat_at` its last renewal.
     """
-    at = _now(conn, now)
+    at = time_of(conn, now)
     row = conn.execute(
         "INSERT INTO poller_leases (name, holder, lease_until, taken_at, beat_at) VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, lease_until = excluded.lease_until,"
@@ -97,7 +98,7 @@ def renew_pollers(
     conn: Conn, names: list[str], holder: str, seconds: float, now: float | None = None
 ) -> set[str]:
     """Renews the given pollers' leases held by `holder`; returns the ones it still holds."""
-    at = _now(conn, now)
+    at = time_of(conn, now)
     return {n for n in names if take_poller(conn, n, holder, seconds, at)}
 
 
@@ -127,6 +128,6 @@ def void_others_on_sqlite(conn: Conn, holder: str) -> None:
 def poller_holders(conn: Conn, now: float | None = None) -> dict[str, str]:
     """The pollers whose lease runs now, with their holders."""
     rows = conn.execute(
-        "SELECT name, holder FROM poller_leases WHERE lease_until >= ? ORDER BY name", (_now(conn, now),)
+        "SELECT name, holder FROM poller_leases WHERE lease_until >= ? ORDER BY name", (time_of(conn, now),)
     ).fetchall()
     return {r[0]: r[1] for r in rows}

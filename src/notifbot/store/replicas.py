@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from notifbot.store.conn import Conn
-from notifbot.store.leases import db_time
+from notifbot.store.leases import time_of
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ def beat(
 
     `started_at` None: the first beat's time (kept by later beats); `now` None: the database's clock.
     """
-    at = db_time(conn) if now is None else now
+    at = time_of(conn, now)
     conn.execute(
         "INSERT INTO replicas (id, host, pid, version, started_at, beat_at) VALUES (?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (id) DO UPDATE SET beat_at = excluded.beat_at, version = excluded.version",
@@ -49,7 +49,7 @@ def remove(conn: Conn, replica_id: str) -> None:
 
 def alive(conn: Conn, lease_seconds: float, now: float | None = None) -> list[ReplicaRow]:
     """Replicas that beat within the last two lease periods, oldest first."""
-    at = db_time(conn) if now is None else now
+    at = time_of(conn, now)
     rows = conn.execute(
         "SELECT id, host, pid, version, started_at, beat_at FROM replicas WHERE beat_at >= ?"
         " ORDER BY started_at, id",
