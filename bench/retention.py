@@ -46,7 +46,7 @@ from notifbot.sources.events import parse_event  # noqa: E402
 from notifbot.store.batch import IngestBatcher  # noqa: E402
 from notifbot.store.conn import Conn  # noqa: E402
 from notifbot.store.db import connect  # noqa: E402
-from notifbot.store.events import Target, insert_notifications  # noqa: E402
+from notifbot.store.events import Target  # noqa: E402
 from notifbot.store.pruner import Pruner  # noqa: E402
 from notifbot.store.retention import Windows  # noqa: E402
 from notifbot.store.runner import Database  # noqa: E402
@@ -59,31 +59,14 @@ P99_TARGET_MS = 50.0  # issue #14's acceptance: ingest p99 while pruning
 BACKENDS = ("sqlite", "postgresql")
 
 
-def _template() -> dict[str, Any]:
-    """One event row as the store writes it (all columns but id)."""
-    conn = connect(":memory:")
-    n = parse_event(
-        {
-            "kind": "audit",
-            "id": "t",
-            "summary": "Smart campaign changed by an admin",
-            "fields": {"user": "a@b.c"},
-        },
-        now=datetime.now(UTC),
-    )
-    insert_notifications(conn, [(n, [TARGET])])
-    row = dict(conn.execute("SELECT * FROM events").fetchone())
-    conn.close()
-    del row["id"]
-    return row
-
-
 def fill(path: Path, events: int, span_days: float) -> float:
     """Writes `events` events (oldest first) with their outbox rows; returns the seconds it took."""
     started = time.perf_counter()
     conn = connect(path)
     conn.execute("PRAGMA synchronous=OFF")
-    row = _template()
+    memory = connect(":memory:")
+    row = retention_pg.template_row(memory, TARGET)
+    memory.close()
     columns = list(row)
     marks = ",".join("?" * len(columns))
     now = datetime.now(UTC)

@@ -25,9 +25,10 @@ from typing import Any
 from bench.postgres import DEFAULT_ADMIN_URL, URL_ENV, admin_url, check_postgres, fresh_database, shown
 
 from notifbot.sources.events import parse_event
+from notifbot.store.conn import Conn
 from notifbot.store.db import transaction
 from notifbot.store.events import Target, insert_notifications
-from notifbot.store.pg import PgConn, connect, migrate_pg
+from notifbot.store.pg import connect, migrate_pg
 from notifbot.store.space import vacuum
 
 MIB = 1024 * 1024
@@ -59,8 +60,8 @@ def database(admin: str) -> Iterator[str]:
         yield url
 
 
-def _template(conn: PgConn, target: Target) -> dict[str, Any]:
-    """One event row as the store writes it on PostgreSQL (all columns but id), its row deleted again."""
+def template_row(conn: Conn, target: Target) -> dict[str, Any]:
+    """One event row as the store writes it on either backend (all columns but id), its rows deleted again."""
     n = parse_event(
         {
             "kind": "audit",
@@ -85,7 +86,7 @@ def fill(url: str, events: int, span_days: float, target: Target, chunk: int = C
     started = time.perf_counter()
     conn = connect(url)
     try:
-        row = _template(conn, target)
+        row = template_row(conn, target)
         columns = list(row)
         conn.execute("SET synchronous_commit = off")
         now = datetime.now(UTC)
