@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import secrets
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -20,9 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-from bench import ingest, loadgen
+from bench import ingest, loadgen, pg_admin
+from notifbot.store.pg_url import redacted
 
 URL_ENV = "NOTIFBOT_BENCH_POSTGRES_URL"
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -56,25 +55,11 @@ def admin_url() -> str:
     return os.environ.get(URL_ENV) or DEFAULT_ADMIN_URL
 
 
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
-
-
 @contextlib.contextmanager
 def fresh_database(admin: str) -> Iterator[str]:
     """A new empty PostgreSQL database (its URL), dropped on exit even with connections still open to it."""
-    import psycopg
-    from psycopg import sql
-
-    name = f"{DB_PREFIX}{os.getpid()}_{secrets.token_hex(4)}"
-    with psycopg.connect(admin, connect_timeout=CONNECT_TIMEOUT, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield _with_database(admin, name)
-    finally:
-        with psycopg.connect(admin, connect_timeout=CONNECT_TIMEOUT, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    with pg_admin.fresh_database(admin, DB_PREFIX, CONNECT_TIMEOUT) as url:
+        yield url
 
 
 def check_postgres(admin: str) -> str:
@@ -89,7 +74,7 @@ def check_postgres(admin: str) -> str:
     except psycopg.Error as exc:
         why = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise RuntimeError(
-            f"no PostgreSQL at {shown(admin)} ({why}): start one or pass --pg-url (or set {URL_ENV})"
+            f"no PostgreSQL at {redacted(admin)} ({why}): start one or pass --pg-url (or set {URL_ENV})"
         ) from exc
     return str(row[0]) if row else "?"
 
@@ -363,7 +348,7 @@ def run_postgres(
     admin = admin or admin_url()
     out: dict[str, Any] = {
         "postgres_server": check_postgres(admin),
-        "admin_url": shown(admin),
+        "admin_url": redacted(admin),
         "generator": generator,
         "connections": connections,
         "duration_s": duration,
@@ -416,14 +401,6 @@ def _line(e: dict[str, Any]) -> str:
         f"max {e['max_ms']:.1f} ms, 2xx {e['ok']}/{e['sent']}, lost {e['loss']['lost']}, "
         f"duplicated {e['loss']['duplicated']}, bot CPU {e['server_cpu']['total']}{pg}"
     )
-
-
-def shown(url: str) -> str:
-    """The URL without a password, for the results."""
-    parts = urlsplit(url)
-    user = f"{parts.username}@" if parts.username else ""
-    port = f":{parts.port}" if parts.port else ""
-    return urlunsplit((parts.scheme, f"{user}{parts.hostname or ''}{port}", parts.path, "", ""))
 
 
 def pinning_note(pin: bool) -> str:

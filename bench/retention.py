@@ -47,6 +47,7 @@ from notifbot.store.batch import IngestBatcher  # noqa: E402
 from notifbot.store.conn import Conn  # noqa: E402
 from notifbot.store.db import connect  # noqa: E402
 from notifbot.store.events import Target  # noqa: E402
+from notifbot.store.pg_url import redacted  # noqa: E402
 from notifbot.store.pruner import Pruner  # noqa: E402
 from notifbot.store.retention import Windows  # noqa: E402
 from notifbot.store.runner import Database  # noqa: E402
@@ -206,7 +207,7 @@ def run_postgresql(args: argparse.Namespace) -> dict[str, Any]:
     from notifbot.store.pg import connect as pg_connect
     from notifbot.store.pg_runner import PgDatabase
 
-    report: dict[str, Any] = {"backend": "postgresql", "server": retention_pg.shown(args.pg_url)}
+    report: dict[str, Any] = {"backend": "postgresql", "server": redacted(args.pg_url)}
     with retention_pg.database(args.pg_url) as url:
         report["fill_seconds"] = round(retention_pg.fill(url, args.events, args.span_days, TARGET), 1)
         report["sizes_before"] = retention_pg.sizes(url)
@@ -237,7 +238,7 @@ def choose(args: argparse.Namespace) -> list[str]:
             raise SystemExit(f"--backend {args.backend}: {exc}") from None
         print(f"PostgreSQL skipped: {exc}; running SQLite only", flush=True)
         return ["sqlite"]
-    print(f"PostgreSQL {version} at {retention_pg.shown(args.pg_url)}", flush=True)
+    print(f"PostgreSQL {version} at {redacted(args.pg_url)}", flush=True)
     return wanted
 
 

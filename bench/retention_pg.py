@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bench.postgres import DEFAULT_ADMIN_URL, URL_ENV, admin_url, check_postgres, fresh_database, shown
+from bench.postgres import DEFAULT_ADMIN_URL, URL_ENV, admin_url, check_postgres, fresh_database
 
 from notifbot.sources.events import parse_event
 from notifbot.store.conn import Conn
@@ -42,7 +42,6 @@ __all__ = [
     "check_postgres",
     "database",
     "fill",
-    "shown",
     "sizes",
     "vacuum_pruned",
 ]

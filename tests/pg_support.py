@@ -8,14 +8,15 @@ line that says how to run them, except under CI (`CI=true`), where they fail: `.
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+
+from bench import pg_admin
+from notifbot.store.pg_url import redacted
 
 URL_ENV = "NOTIFBOT_TEST_POSTGRES_URL"
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -35,21 +36,6 @@ def _unavailable(reason: str) -> NoReturn:
     pytest.skip(message)
 
 
-def _shown(url: str) -> str:
-    """The URL without a password, for messages."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    user = f"{parts.username}@" if parts.username else ""
-    return urlunsplit((parts.scheme, f"{user}{host}{port}", parts.path, "", ""))
-
-
-def with_database(url: str, name: str) -> str:
-    """`url` pointing at database `name` instead (user, password, host and query kept)."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
-
-
 def require_postgres(admin_url: str = ADMIN_URL) -> str:
     """`admin_url` once a connection to it works; otherwise skips, or fails under CI."""
     try:
@@ -61,24 +47,15 @@ def require_postgres(admin_url: str = ADMIN_URL) -> str:
             conn.execute("SELECT 1")
     except psycopg.Error as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        _unavailable(f"no PostgreSQL server answers at {_shown(admin_url)} ({first_line})")
+        _unavailable(f"no PostgreSQL server answers at {redacted(admin_url)} ({first_line})")
     return admin_url
 
 
 @contextmanager
 def fresh_database(admin_url: str) -> Iterator[str]:
     """A new, empty database on the server (its URL), dropped on exit even if connections to it are still open."""
-    import psycopg
-    from psycopg import sql
-
-    name = f"{DB_PREFIX}{os.getpid()}_{secrets.token_hex(4)}"
-    with psycopg.connect(admin_url, connect_timeout=CONNECT_TIMEOUT, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield with_database(admin_url, name)
-    finally:
-        with psycopg.connect(admin_url, connect_timeout=CONNECT_TIMEOUT, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    with pg_admin.fresh_database(admin_url, DB_PREFIX, CONNECT_TIMEOUT) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
