@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint format bench chaos mutation clean
+.PHONY: run test lint format messages bench chaos mutation clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,10 +27,28 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench tools hatch_build.py
+	$(BIN)/ruff format --check src tests bench tools hatch_build.py
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
+	@# the committed message template must be what the code says today, and every catalog must be up to date with it
+	@mkdir -p var
+	@$(EXTRACT) -o var/notifbot.pot src/notifbot
+	@diff -u $(POT) var/notifbot.pot >/dev/null || { diff -u $(POT) var/notifbot.pot | head -40; \
+		echo "the user-facing strings changed: run \`make messages\` and translate the new entries"; exit 1; }
+	@$(BIN)/pybabel update --check --ignore-pot-creation-date -i $(POT) -d $(LOCALES) -D notifbot --no-wrap >/dev/null 2>&1 || \
+		{ echo "a catalog is behind the template: run \`make messages\`"; exit 1; }
+
+# The gettext catalogs (docs/architecture.md "How to add a user-facing string"): extract every _()/N_()/ngettext/
+# pgettext string into the template, then bring each locale's .po up to date with it (new entries empty, changed
+# ones fuzzy). The .mo files are compiled by the build (hatch_build.py), never committed.
+POT     := src/notifbot/i18n/notifbot.pot
+LOCALES := src/notifbot/i18n/locales
+EXTRACT := $(BIN)/pybabel -q extract -F babel.cfg --no-location --sort-output --omit-header --no-wrap -c TRANSLATORS: \
+	--project notifbot
+messages: $(STAMP)
+	$(EXTRACT) -o $(POT) src/notifbot
+	$(BIN)/pybabel update -i $(POT) -d $(LOCALES) -D notifbot --ignore-pot-creation-date --no-wrap
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests bench

@@ -227,6 +227,8 @@ class Bot:
             slack_timeout=self.settings.slack.timeout_seconds,
             slack_interactive=slack_interactive(self.settings, self.env),
             graph=self.graph,
+            locale=self.settings.locale,
+            timezone=self.settings.timezone,
         )
         senders = build_senders(self.settings.destinations, context)
         slack = senders.get("slack")

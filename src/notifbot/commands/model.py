@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Literal
 
 from notifbot.config import Settings
+from notifbot.i18n import EN, Texts
 from notifbot.links import LinkPolicy, link_policy
 from notifbot.store.runner import Database
 
@@ -21,6 +22,11 @@ class Invocation:
     user_name: str | None = None
     channel_id: str | None = None
     transport: Literal["slack", "teams"] = "slack"
+    # the asker's own locale and zone when the transport knows them (Slack's users.info), tried first
+    locale_hint: str | None = None
+    zone_hint: str | None = None
+    # the language and zone of the reply, resolved once by `core.invoke` (docs/design/locale.md §5)
+    texts: Texts = EN
 
 
 @dataclass

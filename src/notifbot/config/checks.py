@@ -7,7 +7,7 @@ from pathlib import Path
 
 from notifbot.config.env import Env
 from notifbot.config.settings import DEFAULT_ADOBE_IMS_URL, DEFAULT_ADOBE_KEYS_URL, AdobeIOSettings, Settings
-from notifbot.destinations import SPECS, spec_for
+from notifbot.destinations import SPECS, spec_for, target_of
 from notifbot.net import https_or_loopback, is_loopback
 from notifbot.store.pg_url import url_problem
 
@@ -49,11 +49,32 @@ def semantic_problems(settings: Settings) -> list[str]:
             f"{t.campaigns_share_percent + t.activities_share_percent:g} %)"
         )
     problems.extend(_adobe_io_problems(settings.adobe_io))
+    problems.extend(_shared_channel_problems(settings))
     if settings.routes and settings.routes[-1].match:
         problems.append(
             f"routes[{len(settings.routes) - 1}]: the last route has a match; add a catch-all route "
             "(one without `match`) so no notification goes unrouted"
         )
+    return problems
+
+
+def _shared_channel_problems(settings: Settings) -> list[str]:
+    """Destinations posting to one channel must agree on its language and zone: the channel gets one message."""
+    problems: list[str] = []
+    first: dict[str, tuple[str, str, str | None]] = {}
+    for name, dest in settings.destinations.items():
+        target = target_of(dest)
+        wants = (dest.locale or settings.locale, dest.timezone or settings.timezone)
+        if target not in first:
+            first[target] = (name, *wants)
+            continue
+        other, *theirs = first[target]
+        for key, mine, its in zip(("locale", "timezone"), wants, theirs, strict=True):
+            if mine != its:
+                problems.append(
+                    f"destinations.{name}.{key}: posts to the same channel as destinations.{other} with another "
+                    f"{key} ({mine or 'none'} vs {its or 'none'}); give both the same {key}"
+                )
     return problems
 
 

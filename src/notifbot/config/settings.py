@@ -13,6 +13,7 @@ from notifbot.config.routes import Duration, Route
 from notifbot.delivery.settings import DeliverySettings
 from notifbot.destinations import Destination
 from notifbot.destinations.console import ConsoleDestination
+from notifbot.i18n import LocaleName, ZoneName
 from notifbot.kinds.mail import EmailRule, user_rule
 from notifbot.kinds.registry import KINDS
 from notifbot.links import marketo_host_entry
@@ -424,4 +425,7 @@ class Settings(_Strict):
     links: LinksSettings = Field(default_factory=LinksSettings)
     destinations: dict[str, Destination] = Field(default_factory=lambda: dict(_DEFAULT_DESTINATIONS))
     routes: list[Route] = Field(default_factory=lambda: [Route(to=["console"])])
+    # the language and time zone of messages and replies (a destination may set its own): en, or a catalog's locale
+    locale: LocaleName = "en"
+    timezone: ZoneName | None = None  # IANA name; None: times in UTC with US Central beside
     source: str = Field(default="embedded default", exclude=True)

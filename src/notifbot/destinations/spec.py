@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Generic, TextIO, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from notifbot.delivery.settings import DeliverySettings
+from notifbot.i18n import LocaleName, Texts, ZoneName, texts_for
 from notifbot.links import DEFAULT_LINKS, LinkPolicy
 
 if TYPE_CHECKING:
@@ -23,6 +24,8 @@ class DestinationModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: str
+    locale: LocaleName | None = None  # this destination's language (None: the global `locale`)
+    timezone: ZoneName | None = None  # how its times are shown (None: the global `timezone`)
 
 
 C = TypeVar("C", bound=DestinationModel)
@@ -40,6 +43,12 @@ class SenderContext:
     slack_interactive: bool = False  # alerts carry Acknowledge/Mute buttons
     graph: GraphApi | None = None  # the Microsoft Graph client, when one is configured
     workflow_timeout: float = 10.0
+    locale: str = "en"  # the global `locale`, for destinations that set none
+    timezone: str | None = None  # the global `timezone`, likewise
+
+    def texts(self, dest: DestinationModel) -> Texts:
+        """The language and time zone messages to `dest` are written in (its own, else the global ones)."""
+        return texts_for(dest.locale or self.locale, dest.timezone or self.timezone)
 
 
 def _no_problems(name: str, dest: Any) -> list[str]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import with_config
 
+from notifbot.i18n import EN, Texts
 from notifbot.kinds.parts import Parts, add, get
 from notifbot.kinds.spec import OPEN, KindSpec, OpenFields, ShortText, Text
 from notifbot.model import Kind, Notification, Severity
@@ -27,7 +28,7 @@ def _words(value: object) -> str | None:
     return text[:1].upper() + text[1:] if text else None
 
 
-def describe(n: Notification, fields: Mapping[str, Any]) -> Parts:
+def describe(n: Notification, fields: Mapping[str, Any], t: Texts = EN) -> Parts:
     """Which program's test finished, what it tested, and the winner by which criterion."""
     program = get(fields, "program_name")
     parts = Parts(f"A/B test result: {program}" if program else "A/B test result").offer(fields.get("url"))
@@ -38,7 +39,7 @@ def describe(n: Notification, fields: Mapping[str, Any]) -> Parts:
     return parts
 
 
-def advise(fields: Mapping[str, Any]) -> str:
+def advise(fields: Mapping[str, Any], t: Texts = EN) -> str:
     """Nothing to fix; declare the winner when the program does not send it on its own."""
     return (
         "No action needed if the email program sends the winner automatically; otherwise review the test "

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import with_config
 
+from notifbot.i18n import EN, Texts
 from notifbot.kinds.parts import Parts, add, get
 from notifbot.kinds.spec import OPEN, Ident, KindSpec, OpenFields, ShortText
 from notifbot.model import Kind, Notification, Severity
@@ -21,7 +22,7 @@ class AuditFields(OpenFields, total=False):
     component_name: ShortText | None
 
 
-def describe(n: Notification, fields: Mapping[str, Any]) -> Parts:
+def describe(n: Notification, fields: Mapping[str, Any], t: Texts = EN) -> Parts:
     """Who did what to which component."""
     user, action = get(fields, "user_id"), get(fields, "action")
     ctype, cname = get(fields, "component_type"), get(fields, "component_name")
@@ -35,7 +36,7 @@ def describe(n: Notification, fields: Mapping[str, Any]) -> Parts:
     return parts
 
 
-def advise(fields: Mapping[str, Any]) -> str:
+def advise(fields: Mapping[str, Any], t: Texts = EN) -> str:
     """Review unexpected changes."""
     return "No action needed if the change was expected; otherwise review it with the user in Admin → Audit Trail."
 

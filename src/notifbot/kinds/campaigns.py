@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import with_config
 
+from notifbot.i18n import EN, Texts
 from notifbot.kinds import mail_rules
 from notifbot.kinds.parts import Parts, add, get
 from notifbot.kinds.spec import OPEN, Ident, KindSpec, OpenFields, ShortText, Text
@@ -42,17 +43,17 @@ def _campaign(fields: Mapping[str, Any], verb: str) -> Parts:
     return parts
 
 
-def describe_failure(n: Notification, fields: Mapping[str, Any]) -> Parts:
+def describe_failure(n: Notification, fields: Mapping[str, Any], t: Texts = EN) -> Parts:
     """A failed smart campaign: its name, program, id and the error."""
     return _campaign(fields, "failed")
 
 
-def describe_abort(n: Notification, fields: Mapping[str, Any]) -> Parts:
+def describe_abort(n: Notification, fields: Mapping[str, Any], t: Texts = EN) -> Parts:
     """An aborted smart campaign: its name, who aborted it, and its id."""
     return _campaign(fields, "aborted")
 
 
-def advise_failure(fields: Mapping[str, Any]) -> str:
+def advise_failure(fields: Mapping[str, Any], t: Texts = EN) -> str:
     """Fix the cause and reschedule."""
     return (
         "Open the campaign, fix the cause in the error (e.g. approve the asset or fix the flow step), then "
@@ -60,7 +61,7 @@ def advise_failure(fields: Mapping[str, Any]) -> str:
     )
 
 
-def advise_abort(fields: Mapping[str, Any]) -> str:
+def advise_abort(fields: Mapping[str, Any], t: Texts = EN) -> str:
     """Confirm the abort was intended."""
     return (
         "Confirm with the user who aborted it that this was intended; if not, reschedule the batch or "

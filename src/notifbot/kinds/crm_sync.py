@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import with_config
 
+from notifbot.i18n import EN, Texts
 from notifbot.kinds import mail_rules
 from notifbot.kinds.parts import Listing, Parts, add, as_list, code, get
 from notifbot.kinds.spec import OPEN, Count, Ident, KindSpec, OpenFields, ShortText, Text
@@ -40,7 +41,7 @@ class CrmSyncFields(OpenFields, total=False):
     error: Text | None
 
 
-def describe(n: Notification, fields: Mapping[str, Any]) -> Parts:
+def describe(n: Notification, fields: Mapping[str, Any], t: Texts = EN) -> Parts:
     """Which CRM, what went wrong, how many leads failed (and which), over which period."""
     crm = CRM_NAMES.get(code(fields.get("crm")), humanize(fields.get("crm")) or "CRM")
     problem = humanize(fields.get("problem"))
@@ -110,7 +111,7 @@ _CRM_DEFAULT = (
 )
 
 
-def advise(fields: Mapping[str, Any]) -> str:
+def advise(fields: Mapping[str, Any], t: Texts = EN) -> str:
     """The next step for this CRM and problem."""
     crm, problem = code(fields.get("crm")), code(fields.get("problem"))
     if crm == "salesforce":

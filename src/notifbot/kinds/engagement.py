@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import with_config
 
+from notifbot.i18n import EN, Texts
 from notifbot.kinds import mail_rules
 from notifbot.kinds.parts import Parts, add, get
 from notifbot.kinds.spec import OPEN, Count, KindSpec, OpenFields, ShortText
@@ -22,7 +23,7 @@ class EngagementFields(OpenFields, total=False):
     url: ShortText | None
 
 
-def describe(n: Notification, fields: Mapping[str, Any]) -> Parts:
+def describe(n: Notification, fields: Mapping[str, Any], t: Texts = EN) -> Parts:
     """Which stream (or program) ran out of content, and for how many people."""
     stream = get(fields, "stream_name")
     program = get(fields, "program_name")
@@ -38,7 +39,7 @@ def describe(n: Notification, fields: Mapping[str, Any]) -> Parts:
     return parts
 
 
-def advise(fields: Mapping[str, Any]) -> str:
+def advise(fields: Mapping[str, Any], t: Texts = EN) -> str:
     """Give exhausted people something next."""
     return (
         "Add new content to the stream, or adjust its cadence or transitions, so exhausted people get "

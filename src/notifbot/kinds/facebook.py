@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import with_config
 
+from notifbot.i18n import EN, Texts
 from notifbot.kinds import mail_rules
 from notifbot.kinds.parts import Parts, add, code, get
 from notifbot.kinds.spec import OPEN, KindSpec, OpenFields, ShortText
@@ -34,7 +35,7 @@ class FacebookFields(OpenFields, total=False):
     audience_name: ShortText | None
 
 
-def describe(n: Notification, fields: Mapping[str, Any]) -> Parts:
+def describe(n: Notification, fields: Mapping[str, Any], t: Texts = EN) -> Parts:
     """Why the audience sync is blocked, and which audience."""
     reason = REASONS.get(code(fields.get("reason"))) or humanize(fields.get("reason"))
     parts = Parts(f"Facebook audience sync blocked: {reason}" if reason else "Facebook audience sync blocked")
@@ -43,7 +44,7 @@ def describe(n: Notification, fields: Mapping[str, Any]) -> Parts:
     return parts
 
 
-def advise(fields: Mapping[str, Any]) -> str:
+def advise(fields: Mapping[str, Any], t: Texts = EN) -> str:
     """The fix for this reason."""
     return _ADVICE.get(code(fields.get("reason")), _ADVICE_DEFAULT)
 

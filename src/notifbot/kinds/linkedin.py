@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import with_config
 
+from notifbot.i18n import EN, Texts
 from notifbot.kinds import mail_rules
 from notifbot.kinds.parts import Parts, add, code, get
 from notifbot.kinds.spec import OPEN, Count, KindSpec, OpenFields, ShortText
@@ -37,7 +38,7 @@ class LinkedinFields(OpenFields, total=False):
     audience_name: ShortText | None
 
 
-def describe(n: Notification, fields: Mapping[str, Any]) -> Parts:
+def describe(n: Notification, fields: Mapping[str, Any], t: Texts = EN) -> Parts:
     """What Marketo could not do on LinkedIn, after how many tries, for which audience."""
     op = OPERATIONS.get(code(fields.get("operation"))) or humanize(fields.get("operation"))
     attempts = get(fields, "attempts")
@@ -50,7 +51,7 @@ def describe(n: Notification, fields: Mapping[str, Any]) -> Parts:
     return parts
 
 
-def advise(fields: Mapping[str, Any]) -> str:
+def advise(fields: Mapping[str, Any], t: Texts = EN) -> str:
     """The fix for this operation."""
     return _ADVICE.get(code(fields.get("operation")), _ADVICE_DEFAULT)
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from notifbot.i18n import EN, Texts
 from notifbot.kinds.parts import Parts
 from notifbot.kinds.spec import KindSpec
 from notifbot.model import Kind, Notification, Severity
 from notifbot.text import as_text, humanize, one_line
 
 
-def generic(n: Notification, fields: Mapping[str, Any], *, max_facts: int = 10) -> Parts:
+def generic(n: Notification, fields: Mapping[str, Any], t: Texts = EN, *, max_facts: int = 10) -> Parts:
     """Any notification as a title plus its fields as a bounded key/value list."""
     parts = Parts(f"Marketo notification: {n.kind_label}").offer(fields.get("url"))
     items = [(str(k), v) for k, v in fields.items() if v is not None and v != ""]
@@ -25,7 +26,7 @@ def generic(n: Notification, fields: Mapping[str, Any], *, max_facts: int = 10) 
     return parts
 
 
-def advise(fields: Mapping[str, Any]) -> str:
+def advise(fields: Mapping[str, Any], t: Texts = EN) -> str:
     """Look in Marketo, and route the kind."""
     return (
         "Open the notification in Marketo (the bell) for details, and route this kind to the right team in "

@@ -28,6 +28,8 @@ class Parts:
 
     title: str
     facts: Facts = field(default_factory=list)
+    # the kind's own one-line summary in the reader's language, shown when the event brings none (docs/design/locale.md §3.5)
+    summary: str | None = None
     detail: tuple[str, str] | None = None
     listing: Listing | None = None
     link: Link | None = None  # set by `describe` from the first offered URL that may be opened

@@ -10,6 +10,7 @@ from itertools import chain
 from types import MappingProxyType
 from typing import Any
 
+from notifbot.i18n import EN, Texts
 from notifbot.kinds import (
     ab_test_result,
     audit,
@@ -120,25 +121,25 @@ def _fields(n: Notification) -> Mapping[str, Any]:
     return n.fields if isinstance(n.fields, Mapping) else {}
 
 
-def describe(n: Notification, links: LinkPolicy = DEFAULT_LINKS) -> Parts:
-    """The raw parts of `n`'s message, its link classified under `links`; unknown kinds fall back to a generic list."""
+def describe(n: Notification, links: LinkPolicy = DEFAULT_LINKS, t: Texts = EN) -> Parts:
+    """The raw parts of `n`'s message in `t`'s locale, its link classified under `links`; unknown kinds get a list."""
     fields = _fields(n)
     spec = KINDS.get(n.kind)
     if spec is not None and spec.describe is not other.generic:
         try:
-            return spec.describe(n, fields).resolve(links)
+            return spec.describe(n, fields, t).resolve(links)
         except Exception:  # a renderer must never drop a notification over an odd field value
             pass
     try:
-        return other.generic(n, fields).resolve(links)
+        return other.generic(n, fields, t).resolve(links)
     except Exception:  # fields that cannot even be listed: the title alone
-        return Parts(f"Marketo notification: {n.kind_label}")
+        return Parts(t._("Marketo notification: {kind}").format(kind=n.kind_label))
 
 
-def what_to_do(n: Notification) -> str:
-    """The next step a Marketo admin should take for `n`, as one plain-text line."""
+def what_to_do(n: Notification, t: Texts = EN) -> str:
+    """The next step a Marketo admin should take for `n`, as one plain-text line in `t`'s locale."""
     spec = KINDS.get(n.kind, KINDS[Kind.OTHER])
-    return spec.advice(_fields(n))
+    return spec.advice(_fields(n), t)
 
 
 def sample_for_kind(kind: str) -> dict[str, Any]:
@@ -156,8 +157,8 @@ def sample_for_kind(kind: str) -> dict[str, Any]:
     raise KeyError(f"no sample for kind {kind!r}; known kinds and samples: {', '.join(names)}")
 
 
-def item_label(n: Notification) -> str:
+def item_label(n: Notification, t: Texts = EN) -> str:
     """One line naming what one event of a group is about (raw text): its title, and its summary when it has one."""
-    title = describe(n).title
+    title = describe(n, t=t).title
     summary = " ".join(str(n.summary).split()) if n.summary else ""
     return f"{title}: {summary}" if summary and summary not in title else title

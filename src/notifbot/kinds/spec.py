@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from types import MappingProxyType
 from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, StringConstraints, TypeAdapter, with_config
 from typing_extensions import TypedDict
 
+from notifbot.i18n import Texts
 from notifbot.kinds.mail import EmailRule
 from notifbot.kinds.parts import Parts
 from notifbot.model import Kind, Notification, Severity
@@ -23,8 +23,9 @@ Ident = int | ShortText
 # TypedDicts validated by TypeAdapter return plain dicts (no model to dump), which keeps ingest fast.
 OPEN = ConfigDict(extra="allow")
 
-Describer = Callable[[Notification, Mapping[str, Any]], Parts]
-Advisor = Callable[[Mapping[str, Any]], str]
+# the kind's wording of one message, and of its next step, in the locale of `Texts`
+Describer = Callable[[Notification, Mapping[str, Any], Texts], Parts]
+Advisor = Callable[[Mapping[str, Any], Texts], str]
 SeverityRule = Callable[[Mapping[str, Any]], Severity | None]
 
 
@@ -58,8 +59,6 @@ class KindSpec:
     problem: tuple[str, ...] | None = None
     # a problem of this kind stays one message at least this long by default (the quota: its whole day)
     lasts: timedelta | None = None
-    # (translations, next) our own wording of its messages by language ("sv") and message id
-    translations: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: MappingProxyType({}))
     # the validator of `schema`, built once when the spec is defined; None when `schema` is None
     adapter: TypeAdapter[Any] | None = field(init=False, repr=False, compare=False)
 

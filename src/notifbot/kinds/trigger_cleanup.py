@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import with_config
 
+from notifbot.i18n import EN, Texts
 from notifbot.iso_time import parse_time
 from notifbot.kinds import mail_rules
 from notifbot.kinds.parts import Listing, Parts, add, as_list, code
@@ -37,7 +38,7 @@ class TriggerCleanupFields(OpenFields, total=False):
     campaigns: list[CleanupCampaign] | None
 
 
-def describe(n: Notification, fields: Mapping[str, Any]) -> Parts:
+def describe(n: Notification, fields: Mapping[str, Any], t: Texts = EN) -> Parts:
     """The stage, the deactivation date and the campaigns concerned (each linked)."""
     stage = code(fields.get("stage"))
     campaigns = as_list(fields.get("campaigns"))
@@ -63,7 +64,7 @@ def describe(n: Notification, fields: Mapping[str, Any]) -> Parts:
     return parts
 
 
-def advise(fields: Mapping[str, Any]) -> str:
+def advise(fields: Mapping[str, Any], t: Texts = EN) -> str:
     """Reactivate what is still needed, or reset the 6-month clock before the date."""
     if code(fields.get("stage")) == "deactivated":
         return "Reactivate the campaigns still needed; the others can stay off or be archived."

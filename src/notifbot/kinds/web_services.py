@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from pydantic import Field, with_config
 
 from notifbot.central_time import next_central_midnight
+from notifbot.i18n import EN, Texts
 from notifbot.iso_time import parse_time
 from notifbot.kinds import mail_rules
 from notifbot.kinds.parts import Parts, add, get
@@ -57,7 +58,7 @@ def _next_reset(after: datetime) -> datetime | None:
         return None
 
 
-def describe(n: Notification, fields: Mapping[str, Any]) -> Parts:
+def describe(n: Notification, fields: Mapping[str, Any], t: Texts = EN) -> Parts:
     """How much of the quota is used, when it resets, who used it, and the forecast."""
     percent = quota_percent(fields)
     if percent is not None and percent < 100:
@@ -90,7 +91,7 @@ def describe(n: Notification, fields: Mapping[str, Any]) -> Parts:
     return parts
 
 
-def advise(fields: Mapping[str, Any]) -> str:
+def advise(fields: Mapping[str, Any], t: Texts = EN) -> str:
     """What 100 % means, and where to find who is using the quota."""
     percent = quota_percent(fields)
     top = "Find the top API users in Admin → Web Services → API Call Information."

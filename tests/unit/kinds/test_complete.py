@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -49,11 +48,10 @@ EMAILED |= {Kind.TRIGGER_CLEANUP, Kind.WEB_SERVICES}
 
 
 @pytest.mark.parametrize("kind", list(Kind))
-def test_the_e_mailed_kinds_have_email_rules_and_the_translations_slot_is_there_and_empty(kind: Kind) -> None:
+def test_the_e_mailed_kinds_have_email_rules(kind: Kind) -> None:
     spec = KINDS[kind]
     assert bool(spec.email_rules) == (kind in EMAILED)
     assert all(isinstance(rule, EmailRule) for rule in spec.email_rules)
-    assert isinstance(spec.translations, Mapping) and not spec.translations
 
 
 def test_every_sample_belongs_to_exactly_one_kind_and_every_kind_has_one() -> None:
