@@ -55,8 +55,8 @@ async def mute(inv: Invocation, cmd: Command, ctx: CommandContext) -> Reply:
     await ctx.on_mutes_changed()
     t = inv.texts
     name = command_name(inv, ctx)
-    until = t.when(created.until)
-    values = {"until": until, "name": name, "kind": cmd.kind, "scope": created.scope}
+    shown_until = t.when(created.until)
+    values = {"until": shown_until, "name": name, "kind": cmd.kind, "scope": created.scope}
     if cmd.matchers:
         first = t._("Until {until}, new notifications matching {scope} are stored but not posted.")
     elif cmd.kind == "all":
@@ -75,7 +75,7 @@ async def mute(inv: Invocation, cmd: Command, ctx: CommandContext) -> Reply:
         )
     facts = [
         Fact(t.pgettext("fact", "Kind"), cmd.kind),
-        Fact(t.pgettext("fact", "Until"), until),
+        Fact(t.pgettext("fact", "Until"), shown_until),
         Fact(t.pgettext("fact", "Muted by"), author),
     ]
     if cmd.matchers:
