@@ -31,7 +31,7 @@ def refusal(spec: CommandSpec, inv: Invocation, ctx: CommandContext) -> Refusal:
     t = inv.texts
     setting, admins = admins_setting(inv, ctx)
     text = t._("Only notifbot admins (`{setting}`) can {action}; ask an admin.").format(
-        setting=setting, action=t._(spec.admin or "")
+        setting=setting, action=t._(spec.admin) if spec.admin else ""
     )
     if admins:
         text += " " + t._("Admins: {admins}.").format(admins=", ".join(admins))
