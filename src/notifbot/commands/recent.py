@@ -8,7 +8,7 @@ import re
 from notifbot.commands.common import command_name, group_state, when_ts
 from notifbot.commands.model import CommandContext, Invocation
 from notifbot.commands.queries import COUNT_CAP, RecentRow, recent
-from notifbot.i18n import Texts
+from notifbot.i18n import EN, Texts
 from notifbot.kinds import describe
 from notifbot.links import LinkPolicy, safe_url
 from notifbot.replies import Item, Reply, Section
@@ -61,7 +61,7 @@ def _line(row: RecentRow, links: LinkPolicy, t: Texts) -> tuple[str, str | None]
     return one_line(parts.title) or row.kind, url
 
 
-def _item(row: RecentRow, links: LinkPolicy, t: Texts) -> Item:
+def _item(row: RecentRow, links: LinkPolicy, t: Texts = EN) -> Item:
     try:
         title, url = _line(row, links, t)
     except Exception:  # one unreadable notification never hides the others
