@@ -49,6 +49,8 @@ GETTEXT = frozenset({"_", "N_", "gettext", "ngettext", "pgettext", "npgettext"})
 LOGGER = re.compile(r"(?:^|_)log(?:ger)?$|^logging$")
 LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log"})
 
+REGEX = frozenset({"compile", "match", "fullmatch", "search", "sub", "subn", "split", "findall", "finditer"})
+
 WORD = r"[^\W\d_]{2,}"
 # a word and a space (a placeholder counts as the other side), or one capitalised word ("Resolved:")
 HUMAN = re.compile(rf"{WORD}\s+\S|\S\s+{WORD}")
@@ -92,8 +94,9 @@ def _piece(value: ast.expr) -> str:
         return str(value.value).replace("{", "{{").replace("}", "}}")
     assert isinstance(value, ast.FormattedValue)
     conversion = "" if value.conversion == -1 else "!" + chr(value.conversion)
-    spec = ":" + "".join(_piece(v) for v in value.format_spec.values) if value.format_spec else ""
-    return "{" + ast.unparse(value.value) + conversion + spec + "}"
+    spec = value.format_spec
+    spec_text = ":" + "".join(_piece(v) for v in spec.values) if isinstance(spec, ast.JoinedStr) else ""
+    return "{" + ast.unparse(value.value) + conversion + spec_text + "}"
 
 
 def key(node: ast.Constant | ast.JoinedStr) -> str:
@@ -132,6 +135,11 @@ def _is_logging(call: ast.Call) -> bool:
     return bool(LOGGER.search(_name(func.value)))
 
 
+def _is_regex(call: ast.Call) -> bool:
+    func = call.func
+    return isinstance(func, ast.Attribute) and func.attr in REGEX and _name(func.value) == "re"
+
+
 def _is_text(node: ast.AST) -> bool:
     return isinstance(node, ast.JoinedStr) or (isinstance(node, ast.Constant) and isinstance(node.value, str))
 
@@ -154,6 +162,8 @@ def _skipped(parent: ast.AST) -> set[int]:
     if isinstance(parent, ast.Call) and (_is_logging(parent) or _name(parent.func).endswith("Response")):
         # a log line, or an HTTP answer's body (JSONResponse …): operator-facing, English
         return {id(c) for c in [*parent.args, *parent.keywords]}
+    if isinstance(parent, ast.Call) and _is_regex(parent) and parent.args:  # a pattern matches input
+        return {id(parent.args[0])}
     if isinstance(parent, ast.Compare):
         return {id(c) for c in [parent.left, *parent.comparators] if _compared(c)}
     if isinstance(parent, ast.Subscript):  # a lookup `d["Key"]` or a type `Literal["x"]`
@@ -172,11 +182,12 @@ def _skipped(parent: ast.AST) -> set[int]:
 def _walk(node: ast.AST) -> Iterator[tuple[ast.Constant | ast.JoinedStr, str]]:
     """Every string outside the skipped places, with a note when it sits in a gettext call Babel cannot read."""
     skipped = _skipped(node)
+    literal_args = [a for a in node.args if isinstance(a, ast.Constant)] if isinstance(node, ast.Call) else []
     gettext = isinstance(node, ast.Call) and _name(node.func) in GETTEXT
     for child in ast.iter_child_nodes(node):
         if id(child) in skipped:
             continue
-        if gettext and isinstance(child, ast.Constant) and any(child is a for a in node.args):  # type: ignore[attr-defined]
+        if gettext and any(child is a for a in literal_args):
             continue
         if isinstance(child, ast.JoinedStr):
             yield child, "an f-string inside a gettext call: Babel cannot extract it" if gettext else ""
@@ -218,6 +229,14 @@ def user_facing_modules(package: Path = PACKAGE) -> list[Path]:
     return sorted(found - excluded)
 
 
+def _modules(path: Path) -> list[Path]:
+    """A module named on its own is checked whatever it is; a directory's modules without NOT_USER_FACING."""
+    if not path.is_dir():
+        return [path]
+    excluded = {(PACKAGE / entry).resolve() for entry in NOT_USER_FACING}
+    return sorted(p for p in path.rglob("*.py") if p.resolve() not in excluded)
+
+
 def relative(path: Path) -> str:
     """The path as the baseline writes it: from the repository root when inside it."""
     path = path.resolve()
@@ -228,7 +247,8 @@ def check(paths: Sequence[Path] | None = None, identifiers: Iterable[str] | None
     """The offenders of the given modules (default: the user-facing ones), allowlisted identifiers left out."""
     allowed = load_identifiers() if identifiers is None else frozenset(identifiers)
     out: list[Offender] = []
-    for path in user_facing_modules() if paths is None else paths:
+    given = user_facing_modules() if paths is None else [q for p in paths for q in _modules(p)]
+    for path in given:
         out.extend(check_source(path.read_text(encoding="utf-8"), relative(path), allowed))
     return sorted(out)
 
@@ -293,7 +313,9 @@ def prune(path: Path = BASELINE, offenders: Sequence[Offender] | None = None) ->
 def main(argv: Sequence[str] | None = None) -> int:
     """Prints the offenders of the given modules (or the user-facing ones); exit status 1 when there are any."""
     parser = argparse.ArgumentParser(prog="python -m tests.unit.i18n.raw_strings", description=__doc__)
-    parser.add_argument("paths", nargs="*", type=Path, help="modules to check (default: USER_FACING)")
+    parser.add_argument(
+        "paths", nargs="*", type=Path, help="modules or directories to check (default: USER_FACING)"
+    )
     parser.add_argument("--baseline", action="store_true", help="only what the baseline does not accept")
     parser.add_argument("--prune", action="store_true", help="delete baseline lines that no longer offend")
     args = parser.parse_args(argv)
