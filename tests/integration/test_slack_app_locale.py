@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -112,3 +113,20 @@ async def test_buttons_answer_in_the_clickers_language(bot_factory: BotFactory, 
     await until(lambda: len(slack.responses_for("m1")) == 1)
     muted = json.dumps(slack.responses_for("m1"), ensure_ascii=False)
     assert "Tystade *engagement* i 24 tim" in muted and "/marketo avtysta engagement" in muted
+
+
+async def test_working_on_it_in_the_users_language_without_waiting_for_slack(
+    bot_factory: BotFactory, slack: FakeSlack
+) -> None:
+    slack.set_user("U0ADMIN", "sv-SE", "Europe/Stockholm")
+    bot = await start(bot_factory, slack)
+    assert bot.slack_app is not None
+    await command(bot, slack, "help")  # users.info answered: cached
+    bot.slack_app.ack_budget = 0.0  # every answer counts as slow
+    reply = await command(bot, slack, "status")
+    assert reply["text"] == "Jobbar på det… svaret kommer strax."
+    slack.set_user("U0NEW", "sv-SE")
+    slack.users_info_delay = 3.0  # the ack never waits for users.info
+    started = time.monotonic()
+    assert (await command(bot, slack, "status", user="U0NEW"))["text"].startswith("Working on it")
+    assert time.monotonic() - started < 1.0

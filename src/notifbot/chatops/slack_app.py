@@ -112,9 +112,10 @@ class SlackApp:
             log.info("no catalog for the Slack locale %s; replying in the channel's language", found.locale)
         return replace(inv, locale_hint=found.locale, zone_hint=found.tz)
 
-    async def _texts(self, inv: Invocation) -> Texts:
-        """The language of an answer only this user sees."""
-        return texts_of(await self._hinted(inv), self.ctx)
+    def _cached_texts(self, inv: Invocation) -> Texts:
+        """The language of an answer only this user sees, from what is cached (never waits for Slack)."""
+        found = self.users.cached(inv.user_id)
+        return texts_of(replace(inv, locale_hint=found.locale, zone_hint=found.tz), self.ctx)
 
     async def _on_command(self, ack: Respond, body: dict[str, Any], respond: Respond) -> None:
         inv = Invocation(
@@ -127,7 +128,7 @@ class SlackApp:
         try:
             reply = await asyncio.wait_for(asyncio.shield(task), timeout=self.ack_budget)
         except TimeoutError:
-            t = await self._texts(inv)  # cached by now, or UNKNOWN after users.info's own timeout
+            t = self._cached_texts(inv)  # the ack cannot wait: what users.info said, if it answered already
             # TRANSLATORS: shown while a slow command is still running
             await ack(response_type="ephemeral", text=t._("Working on it… the answer follows in a moment."))
             await respond(**render_reply(await task, self.ctx.links))

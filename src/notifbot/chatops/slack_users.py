@@ -71,6 +71,11 @@ class SlackUsers:
             self._cache.popitem(last=False)
         return found
 
+    def cached(self, user: str) -> UserLocale:
+        """What the cache knows of `user` (UNKNOWN when nothing fresh), without asking Slack."""
+        hit = self._cache.get(user)
+        return hit[1] if hit is not None and hit[0] > self.now() else UNKNOWN
+
     async def _ask(self, user: str) -> tuple[UserLocale, float]:
         try:
             answer = await asyncio.wait_for(
