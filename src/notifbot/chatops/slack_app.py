@@ -206,13 +206,13 @@ class SlackApp:
         hours = timedelta(hours=MUTE_BUTTON_HOURS)
         scope = scope_of(value) if "=" in value else None  # an alert group's button: its group key
         kind, matchers = scope if scope is not None else (value[:100], ())
-        cmd = Command(
-            "mute", kind=kind, duration=hours, reason="muted from an alert in Slack", matchers=matchers
-        )
         container = body.get("container") or {}
         channel = id_of(body.get("channel")) or str(container.get("channel_id") or "") or None
         inv = await self._hinted(Invocation("", user, channel_id=channel))
         t = texts_of(inv, self.ctx)
+        # the mute's reason, as if typed by the clicker: stored in their language
+        reason = t._("muted from an alert in Slack")
+        cmd = Command("mute", kind=kind, duration=hours, reason=reason, matchers=matchers)
         reply = await invoke(inv, cmd, self.ctx)
         if isinstance(reply, Refusal):
             await self._deny(respond, N_("mute notifications"), t)
