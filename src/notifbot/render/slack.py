@@ -7,12 +7,27 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from notifbot.groups import GroupView, ThreadItems
-from notifbot.i18n import EN, N_, Texts
+from notifbot.i18n import EN, Texts
 from notifbot.kinds import Listing, Parts
 from notifbot.links import DEFAULT_LINKS, Link, LinkPolicy, classify_link, link_label, neutral_label
 from notifbot.model import Acked, Notification, Severity
 from notifbot.render import limits
-from notifbot.render.content import Content, message_content, summary_of
+from notifbot.render.content import (
+    FALLBACK,
+    UNSHOWN,
+    Content,
+    campaign_name,
+    events,
+    group_more,
+    group_span,
+    idle_days,
+    lead_name,
+    message_content,
+    more_line,
+    resolved_title,
+    summary_of,
+    thread_head,
+)
 from notifbot.text import (
     escape_mrkdwn,
     escape_truncate,
@@ -61,30 +76,6 @@ def linked(label: str, link: Link | None, *, limit: int = LIST_URL, t: Texts = E
     return f"<{url}|{label}>" if link.marketo else f"{label} · <{url}|{neutral_label(link.host, t=t)}>"
 
 
-def campaign_name(item: Mapping[str, object], t: Texts) -> str:
-    """A listed campaign's name, or "Campaign 1234" when it has none (raw, one line)."""
-    name = one_line(t.value(item.get("name")))
-    return name or t._("Campaign {id}").format(id=t.value(item.get("id"))).strip()
-
-
-def lead_name(item: Mapping[str, object], t: Texts) -> str:
-    """A listed lead's name, or "Lead 1234" when it has none (raw, one line)."""
-    name = one_line(t.value(item.get("name")))
-    return name or t._("Lead {id}").format(id=t.value(item.get("id"))).strip()
-
-
-def idle_days(item: Mapping[str, object], t: Texts) -> str:
-    """ "idle 12 days" ("idle ≥ 90 days" when no activity was seen as far back as notifbot looked), or ""."""
-    idle = item.get("idle_days")
-    if not isinstance(idle, int) or isinstance(idle, bool):
-        return ""
-    bound = "≥ " if item.get("idle_at_least") is True else ""
-    # TRANSLATORS: a campaign's days without activity; {bound} is "≥ " or empty. English says "days" for 1 too.
-    return t.ngettext("idle {bound}{n} days", "idle {bound}{n} days", idle).format(
-        bound=bound, n=t.count(idle)
-    )
-
-
 def _campaign_line(item: object, links: LinkPolicy, t: Texts) -> str:
     if not isinstance(item, Mapping):
         return "• " + escape_truncate(one_line(t.value(item)), 200)
@@ -105,11 +96,6 @@ def _lead_line(item: object, t: Texts) -> str:
     line = "• " + escape_truncate(name, 80)
     line += f" ({escape_truncate(email, 100)})" if email else ""
     return line + (f": {escape_truncate(error, 150)}" if error else "")
-
-
-def more_line(t: Texts, n: int) -> str:
-    """ "… and 12 more" (items not shown)."""
-    return t._("… and {n} more").format(n=t.count(n))
 
 
 def _list_blocks(listing: Listing, links: LinkPolicy, t: Texts) -> list[Block]:
@@ -242,10 +228,6 @@ def _fallback(parts: Parts, n: Notification, t: Texts) -> str:
     return escape_truncate(text, FALLBACK_TEXT) or t._(FALLBACK)
 
 
-FALLBACK = N_("Marketo notification")
-UNSHOWN = N_("(this part could not be shown)")
-
-
 def _part(build: Callable[[], list[Block]], t: Texts) -> list[Block]:
     """The blocks `build` makes, or one placeholder when it fails: one bad part never costs the message."""
     try:
@@ -275,12 +257,6 @@ GROUP_ITEM = 200  # chars per listed item
 DIGEST_SUMMARY = 1000  # chars of a digest's period and mix
 
 
-def resolved_title(t: Texts, title: str) -> str:
-    """ "Resolved: Campaign failed: X" (raw)."""
-    # TRANSLATORS: a resolved alert's heading; keep it short (the header holds 150 chars with the title)
-    return t._("Resolved: {title}").format(title=title)
-
-
 def _header(n: Notification, parts: Parts, group: GroupView | None, t: Texts) -> str:
     if group is None:
         if n.resolved:
@@ -290,29 +266,6 @@ def _header(n: Notification, parts: Parts, group: GroupView | None, t: Texts) ->
     count = f" ×{t.count(group.count)}" if group.count > 1 else ""
     title = resolved_title(t, parts.title) if group.state == "resolved" else parts.title
     return f"{emoji} {title}{count}"
-
-
-def events(t: Texts, count: int) -> str:
-    """ "1 event", "12 events"."""
-    return t.ngettext("{n} event", "{n} events", count).format(n=t.count(count))
-
-
-def group_span(group: GroupView, t: Texts) -> str:
-    """When a group's events came ("first …", "first … · last …"), or the digest's period and mix (raw)."""
-    if group.digest is not None:
-        return group.digest
-    if group.count > 1:
-        return t._("first {first} · last {last}").format(
-            first=t.when(group.first_seen), last=t.when(group.last_seen)
-        )
-    return t._("first {first}").format(first=t.when(group.first_seen))
-
-
-def group_more(group: GroupView, t: Texts) -> str:
-    """ "… and 12 more", with "(listed in the thread)" for an alert group (a digest has no thread)."""
-    if group.digest is not None:
-        return more_line(t, group.more)
-    return t._("… and {n} more (listed in the thread)").format(n=t.count(group.more))
 
 
 def _group_blocks(group: GroupView, t: Texts) -> list[Block]:
@@ -401,13 +354,6 @@ def render_slack(
         text = texts._(FALLBACK)
     blocks = _blocks(n, content, links, texts, interactive, acked, group)
     return fit({"text": text, "blocks": blocks}, texts)
-
-
-def thread_head(t: Texts, first: int, last: int, total: int) -> str:
-    """ "Events 11–20 of 42"."""
-    return t._("Events {first}–{last} of {total}").format(
-        first=t.count(first), last=t.count(last), total=t.count(total)
-    )
 
 
 def render_slack_thread(reply: ThreadItems, *, texts: Texts = EN) -> dict[str, Any]:

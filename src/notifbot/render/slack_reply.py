@@ -7,7 +7,8 @@ from typing import Any
 from notifbot.i18n import EN, N_, Texts
 from notifbot.links import DEFAULT_LINKS, LinkPolicy, classify_link
 from notifbot.render import limits
-from notifbot.render.slack import linked, more_line
+from notifbot.render.content import more_line
+from notifbot.render.slack import linked
 from notifbot.replies import Fact, Item, Reply, Section
 from notifbot.text import escape_truncate, one_line, plain_text
 

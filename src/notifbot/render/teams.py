@@ -22,17 +22,19 @@ from notifbot.render.card import (
     rich,
     run,
 )
-from notifbot.render.content import Content, message_content, summary_of
-from notifbot.render.slack import (
+from notifbot.render.content import (
     FALLBACK,
     UNSHOWN,
+    Content,
     campaign_name,
     events,
     group_more,
     group_span,
     lead_name,
+    message_content,
     more_line,
     resolved_title,
+    summary_of,
     thread_head,
 )
 from notifbot.text import one_line, truncate

@@ -17,7 +17,7 @@ from notifbot.render.card import (
     rich,
     run,
 )
-from notifbot.render.slack import more_line
+from notifbot.render.content import more_line
 from notifbot.render.slack_reply import UNTITLED
 from notifbot.replies import Item, Reply, Section
 from notifbot.text import one_line, truncate
