@@ -100,6 +100,7 @@ async def test_buttons_answer_in_the_clickers_language(bot_factory: BotFactory, 
     ack = block_action("notifbot_ack", "ack-me", "C1", ts, "U0ADMIN", slack.response_url("a1"))
     assert (await post_signed(bot, ack)).status_code == 200
     await until(lambda: len(slack.updates) == 1)
+    assert "Acknowledged by <@U0ADMIN>" in json.dumps(slack.updates[0].blocks)  # the channel's language
     assert (await post_signed(bot, ack)).status_code == 200
     await until(lambda: len(slack.responses_for("a1")) == 1)
     again = json.dumps(slack.responses_for("a1"), ensure_ascii=False)
@@ -130,3 +131,19 @@ async def test_working_on_it_in_the_users_language_without_waiting_for_slack(
     started = time.monotonic()
     assert (await command(bot, slack, "status", user="U0NEW"))["text"].startswith("Working on it")
     assert time.monotonic() - started < 1.0
+
+
+async def test_the_acknowledged_alert_is_edited_in_the_channels_language(
+    bot_factory: BotFactory, slack: FakeSlack
+) -> None:
+    slack.set_user("U0ADMIN", "en-US")
+    bot = await start(bot_factory, slack, channel_locale="sv")
+    async with client_for(bot) as client:
+        await client.post("/hooks/events", json={"kind": "campaign_failure", "id": "ack-sv"})
+    await until(lambda: len(slack.messages) == 1)
+    ack = block_action(
+        "notifbot_ack", "ack-sv", "C1", slack.messages[0]["ts"], "U0ADMIN", slack.response_url("a")
+    )
+    assert (await post_signed(bot, ack)).status_code == 200
+    await until(lambda: len(slack.updates) == 1)
+    assert "Acknowledged by" not in json.dumps(slack.updates[0].blocks)  # Swedish, though the clicker is not

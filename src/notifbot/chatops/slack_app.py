@@ -30,6 +30,7 @@ from notifbot.i18n import N_, Texts, available
 from notifbot.model import Acked
 from notifbot.render.slack import ACK_ACTION, MUTE_ACTION, OPEN_ACTION, render_slack
 from notifbot.render.slack_reply import render_reply
+from notifbot.replies import Reply
 from notifbot.slack.sender import SlackSender
 from notifbot.slack.signature import is_valid, verifier
 from notifbot.text import escape_mrkdwn
@@ -126,17 +127,21 @@ class SlackApp:
         )
         task = asyncio.ensure_future(self._answer(inv))
         try:
-            reply = await asyncio.wait_for(asyncio.shield(task), timeout=self.ack_budget)
+            reply, texts = await asyncio.wait_for(asyncio.shield(task), timeout=self.ack_budget)
         except TimeoutError:
             t = self._cached_texts(inv)  # the ack cannot wait: what users.info said, if it answered already
             # TRANSLATORS: shown while a slow command is still running
             await ack(response_type="ephemeral", text=t._("Working on it… the answer follows in a moment."))
-            await respond(**render_reply(await task, self.ctx.links))
+            reply, texts = await task
+            await respond(**render_reply(reply, self.ctx.links, texts))
             return
-        await ack(**render_reply(reply, self.ctx.links))
+        await ack(**render_reply(reply, self.ctx.links, texts))
 
-    async def _answer(self, inv: Invocation) -> Any:
-        return await handle(await self._hinted(inv), self.ctx)
+    async def _answer(self, inv: Invocation) -> tuple[Reply, Texts]:
+        """The reply and the language it is in (for the few words the renderer adds)."""
+        hinted = await self._hinted(inv)
+        reply = await handle(hinted, self.ctx)
+        return reply, texts_of(hinted, self.ctx, shared=reply.visibility == "in_channel")
 
     async def _deny(self, respond: Respond, what: str, t: Texts) -> None:
         await respond(
@@ -184,8 +189,14 @@ class SlackApp:
         if result.group_id is not None:
             log.info("alert group acknowledged", extra={"channel": channel, "ts": ts, "user": user})
             return
+        # the edited alert is read by the whole channel: in its destination's language (locale.md §5)
+        channel_texts = texts_of(Invocation("", user, channel_id=channel), self.ctx, shared=True)
         message = render_slack(
-            result.notification, interactive=True, acked=Acked(user, when), links=self.ctx.links
+            result.notification,
+            interactive=True,
+            acked=Acked(user, when),
+            links=self.ctx.links,
+            texts=channel_texts,
         )
         try:
             await self.sender.update(channel, ts, message)

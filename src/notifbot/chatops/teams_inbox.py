@@ -181,7 +181,11 @@ class TeamsInbox:
             )
             if earlier is not None:
                 return earlier
-        card = render_teams_reply(answer.reply, self.ctx.links)
+        # the thread is read by the channel: its destination's language, like the command's answer itself
+        texts = texts_of(
+            Invocation("", "", channel_id=answer.channel, transport="teams"), self.ctx, shared=True
+        )
+        card = render_teams_reply(answer.reply, self.ctx.links, texts)
         return await self.api.post_card(answer.team, answer.channel, card, marker, reply_to=answer.root)
 
     async def _process(self, row: store.InboxRow) -> None:
