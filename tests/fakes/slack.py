@@ -50,8 +50,8 @@ __all__ = ["BOT", "HUMAN", "LOST_KINDS", "SCOPES", "TEAM", "FakeSlack", "LostAns
 
 
 class FakeSlack(SocketModeFake, IncomingWebhookFake, ThreadedServer):
-    """Slack Web API (auth.test, chat.postMessage, chat.update, conversations.history), response_url and incoming
-    webhooks on http://127.0.0.1:PORT."""
+    """Slack Web API (auth.test, chat.postMessage, chat.update, conversations.history, users.info), response_url and
+    incoming webhooks on http://127.0.0.1:PORT."""
 
     thread_name = "fake-slack"
     uvicorn_options = {"access_log": False, "http": "h11", "loop": "asyncio", "timeout_graceful_shutdown": 1}  # noqa: RUF012
@@ -198,6 +198,8 @@ class FakeSlack(SocketModeFake, IncomingWebhookFake, ThreadedServer):
             self._rng = random.Random(0)
             self._lost: list[tuple[LostAnswer, str]] = []
             self.usergroups: dict[str, set[str]] = {}  # user-group id → member user ids
+            self.users: dict[str, dict[str, Any]] = {}  # user id → users.info's user object (see set_user)
+            self.users_info_delay = 0.0  # seconds users.info waits before it answers (a slow Slack)
             self._socket_outbox: list[dict[str, Any]] = []
             self._socket_acks: list[dict[str, Any]] = []
             self._socket_count = 0
@@ -308,6 +310,7 @@ class FakeSlack(SocketModeFake, IncomingWebhookFake, ThreadedServer):
             "chat.update": self._update,
             "conversations.history": self._history,
             "usergroups.users.list": self._usergroup_users,
+            "users.info": self._users_info,
         }
         if method == "apps.connections.open":  # Socket Mode: needs the app-level token, not the bot token
             if not (token or "").startswith("xapp-"):
@@ -326,6 +329,8 @@ class FakeSlack(SocketModeFake, IncomingWebhookFake, ThreadedServer):
             return method_fault()
         if method == "chat.postMessage":
             return await self._post_and_answer(request, params)
+        if method == "users.info" and self.users_info_delay > 0:
+            await self._sleep_while_serving(self.users_info_delay)
         return handler[method](params)
 
     async def _post_and_answer(self, request: Request, params: dict[str, Any]) -> Response:
@@ -390,6 +395,35 @@ class FakeSlack(SocketModeFake, IncomingWebhookFake, ThreadedServer):
         if members is None:
             return err("no_such_subteam")
         return ok(users=sorted(members))
+
+    def set_user(self, user: str, locale: str | None = "en-US", tz: str | None = "America/Chicago") -> None:
+        """A workspace member users.info knows, with their language (`sv-SE`) and IANA zone (None: not set)."""
+        with self._lock:
+            self.users[user] = {
+                "id": user,
+                "team_id": TEAM["team_id"],
+                "name": user.lower(),
+                "deleted": False,
+                "real_name": f"User {user}",
+                "tz": tz,
+                "tz_label": tz or "",
+                "tz_offset": 0,
+                "is_bot": False,
+                "profile": {"real_name": f"User {user}", "display_name": user.lower()},
+                **({"locale": locale} if locale else {}),
+            }
+
+    def _users_info(self, p: dict[str, Any]) -> Response:
+        """users.info: the user object; `locale` only with include_locale=true (Slack's opt-in); needs users:read."""
+        if "users:read" not in self.scopes:
+            return err("missing_scope", needed="users:read", provided=",".join(sorted(self.scopes)))
+        with self._lock:
+            user = self.users.get(str(p.get("user") or ""))
+        if user is None:
+            return err("user_not_found")
+        if str(p.get("include_locale") or "").lower() not in ("true", "1"):
+            user = {k: v for k, v in user.items() if k != "locale"}
+        return ok(user=user)
 
     def _auth_test(self, p: dict[str, Any]) -> Response:
         return ok(**TEAM, **BOT, is_enterprise_install=False)

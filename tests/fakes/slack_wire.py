@@ -15,7 +15,15 @@ BOT = {"user": "notifbot", "user_id": "U0FAKEBOT1", "bot_id": "B0FAKEBOT1"}
 HUMAN = "U0FAKEHUMAN"
 # What an app installed from manifests/ holds; a test removes one to see the missing_scope answer.
 SCOPES = frozenset(
-    {"commands", "chat:write", "chat:write.public", "usergroups:read", "channels:history", "groups:history"}
+    {
+        "commands",
+        "chat:write",
+        "chat:write.public",
+        "usergroups:read",
+        "users:read",
+        "channels:history",
+        "groups:history",
+    }
 )
 LostAnswer = Literal["late", "drop", "500"]
 LOST_KINDS: tuple[LostAnswer, ...] = ("late", "drop", "500")

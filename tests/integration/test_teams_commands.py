@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import socket
 import sqlite3
@@ -61,12 +62,19 @@ class Served:
 
 @pytest.fixture
 async def served(tmp_path: Path, graph: FakeGraph) -> AsyncIterator[Served]:
+    async with serve(tmp_path, graph) as started:
+        yield started
+
+
+@contextlib.asynccontextmanager
+async def serve(tmp_path: Path, graph: FakeGraph, **ops: Any) -> AsyncIterator[Served]:
+    """The bot with one Teams destination (`ops` adds to its settings) listening for commands in its channel."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     settings = make_settings(
         tmp_path,
-        destinations={"ops": {"type": "teams", "team_id": TEAM, "channel_id": CHANNEL}},
+        destinations={"ops": {"type": "teams", "team_id": TEAM, "channel_id": CHANNEL, **ops}},
         routes=[{"to": ["ops"]}],
         delivery={"teams_interval_seconds": 0.2},
         teams={

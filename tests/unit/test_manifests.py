@@ -81,6 +81,7 @@ def test_manifest_content(name: str) -> None:
         "channels:history",
         "groups:history",
         "usergroups:read",
+        "users:read",
     ]
 
     (cmd,) = m["features"]["slash_commands"]

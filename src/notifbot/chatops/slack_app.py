@@ -7,6 +7,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,18 +19,21 @@ from starlette.responses import JSONResponse, Response
 
 from notifbot.chatops.slack_admins import AdminCheck
 from notifbot.chatops.slack_request import MALFORMED, id_of, parse_slack_body
+from notifbot.chatops.slack_users import SlackUsers
 from notifbot.commands.acks import AckReply
 from notifbot.commands.args import AlertRef, Command, scope_of
-from notifbot.commands.core import Refusal, handle, invoke
+from notifbot.commands.core import Refusal, handle, invoke, texts_of
 from notifbot.commands.model import CommandContext, Invocation
 from notifbot.commands.muting import Muted
 from notifbot.errors import DeliveryError, InputError
+from notifbot.i18n import N_, Texts, available
 from notifbot.model import Acked
 from notifbot.render.slack import ACK_ACTION, MUTE_ACTION, OPEN_ACTION, render_slack
 from notifbot.render.slack_reply import render_reply
+from notifbot.replies import Reply
 from notifbot.slack.sender import SlackSender
 from notifbot.slack.signature import is_valid, verifier
-from notifbot.text import escape_mrkdwn, format_when
+from notifbot.text import escape_mrkdwn
 
 log = logging.getLogger("notifbot.slack")
 
@@ -52,8 +56,12 @@ class SlackApp:
         ack_budget: float = ACK_BUDGET_SECONDS,
         *,
         sender: SlackSender,
+        users: SlackUsers | None = None,
     ) -> None:
         self.ctx = ctx
+        # each user's own language and zone (users.info), for the answers only they see
+        self.users = users if users is not None else SlackUsers(client)
+        self._unknown_locales: set[str] = set()
         # alerts are edited with the delivery path's error classification and token scrubbing
         self.sender = sender
         self.ack_budget = ack_budget
@@ -96,6 +104,20 @@ class SlackApp:
             return JSONResponse({"error": f"{MALFORMED}: unexpected shape"}, status_code=400)
         return to_starlette_response(await self.bolt.async_dispatch(bolt_request))
 
+    async def _hinted(self, inv: Invocation) -> Invocation:
+        """`inv` with the user's own locale and zone from Slack (users.info), when Slack gives them."""
+        found = await self.users.locale_of(inv.user_id)
+        known = found.locale is None or found.locale.replace("_", "-").split("-")[0].lower() in available()
+        if found.locale and not known and found.locale not in self._unknown_locales:
+            self._unknown_locales.add(found.locale)
+            log.info("no catalog for the Slack locale %s; replying in the channel's language", found.locale)
+        return replace(inv, locale_hint=found.locale, zone_hint=found.tz)
+
+    def _cached_texts(self, inv: Invocation) -> Texts:
+        """The language of an answer only this user sees, from what is cached (never waits for Slack)."""
+        found = self.users.cached(inv.user_id)
+        return texts_of(replace(inv, locale_hint=found.locale, zone_hint=found.tz), self.ctx)
+
     async def _on_command(self, ack: Respond, body: dict[str, Any], respond: Respond) -> None:
         inv = Invocation(
             text=str(body.get("text") or ""),
@@ -103,21 +125,32 @@ class SlackApp:
             user_name=body.get("user_name"),
             channel_id=body.get("channel_id"),
         )
-        task = asyncio.ensure_future(handle(inv, self.ctx))
+        task = asyncio.ensure_future(self._answer(inv))
         try:
-            reply = await asyncio.wait_for(asyncio.shield(task), timeout=self.ack_budget)
+            reply, texts = await asyncio.wait_for(asyncio.shield(task), timeout=self.ack_budget)
         except TimeoutError:
-            await ack(response_type="ephemeral", text="Working on it… the answer follows in a moment.")
-            await respond(**render_reply(await task, self.ctx.links))
+            t = self._cached_texts(inv)  # the ack cannot wait: what users.info said, if it answered already
+            # TRANSLATORS: shown while a slow command is still running
+            await ack(response_type="ephemeral", text=t._("Working on it… the answer follows in a moment."))
+            reply, texts = await task
+            await respond(**render_reply(reply, self.ctx.links, texts))
             return
-        await ack(**render_reply(reply, self.ctx.links))
+        await ack(**render_reply(reply, self.ctx.links, texts))
 
-    async def _deny(self, respond: Respond, what: str) -> None:
+    async def _answer(self, inv: Invocation) -> tuple[Reply, Texts]:
+        """The reply and the language it is in (for the few words the renderer adds)."""
+        hinted = await self._hinted(inv)
+        reply = await handle(hinted, self.ctx)
+        return reply, texts_of(hinted, self.ctx, shared=reply.visibility == "in_channel")
+
+    async def _deny(self, respond: Respond, what: str, t: Texts) -> None:
         await respond(
             response_type="ephemeral",
             replace_original=False,
-            text=f"Only notifbot admins ({self.admins.describe()}) can {what}. Ask one of them, "
-            "or have `slack.admins` changed in the config.",
+            text=t._(
+                "Only notifbot admins ({admins}) can {action}. Ask one of them, or have `slack.admins` changed in "
+                "the config."
+            ).format(admins=self.admins.describe(), action=t._(what)),
         )
 
     async def _on_ack(self, ack: Respond, body: dict[str, Any], respond: Respond) -> None:
@@ -128,16 +161,18 @@ class SlackApp:
         channel = id_of(body.get("channel")) or str(container.get("channel_id") or "")
         ts = str((body.get("message") or {}).get("ts") or container.get("message_ts") or "")
         cmd = Command("acknowledge", alert=AlertRef(channel, ts))
-        reply = await invoke(Invocation("", user, channel_id=channel), cmd, self.ctx)
+        inv = await self._hinted(Invocation("", user, channel_id=channel))
+        t = texts_of(inv, self.ctx)
+        reply = await invoke(inv, cmd, self.ctx)
         if isinstance(reply, Refusal):
-            await self._deny(respond, "acknowledge alerts")
+            await self._deny(respond, N_("acknowledge alerts"), t)
             return
         result = reply.result if isinstance(reply, AckReply) else None
         if result is None:
             await respond(
                 response_type="ephemeral",
                 replace_original=False,
-                text="notifbot has no record of this message.",
+                text=t._("notifbot has no record of this message."),
             )
             return
         when = datetime.fromtimestamp(result.acked_at, UTC)
@@ -145,15 +180,23 @@ class SlackApp:
             await respond(
                 response_type="ephemeral",
                 replace_original=False,
-                text=f"Already acknowledged by <@{escape_mrkdwn(result.acked_by)}> · {format_when(when)}.",
+                text=t._("Already acknowledged by {user} · {when}.").format(
+                    user=f"<@{escape_mrkdwn(result.acked_by)}>", when=t.when(when)
+                ),
             )
             return
         # an alert group's message: the worker edits it (within a poll), count kept
         if result.group_id is not None:
             log.info("alert group acknowledged", extra={"channel": channel, "ts": ts, "user": user})
             return
+        # the edited alert is read by the whole channel: in its destination's language (locale.md §5)
+        channel_texts = texts_of(Invocation("", user, channel_id=channel), self.ctx, shared=True)
         message = render_slack(
-            result.notification, interactive=True, acked=Acked(user, when), links=self.ctx.links
+            result.notification,
+            interactive=True,
+            acked=Acked(user, when),
+            links=self.ctx.links,
+            texts=channel_texts,
         )
         try:
             await self.sender.update(channel, ts, message)
@@ -174,21 +217,30 @@ class SlackApp:
         hours = timedelta(hours=MUTE_BUTTON_HOURS)
         scope = scope_of(value) if "=" in value else None  # an alert group's button: its group key
         kind, matchers = scope if scope is not None else (value[:100], ())
-        cmd = Command(
-            "mute", kind=kind, duration=hours, reason="muted from an alert in Slack", matchers=matchers
-        )
-        reply = await invoke(Invocation("", user), cmd, self.ctx)
+        container = body.get("container") or {}
+        channel = id_of(body.get("channel")) or str(container.get("channel_id") or "") or None
+        inv = await self._hinted(Invocation("", user, channel_id=channel))
+        t = texts_of(inv, self.ctx)
+        # the mute's reason, as if typed by the clicker: stored in their language
+        reason = t._("muted from an alert in Slack")
+        cmd = Command("mute", kind=kind, duration=hours, reason=reason, matchers=matchers)
+        reply = await invoke(inv, cmd, self.ctx)
         if isinstance(reply, Refusal):
-            await self._deny(respond, "mute notifications")
+            await self._deny(respond, N_("mute notifications"), t)
             return
         assert isinstance(reply, Muted) and reply.mute is not None
         await respond(
             response_type="ephemeral",
             replace_original=False,
-            text=f"Muted *{escape_mrkdwn(reply.mute.scope if matchers else kind)}* for 24 h "
-            f"(until {format_when(reply.mute.until)}). Muted "
-            "notifications are still stored and listed by `/marketo recent`; undo with "
-            f"`/marketo unmute {escape_mrkdwn(kind)}`.",
+            text=t._(
+                "Muted *{what}* for {span} (until {until}). Muted notifications are still stored and listed by "
+                "`/marketo recent`; undo with `/marketo unmute {kind}`."
+            ).format(
+                what=escape_mrkdwn(reply.mute.scope if matchers else kind),
+                span=t._("{n} h").format(n=MUTE_BUTTON_HOURS),
+                until=t.when(reply.mute.until),
+                kind=escape_mrkdwn(kind),
+            ),
         )
         log.info("kind muted from Slack", extra={"kind": kind, "user": user})
 

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 from notifbot.commands.acks import AckReply
 from notifbot.commands.args import AlertRef, Command
-from notifbot.commands.core import Refusal, handle, invoke
+from notifbot.commands.core import Refusal, handle, invoke, texts_of
 from notifbot.commands.model import CommandContext, Invocation
 from notifbot.commands.parse import parse_alert_reply
 from notifbot.delivery.policy import backoff
@@ -128,11 +128,13 @@ class TeamsInbox:
         """Runs an alert command (`ack`) and, when it acknowledged, edits the alert's card; a retry of the same
         `ack` message (after a Graph 429 or error) redoes the edit and answers as the first ack did."""
         user = msg.user_name or msg.user_id or "someone"
-        reply = await invoke(Invocation(cmd.name, msg.user_id or "", user, channel, "teams"), cmd, self.ctx)
+        inv = Invocation(cmd.name, msg.user_id or "", user, channel, "teams")
+        reply = await invoke(inv, cmd, self.ctx)
         if isinstance(reply, Refusal):
+            t = texts_of(inv, self.ctx)  # Teams gives no user locale: the channel's destination, else global
             return Reply(
-                "Not allowed",
-                (Section(text="Only notifbot admins (teams.admins) can acknowledge alerts."),),
+                t.pgettext("heading", "Not allowed"),
+                (Section(text=t._("Only notifbot admins (teams.admins) can acknowledge alerts.")),),
                 ok=False,
             )
         result = reply.result if isinstance(reply, AckReply) else None
@@ -179,7 +181,11 @@ class TeamsInbox:
             )
             if earlier is not None:
                 return earlier
-        card = render_teams_reply(answer.reply, self.ctx.links)
+        # the thread is read by the channel: its destination's language, like the command's answer itself
+        texts = texts_of(
+            Invocation("", "", channel_id=answer.channel, transport="teams"), self.ctx, shared=True
+        )
+        card = render_teams_reply(answer.reply, self.ctx.links, texts)
         return await self.api.post_card(answer.team, answer.channel, card, marker, reply_to=answer.root)
 
     async def _process(self, row: store.InboxRow) -> None:

@@ -11,7 +11,6 @@ from notifbot.replies import Reply, Section
 from notifbot.store.acks import AckResult, acknowledge
 from notifbot.store.conn import Conn
 from notifbot.store.notify import notify_group
-from notifbot.text import format_when
 
 
 @dataclass(frozen=True)
@@ -37,21 +36,30 @@ async def acknowledge_alert(inv: Invocation, cmd: Command, ctx: CommandContext) 
     The acknowledger is recorded by name where the transport gives one (Teams), else by user id (Slack).
     """
     assert cmd.alert is not None
+    t = inv.texts
     who = inv.user_name or inv.user_id
     alert = cmd.alert
     now = ctx.clock().timestamp()
     result = await ctx.db.call(_acknowledge, alert.target, alert.message, who, now, alert.via)
     if result is None:
         return AckReply(
-            "Nothing to acknowledge", (Section(text="This thread is not a notifbot alert."),), ok=False
+            t.pgettext("heading", "Nothing to acknowledge"),
+            (Section(text=t._("This thread is not a notifbot alert.")),),
+            ok=False,
         )
-    when = format_when(datetime.fromtimestamp(result.acked_at, UTC))
+    when = t.when(datetime.fromtimestamp(result.acked_at, UTC))
     if not result.first:
         return AckReply(
-            "Already acknowledged", (Section(text=f"By {result.acked_by} · {when}."),), result=result
+            t.pgettext("heading", "Already acknowledged"),
+            (Section(text=t._("By {user} · {when}.").format(user=result.acked_by, when=when)),),
+            result=result,
         )
     return AckReply(
-        "Acknowledged",
-        (Section(text=f"{result.acked_by} acknowledged this alert · {when}."),),
+        t.pgettext("heading", "Acknowledged"),
+        (
+            Section(
+                text=t._("{user} acknowledged this alert · {when}.").format(user=result.acked_by, when=when)
+            ),
+        ),
         result=result,
     )

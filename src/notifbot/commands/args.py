@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from notifbot import durations
+from notifbot.i18n import EN, N_, Texts
 from notifbot.model import Kind
 
 KINDS: tuple[str, ...] = tuple(k.value for k in Kind)
@@ -19,6 +20,7 @@ DEFAULT_RECENT = 10
 MAX_RECENT = 50
 MAX_REASON = 500
 SHARE = "--share"
+SHARE_WORDS = frozenset({SHARE, "--dela"})  # `--dela`: the Swedish spelling, accepted in every channel
 _DAYS = re.compile(r"(\d{1,6})(?:d|days?)?")
 _LABEL = re.compile(r"[a-z0-9][a-z0-9_.-]{0,99}")
 
@@ -30,6 +32,19 @@ class AlertRef:
     target: str
     message: str
     via: str | None = None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why typed input was not understood: a catalog message and its values, worded in the reply's language."""
+
+    message: str  # an N_() message id with {placeholders}
+    values: tuple[tuple[str, str | Problem], ...] = ()
+
+    def text(self, t: Texts = EN) -> str:
+        """The message in `t`'s language (values that are problems themselves translated too)."""
+        values = {k: v.text(t) if isinstance(v, Problem) else v for k, v in self.values}
+        return t._(self.message).format(**values)
 
 
 @dataclass(frozen=True)
@@ -45,6 +60,7 @@ class Command:
     error: str | None = None
     alert: AlertRef | None = None
     matchers: tuple[tuple[str, str], ...] = ()  # `mute`: route-style key=value scopes (`*` wildcards)
+    problem: Problem | None = field(default=None, compare=False)  # `error` before it is worded for the reply
 
 
 Grammar = Callable[[str, list[str], bool], Command]
@@ -60,9 +76,12 @@ def _is_int(word: str) -> bool:
     return word.isascii() and word.isdigit()
 
 
-def help_command(error: str | None = None) -> Command:
-    """Help, led by what went wrong when `error` is set."""
-    return Command("help", error=error)
+def help_command(message: str | None = None, **values: str | Problem) -> Command:
+    """Help, led by what went wrong when `message` (an N_() id with `values` for its placeholders) is set."""
+    if message is None:
+        return Command("help")
+    problem = Problem(message, tuple(values.items()))
+    return Command("help", error=problem.text(), problem=problem)
 
 
 def parse_duration(text: str) -> timedelta | None:
@@ -71,7 +90,9 @@ def parse_duration(text: str) -> timedelta | None:
 
 
 def _unknown_kind(word: str, allowed: tuple[str, ...]) -> Command:
-    return help_command(f"unknown kind {quote(word)}; use one of: {', '.join(allowed)}")
+    return help_command(
+        N_("unknown kind {word}; use one of: {kinds}"), word=quote(word), kinds=", ".join(allowed)
+    )
 
 
 def stale_args(name: str, args: list[str], share: bool) -> Command:
@@ -82,8 +103,9 @@ def stale_args(name: str, args: list[str], share: bool) -> Command:
     days = int(match.group(1)) if match else 0
     if len(args) > 1 or not 1 <= days <= MAX_STALE_DAYS:
         return help_command(
-            f"stale-triggers takes a number of days from 1 to {MAX_STALE_DAYS}, e.g. `stale-triggers 90`"
-            f" (got {quote(' '.join(args))})"
+            N_("stale-triggers takes a number of days from 1 to {max}, e.g. `stale-triggers 90` (got {got})"),
+            max=str(MAX_STALE_DAYS),
+            got=quote(" ".join(args)),
         )
     return Command(name, number=days, share=share)
 
@@ -103,14 +125,17 @@ def recent_args(name: str, args: list[str], share: bool) -> Command:
             kind, seen_kind = (None if low == "all" else low), True
         else:
             return help_command(
-                f"usage: recent [kind] [n], e.g. `recent crm_sync 20` (got {quote(' '.join(args))})"
+                N_("usage: recent [kind] [n], e.g. `recent crm_sync 20` (got {got})"),
+                got=quote(" ".join(args)),
             )
     return Command(name, kind=kind, number=number or DEFAULT_RECENT, share=share)
 
 
-MUTE_USAGE = (
-    'usage: mute [kind] [key=value …] <duration> [--reason "why"], e.g. `mute crm_sync 2h --reason "user rotation"` '
-    "or `mute kind=campaign_failure instance=123-ABC-456 campaign_name=Q4* 4h`"
+MUTE_USAGE = Problem(
+    N_(
+        'usage: mute [kind] [key=value …] <duration> [--reason "why"], e.g. `mute crm_sync 2h --reason "user '
+        'rotation"` or `mute kind=campaign_failure instance=123-ABC-456 campaign_name=Q4* 4h`'
+    )
 )
 _MATCHER = re.compile(r"([A-Za-z_][A-Za-z0-9_.-]{0,63})=(.+)", re.S)
 _QUOTES = {'"': '"', "'": "'", "“": "”", "”": "”", "‘": "’", "’": "’"}
@@ -170,7 +195,7 @@ def mute_args(name: str, args: list[str], share: bool) -> Command:
     to MAX_MUTE; any other word is an error, never taken as the reason."""
     words = tokens(" ".join(args))
     if words is None:
-        return help_command(f"a quote is not closed; {MUTE_USAGE}")
+        return help_command(N_("a quote is not closed; {usage}"), usage=MUTE_USAGE)
     kind: str | None = None
     matchers: list[tuple[str, str]] = []
     total, durations_seen = timedelta(), 0
@@ -179,7 +204,7 @@ def mute_args(name: str, args: list[str], share: bool) -> Command:
         if word.lower() == "--reason":
             reason = " ".join(words[i + 1 :]).strip()[:MAX_REASON] or None
             if reason is None:
-                return help_command(f"--reason needs the reason after it; {MUTE_USAGE}")
+                return help_command(N_("--reason needs the reason after it; {usage}"), usage=MUTE_USAGE)
             break
         part = parse_duration(word)
         if part is not None:
@@ -202,26 +227,31 @@ def mute_args(name: str, args: list[str], share: bool) -> Command:
         if i == 0 and not matchers and _LABEL.fullmatch(word.lower()) and "=" not in word:
             return _unknown_kind(word, MUTABLE_KINDS)
         if durations_seen == 0 and _is_int(word):
-            return help_command(f"{quote(word)} is not a duration; add a unit, e.g. 30m or 2h")
+            return help_command(N_("{word} is not a duration; add a unit, e.g. 30m or 2h"), word=quote(word))
         if durations_seen == 0 and (kind is not None or matchers):
-            return help_command(f"{quote(word)} is not a duration; use e.g. 30m, 2h, 1d, 1w or 1h30m")
+            return help_command(
+                N_("{word} is not a duration; use e.g. 30m, 2h, 1d, 1w or 1h30m"), word=quote(word)
+            )
         return help_command(
-            f"{quote(word)} is neither key=value, a duration nor --reason (a reason goes after --reason); "
-            + MUTE_USAGE
+            N_(
+                "{word} is neither key=value, a duration nor --reason (a reason goes after --reason); {usage}"
+            ),
+            word=quote(word),
+            usage=MUTE_USAGE,
         )
     if kind is None and not matchers:
-        return help_command(f"say what to mute: a kind, `all` or key=value; {MUTE_USAGE}")
+        return help_command(N_("say what to mute: a kind, `all` or key=value; {usage}"), usage=MUTE_USAGE)
     if durations_seen == 0:
-        return help_command(f"how long? {MUTE_USAGE}")
+        return help_command(N_("how long? {usage}"), usage=MUTE_USAGE)
     if total > MAX_MUTE:
-        return help_command("a mute lasts at most 30 days")
+        return help_command(N_("a mute lasts at most 30 days"))
     return Command(name, kind=kind or "all", duration=total, reason=reason, matchers=tuple(matchers))
 
 
 def unmute_args(name: str, args: list[str], share: bool) -> Command:
     """`unmute <kind>`: one kind, also one only the Mute button knows."""
     if len(args) != 1:
-        return help_command("usage: unmute <kind>, e.g. `unmute crm_sync` (`mutes` lists what is muted)")
+        return help_command(N_("usage: unmute <kind>, e.g. `unmute crm_sync` (`mutes` lists what is muted)"))
     kind = args[0].lower()
     # Not limited to known kinds: the Mute button silences an unknown kind by the name its sender used.
     if kind not in MUTABLE_KINDS and not _LABEL.fullmatch(kind):

@@ -1,13 +1,12 @@
-"""Small wording helpers shared by the command handlers: spans, clock times, visibility, the command's name."""
+"""Small helpers shared by the command handlers: Unix times, visibility, the command's name, the admins setting."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from notifbot.central_time import CENTRAL
 from notifbot.commands.model import CommandContext, Invocation
+from notifbot.i18n import EN, Texts
 from notifbot.replies import Visibility
-from notifbot.text import clock_12h, format_when
 
 
 def visibility(share: bool) -> Visibility:
@@ -27,40 +26,19 @@ def admins_setting(inv: Invocation, ctx: CommandContext) -> tuple[str, list[str]
     return "teams.admins", ctx.settings.teams.admins
 
 
-def span(delta: timedelta) -> str:
-    """A duration in words: "3 d 4 h", "7 h 20 min", "8 h", "45 min", "less than a minute"."""
-    minutes = int(delta.total_seconds() // 60)
-    if minutes <= 0:
-        return "less than a minute"
-    days, rest = divmod(minutes, 1440)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours} h" if hours else f"{days} d"
-    if hours:
-        return f"{hours} h {mins} min" if mins else f"{hours} h"
-    return f"{mins} min"
+def when_ts(ts: float | None, t: Texts = EN, empty: str | None = None) -> str:
+    """A Unix time shown in `t`'s zone with US Central beside (UTC without one), or `empty` ("never")."""
+    if ts is None:
+        return t._("never") if empty is None else empty
+    return t.when(datetime.fromtimestamp(ts, UTC))
 
 
-def ago(then: datetime, now: datetime) -> str:
-    """ "5 min ago", or "just now"."""
-    delta = now - then
-    return "just now" if delta < timedelta(minutes=1) else f"{span(delta)} ago"
-
-
-def clock_ct(dt: datetime, now: datetime | None = None) -> str:
-    """A US Central clock time ("4:40 PM CT"), with the date when it is not the same Central day as `now`."""
-    local = dt.astimezone(CENTRAL)
-    text = f"{clock_12h(local)} CT"
-    if now is not None and now.astimezone(CENTRAL).date() != local.date():
-        text = f"{local:%b} {local.day}, {text}"
-    return text
-
-
-def when_ts(ts: float | None, empty: str = "never") -> str:
-    """A Unix time shown in UTC and US Central, or `empty`."""
-    return format_when(datetime.fromtimestamp(ts, UTC)) if ts is not None else empty
-
-
-def plural(n: int, word: str, words: str | None = None) -> str:
-    """ "1 mute", "3 mutes", with thousands separators."""
-    return f"{n:,} {word if n == 1 else (words or word + 's')}"
+def group_state(state: str, t: Texts = EN) -> str:
+    """An alert group's state ("firing", "acknowledged", "resolved") in `t`'s language; unknown ones as stored."""
+    # TRANSLATORS: an alert group's state in `/marketo status` and `recent`
+    words = {
+        "firing": t.pgettext("group state", "firing"),
+        "acknowledged": t.pgettext("group state", "acknowledged"),
+        "resolved": t.pgettext("group state", "resolved"),
+    }
+    return words.get(state, state)

@@ -14,6 +14,8 @@ from notifbot.commands.common import admins_setting, visibility
 from notifbot.commands.model import CommandContext, Invocation
 from notifbot.commands.parse import parse
 from notifbot.commands.table import BY_NAME, CommandSpec
+from notifbot.destinations import target_of
+from notifbot.i18n import Texts, available, texts_for, zone_for
 from notifbot.replies import Reply, Section
 
 log = logging.getLogger("notifbot.commands")
@@ -26,12 +28,37 @@ class Refusal(Reply):
 
 def refusal(spec: CommandSpec, inv: Invocation, ctx: CommandContext) -> Refusal:
     """Why a non-admin cannot run `spec`, naming the setting that governs the transport they asked on."""
+    t = inv.texts
     setting, admins = admins_setting(inv, ctx)
-    text = f"Only notifbot admins (`{setting}`) can {spec.admin}; ask an admin." + (
-        f" Admins: {', '.join(admins)}." if admins else ""
+    text = t._("Only notifbot admins (`{setting}`) can {action}; ask an admin.").format(
+        setting=setting, action=t._(spec.admin) if spec.admin else ""
     )
-    text += " Read-only commands are open to everyone."
-    return Refusal("Not allowed", (Section(text=text),), ok=False)
+    if admins:
+        text += " " + t._("Admins: {admins}.").format(admins=", ".join(admins))
+    text += " " + t._("Read-only commands are open to everyone.")
+    return Refusal(t.pgettext("heading", "Not allowed"), (Section(text=text),), ok=False)
+
+
+def _channel_texts(inv: Invocation, ctx: CommandContext) -> tuple[str, str | None]:
+    """(locale, zone) of the channel asked in: its destination's own, else the global ones (`en`, no zone)."""
+    s = ctx.settings
+    channel = inv.channel_id
+    if channel:
+        for dest in s.destinations.values():
+            target = target_of(dest)
+            if target == channel or target.rsplit("/", 1)[-1] == channel:  # Teams targets are team/channel
+                return dest.locale or s.locale, dest.timezone or s.timezone
+    return s.locale, s.timezone
+
+
+def texts_of(inv: Invocation, ctx: CommandContext, shared: bool = False) -> Texts:
+    """The reply's language and zone (docs/design/locale.md §5): the asker's own (Slack, answers only they see),
+    then the channel's destination, then the global settings, then `en`."""
+    locale, zone = _channel_texts(inv, ctx)
+    hint = (inv.locale_hint or "").replace("_", "-").split("-")[0].lower()
+    if not shared and hint in available():
+        return texts_for(hint, inv.zone_hint if zone_for(inv.zone_hint) is not None else zone)
+    return texts_for(locale, zone)
 
 
 async def allowed(spec: CommandSpec, inv: Invocation, ctx: CommandContext) -> bool:
@@ -42,6 +69,7 @@ async def allowed(spec: CommandSpec, inv: Invocation, ctx: CommandContext) -> bo
 async def invoke(inv: Invocation, cmd: Command, ctx: CommandContext) -> Reply:
     """The answer to a parsed command: a Refusal for a non-admin, else its handler's reply (may raise)."""
     spec = BY_NAME[cmd.name]
+    inv = replace(inv, texts=texts_of(inv, ctx, spec.shareable and cmd.share))
     if not await allowed(spec, inv, ctx):
         return refusal(spec, inv, ctx)
     reply = await spec.run(inv, cmd, ctx)
@@ -54,8 +82,9 @@ async def handle(inv: Invocation, ctx: CommandContext) -> Reply:
         return await invoke(inv, parse(inv.text), ctx)
     except Exception:
         log.exception("command failed", extra={"command_text": inv.text[:200], "user": inv.user_id})
+        t = texts_of(inv, ctx)
         return Reply(
-            "Something went wrong",
-            (Section(text="Something went wrong; the error was logged. Please try again."),),
+            t.pgettext("heading", "Something went wrong"),
+            (Section(text=t._("Something went wrong; the error was logged. Please try again.")),),
             ok=False,
         )

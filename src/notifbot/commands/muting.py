@@ -6,14 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from notifbot.commands.args import Command
-from notifbot.commands.common import command_name, plural, span
+from notifbot.commands.common import command_name
 from notifbot.commands.model import CommandContext, Invocation
 from notifbot.model import Mute
 from notifbot.replies import Fact, Item, Reply, Section
 from notifbot.store.conn import Conn
 from notifbot.store.mutes import active_mutes, add_mute, end_mutes
 from notifbot.store.notify import notify
-from notifbot.text import format_when
 
 
 @dataclass(frozen=True)
@@ -54,24 +53,38 @@ async def mute(inv: Invocation, cmd: Command, ctx: CommandContext) -> Reply:
         _mute_replacing, cmd.kind, until, author, cmd.reason, now, cmd.matchers
     )
     await ctx.on_mutes_changed()
+    t = inv.texts
     name = command_name(inv, ctx)
-    what = "every kind of notification" if cmd.kind == "all" else f"new {cmd.kind} notifications"
+    shown_until = t.when(created.until)
+    values = {"until": shown_until, "name": name, "kind": cmd.kind, "scope": created.scope}
     if cmd.matchers:
-        what = f"new notifications matching {created.scope}"
-    lines = [
-        f"Until {format_when(created.until)}, {what} are stored but not posted. Muted notifications stay "
-        f"visible in `{name} recent`; end the mute early with `{name} unmute {cmd.kind}`."
-    ]
+        first = t._("Until {until}, new notifications matching {scope} are stored but not posted.")
+    elif cmd.kind == "all":
+        first = t._("Until {until}, every kind of notification are stored but not posted.")
+    else:
+        first = t._("Until {until}, new {kind} notifications are stored but not posted.")
+    rest = t._(
+        "Muted notifications stay visible in `{name} recent`; end the mute early with `{name} unmute {kind}`."
+    )
+    lines = [f"{first.format(**values)} {rest.format(**values)}"]
     if replaced:
-        lines.append(f"This replaces the earlier mute that ran until {format_when(replaced[-1].until)}.")
-    facts = [Fact("Kind", cmd.kind), Fact("Until", format_when(created.until)), Fact("Muted by", author)]
+        lines.append(
+            t._("This replaces the earlier mute that ran until {until}.").format(
+                until=t.when(replaced[-1].until)
+            )
+        )
+    facts = [
+        Fact(t.pgettext("fact", "Kind"), cmd.kind),
+        Fact(t.pgettext("fact", "Until"), shown_until),
+        Fact(t.pgettext("fact", "Muted by"), author),
+    ]
     if cmd.matchers:
-        facts.insert(1, Fact("Only", " ".join(f"{k}={v}" for k, v in cmd.matchers)))
+        facts.insert(1, Fact(t.pgettext("fact", "Only"), " ".join(f"{k}={v}" for k, v in cmd.matchers)))
     if cmd.reason:
-        facts.append(Fact("Reason", cmd.reason))
-    title = created.scope if cmd.matchers else ("all notifications" if cmd.kind == "all" else cmd.kind)
+        facts.append(Fact(t.pgettext("fact", "Reason"), cmd.reason))
+    title = created.scope if cmd.matchers else (t._("all notifications") if cmd.kind == "all" else cmd.kind)
     return Muted(
-        f"Muted {title} for {span(cmd.duration)}",
+        t._("Muted {what} for {span}").format(what=title, span=t.span(cmd.duration)),
         (Section(text="\n".join(lines), facts=tuple(facts)),),
         mute=created,
     )
@@ -90,44 +103,64 @@ async def unmute(inv: Invocation, cmd: Command, ctx: CommandContext) -> Reply:
     now = ctx.clock()
     ended, remaining = await ctx.db.call(_end, cmd.kind, inv.user_id, now)
     await ctx.on_mutes_changed()
+    t = inv.texts
+    others = ", ".join(
+        t._("{kind} (until {until})").format(kind=m.kind, until=t.when(m.until)) for m in remaining[:10]
+    )
     if not ended:
-        others = ", ".join(f"{m.kind} (until {format_when(m.until)})" for m in remaining[:10])
-        text = f"No active mute for {cmd.kind}. " + (
-            f"Muted now: {others}." if others else "Nothing is muted."
-        )
-        return Reply(f"{cmd.kind} was not muted", (Section(text=text),))
-    what = "notifications" if cmd.kind == "all" else f"{cmd.kind} notifications"
-    lines = [f"Ended {plural(ended, 'mute')}; new {what} are posted again."]
+        text = t._("No active mute for {kind}.").format(kind=cmd.kind) + " "
+        text += t._("Muted now: {mutes}.").format(mutes=others) if others else t._("Nothing is muted.")
+        return Reply(t._("{kind} was not muted").format(kind=cmd.kind), (Section(text=text),))
+    mutes_ended = t.ngettext("{n} mute", "{n} mutes", ended).format(n=t.count(ended))
+    if cmd.kind == "all":
+        lines = [t._("Ended {mutes}; new notifications are posted again.").format(mutes=mutes_ended)]
+    else:
+        lines = [
+            t._("Ended {mutes}; new {kind} notifications are posted again.").format(
+                mutes=mutes_ended, kind=cmd.kind
+            )
+        ]
     blanket = next((m for m in remaining if m.kind == "all"), None)
     if blanket is not None:
-        lines[0] = f"Ended {plural(ended, 'mute')} of {cmd.kind}."
-        lines.append(f"Everything is still muted (`all`) until {format_when(blanket.until)}.")
-    elif cmd.kind == "all" and remaining:
+        lines[0] = t._("Ended {mutes} of {kind}.").format(mutes=mutes_ended, kind=cmd.kind)
         lines.append(
-            "Still muted: "
-            + ", ".join(f"{m.kind} (until {format_when(m.until)})" for m in remaining[:10])
-            + "."
+            t._("Everything is still muted (`all`) until {until}.").format(until=t.when(blanket.until))
         )
-    return Reply(f"Unmuted {cmd.kind}", (Section(text="\n".join(lines)),))
+    elif cmd.kind == "all" and remaining:
+        lines.append(t._("Still muted: {mutes}.").format(mutes=others))
+    return Reply(t._("Unmuted {kind}").format(kind=cmd.kind), (Section(text="\n".join(lines)),))
 
 
 async def mutes(inv: Invocation, ctx: CommandContext) -> Reply:
     """The mutes in force, soonest expiry first, with who set them, why and how long is left."""
     now = ctx.clock()
     active = await ctx.db.read(active_mutes, now)
+    t = inv.texts
     name = command_name(inv, ctx)
     if not active:
-        text = (
-            f"Every notification is posted. Mute with `{name} mute [kind] [key=value …] <duration> "
-            f'[--reason "…"]`, e.g. `{name} mute engagement 2h` or `{name} mute kind=campaign_failure instance=123-ABC-456 4h`.'
-        )
-        return Reply("No mutes in force", (Section(text=text),))
+        text = t._(
+            'Every notification is posted. Mute with `{name} mute [kind] [key=value …] <duration> [--reason "…"]`, '
+            "e.g. `{name} mute engagement 2h` or `{name} mute kind=campaign_failure instance=123-ABC-456 4h`."
+        ).format(name=name)
+        return Reply(t._("No mutes in force"), (Section(text=text),))
     items = tuple(
         Item(
-            f"{m.scope if m.matchers else m.kind} — until {format_when(m.until)}",
-            detail=" · ".join(p for p in (f"{span(m.until - now)} left", f"by {m.author}", m.reason) if p),
+            t._("{scope} — until {until}").format(
+                scope=m.scope if m.matchers else m.kind, until=t.when(m.until)
+            ),
+            detail=" · ".join(
+                p
+                for p in (
+                    t._("{span} left").format(span=t.span(m.until - now)),
+                    t._("by {author}").format(author=m.author),
+                    m.reason,
+                )
+                if p
+            ),
         )
         for m in active
     )
-    footer = f"Muted notifications are still stored and listed by `{name} recent`. End one with `{name} unmute <kind>`."
-    return Reply(f"Mutes in force ({len(active)})", (Section(items=items),), footer=footer)
+    footer = t._(
+        "Muted notifications are still stored and listed by `{name} recent`. End one with `{name} unmute <kind>`."
+    ).format(name=name)
+    return Reply(t._("Mutes in force ({n})").format(n=len(active)), (Section(items=items),), footer=footer)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from notifbot.commands.args import (
     KINDS,
     MUTABLE_KINDS,
-    SHARE,
+    SHARE_WORDS,
     AlertRef,
     Command,
     help_command,
@@ -13,6 +13,7 @@ from notifbot.commands.args import (
     quote,
 )
 from notifbot.commands.table import ON_ALERT, TYPED
+from notifbot.i18n import N_
 
 # the grammar lives in args.py; these names stay importable from here, where callers have always found them
 __all__ = ["KINDS", "MUTABLE_KINDS", "Command", "parse", "parse_alert_reply", "parse_duration"]
@@ -24,15 +25,17 @@ def _parse(text: str) -> Command:
         return help_command()
     spec = TYPED.get(words[0].lower())
     if spec is None:
-        return help_command(f"unknown command {quote(words[0])}")
+        return help_command(N_("unknown command {word}"), word=quote(words[0]))
     args = words[1:]
     share = False
     if spec.shareable:
-        share = any(w.lower() == SHARE for w in args)
-        args = [w for w in args if w.lower() != SHARE]
+        share = any(w.lower() in SHARE_WORDS for w in args)
+        args = [w for w in args if w.lower() not in SHARE_WORDS]
         flag = next((w for w in args if w.startswith("--")), None)
         if flag is not None:
-            return help_command(f"unknown option {quote(flag)} for {spec.name}")
+            return help_command(
+                N_("unknown option {option} for {command}"), option=quote(flag), command=spec.name
+            )
     return spec.args(spec.name, args, share)
 
 
@@ -41,7 +44,7 @@ def parse(text: str) -> Command:
     try:
         return _parse(text if isinstance(text, str) else "")
     except Exception:  # pure string handling should not fail; never let a parser bug reach the user
-        return help_command("could not read that command")
+        return help_command(N_("could not read that command"))
 
 
 def parse_alert_reply(text: str, alert: AlertRef) -> Command | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from notifbot.commands.common import when_ts
+from notifbot.i18n import EN, Texts
 from notifbot.replies import Item, Section
 from notifbot.store.conn import Conn
 from notifbot.store.dialect import SQLITE, dialect_of
@@ -35,19 +36,19 @@ def replica_view(conn: Conn, lease_seconds: float) -> ReplicaView:
     return ReplicaView(True, now, running, poller_holders(conn, now))
 
 
-def replicas_section(view: ReplicaView) -> Section:
+def replicas_section(view: ReplicaView, t: Texts = EN) -> Section:
     """One item per replica: id, host and pid, version, since when, its last beat and the pollers it runs."""
     items = []
     for r in view.replicas:
         held = sorted(job for job, holder in view.holders.items() if holder == r.id)
         detail = [
-            f"{r.host} pid {r.pid}",
-            f"version {r.version}",
-            f"since {when_ts(r.started_at)}",
-            f"last beat {max(0.0, view.now - r.beat_at):.0f} s ago",
-            "runs " + ", ".join(held) if held else "runs no poller",
+            t._("{host} pid {pid}").format(host=r.host, pid=r.pid),
+            t._("version {version}").format(version=r.version),
+            t._("since {when}").format(when=when_ts(r.started_at, t)),
+            t._("last beat {seconds} s ago").format(seconds=f"{max(0.0, view.now - r.beat_at):.0f}"),
+            t._("runs {pollers}").format(pollers=", ".join(held)) if held else t._("runs no poller"),
         ]
         items.append(Item(r.id, detail=" · ".join(detail)))
     if not items:
-        return Section(title="Replicas", text="No replica has reported in yet.")
-    return Section(title=f"Replicas ({len(items)})", items=tuple(items))
+        return Section(title=t.pgettext("heading", "Replicas"), text=t._("No replica has reported in yet."))
+    return Section(title=t._("Replicas ({n})").format(n=len(items)), items=tuple(items))

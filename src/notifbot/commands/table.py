@@ -7,8 +7,8 @@ derived from COMMANDS. To add a command: write its handler, add one CommandSpec 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 
 from notifbot.commands import handlers
 from notifbot.commands.acks import acknowledge_alert
@@ -31,6 +31,7 @@ from notifbot.commands.muting import mute, mutes, unmute
 from notifbot.commands.quota import quota_reply
 from notifbot.commands.recent import recent_reply
 from notifbot.commands.triggers import stale_reply
+from notifbot.i18n import N_, Texts
 from notifbot.replies import Item, Reply, Section
 
 Run = Callable[[Invocation, Command, CommandContext], Awaitable[Reply]]
@@ -43,6 +44,8 @@ class CommandSpec:
     `admin` is what a non-admin is told they cannot do ("mute"); None opens the command to everyone.
     `shareable` commands take `--share` (answer for everyone in the channel) and refuse other options.
     `on_alert` commands act on a posted alert (its button, or a reply in its thread): never typed, not in help.
+    `names` are the command's words per locale (the first is what help in that locale shows); every name of every
+    locale works in every channel. `usage`, `help` and `admin` are N_() messages, translated where they are shown.
     """
 
     name: str
@@ -54,23 +57,28 @@ class CommandSpec:
     admin: str | None = None
     shareable: bool = False
     on_alert: bool = False
+    names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def words(self) -> tuple[str, ...]:
-        """The name and every alias."""
-        return (self.name, *self.aliases)
+        """The name, every alias and every locale's names."""
+        return (self.name, *self.aliases, *(w for words in self.names.values() for w in words))
+
+    def shown(self, locale: str) -> str:
+        """The name help shows in `locale`: its first name there, else the English one."""
+        return next(iter(self.names.get(locale, ())), self.name)
 
 
 async def _help(inv: Invocation, cmd: Command, ctx: CommandContext) -> Reply:
-    return help_reply(inv, ctx, cmd.error)
+    return help_reply(inv, ctx, cmd.problem.text(inv.texts) if cmd.problem else cmd.error)
 
 
 async def _quota(inv: Invocation, cmd: Command, ctx: CommandContext) -> Reply:
-    return await quota_reply(ctx, cmd.share)
+    return await quota_reply(ctx, cmd.share, inv.texts)
 
 
 async def _stale(inv: Invocation, cmd: Command, ctx: CommandContext) -> Reply:
-    return await stale_reply(ctx, cmd.number or DEFAULT_STALE_DAYS, cmd.share)
+    return await stale_reply(ctx, cmd.number or DEFAULT_STALE_DAYS, cmd.share, inv.texts)
 
 
 async def _recent(inv: Invocation, cmd: Command, ctx: CommandContext) -> Reply:
@@ -82,65 +90,94 @@ async def _mutes(inv: Invocation, cmd: Command, ctx: CommandContext) -> Reply:
 
 
 async def _routes(inv: Invocation, cmd: Command, ctx: CommandContext) -> Reply:
-    return handlers.routes_reply(ctx)
+    return handlers.routes_reply(ctx, inv.texts)
 
 
 async def _status(inv: Invocation, cmd: Command, ctx: CommandContext) -> Reply:
-    return await handlers.status_reply(ctx)
+    return await handlers.status_reply(ctx, inv.texts)
 
 
+# TRANSLATORS: the usage and help lines of `/marketo help`; option names (--share), kind names and key=value stay
 COMMANDS: tuple[CommandSpec, ...] = (
-    CommandSpec("help", "", "this card", _help, aliases=("?", "-h", "--help", "usage"), args=help_args),
+    CommandSpec(
+        "help",
+        "",
+        N_("this card"),
+        _help,
+        aliases=("?", "-h", "--help", "usage"),
+        args=help_args,
+        names={"sv": ("hjälp", "hjalp")},
+    ),
     CommandSpec(
         "quota",
-        "[--share]",
-        "API calls used today, time to the reset, burn-rate forecast, top API users",
+        N_("[--share]"),
+        N_("API calls used today, time to the reset, burn-rate forecast, top API users"),
         _quota,
         shareable=True,
+        names={"sv": ("kvot",)},
     ),
     CommandSpec(
         "stale-triggers",
-        "[days] [--share]",
-        "active trigger campaigns idle for days or more (default 90)",
+        N_("[days] [--share]"),
+        N_("active trigger campaigns idle for days or more (default 90)"),
         _stale,
         aliases=("stale_triggers", "stale"),
         args=stale_args,
         shareable=True,
+        names={"sv": ("inaktiva-triggers", "inaktiva")},
     ),
     CommandSpec(
         "recent",
-        "[kind] [n]",
-        "the latest notifications with their status and links (default 10, up to 50)",
+        N_("[kind] [n]"),
+        N_("the latest notifications with their status and links (default 10, up to 50)"),
         _recent,
         args=recent_args,
         shareable=True,
+        names={"sv": ("senaste",)},
     ),
     CommandSpec(
         "mute",
-        '[kind] [key=value …] <duration> [--reason "…"]',
-        "stop posting a kind, or what matches key=value (* wildcards), for a while (still stored)",
+        N_('[kind] [key=value …] <duration> [--reason "…"]'),
+        N_("stop posting a kind, or what matches key=value (* wildcards), for a while (still stored)"),
         mute,
         args=mute_args,
-        admin="mute",
+        admin=N_("mute"),
+        names={"sv": ("tysta",)},
     ),
-    CommandSpec("unmute", "<kind>", "end a mute", unmute, args=unmute_args, admin="unmute"),
-    CommandSpec("mutes", "", "the mutes in force", _mutes, shareable=True),
-    CommandSpec("routes", "", "where each notification goes, in order", _routes, shareable=True),
+    CommandSpec(
+        "unmute",
+        N_("<kind>"),
+        N_("end a mute"),
+        unmute,
+        args=unmute_args,
+        admin=N_("unmute"),
+        names={"sv": ("avtysta",)},
+    ),
+    CommandSpec("mutes", "", N_("the mutes in force"), _mutes, shareable=True, names={"sv": ("tystade",)}),
+    CommandSpec(
+        "routes",
+        "",
+        N_("where each notification goes, in order"),
+        _routes,
+        shareable=True,
+        names={"sv": ("rutter",)},
+    ),
     CommandSpec(
         "status",
         "",
-        "version, uptime, outbox, dead deliveries, last delivery, last Marketo poll",
+        N_("version, uptime, outbox, dead deliveries, last delivery, last Marketo poll"),
         _status,
         shareable=True,
     ),
     CommandSpec(
         "acknowledge",
         "",
-        "record who is handling an alert and show it on the alert",
+        N_("record who is handling an alert and show it on the alert"),
         acknowledge_alert,
         aliases=("ack", "acknowledged"),
-        admin="acknowledge alerts",
+        admin=N_("acknowledge alerts"),
         on_alert=True,
+        names={"sv": ("kvittera", "kvitterat", "kvitt")},
     ),
 )
 
@@ -149,30 +186,40 @@ TYPED: dict[str, CommandSpec] = {w: spec for spec in COMMANDS if not spec.on_ale
 ON_ALERT: dict[str, CommandSpec] = {w: spec for spec in COMMANDS if spec.on_alert for w in spec.words}
 
 
-def _and(words: list[str]) -> str:
-    """ "mute", "mute and unmute", "a, b and c"."""
-    return " and ".join(filter(None, (", ".join(words[:-1]), words[-1]))) if words else ""
+def _line(spec: CommandSpec, name: str, t: Texts) -> Item:
+    """One help line: the command as typed in `t`'s locale (with its English name beside when it differs)."""
+    shown = spec.shown(t.locale)
+    usage = t._(spec.usage) if spec.usage else ""
+    text = " ".join(filter(None, (name, shown, usage)))
+    if shown != spec.name:
+        text += f" ({spec.name})"
+    detail = t._(spec.help)
+    return Item(text, detail=t._("admins: {help}").format(help=detail) if spec.admin else detail)
 
 
 def help_reply(inv: Invocation, ctx: CommandContext, error: str | None = None) -> Reply:
     """The usage card (every typed command, in table order), led by what went wrong when input was not understood."""
+    t = inv.texts
     name = command_name(inv, ctx)
     typed = [spec for spec in COMMANDS if not spec.on_alert]
-    items = tuple(
-        Item(
-            " ".join(filter(None, (name, spec.name, spec.usage))),
-            detail=f"admins: {spec.help}" if spec.admin else spec.help,
-        )
-        for spec in typed
-    )
-    sections = [Section(text=f"Sorry, {error}.")] if error else []
+    items = tuple(_line(spec, name, t) for spec in typed)
+    sections = [Section(text=t._("Sorry, {error}.").format(error=error))] if error else []
     sections.append(Section(items=items))
     sections.append(
         Section(
-            text=f"Kinds: {', '.join(MUTABLE_KINDS)}.\nDurations: 30m, 2h, 1d, 1w or 1h30m; at most 30 days."
+            text=t._("Kinds: {kinds}.\nDurations: 30m, 2h, 1d, 1w or 1h30m; at most 30 days.").format(
+                kinds=", ".join(MUTABLE_KINDS)
+            )
         )
     )
     setting, _ = admins_setting(inv, ctx)
-    guarded = _and([spec.name for spec in typed if spec.admin])
-    footer = f"Read-only commands are open to everyone; {guarded} need a notifbot admin (`{setting}`)."
-    return Reply(f"{name} — Marketo notifications", tuple(sections), footer=footer, ok=error is None)
+    guarded = t.join([spec.shown(t.locale) for spec in typed if spec.admin])
+    footer = t._(
+        "Read-only commands are open to everyone; {commands} need a notifbot admin (`{setting}`)."
+    ).format(commands=guarded, setting=setting)
+    return Reply(
+        t._("{command} — Marketo notifications").format(command=name),
+        tuple(sections),
+        footer=footer,
+        ok=error is None,
+    )
