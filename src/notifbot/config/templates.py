@@ -1,5 +1,5 @@
 """The `templates:` section: an admin's title, summary and "what to do" per kind, for every locale or one
-(docs/design/locale.md §7.1); checked by `render.template_checks`, compiled into `render.templates.Templates`."""
+(docs/design/locale.md §7.1); checked by `config.template_checks`, compiled into `render.templates.Templates`."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def template_problems(templates: Mapping[Kind, KindTemplates]) -> list[str]:
     """check-config's problems with the section, each with its path (`templates.campaign_failure.sv.title: …`)."""
     if not templates:
         return []
-    from notifbot.render.template_checks import problems
+    from notifbot.config.template_checks import problems
 
     return problems(template_sources(templates))
 

@@ -167,7 +167,7 @@ class Templates:
 
     @classmethod
     def build(cls, sources: Mapping[TemplateKey, str]) -> Templates:
-        """Compiled from their sources (checked by `template_checks.problems` first: this raises on a bad one)."""
+        """Compiled from their sources (checked by `config.template_checks` first: this raises on a bad one)."""
         return cls({key: ENV.from_string(source) for key, source in sources.items()})
 
     def __bool__(self) -> bool:
