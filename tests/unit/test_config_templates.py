@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import io
+import json
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from notifbot.cli import main
 from notifbot.config import ConfigError, parse_settings
 from notifbot.config.templates import LOCALES, KindTemplates, TemplateTexts, compile_templates
+from notifbot.destinations import SenderContext, build_senders
 from notifbot.i18n import available
+from notifbot.kinds import load_samples
 from notifbot.model import Kind
+from notifbot.sources.events import parse_event
+from notifbot.store.outbox import OutboxRow
+from tests.fakes.slack import FakeSlack
 
 
 def problems_of(templates: dict[str, Any]) -> list[str]:
@@ -49,7 +62,7 @@ def test_a_valid_section_compiles_per_kind_and_locale() -> None:
         (Kind.WEB_SERVICES, None, "summary"),
         (Kind.OTHER, None, "title"),
     }
-    assert not compile_templates({})
+    assert compile_templates({}) is None
 
 
 def test_no_templates_is_the_default() -> None:
@@ -143,3 +156,106 @@ def test_unknown_kinds_slots_and_locales_are_refused() -> None:
 def test_a_template_longer_than_2000_chars_is_refused() -> None:
     found = problems_of({"audit": {"title": "x" * 2001}})
     assert found == ["templates.audit.title: String should have at most 2000 characters"]
+
+
+def test_render_prints_the_locales_override(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "notifbot.yaml"
+    config.write_text(
+        "templates:\n"
+        "  campaign_failure:\n"
+        '    title: "Campaign failed: {{ campaign_name }}"\n'
+        "    sv:\n"
+        '      title: "Kampanjen {{ campaign_name }} misslyckades {{ occurred_at }}"\n',
+        encoding="utf-8",
+    )
+    args = ["render", "--kind", "campaign_failure", "--config", str(config)]
+    assert main([*args, "--locale", "sv", "--timezone", "Europe/Stockholm"]) == 0
+    message = json.loads(capsys.readouterr().out)
+    assert "Kampanjen Q4 Webinar Invites misslyckades 28 nov. 2026 11:00 CET (04:00 CT)" in json.dumps(
+        message, ensure_ascii=False
+    )
+    assert main([*args, "--format", "teams"]) == 0
+    assert "Campaign failed: Q4 Webinar Invites" in capsys.readouterr().out
+
+
+def test_render_refuses_an_unknown_locale_or_zone(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["render", "--kind", "audit", "--locale", "fr"]) == 2
+    assert "--locale: no catalog for 'fr' (known: en, sv)" in capsys.readouterr().err
+    assert main(["render", "--kind", "audit", "--timezone", "Europe/Stokholm"]) == 2
+    assert "--timezone: 'Europe/Stokholm' is not an IANA time zone" in capsys.readouterr().err
+
+
+def test_render_as_a_subprocess_uses_the_configs_locale(tmp_path: Path) -> None:
+    config = tmp_path / "notifbot.yaml"
+    config.write_text(
+        'locale: sv\ntemplates:\n  campaign_failure:\n    sv:\n      what_to_do: "Ring {{ program_name }}-ägaren."\n',
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "notifbot", "render", "--kind", "campaign_failure", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert "Ring 2026-Q4 Webinar: Marketing Ops Deep Dive-ägaren." in json.dumps(
+        json.loads(done.stdout), ensure_ascii=False
+    )
+
+
+async def test_deliveries_use_the_templates_in_each_destinations_locale() -> None:
+    """Config → compiled templates → SenderContext → each Slack channel and the console, in its own locale."""
+    s = parse_settings(
+        {
+            "destinations": {
+                "svenska": {"type": "slack", "channel": "C0SWEDISH", "locale": "sv"},
+                "english": {"type": "slack", "channel": "C0ENGLISH"},
+                "log": {"type": "console", "locale": "sv"},
+            },
+            "routes": [{"to": ["svenska", "english", "log"]}],
+            "templates": {
+                "campaign_failure": {
+                    "what_to_do": "Call the owner of {{ program_name }}.",
+                    "sv": {"title": "Kampanjen {{ campaign_name }} misslyckades"},
+                }
+            },
+        },
+        source="t",
+    )
+    n = parse_event(load_samples()["campaign_failure"], now=datetime(2026, 11, 28, 10, tzinfo=UTC))
+    stream = io.StringIO()
+    with FakeSlack(token="xoxb-test", min_interval=0.0) as slack:
+        ctx = SenderContext(
+            slack_token="xoxb-test",
+            slack_api_url=slack.api_url,
+            stdout=stream,
+            locale=s.locale,
+            templates=compile_templates(s.templates),
+        )
+        senders = build_senders(s.destinations, ctx)
+        try:
+            await senders["slack"].send(row(1, "svenska", "slack", "C0SWEDISH"), n)
+            await senders["slack"].send(row(2, "english", "slack", "C0ENGLISH"), n)
+            await senders["console"].send(row(3, "log", "console", "stdout"), n)
+        finally:
+            for sender in senders.values():
+                await sender.close()
+        swedish = json.dumps(slack.messages_for("C0SWEDISH")[0].blocks, ensure_ascii=False)
+        english = json.dumps(slack.messages_for("C0ENGLISH")[0].blocks, ensure_ascii=False)
+    owner = "Call the owner of 2026-Q4 Webinar: Marketing Ops Deep Dive."
+    assert "Kampanjen Q4 Webinar Invites misslyckades" in swedish and owner in swedish
+    assert "Kampanjen" not in english and owner in english and "Q4 Webinar Invites" in english
+    assert "Kampanjen Q4 Webinar Invites misslyckades" in stream.getvalue()
+
+
+def row(row_id: int, name: str, dest_type: str, target: str) -> OutboxRow:
+    return OutboxRow(
+        id=row_id,
+        event_id=row_id,
+        destination=name,
+        dest_type=dest_type,
+        target=target,
+        attempts=0,
+        provider_message_id=None,
+        created_at=time.time(),
+    )

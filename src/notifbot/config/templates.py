@@ -71,8 +71,11 @@ def template_problems(templates: Mapping[Kind, KindTemplates]) -> list[str]:
     return problems(template_sources(templates))
 
 
-def compile_templates(templates: Mapping[Kind, KindTemplates]) -> Templates:
-    """The section compiled, for the senders and `notifbot render` (after `template_problems` found none)."""
+def compile_templates(templates: Mapping[Kind, KindTemplates]) -> Templates | None:
+    """The section compiled, for the senders and `notifbot render` (after `template_problems` found none); None
+    when it is empty (every message as the catalog has it, and Jinja is not imported)."""
+    if not templates:
+        return None
     from notifbot.render.templates import Templates
 
-    return Templates.build(template_sources(templates)) if templates else Templates()
+    return Templates.build(template_sources(templates))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -10,9 +12,12 @@ import pytest
 from notifbot.i18n import EN, texts_for
 from notifbot.kinds import describe, sample_for_kind, what_to_do
 from notifbot.model import Kind, Notification
+from notifbot.render.slack import render_slack
+from notifbot.render.teams import render_teams
 from notifbot.render.templates import ENV, TEXTS_KEY, Slots, TemplateKey, Templates, context_of
 from notifbot.sources.events import parse_event
-from tests.unit.render.helpers import T, note, raw_note
+from tests.unit.render.helpers import T, assert_valid, note, raw_note, strings
+from tests.unit.render.teams_helpers import assert_valid_card
 
 SV = texts_for("sv", "Europe/Stockholm")
 
@@ -174,3 +179,55 @@ def test_a_runaway_loop_is_cut() -> None:
     }
     summary = apply(sources, n).summary
     assert summary is not None and len(summary) == 4_000
+
+
+CHANNEL = {
+    (Kind.CAMPAIGN_FAILURE, None, "title"): "{{ campaign_name }} failed",
+    (Kind.CAMPAIGN_FAILURE, None, "summary"): "Summary: {{ campaign_name }} <!here>",
+    (Kind.CAMPAIGN_FAILURE, None, "what_to_do"): "Ask {{ program_name }}",
+}
+
+
+def channel_note() -> Notification:
+    return note(
+        "campaign_failure",
+        {"campaign_name": "<!channel> [x](https://evil.example)", "program_name": "<@U0BOSS> <at>Boss</at>"},
+    )
+
+
+def walk(obj: Any) -> Iterator[dict[str, Any]]:
+    """Every object of a card, depth first."""
+    if isinstance(obj, dict):
+        yield obj
+        for value in obj.values():
+            yield from walk(value)
+    elif isinstance(obj, list):
+        for value in obj:
+            yield from walk(value)
+
+
+def test_event_text_through_a_template_is_escaped_in_slack() -> None:
+    message = render_slack(channel_note(), templates=Templates.build(CHANNEL))
+    assert_valid(message)
+    assert message["blocks"][0]["text"]["text"].endswith("‹!channel› [x](https://evil.example) failed")
+    sections = [b["text"]["text"] for b in message["blocks"] if b["type"] == "section" and "text" in b]
+    assert any("Summary: &lt;!channel&gt; [x](https://evil.example) &lt;!here&gt;" in t for t in sections)
+    assert any("Ask &lt;@U0BOSS&gt; &lt;at&gt;Boss&lt;/at&gt;" in t for t in sections), sections
+    assert "&lt;!channel&gt;" in message["text"]
+    assert not [t for t in strings(message) if "<!channel>" in t or "<!here>" in t or "<@U0BOSS>" in t]
+
+
+def test_event_text_through_a_template_stays_inert_in_teams() -> None:
+    card = render_teams(channel_note(), templates=Templates.build(CHANNEL))
+    assert_valid_card(card)
+    shown = [e for e in walk(card["body"]) if "<!channel>" in str(e.get("text", ""))]
+    assert {e["type"] for e in shown} == {"TextRun"}, shown  # shown as is, never parsed as markdown
+    assert any("Summary: <!channel>" in e["text"] for e in shown)
+    assert any(e.get("text", "").startswith("Ask <@U0BOSS>") for e in walk(card["body"]))
+    assert "entities" not in json.dumps(card)  # no mention was made
+
+
+def test_group_messages_see_the_group_size() -> None:
+    n = sample("campaign_failure")
+    templates = Templates.build({(Kind.CAMPAIGN_FAILURE, None, "title"): "{{ count }} × {{ campaign_name }}"})
+    assert "1 × Q4 Webinar Invites" in render_slack(n, templates=templates)["blocks"][0]["text"]["text"]
