@@ -15,11 +15,12 @@ import pytest
 
 from notifbot.cli import main
 from notifbot.config import ConfigError, parse_settings
-from notifbot.config.templates import LOCALES, KindTemplates, TemplateTexts, compile_templates
+from notifbot.config.templates import LOCALES, SLOTS, KindTemplates, TemplateTexts, compile_templates
 from notifbot.destinations import SenderContext, build_senders
 from notifbot.i18n import available
 from notifbot.kinds import load_samples
 from notifbot.model import Kind
+from notifbot.render import templates as render_templates
 from notifbot.sources.events import parse_event
 from notifbot.store.outbox import OutboxRow
 from tests.fakes.slack import FakeSlack
@@ -36,6 +37,7 @@ def problems_of(templates: dict[str, Any]) -> list[str]:
 
 def test_the_per_locale_tables_follow_the_catalogs() -> None:
     assert set(LOCALES) == set(available())
+    assert SLOTS == render_templates.SLOTS
     assert set(KindTemplates.model_fields) == set(TemplateTexts.model_fields) | set(available())
 
 
@@ -77,6 +79,7 @@ ESCAPES = [
     ("{{ self.__dict__ }}", "reaches Python internals (__dict__): not allowed"),
     ("{{ campaign_name['__class__'] }}", "reaches Python internals (__class__): not allowed"),
     ("{{ campaign_name|attr('__class__') }}", "reaches Python internals (|attr): not allowed"),
+    ("{{ url|join(attribute='x.__class__') }}", "reaches Python internals (__class__): not allowed"),
     ("{% include 'x' %}", "{% include %} is not allowed: a template gives text (fields and filters)"),
     ("{% import 'x' as y %}", "{% import %} is not allowed: a template gives text (fields and filters)"),
     ("{% extends 'x' %}", "{% extends %} is not allowed: a template gives text (fields and filters)"),

@@ -83,7 +83,7 @@ def _internals(ast: nodes.Template) -> list[str]:
         elif isinstance(node, nodes.Name):
             name = node.name
         elif isinstance(node, nodes.Filter):
-            name = "|attr" if node.name == "attr" else ""
+            name = "|attr" if node.name == "attr" else _attribute(node)
         else:
             name = ""
         if (name.startswith("_") or name == "|attr") and name not in names:
@@ -91,6 +91,14 @@ def _internals(ast: nodes.Template) -> list[str]:
     if not names:
         return []
     return [f"reaches Python internals ({', '.join(sorted(names))}): not allowed"]
+
+
+def _attribute(node: nodes.Filter) -> str:
+    """The first `_` part of a filter's `attribute=` (`join(attribute='__class__')`), else ""."""
+    for kw in node.kwargs:
+        if kw.key == "attribute" and isinstance(kw.value, nodes.Const) and isinstance(kw.value.value, str):
+            return next((p for p in kw.value.value.split(".") if p.startswith("_")), "")
+    return ""
 
 
 def _statements(ast: nodes.Template) -> list[str]:

@@ -15,6 +15,11 @@ if TYPE_CHECKING:  # Jinja is imported only for a config that has templates
 
 # a Jinja2 template (sandboxed; fields and whitelisted filters only)
 TemplateSource = Annotated[str, StringConstraints(max_length=2_000)]
+SLOTS: tuple[Slot, ...] = (
+    "title",
+    "summary",
+    "what_to_do",
+)  # render.templates.SLOTS, without importing Jinja
 
 
 class TemplateTexts(BaseModel):
@@ -29,9 +34,6 @@ class TemplateTexts(BaseModel):
     def slots(self) -> dict[Slot, str]:
         """The slots this sets, with their sources."""
         return {slot: source for slot in SLOTS if (source := getattr(self, slot)) is not None}
-
-
-SLOTS: tuple[Slot, ...] = ("title", "summary", "what_to_do")  # as render.templates.SLOTS
 
 
 class KindTemplates(TemplateTexts):

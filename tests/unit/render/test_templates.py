@@ -158,6 +158,7 @@ def test_the_sandbox_refuses_internals_even_unchecked() -> None:
         "{{ campaign_name['__class__'] }}",
         "{{ self.__dict__ }}",
         "{{ campaign_name.format.__globals__ }}",
+        "{{ [campaign_name] | join(attribute='__class__') }}",
     ):
         out = apply({(Kind.CAMPAIGN_FAILURE, None, "title"): source}, n)
         assert out.title == describe(n).title, source
