@@ -7,7 +7,6 @@ from pathlib import Path
 
 from notifbot.config.env import Env
 from notifbot.config.settings import DEFAULT_ADOBE_IMS_URL, DEFAULT_ADOBE_KEYS_URL, AdobeIOSettings, Settings
-from notifbot.config.templates import template_problems
 from notifbot.destinations import SPECS, spec_for, target_of
 from notifbot.net import https_or_loopback, is_loopback
 from notifbot.store.pg_url import url_problem
@@ -51,7 +50,10 @@ def semantic_problems(settings: Settings) -> list[str]:
         )
     problems.extend(_adobe_io_problems(settings.adobe_io))
     problems.extend(_shared_channel_problems(settings))
-    problems.extend(template_problems(settings.templates))
+    if settings.templates:  # Jinja's parser is imported only for a config that has templates
+        from notifbot.config.template_checks import template_problems
+
+        problems.extend(template_problems(settings.templates))
     if settings.routes and settings.routes[-1].match:
         problems.append(
             f"routes[{len(settings.routes) - 1}]: the last route has a match; add a catch-all route "

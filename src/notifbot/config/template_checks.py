@@ -9,6 +9,7 @@ from typing import Any
 
 from jinja2 import Template, TemplateError, TemplateSyntaxError, meta, nodes
 
+from notifbot.config.templates import KindTemplates, template_sources
 from notifbot.i18n import available, texts_for
 from notifbot.iso_time import parse_time
 from notifbot.kinds import KINDS, load_samples
@@ -35,6 +36,11 @@ REFUSED: dict[type[nodes.Node], str] = {
     nodes.AssignBlock: "set",
 }
 SMOKE_TIME = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
+
+
+def template_problems(templates: Mapping[Kind, KindTemplates]) -> list[str]:
+    """check-config's problems with the `templates:` section, each with its path."""
+    return problems(template_sources(templates))
 
 
 def problems(sources: Mapping[TemplateKey, str]) -> list[str]:

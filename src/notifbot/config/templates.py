@@ -64,15 +64,6 @@ def template_sources(templates: Mapping[Kind, KindTemplates]) -> dict[TemplateKe
     return out
 
 
-def template_problems(templates: Mapping[Kind, KindTemplates]) -> list[str]:
-    """check-config's problems with the section, each with its path (`templates.campaign_failure.sv.title: …`)."""
-    if not templates:
-        return []
-    from notifbot.config.template_checks import problems
-
-    return problems(template_sources(templates))
-
-
 def compile_templates(templates: Mapping[Kind, KindTemplates]) -> Templates | None:
     """The section compiled, for the senders and `notifbot render` (after `template_problems` found none); None
     when it is empty (every message as the catalog has it, and Jinja is not imported)."""
