@@ -20,6 +20,7 @@ from notifbot.chatops.teams_wiring import build_graph, build_teams_commands
 from notifbot.commands.model import CommandContext
 from notifbot.config import Env, Settings, environment_problems
 from notifbot.config.settings import RetentionSettings
+from notifbot.config.templates import compile_templates
 from notifbot.delivery.worker import DeliveryWorker, Sender
 from notifbot.destinations import SenderContext, build_senders, intervals
 from notifbot.destinations.slack import SlackDelivery
@@ -229,6 +230,7 @@ class Bot:
             graph=self.graph,
             locale=self.settings.locale,
             timezone=self.settings.timezone,
+            templates=compile_templates(self.settings.templates),
         )
         senders = build_senders(self.settings.destinations, context)
         slack = senders.get("slack")

@@ -134,19 +134,38 @@ def _load_event(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
+    from notifbot.config.templates import compile_templates
+    from notifbot.i18n import available, texts_for, zone_for
     from notifbot.links import link_policy
     from notifbot.sources.events import parse_event
 
     n = parse_event(_load_event(args), now=datetime.now(UTC))
-    links = link_policy(_settings(args))  # the config's Marketo hosts, as the running bot labels them
+    settings = _settings(args)
+    locale = args.locale or settings.locale
+    if locale not in available():
+        raise InputError(f"--locale: no catalog for {locale!r} (known: {', '.join(sorted(available()))})")
+    timezone = args.timezone or settings.timezone
+    if timezone is not None and zone_for(timezone) is None:
+        raise InputError(f"--timezone: {timezone!r} is not an IANA time zone (e.g. Europe/Stockholm)")
+    texts = texts_for(locale, timezone)
+    templates = compile_templates(settings.templates)  # as the running bot's senders use them
+    links = link_policy(settings)  # the config's Marketo hosts, as the running bot labels them
     if args.format == "teams":
         from notifbot.render.teams import render_teams
 
-        print(json.dumps(render_teams(n, links=links), indent=2, ensure_ascii=False))
+        print(
+            json.dumps(
+                render_teams(n, links=links, texts=texts, templates=templates), indent=2, ensure_ascii=False
+            )
+        )
         return 0
     from notifbot.render.slack import render_slack
 
-    print(json.dumps(render_slack(n, links=links), indent=2, ensure_ascii=False))
+    print(
+        json.dumps(
+            render_slack(n, links=links, texts=texts, templates=templates), indent=2, ensure_ascii=False
+        )
+    )
     return 0
 
 
@@ -353,6 +372,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--kind", help="use the built-in sample of this kind")
     s.add_argument("--format", choices=["slack", "teams"], default="slack")
     s.add_argument("--event", metavar="FILE", help="render this event JSON file instead of a sample")
+    s.add_argument("--locale", help="the language to render in (default: the config's locale)")
+    s.add_argument("--timezone", metavar="ZONE", help="the IANA time zone of times (default: the config's)")
     s.set_defaults(func=cmd_render)
 
     s = sub.add_parser("send", help="post an event file to a running bot (token from NOTIFBOT_WEBHOOK_TOKEN)")

@@ -50,6 +50,10 @@ def semantic_problems(settings: Settings) -> list[str]:
         )
     problems.extend(_adobe_io_problems(settings.adobe_io))
     problems.extend(_shared_channel_problems(settings))
+    if settings.templates:  # Jinja's parser is imported only for a config that has templates
+        from notifbot.config.template_checks import template_problems
+
+        problems.extend(template_problems(settings.templates))
     if settings.routes and settings.routes[-1].match:
         problems.append(
             f"routes[{len(settings.routes) - 1}]: the last route has a match; add a catch-all route "

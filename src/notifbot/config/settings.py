@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from notifbot.config.routes import Duration, Route
+from notifbot.config.templates import KindTemplates
 from notifbot.delivery.settings import DeliverySettings
 from notifbot.destinations import Destination
 from notifbot.destinations.console import ConsoleDestination
@@ -428,4 +429,6 @@ class Settings(_Strict):
     # the language and time zone of messages and replies (a destination may set its own): en, or a catalog's locale
     locale: LocaleName = "en"
     timezone: ZoneName | None = None  # IANA name; None: times in UTC with US Central beside
+    # an admin's title, summary and "what to do" per kind, for every locale or one (config/templates.py)
+    templates: dict[Kind, KindTemplates] = Field(default_factory=dict)
     source: str = Field(default="embedded default", exclude=True)

@@ -49,7 +49,9 @@ class ConsoleDelivery:
         return self._texts(target)
 
     async def send(self, row: OutboxRow, n: Notification) -> str | None:
-        message = render_slack(n, links=self._links, texts=self.texts(row.target))
+        message = render_slack(
+            n, links=self._links, texts=self.texts(row.target), templates=self._texts.templates
+        )
         if self._formats.get(row.destination, "text") == "json":
             text = render_console_json(message)
         else:
@@ -84,7 +86,14 @@ class ConsoleDelivery:
 
     def _group_message(self, target: str, view: GroupView) -> dict[str, object]:
         texts = self.texts(target)
-        return render_slack(view.shown, links=self._links, group=view, acked=view.acked, texts=texts)
+        return render_slack(
+            view.shown,
+            links=self._links,
+            group=view,
+            acked=view.acked,
+            texts=texts,
+            templates=self._texts.templates,
+        )
 
     async def close(self) -> None:
         return None

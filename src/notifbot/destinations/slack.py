@@ -95,7 +95,11 @@ class SlackDelivery:
             if found is not None:
                 return found
         message = render_slack(
-            n, interactive=self.interactive, links=self.links, texts=self.texts(row.target)
+            n,
+            interactive=self.interactive,
+            links=self.links,
+            texts=self.texts(row.target),
+            templates=self._texts.templates,
         )
         return await self.sender.post(row.target, message, metadata=alert_metadata(row.id, n.key))
 
@@ -132,6 +136,7 @@ class SlackDelivery:
             group=view,
             acked=view.acked,
             texts=self.texts(target),
+            templates=self._texts.templates,
         )
 
     async def find(self, row: OutboxRow, key: str) -> str | None:

@@ -15,6 +15,7 @@ from notifbot.links import DEFAULT_LINKS, LinkPolicy
 
 if TYPE_CHECKING:
     from notifbot.delivery.worker import Sender
+    from notifbot.render.templates import Templates
     from notifbot.teams.graph import GraphApi
 
 
@@ -33,10 +34,14 @@ C = TypeVar("C", bound=DestinationModel)
 
 @dataclass(frozen=True)
 class TargetTexts:
-    """The language and time zone of each outbox target (its destination's); `default` for any other target."""
+    """The language and time zone of each outbox target (its destination's); `default` for any other target.
+
+    `templates` are the admin's title, summary and advice per kind and locale (`templates:`), for every target.
+    """
 
     by_target: Mapping[str, Texts]
     default: Texts = EN
+    templates: Templates | None = None
 
     def __call__(self, target: str) -> Texts:
         return self.by_target.get(target, self.default)
@@ -59,6 +64,8 @@ class SenderContext:
     workflow_timeout: float = 10.0
     locale: str = "en"  # the global `locale`, for destinations that set none
     timezone: str | None = None  # the global `timezone`, likewise
+    # the admin's title, summary and advice per kind and locale (`templates:`), compiled; None: the catalog's words
+    templates: Templates | None = None
 
     def texts(self, dest: DestinationModel) -> Texts:
         """The language and time zone messages to `dest` are written in (its own, else the global ones)."""
@@ -67,7 +74,7 @@ class SenderContext:
     def target_texts(self, dests: Mapping[str, C], target: Callable[[C], str]) -> TargetTexts:
         """Each destination's target → its `Texts` (check-config makes destinations sharing a target agree)."""
         by_target = {target(dest): self.texts(dest) for dest in dests.values()}
-        return TargetTexts(by_target, texts_for(self.locale, self.timezone))
+        return TargetTexts(by_target, texts_for(self.locale, self.timezone), self.templates)
 
 
 def _no_problems(name: str, dest: Any) -> list[str]:

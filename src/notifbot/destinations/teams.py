@@ -96,7 +96,9 @@ class TeamsGraphDelivery:
                 self._failed.discard(row.id)
                 return found
         try:
-            card = render_teams(n, links=self.links, texts=self.texts(row.target))
+            card = render_teams(
+                n, links=self.links, texts=self.texts(row.target), templates=self._texts.templates
+            )
             message_id = await self.api.post_card(team, channel, card, marker)
         except RateLimitedError:
             raise  # refused before posting: the resend needs no check
@@ -121,7 +123,12 @@ class TeamsGraphDelivery:
                 self._failed.discard(row.id)
                 return found
         card = render_teams(
-            view.shown, links=self.links, group=view, acked=view.acked, texts=self.texts(row.target)
+            view.shown,
+            links=self.links,
+            group=view,
+            acked=view.acked,
+            texts=self.texts(row.target),
+            templates=self._texts.templates,
         )
         try:
             message_id = await self.api.post_card(team, channel, card, marker)
@@ -137,7 +144,12 @@ class TeamsGraphDelivery:
         """Edits the group's card in place (its count, time span, items, state)."""
         team, channel = split_target(row.target)
         card = render_teams(
-            view.shown, links=self.links, group=view, acked=view.acked, texts=self.texts(row.target)
+            view.shown,
+            links=self.links,
+            group=view,
+            acked=view.acked,
+            texts=self.texts(row.target),
+            templates=self._texts.templates,
         )
         await self.api.update_card(team, channel, message_id, card, attachment_id(row.id, view.first.key))
 
@@ -153,7 +165,9 @@ class TeamsGraphDelivery:
     ) -> None:
         """Re-renders a posted alert (e.g. acknowledged) and edits the same message in place."""
         team, channel = split_target(target)
-        card = render_teams(n, acked=acked, links=self.links, texts=self.texts(target))
+        card = render_teams(
+            n, acked=acked, links=self.links, texts=self.texts(target), templates=self._texts.templates
+        )
         marker = attachment_id(outbox_id, n.key)
         for _ in range(UPDATE_RATE_LIMITS):
             try:

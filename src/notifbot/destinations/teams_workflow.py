@@ -129,7 +129,10 @@ class TeamsWorkflowDelivery:
         return self._texts(target)
 
     async def send(self, row: OutboxRow, n: Notification) -> str | None:
-        await self.post(row.destination, render_teams(n, links=self._links, texts=self.texts(row.target)))
+        await self.post(
+            row.destination,
+            render_teams(n, links=self._links, texts=self.texts(row.target), templates=self._texts.templates),
+        )
         return None  # Workflows answer 202 with no message id: there is nothing to update later
 
     can_edit = False  # a workflow cannot edit or reply: a group gets one summary post per interval
@@ -137,7 +140,14 @@ class TeamsWorkflowDelivery:
     async def post_group(self, row: OutboxRow, view: GroupView) -> str | None:
         """Posts the group's summary card (its count so far, time span and first items)."""
         texts = self.texts(row.target)
-        card = render_teams(view.shown, links=self._links, group=view, acked=view.acked, texts=texts)
+        card = render_teams(
+            view.shown,
+            links=self._links,
+            group=view,
+            acked=view.acked,
+            texts=texts,
+            templates=self._texts.templates,
+        )
         await self.post(row.destination, card)
         return None
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from notifbot.groups import GroupView
 from notifbot.i18n import EN, N_, Texts
@@ -12,16 +13,20 @@ from notifbot.links import DEFAULT_LINKS, LinkPolicy
 from notifbot.model import Notification
 from notifbot.text import as_text, one_line
 
+if TYPE_CHECKING:  # Jinja is imported only where templates are compiled (config with a `templates:` section)
+    from notifbot.render.templates import Templates
+
 FALLBACK = N_("Marketo notification")  # a message's preview text when nothing better can be said
 UNSHOWN = N_("(this part could not be shown)")
 
 
 @dataclass(frozen=True)
 class Content:
-    """The raw parts of one message and its "what to do" line (None when the kind's advisor failed)."""
+    """The raw parts of one message, its summary and its "what to do" line (None when the kind's advisor failed)."""
 
     parts: Parts
     advice: str | None
+    summary: str  # the line under the title (`summary_of`, or the admin's template)
 
     def advice_text(self) -> str:
         """The advice line; raises when there is none, so the renderer shows its "could not be shown" placeholder."""
@@ -30,14 +35,27 @@ class Content:
         return self.advice
 
 
-def message_content(n: Notification, links: LinkPolicy = DEFAULT_LINKS, texts: Texts = EN) -> Content:
-    """The one place a message's title, facts and advice are made (admin templates hook in here, §7)."""
+def message_content(
+    n: Notification,
+    links: LinkPolicy = DEFAULT_LINKS,
+    texts: Texts = EN,
+    templates: Templates | None = None,
+    count: int = 1,
+) -> Content:
+    """The one place a message's title, summary, facts and advice are made, with the admin's templates (§7).
+
+    `count` is the alert group's size (what a template's `count` says).
+    """
     parts = describe(n, links, texts)
     try:
         advice: str | None = what_to_do(n, texts)
     except Exception:  # one bad part never costs the message
         advice = None
-    return Content(parts, advice)
+    if not templates:
+        return Content(parts, advice, summary_of(n, parts))
+    # raw text, as the kind's own: each renderer escapes it as it escapes event text (§7.3)
+    slots = templates.apply(n, parts, advice, texts, count=count)
+    return Content(replace(parts, title=slots.title), slots.what_to_do, slots.summary or "")
 
 
 def summary_of(n: Notification, parts: Parts) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from notifbot.groups import GroupView, ThreadItems
 from notifbot.i18n import EN, Texts
@@ -25,7 +25,6 @@ from notifbot.render.content import (
     message_content,
     more_line,
     resolved_title,
-    summary_of,
     thread_head,
 )
 from notifbot.text import (
@@ -35,6 +34,9 @@ from notifbot.text import (
     plain_text,
     truncate,
 )
+
+if TYPE_CHECKING:
+    from notifbot.render.templates import Templates
 
 Block = dict[str, Any]
 
@@ -236,8 +238,8 @@ def _part(build: Callable[[], list[Block]], t: Texts) -> list[Block]:
         return [_section(f"_{t._(UNSHOWN)}_")]
 
 
-def _summary(n: Notification, parts: Parts) -> list[Block]:
-    summary = summary_of(n, parts)
+def _summary(content: Content) -> list[Block]:
+    summary = content.summary
     return [_section(escape_truncate(summary, limits.SECTION_TEXT))] if summary.strip() else []
 
 
@@ -302,7 +304,7 @@ def _blocks(
     advice_label = t.pgettext("heading", "What to do")
     for part in (
         _part(lambda: _group_blocks(group, t) if group is not None else [], t),
-        _part(lambda: _summary(n, parts), t),
+        _part(lambda: _summary(content), t),
         _part(lambda: _facts(parts), t),
         _part(lambda: _detail(parts), t),
         _part(lambda: _list_blocks(listing, links, t) if listing is not None else [], t),
@@ -337,15 +339,16 @@ def render_slack(
     links: LinkPolicy = DEFAULT_LINKS,
     group: GroupView | None = None,
     texts: Texts = EN,
+    templates: Templates | None = None,
 ) -> dict[str, Any]:
     """The Slack message (`text` fallback plus Block Kit `blocks`, as raw dicts) for `n`.
 
     `interactive` adds the Acknowledge and Mute buttons (only when a Slack app receives the clicks);
     `acked` shows who acknowledged it instead of the Acknowledge button; `links` says which hosts are Marketo's;
     `group` makes it the message of an alert group (`n` its first event): count, time span, first items, state;
-    `texts` is the channel's language and time zone.
+    `texts` is the channel's language and time zone; `templates` the admin's title, summary and advice (§7).
     """
-    content = message_content(n, links, texts)
+    content = message_content(n, links, texts, templates, group.count if group is not None else 1)
     try:
         text = _fallback(content.parts, n, texts)
         if group is not None and group.count > 1:

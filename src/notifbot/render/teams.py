@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from notifbot.groups import GroupView, ThreadItems
 from notifbot.i18n import EN, Texts
@@ -34,9 +34,11 @@ from notifbot.render.content import (
     message_content,
     more_line,
     resolved_title,
-    summary_of,
     thread_head,
 )
+
+if TYPE_CHECKING:
+    from notifbot.render.templates import Templates
 from notifbot.text import one_line, truncate
 
 ICON: Mapping[Severity, str] = {Severity.CRITICAL: "🔴", Severity.WARNING: "🟠", Severity.INFO: "🔵"}
@@ -130,8 +132,8 @@ def _part(build: Callable[[], list[Element]], t: Texts) -> list[Element]:
         return [plain(t._(UNSHOWN), 100, isSubtle=True)]
 
 
-def _summary(n: Notification, parts: Parts, limit: int) -> list[Element]:
-    summary = summary_of(n, parts).strip()
+def _summary(content: Content, limit: int) -> list[Element]:
+    summary = content.summary.strip()
     return [plain(summary, limit)] if summary else []
 
 
@@ -203,7 +205,7 @@ def _body(
     listing = parts.listing
     for part in (
         _part(lambda: _group(group, width, t) if group is not None else [], t),
-        _part(lambda: _summary(n, parts, min(SUMMARY, detail_chars)), t),
+        _part(lambda: _summary(content, min(SUMMARY, detail_chars)), t),
         _part(lambda: _facts_and_detail(parts, fact_chars, detail_chars), t),
         _part(lambda: _listing(listing, items, width, links, t) if listing is not None else [], t),
         [label(t.pgettext("heading", "What to do")) | {"separator": True}],
@@ -222,15 +224,16 @@ def render_teams(
     links: LinkPolicy = DEFAULT_LINKS,
     group: GroupView | None = None,
     texts: Texts = EN,
+    templates: Templates | None = None,
 ) -> dict[str, Any]:
     """The Adaptive Card (a dict, `msteams.width: Full`) for `n`; smaller levels of detail until it fits.
 
     `links` says which hosts are Marketo's (only their links are labelled "Open in Marketo"); `group` makes it
     the card of an alert group (`n` its first event): count, time span, first items, state; `texts` is the
-    channel's language and time zone.
+    channel's language and time zone; `templates` the admin's title, summary and advice (§7).
     """
     t = texts
-    content = message_content(n, links, t)
+    content = message_content(n, links, t, templates, group.count if group is not None else 1)
     parts = content.parts
     actions = []
     if parts.link is not None:
