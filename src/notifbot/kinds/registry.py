@@ -159,6 +159,8 @@ def sample_for_kind(kind: str) -> dict[str, Any]:
 
 def item_label(n: Notification, t: Texts = EN) -> str:
     """One line naming what one event of a group is about (raw text): its title, and its summary when it has one."""
-    title = describe(n, t=t).title
-    summary = " ".join(str(n.summary).split()) if n.summary else ""
+    parts = describe(n, t=t)
+    title = parts.title
+    own = n.summary or parts.summary  # the event's own summary wins; else the kind's, in `t`'s language
+    summary = " ".join(str(own).split()) if own else ""
     return f"{title}: {summary}" if summary and summary not in title else title
