@@ -113,12 +113,12 @@ def advise(fields: Mapping[str, Any], t: Texts = EN) -> str:
     """What 100 % means, and where to find who is using the quota."""
     percent = quota_percent(fields)
     if percent is not None and percent < 100:
-        text = t._("At 100% every API call is refused until midnight US Central. {top}")
+        text = t._("At {full} every API call is refused until midnight US Central. {top}")
     else:
         text = t._(
             "All API calls are refused (error 607) until the quota resets at midnight US Central. {top}"
         )
-    return text.format(top=t._(_TOP))
+    return text.format(full=t.percent(100), top=t._(_TOP))
 
 
 def refine_severity(fields: Mapping[str, Any]) -> Severity | None:
