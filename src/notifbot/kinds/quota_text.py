@@ -25,11 +25,12 @@ def _span(t: Texts, seconds: float) -> str:
     return t._("{n} h").format(n=minutes // 60) if minutes >= 60 else t._("{n} min").format(n=minutes)
 
 
-def _is_number(value: object) -> TypeGuard[int | float]:
+def is_number(value: object) -> TypeGuard[int | float]:
+    """Whether `value` is an int or float (not a bool)."""
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _number(t: Texts, value: float) -> str:
+def plain_number(t: Texts, value: float) -> str:
     """A threshold or percentage as the watch writes it ("80", "97.5"; "97,5" in Swedish)."""
     return f"{value:g}" if t.english else t.count(value)
 
@@ -58,14 +59,14 @@ def quota_summary(n: Notification, fields: Mapping[str, Any], t: Texts) -> str |
     used, quota, percent, threshold = (fields.get(k) for k in ("used", "quota", "percent", "threshold"))
     if n.status == "resolved" and used is None:
         return t._("Marketo's daily API quota on {instance} reset at 00:00 CT").format(instance=n.instance)
-    if not (_is_number(used) and _is_number(quota) and _is_number(percent) and _is_number(threshold)):
+    if not (is_number(used) and is_number(quota) and is_number(percent) and is_number(threshold)):
         return None
     values = {
         "instance": n.instance,
-        "threshold": _number(t, float(threshold)),
+        "threshold": plain_number(t, float(threshold)),
         "used": t.count(used),
         "quota": t.count(quota),
-        "percent": _number(t, float(percent)),
+        "percent": plain_number(t, float(percent)),
     }
     forecast = fields.get("forecast") if isinstance(fields.get("forecast"), str) else forecast_text(fields, t)
     if forecast:
