@@ -14,11 +14,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from notifbot.i18n import EN, N_, Texts
+from notifbot.text import truncate
+
 if TYPE_CHECKING:
     from notifbot.config import Settings
 
 MAX_URL = 3_000  # Slack's button URL limit
-MARKETO_LABEL = "Open in Marketo"
+# TRANSLATORS: a button; ≤ 75 chars
+MARKETO_LABEL = N_("Open in Marketo")
 BUILTIN_HOSTS = ("*.marketo.com", "experience.adobe.com")
 ELLIPSIS = "…"
 
@@ -120,16 +124,18 @@ def safe_url(value: object) -> str | None:
     return link.url if link is not None else None
 
 
-def neutral_label(host: str, limit: int = 75) -> str:
+def neutral_label(host: str, limit: int = 75, t: Texts = EN) -> str:
     """ "Open link (host)", cutting the host from the left so its registered domain always stays visible."""
-    room = limit - len("Open link ()")
+    # TRANSLATORS: a button or link naming the host it opens; ≤ 50 chars without the host
+    label = t.pgettext("button", "Open link ({host})")
+    room = limit - len(label.format(host=""))
     shown = host if len(host) <= room else ELLIPSIS + host[len(host) - room + 1 :]
-    return f"Open link ({shown})"
+    return label.format(host=shown)
 
 
-def link_label(link: Link, marketo_label: str = MARKETO_LABEL, limit: int = 75) -> str:
-    """The label a button or action for `link` may carry: `marketo_label` for Marketo's hosts, else neutral."""
-    return marketo_label if link.marketo else neutral_label(link.host, limit)
+def link_label(link: Link, marketo_label: str = MARKETO_LABEL, limit: int = 75, t: Texts = EN) -> str:
+    """The label a button or action for `link` may carry: `marketo_label` (in `t`) for Marketo's hosts, else neutral."""
+    return truncate(t._(marketo_label), limit) if link.marketo else neutral_label(link.host, limit, t)
 
 
 def link_policy(settings: Settings) -> LinkPolicy:

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import json
+import time
 import typing
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from notifbot.config import Settings, parse_settings
+from notifbot.delivery.group_flush import GroupSender
 from notifbot.delivery.settings import DeliverySettings
 from notifbot.destinations import (
     DESTINATION_TYPES,
@@ -20,6 +25,14 @@ from notifbot.destinations import (
     intervals,
     target_of,
 )
+from notifbot.destinations.console import ConsoleDelivery
+from notifbot.destinations.slack import SlackDelivery
+from notifbot.i18n import EN
+from notifbot.kinds import load_samples
+from notifbot.render.slack import render_slack
+from notifbot.sources.events import parse_event
+from notifbot.store.outbox import OutboxRow
+from tests.fakes.slack import FakeSlack
 
 URL = "https://x.environment.api.powerplatform.com/workflows/1/triggers/manual/paths/invoke?sig=s3cr3tsig"
 TEAM = "0a1b2c3d-4e5f-4a5b-8c7d-9e0f1a2b3c4d"
@@ -99,3 +112,65 @@ async def test_senders_are_built_for_the_types_in_use(configured: set[str], buil
     finally:
         for sender in senders.values():
             await sender.close()
+
+
+def _row(row_id: int, name: str, dest_type: str, target: str) -> OutboxRow:
+    return OutboxRow(
+        id=row_id,
+        event_id=row_id,
+        destination=name,
+        dest_type=dest_type,
+        target=target,
+        attempts=0,
+        provider_message_id=None,
+        created_at=time.time(),
+    )
+
+
+def _localised(**extra: Any) -> Settings:
+    dests = {
+        "svenska": {"type": "slack", "channel": "C0SWEDISH", "locale": "sv", "timezone": "Europe/Stockholm"},
+        "english": {"type": "slack", "channel": "C0ENGLISH"},
+        "log": {"type": "console", "locale": "sv"},
+    }
+    return parse_settings({"destinations": dests, "routes": [{"to": list(dests)}], **extra}, source="test")
+
+
+async def test_a_swedish_destination_posts_swedish_while_another_stays_english() -> None:
+    n = parse_event(load_samples()["campaign_failure"], now=datetime(2026, 11, 28, 10, tzinfo=UTC))
+    stream = io.StringIO()
+    with FakeSlack(token="xoxb-test", min_interval=0.0) as slack:
+        ctx = SenderContext(
+            slack_token="xoxb-test", slack_api_url=slack.api_url, slack_interactive=True, stdout=stream
+        )
+        senders = build_senders(_localised().destinations, ctx)
+        try:
+            await senders["slack"].send(_row(1, "svenska", "slack", "C0SWEDISH"), n)
+            await senders["slack"].send(_row(2, "english", "slack", "C0ENGLISH"), n)
+            await senders["console"].send(_row(3, "log", "console", "stdout"), n)
+        finally:
+            for sender in senders.values():
+                await sender.close()
+        swedish = json.dumps(slack.messages_for("C0SWEDISH")[0].blocks, ensure_ascii=False)
+        english = json.dumps(slack.messages_for("C0ENGLISH")[0].blocks, ensure_ascii=False)
+    assert "Kvittera" in swedish and "Vad du gör nu" in swedish and "28 nov. 2026 11:00 CET" in swedish
+    assert "Acknowledge" not in swedish and "What to do" not in swedish
+    assert "Acknowledge" in english and "What to do" in english and "Nov 28, 2026 10:00 UTC" in english
+    assert english == json.dumps(render_slack(n, interactive=True)["blocks"], ensure_ascii=False)
+    assert "Vad du gör nu" in stream.getvalue() and "Instans 123-ABC-456" in stream.getvalue()
+
+
+def test_each_sender_knows_the_language_of_each_target() -> None:
+    ctx = SenderContext(locale="sv", timezone=None)
+    dests = _localised(locale="en").destinations
+    senders = build_senders({k: v for k, v in dests.items() if k != "english"}, ctx)
+    for sender in senders.values():
+        assert isinstance(sender, GroupSender)
+    slack, console = senders["slack"], senders["console"]
+    assert isinstance(slack, SlackDelivery) and isinstance(console, ConsoleDelivery)
+    assert slack.texts("C0SWEDISH").locale == "sv" and slack.texts("C0SWEDISH").zone is not None
+    assert console.texts("stdout").locale == "sv"
+    # a target no destination names any more (rows left in the outbox): the global language
+    assert slack.texts("C0GONE").locale == "sv" and slack.texts("C0GONE").zone is None
+    english = build_senders({}, SenderContext())["console"].texts("stdout")
+    assert (english.locale, english.zone) == (EN.locale, EN.zone)

@@ -12,11 +12,11 @@ from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
 from notifbot.groups import MESSAGE_ITEMS, THREAD_ITEMS, Action, GroupView, ThreadItems, step
+from notifbot.i18n import EN, Texts
 from notifbot.kinds import item_label
 from notifbot.store.groups import Done, Flush, load_flush
 from notifbot.store.outbox import OutboxRow
 from notifbot.store.runner import Database
-from notifbot.text import format_count, format_when
 
 Send = Callable[[], Awaitable[str | None]]
 
@@ -26,6 +26,10 @@ class GroupSender(Protocol):
     """A sender that shows an alert group as one message: posted, edited in place, detailed in its thread."""
 
     can_edit: bool  # False: no edits or threads; one summary post per interval instead
+
+    def texts(self, target: str) -> Texts:
+        """The language and time zone of the channel `target` (reminders, digest lines, item labels)."""
+        ...
 
     async def post_group(self, row: OutboxRow, view: GroupView) -> str | None: ...
 
@@ -52,13 +56,26 @@ def _replying(sender: GroupSender, row: OutboxRow, message_id: str, reply: Threa
     return send
 
 
+def reminder_text(t: Texts, view: GroupView, number: int, most: int) -> str:
+    """ "Still firing and not acknowledged: 3 events since …, the last … (reminder 1 of 3)"."""
+    return t._(
+        "Still firing and not acknowledged: {events} since {first}, the last {last} (reminder {number} of {most})"
+    ).format(
+        events=t.ngettext("{n} event", "{n} events", view.count).format(n=t.count(view.count)),
+        first=t.when(view.first_seen),
+        last=t.when(view.last_seen),
+        number=number,
+        most=most,
+    )
+
+
 def _when(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
 
 
-def view_of(flush: Flush) -> GroupView:
-    """The group's message content, from what the store holds."""
-    items = tuple(item_label(n) for n in flush.head[:MESSAGE_ITEMS]) if flush.policy.thread else ()
+def view_of(flush: Flush, t: Texts = EN) -> GroupView:
+    """The group's message content, from what the store holds (its items in `t`'s language)."""
+    items = tuple(item_label(n, t) for n in flush.head[:MESSAGE_ITEMS]) if flush.policy.thread else ()
     return GroupView(
         first=flush.first,
         count=flush.state.count,
@@ -84,7 +101,8 @@ async def prepare(
     due = step(flush.state, flush.policy, now, can_edit=sender.can_edit, remind=flush.remind)
     if not due.actions:
         return flush, None
-    action, state, view = due.actions[0], flush.state, view_of(flush)
+    t = sender.texts(row.target)
+    action, state, view = due.actions[0], flush.state, view_of(flush, t)
     all_in_message = state.count <= MESSAGE_ITEMS or not flush.policy.thread
     message_id = flush.message_id or row.provider_message_id or ""
     if action is Action.POST:
@@ -126,11 +144,7 @@ async def prepare(
             (),
             state.count,
             state.count,
-            reminder=(
-                f"Still firing and not acknowledged: {format_count(state.count)} "
-                f"{'event' if state.count == 1 else 'events'} since {format_when(view.first_seen)}, the last "
-                f"{format_when(view.last_seen)} (reminder {state.reminders + 1} of {flush.remind.max})"
-            ),
+            reminder=reminder_text(t, view, state.reminders + 1, flush.remind.max),
             mention=flush.remind.mention,
         )
 
@@ -144,7 +158,7 @@ async def prepare(
             _replying(sender, row, message_id, done_reply),
             lambda _: Done((Action.REPLY,), None, state.shown, state.listed, told_resolved=True),
         )
-    items = tuple(item_label(n) for n in flush.unlisted)
+    items = tuple(item_label(n, t) for n in flush.unlisted)
     reply = ThreadItems(items, state.listed + 1, state.count)
     goal = state.reply_goal if state.listed < state.reply_goal else state.count  # go on, or begin a listing
     return flush, GroupAttempt(

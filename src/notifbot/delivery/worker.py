@@ -267,7 +267,7 @@ class DeliveryWorker:
         if content is None:
             await self._db.call(outbox.mark_dead, row.id, self.worker_id, "digest row missing")
             return None
-        view = digest_flush.view_of(content)
+        view = digest_flush.view_of(content, sender.texts(row.target))
         return _Attempt(
             lambda: sender.post_group(row, view), self._delivered(row), content.first, timed=False
         )

@@ -7,13 +7,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal, TextIO
 
 from notifbot.delivery.settings import DeliverySettings
-from notifbot.destinations.spec import DestinationModel, DestinationSpec, SenderContext
+from notifbot.destinations.spec import NO_TEXTS, DestinationModel, DestinationSpec, SenderContext, TargetTexts
 from notifbot.links import DEFAULT_LINKS, LinkPolicy
 from notifbot.render.console import render_console, render_console_json
 from notifbot.render.slack import render_slack, render_slack_thread
 
 if TYPE_CHECKING:
     from notifbot.groups import GroupView, ThreadItems
+    from notifbot.i18n import Texts
     from notifbot.model import Notification
     from notifbot.store.outbox import OutboxRow
 
@@ -31,14 +32,24 @@ class ConsoleDelivery:
     dest_type = "console"
 
     def __init__(
-        self, formats: Mapping[str, str], stream: TextIO | None = None, *, links: LinkPolicy = DEFAULT_LINKS
+        self,
+        formats: Mapping[str, str],
+        stream: TextIO | None = None,
+        *,
+        links: LinkPolicy = DEFAULT_LINKS,
+        texts: TargetTexts = NO_TEXTS,
     ) -> None:
         self._formats = formats
         self._stream = stream
         self._links = links
+        self._texts = texts
+
+    def texts(self, target: str) -> Texts:
+        """The language and time zone of the console destinations (one target: check-config makes them agree)."""
+        return self._texts(target)
 
     async def send(self, row: OutboxRow, n: Notification) -> str | None:
-        message = render_slack(n, links=self._links)
+        message = render_slack(n, links=self._links, texts=self.texts(row.target))
         if self._formats.get(row.destination, "text") == "json":
             text = render_console_json(message)
         else:
@@ -58,18 +69,22 @@ class ConsoleDelivery:
         stream.flush()
 
     async def post_group(self, row: OutboxRow, view: GroupView) -> str | None:
-        self._write(
-            row.destination, "", render_slack(view.shown, links=self._links, group=view, acked=view.acked)
-        )
+        self._write(row.destination, "", self._group_message(row.target, view))
         return f"group-{row.group_id}" if row.digest_id is None else f"digest-{row.digest_id}"
 
     async def edit_group(self, row: OutboxRow, message_id: str, view: GroupView) -> None:
-        message = render_slack(view.shown, links=self._links, group=view, acked=view.acked)
-        self._write(row.destination, f" (update: now {view.count})", message)
+        t = self.texts(row.target)
+        heading = t._(" (update: now {n})").format(n=view.count)
+        self._write(row.destination, heading, self._group_message(row.target, view))
 
     async def reply_group(self, row: OutboxRow, message_id: str, reply: ThreadItems) -> None:
-        message = render_slack_thread(reply)
-        self._write(row.destination, " (in the thread)", message)
+        t = self.texts(row.target)
+        message = render_slack_thread(reply, texts=t)
+        self._write(row.destination, t._(" (in the thread)"), message)
+
+    def _group_message(self, target: str, view: GroupView) -> dict[str, object]:
+        texts = self.texts(target)
+        return render_slack(view.shown, links=self._links, group=view, acked=view.acked, texts=texts)
 
     async def close(self) -> None:
         return None
@@ -77,7 +92,12 @@ class ConsoleDelivery:
 
 def _build(dests: Mapping[str, ConsoleDestination], ctx: SenderContext) -> ConsoleDelivery:
     # always built, configured or not: rows left for a console destination that was removed still print
-    return ConsoleDelivery({name: d.format for name, d in dests.items()}, ctx.stdout, links=ctx.links)
+    formats = {name: d.format for name, d in dests.items()}
+    return ConsoleDelivery(formats, ctx.stdout, links=ctx.links, texts=ctx.target_texts(dests, _target))
+
+
+def _target(dest: ConsoleDestination) -> str:
+    return "stdout"
 
 
 def _no_pacing(delivery: DeliverySettings) -> float:
@@ -87,7 +107,7 @@ def _no_pacing(delivery: DeliverySettings) -> float:
 SPEC = DestinationSpec(
     type="console",
     model=ConsoleDestination,
-    target=lambda dest: "stdout",
+    target=_target,
     interval=_no_pacing,
     build=_build,
     describe=lambda dest: f"console, {dest.format}",

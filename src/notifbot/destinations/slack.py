@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field
 
-from notifbot.destinations.spec import DestinationModel, DestinationSpec, SenderContext
+from notifbot.destinations.spec import NO_TEXTS, DestinationModel, DestinationSpec, SenderContext, TargetTexts
 from notifbot.errors import DeliveryError, PermanentDeliveryError, RateLimitedError, TransientDeliveryError
 from notifbot.links import DEFAULT_LINKS, LinkPolicy
 from notifbot.render.slack import render_slack, render_slack_thread
 
 if TYPE_CHECKING:  # slack_sdk loads only when a Slack destination is configured
     from notifbot.groups import GroupView, ThreadItems
+    from notifbot.i18n import Texts
     from notifbot.model import Notification
     from notifbot.slack.sender import HistoryUnreadable, SlackSender
     from notifbot.store.outbox import OutboxRow
@@ -74,11 +75,17 @@ class SlackDelivery:
     dest_type = "slack"
 
     def __init__(
-        self, sender: SlackSender, *, interactive: bool = False, links: LinkPolicy = DEFAULT_LINKS
+        self,
+        sender: SlackSender,
+        *,
+        interactive: bool = False,
+        links: LinkPolicy = DEFAULT_LINKS,
+        texts: TargetTexts = NO_TEXTS,
     ) -> None:
         self.sender = sender
         self.interactive = interactive
         self.links = links
+        self._texts = texts
         self._scans: dict[int, _Scan] = {}
         self._warned: set[tuple[str, str]] = set()
 
@@ -87,8 +94,14 @@ class SlackDelivery:
             found = await self.find(row, n.key)
             if found is not None:
                 return found
-        message = render_slack(n, interactive=self.interactive, links=self.links)
+        message = render_slack(
+            n, interactive=self.interactive, links=self.links, texts=self.texts(row.target)
+        )
         return await self.sender.post(row.target, message, metadata=alert_metadata(row.id, n.key))
+
+    def texts(self, target: str) -> Texts:
+        """The language and time zone of the channel `target`."""
+        return self._texts(target)
 
     can_edit = True  # alert groups: one message, edited in place, detailed in its thread
 
@@ -98,22 +111,28 @@ class SlackDelivery:
             found = await self.find(row, view.first.key)
             if found is not None:
                 return found
-        message = render_slack(
-            view.shown, interactive=self.interactive, links=self.links, group=view, acked=view.acked
-        )
+        message = self._group_message(row.target, view)
         return await self.sender.post(row.target, message, metadata=alert_metadata(row.id, view.first.key))
 
     async def edit_group(self, row: OutboxRow, message_id: str, view: GroupView) -> None:
         """Edits the group's message in place: count, time span, items, state."""
-        message = render_slack(
-            view.shown, interactive=self.interactive, links=self.links, group=view, acked=view.acked
-        )
+        message = self._group_message(row.target, view)
         await self.sender.update(row.target, message_id, message)
 
     async def reply_group(self, row: OutboxRow, message_id: str, reply: ThreadItems) -> None:
         """Adds items (or the resolve) to the group message's thread."""
-        message = render_slack_thread(reply)
+        message = render_slack_thread(reply, texts=self.texts(row.target))
         await self.sender.post(row.target, message, thread_ts=message_id)
+
+    def _group_message(self, target: str, view: GroupView) -> dict[str, Any]:
+        return render_slack(
+            view.shown,
+            interactive=self.interactive,
+            links=self.links,
+            group=view,
+            acked=view.acked,
+            texts=self.texts(target),
+        )
 
     async def find(self, row: OutboxRow, key: str) -> str | None:
         """The ts of this row's earlier post in its channel, or None when it is not there (or cannot be read).
@@ -194,13 +213,18 @@ def _build(dests: Mapping[str, SlackDestination], ctx: SenderContext) -> SlackDe
     from notifbot.slack.sender import SlackSender
 
     sender = SlackSender(ctx.slack_token, ctx.slack_api_url, timeout=ctx.slack_timeout)
-    return SlackDelivery(sender, interactive=ctx.slack_interactive, links=ctx.links)
+    texts = ctx.target_texts(dests, _target)
+    return SlackDelivery(sender, interactive=ctx.slack_interactive, links=ctx.links, texts=texts)
+
+
+def _target(dest: SlackDestination) -> str:
+    return dest.channel
 
 
 SPEC = DestinationSpec(
     type="slack",
     model=SlackDestination,
-    target=lambda dest: dest.channel,
+    target=_target,
     interval=lambda delivery: delivery.slack_interval_seconds,
     build=_build,
     describe=lambda dest: f"Slack channel {dest.channel}",

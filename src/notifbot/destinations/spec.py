@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Generic, TextIO, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from notifbot.delivery.settings import DeliverySettings
-from notifbot.i18n import LocaleName, Texts, ZoneName, texts_for
+from notifbot.i18n import EN, LocaleName, Texts, ZoneName, texts_for
 from notifbot.links import DEFAULT_LINKS, LinkPolicy
 
 if TYPE_CHECKING:
@@ -32,6 +32,20 @@ C = TypeVar("C", bound=DestinationModel)
 
 
 @dataclass(frozen=True)
+class TargetTexts:
+    """The language and time zone of each outbox target (its destination's); `default` for any other target."""
+
+    by_target: Mapping[str, Texts]
+    default: Texts = EN
+
+    def __call__(self, target: str) -> Texts:
+        return self.by_target.get(target, self.default)
+
+
+NO_TEXTS = TargetTexts({})  # every target in English, times in UTC with CT beside (today's messages)
+
+
+@dataclass(frozen=True)
 class SenderContext:
     """Plain values the sender factories take (never Settings or Env: destinations sit below config)."""
 
@@ -49,6 +63,11 @@ class SenderContext:
     def texts(self, dest: DestinationModel) -> Texts:
         """The language and time zone messages to `dest` are written in (its own, else the global ones)."""
         return texts_for(dest.locale or self.locale, dest.timezone or self.timezone)
+
+    def target_texts(self, dests: Mapping[str, C], target: Callable[[C], str]) -> TargetTexts:
+        """Each destination's target → its `Texts` (check-config makes destinations sharing a target agree)."""
+        by_target = {target(dest): self.texts(dest) for dest in dests.values()}
+        return TargetTexts(by_target, texts_for(self.locale, self.timezone))
 
 
 def _no_problems(name: str, dest: Any) -> list[str]:

@@ -14,13 +14,14 @@ import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal
 
-from notifbot.destinations.spec import DestinationModel, DestinationSpec, SenderContext
+from notifbot.destinations.spec import NO_TEXTS, DestinationModel, DestinationSpec, SenderContext, TargetTexts
 from notifbot.errors import DeliveryError, PermanentDeliveryError, RateLimitedError
 from notifbot.links import DEFAULT_LINKS, LinkPolicy
 from notifbot.render.teams import render_teams, render_teams_thread
 
 if TYPE_CHECKING:  # msgraph loads only when Microsoft Graph is configured
     from notifbot.groups import GroupView, ThreadItems
+    from notifbot.i18n import Texts
     from notifbot.model import Acked, Notification
     from notifbot.store.outbox import OutboxRow
     from notifbot.teams.graph import GraphApi
@@ -57,11 +58,23 @@ class TeamsGraphDelivery:
 
     dest_type = "teams"
 
-    def __init__(self, api: GraphApi, *, lookback: int = 20, links: LinkPolicy = DEFAULT_LINKS) -> None:
+    def __init__(
+        self,
+        api: GraphApi,
+        *,
+        lookback: int = 20,
+        links: LinkPolicy = DEFAULT_LINKS,
+        texts: TargetTexts = NO_TEXTS,
+    ) -> None:
         self.api = api
         self.lookback = lookback
         self.links = links
+        self._texts = texts
         self._failed: set[int] = set()
+
+    def texts(self, target: str) -> Texts:
+        """The language and time zone of the channel `target` (team_id/channel_id)."""
+        return self._texts(target)
 
     async def send(self, row: OutboxRow, n: Notification) -> str | None:
         team, channel = split_target(row.target)
@@ -83,7 +96,8 @@ class TeamsGraphDelivery:
                 self._failed.discard(row.id)
                 return found
         try:
-            message_id = await self.api.post_card(team, channel, render_teams(n, links=self.links), marker)
+            card = render_teams(n, links=self.links, texts=self.texts(row.target))
+            message_id = await self.api.post_card(team, channel, card, marker)
         except RateLimitedError:
             raise  # refused before posting: the resend needs no check
         except DeliveryError:
@@ -106,7 +120,9 @@ class TeamsGraphDelivery:
             if found:
                 self._failed.discard(row.id)
                 return found
-        card = render_teams(view.shown, links=self.links, group=view, acked=view.acked)
+        card = render_teams(
+            view.shown, links=self.links, group=view, acked=view.acked, texts=self.texts(row.target)
+        )
         try:
             message_id = await self.api.post_card(team, channel, card, marker)
         except RateLimitedError:
@@ -120,21 +136,25 @@ class TeamsGraphDelivery:
     async def edit_group(self, row: OutboxRow, message_id: str, view: GroupView) -> None:
         """Edits the group's card in place (its count, time span, items, state)."""
         team, channel = split_target(row.target)
-        card = render_teams(view.shown, links=self.links, group=view, acked=view.acked)
+        card = render_teams(
+            view.shown, links=self.links, group=view, acked=view.acked, texts=self.texts(row.target)
+        )
         await self.api.update_card(team, channel, message_id, card, attachment_id(row.id, view.first.key))
 
     async def reply_group(self, row: OutboxRow, message_id: str, reply: ThreadItems) -> None:
         """Adds items (or the resolve) as a reply in the group card's thread."""
         team, channel = split_target(row.target)
         marker = uuid.uuid5(_NAMESPACE, f"{row.id}:reply:{reply.first}:{reply.resolved}").hex
-        await self.api.post_card(team, channel, render_teams_thread(reply), marker, reply_to=message_id)
+        card = render_teams_thread(reply, texts=self.texts(row.target))
+        await self.api.post_card(team, channel, card, marker, reply_to=message_id)
 
     async def update(
         self, target: str, message_id: str, outbox_id: int, n: Notification, acked: Acked | None
     ) -> None:
         """Re-renders a posted alert (e.g. acknowledged) and edits the same message in place."""
         team, channel = split_target(target)
-        card, marker = render_teams(n, acked=acked, links=self.links), attachment_id(outbox_id, n.key)
+        card = render_teams(n, acked=acked, links=self.links, texts=self.texts(target))
+        marker = attachment_id(outbox_id, n.key)
         for _ in range(UPDATE_RATE_LIMITS):
             try:
                 await self.api.update_card(team, channel, message_id, card, marker)
@@ -150,7 +170,11 @@ class TeamsGraphDelivery:
 def _build(dests: Mapping[str, TeamsDestination], ctx: SenderContext) -> TeamsGraphDelivery | None:
     if not dests or ctx.graph is None:
         return None
-    return TeamsGraphDelivery(ctx.graph, links=ctx.links)
+    return TeamsGraphDelivery(ctx.graph, links=ctx.links, texts=ctx.target_texts(dests, _target))
+
+
+def _target(dest: TeamsDestination) -> str:
+    return f"{dest.team_id}/{dest.channel_id}"
 
 
 def _problems(name: str, dest: TeamsDestination) -> list[str]:
@@ -169,7 +193,7 @@ def _problems(name: str, dest: TeamsDestination) -> list[str]:
 SPEC = DestinationSpec(
     type="teams",
     model=TeamsDestination,
-    target=lambda dest: f"{dest.team_id}/{dest.channel_id}",
+    target=_target,
     interval=lambda delivery: delivery.teams_interval_seconds,
     build=_build,
     describe=lambda dest: f"Teams channel {dest.channel_id} in team {dest.team_id}",

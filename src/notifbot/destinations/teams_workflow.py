@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from notifbot.destinations.spec import DestinationModel, DestinationSpec, SenderContext
+from notifbot.destinations.spec import NO_TEXTS, DestinationModel, DestinationSpec, SenderContext, TargetTexts
 from notifbot.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
 from notifbot.links import DEFAULT_LINKS, LinkPolicy
 from notifbot.net import https_or_loopback
@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # httpx loads only when a workflow destination is configured
     import httpx
 
     from notifbot.groups import GroupView, ThreadItems
+    from notifbot.i18n import Texts
     from notifbot.model import Notification
     from notifbot.store.outbox import OutboxRow
 
@@ -81,12 +82,18 @@ class TeamsWorkflowDelivery:
     dest_type = "teams_workflow"
 
     def __init__(
-        self, urls: Mapping[str, str], *, timeout: float = 10.0, links: LinkPolicy = DEFAULT_LINKS
+        self,
+        urls: Mapping[str, str],
+        *,
+        timeout: float = 10.0,
+        links: LinkPolicy = DEFAULT_LINKS,
+        texts: TargetTexts = NO_TEXTS,
     ) -> None:
         import httpx
 
         self._urls = dict(urls)
         self._links = links
+        self._texts = texts
         self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
 
     def __repr__(self) -> str:
@@ -117,17 +124,21 @@ class TeamsWorkflowDelivery:
         if error is not None:
             raise error
 
+    def texts(self, target: str) -> Texts:
+        """The language and time zone of the workflow `target` (the stand-in of its URL)."""
+        return self._texts(target)
+
     async def send(self, row: OutboxRow, n: Notification) -> str | None:
-        await self.post(row.destination, render_teams(n, links=self._links))
+        await self.post(row.destination, render_teams(n, links=self._links, texts=self.texts(row.target)))
         return None  # Workflows answer 202 with no message id: there is nothing to update later
 
     can_edit = False  # a workflow cannot edit or reply: a group gets one summary post per interval
 
     async def post_group(self, row: OutboxRow, view: GroupView) -> str | None:
         """Posts the group's summary card (its count so far, time span and first items)."""
-        await self.post(
-            row.destination, render_teams(view.shown, links=self._links, group=view, acked=view.acked)
-        )
+        texts = self.texts(row.target)
+        card = render_teams(view.shown, links=self._links, group=view, acked=view.acked, texts=texts)
+        await self.post(row.destination, card)
         return None
 
     async def edit_group(self, row: OutboxRow, message_id: str, view: GroupView) -> None:
@@ -148,7 +159,8 @@ def _build(dests: Mapping[str, TeamsWorkflowDestination], ctx: SenderContext) ->
     if not dests:
         return None
     urls = {name: d.url for name, d in dests.items()}
-    return TeamsWorkflowDelivery(urls, timeout=ctx.workflow_timeout, links=ctx.links)
+    texts = ctx.target_texts(dests, _target)
+    return TeamsWorkflowDelivery(urls, timeout=ctx.workflow_timeout, links=ctx.links, texts=texts)
 
 
 def _target(dest: TeamsWorkflowDestination) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from notifbot.i18n import EN, Texts
 from notifbot.links import Link, neutral_label
 from notifbot.text import one_line, truncate
 
@@ -55,13 +56,13 @@ def link_run(text: str, url: str | None, **style: Any) -> Element:
     return element
 
 
-def linked_runs(text: str, link: Link | None, **style: Any) -> list[Element]:
+def linked_runs(text: str, link: Link | None, *, t: Texts = EN, **style: Any) -> list[Element]:
     """`text` opening `link` when its host is Marketo's; else `text` then a neutral run that shows the host."""
     if link is None:
         return [run(text, **style)]
     if link.marketo:
         return [link_run(text, link.url, **style)]
-    return [run(text, **style), run(" · "), link_run(neutral_label(link.host), link.url)]
+    return [run(text, **style), run(" · "), link_run(neutral_label(link.host, t=t), link.url)]
 
 
 def facts(pairs: list[tuple[str, str]], limit: int) -> Element:

@@ -17,6 +17,9 @@ ACTIONS_ELEMENTS = 25
 BUTTON_TEXT = 75
 BUTTON_VALUE = 2_000
 BUTTON_URL = 3_000
+CONFIRM_TITLE = 100  # a button's confirm dialog
+CONFIRM_TEXT = 300
+CONFIRM_BUTTON = 30
 ACTION_ID = 255
 BLOCK_ID = 255
 IMAGE_URL = 3_000
@@ -68,6 +71,26 @@ def _button(el: Mapping[str, Any], path: str) -> list[str]:
     problems += _max_len(el, "value", path, BUTTON_VALUE)
     problems += _max_len(el, "url", path, BUTTON_URL)
     style = el.get("style")
+    if style is not None and style not in ("primary", "danger"):
+        problems.append(f"{path}.style: must be primary or danger")
+    if "confirm" in el:
+        problems += _confirm(el["confirm"], f"{path}.confirm")
+    return problems
+
+
+def _confirm(obj: Any, path: str) -> list[str]:
+    """Problems of a confirm dialog object: every one of title, text, confirm and deny is required."""
+    if not isinstance(obj, Mapping):
+        return [f"{path}: confirm must be an object"]
+    problems: list[str] = []
+    for key, limit in (
+        ("title", CONFIRM_TITLE),
+        ("text", CONFIRM_TEXT),
+        ("confirm", CONFIRM_BUTTON),
+        ("deny", CONFIRM_BUTTON),
+    ):
+        problems += _text_object(obj.get(key), f"{path}.{key}", limit, plain_only=key != "text")
+    style = obj.get("style")
     if style is not None and style not in ("primary", "danger"):
         problems.append(f"{path}.style: must be primary or danger")
     return problems

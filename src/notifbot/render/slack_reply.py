@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from notifbot.i18n import EN, N_, Texts
 from notifbot.links import DEFAULT_LINKS, LinkPolicy, classify_link
 from notifbot.render import limits
+from notifbot.render.content import more_line
 from notifbot.render.slack import linked
 from notifbot.replies import Fact, Item, Reply, Section
 from notifbot.text import escape_truncate, one_line, plain_text
@@ -22,6 +24,7 @@ FALLBACK = 3_000
 LIST_BLOCKS = 4  # list sections per Section; the rest is counted in "… and N more"
 LIST_RESERVE = 40  # room kept in a list section for the "… and N more" line
 FAILED = ":warning: "
+UNTITLED = N_("(untitled)")
 
 
 def _mrkdwn(text: str) -> Block:
@@ -32,19 +35,19 @@ def _text_block(text: str) -> Block:
     return {"type": "section", "text": _mrkdwn(text)}
 
 
-def _item_line(item: Item, links: LinkPolicy) -> str:
-    label = escape_truncate(one_line(item.text), ITEM_TEXT) or "(untitled)"
-    line = "• " + linked(label, classify_link(item.url, links), limit=LINK_URL)
+def _item_line(item: Item, links: LinkPolicy, t: Texts) -> str:
+    label = escape_truncate(one_line(item.text), ITEM_TEXT) or t._(UNTITLED)
+    line = "• " + linked(label, classify_link(item.url, links), limit=LINK_URL, t=t)
     detail = one_line(item.detail or "")
     return line + (f" — {escape_truncate(detail, ITEM_DETAIL)}" if detail else "")
 
 
-def _list_blocks(section: Section, links: LinkPolicy) -> list[Block]:
+def _list_blocks(section: Section, links: LinkPolicy, t: Texts) -> list[Block]:
     chunks: list[list[str]] = [[]]
     size = 0
     shown = 0
     for item in section.items:
-        line = _item_line(item, links)
+        line = _item_line(item, links, t)
         if size + len(line) + 1 + LIST_RESERVE > limits.SECTION_TEXT:
             if len(chunks) == LIST_BLOCKS:
                 break
@@ -55,7 +58,7 @@ def _list_blocks(section: Section, links: LinkPolicy) -> list[Block]:
         shown += 1
     left = len(section.items) - shown + max(0, section.more)
     if left > 0:
-        chunks[-1].append(f"… and {left:,} more")
+        chunks[-1].append(more_line(t, left))
     return [_text_block("\n".join(lines)) for lines in chunks if lines]
 
 
@@ -65,7 +68,7 @@ def _field(fact: Fact) -> Block:
     return _mrkdwn(f"*{label}*\n{value}")
 
 
-def _section_blocks(section: Section, links: LinkPolicy) -> list[Block]:
+def _section_blocks(section: Section, links: LinkPolicy, t: Texts) -> list[Block]:
     blocks: list[Block] = []
     title = one_line(section.title or "")
     head = f"*{escape_truncate(title, TITLE)}*" if title else ""
@@ -76,7 +79,7 @@ def _section_blocks(section: Section, links: LinkPolicy) -> list[Block]:
     fields = [_field(f) for f in section.facts]
     for start in range(0, len(fields), limits.SECTION_FIELDS):
         blocks.append({"type": "section", "fields": fields[start : start + limits.SECTION_FIELDS]})
-    blocks.extend(_list_blocks(section, links))
+    blocks.extend(_list_blocks(section, links, t))
     return blocks
 
 
@@ -94,22 +97,29 @@ def _fit(message: dict[str, Any]) -> dict[str, Any]:
     return message
 
 
-def render_reply(reply: Reply, links: LinkPolicy = DEFAULT_LINKS) -> dict[str, Any]:
+def render_reply(reply: Reply, links: LinkPolicy = DEFAULT_LINKS, texts: Texts = EN) -> dict[str, Any]:
     """`{"response_type", "text", "blocks"}` for a slash-command answer or a response_url post.
 
-    `links` says which hosts are Marketo's: only their links are put on an item's own text.
+    `links` says which hosts are Marketo's: only their links are put on an item's own text; `texts` is the
+    language of the few words the renderer adds ("… and 3 more").
     """
     title = (FAILED if not reply.ok else "") + (one_line(reply.title) or "notifbot")
     header: Block = {
         "type": "header",
         "text": {"type": "plain_text", "text": plain_text(title, limits.HEADER_TEXT), "emoji": True},
     }
-    body = [b for s in reply.sections for b in _section_blocks(s, links)]
+    body = [b for s in reply.sections for b in _section_blocks(s, links, texts)]
     footer = escape_truncate(one_line(reply.footer or ""), FOOTER)
     tail: list[Block] = [{"type": "context", "elements": [_mrkdwn(footer)]}] if footer else []
     room = limits.MAX_BLOCKS - 1 - len(tail)
     if len(body) > room:
-        note = _text_block(f"… {len(body) - room + 1:,} more parts left out")
+        left = len(body) - room + 1
+        # TRANSLATORS: English says "parts" for 1 too
+        note = _text_block(
+            texts.ngettext("… {n} more parts left out", "… {n} more parts left out", left).format(
+                n=texts.count(left)
+            )
+        )
         body = [*body[: room - 1], note]
     message = {
         "response_type": reply.visibility,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from notifbot.i18n import EN, Texts
 from notifbot.links import DEFAULT_LINKS, LinkPolicy, classify_link
 from notifbot.render.card import (
     MAX_CARD_BYTES,
@@ -16,6 +17,8 @@ from notifbot.render.card import (
     rich,
     run,
 )
+from notifbot.render.content import more_line
+from notifbot.render.slack_reply import UNTITLED
 from notifbot.replies import Item, Reply, Section
 from notifbot.text import one_line, truncate
 
@@ -24,16 +27,16 @@ LEVELS = ((3_000, 50, 300), (1_000, 20, 160), (300, 5, 80))
 TITLE = 200
 
 
-def _item(item: Item, width: int, links: LinkPolicy) -> Element:
-    text = "• " + (truncate(one_line(item.text), width) or "(untitled)")
-    runs = linked_runs(text, classify_link(item.url, links))
+def _item(item: Item, width: int, links: LinkPolicy, t: Texts) -> Element:
+    text = "• " + (truncate(one_line(item.text), width) or t._(UNTITLED))
+    runs = linked_runs(text, classify_link(item.url, links), t=t)
     detail = one_line(item.detail or "")
     if detail:
         runs.append(run(" — " + truncate(detail, width), isSubtle=True))
     return rich(*runs, spacing="None")
 
 
-def _section(section: Section, level: tuple[int, int, int], links: LinkPolicy) -> list[Element]:
+def _section(section: Section, level: tuple[int, int, int], links: LinkPolicy, t: Texts) -> list[Element]:
     text_chars, items, width = level
     out: list[Element] = []
     title = one_line(section.title or "")
@@ -45,22 +48,26 @@ def _section(section: Section, level: tuple[int, int, int], links: LinkPolicy) -
     if section.facts:
         out.append(facts([(f.label, f.value) for f in section.facts], width * 4))
     shown = section.items[:items]
-    out.extend(_item(i, width, links) for i in shown)
+    out.extend(_item(i, width, links, t) for i in shown)
     left = len(section.items) - len(shown) + max(0, section.more)
     if left > 0:
-        out.append(rich(run(f"… and {left:,} more", isSubtle=True), spacing="None"))
+        out.append(rich(run(more_line(t, left), isSubtle=True), spacing="None"))
     return out
 
 
-def render_teams_reply(reply: Reply, links: LinkPolicy = DEFAULT_LINKS) -> dict[str, Any]:
-    """The Adaptive Card answering a command typed in a Teams channel (`links`: which hosts are Marketo's)."""
+def render_teams_reply(reply: Reply, links: LinkPolicy = DEFAULT_LINKS, texts: Texts = EN) -> dict[str, Any]:
+    """The Adaptive Card answering a command typed in a Teams channel (`links`: which hosts are Marketo's).
+
+    `texts` is the language of the few words the renderer adds ("… and 3 more").
+    """
     title = ("⚠️ " if not reply.ok else "") + (one_line(reply.title) or "notifbot")
     head = plain(title, TITLE, size="Medium", weight="Bolder")
     footer = one_line(reply.footer or "")
     tail = [plain(footer, 1_000, {"separator": True}, size="Small", isSubtle=True)] if footer else []
     for level in LEVELS:
-        body = [head, *(e for s in reply.sections for e in _section(s, level, links)), *tail]
+        body = [head, *(e for s in reply.sections for e in _section(s, level, links, texts)), *tail]
         out = card(body, fallback=title)
         if card_size(out) <= MAX_CARD_BYTES:
             return out
-    return card([head, plain("The answer is too long for a Teams message; ask for less.", 200), *tail])
+    too_long = texts._("The answer is too long for a Teams message; ask for less.")
+    return card([head, plain(too_long, 200), *tail])

@@ -62,3 +62,19 @@ def test_300_events_fit_one_teams_card() -> None:
     assert len(body.encode()) < 28_000
     assert "300 events" in body and "Mar 28 8:00" in body and "and 290 more" in body
     assert "listed in the thread" not in body
+
+
+def test_the_summary_and_the_message_in_swedish() -> None:
+    from notifbot.i18n import texts_for
+
+    sv = texts_for("sv", "Europe/Stockholm")
+    assert summary(content(300), sv) == (
+        "sammanfattning kind=crm_sync · 28 mars 08:00 – 29 mars 08:00 Europe/Stockholm"
+        " · 297 crm_sync på 123-ABC-456, 3 campaign_failure"
+    )
+    view = view_of(content(300), sv)
+    message = render_slack(view.first, group=view, texts=sv)
+    text = all_text(message)
+    assert not slack_limit_problems(message)
+    assert "*300 händelser*" in text and "… och 290 till" in text and "tråden" not in text
+    assert_valid_card(render_teams(view.first, group=view, texts=sv))

@@ -367,3 +367,51 @@ def test_every_violation_is_listed_not_just_the_first() -> None:
 
 def test_not_a_message() -> None:
     assert slack_limit_problems([]) == ["message: must be an object"]  # type: ignore[arg-type]
+
+
+def _confirm_button(**confirm: Any) -> dict[str, Any]:
+    dialog = {
+        "title": {"type": "plain_text", "text": "Mute for 24 hours?"},
+        "text": {"type": "mrkdwn", "text": "New notifications will be stored."},
+        "confirm": {"type": "plain_text", "text": "Mute 24 h"},
+        "deny": {"type": "plain_text", "text": "Cancel"},
+        **confirm,
+    }
+    button = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": "Mute"},
+        "action_id": "m",
+        "confirm": dialog,
+    }
+    return {"text": "x", "blocks": [{"type": "actions", "elements": [button]}]}
+
+
+def test_a_buttons_confirm_dialog_is_checked() -> None:
+    assert slack_limit_problems(_confirm_button()) == []
+    at = "blocks[0].elements[0].confirm"
+    assert slack_limit_problems(
+        _confirm_button(
+            title={"type": "plain_text", "text": "t" * 101},
+            text={"type": "mrkdwn", "text": "x" * 301},
+            confirm={"type": "plain_text", "text": "c" * 31},
+            deny={"type": "mrkdwn", "text": "d"},
+        )
+    ) == [
+        f"{at}.title.text: 101 chars > 100",
+        f"{at}.text.text: 301 chars > 300",
+        f"{at}.confirm.text: 31 chars > 30",
+        f"{at}.deny.type: must be plain_text, got 'mrkdwn'",
+    ]
+    at_limit = _confirm_button(
+        title={"type": "plain_text", "text": "t" * 100},
+        text={"type": "plain_text", "text": "x" * 300},
+        confirm={"type": "plain_text", "text": "c" * 30},
+        deny={"type": "plain_text", "text": "d" * 30},
+    )
+    assert slack_limit_problems(at_limit) == []
+    missing = _confirm_button()
+    del missing["blocks"][0]["elements"][0]["confirm"]["deny"]
+    assert slack_limit_problems(missing) == [f"{at}.deny: text object must be an object"]
+    bad = _confirm_button()
+    bad["blocks"][0]["elements"][0]["confirm"] = "yes"
+    assert slack_limit_problems(bad) == [f"{at}: confirm must be an object"]

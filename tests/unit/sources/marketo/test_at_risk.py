@@ -47,9 +47,10 @@ def test_lower_bounds_are_said_to_be_lower_bounds() -> None:
     )
     slack = json.dumps(render_slack(n), ensure_ascii=False)
     assert "idle 160 days" in slack and "idle ≥ 152 days" in slack
-    assert "At risk" in json.dumps(
+    assert "Jul 1, 2026" in json.dumps(
         render_teams(n), ensure_ascii=False
-    )  # the summary: Parts.summary (render's step)
+    )  # the kind's summary reaches Teams
+    assert "1 juli 2026" in json.dumps(render_teams(n, texts=texts_for("sv")), ensure_ascii=False)
 
 
 def test_one_campaign_known_only_as_a_lower_bound() -> None:
