@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
-
 from notifbot.groups import MESSAGE_ITEMS, GroupView
 from notifbot.i18n import EN, Texts
 from notifbot.kinds import item_label
@@ -14,10 +12,7 @@ from notifbot.store.digests import DigestContent
 
 
 def _local(value: datetime, zone: ZoneInfo, t: Texts) -> str:
-    local = value.astimezone(zone)
-    if t.english:
-        return local.strftime("%b %d %H:%M").replace(" 0", " ")
-    return format_datetime(local, "d MMM HH:mm", locale=t.locale)
+    return t.day_clock(value.astimezone(zone))
 
 
 def _mix(t: Texts, kind: str, instance: str | None, n: int) -> str:

@@ -124,6 +124,12 @@ class Texts:
         """The wall-clock time of `dt` in its own zone: "4:40 PM", "16:40"."""
         return clock_12h(dt) if self.english else format_time(dt, _CLOCK, locale=self.locale)
 
+    def day_clock(self, local: datetime) -> str:
+        """A day and clock in `local`'s own zone, for periods: "Dec 1 8:00", "1 dec. 08:00"."""
+        if self.english:
+            return local.strftime("%b %d %H:%M").replace(" 0", " ")
+        return format_datetime(local, _DAY_TIME, locale=self.locale)
+
     def utc(self, dt: datetime) -> str:
         """A time in UTC: "Nov 28, 2026 10:00 UTC", "28 nov. 2026 10:00 UTC"."""
         if self.english:
