@@ -13,6 +13,7 @@ from typing import Any
 
 from notifbot.commands.marketo_queries import stale_triggers
 from notifbot.config import MarketoInstance, TriggerHealthSettings
+from notifbot.kinds import describe
 from notifbot.marketo import MarketoClient
 from notifbot.sources.marketo.activities import ActivityScan, ScanCursor
 from notifbot.sources.marketo.campaigns import CampaignRefresh
@@ -88,7 +89,7 @@ async def test_new_install_flags_long_idle_campaigns_after_a_deeper_rest_scan(
     assert [[c["id"] for c in w.fields["campaigns"]] for w in warnings] == [[1]]
     [named] = warnings[0].fields["campaigns"]
     assert named["idle_days"] >= 150 and named["idle_at_least"] is True
-    assert "no activity since at least" in (warnings[0].summary or "")
+    assert "no activity since at least" in (describe(warnings[0]).summary or "")  # worded by the kind
 
     result = await db.read(stale_triggers, 0, clock(), 10)
     by_id = {c.campaign_id: c for c in result.idle}

@@ -10,6 +10,8 @@ import pytest
 from notifbot.central_time import CENTRAL
 from notifbot.commands.marketo_queries import quota_overview
 from notifbot.config import MarketoInstance
+from notifbot.i18n import texts_for
+from notifbot.kinds import describe
 from notifbot.marketo import MarketoClient
 from notifbot.model import Kind, Severity
 from notifbot.sources.marketo.quota import QuotaWatch, forecast
@@ -67,7 +69,10 @@ async def test_thresholds_fire_once_each_per_day_and_survive_restart(
     assert n.fields["used"] == 8_034 and n.fields["quota"] == 10_000 and n.fields["percent"] == 80.3
     assert n.fields["resets_at"].startswith("2024-03-06T00:00:00-06:00")
     assert [u["userId"] for u in n.fields["top_users"]] == ["etl", "crm", "a", "b", "c"]
-    assert "80 %" in (n.summary or "")
+    assert n.summary is None  # intake stores numbers only; the kind words them in the reader's language
+    assert describe(n).summary == (
+        f"Marketo API usage on {MUNCHKIN} passed 80 %: 8,034 of 10,000 calls today (80.3 %); resets at 00:00 CT"
+    )
 
     clock.advance(5)
     fake.usage_users = {"etl": 8_500}
@@ -94,7 +99,11 @@ async def test_thresholds_fire_once_each_per_day_and_survive_restart(
     assert again.stored == [key + "100"]
     top = again.batches[-1][-1]
     assert top.severity is Severity.CRITICAL and top.fields["percent"] == 100.0
-    assert "used up" in top.fields["forecast"]
+    assert top.fields["outlook"] == "used_up"
+    assert describe(top).detail == (
+        "Forecast",
+        "the quota is used up; Marketo refuses calls (607) until the reset at 00:00 CT",
+    )
 
     # the next US Central day starts over
     clock.wall = datetime(2024, 3, 6, 9, 0, tzinfo=CENTRAL).astimezone(UTC)
@@ -113,9 +122,15 @@ async def test_forecast_from_stored_samples(
     clock.advance(60)
     fake.usage_users = {"etl": 8_000}
     await watch.run_once()  # 11:00 CT: 3,000 calls/h, 2,000 left → 11:40 CT, 12 h before midnight
-    text = sink.batches[0][0].fields["forecast"]
-    assert text == "at the current rate the quota runs out at 11:40 CT, 12 h before the reset"
-    assert "11:40 CT" in (sink.batches[0][0].summary or "")
+    n = sink.batches[0][0]
+    assert n.fields["outlook"] == "runs_out" and n.fields["runs_out_at"].startswith(
+        "2024-03-05T17:40:00+00:00"
+    )
+    text = "at the current rate the quota runs out at 11:40 CT, 12 h before the reset"
+    assert describe(n).detail == ("Forecast", text)
+    assert (describe(n).summary or "").endswith(f"; resets at 00:00 CT; {text}")
+    sv = describe(n, t=texts_for("sv", "Europe/Stockholm"))
+    assert sv.detail == ("Prognos", "i nuvarande takt tar kvoten slut 11:40 CT, 12 tim före återställningen")
 
 
 async def test_marketo_errors_are_recorded_and_not_raised(
@@ -157,7 +172,11 @@ async def test_marketo_errors_are_recorded_and_not_raised(
     # 607 is Marketo saying the quota is gone: its 100 % alert, once, and the watch sleeps to the reset
     alerts = [n for batch in sink.batches for n in batch]
     assert [n.fields["threshold"] for n in alerts] == [100]  # one observation, one alert: the highest
-    assert "607" in alerts[-1].fields["forecast"] and alerts[-1].severity is Severity.CRITICAL
+    assert alerts[-1].fields["outlook"] == "refused" and alerts[-1].severity is Severity.CRITICAL
+    forecast_shown = describe(alerts[-1]).detail
+    assert forecast_shown is not None and forecast_shown[1] == (
+        "Marketo answers 607 (daily quota reached) to every call until the reset at 00:00 CT"
+    )
     assert watch.next_interval(watch.last_percent or 0) > 11 * 3600  # 12:00 CT now
 
 
@@ -211,7 +230,8 @@ def test_forecast_edge_cases() -> None:
     assert forecast([(t - 60, 50)], now, 100, 1000) is None  # too close together
     assert forecast([(t - 3600, 100)], now, 100, 1000) is None  # flat
     slow = forecast([(t - 3600, 0)], now, 100, 10_000)
-    assert slow == "at the current rate the quota lasts until the reset at 00:00 CT"
+    assert slow == {"outlook": "lasts"}
+    assert forecast([], now, 1000, 1000) == {"outlook": "used_up"}
 
 
 async def test_cadence_stretches_so_the_watch_lasts_until_the_reset(

@@ -31,17 +31,18 @@ def _words(value: object) -> str | None:
 def describe(n: Notification, fields: Mapping[str, Any], t: Texts = EN) -> Parts:
     """Which program's test finished, what it tested, and the winner by which criterion."""
     program = get(fields, "program_name")
-    parts = Parts(f"A/B test result: {program}" if program else "A/B test result").offer(fields.get("url"))
-    add(parts.facts, "Program", program)
-    add(parts.facts, "Test", _words(fields.get("test_type")))
-    add(parts.facts, "Winner", get(fields, "winner"))
-    add(parts.facts, "Winning criteria", _words(fields.get("winning_criteria")))
+    title = t._("A/B test result: {program}").format(program=program) if program else t._("A/B test result")
+    parts = Parts(title).offer(fields.get("url"))
+    add(parts.facts, t.pgettext("fact", "Program"), program)
+    add(parts.facts, t.pgettext("fact", "Test"), _words(fields.get("test_type")))
+    add(parts.facts, t.pgettext("fact", "Winner"), get(fields, "winner"))
+    add(parts.facts, t.pgettext("fact", "Winning criteria"), _words(fields.get("winning_criteria")))
     return parts
 
 
 def advise(fields: Mapping[str, Any], t: Texts = EN) -> str:
     """Nothing to fix; declare the winner when the program does not send it on its own."""
-    return (
+    return t._(
         "No action needed if the email program sends the winner automatically; otherwise review the test "
         "results on the program's dashboard and declare the winner so the rest of the audience gets it."
     )

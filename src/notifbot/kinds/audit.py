@@ -28,17 +28,19 @@ def describe(n: Notification, fields: Mapping[str, Any], t: Texts = EN) -> Parts
     ctype, cname = get(fields, "component_type"), get(fields, "component_name")
     what = " ".join(w for w in (action, ctype, f'"{cname}"' if cname else None) if w)
     words = " — ".join(w for w in (user, what) if w)
-    parts = Parts(f"Audit: {words}" if words else "Marketo audit event")
-    add(parts.facts, "User", user)
-    add(parts.facts, "Action", action)
-    add(parts.facts, "Component", " ".join(w for w in (ctype, cname) if w) or None)
-    add(parts.facts, "Component ID", get(fields, "component_id"))
+    parts = Parts(t._("Audit: {words}").format(words=words) if words else t._("Marketo audit event"))
+    add(parts.facts, t.pgettext("fact", "User"), user)
+    add(parts.facts, t.pgettext("fact", "Action"), action)
+    add(parts.facts, t.pgettext("fact", "Component"), " ".join(w for w in (ctype, cname) if w) or None)
+    add(parts.facts, t.pgettext("fact", "Component ID"), get(fields, "component_id"))
     return parts
 
 
 def advise(fields: Mapping[str, Any], t: Texts = EN) -> str:
     """Review unexpected changes."""
-    return "No action needed if the change was expected; otherwise review it with the user in Admin → Audit Trail."
+    return t._(
+        "No action needed if the change was expected; otherwise review it with the user in Admin → Audit Trail."
+    )
 
 
 AUDIT = KindSpec(

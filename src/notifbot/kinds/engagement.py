@@ -12,7 +12,6 @@ from notifbot.kinds import mail_rules
 from notifbot.kinds.parts import Parts, add, get
 from notifbot.kinds.spec import OPEN, Count, KindSpec, OpenFields, ShortText
 from notifbot.model import Kind, Notification, Severity
-from notifbot.text import format_count
 
 
 @with_config(OPEN)
@@ -29,19 +28,21 @@ def describe(n: Notification, fields: Mapping[str, Any], t: Texts = EN) -> Parts
     program = get(fields, "program_name")
     where = stream or program
     parts = Parts(
-        f"Engagement content exhausted: {where}" if where else "Engagement program content exhausted"
+        t._("Engagement content exhausted: {where}").format(where=where)
+        if where
+        else t._("Engagement program content exhausted")
     )
     parts.offer(fields.get("url"))
-    add(parts.facts, "Program", program)
-    add(parts.facts, "Stream", stream)
+    add(parts.facts, t.pgettext("fact", "Program"), program)
+    add(parts.facts, t.pgettext("fact", "Stream"), stream)
     if fields.get("exhausted_count") is not None:
-        add(parts.facts, "Exhausted people", format_count(fields.get("exhausted_count")))
+        add(parts.facts, t.pgettext("fact", "Exhausted people"), t.count(fields.get("exhausted_count")))
     return parts
 
 
 def advise(fields: Mapping[str, Any], t: Texts = EN) -> str:
     """Give exhausted people something next."""
-    return (
+    return t._(
         "Add new content to the stream, or adjust its cadence or transitions, so exhausted people get "
         "something next."
     )

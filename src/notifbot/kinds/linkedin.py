@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import with_config
 
-from notifbot.i18n import EN, Texts
+from notifbot.i18n import EN, N_, Texts
 from notifbot.kinds import mail_rules
 from notifbot.kinds.parts import Parts, add, code, get
 from notifbot.kinds.spec import OPEN, Count, KindSpec, OpenFields, ShortText
@@ -15,18 +15,24 @@ from notifbot.model import Kind, Notification, Severity
 from notifbot.text import humanize
 
 OPERATIONS: Mapping[str, str] = {
-    "create_audience": "could not create the audience",
-    "login": "could not log in",
-    "send_leads": "could not send leads",
+    "create_audience": N_("could not create the audience"),
+    "login": N_("could not log in"),
+    "send_leads": N_("could not send leads"),
 }
 _ADVICE: Mapping[str, str] = {
-    "create_audience": "Marketo could not create the LinkedIn audience after 3 tries: check the ad account "
-    "connection in Admin → LaunchPoint, then retry.",
-    "login": "Marketo could not log in to LinkedIn: re-authorize the LinkedIn service in Admin → LaunchPoint.",
-    "send_leads": "Leads did not reach LinkedIn after 3 tries: check the LinkedIn service in Admin → LaunchPoint "
-    "and the audience, then re-run the step.",
+    "create_audience": N_(
+        "Marketo could not create the LinkedIn audience after 3 tries: check the ad account connection in "
+        "Admin → LaunchPoint, then retry."
+    ),
+    "login": N_(
+        "Marketo could not log in to LinkedIn: re-authorize the LinkedIn service in Admin → LaunchPoint."
+    ),
+    "send_leads": N_(
+        "Leads did not reach LinkedIn after 3 tries: check the LinkedIn service in Admin → LaunchPoint and the "
+        "audience, then re-run the step."
+    ),
 }
-_ADVICE_DEFAULT = (
+_ADVICE_DEFAULT = N_(
     "Check the LinkedIn service in Admin → LaunchPoint (login, ad account, audience), then retry."
 )
 
@@ -40,20 +46,27 @@ class LinkedinFields(OpenFields, total=False):
 
 def describe(n: Notification, fields: Mapping[str, Any], t: Texts = EN) -> Parts:
     """What Marketo could not do on LinkedIn, after how many tries, for which audience."""
-    op = OPERATIONS.get(code(fields.get("operation"))) or humanize(fields.get("operation"))
+    known = OPERATIONS.get(code(fields.get("operation")))
+    op = t._(known) if known else humanize(fields.get("operation"))
     attempts = get(fields, "attempts")
-    title = f"LinkedIn: {op}" if op else "LinkedIn sync problem"
-    title += f" after {attempts} tries" if attempts else ""
-    parts = Parts(title)
-    add(parts.facts, "Operation", humanize(fields.get("operation")) or None)
-    add(parts.facts, "Attempts", attempts)
-    add(parts.facts, "Audience", get(fields, "audience_name"))
+    if op:
+        title = (
+            t._("LinkedIn: {operation} after {attempts} tries") if attempts else t._("LinkedIn: {operation}")
+        )
+    else:
+        title = (
+            t._("LinkedIn sync problem after {attempts} tries") if attempts else t._("LinkedIn sync problem")
+        )
+    parts = Parts(title.format(operation=op, attempts=attempts))
+    add(parts.facts, t.pgettext("fact", "Operation"), humanize(fields.get("operation")) or None)
+    add(parts.facts, t.pgettext("fact", "Attempts"), attempts)
+    add(parts.facts, t.pgettext("fact", "Audience"), get(fields, "audience_name"))
     return parts
 
 
 def advise(fields: Mapping[str, Any], t: Texts = EN) -> str:
     """The fix for this operation."""
-    return _ADVICE.get(code(fields.get("operation")), _ADVICE_DEFAULT)
+    return t._(_ADVICE.get(code(fields.get("operation")), _ADVICE_DEFAULT))
 
 
 LINKEDIN = KindSpec(

@@ -14,7 +14,7 @@ from notifbot.text import as_text, humanize, one_line
 
 def generic(n: Notification, fields: Mapping[str, Any], t: Texts = EN, *, max_facts: int = 10) -> Parts:
     """Any notification as a title plus its fields as a bounded key/value list."""
-    parts = Parts(f"Marketo notification: {n.kind_label}").offer(fields.get("url"))
+    parts = Parts(t._("Marketo notification: {kind}").format(kind=n.kind_label)).offer(fields.get("url"))
     items = [(str(k), v) for k, v in fields.items() if v is not None and v != ""]
     shown = items if len(items) <= max_facts else items[: max_facts - 1]
     for key, value in shown:
@@ -22,13 +22,16 @@ def generic(n: Notification, fields: Mapping[str, Any], t: Texts = EN, *, max_fa
         parts.facts.append((label[:1].upper() + label[1:], one_line(as_text(value))[:1_000]))
     if len(items) > len(shown):
         rest = [k for k, _ in items[len(shown) :]]
-        parts.facts.append(("More fields", f"{len(rest)} more: " + ", ".join(rest)[:500]))
+        more = t.ngettext("{n} more: {names}", "{n} more: {names}", len(rest))
+        parts.facts.append(
+            (t.pgettext("fact", "More fields"), more.format(n=len(rest), names=", ".join(rest)[:500]))
+        )
     return parts
 
 
 def advise(fields: Mapping[str, Any], t: Texts = EN) -> str:
     """Look in Marketo, and route the kind."""
-    return (
+    return t._(
         "Open the notification in Marketo (the bell) for details, and route this kind to the right team in "
         "notifbot.yaml."
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from datetime import UTC, datetime
 from itertools import chain
 from types import MappingProxyType
@@ -23,6 +24,7 @@ from notifbot.kinds import (
     trigger_cleanup,
     web_services,
 )
+from notifbot.kinds.adobe_text import adobe_summary
 from notifbot.kinds.mail import EmailRule
 from notifbot.kinds.parts import Parts
 from notifbot.kinds.samples import load_samples
@@ -125,15 +127,19 @@ def describe(n: Notification, links: LinkPolicy = DEFAULT_LINKS, t: Texts = EN) 
     """The raw parts of `n`'s message in `t`'s locale, its link classified under `links`; unknown kinds get a list."""
     fields = _fields(n)
     spec = KINDS.get(n.kind)
+    parts: Parts | None = None
     if spec is not None and spec.describe is not other.generic:
+        with suppress(Exception):  # a renderer must never drop a notification over an odd field value
+            parts = spec.describe(n, fields, t).resolve(links)
+    if parts is None:
         try:
-            return spec.describe(n, fields, t).resolve(links)
-        except Exception:  # a renderer must never drop a notification over an odd field value
-            pass
-    try:
-        return other.generic(n, fields, t).resolve(links)
-    except Exception:  # fields that cannot even be listed: the title alone
-        return Parts(t._("Marketo notification: {kind}").format(kind=n.kind_label))
+            parts = other.generic(n, fields, t).resolve(links)
+        except Exception:  # fields that cannot even be listed: the title alone
+            return Parts(t._("Marketo notification: {kind}").format(kind=n.kind_label))
+    if parts.summary is None:
+        with suppress(Exception):  # odd fields: no summary rather than no message
+            parts.summary = adobe_summary(n, fields, t)
+    return parts
 
 
 def what_to_do(n: Notification, t: Texts = EN) -> str:
@@ -159,6 +165,8 @@ def sample_for_kind(kind: str) -> dict[str, Any]:
 
 def item_label(n: Notification, t: Texts = EN) -> str:
     """One line naming what one event of a group is about (raw text): its title, and its summary when it has one."""
-    title = describe(n, t=t).title
-    summary = " ".join(str(n.summary).split()) if n.summary else ""
+    parts = describe(n, t=t)
+    title = parts.title
+    own = n.summary or parts.summary  # the event's own summary wins; else the kind's, in `t`'s language
+    summary = " ".join(str(own).split()) if own else ""
     return f"{title}: {summary}" if summary and summary not in title else title

@@ -10,13 +10,14 @@ from typing import Annotated, Any
 from pydantic import Field, with_config
 
 from notifbot.central_time import next_central_midnight
-from notifbot.i18n import EN, Texts
+from notifbot.i18n import EN, N_, Texts
 from notifbot.iso_time import parse_time
 from notifbot.kinds import mail_rules
 from notifbot.kinds.parts import Parts, add, get
+from notifbot.kinds.quota_text import forecast_text, quota_summary
 from notifbot.kinds.spec import OPEN, Count, KindSpec, OpenFields
 from notifbot.model import Kind, Notification, Severity
-from notifbot.text import as_text, format_count, format_ct, format_percent
+from notifbot.text import as_text
 
 
 @with_config(OPEN)
@@ -62,42 +63,62 @@ def describe(n: Notification, fields: Mapping[str, Any], t: Texts = EN) -> Parts
     """How much of the quota is used, when it resets, who used it, and the forecast."""
     percent = quota_percent(fields)
     if percent is not None and percent < 100:
-        title = f"Marketo daily API quota at {format_percent(percent)}"
+        title = t._("Marketo daily API quota at {percent}").format(percent=t.percent(percent))
     else:
-        title = "Marketo daily API quota reached"
-    parts = Parts(title)
-    add(parts.facts, "API calls used", get(fields, "used") and format_count(fields.get("used")))
-    add(parts.facts, "Daily quota", get(fields, "quota") and format_count(fields.get("quota")))
+        title = t._("Marketo daily API quota reached")
+    parts = Parts(title, summary=quota_summary(n, fields, t))
+    add(
+        parts.facts, t.pgettext("fact", "API calls used"), get(fields, "used") and t.count(fields.get("used"))
+    )
+    add(parts.facts, t.pgettext("fact", "Daily quota"), get(fields, "quota") and t.count(fields.get("quota")))
     add(
         parts.facts,
-        "Percent used",
-        format_percent(percent) if percent is not None else get(fields, "percent"),
+        t.pgettext("fact", "Percent used"),
+        t.percent(percent) if percent is not None else get(fields, "percent"),
     )
     resets: datetime | None = parse_time(fields.get("resets_at"))
     if resets is None and fields.get("resets_at") is None and isinstance(n.occurred_at, datetime):
         resets = _next_reset(n.occurred_at)
-    add(parts.facts, "Resets", format_ct(resets) if resets else get(fields, "resets_at"))
+    add(
+        parts.facts,
+        t.pgettext("fact", "Resets"),
+        reset_text(resets, t) if resets else get(fields, "resets_at"),
+    )
     users = fields.get("top_users")
     if isinstance(users, list) and users:
         top = [
-            f"{as_text(u.get('userId') or u.get('user') or '?')} ({format_count(u.get('count'))})"
+            f"{as_text(u.get('userId') or u.get('user') or '?')} ({t.count(u.get('count'))})"
             for u in users[:5]
             if isinstance(u, Mapping)
         ]
-        add(parts.facts, "Top API users", ", ".join(top))
-    forecast = get(fields, "forecast")
+        add(parts.facts, t.pgettext("fact", "Top API users"), ", ".join(top))
+    forecast = get(fields, "forecast") or forecast_text(fields, t)
     if forecast:
-        parts.detail = ("Forecast", forecast)
+        parts.detail = (t.pgettext("heading", "Forecast"), forecast)
     return parts
+
+
+def reset_text(resets: datetime, t: Texts) -> str:
+    """The reset time: local with CT beside when a zone is set; US Central with its day when not (today's text)."""
+    try:
+        return t.reset(resets)
+    except (OverflowError, ValueError):  # a time the zone cannot hold (year 1 or 9999): as `ct` shows it
+        return t.ct(resets)
+
+
+_TOP = N_("Find the top API users in Admin → Web Services → API Call Information.")
 
 
 def advise(fields: Mapping[str, Any], t: Texts = EN) -> str:
     """What 100 % means, and where to find who is using the quota."""
     percent = quota_percent(fields)
-    top = "Find the top API users in Admin → Web Services → API Call Information."
     if percent is not None and percent < 100:
-        return f"At 100% every API call is refused until midnight US Central. {top}"
-    return f"All API calls are refused (error 607) until the quota resets at midnight US Central. {top}"
+        text = t._("At {full} every API call is refused until midnight US Central. {top}")
+    else:
+        text = t._(
+            "All API calls are refused (error 607) until the quota resets at midnight US Central. {top}"
+        )
+    return text.format(full=t.percent(100), top=t._(_TOP))
 
 
 def refine_severity(fields: Mapping[str, Any]) -> Severity | None:

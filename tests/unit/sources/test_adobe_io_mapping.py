@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from notifbot.i18n import texts_for
+from notifbot.kinds import describe
 from notifbot.model import Kind, Severity
 from notifbot.sources.adobe_io.mapping import classify, is_validation, parse_time, to_notification, unwrap
 
@@ -103,7 +105,14 @@ def test_web_services_fields() -> None:
     assert (n.fields["percent"], n.fields["quota"], n.fields["used"]) == (25.0, 1000000, 250000)
     assert n.fields["service_names"] == ["svc-a", "svc-b"]
     assert n.severity is Severity.WARNING  # below 100 %
-    assert "25 %" in (n.summary or "") and n.source == "adobe_io"
+    assert n.summary is None and n.source == "adobe_io"  # the kind words it (kinds/adobe_text.py)
+    assert (
+        describe(n).summary
+        == "Marketo web services reached 25 % of the daily API quota (1,000,000 calls): svc-a, svc-b"
+    )
+    assert describe(n, t=texts_for("sv")).summary == (
+        "Marketos webbtjänster har nått 25\xa0% av den dagliga API-kvoten (1\xa0000\xa0000 anrop): svc-a, svc-b"
+    )
 
 
 def test_campaign_abort_fields() -> None:
@@ -197,13 +206,14 @@ def test_validation_post_is_recognised() -> None:
 def test_crm_sync_names_the_crm_it_is_about(etype: str, data: dict[str, Any], crm: str, name: str) -> None:
     n = to_notification(unwrap(adobe_shape(etype, data)), now=NOW)
     assert n.kind is Kind.CRM_SYNC and n.fields["crm"] == crm
-    assert (n.summary or "").startswith(f"{name} sync failed")
+    assert (describe(n).summary or "").startswith(f"{name} sync failed")
 
 
 def test_crm_sync_without_a_vendor_is_not_called_salesforce() -> None:
     n = to_notification(unwrap(adobe_shape(T + "sync_failure", {})), now=NOW)
     assert n.kind is Kind.CRM_SYNC and "crm" not in n.fields
-    assert "Salesforce" not in (n.summary or "") and (n.summary or "").startswith("CRM sync failed")
+    summary = describe(n).summary or ""
+    assert "Salesforce" not in summary and summary.startswith("CRM sync failed")
 
 
 @pytest.mark.parametrize(
@@ -244,3 +254,58 @@ def test_surrogates_from_the_journal_never_reach_the_store() -> None:
     assert "\ud800" not in n.key and "\ud800" not in json.dumps(
         n.as_event_dict(), ensure_ascii=False, default=str
     )
+
+
+@pytest.mark.parametrize(
+    ("etype", "data", "en", "sv"),
+    [
+        (
+            T + "campaign_failure",
+            {"eventAction": {"campaignName": "Q4  Invites", "userId": "ann"}},
+            'Smart campaign "Q4 Invites" failed by ann',
+            "Smart Campaign ”Q4 Invites” misslyckades (användare: ann)",
+        ),
+        (
+            T + "campaign_abort",
+            {"eventAction": {"campaignId": 7}},
+            "Smart campaign 7 aborted",
+            "Smart Campaign 7 avbruten",
+        ),
+        (T + "campaign_abort", {}, "Smart campaign aborted", "Smart Campaign avbruten"),
+        (
+            T + "nurture",
+            {"eventAction": {"streamName": "S1"}},
+            "Nurture content exhausted: S1",
+            "Uttömt nurture-innehåll: S1",
+        ),
+        (
+            T + "ab_test",
+            {"eventAction": {"programName": "P"}},
+            "A/B test result for P",
+            "A/B-testresultat för P",
+        ),
+        (
+            T + "salesforce_sync_failure",
+            {"eventAction": {"problem": "Expired Credentials"}},
+            "Salesforce sync failed: Expired Credentials",
+            "Synkroniseringen med Salesforce misslyckades: Expired Credentials",
+        ),
+        (
+            "com.adobe.platform.marketo.audit.user.email",
+            {"userId": "ann", "eventAction": "Approve", "componentName": "Invite"},
+            "Marketo audit: ann Approve email Invite",
+            "Granskning i Marketo: ann Approve email Invite",
+        ),
+        (
+            T + "mystery",
+            {},
+            f"Unrecognised Adobe I/O event {T}mystery",
+            f"Okänd Adobe I/O-händelse {T}mystery",
+        ),
+        ("", {}, "Unrecognised Adobe I/O event (no type)", "Okänd Adobe I/O-händelse (ingen typ)"),
+    ],
+)
+def test_summaries_are_worded_per_reader(etype: str, data: dict[str, Any], en: str, sv: str) -> None:
+    n = to_notification(unwrap(adobe_shape(etype, data)), now=NOW)
+    assert n.summary is None  # intake is language-free (docs/design/locale.md §3.5)
+    assert describe(n).summary == en and describe(n, t=texts_for("sv")).summary == sv

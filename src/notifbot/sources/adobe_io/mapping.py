@@ -99,14 +99,14 @@ def _drop_none(fields: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v is not None}
 
 
-def _web_services(data: Mapping[str, Any], action: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
+def _web_services(data: Mapping[str, Any], action: Mapping[str, Any]) -> dict[str, Any]:
     percent = _number(_first(action, "percent", "percentage"))
     quota = _count(_first(action, "dailyQuota", "quota"))
     services = action.get("serviceNames")
     used = _count(_first(action, "used", "callsUsed"))
     if used is None and percent is not None and quota is not None:
         used = round(quota * percent / 100.0)
-    fields = _drop_none(
+    return _drop_none(
         {
             "percent": percent if percent is not None and percent >= 0 else None,
             "quota": quota,
@@ -114,18 +114,11 @@ def _web_services(data: Mapping[str, Any], action: Mapping[str, Any]) -> tuple[d
             "service_names": [str(s) for s in services] if isinstance(services, list) else None,
         }
     )
-    pct = f"{percent:g} %" if percent is not None else "a threshold"
-    summary = f"Marketo web services reached {pct} of the daily API quota"
-    if quota is not None:
-        summary += f" ({quota:,} calls)"
-    if fields.get("service_names"):
-        summary += ": " + ", ".join(fields["service_names"])[:300]
-    return fields, summary
 
 
-def _campaign(data: Mapping[str, Any], action: Mapping[str, Any], verb: str) -> tuple[dict[str, Any], str]:
+def _campaign(data: Mapping[str, Any], action: Mapping[str, Any]) -> dict[str, Any]:
     name = _text(_first(action, "campaignName", "name"))
-    fields = _drop_none(
+    return _drop_none(
         {
             "campaign_id": _first(action, "campaignId", "campaignID", "id"),
             "campaign_name": name,
@@ -134,16 +127,10 @@ def _campaign(data: Mapping[str, Any], action: Mapping[str, Any], verb: str) -> 
             "error": _text(_first(action, "error", "errorMessage", "reason", "message", "failureReason")),
         }
     )
-    cid = fields.get("campaign_id")
-    what = f'"{name}"' if name else (f"{cid}" if cid is not None else "")
-    summary = f"Smart campaign {what} {verb}".replace("  ", " ")
-    if fields.get("user_id"):
-        summary += f" by {fields['user_id']}"
-    return fields, summary
 
 
-def _engagement(data: Mapping[str, Any], action: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
-    fields = _drop_none(
+def _engagement(data: Mapping[str, Any], action: Mapping[str, Any]) -> dict[str, Any]:
+    return _drop_none(
         {
             "program_name": _text(_first(action, "programName", "program", "name")),
             "stream_name": _text(_first(action, "streamName", "stream")),
@@ -153,15 +140,12 @@ def _engagement(data: Mapping[str, Any], action: Mapping[str, Any]) -> tuple[dic
             "url": _text(_first(action, "url")),
         }
     )
-    where = fields.get("stream_name") or fields.get("program_name")
-    return fields, f"Nurture content exhausted: {where}" if where else "Nurture program content exhausted"
 
 
 _CRM_VENDORS = (
     ("dynamics", ("dynamics", "msd", "mscrm", "microsoft")),
     ("salesforce", ("salesforce", "sfdc")),
 )
-CRM_NAMES = {"dynamics": "Microsoft Dynamics", "salesforce": "Salesforce"}
 
 
 def crm_vendor(envelope: Envelope, data: Mapping[str, Any], action: Mapping[str, Any]) -> str | None:
@@ -180,35 +164,32 @@ def crm_vendor(envelope: Envelope, data: Mapping[str, Any], action: Mapping[str,
     return None
 
 
-def _crm_sync(
-    envelope: Envelope, data: Mapping[str, Any], action: Mapping[str, Any]
-) -> tuple[dict[str, Any], str]:
+def _crm_sync(envelope: Envelope, data: Mapping[str, Any], action: Mapping[str, Any]) -> dict[str, Any]:
     problem = _text(_first(action, "problem", "errorType", "errorCode", "reason")) or _text(
         data.get("subType")
     )
     crm = crm_vendor(envelope, data, action)
-    fields = _drop_none(
+    return _drop_none(
         {
             "crm": crm,
             "problem": _norm(problem) or None,
+            # the problem as Marketo wrote it, when that is not already its code (shown in the summary)
+            "problem_text": problem if problem and problem != _norm(problem) else None,
             "failed_leads": _count(_first(action, "failedLeads", "failedCount", "count")),
             "error": _text(_first(action, "error", "errorMessage", "message")),
         }
     )
-    name = CRM_NAMES.get(crm or "", "CRM")
-    return fields, f"{name} sync failed" + (f": {problem}" if problem else "")
 
 
-def _ab_test(data: Mapping[str, Any], action: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
+def _ab_test(data: Mapping[str, Any], action: Mapping[str, Any]) -> dict[str, Any]:
     program = _text(_first(action, "programName", "program", "name"))
-    fields = _drop_none({"program_name": program, "winner": _text(_first(action, "winner", "winningTest"))})
-    return fields, "A/B test result" + (f" for {program}" if program else "")
+    return _drop_none({"program_name": program, "winner": _text(_first(action, "winner", "winningTest"))})
 
 
 _SEVERE_AUDIT = ("deactivat", "delete", "fail", "lock", "abort", "revoke", "remove", "unapprove")
 
 
-def _audit(envelope: Envelope, data: Mapping[str, Any]) -> tuple[dict[str, Any], str, Severity]:
+def _audit(envelope: Envelope, data: Mapping[str, Any]) -> tuple[dict[str, Any], Severity]:
     action_value = data.get("eventAction")
     action = _text(action_value) or _text(_first(_action(data), "action", "name"))
     component = _text(data.get("componentType")) or envelope.type[len(AUDIT_PREFIX) :] or None
@@ -221,15 +202,8 @@ def _audit(envelope: Envelope, data: Mapping[str, Any]) -> tuple[dict[str, Any],
             "component_name": _text(_first(data, "componentName", "assetName", "name")),
         }
     )
-    words = " ".join(
-        str(w) for w in (fields.get("user_id"), action, component, fields.get("component_name")) if w
-    )
     severe = action is not None and any(w in action.lower() for w in _SEVERE_AUDIT)
-    return (
-        fields,
-        f"Marketo audit: {words}" if words else "Marketo audit event",
-        (Severity.WARNING if severe else Severity.INFO),
-    )
+    return fields, (Severity.WARNING if severe else Severity.INFO)
 
 
 def event_key(envelope: Envelope) -> str:
@@ -270,23 +244,21 @@ def to_notification(envelope: Envelope, *, now: datetime, source: str = "adobe_i
     instance = _text(data.get("munchkinId"))
     severity: Severity | None = None
     fields: dict[str, Any]
+    # no summary: the kind words one from these fields in each reader's language (kinds/adobe_text.py)
     if kind is Kind.WEB_SERVICES:
-        fields, summary = _web_services(data, action)
-    elif kind is Kind.CAMPAIGN_FAILURE:
-        fields, summary = _campaign(data, action, "failed")
-    elif kind is Kind.CAMPAIGN_ABORT:
-        fields, summary = _campaign(data, action, "aborted")
+        fields = _web_services(data, action)
+    elif kind in (Kind.CAMPAIGN_FAILURE, Kind.CAMPAIGN_ABORT):
+        fields = _campaign(data, action)
     elif kind is Kind.ENGAGEMENT:
-        fields, summary = _engagement(data, action)
+        fields = _engagement(data, action)
     elif kind is Kind.CRM_SYNC:
-        fields, summary = _crm_sync(envelope, data, action)
+        fields = _crm_sync(envelope, data, action)
     elif kind is Kind.AUDIT:
-        fields, summary, severity = _audit(envelope, data)
+        fields, severity = _audit(envelope, data)
     elif kind is Kind.AB_TEST_RESULT:
-        fields, summary = _ab_test(data, action)
+        fields = _ab_test(data, action)
     else:
-        what = "Unreadable" if envelope.data_problem else "Unrecognised"
-        fields, summary = {}, f"{what} Adobe I/O event {envelope.type or '(no type)'}"
+        fields = {}
     fields["adobe_event_type"] = envelope.type or None
     if data.get("subType") is not None:
         fields["sub_type"] = safe_json(data.get("subType"), text_limit=1_000)
@@ -301,7 +273,6 @@ def to_notification(envelope: Envelope, *, now: datetime, source: str = "adobe_i
         "id": event_key(envelope),
         "instance": instance[:100] if instance else None,
         "occurred_at": occurred,
-        "summary": summary[:3000],
         "fields": _drop_none(fields),
         "labels": {"adobe_stream": _stream(envelope.type)[:100]},
     }
@@ -312,8 +283,11 @@ def to_notification(envelope: Envelope, *, now: datetime, source: str = "adobe_i
     except InputError as exc:
         # a value of an unexpected shape: keep everything as `other` rather than lose it
         unreadable["fields"] = "; ".join(f"{d.loc}: {d.msg}" for d in exc.details)[:1_000]
-        event.update(
-            kind=_other_kind(envelope), fields={"payload": dict(envelope.raw), "unreadable": unreadable}
-        )
+        fields = {
+            "payload": dict(envelope.raw),
+            "unreadable": unreadable,
+            "adobe_event_type": envelope.type or None,
+        }
+        event.update(kind=_other_kind(envelope), fields=_drop_none(fields))
         event.pop("severity", None)
         return parse_event(safe_json(event), now=now, source=source)  # safe_json: nothing left to refuse

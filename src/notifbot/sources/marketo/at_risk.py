@@ -15,7 +15,6 @@ from notifbot.store.trigger_state import (
     at_risk_unannounced,
     mark_at_risk_announced,
 )
-from notifbot.text import format_date
 
 
 def at_risk_notification(instance: str, campaigns: Sequence[AtRisk], now: datetime) -> Notification:
@@ -24,26 +23,12 @@ def at_risk_notification(instance: str, campaigns: Sequence[AtRisk], now: dateti
         "|".join(f"{c.campaign_id}@{c.idle_since:%Y%m%d}" for c in campaigns).encode()
     ).hexdigest()[:16]
     eligible = min(c.idle_since for c in campaigns) + timedelta(days=CLEANUP_DAYS)
-    noun = "campaign" if len(campaigns) == 1 else "campaigns"
-    summary = (
-        f"{len(campaigns)} active trigger {noun} on {instance} had no one qualify for "
-        f"{min(c.idle_days for c in campaigns)}+ days; Marketo's quarterly cleanup deactivates trigger campaigns "
-        f"idle for 6 months (the first is eligible from {format_date(eligible)} at the latest)."
-    )
-    if bounded := [c for c in campaigns if c.at_least]:
-        since = max(c.idle_since for c in bounded)
-        seen = f"no activity since at least {format_date(since)} (as far back as notifbot looked)"
-        summary += (
-            f" It had {seen}: it may have been idle longer."
-            if len(campaigns) == 1
-            else f" {len(bounded)} of them had {seen}: they may have been idle longer."
-        )
+    # numbers and dates only, no summary: the kind words them in each reader's language (trigger_cleanup.py)
     event = {
         "kind": "trigger_cleanup",
         "id": f"trigger-at-risk-{instance}-{digest}",
         "instance": instance,
         "occurred_at": now,
-        "summary": summary,
         "fields": {
             "stage": "at_risk",
             "eligible_from": eligible.date().isoformat(),

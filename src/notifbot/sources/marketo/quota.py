@@ -8,8 +8,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from notifbot.central_time import CENTRAL, central_date, last_central_midnight, next_central_midnight
+from notifbot.central_time import central_date, last_central_midnight, next_central_midnight
 from notifbot.errors import MarketoError
+from notifbot.kinds.quota_text import LASTS, REFUSED, RUNS_OUT, USED_UP
 from notifbot.marketo.client import MarketoClient
 from notifbot.model import Notification
 from notifbot.sources.events import parse_event
@@ -71,16 +72,14 @@ def _error_counts(day: dict[str, Any]) -> dict[str, int]:
     return out
 
 
-def _span(seconds: float) -> str:
-    minutes = round(seconds / 60)
-    return f"{minutes // 60} h" if minutes >= 60 else f"{minutes} min"
-
-
-def forecast(samples: Sequence[tuple[float, int]], now: datetime, used: int, quota: int) -> str | None:
-    """A burn-rate sentence from today's (sampled_at, used) samples, or None when there is no rate to go on."""
+def forecast(
+    samples: Sequence[tuple[float, int]], now: datetime, used: int, quota: int
+) -> dict[str, Any] | None:
+    """The burn-rate outlook from today's (sampled_at, used) samples as fields (`outlook`, `runs_out_at`), or None
+    when there is no rate to go on; the kind words it in each reader's language (kinds/quota_text.py)."""
     reset = next_central_midnight(now)
     if used >= quota:
-        return "the quota is used up; Marketo refuses calls (607) until the reset at 00:00 CT"
+        return {"outlook": USED_UP}
     t_now = now.timestamp()
     earlier = [s for s in samples if s[0] <= t_now - FORECAST_MIN_SPAN]
     if not earlier:
@@ -92,9 +91,8 @@ def forecast(samples: Sequence[tuple[float, int]], now: datetime, used: int, quo
         return None
     runs_out = now + timedelta(seconds=(quota - used) / rate)
     if runs_out >= reset:
-        return "at the current rate the quota lasts until the reset at 00:00 CT"
-    early = _span((reset - runs_out).total_seconds())
-    return f"at the current rate the quota runs out at {runs_out.astimezone(CENTRAL):%H:%M} CT, {early} before the reset"
+        return {"outlook": LASTS}
+    return {"outlook": RUNS_OUT, "runs_out_at": runs_out.isoformat()}
 
 
 class QuotaWatch:
@@ -224,7 +222,6 @@ class QuotaWatch:
             "occurred_at": now,
             "severity": "info",
             "status": "resolved",
-            "summary": f"Marketo's daily API quota on {self.munchkin} reset at 00:00 CT",
             "fields": {"resets_at": reset.isoformat()},
         }
         await self.accept([parse_event(event, now=now, source="marketo")])
@@ -253,9 +250,7 @@ class QuotaWatch:
         fresh_thresholds = fresh_thresholds[-1:]  # the highest: the lower ones are implied
         percent = round(100.0 * used / quota, 1)
         if reached:
-            outlook: str | None = (
-                "Marketo answers 607 (daily quota reached) to every call until the reset at 00:00 CT"
-            )
+            outlook: dict[str, Any] | None = {"outlook": REFUSED}
         else:
             outlook = forecast(earlier, now, used, quota)
         fresh = [
@@ -273,13 +268,10 @@ class QuotaWatch:
         quota: int,
         percent: float,
         users: list[dict[str, Any]],
-        outlook: str | None,
+        outlook: dict[str, Any] | None,
     ) -> Notification:
+        """The alert of `threshold`: numbers and times only, no summary (the kind words it: kinds/quota_text.py)."""
         resets_at = next_central_midnight(now)
-        summary = (
-            f"Marketo API usage on {self.munchkin} passed {threshold:g} %: {used:,} of {quota:,} calls today "
-            f"({percent:g} %); resets at 00:00 CT"
-        )
         fields: dict[str, Any] = {
             "used": used,
             "quota": quota,
@@ -288,16 +280,13 @@ class QuotaWatch:
             "resets_at": resets_at.isoformat(),
             "top_users": users[:TOP_USERS],
         }
-        if outlook is not None:
-            fields["forecast"] = outlook
-            summary += f"; {outlook}"
+        fields.update(outlook or {})
         event = {
             "kind": "web_services",
             "id": self._key(day, threshold),
             "instance": self.munchkin,
             "occurred_at": now,
             "severity": "critical" if threshold >= 100 else "warning",
-            "summary": summary,
             "fields": fields,
         }
         return parse_event(event, now=now, source="marketo")
