@@ -12,6 +12,7 @@ from notifbot.model import Kind, Notification
 from notifbot.text import as_text
 
 ADOBE_LABEL = "adobe_stream"  # the label sources/adobe_io/mapping.py puts on every event it makes
+JOURNAL_EXPIRED = "adobe_io_journal_expired"  # the event sources/adobe_io/journal.py raises on a 410
 CRM_NAMES: Mapping[str, str] = {"dynamics": "Microsoft Dynamics", "salesforce": "Salesforce"}
 
 
@@ -104,4 +105,10 @@ def adobe_summary(n: Notification, fields: Mapping[str, Any], t: Texts) -> str |
         return t._("Marketo audit: {words}").format(words=words) if words else t._("Marketo audit event")
     if n.kind is Kind.OTHER and "payload" in fields:
         return _other(n, fields, t)
+    if n.kind is Kind.OTHER and n.kind_label == JOURNAL_EXPIRED:
+        return t._(
+            "The Adobe I/O journal position expired (HTTP 410), so notifbot restarted reading from the {restart} "
+            "events: Marketo notifications raised meanwhile may have been missed. Check Marketo's notifications "
+            "(bell icon) for the gap."
+        ).format(restart=get(fields, "journal_restart") or "latest")
     return None

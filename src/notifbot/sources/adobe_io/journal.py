@@ -233,11 +233,7 @@ class JournalPoller:
             "id": f"adobe-io-journal-gone-{stamp}",
             "occurred_at": now,
             "severity": "warning",
-            "summary": (
-                "The Adobe I/O journal position expired (HTTP 410), so notifbot restarted reading from the "
-                f"{self.restart} events: Marketo notifications raised meanwhile may have been missed. Check "
-                "Marketo's notifications (bell icon) for the gap."
-            ),
+            # no summary: the kind's wording says what happened, in each channel's language (kinds/adobe_text.py)
             "fields": {"journal_restart": self.restart, "expired_position": url[:1000]},
             "labels": {"adobe_stream": "journal"},
         }
