@@ -83,17 +83,33 @@ def skipped_postgres_line(reasons: list[str]) -> str | None:
     return f"{count} PostgreSQL test(s) skipped: to run them, {HOW_TO_RUN} (CI=true makes them fail instead)"
 
 
-@pytest.fixture(scope="module")
-def pg_store_url(postgres_url: str) -> str:
-    """The module's PostgreSQL database with every store migration applied (`store.pg.migrate_pg`)."""
+@pytest.fixture(scope="session")
+def worker_store_url() -> Iterator[str]:
+    """One migrated database per test process (each xdist worker), handed to each module as new by `pg_store_url`."""
     from notifbot.store import pg
 
-    conn = pg.connect(postgres_url)
-    try:
-        pg.migrate_pg(conn)
-    finally:
-        conn.close()
-    return postgres_url
+    with fresh_database(require_postgres()) as url:
+        conn = pg.connect(url)
+        try:
+            pg.migrate_pg(conn)
+        finally:
+            conn.close()
+        yield url
+
+
+@pytest.fixture(scope="module")
+def pg_store_url(worker_store_url: str) -> str:
+    """A PostgreSQL database for this module with every store migration applied (`store.pg.migrate_pg`), no rows
+    and no connection left by an earlier module: as a new one, without creating and migrating one per module."""
+    import psycopg
+
+    with psycopg.connect(ADMIN_URL, connect_timeout=CONNECT_TIMEOUT, autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (worker_store_url.rsplit("/", 1)[1],),
+        )
+    empty_store(worker_store_url)
+    return worker_store_url
 
 
 # One round trip: TRUNCATE only the tables that hold rows (truncating all twenty costs ~0.2 s a test), then every
