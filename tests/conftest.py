@@ -41,6 +41,16 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPath
     yield
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules with `slow` tests (subprocesses, crash tests) run first: xdist hands out whole modules in this order
+    (pyproject: --no-loadscope-reorder), so the many quick ones fill the workers' last minutes instead of one
+    process test keeping a single worker busy after the others are done."""
+    slow_modules = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
+    items.sort(
+        key=lambda item: item.nodeid.split("::")[0] not in slow_modules
+    )  # stable: keeps the order within
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """One line after the run when PostgreSQL tests were skipped, saying how to run them (skip reasons are hidden)."""
     from tests.pg_support import skipped_postgres_line  # imported as a plugin (pytest_plugins) first
