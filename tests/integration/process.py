@@ -68,6 +68,11 @@ class BotProcess:
         self.runs = 0
 
     def start(self, timeout: float = 20.0) -> None:
+        self.spawn()
+        self.wait_ready(timeout)
+
+    def spawn(self) -> None:
+        """Starts the child without waiting for it (several then start side by side; `wait_ready` after)."""
         self.runs += 1
         out = open(self.tmp / f"stdout-{self.runs}.txt", "wb")  # noqa: SIM115 - lives as long as the child
         err = open(self.tmp / f"stderr-{self.runs}.txt", "wb")  # noqa: SIM115
@@ -79,6 +84,10 @@ class BotProcess:
             cwd=self.tmp,
             preexec_fn=self._limits if self.nofile else None,
         )
+
+    def wait_ready(self, timeout: float = 20.0) -> None:
+        """Returns once /readyz answers 200; raises if the child exits or is not ready within `timeout` s."""
+        assert self.proc is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

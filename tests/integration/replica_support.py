@@ -21,3 +21,11 @@ def replica(tmp: Path, name: str, url: str, config: dict[str, Any], env: dict[st
     folder = tmp / name
     folder.mkdir()
     return BotProcess(folder, config, {"NOTIFBOT_DATABASE_URL": url, "NOTIFBOT_REPLICA_ID": name, **env})
+
+
+def start_all(bots: list[BotProcess]) -> None:
+    """Starts replicas side by side and returns once each is ready."""
+    for bot in bots:
+        bot.spawn()
+    for bot in bots:
+        bot.wait_ready()

@@ -12,8 +12,8 @@ import pytest
 
 from tests.fakes.marketo import FakeMarketo
 from tests.integration.process import BotProcess, wait_until
-from tests.integration.replica_support import pg_rows, replica
-from tests.pg_support import empty_store
+from tests.integration.replica_support import pg_rows, replica, start_all
+from tests.pg_support import empty_store, fresh_database, require_postgres
 
 pytestmark = pytest.mark.slow
 LEASE = 1.0  # storage.lease_seconds in these tests: failover is due within two of them
@@ -40,28 +40,42 @@ def quota_holder(url: str) -> tuple[str, float] | None:
     return (str(rows[0][0]), float(rows[0][1])) if rows else None
 
 
+def calls_in_window(fakes: list[FakeMarketo], window: float) -> list[int]:
+    """Each fake's REST calls `window` seconds after its first one (fakes of replicas started side by side)."""
+    firsts: list[float | None] = [None] * len(fakes)
+    counts: list[int | None] = [None] * len(fakes)
+    deadline = time.monotonic() + 30
+    while None in counts:
+        assert time.monotonic() < deadline, "condition not reached in time"
+        now = time.monotonic()
+        for i, fake in enumerate(fakes):
+            first = firsts[i]
+            if first is None:
+                firsts[i] = now if fake.rest_calls > 0 else None
+            elif counts[i] is None and now - first >= window:
+                counts[i] = fake.rest_calls
+        time.sleep(0.05)
+    return [c for c in counts if c is not None]
+
+
 def test_marketo_pollers_run_on_one_replica_and_move_when_it_dies(
     tmp_path: Path, procs: list[BotProcess], pg_store_url: str
 ) -> None:
     empty_store(pg_store_url)
-    with FakeMarketo("cid-1", "s3cret-marketo", usage_users={"bi-connector": 100}) as single:
-        one = replica(tmp_path, "solo", pg_store_url, marketo_config(single), {})
-        procs.append(one)
-        one.start()
-        wait_until(lambda: single.rest_calls > 0)
-        time.sleep(4 * LEASE)
-        alone = single.rest_calls
-        one.terminate()
-    empty_store(pg_store_url)
-    with FakeMarketo("cid-1", "s3cret-marketo", usage_users={"bi-connector": 100}) as fake:
+    # the yardstick, a replica alone on a database of its own, runs beside the pair instead of before it
+    with (
+        fresh_database(require_postgres()) as solo_url,
+        FakeMarketo("cid-1", "s3cret-marketo", usage_users={"bi-connector": 100}) as single,
+        FakeMarketo("cid-1", "s3cret-marketo", usage_users={"bi-connector": 100}) as fake,
+    ):
+        one = replica(tmp_path, "solo", solo_url, marketo_config(single), {})
         bots = [replica(tmp_path, n, pg_store_url, marketo_config(fake), {}) for n in ("a", "b")]
-        procs.extend(bots)
-        for bot in bots:
-            bot.start()
-        wait_until(lambda: fake.rest_calls > 0)
-        time.sleep(4 * LEASE)
-        print(f"\nMarketo REST calls in the same window: one replica {alone}, two replicas {fake.rest_calls}")
-        assert fake.rest_calls == alone  # the second replica spends nothing
+        procs.extend([one, *bots])
+        start_all([one, *bots])
+        alone, together = calls_in_window([single, fake], 4 * LEASE)
+        one.terminate()
+        print(f"\nMarketo REST calls in the same window: one replica {alone}, two replicas {together}")
+        assert together == alone  # the second replica spends nothing
         holder = quota_holder(pg_store_url)
         assert holder is not None and holder[0] in ("a", "b")
         dead = next(b for b in bots if b.env["NOTIFBOT_REPLICA_ID"] == holder[0])

@@ -12,14 +12,15 @@ import pytest
 
 from tests.fakes.slack import FakeSlack
 from tests.integration.process import BotProcess, wait_until
-from tests.integration.replica_support import pg_rows, replica
+from tests.integration.replica_support import pg_rows, replica, start_all
 from tests.pg_support import empty_store
 
 pytestmark = pytest.mark.slow
 TOKEN = "xoxb-replicas-process-token"
 CHANNELS = 8
-EVENTS = 2000
-BATCH = 50
+# 100 events a channel at 0.05 s: ~5 s of paced sending, so the kill a third of the way in lands mid-delivery
+EVENTS = 800
+BATCH = 40
 LEASE = 1.0  # storage.lease_seconds in these tests: failover is due within two of them
 
 
@@ -57,8 +58,7 @@ def test_a_burst_over_three_replicas_with_one_killed_loses_nothing_and_keeps_the
         env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack.api_url}
         bots = [replica(tmp_path, n, pg_store_url, burst_config(), env) for n in ("a", "b", "c")]
         procs.extend(bots)
-        for bot in bots:
-            bot.start()
+        start_all(bots)
         alive = list(bots)
         accepted: list[str] = []
         for number, start in enumerate(range(0, EVENTS, BATCH)):
