@@ -6,7 +6,6 @@ import io
 import json
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,8 +21,8 @@ from notifbot.kinds import load_samples
 from notifbot.model import Kind
 from notifbot.render import templates as render_templates
 from notifbot.sources.events import parse_event
-from notifbot.store.outbox import OutboxRow
 from tests.fakes.slack import FakeSlack
+from tests.unit.outbox_rows import outbox_row
 
 
 def problems_of(templates: dict[str, Any]) -> list[str]:
@@ -237,9 +236,9 @@ async def test_deliveries_use_the_templates_in_each_destinations_locale() -> Non
         )
         senders = build_senders(s.destinations, ctx)
         try:
-            await senders["slack"].send(row(1, "svenska", "slack", "C0SWEDISH"), n)
-            await senders["slack"].send(row(2, "english", "slack", "C0ENGLISH"), n)
-            await senders["console"].send(row(3, "log", "console", "stdout"), n)
+            await senders["slack"].send(outbox_row(1, "svenska", "slack", "C0SWEDISH"), n)
+            await senders["slack"].send(outbox_row(2, "english", "slack", "C0ENGLISH"), n)
+            await senders["console"].send(outbox_row(3, "log", "console", "stdout"), n)
         finally:
             for sender in senders.values():
                 await sender.close()
@@ -249,16 +248,3 @@ async def test_deliveries_use_the_templates_in_each_destinations_locale() -> Non
     assert "Kampanjen Q4 Webinar Invites misslyckades" in swedish and owner in swedish
     assert "Kampanjen" not in english and owner in english and "Q4 Webinar Invites" in english
     assert "Kampanjen Q4 Webinar Invites misslyckades" in stream.getvalue()
-
-
-def row(row_id: int, name: str, dest_type: str, target: str) -> OutboxRow:
-    return OutboxRow(
-        id=row_id,
-        event_id=row_id,
-        destination=name,
-        dest_type=dest_type,
-        target=target,
-        attempts=0,
-        provider_message_id=None,
-        created_at=time.time(),
-    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import time
 import typing
 from datetime import UTC, datetime
 from typing import Any
@@ -31,8 +30,8 @@ from notifbot.i18n import EN
 from notifbot.kinds import load_samples
 from notifbot.render.slack import render_slack
 from notifbot.sources.events import parse_event
-from notifbot.store.outbox import OutboxRow
 from tests.fakes.slack import FakeSlack
+from tests.unit.outbox_rows import outbox_row
 
 URL = "https://x.environment.api.powerplatform.com/workflows/1/triggers/manual/paths/invoke?sig=s3cr3tsig"
 TEAM = "0a1b2c3d-4e5f-4a5b-8c7d-9e0f1a2b3c4d"
@@ -114,19 +113,6 @@ async def test_senders_are_built_for_the_types_in_use(configured: set[str], buil
             await sender.close()
 
 
-def _row(row_id: int, name: str, dest_type: str, target: str) -> OutboxRow:
-    return OutboxRow(
-        id=row_id,
-        event_id=row_id,
-        destination=name,
-        dest_type=dest_type,
-        target=target,
-        attempts=0,
-        provider_message_id=None,
-        created_at=time.time(),
-    )
-
-
 def _localised(**extra: Any) -> Settings:
     dests = {
         "svenska": {"type": "slack", "channel": "C0SWEDISH", "locale": "sv", "timezone": "Europe/Stockholm"},
@@ -145,9 +131,9 @@ async def test_a_swedish_destination_posts_swedish_while_another_stays_english()
         )
         senders = build_senders(_localised().destinations, ctx)
         try:
-            await senders["slack"].send(_row(1, "svenska", "slack", "C0SWEDISH"), n)
-            await senders["slack"].send(_row(2, "english", "slack", "C0ENGLISH"), n)
-            await senders["console"].send(_row(3, "log", "console", "stdout"), n)
+            await senders["slack"].send(outbox_row(1, "svenska", "slack", "C0SWEDISH"), n)
+            await senders["slack"].send(outbox_row(2, "english", "slack", "C0ENGLISH"), n)
+            await senders["console"].send(outbox_row(3, "log", "console", "stdout"), n)
         finally:
             for sender in senders.values():
                 await sender.close()

@@ -12,7 +12,7 @@ import logging
 import re
 import uuid
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from notifbot.destinations.spec import NO_TEXTS, DestinationModel, DestinationSpec, SenderContext, TargetTexts
 from notifbot.errors import DeliveryError, PermanentDeliveryError, RateLimitedError
@@ -122,14 +122,7 @@ class TeamsGraphDelivery:
             if found:
                 self._failed.discard(row.id)
                 return found
-        card = render_teams(
-            view.shown,
-            links=self.links,
-            group=view,
-            acked=view.acked,
-            texts=self.texts(row.target),
-            templates=self._texts.templates,
-        )
+        card = self._group_card(row.target, view)
         try:
             message_id = await self.api.post_card(team, channel, card, marker)
         except RateLimitedError:
@@ -140,17 +133,21 @@ class TeamsGraphDelivery:
         self._failed.discard(row.id)
         return message_id
 
-    async def edit_group(self, row: OutboxRow, message_id: str, view: GroupView) -> None:
-        """Edits the group's card in place (its count, time span, items, state)."""
-        team, channel = split_target(row.target)
-        card = render_teams(
+    def _group_card(self, target: str, view: GroupView) -> dict[str, Any]:
+        """The group's card in its channel's language."""
+        return render_teams(
             view.shown,
             links=self.links,
             group=view,
             acked=view.acked,
-            texts=self.texts(row.target),
+            texts=self.texts(target),
             templates=self._texts.templates,
         )
+
+    async def edit_group(self, row: OutboxRow, message_id: str, view: GroupView) -> None:
+        """Edits the group's card in place (its count, time span, items, state)."""
+        team, channel = split_target(row.target)
+        card = self._group_card(row.target, view)
         await self.api.update_card(team, channel, message_id, card, attachment_id(row.id, view.first.key))
 
     async def reply_group(self, row: OutboxRow, message_id: str, reply: ThreadItems) -> None:
