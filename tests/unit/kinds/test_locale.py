@@ -192,7 +192,9 @@ def test_the_quota_reset_is_worded_per_reader() -> None:
     reset = Notification("r", Kind.WEB_SERVICES, Severity.INFO, T, instance="123-ABC-456", source="marketo",
                          status="resolved", fields={"resets_at": "2024-03-06T06:00:00+00:00"})  # fmt: skip
     assert describe(reset).summary == "Marketo's daily API quota on 123-ABC-456 reset at 00:00 CT"
-    assert describe(reset, t=SV).summary == "Marketos dagliga API-kvot på 123-ABC-456 återställdes kl. 00:00 CT"
+    assert (
+        describe(reset, t=SV).summary == "Marketos dagliga API-kvot på 123-ABC-456 återställdes kl. 00:00 CT"
+    )
 
 
 def test_every_kind_has_a_swedish_describer_and_advisor() -> None:
