@@ -130,7 +130,10 @@ async def test_forecast_from_stored_samples(
     assert describe(n).detail == ("Forecast", text)
     assert (describe(n).summary or "").endswith(f"; resets at 00:00 CT; {text}")
     sv = describe(n, t=texts_for("sv", "Europe/Stockholm"))
-    assert sv.detail == ("Prognos", "i nuvarande takt tar kvoten slut 11:40 CT, 12 tim före återställningen")
+    assert sv.detail == (
+        "Prognos",
+        "i nuvarande takt tar kvoten slut kl. 11:40 CT, 12 h före återställningen",
+    )
 
 
 async def test_marketo_errors_are_recorded_and_not_raised(

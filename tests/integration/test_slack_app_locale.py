@@ -113,7 +113,7 @@ async def test_buttons_answer_in_the_clickers_language(bot_factory: BotFactory, 
     assert (await post_signed(bot, mute)).status_code == 200
     await until(lambda: len(slack.responses_for("m1")) == 1)
     muted = json.dumps(slack.responses_for("m1"), ensure_ascii=False)
-    assert "Tystade *engagement* i 24 tim" in muted and "/marketo avtysta engagement" in muted
+    assert "Tystade *engagement* i 24 h" in muted and "/marketo avtysta engagement" in muted
 
 
 async def test_working_on_it_in_the_users_language_without_waiting_for_slack(
@@ -125,7 +125,7 @@ async def test_working_on_it_in_the_users_language_without_waiting_for_slack(
     await command(bot, slack, "help")  # users.info answered: cached
     bot.slack_app.ack_budget = 0.0  # every answer counts as slow
     reply = await command(bot, slack, "status")
-    assert reply["text"] == "Jobbar på det… svaret kommer strax."
+    assert reply["text"] == "Arbetar på det … svaret kommer strax."
     slack.set_user("U0NEW", "sv-SE")
     slack.users_info_delay = 3.0  # the ack never waits for users.info
     started = time.monotonic()

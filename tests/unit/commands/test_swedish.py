@@ -149,7 +149,7 @@ async def test_help_in_swedish_shows_the_swedish_name_then_the_english(sv: Harne
     assert "/marketo status" in lines  # the same word in Swedish: shown once
     assert reply.title == "/marketo — aviseringar från Marketo"
     assert reply.footer == (
-        "Kommandon som bara läser är öppna för alla; tysta och avtysta kräver en notifbot-administratör "
+        "Kommandon som bara visar information är öppna för alla; tysta och avtysta kräver en notifbot-administratör "
         "(`slack.admins`)."
     )
     english = await sv.ask("help")
@@ -178,10 +178,10 @@ async def test_quota_in_swedish_with_the_local_reset_and_ct_beside(sv: Harness) 
     facts = {f.label: f.value for f in reply.sections[0].facts}
     assert facts["Använt i dag"] == "20\xa0000 av 40\xa0000 (50\xa0%)"
     assert facts["Kvar"] == "20\xa0000"
-    assert facts["Återställs"] == "om 11 tim 20 min, 1 dec. 07:00 (00:00 CT)"
-    assert facts["Uppmätt"] == "12:00 CT (för 40 min sedan)"
-    assert facts["API-fel i dag"] == "606 (anropsgräns): 12 · 615 (gräns för samtidiga anrop): 3"
-    assert "tar kvoten slut kl. 20:00 CT, 4 tim före återställningen" in (reply.sections[0].text or "")
+    assert facts["Återställs"] == "om 11 h 20 min, 1 dec. 07:00 (00:00 CT)"
+    assert facts["Mätt"] == "12:00 CT (för 40 min sedan)"
+    assert facts["API-fel i dag"] == "606 (gräns för anropstakt): 12 · 615 (gräns för samtidiga anrop): 3"
+    assert "tar kvoten slut kl. 20:00 CT, 4 h före återställningen" in (reply.sections[0].text or "")
     users = reply.sections[1]
     assert users.title == "Största API-användare — 123-ABC-456"
     assert users.items[0].detail == "12\xa0000 anrop (60\xa0% av dagens)"
@@ -201,29 +201,29 @@ async def test_stale_triggers_in_swedish(sv: Harness) -> None:
         CAMPAIGNS, campaign(1, "Gammal", "2026-05-01T00:00:00Z"), campaign(2, "Ny", "2026-11-01T00:00:00Z")
     )
     reply = await ask(sv, "inaktiva 30")
-    assert reply.title == "Inaktiva triggerkampanjer"
+    assert reply.title == "Vilande triggerkampanjer"
     assert reply.sections[0].text == (
-        "1 av 2 aktiva triggerkampanjer har inte haft någon som kvalificerat sig på 30+ dagar (mest inaktiva "
-        "först). 1 riskerar Marketos kvartalsstädning."
+        "1 av 2 aktiva triggerkampanjer har inte haft någon som kvalificerat sig på 30+ dagar (längst vilande "
+        "först). 1 riskerar Marketos kvartalsvisa rensning."
     )
     assert reply.sections[0].items[0].detail == (
-        "Website · inaktiv i 213 dagar (senaste aktivitet 1 maj 2026) · riskerar Marketos kvartalsstädning"
+        "Website · vilande i 213 dagar (senaste aktivitet 1 maj 2026) · riskerar Marketos kvartalsvisa rensning"
     )
     assert "En gång per kvartal" in (reply.footer or "")
 
 
 async def test_mute_mutes_and_unmute_in_swedish(sv: Harness) -> None:
     muted = await ask(sv, 'tysta crm_sync 2h --reason "byte av användare"')
-    assert muted.title == "Tystade crm_sync i 2 tim"
+    assert muted.title == "Tystade crm_sync i 2 h"
     text = muted.sections[0].text or ""
-    assert text.startswith("Till 30 nov. 2026 22:00 CET (15:00 CT) sparas nya crm_sync-aviseringar")
+    assert text.startswith("Fram till 30 nov. 2026 22:00 CET (15:00 CT) sparas nya crm_sync-aviseringar")
     assert {f.label for f in muted.sections[0].facts} == {"Typ", "Till", "Tystad av", "Skäl"}
     listed = await ask(sv, "tystade")
     assert listed.title == "Aktiva tystningar (1)"
-    assert listed.sections[0].items[0].detail == "2 tim kvar · av U0ADMIN (ana) · byte av användare"
+    assert listed.sections[0].items[0].detail == "2 h kvar · av U0ADMIN (ana) · byte av användare"
     ended = await ask(sv, "avtysta crm_sync")
     assert ended.title == "Avtystade crm_sync"
-    assert ended.sections[0].text == "Avslutade 1 tystning; nya crm_sync-aviseringar postas igen."
+    assert ended.sections[0].text == "Avslutade 1 tystning; nya crm_sync-aviseringar publiceras igen."
     none = await ask(sv, "avtysta crm_sync")
     assert none.sections[0].text == "Ingen aktiv tystning för crm_sync. Inget är tystat."
 
@@ -260,7 +260,7 @@ async def test_routes_and_status_in_swedish(sv: Harness) -> None:
     facts = {f.label: f.value for f in status.sections[0].facts}
     assert facts["Drifttid"] == "2 d (sedan 28 nov. 2026 20:00 CET (13:00 CT))"
     assert facts["Senaste leverans"] == "ingen ännu"
-    assert facts["Öppna larmgrupper"] == "inga"
+    assert facts["Olösta larmgrupper"] == "inga"
     assert status.sections[1].title == "Hämtning från Marketo"
     assert status.sections[1].items[0].text == "123-ABC-456 · API-budget"
     assert status.sections[1].items[0].detail == "500 anrop per dag; väntar på första hämtningen"

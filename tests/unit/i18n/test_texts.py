@@ -77,8 +77,8 @@ def test_times_in_a_zone_show_us_central_beside() -> None:
 
 
 def test_durations_and_relative_times() -> None:
-    assert SV.span(timedelta(hours=7, minutes=20)) == "7 tim 20 min"
-    assert SV.span(timedelta(days=3, hours=4)) == "3 d 4 tim"
+    assert SV.span(timedelta(hours=7, minutes=20)) == "7 h 20 min"
+    assert SV.span(timedelta(days=3, hours=4)) == "3 d 4 h"
     assert SV.span(timedelta(seconds=30)) == "mindre än en minut"
     assert EN.span(timedelta(hours=7, minutes=20)) == "7 h 20 min"
     assert SV.ago(AT - timedelta(minutes=5), AT) == "för 5 min sedan"

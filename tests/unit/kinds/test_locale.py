@@ -102,7 +102,7 @@ def test_swedish_words_numbers_and_dates_its_own_way() -> None:
     parts = describe(n, t=SV)
     assert parts.title == "Marketos dagliga API-kvot har nått 97,5\xa0%"
     assert dict(parts.facts)["Använda API-anrop"] == "48\xa0750"
-    assert dict(parts.facts)["Flest API-anrop"] == "a (1\xa0234)"
+    assert dict(parts.facts)["Största API-användare"] == "a (1\xa0234)"
     assert what_to_do(n, SV).startswith("Vid 100\xa0% nekas alla API-anrop")
     assert "Admin → Web Services → API Call Information" in what_to_do(
         n, SV
@@ -174,7 +174,7 @@ def test_the_quota_watch_summary_is_worded_per_reader() -> None:
     assert describe(n).detail == ("Forecast", forecast)
     assert describe(n, t=SV).summary == (
         "Marketos API-användning på 123-ABC-456 har passerat 80 %: 8\xa0034 av 10\xa0000 anrop i dag (80,3 %); "
-        "återställs 00:00 CT; i nuvarande takt tar kvoten slut 11:40 CT, 12 tim före återställningen"
+        "återställs kl. 00:00 CT; i nuvarande takt tar kvoten slut kl. 11:40 CT, 12 h före återställningen"
     )
     assert item_label(n) == describe(n).title + ": " + (describe(n).summary or "")
     assert describe(quota_event(outlook="lasts")).detail == (
@@ -192,7 +192,9 @@ def test_the_quota_reset_is_worded_per_reader() -> None:
     reset = Notification("r", Kind.WEB_SERVICES, Severity.INFO, T, instance="123-ABC-456", source="marketo",
                          status="resolved", fields={"resets_at": "2024-03-06T06:00:00+00:00"})  # fmt: skip
     assert describe(reset).summary == "Marketo's daily API quota on 123-ABC-456 reset at 00:00 CT"
-    assert describe(reset, t=SV).summary == "Marketos dagliga API-kvot på 123-ABC-456 återställdes 00:00 CT"
+    assert (
+        describe(reset, t=SV).summary == "Marketos dagliga API-kvot på 123-ABC-456 återställdes kl. 00:00 CT"
+    )
 
 
 def test_every_kind_has_a_swedish_describer_and_advisor() -> None:

@@ -86,10 +86,10 @@ def test_swedish_buttons_dialog_and_context() -> None:
         note("campaign_failure", {"campaign_name": "X"}, instance="prod"), interactive=True, texts=SV
     )
     buttons = [e for b in sv["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert [b["text"]["text"] for b in buttons][:2] == ["Kvittera", "Tysta den här typen 24 tim"]
+    assert [b["text"]["text"] for b in buttons][:2] == ["Kvittera", "Tysta den här typen 24 h"]
     confirm = buttons[1]["confirm"]
     assert confirm["title"]["text"] == "Tysta i 24 timmar?"
-    assert (confirm["confirm"]["text"], confirm["deny"]["text"]) == ("Tysta 24 tim", "Avbryt")
+    assert (confirm["confirm"]["text"], confirm["deny"]["text"]) == ("Tysta 24 h", "Avbryt")
     assert confirm["text"]["text"].startswith("Nya *campaign_failure*-aviseringar sparas")
     context = " ".join(e["text"] for e in sv["blocks"][-1]["elements"])
     assert "Instans prod" in context and "Typ campaign_failure" in context and "Nyckel " in context
@@ -111,7 +111,7 @@ def test_swedish_confirm_dialogs_stay_within_their_limits_for_a_long_group_key()
             len(confirm["confirm"]["text"]) <= CONFIRM_BUTTON
             and len(confirm["deny"]["text"]) <= CONFIRM_BUTTON
         )
-    assert button["text"]["text"] == "Tysta larmgruppen 24 tim"
+    assert button["text"]["text"] == "Tysta larmgruppen 24 h"
 
 
 def test_resolved_groups_and_threads_in_swedish() -> None:
