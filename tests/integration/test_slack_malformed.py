@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from notifbot.app import Bot
@@ -240,6 +240,9 @@ async def bot(bot_factory: BotFactory, slack: FakeSlack) -> Bot:
 
 
 @given(body=slack_bodies())
+@example(body=(urlencode({"payload": json.dumps({"type": "view_submission", "view": None})}).encode(), FORM))
+@example(body=(json.dumps({"type": "view_submission", "view": None}).encode(), "application/json"))
+@example(body=(json.dumps({"type": "block_actions", "view": None}).encode(), "application/json"))
 async def test_any_signed_body_answers_below_500(bot: Bot, body: tuple[bytes, str]) -> None:
     r = await post(bot, *body)
     assert r.status_code < 500, (body, r.status_code, r.text)

@@ -20,6 +20,8 @@ MALFORMED = "malformed Slack request"
 _IDS = ("enterprise", "team", "user", "channel")
 # Bolt looks inside these for the same keys again (null is fine: Slack sends `"enterprise": null` and the like)
 _OBJECTS = ("container", "message", "previous_message", "view", "item", "assistant_thread", "function_data")
+# the payloads Bolt reads a modal from (`"x" in view` unguarded): their `view` must be an object, not null
+_VIEW_TYPES = ("view_submission", "view_closed")
 # the top-level strings of a slash command that the command core reads, and the reply URL Bolt posts to
 _STRINGS = ("command", "text", "user_id", "user_name", "channel_id", "response_url")
 
@@ -42,6 +44,12 @@ def parse_slack_body(raw: bytes, content_type: str) -> dict[str, Any]:
     _check(body, "")
     if body.get("type") == "block_actions":
         _check_block_actions(body)
+    if body.get("type") in _VIEW_TYPES and not isinstance(body.get("view"), dict):
+        raise _bad("view", f"an object in {body['type']}", body.get("view"))
+    if (
+        "view" in body and body["view"] is None
+    ):  # null means absent, but Bolt's unhandled-request log reads it
+        del body["view"]
     return body
 
 

@@ -115,3 +115,13 @@ def test_id_of_reads_objects_and_strings() -> None:
     assert id_of({"id": "U1"}) == "U1"
     assert id_of("U2") == "U2"
     assert id_of({"name": "x"}) == "" and id_of(None) == "" and id_of(5) == ""
+
+
+def test_a_modal_payload_needs_its_view_and_a_null_view_elsewhere_is_dropped() -> None:
+    with pytest.raises(InputError, match="view must be an object in view_submission, not null"):
+        parse_slack_body(form({"type": "view_submission", "view": None}), FORM)
+    with pytest.raises(InputError, match="view must be an object, not a list"):
+        parse_slack_body(form({"type": "view_closed", "view": []}), FORM)
+    assert parse_slack_body(form({"type": "event_callback", "view": None}), FORM) == {
+        "type": "event_callback"
+    }
