@@ -124,7 +124,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         aliases=("stale_triggers", "stale"),
         args=stale_args,
         shareable=True,
-        names={"sv": ("inaktiva-triggers", "inaktiva")},
+        names={"sv": ("inaktiva-triggers", "inaktiva", "vilande-triggers", "vilande")},
     ),
     CommandSpec(
         "recent",

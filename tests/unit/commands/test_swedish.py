@@ -68,6 +68,8 @@ def test_every_command_word_is_unique() -> None:
         ("kvot", "quota"),
         ("inaktiva-triggers", "stale-triggers"),
         ("inaktiva", "stale-triggers"),
+        ("vilande-triggers", "stale-triggers"),
+        ("vilande", "stale-triggers"),
         ("senaste", "recent"),
         ("tystade", "mutes"),
         ("rutter", "routes"),
