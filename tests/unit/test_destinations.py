@@ -26,7 +26,7 @@ from notifbot.destinations import (
 )
 from notifbot.destinations.console import ConsoleDelivery
 from notifbot.destinations.slack import SlackDelivery
-from notifbot.i18n import EN
+from notifbot.i18n import EN, texts_for
 from notifbot.kinds import load_samples
 from notifbot.render.slack import render_slack
 from notifbot.sources.events import parse_event
@@ -77,6 +77,13 @@ def test_descriptions_for_routes_never_show_the_workflow_url() -> None:
         "ops": f"Teams channel {CHANNEL} in team {TEAM}",
         "flow": "Teams workflow webhook",
         "log": "console, json",
+    }
+    sv = texts_for("sv")
+    assert {name: describe(d, sv) for name, d in dests.items()} == {
+        "alerts": "Slack-kanalen C0123ABCD",
+        "ops": f"Teams-kanalen {CHANNEL} i teamet {TEAM}",
+        "flow": "Teams-arbetsflödets webhook",
+        "log": "konsolen, json",
     }
 
 

@@ -26,7 +26,7 @@ def _match(match: dict[str, object], t: Texts) -> str:
 def _destination(name: str, dest: Destination | None, t: Texts) -> str:
     if dest is None:
         return t._("{name} (not defined)").format(name=name)
-    return f"{name} ({describe(dest)})"
+    return f"{name} ({describe(dest, t)})"
 
 
 def routes_reply(ctx: CommandContext, t: Texts = EN) -> Reply:

@@ -18,6 +18,7 @@ from notifbot.destinations.slack import SlackDestination
 from notifbot.destinations.spec import DestinationSpec, SenderContext
 from notifbot.destinations.teams import TeamsDestination
 from notifbot.destinations.teams_workflow import TeamsWorkflowDestination
+from notifbot.i18n import EN, Texts
 
 if TYPE_CHECKING:
     from notifbot.delivery.worker import Sender
@@ -60,9 +61,9 @@ def target_of(dest: Any) -> str:
     return spec_for(dest).target(dest)
 
 
-def describe(dest: Any) -> str:
-    """What `/marketo routes` says about a configured destination, e.g. "Slack channel C0123ABCD"."""
-    return spec_for(dest).describe(dest)
+def describe(dest: Any, t: Texts = EN) -> str:
+    """What `/marketo routes` says about a configured destination in `t`'s language, e.g. "Slack channel C0123ABCD"."""
+    return spec_for(dest).describe(dest, t)
 
 
 def intervals(delivery: DeliverySettings) -> dict[str, float]:

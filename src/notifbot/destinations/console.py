@@ -119,5 +119,5 @@ SPEC = DestinationSpec(
     target=_target,
     interval=_no_pacing,
     build=_build,
-    describe=lambda dest: f"console, {dest.format}",
+    describe=lambda dest, t: t._("console, {format}").format(format=dest.format),
 )

@@ -232,6 +232,6 @@ SPEC = DestinationSpec(
     target=_target,
     interval=lambda delivery: delivery.slack_interval_seconds,
     build=_build,
-    describe=lambda dest: f"Slack channel {dest.channel}",
+    describe=lambda dest, t: t._("Slack channel {channel}").format(channel=dest.channel),
     required_env=(("SLACK_BOT_TOKEN", "a slack destination is configured; set the bot token (xoxb-…)"),),
 )

@@ -98,7 +98,7 @@ class DestinationSpec(Generic[C]):
     # the Sender for every configured destination of this type (name → config), or None when none is needed
     build: Callable[[Mapping[str, C], SenderContext], Sender | None]
     # what `/marketo routes` says after the destination's name, e.g. "Slack channel C0123ABCD"
-    describe: Callable[[C], str]
+    describe: Callable[[C, Texts], str]
     # problems of one destination (check-config and start-up), each "destinations.NAME.key: what to do"
     problems: Callable[[str, C], list[str]] = _no_problems
     # secret values written in the destination's config, redacted from logs

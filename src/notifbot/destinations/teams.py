@@ -207,7 +207,9 @@ SPEC = DestinationSpec(
     target=_target,
     interval=lambda delivery: delivery.teams_interval_seconds,
     build=_build,
-    describe=lambda dest: f"Teams channel {dest.channel_id} in team {dest.team_id}",
+    describe=lambda dest, t: t._("Teams channel {channel} in team {team}").format(
+        channel=dest.channel_id, team=dest.team_id
+    ),
     problems=_problems,
     uses_graph=True,
 )

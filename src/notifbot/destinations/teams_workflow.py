@@ -204,7 +204,7 @@ SPEC = DestinationSpec(
     target=_target,
     interval=lambda delivery: delivery.teams_workflow_interval_seconds,
     build=_build,
-    describe=lambda dest: "Teams workflow webhook",  # the URL is a secret
+    describe=lambda dest, t: t._("Teams workflow webhook"),  # the URL is a secret
     problems=_problems,
     secrets=_secrets,
 )
