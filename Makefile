@@ -30,7 +30,7 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 # the command line only: some shells export HOST as the machine's name. Unset, the config's server.host/port apply.
 SERVE_ARGS := $(if $(PORT),--port $(PORT)) $(if $(filter command line,$(origin HOST)),--host $(HOST))
 run: $(RUN_STAMP)
-	$(BIN)/notifbot serve $(strip $(SERVE_ARGS))
+	$(BIN)/notifbot $(strip serve $(SERVE_ARGS))
 
 # three workers on the CI machine's two cores: most of a test's time is spent waiting (on servers, subprocesses,
 # PostgreSQL), so a third keeps the cores busy; a test module stays on one worker, so its shared servers start once
