@@ -116,7 +116,7 @@ async def _serve(settings: Settings, env: Env, sockets: list[socket.socket], std
         "notifbot serving",
         extra={
             "version": __version__,
-            "url": f"http://{host}:{port}",
+            "url": f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}",
             "config": settings.source,
             "database": describe(settings.storage, env),
             "destinations": sorted(settings.destinations),
