@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from notifbot import __version__, cli_store
 from notifbot.config import Settings, load_settings
+from notifbot.config.loading import check_settings
 from notifbot.config.checks import environment_problems
 from notifbot.config.env import Env, settings_secrets
 from notifbot.errors import ConfigError, InputError
@@ -60,16 +61,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    try:
-        settings = _settings(args)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem)
-        return 1
-    problems = environment_problems(settings, Env(os.environ))
+    settings, problems = check_settings(args.config, os.environ)
     for problem in problems:
         print(problem)
-    if problems:
+    if settings is None:
         return 1
     print(
         f"ok: {settings.source} — {len(settings.destinations)} destinations, {len(settings.routes)} routes",
@@ -161,11 +156,11 @@ def cmd_render(args: argparse.Namespace) -> int:
         return 0
     from notifbot.render.slack import render_slack
 
-    print(
-        json.dumps(
-            render_slack(n, links=links, texts=texts, templates=templates), indent=2, ensure_ascii=False
-        )
-    )
+    # the running bot adds Acknowledge and Mute when slack.interactive is on (serve refuses to start with Slack
+    # unless the app can receive the clicks: app.slack_interactive); --[no-]interactive previews either way
+    interactive = settings.slack.interactive if args.interactive is None else args.interactive
+    message = render_slack(n, interactive=interactive, links=links, texts=texts, templates=templates)
+    print(json.dumps(message, indent=2, ensure_ascii=False))
     return 0
 
 
@@ -368,12 +363,24 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--instance", metavar="MUNCHKIN_ID")
     s.set_defaults(func=cmd_routes_test)
 
-    s = with_config(sub.add_parser("render", help="print the message JSON for a sample (or given) event"))
+    s = with_config(
+        sub.add_parser(
+            "render",
+            help="print the message JSON for a sample (or given) event, exactly as the configured bot posts it",
+        )
+    )
     s.add_argument("--kind", help="use the built-in sample of this kind")
     s.add_argument("--format", choices=["slack", "teams"], default="slack")
     s.add_argument("--event", metavar="FILE", help="render this event JSON file instead of a sample")
     s.add_argument("--locale", help="the language to render in (default: the config's locale)")
     s.add_argument("--timezone", metavar="ZONE", help="the IANA time zone of times (default: the config's)")
+    s.add_argument(
+        "--interactive",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="with (or without) the Acknowledge and Mute buttons of a Slack app that receives clicks "
+        "(default: the config's slack.interactive, on in the embedded default); Teams cards have no such buttons",
+    )
     s.set_defaults(func=cmd_render)
 
     s = sub.add_parser("send", help="post an event file to a running bot (token from NOTIFBOT_WEBHOOK_TOKEN)")

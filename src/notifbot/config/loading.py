@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from notifbot.config.checks import semantic_problems
+from notifbot.config.checks import environment_problems, semantic_problems
+from notifbot.config.env import Env
+from notifbot.config.salvage import renumber, salvage
 from notifbot.config.settings import Settings
 from notifbot.destinations import DESTINATION_TYPES
 from notifbot.errors import ConfigError, loc_path
 
 DEFAULT_CONFIG_FILE = "notifbot.yaml"
+Renumber = Callable[[list[str]], list[str]]
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -57,19 +60,43 @@ def _path_of(err: Mapping[str, Any]) -> str:
     return loc_path(tuple("continue" if p == "continue_" else p for p in parts)) or "(root)"
 
 
-def parse_settings(data: Any, *, source: str) -> Settings:
-    """Validated Settings from parsed YAML data, or ConfigError listing every problem as `path: message`."""
+def inspect_settings(data: Any, *, source: str) -> tuple[Settings | None, list[str], Renumber]:
+    """Every problem of parsed YAML data in one pass (schema, then semantic), and the settings to check further.
+
+    When the data does not validate, the settings are what remains without the refused parts (`salvage`), so their
+    semantic (and, in `check_settings`, environment) problems are reported with the schema errors; `Renumber` gives
+    problem paths of those settings back in the file's list numbering.
+    """
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError([f"(root): expected a mapping at the top of {source}, got {type(data).__name__}"])
+        return None, [f"(root): expected a mapping at the top of {source}, got {type(data).__name__}"], _same
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError([f"{_path_of(e)}: {e['msg']}" for e in exc.errors(include_url=False)]) from None
+        problems = [f"{_path_of(e)}: {e['msg']}" for e in exc.errors(include_url=False)]
+        salvaged = salvage(data, exc)
+        if salvaged is None:
+            return None, problems, _same
+        rest, back = salvaged
+        rest.source = source
+
+        def renumbered(found: list[str]) -> list[str]:
+            return renumber(found, back)
+
+        return rest, problems + [p for p in renumbered(semantic_problems(rest)) if p not in problems], renumbered
     settings.source = source
-    problems = semantic_problems(settings)
-    if problems:
+    return settings, semantic_problems(settings), _same
+
+
+def _same(problems: list[str]) -> list[str]:
+    return problems
+
+
+def parse_settings(data: Any, *, source: str) -> Settings:
+    """Validated Settings from parsed YAML data, or ConfigError listing every problem as `path: message`."""
+    settings, problems, _ = inspect_settings(data, source=source)
+    if problems or settings is None:
         raise ConfigError(problems)
     return settings
 
@@ -84,28 +111,39 @@ def config_path(explicit: str | None, environ: Mapping[str, str]) -> Path | None
     return local if local.is_file() else None
 
 
-def load_settings(explicit: str | None, environ: Mapping[str, str]) -> Settings:
-    """Settings from the file chosen by `config_path`, or the embedded default."""
+def _read(explicit: str | None, environ: Mapping[str, str]) -> tuple[Settings | None, list[str], Renumber]:
+    """The settings of the chosen file (salvaged when invalid) and every problem of the file, in one pass."""
     path = config_path(explicit, environ)
     if path is None:
-        return Settings()
+        return Settings(), [], _same
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError([f"(file): cannot read {path}: {exc.strerror}"]) from None
+        return None, [f"(file): cannot read {path}: {exc.strerror}"], _same
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError([f"(file): {path} is not valid YAML: {exc}"]) from None
+        return None, [f"(file): {path} is not valid YAML: {exc}"], _same
     missing: list[str] = []
     data = _expand_values(raw, environ, missing)
     problems = [
         f"env.{name}: referenced in {path} but not set (use ${{{name}:-default}})" for name in missing
     ]
-    try:
-        settings = parse_settings(data, source=str(path))
-    except ConfigError as exc:
-        raise ConfigError(problems + exc.problems) from None
-    if problems:
+    settings, found, renumbered = inspect_settings(data, source=str(path))
+    return settings, problems + found, renumbered
+
+
+def load_settings(explicit: str | None, environ: Mapping[str, str]) -> Settings:
+    """Settings from the file chosen by `config_path`, or the embedded default."""
+    settings, problems, _ = _read(explicit, environ)
+    if problems or settings is None:
         raise ConfigError(problems)
     return settings
+
+
+def check_settings(explicit: str | None, environ: Mapping[str, str]) -> tuple[Settings | None, list[str]]:
+    """Every problem of the config and the environment in one pass (`check-config`), and the settings if valid."""
+    settings, problems, renumbered = _read(explicit, environ)
+    if settings is not None:
+        problems += [p for p in renumbered(environment_problems(settings, Env(environ))) if p not in problems]
+    return (settings if not problems else None), problems

@@ -1,0 +1,93 @@
+"""What of an invalid config can still be checked: the settings without the parts pydantic refused.
+
+`check-config` reports every problem in one pass: the schema errors, and the semantic and environment problems of
+the rest, so fixing one section never reveals the problems of another. A refused value is removed (its default
+applies); a refused list item is removed and problem paths are given back in the file's own numbering.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import ValidationError
+
+from notifbot.config.settings import Settings
+from notifbot.errors import loc_path
+
+_GONE = object()
+_STAND_IN = {"type": "console"}
+_ROUNDS = 8  # a removed value may reveal a missing one above it; a few rounds reach a valid rest
+
+
+def _view(node: Any, at: tuple[Any, ...], back: dict[tuple[Any, ...], list[int]]) -> Any:
+    """`node` without removed list items; `back` maps each list's path (view numbering) to its items' old indices."""
+    if isinstance(node, dict):
+        return {k: _view(v, (*at, k), back) for k, v in node.items()}
+    if isinstance(node, list):
+        kept = [i for i, v in enumerate(node) if v is not _GONE]
+        back[at] = kept
+        return [_view(node[i], (*at, n), back) for n, i in enumerate(kept)]
+    return node
+
+
+def _remove(work: Any, loc: Sequence[Any], back: dict[tuple[Any, ...], list[int]]) -> bool:
+    """Removes from `work` what a view's `loc` names (union tags absent from the data are skipped); False if none."""
+    node, parent, key, view_at = work, None, None, ()
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            parent, key, node, view_at = node, part, node[part], (*view_at, part)
+        elif isinstance(node, list) and isinstance(part, int) and view_at in back and part < len(back[view_at]):
+            index = back[view_at][part]
+            parent, key, node, view_at = node, index, node[index], (*view_at, part)
+    if parent is None:
+        return False
+    if isinstance(parent, list):
+        parent[key] = _GONE
+    elif view_at[:1] == ("destinations",) and len(view_at) == 2:
+        parent[key] = dict(_STAND_IN)  # the name stays defined: routes to it are not reported as unknown
+    else:
+        del parent[key]
+    return True
+
+
+def _problem_paths(back: dict[tuple[Any, ...], list[int]]) -> list[tuple[re.Pattern[str], str, list[int]]]:
+    moved = [(at, kept) for at, kept in back.items() if kept != list(range(len(kept)))]
+    moved.sort(key=lambda item: -len(item[0]))  # inner lists first: their paths still use the view's outer numbers
+    return [(re.compile(re.escape(loc_path(at)) + r"\[(\d+)\]"), loc_path(at), kept) for at, kept in moved]
+
+
+def renumber(problems: list[str], back: dict[tuple[Any, ...], list[int]]) -> list[str]:
+    """Problems whose paths use the salvaged settings' list numbering, in the file's numbering."""
+    out = []
+    for problem in problems:
+        for pattern, prefix, kept in _problem_paths(back):
+            found = pattern.match(problem)
+            if found is not None:
+                problem = f"{prefix}[{kept[int(found.group(1))]}]{problem[found.end() :]}"
+        out.append(problem)
+    return out
+
+
+def salvage(data: dict[str, Any], error: ValidationError) -> tuple[Settings, dict[tuple[Any, ...], list[int]]] | None:
+    """Settings from `data` without what pydantic refused, and the list renumbering; None if nothing valid is left."""
+    work = copy.deepcopy(data)
+    back: dict[tuple[Any, ...], list[int]] = {}
+    _view(work, (), back)
+    errors = error.errors(include_url=False)
+    for _ in range(_ROUNDS):
+        removed = False
+        for e in errors:
+            loc = e["loc"][:-1] if e["type"] == "missing" else e["loc"]
+            removed = _remove(work, loc, back) or removed
+        if not removed:
+            return None
+        back = {}
+        view = _view(work, (), back)
+        try:
+            return Settings.model_validate(view), back
+        except ValidationError as again:
+            errors = again.errors(include_url=False)
+    return None
