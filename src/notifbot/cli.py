@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from notifbot import __version__, cli_store
-from notifbot.config import Settings, load_settings
-from notifbot.config.loading import check_settings
+from notifbot.config import Settings, check_settings, load_settings
 from notifbot.config.checks import environment_problems
 from notifbot.config.env import Env, settings_secrets
 from notifbot.errors import ConfigError, InputError
@@ -202,44 +201,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-def cmd_outbox(args: argparse.Namespace) -> int:
-    from notifbot.store import outbox
-    from notifbot.store.db import connect
-
-    settings = _settings(args)
-    conn = connect(settings.storage.path, synchronous=settings.storage.synchronous)
-    try:
-        if args.action == "list":
-            rows = outbox.list_dead(conn, limit=args.limit)
-            if not rows:
-                print("no dead deliveries")
-            for r in rows:
-                print(
-                    f"{r.id:>6}  {r.destination} ({r.target})  {r.kind}  {r.event_key}  attempts={r.attempts}"
-                )
-                print(f"        {r.last_error}")
-            return 0
-        ids = (
-            [r.id for r in outbox.list_dead(conn, limit=100_000)]
-            if args.id == "all"
-            else [int(args.id)]
-            if args.id and args.id.isdigit()
-            else None
-        )
-        if ids is None:
-            print("outbox retry: give a row ID from `notifbot outbox list`, or `all`", file=sys.stderr)
-            return 2
-        done = [i for i in ids if outbox.requeue(conn, i, time.time())]
-        missing = sorted(set(ids) - set(done))
-        for i in done:
-            print(f"re-queued {i}")
-        for i in missing:
-            print(f"{i}: no dead delivery with this id", file=sys.stderr)
-        return 1 if missing else 0
-    finally:
-        conn.close()
-
-
 def cmd_teams_login(args: argparse.Namespace) -> int:
     from notifbot.config.checks import TEAMS_EXTRA_INSTALL, teams_extra_installed
 
@@ -396,7 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("action", choices=["list", "retry"])
     s.add_argument("id", nargs="?", help="for retry: a row ID from `outbox list`, or `all`")
     s.add_argument("--limit", type=int, default=50, help="rows to list (default 50)")
-    s.set_defaults(func=cmd_outbox)
+    s.set_defaults(func=cli_store.cmd_outbox)
 
     s = with_config(sub.add_parser("prune", help="delete what storage.retention no longer keeps"))
     s.add_argument("--dry-run", action="store_true", help="count what would be deleted, delete nothing")

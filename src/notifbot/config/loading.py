@@ -84,7 +84,11 @@ def inspect_settings(data: Any, *, source: str) -> tuple[Settings | None, list[s
         def renumbered(found: list[str]) -> list[str]:
             return renumber(found, back)
 
-        return rest, problems + [p for p in renumbered(semantic_problems(rest)) if p not in problems], renumbered
+        return (
+            rest,
+            problems + [p for p in renumbered(semantic_problems(rest)) if p not in problems],
+            renumbered,
+        )
     settings.source = source
     return settings, semantic_problems(settings), _same
 

@@ -35,11 +35,16 @@ def _view(node: Any, at: tuple[Any, ...], back: dict[tuple[Any, ...], list[int]]
 
 def _remove(work: Any, loc: Sequence[Any], back: dict[tuple[Any, ...], list[int]]) -> bool:
     """Removes from `work` what a view's `loc` names (union tags absent from the data are skipped); False if none."""
-    node, parent, key, view_at = work, None, None, ()
+    node: Any = work
+    parent: Any = None
+    key: Any = None
+    view_at: tuple[Any, ...] = ()
     for part in loc:
         if isinstance(node, dict) and part in node:
             parent, key, node, view_at = node, part, node[part], (*view_at, part)
-        elif isinstance(node, list) and isinstance(part, int) and view_at in back and part < len(back[view_at]):
+        elif (
+            isinstance(node, list) and isinstance(part, int) and view_at in back and part < len(back[view_at])
+        ):
             index = back[view_at][part]
             parent, key, node, view_at = node, index, node[index], (*view_at, part)
     if parent is None:
@@ -55,7 +60,9 @@ def _remove(work: Any, loc: Sequence[Any], back: dict[tuple[Any, ...], list[int]
 
 def _problem_paths(back: dict[tuple[Any, ...], list[int]]) -> list[tuple[re.Pattern[str], str, list[int]]]:
     moved = [(at, kept) for at, kept in back.items() if kept != list(range(len(kept)))]
-    moved.sort(key=lambda item: -len(item[0]))  # inner lists first: their paths still use the view's outer numbers
+    moved.sort(
+        key=lambda item: -len(item[0])
+    )  # inner lists first: their paths still use the view's outer numbers
     return [(re.compile(re.escape(loc_path(at)) + r"\[(\d+)\]"), loc_path(at), kept) for at, kept in moved]
 
 
@@ -71,7 +78,9 @@ def renumber(problems: list[str], back: dict[tuple[Any, ...], list[int]]) -> lis
     return out
 
 
-def salvage(data: dict[str, Any], error: ValidationError) -> tuple[Settings, dict[tuple[Any, ...], list[int]]] | None:
+def salvage(
+    data: dict[str, Any], error: ValidationError
+) -> tuple[Settings, dict[tuple[Any, ...], list[int]]] | None:
     """Settings from `data` without what pydantic refused, and the list renumbering; None if nothing valid is left."""
     work = copy.deepcopy(data)
     back: dict[tuple[Any, ...], list[int]] = {}
