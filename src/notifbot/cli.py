@@ -34,7 +34,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from notifbot.logs import setup_logging
     from notifbot.serving import serve
 
-    settings = _settings(args)
+    try:
+        settings = _settings(args)
+    except ConfigError:  # the environment's problems too, in the same list: one pass, as check-config
+        raise ConfigError(check_settings(args.config, os.environ)[1]) from None
     if args.host:
         settings.server.host = args.host
     if args.port is not None:

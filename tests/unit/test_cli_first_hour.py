@@ -193,3 +193,33 @@ def test_a_read_only_connection_creates_nothing_and_refuses_writes(tmp_path: Pat
             conn.execute("DELETE FROM outbox")
     finally:
         conn.close()
+
+
+def test_outbox_on_postgres_names_the_server_without_its_password(
+    pg_store_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from notifbot.store.pg_url import redacted
+    from tests.pg_support import empty_store
+
+    empty_store(pg_store_url)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NOTIFBOT_CONFIG", raising=False)
+    monkeypatch.setenv("NOTIFBOT_DATABASE_URL", pg_store_url)
+    assert main(["outbox", "list"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "no dead deliveries\n"
+    assert captured.err == f"outbox: database {redacted(pg_store_url)}\n"
+    assert not (tmp_path / "var").exists()  # no SQLite file made on the side
+
+
+def test_serve_lists_config_and_environment_problems_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(
+        "destinations:\n  ops: {type: slack, channel: C1}\nroutes:\n  - {match: {severity: urgent}, to: ops}\n  - to: ops\n"
+    )
+    assert main(["serve", "--config", str(cfg)]) == 1
+    err = capsys.readouterr().err
+    assert "routes[0].match.severity: 'urgent' is not a severity" in err and "env.SLACK_BOT_TOKEN" in err
