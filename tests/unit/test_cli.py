@@ -42,10 +42,11 @@ def test_check_config_prints_each_problem_and_exits_1(
     cfg.write_text("destinations:\n  ops: {type: slack}\nroutes:\n  - to: [nowhere]\n")
     assert main(["check-config", "--config", str(cfg)]) == 1
     lines = capsys.readouterr().out.strip().splitlines()
-    # one pass: the schema error and the problems of the rest together
+    # one pass: the schema error and the problems of the rest together, the refused destination's environment too
     assert lines == [
         "destinations.ops.channel: Field required",
         "routes[0].to[0]: unknown destination 'nowhere' (defined: ops)",
+        "env.SLACK_BOT_TOKEN: a slack destination is configured; set the bot token (xoxb-…)",
     ]
     cfg.write_text("destinations:\n  ops: {type: slack, channel: C1}\nroutes:\n  - to: [nowhere]\n")
     assert main(["check-config", "--config", str(cfg)]) == 1

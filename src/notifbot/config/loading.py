@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -12,13 +13,13 @@ from pydantic import ValidationError
 
 from notifbot.config.checks import environment_problems, semantic_problems
 from notifbot.config.env import Env
-from notifbot.config.salvage import renumber, salvage
+from notifbot.config.salvage import salvage
 from notifbot.config.settings import Settings
 from notifbot.destinations import DESTINATION_TYPES
 from notifbot.errors import ConfigError, loc_path
 
 DEFAULT_CONFIG_FILE = "notifbot.yaml"
-Renumber = Callable[[list[str]], list[str]]
+EnvironmentCheck = Callable[[Env], list[str]]  # what the environment lacks for the settings read
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -60,41 +61,36 @@ def _path_of(err: Mapping[str, Any]) -> str:
     return loc_path(tuple("continue" if p == "continue_" else p for p in parts)) or "(root)"
 
 
-def inspect_settings(data: Any, *, source: str) -> tuple[Settings | None, list[str], Renumber]:
-    """Every problem of parsed YAML data in one pass (schema, then semantic), and the settings to check further.
+def inspect_settings(data: Any, *, source: str) -> tuple[Settings | None, list[str], EnvironmentCheck]:
+    """Every problem of parsed YAML data in one pass (schema, then semantic), the settings, and their environment check.
 
     When the data does not validate, the settings are what remains without the refused parts (`salvage`), so their
-    semantic (and, in `check_settings`, environment) problems are reported with the schema errors; `Renumber` gives
-    problem paths of those settings back in the file's list numbering.
+    semantic and environment problems are reported with the schema errors, with paths in the file's list numbering.
     """
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        return None, [f"(root): expected a mapping at the top of {source}, got {type(data).__name__}"], _same
+        return (
+            None,
+            [f"(root): expected a mapping at the top of {source}, got {type(data).__name__}"],
+            _nothing,
+        )
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
         problems = [f"{_path_of(e)}: {e['msg']}" for e in exc.errors(include_url=False)]
-        salvaged = salvage(data, exc)
-        if salvaged is None:
-            return None, problems, _same
-        rest, back = salvaged
-        rest.source = source
-
-        def renumbered(found: list[str]) -> list[str]:
-            return renumber(found, back)
-
-        return (
-            rest,
-            problems + [p for p in renumbered(semantic_problems(rest)) if p not in problems],
-            renumbered,
-        )
+        rest = salvage(data, exc)
+        if rest is None:
+            return None, problems, _nothing
+        rest.settings.source = source
+        problems += [p for p in rest.renumber(semantic_problems(rest.settings)) if p not in problems]
+        return rest.settings, problems, rest.environment_problems
     settings.source = source
-    return settings, semantic_problems(settings), _same
+    return settings, semantic_problems(settings), partial(environment_problems, settings)
 
 
-def _same(problems: list[str]) -> list[str]:
-    return problems
+def _nothing(env: Env) -> list[str]:
+    return []
 
 
 def parse_settings(data: Any, *, source: str) -> Settings:
@@ -115,26 +111,29 @@ def config_path(explicit: str | None, environ: Mapping[str, str]) -> Path | None
     return local if local.is_file() else None
 
 
-def _read(explicit: str | None, environ: Mapping[str, str]) -> tuple[Settings | None, list[str], Renumber]:
+def _read(
+    explicit: str | None, environ: Mapping[str, str]
+) -> tuple[Settings | None, list[str], EnvironmentCheck]:
     """The settings of the chosen file (salvaged when invalid) and every problem of the file, in one pass."""
     path = config_path(explicit, environ)
     if path is None:
-        return Settings(), [], _same
+        default = Settings()
+        return default, [], partial(environment_problems, default)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        return None, [f"(file): cannot read {path}: {exc.strerror}"], _same
+        return None, [f"(file): cannot read {path}: {exc.strerror}"], _nothing
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        return None, [f"(file): {path} is not valid YAML: {exc}"], _same
+        return None, [f"(file): {path} is not valid YAML: {exc}"], _nothing
     missing: list[str] = []
     data = _expand_values(raw, environ, missing)
     problems = [
         f"env.{name}: referenced in {path} but not set (use ${{{name}:-default}})" for name in missing
     ]
-    settings, found, renumbered = inspect_settings(data, source=str(path))
-    return settings, problems + found, renumbered
+    settings, found, environment = inspect_settings(data, source=str(path))
+    return settings, problems + found, environment
 
 
 def load_settings(explicit: str | None, environ: Mapping[str, str]) -> Settings:
@@ -147,7 +146,6 @@ def load_settings(explicit: str | None, environ: Mapping[str, str]) -> Settings:
 
 def check_settings(explicit: str | None, environ: Mapping[str, str]) -> tuple[Settings | None, list[str]]:
     """Every problem of the config and the environment in one pass (`check-config`), and the settings if valid."""
-    settings, problems, renumbered = _read(explicit, environ)
-    if settings is not None:
-        problems += [p for p in renumbered(environment_problems(settings, Env(environ))) if p not in problems]
+    settings, problems, environment = _read(explicit, environ)
+    problems += [p for p in environment(Env(environ)) if p not in problems]
     return (settings if not problems else None), problems

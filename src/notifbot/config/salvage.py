@@ -10,11 +10,15 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
+from notifbot.config.checks import environment_problems
+from notifbot.config.env import Env
 from notifbot.config.settings import Settings
+from notifbot.destinations import SPECS
 from notifbot.errors import loc_path
 
 _GONE = object()
@@ -33,7 +37,7 @@ def _view(node: Any, at: tuple[Any, ...], back: dict[tuple[Any, ...], list[int]]
     return node
 
 
-def _remove(work: Any, loc: Sequence[Any], back: dict[tuple[Any, ...], list[int]]) -> bool:
+def _remove(work: Any, loc: Sequence[Any], back: dict[tuple[Any, ...], list[int]], refused: set[str]) -> bool:
     """Removes from `work` what a view's `loc` names (union tags absent from the data are skipped); False if none."""
     node: Any = work
     parent: Any = None
@@ -52,6 +56,8 @@ def _remove(work: Any, loc: Sequence[Any], back: dict[tuple[Any, ...], list[int]
     if isinstance(parent, list):
         parent[key] = _GONE
     elif view_at[:1] == ("destinations",) and len(view_at) == 2:
+        if isinstance(node, dict) and node.get("type") in SPECS:
+            refused.add(node["type"])
         parent[key] = dict(_STAND_IN)  # the name stays defined: routes to it are not reported as unknown
     else:
         del parent[key]
@@ -78,25 +84,48 @@ def renumber(problems: list[str], back: dict[tuple[Any, ...], list[int]]) -> lis
     return out
 
 
-def salvage(
-    data: dict[str, Any], error: ValidationError
-) -> tuple[Settings, dict[tuple[Any, ...], list[int]]] | None:
-    """Settings from `data` without what pydantic refused, and the list renumbering; None if nothing valid is left."""
+@dataclass(frozen=True)
+class Salvaged:
+    """The settings that remain, their lists' renumbering, and the types of the destinations put aside."""
+
+    settings: Settings
+    back: dict[tuple[Any, ...], list[int]]
+    refused_types: frozenset[str]
+
+    def renumber(self, problems: list[str]) -> list[str]:
+        """`problems` of these settings with paths in the file's list numbering."""
+        return renumber(problems, self.back)
+
+    def environment_problems(self, env: Env) -> list[str]:
+        """What the environment lacks for the rest, and the variables the refused destinations' types require."""
+        problems = self.renumber(environment_problems(self.settings, env))
+        for dest_type in sorted(self.refused_types):
+            problems += [
+                found
+                for var, hint in SPECS[dest_type].required_env
+                if not env.get(var) and (found := f"env.{var}: {hint}") not in problems
+            ]
+        return problems
+
+
+def salvage(data: dict[str, Any], error: ValidationError) -> Salvaged | None:
+    """Settings from `data` without what pydantic refused, and how to read their problems; None if none are left."""
     work = copy.deepcopy(data)
     back: dict[tuple[Any, ...], list[int]] = {}
+    refused: set[str] = set()
     _view(work, (), back)
     errors = error.errors(include_url=False)
     for _ in range(_ROUNDS):
         removed = False
         for e in errors:
             loc = e["loc"][:-1] if e["type"] == "missing" else e["loc"]
-            removed = _remove(work, loc, back) or removed
+            removed = _remove(work, loc, back, refused) or removed
         if not removed:
             return None
         back = {}
         view = _view(work, (), back)
         try:
-            return Settings.model_validate(view), back
+            return Salvaged(Settings.model_validate(view), back, frozenset(refused))
         except ValidationError as again:
             errors = again.errors(include_url=False)
     return None
