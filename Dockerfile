@@ -34,7 +34,7 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md hatch_build.py ./
 COPY src ./src
 RUN pip install --upgrade pip \
  && pip install ".${EXTRAS:+[$EXTRAS]}"

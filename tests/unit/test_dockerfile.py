@@ -106,3 +106,15 @@ def test_dockerignore_keeps_state_and_tests_out() -> None:
         if line.strip() and not line.startswith("#")
     }
     assert {".venv", "var", ".git", "tests"} <= patterns
+
+
+def test_the_build_hook_is_copied_with_the_project(instructions: list[tuple[str, str]]) -> None:
+    """pyproject's custom build hook compiles the catalogs: without it in the build context `pip install .` fails."""
+    import tomllib
+
+    hook = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["hatch"]["build"]["targets"]["wheel"]
+    path = hook["hooks"]["custom"]["path"]
+    assert any(path in args.split() for args in _args(instructions, "COPY"))
+    lines = (REPO / ".dockerignore").read_text().splitlines()
+    ignored = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    assert path not in ignored

@@ -49,3 +49,18 @@ def test_every_repository_path_the_readme_names_exists() -> None:
     named |= set(re.findall(r"\]\(((?:docs|examples|bench|manifests)/[^)#\s]+)", README))
     assert {"examples/notifbot.yaml", "docs/reference.md"} <= named
     assert sorted(p for p in named if not (REPO / p).exists()) == []
+
+
+def test_the_docker_run_line_starts_the_example_config() -> None:
+    """The variables the README's `docker run` passes are all the example config needs (issue #16)."""
+    from notifbot.config import environment_problems, load_settings
+    from notifbot.config.env import Env
+
+    block = re.search(r"\n(docker run .*?)\n```", README, re.S)
+    assert block is not None, "README: the docker run example is gone"
+    names = re.findall(r"-e ([A-Z_]+)=", block.group(1))
+    assert "SLACK_SIGNING_SECRET" in names
+    environ = {name: "C0123ABCD" if name.startswith("SLACK_CHANNEL") else "x" for name in names}
+    environ.pop("NOTIFBOT_CONFIG")
+    settings = load_settings(str(REPO / "examples" / "notifbot.yaml"), environ)
+    assert environment_problems(settings, Env(environ)) == []

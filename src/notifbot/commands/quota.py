@@ -16,6 +16,7 @@ TITLE = N_("Marketo API quota")
 RATE_WINDOW = timedelta(hours=3)  # "current rate" = the growth over roughly the last few hours
 STALE_SAMPLE = timedelta(hours=1)
 TOP_USERS = 5
+BARS = "▁▂▃▄▅▆▇█"  # an hour's bar: the share of the daily quota used by that hour's end, in eighths
 # TRANSLATORS: what Marketo's API error codes mean, shown as "607 (daily quota reached): 3"
 ERROR_NAMES = {
     "601": N_("token invalid"),
@@ -87,6 +88,24 @@ def forecast(samples: Sequence[QuotaSample], day_start: datetime | None = None, 
     ).format(**values)
 
 
+def burn_bars(samples: Sequence[QuotaSample], day_start: datetime, now: datetime) -> str | None:
+    """Today's burn as one bar per hour since the reset: how much of the daily quota was used by each hour's end.
+
+    An hour without a sample repeats the last reading (usage only grows within a day); None without a quota.
+    """
+    if not samples or samples[-1].quota <= 0:
+        return None
+    quota, start = samples[-1].quota, day_start.timestamp()
+    hours = min(25, max(1, int((now.timestamp() - start) // 3600) + 1))  # 25: the day DST ends is 25 h long
+    bars, used, i = [], 0, 0
+    for hour in range(hours):
+        end = start + (hour + 1) * 3600
+        while i < len(samples) and samples[i].sampled_at <= end:
+            used, i = samples[i].used, i + 1
+        bars.append(BARS[min(len(BARS) - 1, max(0, used * len(BARS) // quota))])
+    return "".join(bars)
+
+
 def _errors(sample: QuotaSample, t: Texts) -> str | None:
     parts = [
         f"{code} ({t._(ERROR_NAMES[code])}): {t.count(n)}" if code in ERROR_NAMES else f"{code}: {t.count(n)}"
@@ -154,6 +173,11 @@ def _instance(view: QuotaView, now: datetime, day_start: datetime, t: Texts) -> 
         Fact(t.pgettext("fact", "Resets"), _resets(reset, now, t)),
         Fact(t.pgettext("fact", "Sampled"), f"{t.clock_ct(taken, now)} ({t.ago(taken, now)})"),
     ]
+    if bars := burn_bars(view.today, day_start, now):
+        # TRANSLATORS: after a row of bars, one per hour since the quota's reset at midnight US Central
+        facts.append(
+            Fact(t.pgettext("fact", "Burn today"), t._("{bars} (per hour since 00:00 CT)").format(bars=bars))
+        )
     if errors := _errors(last, t):
         facts.append(Fact(t.pgettext("fact", "API errors today"), errors))
     lines = [

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from notifbot.commands.queries import QuotaSample
-from notifbot.commands.quota import forecast
+from notifbot.commands.quota import burn_bars, forecast
 from tests.unit.commands.conftest import Harness
 
 CT_8AM = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)  # 08:00 US Central (CST)
@@ -126,3 +126,28 @@ async def test_observed_instance_without_config_and_configured_without_samples(b
     reply = await bot.ask("quota")
     assert reply.ok and reply.sections[0].title == "999-XYZ-000"
     assert "10 of 50,000" in json.dumps([f.value for f in reply.sections[0].facts])
+
+
+def _sample(at: datetime, used: int, quota: int = 50_000) -> QuotaSample:
+    return QuotaSample("123-ABC-456", at.timestamp(), "2026-11-28", used, quota, [], {})
+
+
+def test_burn_bars_one_per_hour_since_the_reset_as_a_share_of_the_quota() -> None:
+    start = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)  # 00:00 CST
+    samples = [
+        _sample(start + timedelta(minutes=30), 1_000),  # hour 1: 2 % → the lowest bar
+        _sample(start + timedelta(hours=2, minutes=10), 25_000),  # hour 3: 50 % → the 5th of 8
+        _sample(start + timedelta(hours=4, minutes=59), 50_000),  # hour 5: all of it → the full bar
+    ]
+    assert burn_bars(samples, start, start + timedelta(hours=5, minutes=20)) == "▁▁▅▅██"
+    assert burn_bars(samples, start, start + timedelta(minutes=1)) == "▁"
+    assert burn_bars([_sample(start, 10, quota=0)], start, start) is None
+    assert burn_bars([], start, start) is None
+
+
+def test_burn_bars_cover_the_25_hour_day_when_daylight_saving_ends() -> None:
+    start = datetime(2026, 11, 1, 5, 0, tzinfo=UTC)  # 00:00 CDT on 1 November; the next reset is 25 h later
+    samples = [_sample(start + timedelta(hours=h, minutes=30), h * 2_000) for h in range(25)]
+    bars = burn_bars(samples, start, start + timedelta(hours=24, minutes=45))
+    assert bars is not None and len(bars) == 25
+    assert list(bars) == sorted(bars)  # usage only grows within a day
