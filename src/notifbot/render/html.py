@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from markupsafe import Markup, escape
@@ -16,6 +17,8 @@ _NAME = re.compile(r"[a-z][a-z0-9-]*")
 _DATA_IMAGE = re.compile(r"data:image/(?:png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]+", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 NEW_TAB = ("noopener", "noreferrer")
+# chat.css (the views' styles), for the sandbox and the console to serve
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 UNSUPPORTED_BLOCK = "unsupported block"
 UNSUPPORTED_ELEMENT = "unsupported element"
 
