@@ -21,6 +21,7 @@ from notifbot.render.html import (
     image_src,
     join,
     link,
+    marks,
     safe_url,
     unsupported,
 )
@@ -50,21 +51,10 @@ def _low(value: object) -> str:
     return value.lower() if isinstance(value, str) else ""
 
 
-def _marks(text: str, held: Held, marks: tuple[tuple[re.Pattern[str], str], ...] = _MARKS) -> str:
-    """**bold**, *italic* and _italic_ on escaped text; each span held whole, so spans nest and never interleave."""
-    for i, (pattern, name) in enumerate(marks):
-
-        def span(m: re.Match[str], name: str = name, inner: int = i + 1) -> str:
-            return held.hold(el(name, None, Markup(_marks(m.group(1), held, marks[inner:]))))
-
-        text = pattern.sub(span, text)
-    return text
-
-
 def _inline(text: str, held: Held) -> Markup:
     """One line of TextBlock markdown: [links](url) (http(s) only), then the markers on the escaped text."""
     text = _LINK.sub(lambda m: held.hold(link(m.group(2), _inline(m.group(1), held))), text)
-    return held.restore(_marks(str(escape(text)), held))
+    return held.restore(marks(str(escape(text)), held, _MARKS))
 
 
 def markdown_html(text: str) -> Markup:

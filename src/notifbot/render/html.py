@@ -91,6 +91,20 @@ def unsupported(what: str, kind: object) -> Markup:
     return el("div", {"class": ("nb-unsupported",), "role": "note"}, what, ": ", name[:100])
 
 
+Marks = tuple[tuple[re.Pattern[str], str], ...]
+
+
+def marks(text: str, held: Held, patterns: Marks) -> str:
+    """Inline markers (pattern → tag) on escaped text; each span held whole, so spans nest and never interleave."""
+    for i, (pattern, name) in enumerate(patterns):
+
+        def span(m: re.Match[str], name: str = name, inner: int = i + 1) -> str:
+            return held.hold(el(name, None, Markup(marks(m.group(1), held, patterns[inner:]))))
+
+        text = pattern.sub(span, text)
+    return text
+
+
 class Held:
     """Rendered spans parked behind placeholders, so later passes over the text cannot see or split them."""
 

@@ -22,6 +22,7 @@ from notifbot.render.html import (
     image_src,
     join,
     link,
+    marks,
     safe_url,
     unsupported,
 )
@@ -82,17 +83,6 @@ def _escaped(text: str) -> str:
     return _EMOJI_CODE.sub(lambda m: EMOJI.get(m.group(0), m.group(0)), escaped)
 
 
-def _marks(text: str, held: Held, marks: tuple[tuple[re.Pattern[str], str], ...] = _MARKS) -> str:
-    """Bold, italic and strike on escaped text; each span held whole, so spans nest and never interleave."""
-    for i, (pattern, name) in enumerate(marks):
-
-        def span(m: re.Match[str], name: str = name, inner: int = i + 1) -> str:
-            return held.hold(el(name, None, Markup(_marks(m.group(1), held, marks[inner:]))))
-
-        text = pattern.sub(span, text)
-    return text
-
-
 def mrkdwn_html(text: str) -> Markup:
     """Slack mrkdwn as HTML: control sequences, code and pre, *bold* _italic_ ~strike~, > quotes, line breaks."""
     held = Held()
@@ -103,13 +93,13 @@ def mrkdwn_html(text: str) -> Markup:
     quote: list[str] = []
     for line in [*text.split("\n"), None]:
         if line is not None and line.startswith(">"):
-            quote.append(_marks(_escaped(line[1:].removeprefix(" ")), held))
+            quote.append(marks(_escaped(line[1:].removeprefix(" ")), held, _MARKS))
             continue
         if quote:
             out.append((True, held.hold(el("blockquote", {"class": ("nb-quote",)}, _lines(quote, held)))))
             quote = []
         if line is not None:
-            out.append((False, _marks(_escaped(line), held)))
+            out.append((False, marks(_escaped(line), held, _MARKS)))
     # a line break between two lines of text; a quote is a block of its own
     parts: list[str] = []
     for i, (block, piece) in enumerate(out):
