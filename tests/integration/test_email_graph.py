@@ -145,7 +145,7 @@ async def test_a_restart_mid_backlog_posts_each_mail_exactly_once_across_pages(
     graph.mail.fail_next.append(MailFailure(503, match=rf"POST .*messages/{ids[PAGE_SIZE + 1]}/move"))
     cfg = config(fresh, graph, address)
     bot = await start(bot_factory, cfg)
-    await wait_for(lambda: "HTTP 503" in str(poll_state(bot)), timeout=5)
+    await wait_for(lambda: "HTTP 503" in str(poll_state(bot)))
     await wait_for(lambda: len(fresh.messages) == total)
     assert not graph.mail.fail_next
     assert len(graph.mail.subjects(address, PROCESSED)) == PAGE_SIZE + 1

@@ -111,6 +111,26 @@ def test_the_fake_slack_grants_what_the_manifest_asks(name: str) -> None:
     assert set(_load(name)["oauth_config"]["scopes"]["bot"]) == SCOPES
 
 
+def _readme_scopes(text: str) -> list[str]:
+    """The Slack scopes named in `text` (`commands`, `chat:write.public`; not setting paths like `slack.admins`)."""
+    return [s for s in re.findall(r"`([^`]+)`", text) if re.fullmatch(r"[a-z]+|[a-z]+:[a-z.]+", s)]
+
+
+@pytest.mark.parametrize("name", sorted(MANIFESTS))
+def test_the_readme_lists_the_bot_scopes_the_manifest_asks(name: str) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    match = re.search(
+        r"It asks for these bot\s+scopes:(.*?)\n\s+An app created from an older manifest(.*?)\n2\. ",
+        readme,
+        re.S,
+    )
+    assert match is not None, "README: the scope list of 'Create the Slack app from the manifest' is gone"
+    asked = _load(name)["oauth_config"]["scopes"]["bot"]
+    assert _readme_scopes(match[1]) == asked
+    older = _readme_scopes(match[2])  # the scopes an app from an older manifest may lack
+    assert older and set(older) <= set(asked)
+
+
 def _no_slash(m: dict[str, Any]) -> None:
     m["features"]["slash_commands"][0]["command"] = "marketo"
 

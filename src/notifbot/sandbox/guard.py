@@ -1,0 +1,58 @@
+"""Loopback only: the sandbox binds to loopback addresses and answers only requests addressed to one (DNS rebinding)."""
+
+from __future__ import annotations
+
+import re
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from notifbot.errors import ConfigError
+from notifbot.net import is_loopback
+
+_HOST = re.compile(r"(\[[^]]+\]|[^:]+)(?::([0-9]{1,5}))?")
+
+
+def require_loopback(host: str) -> str:
+    """`host` if it is a loopback address or `localhost`; else a ConfigError (the sandbox has no login)."""
+    if not is_loopback(host):
+        raise ConfigError(
+            [
+                f"--host: {host!r} is not a loopback address: the sandbox listens on 127.0.0.1, ::1 or localhost only"
+            ]
+        )
+    return host
+
+
+def loopback_host(header: str | None, port: int | None = None) -> bool:
+    """True when a Host header names a loopback host (and `port`, when given): a rebound DNS name fails."""
+    if not header:
+        return False
+    match = _HOST.fullmatch(header.strip().lower())
+    if match is None or not is_loopback(match.group(1)):
+        return False
+    return port is None or match.group(2) == str(port)
+
+
+class LoopbackHostOnly:
+    """ASGI middleware answering 421 to any HTTP request whose Host is not loopback (and not `port`, if set)."""
+
+    def __init__(self, app: ASGIApp, port: int | None = None) -> None:
+        self.app = app
+        self.port = port
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), None)
+            if not loopback_host(host, self.port):
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 421,
+                        "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+                    }
+                )
+                await send(
+                    {"type": "http.response.body", "body": b"misdirected request: not a loopback Host\n"}
+                )
+                return
+        await self.app(scope, receive, send)
