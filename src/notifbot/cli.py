@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from notifbot import __version__, cli_store
-from notifbot.config import Settings, load_settings
+from notifbot.config import Settings, check_settings, load_settings
 from notifbot.config.checks import environment_problems
 from notifbot.config.env import Env, settings_secrets
 from notifbot.errors import ConfigError, InputError
@@ -34,7 +34,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from notifbot.logs import setup_logging
     from notifbot.serving import serve
 
-    settings = _settings(args)
+    try:
+        settings = _settings(args)
+    except ConfigError:  # the environment's problems too, in the same list: one pass, as check-config
+        raise ConfigError(check_settings(args.config, os.environ)[1]) from None
     if args.host:
         settings.server.host = args.host
     if args.port is not None:
@@ -60,16 +63,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    try:
-        settings = _settings(args)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem)
-        return 1
-    problems = environment_problems(settings, Env(os.environ))
+    settings, problems = check_settings(args.config, os.environ)
     for problem in problems:
         print(problem)
-    if problems:
+    if settings is None:
         return 1
     print(
         f"ok: {settings.source} — {len(settings.destinations)} destinations, {len(settings.routes)} routes",
@@ -161,11 +158,11 @@ def cmd_render(args: argparse.Namespace) -> int:
         return 0
     from notifbot.render.slack import render_slack
 
-    print(
-        json.dumps(
-            render_slack(n, links=links, texts=texts, templates=templates), indent=2, ensure_ascii=False
-        )
-    )
+    # the running bot adds Acknowledge and Mute when slack.interactive is on (serve refuses to start with Slack
+    # unless the app can receive the clicks: app.slack_interactive); --[no-]interactive previews either way
+    interactive = settings.slack.interactive if args.interactive is None else args.interactive
+    message = render_slack(n, interactive=interactive, links=links, texts=texts, templates=templates)
+    print(json.dumps(message, indent=2, ensure_ascii=False))
     return 0
 
 
@@ -205,44 +202,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
         failures += not ok
         print(f"{'sent' if ok else 'FAILED':6} {name:28} {'' if ok else text.strip()}")
     return 1 if failures else 0
-
-
-def cmd_outbox(args: argparse.Namespace) -> int:
-    from notifbot.store import outbox
-    from notifbot.store.db import connect
-
-    settings = _settings(args)
-    conn = connect(settings.storage.path, synchronous=settings.storage.synchronous)
-    try:
-        if args.action == "list":
-            rows = outbox.list_dead(conn, limit=args.limit)
-            if not rows:
-                print("no dead deliveries")
-            for r in rows:
-                print(
-                    f"{r.id:>6}  {r.destination} ({r.target})  {r.kind}  {r.event_key}  attempts={r.attempts}"
-                )
-                print(f"        {r.last_error}")
-            return 0
-        ids = (
-            [r.id for r in outbox.list_dead(conn, limit=100_000)]
-            if args.id == "all"
-            else [int(args.id)]
-            if args.id and args.id.isdigit()
-            else None
-        )
-        if ids is None:
-            print("outbox retry: give a row ID from `notifbot outbox list`, or `all`", file=sys.stderr)
-            return 2
-        done = [i for i in ids if outbox.requeue(conn, i, time.time())]
-        missing = sorted(set(ids) - set(done))
-        for i in done:
-            print(f"re-queued {i}")
-        for i in missing:
-            print(f"{i}: no dead delivery with this id", file=sys.stderr)
-        return 1 if missing else 0
-    finally:
-        conn.close()
 
 
 def cmd_teams_login(args: argparse.Namespace) -> int:
@@ -368,12 +327,24 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--instance", metavar="MUNCHKIN_ID")
     s.set_defaults(func=cmd_routes_test)
 
-    s = with_config(sub.add_parser("render", help="print the message JSON for a sample (or given) event"))
+    s = with_config(
+        sub.add_parser(
+            "render",
+            help="print the message JSON for a sample (or given) event, exactly as the configured bot posts it",
+        )
+    )
     s.add_argument("--kind", help="use the built-in sample of this kind")
     s.add_argument("--format", choices=["slack", "teams"], default="slack")
     s.add_argument("--event", metavar="FILE", help="render this event JSON file instead of a sample")
     s.add_argument("--locale", help="the language to render in (default: the config's locale)")
     s.add_argument("--timezone", metavar="ZONE", help="the IANA time zone of times (default: the config's)")
+    s.add_argument(
+        "--interactive",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="with (or without) the Acknowledge and Mute buttons of a Slack app that receives clicks "
+        "(default: the config's slack.interactive, on in the embedded default); Teams cards have no such buttons",
+    )
     s.set_defaults(func=cmd_render)
 
     s = sub.add_parser("send", help="post an event file to a running bot (token from NOTIFBOT_WEBHOOK_TOKEN)")
@@ -389,7 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("action", choices=["list", "retry"])
     s.add_argument("id", nargs="?", help="for retry: a row ID from `outbox list`, or `all`")
     s.add_argument("--limit", type=int, default=50, help="rows to list (default 50)")
-    s.set_defaults(func=cmd_outbox)
+    s.set_defaults(func=cli_store.cmd_outbox)
 
     s = with_config(sub.add_parser("prune", help="delete what storage.retention no longer keeps"))
     s.add_argument("--dry-run", action="store_true", help="count what would be deleted, delete nothing")

@@ -1,4 +1,4 @@
-"""`notifbot prune` and `notifbot backup`: store maintenance from the command line (docs/reference.md)."""
+"""`notifbot outbox`, `prune` and `backup`: the store from the command line (docs/reference.md)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from notifbot.config import Env, Settings, load_settings
@@ -23,7 +24,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.config, os.environ)
     windows = retention_windows(settings.storage.retention)
-    opened = _open_store(settings)
+    opened = _open_store(settings, read_only=args.dry_run)
     if opened is None:
         return 1
     conn, shown, postgres = opened
@@ -66,20 +67,38 @@ def cmd_prune(args: argparse.Namespace) -> int:
         conn.close()
 
 
-def _open_store(settings: Settings) -> tuple[Any, str, bool] | None:
-    """The store's connection (migrated), how to name it, and whether it is PostgreSQL; None when it cannot open.
+def missing_database(settings: Settings) -> str | None:
+    """Why a SQLite store cannot be read: no file at storage.path (said with how to name the right one); else None."""
+    if database_url(settings.storage, Env(os.environ)) is not None or Path(settings.storage.path).is_file():
+        return None
+    where = Path(settings.storage.path).resolve()
+    return (
+        f"notifbot: no database at {where} (storage.path of {settings.source}); nothing was created. Point at the "
+        "bot's config with --config PATH or NOTIFBOT_CONFIG=PATH (its storage.path is read relative to the "
+        "directory you run in), or at a PostgreSQL store with NOTIFBOT_DATABASE_URL"
+    )
 
-    `Any`: a `sqlite3.Connection` or a `PgConn`, which the retention functions (still typed with the first) take.
+
+def _open_store(settings: Settings, *, read_only: bool = False) -> tuple[Any, str, bool] | None:
+    """The store's connection, how to name it, and whether it is PostgreSQL; None (said why) when it cannot open.
+
+    A SQLite file is never created here: a command run in the wrong directory says so instead of reading an empty
+    new database. `read_only` opens it without writing (no migration either). `Any`: a `sqlite3.Connection` or a
+    `PgConn`, which the retention functions (still typed with the first) take.
     """
     found = database_url(settings.storage, Env(os.environ))
     if found is None:
-        from notifbot.store.db import connect
+        from notifbot.store.db import connect, connect_read_only
 
-        return (
-            connect(settings.storage.path, synchronous=settings.storage.synchronous),
-            settings.storage.path,
-            False,
+        problem = missing_database(settings)
+        if problem is not None:
+            print(problem, file=sys.stderr)
+            return None
+        path = settings.storage.path
+        lite = (
+            connect_read_only(path) if read_only else connect(path, synchronous=settings.storage.synchronous)
         )
+        return lite, path, False
     import psycopg
 
     from notifbot.store import pg
@@ -102,6 +121,47 @@ def _open_store(settings: Settings) -> tuple[Any, str, bool] | None:
     return conn, redacted(url), True
 
 
+def cmd_outbox(args: argparse.Namespace) -> int:
+    from notifbot.store import outbox
+
+    settings = load_settings(args.config, os.environ)
+    opened = _open_store(settings, read_only=args.action == "list")
+    if opened is None:
+        return 1
+    conn, shown, _ = opened
+    print(f"outbox: database {shown}", file=sys.stderr)
+    try:
+        if args.action == "list":
+            rows = outbox.list_dead(conn, limit=args.limit)
+            if not rows:
+                print("no dead deliveries")
+            for r in rows:
+                print(
+                    f"{r.id:>6}  {r.destination} ({r.target})  {r.kind}  {r.event_key}  attempts={r.attempts}"
+                )
+                print(f"        {r.last_error}")
+            return 0
+        ids = (
+            [r.id for r in outbox.list_dead(conn, limit=100_000)]
+            if args.id == "all"
+            else [int(args.id)]
+            if args.id and args.id.isdigit()
+            else None
+        )
+        if ids is None:
+            print("outbox retry: give a row ID from `notifbot outbox list`, or `all`", file=sys.stderr)
+            return 2
+        done = [i for i in ids if outbox.requeue(conn, i, time.time())]
+        missing = sorted(set(ids) - set(done))
+        for i in done:
+            print(f"re-queued {i}")
+        for i in missing:
+            print(f"{i}: no dead delivery with this id", file=sys.stderr)
+        return 1 if missing else 0
+    finally:
+        conn.close()
+
+
 def _listed(counts: dict[str, int]) -> str:
     return ", ".join(f"{t} {n}" for t, n in counts.items())
 
@@ -118,6 +178,10 @@ def cmd_backup(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    problem = missing_database(settings)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 1
     started = time.monotonic()
     try:
         size = backup(settings.storage.path, args.path, force=args.force)

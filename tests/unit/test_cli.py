@@ -42,10 +42,19 @@ def test_check_config_prints_each_problem_and_exits_1(
     cfg.write_text("destinations:\n  ops: {type: slack}\nroutes:\n  - to: [nowhere]\n")
     assert main(["check-config", "--config", str(cfg)]) == 1
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines == ["destinations.ops.channel: Field required"]
+    # one pass: the schema error and the problems of the rest together, the refused destination's environment too
+    assert lines == [
+        "destinations.ops.channel: Field required",
+        "routes[0].to[0]: unknown destination 'nowhere' (defined: ops)",
+        "env.SLACK_BOT_TOKEN: a slack destination is configured; set the bot token (xoxb-…)",
+    ]
     cfg.write_text("destinations:\n  ops: {type: slack, channel: C1}\nroutes:\n  - to: [nowhere]\n")
     assert main(["check-config", "--config", str(cfg)]) == 1
-    assert capsys.readouterr().out.strip() == "routes[0].to[0]: unknown destination 'nowhere' (defined: ops)"
+    assert [line.split(":")[0] for line in capsys.readouterr().out.strip().splitlines()] == [
+        "routes[0].to[0]",
+        "env.SLACK_BOT_TOKEN",
+        "env.SLACK_SIGNING_SECRET",
+    ]
     cfg.write_text("destinations:\n  ops: {type: slack, channel: C1}\nroutes:\n  - to: [ops]\n")
     assert main(["check-config", "--config", str(cfg)]) == 1
     assert capsys.readouterr().out.startswith("env.SLACK_BOT_TOKEN:")

@@ -134,7 +134,14 @@ def test_marketo_instances_are_validated_without_reaching_marketo() -> None:
             }
         }
     )
-    assert paths == ["marketo.instances[2].munchkin_id"]
+    # one pass: the schema error, then the semantic problems of the instances that did validate
+    assert paths == [
+        "marketo.instances[2].munchkin_id",
+        "marketo.instances[1].munchkin_id",
+        "marketo.instances[1].client_id",
+        "marketo.instances[1].client_secret",
+        "marketo.instances[1].base_url",
+    ]
     paths = problem_paths(
         {
             "marketo": {

@@ -6,8 +6,10 @@ from notifbot.config.checks import environment_problems, semantic_problems
 from notifbot.config.env import Env, settings_secrets
 from notifbot.config.loading import (
     DEFAULT_CONFIG_FILE,
+    check_settings,
     config_path,
     expand_env,
+    inspect_settings,
     load_settings,
     parse_settings,
 )
@@ -57,9 +59,11 @@ __all__ = [
     "TeamsCommandSettings",
     "TeamsSettings",
     "TriggerHealthSettings",
+    "check_settings",
     "config_path",
     "environment_problems",
     "expand_env",
+    "inspect_settings",
     "load_settings",
     "parse_settings",
     "semantic_problems",

@@ -6,6 +6,7 @@ import ipaddress
 from pathlib import Path
 
 from notifbot.config.env import Env
+from notifbot.config.route_checks import route_problems
 from notifbot.config.settings import DEFAULT_ADOBE_IMS_URL, DEFAULT_ADOBE_KEYS_URL, AdobeIOSettings, Settings
 from notifbot.destinations import SPECS, spec_for, target_of
 from notifbot.net import https_or_loopback, is_loopback
@@ -24,6 +25,7 @@ def semantic_problems(settings: Settings) -> list[str]:
             if name not in settings.destinations:
                 known = ", ".join(sorted(settings.destinations)) or "none"
                 problems.append(f"routes[{i}].to[{j}]: unknown destination '{name}' (defined: {known})")
+    problems += route_problems(settings.routes)
     seen: set[str] = set()
     for i, inst in enumerate(settings.marketo.instances):
         at = f"marketo.instances[{i}]"

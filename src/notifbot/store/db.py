@@ -102,6 +102,16 @@ def connect(path: str | Path, *, synchronous: str = "full") -> sqlite3.Connectio
     return conn
 
 
+def connect_read_only(path: str | Path) -> sqlite3.Connection:
+    """A read-only connection to an existing database: never creates the file or its folder, never migrates."""
+    uri = Path(path).resolve().as_uri() + "?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30.0, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    install_sqlite_functions(conn)
+    conn.execute("PRAGMA busy_timeout=30000")
+    return conn
+
+
 # sqlite-utils records applied migrations by name. Until issue #11 two migrations shared the number m004, and the
 # ones after them were renumbered; databases made before keep the old names, rewritten here before anything runs.
 RENAMED = {
