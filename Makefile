@@ -2,9 +2,12 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+# what running needs (`pip install -e .`, ~105 MB) and what testing needs on top (the test tools and the Teams
+# extra, ~630 MB): `make run` installs only the first
+RUN_STAMP  := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint format messages bench chaos mutation clean
+.PHONY: run test lint format messages bench chaos mutation clean clean-data
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -12,21 +15,30 @@ $(BIN)/python:
 
 # The distribution used to be called `notifbot`: a venv made before the rename to marketo-notifbot still has that
 # name, which `pip install -U` would "upgrade" to the unrelated `notifbot` on the package index, so it goes first.
-$(STAMP): pyproject.toml | $(BIN)/python
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip uninstall --quiet --yes notifbot
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUN_STAMP)
+
+# the test install includes the runtime, so it counts for `make run` too
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip uninstall --quiet --yes notifbot
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	touch $(TEST_STAMP) $(RUN_STAMP)
 
-run: $(STAMP)
-	$(BIN)/notifbot serve
+# `make run PORT=9090` (or `PORT=9090 make run`) chooses the port; `make run HOST=0.0.0.0` the address, taken from
+# the command line only: some shells export HOST as the machine's name. Unset, the config's server.host/port apply.
+SERVE_ARGS := $(if $(PORT),--port $(PORT)) $(if $(filter command line,$(origin HOST)),--host $(HOST))
+run: $(RUN_STAMP)
+	$(BIN)/notifbot $(strip serve $(SERVE_ARGS))
 
 # three workers on the CI machine's two cores: most of a test's time is spent waiting (on servers, subprocesses,
 # PostgreSQL), so a third keeps the cores busy; a test module stays on one worker, so its shared servers start once
 TEST_WORKERS ?= 3
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests bench tools hatch_build.py
 	$(BIN)/ruff format --check src tests bench tools hatch_build.py
 	$(BIN)/mypy
@@ -46,17 +58,17 @@ POT     := src/notifbot/i18n/notifbot.pot
 LOCALES := src/notifbot/i18n/locales
 EXTRACT := $(BIN)/pybabel -q extract -F babel.cfg --no-location --sort-output --omit-header --no-wrap -c TRANSLATORS: \
 	--project notifbot
-messages: $(STAMP)
+messages: $(TEST_STAMP)
 	$(EXTRACT) -o $(POT) src/notifbot
 	$(BIN)/pybabel update -i $(POT) -d $(LOCALES) -D notifbot --ignore-pot-creation-date --no-wrap
 
-format: $(STAMP)
+format: $(TEST_STAMP)
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
 # wrk is the load generator the README's figures were measured with, Alertmanager the storm bench's yardstick
 # (issue #13); each is installed here when it is missing (as root)
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -q wrk >/dev/null; } || \
 		echo "wrk not installed (apt-get install wrk): falling back to the Python load generator"
 	@command -v prometheus-alertmanager >/dev/null || command -v alertmanager >/dev/null || \
@@ -67,13 +79,13 @@ bench: $(STAMP)
 		$(BIN)/python bench/retention.py --out bench/results/retention.json || status=$$?; exit $$status
 
 # The fault matrix (kill -9, slow/lost Slack answers, disk full, read-only database); root for the last two.
-chaos: $(STAMP)
+chaos: $(TEST_STAMP)
 	$(BIN)/python bench/chaos.py
 
 # Mutation testing of the text, limit, link, routing and signature checks against their unit tests (docs/mutation.md):
 # a fresh mutmut run (the spinner goes to mutants/mutmut-run.log), then the score per module, every survivor's
 # diff, and the module-level constant mutants; fails below 95 %. Not part of `make test` (a few minutes).
-mutation: $(STAMP)
+mutation: $(TEST_STAMP)
 	rm -rf mutants
 	mkdir -p mutants
 	@echo "$(BIN)/mutmut run > mutants/mutmut-run.log"; start=$$(date +%s); \
@@ -81,5 +93,14 @@ mutation: $(STAMP)
 	echo "mutmut run took $$(( $$(date +%s) - start )) s ($$(grep -ao '[0-9.]* mutations/second' mutants/mutmut-run.log))"
 	$(BIN)/python bench/mutation_score.py
 
+# The venv and the tools' caches; never var/, where the embedded default keeps its data (`make clean-data`).
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache mutants
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache mutants
+
+# Deletes var/: the default database (stored events, undelivered messages in the outbox, mutes, acknowledgements,
+# alert groups), the default Teams sign-in record and what `make lint` writes there. Paths set elsewhere in a config
+# are not touched.
+clean-data:
+	@echo "deleting var/: the default database (stored events, undelivered messages, mutes, acknowledgements)" \
+		"and the Teams sign-in record (var/teams-auth.json)"
+	rm -rf var

@@ -64,6 +64,9 @@ class Redactor(logging.Filter):
         return True
 
 
+_OWN = {"ts", "level", "logger", "msg", "exc"}  # the fields JsonFormatter writes itself
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message and any `extra=` fields."""
 
@@ -80,7 +83,8 @@ class JsonFormatter(logging.Formatter):
         }
         for key, value in record.__dict__.items():
             if key not in _STANDARD and not key.startswith("_"):
-                out[key] = value
+                # an extra named like the line's own fields (`ts`, `msg`, …) never replaces them
+                out[f"extra_{key}" if key in _OWN else key] = value
         if record.exc_info:
             out["exc"] = self.formatException(record.exc_info)
         line = json.dumps(out, default=str)
@@ -134,4 +138,7 @@ def setup_logging(secrets: Iterable[str], level: str = "INFO", log_format: str =
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     # httpx logs every request URL at INFO; a Workflows URL is a secret, so only warnings and errors pass
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # APScheduler logs three lines at INFO for every poll ("Added job", "Running job", "executed successfully");
+    # its warnings (a missed run) and errors still pass, and each poller logs what it found itself
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     return redactor

@@ -265,3 +265,19 @@ async def test_graph_out_of_reach_is_a_named_error(
     bot = await start(bot_factory, cfg)
     await assert_status_names(bot, "cannot reach Microsoft Graph", "will retry")
     assert await bot.not_ready_reason() is None  # the bot runs on
+
+
+async def test_moving_a_message_someone_else_removed_is_a_warning_naming_it(
+    bot_factory: BotFactory,
+    fresh: FakeSlack,
+    graph: FakeGraph,
+    address: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    bot = await start(bot_factory, config(fresh, graph, address))
+    await wait_for(lambda: first_poll_done(bot))
+    reader = reader_of(bot)
+    assert reader._processed_id is not None
+    await reader.api.move("gone-already", reader._processed_id)  # Graph answers 404: left alone
+    [record] = [r for r in caplog.records if "a read message was gone" in r.getMessage()]
+    assert record.levelname == "WARNING" and getattr(record, "message_id", None) == "gone-already"

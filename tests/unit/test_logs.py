@@ -52,3 +52,11 @@ def test_once_per_says_yes_once_per_interval() -> None:
         now[0] = t
         answers.append(gate.due())
     assert answers == [True, False, False, True, False, True]
+
+
+def test_an_extra_named_like_a_line_field_never_replaces_it() -> None:
+    logger, stream = capture(JsonFormatter)
+    logger.info("acknowledged", extra={"ts": "1700000000.000100", "level": "x", "channel": "C1"})
+    line = json.loads(stream.getvalue())
+    assert line["ts"].startswith("20") and line["ts"] != "1700000000.000100" and line["level"] == "info"
+    assert line["extra_ts"] == "1700000000.000100" and line["extra_level"] == "x" and line["channel"] == "C1"

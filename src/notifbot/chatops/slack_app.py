@@ -13,6 +13,7 @@ from typing import Any
 
 from slack_bolt.adapter.starlette.async_handler import to_starlette_response
 from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -42,6 +43,22 @@ ACK_BUDGET_SECONDS = 2.0  # Slack shows a timeout after 3 s; past this we ack an
 Respond = Callable[..., Awaitable[Any]]
 
 
+class _ClientGiven(logging.Filter):
+    """Drops Bolt's "As you gave `client` as well, `token` will be unused." and nothing else.
+
+    Bolt reads SLACK_BOT_TOKEN from the environment even when it is given a client, and warns that the token goes
+    unused; ours is built from that same token (slack_wiring.slack_client), so every start printed a false alarm.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+# the Bolt app's own logger (Bolt's loggers take its filters): only this app's construction warning is dropped
+bolt_log = logging.getLogger("notifbot.slack.bolt")
+bolt_log.addFilter(_ClientGiven())
+
+
 class SlackApp:
     """The Bolt app and its HTTP entry point; one per running bot."""
 
@@ -68,6 +85,7 @@ class SlackApp:
         self.admins = admins
         self.bolt = AsyncApp(
             client=client,
+            logger=bolt_log,
             signing_secret=signing_secret or "",
             request_verification_enabled=False,  # verified in `http` below, with an injectable clock
             process_before_response=False,
@@ -187,7 +205,7 @@ class SlackApp:
             return
         # an alert group's message: the worker edits it (within a poll), count kept
         if result.group_id is not None:
-            log.info("alert group acknowledged", extra={"channel": channel, "ts": ts, "user": user})
+            log.info("alert group acknowledged", extra={"channel": channel, "message_ts": ts, "user": user})
             return
         # the edited alert is read by the whole channel: in its destination's language (locale.md §5)
         channel_texts = texts_of(Invocation("", user, channel_id=channel), self.ctx, shared=True)
@@ -202,9 +220,9 @@ class SlackApp:
             await self.sender.update(channel, ts, message)
         except DeliveryError as exc:
             # the ack stays recorded (a later click is told who acknowledged); only the message keeps its button
-            log.error("acknowledged alert not updated: %s", exc, extra={"channel": channel, "ts": ts})
+            log.error("acknowledged alert not updated: %s", exc, extra={"channel": channel, "message_ts": ts})
             return
-        log.info("alert acknowledged", extra={"channel": channel, "ts": ts, "user": user})
+        log.info("alert acknowledged", extra={"channel": channel, "message_ts": ts, "user": user})
 
     async def _on_mute(self, ack: Respond, body: dict[str, Any], respond: Respond) -> None:
         """The Mute button: the `mute` command for the alert's kind, for 24 h."""

@@ -242,7 +242,7 @@ class GraphMailbox:
                 raise self.error(exc, f"moving message {message_id} to the processed folder") from None
             log.warning(
                 "a read message was gone when moving it (moved or deleted by someone else)",
-                extra={"mailbox": self.name, "message": message_id},
+                extra={"mailbox": self.name, "message_id": message_id},
             )
         except Exception as exc:
             raise self.error(exc, f"moving message {message_id} to the processed folder") from None
