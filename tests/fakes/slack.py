@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
+from notifbot.sandbox.slack_wire import read_params
 from tests.fakes.server import ThreadedServer
 from tests.fakes.slack_blocks import read_content
 from tests.fakes.slack_history import MAX_LIMIT, history_page, is_channel_id
@@ -41,7 +42,6 @@ from tests.fakes.slack_wire import (
     err,
     html_error,
     ok,
-    read_params,
     throttled,
     wire,
 )

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
-from urllib.parse import parse_qsl
 
-from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 TEAM = {"url": "https://notifbot-test.slack.com/", "team": "Notifbot Test", "team_id": "T0FAKE0001"}
@@ -79,33 +76,6 @@ def ok(**fields: Any) -> JSONResponse:
 
 def err(code: str, status: int = 200, **fields: Any) -> JSONResponse:
     return JSONResponse({"ok": False, "error": code, **fields}, status_code=status)
-
-
-async def read_params(request: Request) -> tuple[dict[str, Any], str | None] | str:
-    """Query + body parameters (JSON or form) and the token (Bearer header, else a form/query `token`).
-
-    Returns the Slack error code instead when the body cannot be read.
-    """
-    params: dict[str, Any] = dict(request.query_params)
-    body = await request.body()
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if body and ctype == "application/json":
-        try:
-            data = json.loads(body)
-        except ValueError:
-            return "invalid_json"
-        if not isinstance(data, dict):
-            return "invalid_json"
-        data.pop("token", None)  # Slack ignores a token in a JSON body
-        params.update(data)
-    elif body and ctype in ("application/x-www-form-urlencoded", ""):
-        params.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-    elif body:
-        return "invalid_form_data"
-    auth = request.headers.get("authorization", "")
-    form_token = params.pop("token", None)
-    token = auth[7:].strip() if auth.lower().startswith("bearer ") else form_token
-    return params, token if isinstance(token, str) and token else None
 
 
 def wire(m: Message, metadata: bool = True) -> dict[str, Any]:
