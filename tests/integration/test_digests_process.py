@@ -24,7 +24,10 @@ TOKEN = "xoxb-digests-process-token"
 
 def bot_for(tmp: Path, slack: FakeSlack) -> BotProcess:
     config = {
-        "storage": {"path": str(tmp / "notifbot.db")},
+        "storage": {
+            "path": str(tmp / "notifbot.db"),
+            "lease_seconds": 2,
+        },  # a killed bot's channel lease lapses fast
         "slack": {"interactive": False},
         "destinations": {
             "crm": {"type": "slack", "channel": "C1"},

@@ -18,7 +18,10 @@ TOKEN = "xoxb-groups-process-token"
 
 def bot_for(tmp: Path, slack: FakeSlack, wait: str) -> BotProcess:
     config = {
-        "storage": {"path": str(tmp / "notifbot.db")},
+        "storage": {
+            "path": str(tmp / "notifbot.db"),
+            "lease_seconds": 2,
+        },  # a killed bot's channel lease lapses fast
         "slack": {"interactive": False},
         "destinations": {"ops": {"type": "slack", "channel": "C1"}},
         "routes": [{"to": "ops", "group": {"by": ["kind", "instance"], "wait": wait, "interval": "5m"}}],

@@ -19,7 +19,10 @@ TOKEN = "xoxb-process-test-token"
 
 def slack_bot(tmp: Path, slack: FakeSlack, channels: list[str], **delivery: float) -> BotProcess:
     config = {
-        "storage": {"path": str(tmp / "notifbot.db")},
+        "storage": {
+            "path": str(tmp / "notifbot.db"),
+            "lease_seconds": 2,
+        },  # a killed bot's channel lease lapses fast
         "slack": {"interactive": False},
         "destinations": {c: {"type": "slack", "channel": c} for c in channels},
         "routes": [{"match": {"ch": c}, "to": [c]} for c in channels[1:]] + [{"to": [channels[0]]}],
