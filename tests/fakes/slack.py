@@ -23,10 +23,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
+from notifbot.sandbox.slack_history import MAX_LIMIT, history_page, is_channel_id
 from notifbot.sandbox.slack_wire import read_params
 from tests.fakes.server import ThreadedServer
 from tests.fakes.slack_blocks import read_content
-from tests.fakes.slack_history import MAX_LIMIT, history_page, is_channel_id
 from tests.fakes.slack_socket import SocketModeFake
 from tests.fakes.slack_webhook import IncomingWebhookFake
 from tests.fakes.slack_wire import (

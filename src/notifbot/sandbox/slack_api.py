@@ -18,7 +18,8 @@ from starlette.routing import Route
 
 from notifbot.render.limits import MAX_TEXT, slack_limit_problems
 from notifbot.sandbox.chat import Chat, ChatError
-from notifbot.sandbox.slack_wire import BOT, TEAM, err, history_page, json_field, ok, read_params, wire
+from notifbot.sandbox.slack_history import history_page
+from notifbot.sandbox.slack_wire import BOT, TEAM, err, json_field, ok, read_params, wire
 
 TOKEN = "xoxb-sandbox"
 YOU = "U0SANDBOX"
@@ -155,7 +156,7 @@ class SlackApi:
         channel = p.get("channel")
         if not isinstance(channel, str) or not channel:
             return err("channel_not_found")
-        return JSONResponse(history_page(self.chat.messages(channel), p, time.time()))
+        return JSONResponse(history_page(self.chat.messages(channel), p, time.time(), wire))
 
     def _usergroup_users(self, p: dict[str, Any]) -> Response:
         members = self.usergroups.get(str(p.get("usergroup") or ""))

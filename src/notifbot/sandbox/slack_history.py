@@ -1,6 +1,7 @@
 """conversations.history as Slack answers it: newest first, oldest/latest/inclusive/limit/cursor, metadata on request.
 
-Pure functions over the fake's stored messages; tests/fakes/slack.py checks the token, scopes and membership first.
+Pure functions over stored messages, shared by the sandbox's Slack and the tests' fake Slack (each checks the
+token and channel first and passes its own message wire shape).
 """
 
 from __future__ import annotations
@@ -18,10 +19,13 @@ _TRUE = {"1", "true"}
 
 
 class Stored(Protocol):
-    """What the history needs from a stored message."""
+    """What the history needs from a stored message (read-only, so frozen messages qualify)."""
 
-    channel: str
-    ts: str
+    @property
+    def channel(self) -> str: ...
+
+    @property
+    def ts(self) -> str: ...
 
 
 def is_channel_id(channel: object) -> bool:
