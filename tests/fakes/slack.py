@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from notifbot.sandbox.slack_history import MAX_LIMIT, history_page, is_channel_id
-from notifbot.sandbox.slack_wire import read_params
+from notifbot.sandbox.slack_wire import err, ok, read_params
 from tests.fakes.server import ThreadedServer
 from tests.fakes.slack_blocks import read_content
 from tests.fakes.slack_socket import SocketModeFake
@@ -39,9 +39,7 @@ from tests.fakes.slack_wire import (
     LostAnswer,
     Message,
     Update,
-    err,
     html_error,
-    ok,
     throttled,
     wire,
 )

@@ -70,14 +70,6 @@ class Update(_Record):
     arrived: float
 
 
-def ok(**fields: Any) -> JSONResponse:
-    return JSONResponse({"ok": True, **fields})
-
-
-def err(code: str, status: int = 200, **fields: Any) -> JSONResponse:
-    return JSONResponse({"ok": False, "error": code, **fields}, status_code=status)
-
-
 def wire(m: Message, metadata: bool = True) -> dict[str, Any]:
     """A message as the Web API shows it; history shows `metadata` only with include_all_metadata."""
     wire: dict[str, Any] = {"type": "message", "text": m.text, "user": m.user, "ts": m.ts}
