@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from typing import Annotated
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator
 
 from notifbot.i18n.catalogs import available
+from notifbot.i18n.texts import zone_for
 
 
 def check_locale(value: str) -> str:
@@ -19,12 +19,10 @@ def check_locale(value: str) -> str:
 
 def check_zone(value: str) -> str:
     """`value` when it names an IANA time zone this machine knows."""
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    if zone_for(value) is None:
         raise ValueError(
             f"unknown time zone {value!r}: use an IANA name such as Europe/Stockholm or America/Chicago"
-        ) from None
+        )
     return value
 
 
