@@ -6,6 +6,7 @@ import re
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from notifbot.asgi import error_body, respond
 from notifbot.errors import ConfigError
 from notifbot.net import is_loopback
 
@@ -44,15 +45,6 @@ class LoopbackHostOnly:
         if scope["type"] == "http":
             host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), None)
             if not loopback_host(host, self.port):
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 421,
-                        "headers": [(b"content-type", b"text/plain; charset=utf-8")],
-                    }
-                )
-                await send(
-                    {"type": "http.response.body", "body": b"misdirected request: not a loopback Host\n"}
-                )
+                await respond(send, 421, error_body("misdirected request: not a loopback Host"))
                 return
         await self.app(scope, receive, send)
