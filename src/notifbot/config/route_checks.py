@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from functools import cache
 
 from notifbot.config.routes import MatchValue, Route
+from notifbot.kinds import KINDS
 from notifbot.model import Kind, Severity, match_text
 
 RESERVED = ("kind", "severity", "instance")
@@ -35,15 +36,7 @@ def closest(word: str, known: Iterable[str]) -> str | None:
 @cache
 def field_names() -> frozenset[str]:
     """Every field name a built-in kind declares: a match on one of them is legitimate, however close to `kind`."""
-    from notifbot.kinds import KINDS
-
-    names: set[str] = set()
-    for spec in KINDS.values():
-        if spec.schema is not None:
-            names |= set(getattr(spec.schema, "__required_keys__", ())) | set(
-                getattr(spec.schema, "__optional_keys__", ())
-            )
-    return frozenset(names)
+    return frozenset().union(*(spec.field_names for spec in KINDS.values()))
 
 
 def _values(value: MatchValue) -> list[str]:
