@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 import sys
@@ -15,14 +14,12 @@ import pytest
 from notifbot.cli import main
 from notifbot.config import ConfigError, parse_settings
 from notifbot.config.templates import LOCALES, SLOTS, KindTemplates, TemplateTexts, compile_templates
-from notifbot.destinations import SenderContext, build_senders
 from notifbot.i18n import available
 from notifbot.kinds import load_samples
 from notifbot.model import Kind
 from notifbot.render import templates as render_templates
 from notifbot.sources.events import parse_event
-from tests.fakes.slack import FakeSlack
-from tests.unit.outbox_rows import outbox_row
+from tests.unit.senders import send_in_two_languages
 
 
 def problems_of(templates: dict[str, Any]) -> list[str]:
@@ -225,26 +222,10 @@ async def test_deliveries_use_the_templates_in_each_destinations_locale() -> Non
         source="t",
     )
     n = parse_event(load_samples()["campaign_failure"], now=datetime(2026, 11, 28, 10, tzinfo=UTC))
-    stream = io.StringIO()
-    with FakeSlack(token="xoxb-test", min_interval=0.0) as slack:
-        ctx = SenderContext(
-            slack_token="xoxb-test",
-            slack_api_url=slack.api_url,
-            stdout=stream,
-            locale=s.locale,
-            templates=compile_templates(s.templates),
-        )
-        senders = build_senders(s.destinations, ctx)
-        try:
-            await senders["slack"].send(outbox_row(1, "svenska", "slack", "C0SWEDISH"), n)
-            await senders["slack"].send(outbox_row(2, "english", "slack", "C0ENGLISH"), n)
-            await senders["console"].send(outbox_row(3, "log", "console", "stdout"), n)
-        finally:
-            for sender in senders.values():
-                await sender.close()
-        swedish = json.dumps(slack.messages_for("C0SWEDISH")[0].blocks, ensure_ascii=False)
-        english = json.dumps(slack.messages_for("C0ENGLISH")[0].blocks, ensure_ascii=False)
+    swedish, english, console = await send_in_two_languages(
+        s.destinations, n, locale=s.locale, templates=compile_templates(s.templates)
+    )
     owner = "Call the owner of 2026-Q4 Webinar: Marketing Ops Deep Dive."
     assert "Kampanjen Q4 Webinar Invites misslyckades" in swedish and owner in swedish
     assert "Kampanjen" not in english and owner in english and "Q4 Webinar Invites" in english
-    assert "Kampanjen Q4 Webinar Invites misslyckades" in stream.getvalue()
+    assert "Kampanjen Q4 Webinar Invites misslyckades" in console

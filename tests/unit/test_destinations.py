@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import typing
 from datetime import UTC, datetime
@@ -30,8 +29,7 @@ from notifbot.i18n import EN, texts_for
 from notifbot.kinds import load_samples
 from notifbot.render.slack import render_slack
 from notifbot.sources.events import parse_event
-from tests.fakes.slack import FakeSlack
-from tests.unit.outbox_rows import outbox_row
+from tests.unit.senders import send_in_two_languages
 
 URL = "https://x.environment.api.powerplatform.com/workflows/1/triggers/manual/paths/invoke?sig=s3cr3tsig"
 TEAM = "0a1b2c3d-4e5f-4a5b-8c7d-9e0f1a2b3c4d"
@@ -131,26 +129,14 @@ def _localised(**extra: Any) -> Settings:
 
 async def test_a_swedish_destination_posts_swedish_while_another_stays_english() -> None:
     n = parse_event(load_samples()["campaign_failure"], now=datetime(2026, 11, 28, 10, tzinfo=UTC))
-    stream = io.StringIO()
-    with FakeSlack(token="xoxb-test", min_interval=0.0) as slack:
-        ctx = SenderContext(
-            slack_token="xoxb-test", slack_api_url=slack.api_url, slack_interactive=True, stdout=stream
-        )
-        senders = build_senders(_localised().destinations, ctx)
-        try:
-            await senders["slack"].send(outbox_row(1, "svenska", "slack", "C0SWEDISH"), n)
-            await senders["slack"].send(outbox_row(2, "english", "slack", "C0ENGLISH"), n)
-            await senders["console"].send(outbox_row(3, "log", "console", "stdout"), n)
-        finally:
-            for sender in senders.values():
-                await sender.close()
-        swedish = json.dumps(slack.messages_for("C0SWEDISH")[0].blocks, ensure_ascii=False)
-        english = json.dumps(slack.messages_for("C0ENGLISH")[0].blocks, ensure_ascii=False)
+    swedish, english, console = await send_in_two_languages(
+        _localised().destinations, n, slack_interactive=True
+    )
     assert "Kvittera" in swedish and "Vad du gör nu" in swedish and "28 nov. 2026 11:00 CET" in swedish
     assert "Acknowledge" not in swedish and "What to do" not in swedish
     assert "Acknowledge" in english and "What to do" in english and "Nov 28, 2026 10:00 UTC" in english
     assert english == json.dumps(render_slack(n, interactive=True)["blocks"], ensure_ascii=False)
-    assert "Vad du gör nu" in stream.getvalue() and "Instans 123-ABC-456" in stream.getvalue()
+    assert "Vad du gör nu" in console and "Instans 123-ABC-456" in console
 
 
 def test_each_sender_knows_the_language_of_each_target() -> None:
