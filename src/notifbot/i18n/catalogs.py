@@ -39,10 +39,10 @@ def compile_po(po: Path) -> bytes:
 def load(locale: str) -> gettext.NullTranslations:
     """The translations of `locale`: the compiled .mo when it is at least as new as its .po, else the .po compiled now.
 
-    An unknown locale, or `en` without a catalog, gives the message ids themselves.
+    The source language and an unknown locale give the message ids themselves (en.po keeps every msgstr empty).
     """
     po = po_path(locale)
-    if not po.exists():
+    if locale == SOURCE or not po.exists():
         return gettext.NullTranslations()
     mo = po.with_suffix(".mo")
     if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
