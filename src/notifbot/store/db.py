@@ -535,3 +535,11 @@ def m016_replicas_and_leases(db: sqlite_utils.Database) -> None:
         )
         """
     )
+
+
+@migrations()
+def m017_events_kind_id(db: sqlite_utils.Database) -> None:
+    # The notification list pages a kind newest first by id (commands/listing.py): SQLite's (kind) index already
+    # ends in the rowid, PostgreSQL's did not, so a rare kind sorted all its rows. One index replaces the other.
+    db.execute("DROP INDEX events_kind")
+    db.execute("CREATE INDEX events_kind ON events (kind, id)")
