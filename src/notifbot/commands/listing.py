@@ -120,7 +120,7 @@ def _recent_row(r: Row, outbox: list[Row]) -> RecentRow:
         event_id=int(r["id"]),
         kind=str(r["original_kind"] or r["kind"]),
         notification=n,
-        fields=json_or(r["fields"], {}),
+        fields=dict(n.fields) if n is not None else json_or(r["fields"], {}),
         occurred_at=str(r["occurred_at"]),
         status=_status(r["muted_by"] is not None, deliveries, bool(acks)),
         deliveries=dict(deliveries),
@@ -134,20 +134,12 @@ def _recent_row(r: Row, outbox: list[Row]) -> RecentRow:
     )
 
 
-def rows_by_id(conn: Conn, ids: Sequence[int]) -> list[RecentRow]:
-    """These events (in the order given, missing ones left out) with their deliveries: index seeks only."""
+def _deliveries(conn: Conn, ids: Sequence[int]) -> dict[int, list[Row]]:
+    """Each event's delivery rows (its own, or its alert group's or digest's): seeks by event id only."""
+    by_event: dict[int, list[Row]] = {i: [] for i in ids}
     if not ids:
-        return []
+        return by_event
     marks = ",".join("?" * len(ids))
-    events = {
-        int(r["id"]): r
-        for r in conn.execute(
-            "SELECT e.*, m.kind AS mute_kind, m.author AS mute_author FROM events e"
-            f" LEFT JOIN mutes m ON m.id = e.muted_by WHERE e.id IN ({marks})",
-            list(ids),
-        )
-    }
-    by_event: dict[int, list[Row]] = {i: [] for i in events}
     for o in conn.execute(
         f"SELECT event_id, status, acked_by, acked_at, NULL AS grouped FROM outbox"
         f" WHERE event_id IN ({marks}) AND group_id IS NULL AND digest_id IS NULL"
@@ -161,14 +153,41 @@ def rows_by_id(conn: Conn, ids: Sequence[int]) -> list[RecentRow]:
         [*ids, *ids, *ids],
     ):
         by_event[int(o["event_id"])].append(o)
+    return by_event
+
+
+def rows_by_id(conn: Conn, ids: Sequence[int]) -> list[RecentRow]:
+    """These events (in the order given, missing ones left out) with what happened to them: index seeks only."""
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    events = {
+        int(r["id"]): r
+        for r in conn.execute(
+            "SELECT e.*, m.kind AS mute_kind, m.author AS mute_author FROM events e"
+            f" LEFT JOIN mutes m ON m.id = e.muted_by WHERE e.id IN ({marks})",
+            list(ids),
+        )
+    }
+    by_event = _deliveries(conn, list(events))
     return [_recent_row(events[i], by_event[i]) for i in ids if i in events]
 
 
-def _shows(row: RecentRow, status: str | None) -> bool:
-    """True when the row's own status is the one asked for (a candidate can have another delivery that wins)."""
+def _confirmed(conn: Conn, ids: list[int], status: str) -> list[int]:
+    """The candidates whose own status is `status` (one delivery can outrank another: dead over pending, …).
+
+    Candidates come from delivery rows, and a muted event never has one (store/events.py), so none is muted.
+    """
+    by_event = _deliveries(conn, ids)
     if status == "grouped":
-        return row.grouped is not None
-    return status is None or row.status == status
+        return [i for i in ids if any(o["grouped"] for o in by_event[i])]
+    shown = []
+    for i in ids:
+        rows = by_event[i]
+        deliveries = Counter(str(o["status"]) for o in rows)
+        if _status(False, deliveries, any(o["acked_by"] for o in rows)) == status:
+            shown.append(i)
+    return shown
 
 
 # How an event comes to have each status, as (FROM, the event id column, condition on the outbox row `o`): its own
@@ -328,20 +347,21 @@ def recent_page(
     span = _span(conn, filters, before, after, scan_rows)
     if span is None:
         return ListPage([], None, None)
-    found: list[RecentRow] = []
+    confirm = filters.status not in (None, "muted")
+    found: list[int] = []
     n, more, position = limit + 1, True, span
     while more and len(found) <= limit:
         ids = _candidates(conn, filters, position, n)
-        found += [r for r in rows_by_id(conn, ids) if _shows(r, filters.status)]
+        found += _confirmed(conn, ids, str(filters.status)) if confirm else ids
         more = len(ids) == n
         if more:
             position, n = position.past(ids[-1]), min(2 * n, MAX_BATCH)
-    shown = found[:limit]
+    shown = rows_by_id(conn, found[:limit])
     full = len(found) > limit
     stopped = _stop(conn, span) if not full and span.bound is not None else None
-    onward = shown[-1].event_id if full else (stopped.cursor if stopped else None)
+    onward = found[limit - 1] if full else (stopped.cursor if stopped else None)
     if span.older:
-        back = (shown[0].event_id if shown else before - 1) if before is not None else None
+        back = (found[0] if found else before - 1) if before is not None else None
         return ListPage(shown, onward, back, stopped)
-    back = shown[0].event_id if shown else (after + 1 if after is not None else None)
+    back = found[0] if found else (after + 1 if after is not None else None)
     return ListPage(shown[::-1], back, onward, stopped)

@@ -538,8 +538,14 @@ def m016_replicas_and_leases(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
-def m017_events_kind_id(db: sqlite_utils.Database) -> None:
-    # The notification list pages a kind newest first by id (commands/listing.py): SQLite's (kind) index already
-    # ends in the rowid, PostgreSQL's did not, so a rare kind sorted all its rows. One index replaces the other.
+def m017_list_indexes(db: sqlite_utils.Database) -> None:
+    # The console lists events newest first by id (commands/listing.py) and the outbox's open rows newest event first
+    # (store/outbox.py), both by keyset. A kind: SQLite's (kind) index already ended in the rowid, PostgreSQL's did not,
+    # so a rare kind sorted all its rows. Open rows: with (status) alone, 100,000 pending rows were all read and sorted
+    # to list 50. Each index is replaced by one with the order in it; outbox_open still holds only the open rows.
     db.execute("DROP INDEX events_kind")
     db.execute("CREATE INDEX events_kind ON events (kind, id)")
+    db.execute("DROP INDEX outbox_open")
+    db.execute(
+        "CREATE INDEX outbox_open ON outbox (status, event_id, id) WHERE status IN ('pending', 'dead')"
+    )
