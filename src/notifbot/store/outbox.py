@@ -227,7 +227,19 @@ def list_pending(conn: Conn, limit: int = 100, before: int | None = None) -> lis
     """Pending rows, newest event first; `before`: the last row of the previous page (keyset, no OFFSET)."""
     columns = f"{_OPEN_COLUMNS}, o.next_attempt_at, o.claimed_by IS NOT NULL AS claimed"
     return [
-        PendingRow(*tuple(r)[:-1], bool(r["claimed"]))
+        PendingRow(
+            r["id"],
+            r["destination"],
+            r["target"],
+            r["attempts"],
+            r["last_error"],
+            r["key"],
+            r["kind"],
+            r["received_at"],
+            r["event_id"],
+            r["next_attempt_at"],
+            bool(r["claimed"]),
+        )
         for r in _open_rows(conn, "pending", columns, limit, before)
     ]
 
