@@ -3,9 +3,11 @@ the bounded search's windows, against a model of what was stored."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -16,7 +18,7 @@ from notifbot.digests import DigestPolicy, DigestRef
 from notifbot.groups import GroupPolicy, GroupRef
 from notifbot.sources.events import parse_event
 from notifbot.store.conn import Conn
-from notifbot.store.db import transaction
+from notifbot.store.db import connect, transaction
 from notifbot.store.events import Target, insert_notifications
 from notifbot.store.mutes import add_mute
 
@@ -284,3 +286,70 @@ def test_an_empty_store_and_bad_requests(store_conn: Conn) -> None:
         recent_page(store_conn, Filters(), None, None, 0)
     with pytest.raises(ListRequestError, match="unknown status 'lost'"):
         Filters(status="lost")
+
+
+def filled(path: Path, events: int) -> sqlite3.Connection:
+    """A SQLite store of `events` events: all pending (an outage) but one in 7 dead, one in 400 muted, a rare kind."""
+    conn = connect(path)
+    mute = add_mute(conn, "audit", NOW + timedelta(hours=1), "U1 (ana)", None, NOW)
+    items, muted = [], {}
+    for i in range(events):
+        n = parse_event(
+            {"kind": "crm_sync" if i % 97 == 0 else "audit", "id": f"e{i}", "instance": "I1"}, now=NOW
+        )
+        items.append((n, [Target("ops", "slack", "C1")]))
+        if i % 400 == 0:
+            muted[n.key] = mute.id
+    for start in range(0, events, 500):
+        insert_notifications(conn, items[start : start + 500], muted)
+    conn.execute("UPDATE outbox SET status = 'dead' WHERE id % 7 = 0")
+    return conn
+
+
+def work(conn: sqlite3.Connection, f: Filters, before: int | None = None) -> int:
+    """SQLite virtual machine steps (in hundreds) one page takes: a measure of rows read, free of timing noise."""
+    steps = [0]
+
+    def count() -> int:
+        steps[0] += 1
+        return 0
+
+    conn.set_progress_handler(count, 100)
+    try:
+        page = recent_page(conn, f, before, None, 20, scan_rows=300)
+    finally:
+        conn.set_progress_handler(None, 0)
+    assert page.rows or f.q
+    return steps[0]
+
+
+@pytest.fixture(scope="module")
+def stores(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[sqlite3.Connection, sqlite3.Connection]]:
+    folder = tmp_path_factory.mktemp("stores")
+    small, large = filled(folder / "small.db", 1_000), filled(folder / "large.db", 10_000)
+    yield small, large
+    small.close()
+    large.close()
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        Filters(),
+        Filters(kind="crm_sync"),
+        Filters(status="dead"),
+        Filters(status="pending"),
+        Filters(status="muted"),
+        Filters(q="never there"),
+        Filters(instance="I1", status="pending"),
+    ],
+    ids=repr,
+)
+def test_a_page_costs_the_same_at_ten_times_the_rows(
+    stores: tuple[sqlite3.Connection, sqlite3.Connection], f: Filters
+) -> None:
+    small, large = stores
+    assert work(large, f) <= 1.5 * work(small, f) + 50
+    assert work(large, f, before=5_000) <= 1.5 * work(small, f, before=500) + 50
