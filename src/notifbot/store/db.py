@@ -549,4 +549,6 @@ def m017_list_indexes(db: sqlite_utils.Database) -> None:
     db.execute("DROP INDEX events_muted")
     db.execute("CREATE INDEX events_muted ON events (id) WHERE muted_by IS NOT NULL")
     db.execute("DROP INDEX outbox_open")
-    db.execute("CREATE INDEX outbox_open ON outbox (status, event_id, id) WHERE status IN ('pending', 'dead')")
+    db.execute(
+        "CREATE INDEX outbox_open ON outbox (status, event_id, id) WHERE status IN ('pending', 'dead')"
+    )
