@@ -6,7 +6,8 @@ One filter that has an index is answered by it: `kind` (events_kind, (kind, id))
 dead and pending (outbox_open), grouped (the group and digest membership indexes). Everything else (`instance`,
 `q`, the statuses acknowledged and delivered, or two filters together) is a bounded search: one request examines the
 ids in [cursor - scan_rows, cursor) at most and says where it stopped, so its cost has a ceiling whatever matches.
-"""
+An index's candidates are checked for the status they show (a pending delivery loses to a dead one): a request
+checks scan_rows of them at most, and stops the same way."""
 
 from __future__ import annotations
 
@@ -320,6 +321,12 @@ def _stop(conn: Conn, span: _Range) -> Stop | None:
     return None if beyond is None else Stop(int(beyond[0]) - 1, None if last is None else str(last[0]))
 
 
+def _capped(conn: Conn, last: int) -> Stop:
+    """Where to continue after `last`, the last candidate examined when a request examined all it may."""
+    row = conn.execute("SELECT received_at FROM events WHERE id = ?", (last,)).fetchone()
+    return Stop(last, None if row is None else str(row[0]))
+
+
 def _span(conn: Conn, f: Filters, before: int | None, after: int | None, scan_rows: int) -> _Range | None:
     """The ids this request may examine; None when a bounded search starts on an empty table."""
     older = after is None
@@ -357,16 +364,24 @@ def recent_page(
         return ListPage([], None, None)
     confirm = filters.status not in (None, "muted")
     found: list[int] = []
-    n, more, position = limit + 1, True, span
+    n, examined, more, position, capped = limit + 1, 0, True, span, None
     while more and len(found) <= limit:
         ids = _candidates(conn, filters, position, n)
         found += _confirmed(conn, ids, str(filters.status)) if confirm else ids
+        examined += len(ids)
         more = len(ids) == n
+        if more and len(found) <= limit and examined >= scan_rows:
+            capped = ids[
+                -1
+            ]  # candidates an index gave that were not the status asked for: as many as a window
+            break
         if more:
             position, n = position.past(ids[-1]), min(2 * n, MAX_BATCH)
     shown = rows_by_id(conn, found[:limit])
     full = len(found) > limit
-    stopped = _stop(conn, span) if not full and span.bound is not None else None
+    stopped = _capped(conn, capped) if capped is not None else None
+    if not full and capped is None and span.bound is not None:
+        stopped = _stop(conn, span)
     onward = found[limit - 1] if full else (stopped.cursor if stopped else None)
     if span.older:
         back = (found[0] if found else before - 1) if before is not None else None

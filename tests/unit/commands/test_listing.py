@@ -353,3 +353,13 @@ def test_a_page_costs_the_same_at_ten_times_the_rows(
     small, large = stores
     assert work(large, f) <= 1.5 * work(small, f) + 50
     assert work(large, f, before=5_000) <= 1.5 * work(small, f, before=500) + 50
+
+
+def test_candidates_that_show_another_status_are_checked_a_window_at_a_time(store_conn: Conn) -> None:
+    events = [own("pending")] + [own("pending", "dead") for _ in range(8)]  # pending rows, but dead events
+    ids = store(store_conn, events)
+    page = recent_page(store_conn, Filters(status="pending"), None, None, 2, scan_rows=3)
+    assert page.rows == [] and page.stopped is not None and page.older == page.stopped.cursor == ids[6]
+    pages = list(walk(store_conn, Filters(status="pending"), 2, 3, older=True))
+    assert [[r.event_id for r in p.rows] for p in pages] == [[], [], [ids[0]], []]  # 3 checked a request
+    assert [p.stopped is not None for p in pages] == [True, True, True, False]
