@@ -163,15 +163,9 @@ def outage(conn: Conn) -> None:
     )
 
 
-def timed(fn: Callable[[], object], runs: int) -> dict[str, float]:
-    """p50/p99/max milliseconds of `runs` calls (after one unmeasured call)."""
-    fn()
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1000)
-    times.sort()
+def percentiles(times: list[float]) -> dict[str, float]:
+    """p50/p99/max of these milliseconds."""
+    times = sorted(times)
     return {
         "p50_ms": round(statistics.median(times), 2),
         "p99_ms": round(times[min(len(times) - 1, int(len(times) * 0.99))], 2),
@@ -182,29 +176,47 @@ def timed(fn: Callable[[], object], runs: int) -> dict[str, float]:
 def store_timings(
     conn: Conn, requests: tuple[Request, ...], runs: int, after: Callable[[], None]
 ) -> dict[str, dict[str, Any]]:
-    """Each request timed at the store; `after` runs between the others and those marked `after_backlog`."""
+    """Each request timed at the store, the requests taken in turn within each run (a burst of load on the machine
+    falls on all alike); `after` runs between the others and those marked `after_backlog`."""
     newest = int(conn.execute("SELECT max(id) FROM events").fetchone()[0])
     middle = newest // 2
     out: dict[str, dict[str, Any]] = {}
     for backlog in (False, True):
         if backlog:
             after()
-        for r in (r for r in requests if r.after_backlog == backlog):
-            before = r.before(middle)
-            page = recent_page(conn, r.filters, before, None, PAGE)
-            figures = timed(lambda r=r, before=before: recent_page(conn, r.filters, before, None, PAGE), runs)
-            out[r.label] = {**figures, "rows": len(page.rows), "stopped": page.stopped is not None}
-            print(f"  {r.label}: {figures} rows {len(page.rows)}", flush=True)
+        group = [r for r in requests if r.after_backlog == backlog]
+        times: dict[str, list[float]] = {r.label: [] for r in group}
+        pages = {
+            r.label: recent_page(conn, r.filters, r.before(middle), None, PAGE) for r in group
+        }  # warm-up
+        for _ in range(runs):
+            for r in group:
+                t = time.perf_counter()
+                recent_page(conn, r.filters, r.before(middle), None, PAGE)
+                times[r.label].append((time.perf_counter() - t) * 1000)
+        for r in group:
+            page = pages[r.label]
+            out[r.label] = {
+                **percentiles(times[r.label]),
+                "rows": len(page.rows),
+                "stopped": page.stopped is not None,
+            }
+            print(f"  {r.label}: {out[r.label]}", flush=True)
     return out
 
 
 def window_timings(conn: Conn, sizes: list[int], runs: int) -> dict[str, dict[str, float]]:
-    """One bounded search window of each size (a q that never matches: every id in it is examined)."""
-    out = {}
+    """One bounded search window of each size (a q that never matches: every id in it is examined), the sizes taken
+    in turn within each run so that a burst of load on the machine falls on all of them alike."""
+    times: dict[int, list[float]] = {size: [] for size in sizes}
+    for run in range(runs + 1):
+        for size in sizes:
+            t = time.perf_counter()
+            recent_page(conn, Filters(q=NEVER), None, None, PAGE, scan_rows=size)
+            if run:  # the first run warms the cache
+                times[size].append((time.perf_counter() - t) * 1000)
+    out = {str(size): percentiles(t) for size, t in times.items()}
     for size in sizes:
-        out[str(size)] = timed(
-            lambda size=size: recent_page(conn, Filters(q=NEVER), None, None, PAGE, scan_rows=size), runs
-        )
         print(f"  window {size:,}: {out[str(size)]}", flush=True)
     return out
 
