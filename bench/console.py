@@ -340,8 +340,8 @@ def main() -> None:
     p.add_argument(
         "--windows",
         type=lambda s: [int(x) for x in s.split(",") if x],
-        default=[10_000, SCAN_ROWS, 50_000],
-        help=f"bounded search window sizes to time (default 10000,{SCAN_ROWS},50000; '' for none)",
+        default=sorted({10_000, SCAN_ROWS, 20_000}),
+        help="bounded search window sizes to time (default 10000,SCAN_ROWS,20000; '' for none)",
     )
     p.add_argument("--out", type=Path, help="also write the figures here as JSON")
     args = p.parse_args()

@@ -24,9 +24,10 @@ from notifbot.store.dialect import dialect_of
 from notifbot.store.rows import notification_from_row
 
 STATUSES = ("delivered", "pending", "muted", "dead", "acknowledged", "grouped")
-# Ids one bounded search examines per request; measured by bench/console.py so that one window stays within 40 ms
-# on both backends at 1,000,000 events (bench/README.md).
-SCAN_ROWS = 20_000
+# Ids one bounded search examines per request, so that one window stays within 40 ms on both backends at 1,000,000
+# events (bench/console.py --windows, a q that never matches, 2 shared cores): PostgreSQL p50/p99 21/30 ms at 15,000
+# and 29/35 ms at 20,000 (too near), SQLite 12/29 and 20/28 ms.
+SCAN_ROWS = 15_000
 MAX_BATCH = 1_000  # candidates confirmed per round when statuses must be checked row by row
 
 
