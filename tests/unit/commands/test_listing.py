@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from notifbot.commands.listing import STATUSES, Filters, ListPage, ListRequestError, recent_page
@@ -147,7 +147,7 @@ filters_st = st.builds(
 )
 
 
-@settings(max_examples=25)
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     events=st.lists(events_st, max_size=24),
     f=filters_st,
