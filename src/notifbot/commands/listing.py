@@ -36,9 +36,9 @@ __all__ = [
 ]
 
 # Ids one bounded search examines per request, so that one window stays within 40 ms on both backends at 1,000,000
-# events: a q that never matches reads the whole window, p99 21 ms on SQLite and 24 ms on PostgreSQL at 20,000
-# (bench/console.py --windows, 2 shared cores).
-SCAN_ROWS = 20_000
+# events with room for a busy machine: a q that never matches reads it all, p50/p99 11/33 ms on SQLite and 14/21 ms
+# on PostgreSQL at 15,000; 20,000 reached 38 ms (bench/console.py --windows, 2 cores shared with other work).
+SCAN_ROWS = 15_000
 MAX_BATCH = 1_000  # candidates confirmed per round when statuses must be checked row by row
 
 
