@@ -25,6 +25,8 @@ from notifbot.sandbox.run import SANDBOX_CHANNEL
 from tests.integration.process import free_port, wait_until
 from tests.unit.render.html_tree import Node, parse
 
+pytestmark = pytest.mark.slow  # a subprocess: scheduled first (tests/conftest.py)
+
 CHANNEL = SANDBOX_CHANNEL
 
 

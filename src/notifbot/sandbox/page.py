@@ -41,7 +41,7 @@ CSP = (
 HEADERS = {
     "content-security-policy": CSP,
     "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
+    "referrer-policy": "same-origin",  # with no-referrer a browser sends `Origin: null` on form posts
     "cache-control": "no-store",
 }
 MAX_FORM = 16 * 1024

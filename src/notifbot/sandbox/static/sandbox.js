@@ -139,12 +139,14 @@
   function upsert(data, section) {
     const node = fragment(data.html);
     const old = document.getElementById(node.id);
-    if (old) {
+    if (old) { // edited in place: the same element gets the new content, and keeps its thread
       const thread = old.querySelector(":scope > details.sb-thread");
       const empty = node.querySelector(":scope > details.sb-thread");
       if (thread && empty) empty.replaceWith(thread);
-      old.replaceWith(node);
-      node.classList.add("sb-flash");
+      old.replaceChildren(...node.childNodes);
+      old.classList.remove("sb-flash");
+      void old.offsetWidth; // restart the animation
+      old.classList.add("sb-flash");
       return;
     }
     if (data.thread_ts) {
