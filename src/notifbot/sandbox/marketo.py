@@ -8,12 +8,13 @@ access token is state. Wiring it into the sandbox (sandbox/run.py, `--marketo`):
     story = MarketoStory(thresholds=tuple(settings.marketo.quota_thresholds))
     api = MarketoApi(story)
     routes = [*services.slack.routes(), *services.teams.routes(), *api.routes()]   # served under /marketo
-    config["marketo"] = {"instances": [api.instance_entry("http://127.0.0.1:PORT")]}  # the chat server's URL
+    config.setdefault("marketo", {})["instances"] = [api.instance_entry("http://127.0.0.1:PORT")]  # chat server
     await db.call(seed_quota_samples, story, datetime.now(UTC))  # the fresh database, before the bot starts
 
 Marketo's usage API answers only "used so far today", so `seed_quota_samples` writes the story's samples of the
 morning (every 15 minutes since 00:00 CT) as the quota poller would have stored them; the poller then continues the
-same curve. The credentials are the sandbox's own, random per run; the stale campaign is found by the activity
+same curve. The instance is `000-SBX-001` (config requires a munchkin id's digits-letters-digits shape, which
+`SBX-000-001` lacks); its credentials are the sandbox's own, random per run; the stale campaign is found by the activity
 scan's deeper pass (sources/marketo/backfill.py) in its first run or two, the story's volume keeping it on REST
 pages (the Bulk Activity Extract endpoints answer 610, not found).
 """
@@ -138,6 +139,7 @@ class MarketoApi:
         }
 
     def routes(self) -> list[BaseRoute]:
+        """One mount at `/marketo`: identity, the REST calls, and Marketo's 610 for any other path."""
         rest = {
             "/rest/v1/stats/usage.json": self._usage,
             "/rest/v1/stats/errors.json": self._errors,

@@ -4,8 +4,9 @@ The burn: four API users spend calls at hourly rates that follow a working day (
 clock, web forms in office hours, a BI connector's big sync from late morning to 15:00), scaled so the total
 crosses the quota warning (the lowest of `marketo.quota_thresholds`) at 14:30 CT on an ordinary day and then slows
 down below the next threshold. Hours count from the last 00:00 CT, Marketo's API day, so the 23- and 25-hour days
-of the DST changes are just shorter or longer days. The campaigns: two busy trigger campaigns and one that nobody
-has qualified for in 100 days, its last activities 100+ days before the story began (`anchor`).
+of the DST changes are just shorter or longer days (the crossing comes at 15:30 or 13:30 CT). The campaigns: two
+busy trigger campaigns and one nobody has qualified for in about 100 days, counted from the CT midnight the story
+began (`anchor`); their `computedUrl` links look like Marketo's but lead to no real instance.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 from notifbot.central_time import central_date, last_central_midnight
 
-MUNCHKIN = "SBX-000-001"
+MUNCHKIN = "000-SBX-001"  # a munchkin id has three digits, three letters, three digits (config checks it)
 QUOTA = 50_000  # Marketo's usual daily API quota
 WARNING_AT = 14.5 * 3600  # seconds after 00:00 CT when the total passes the warning threshold
 HEADROOM = 1.5  # percent the day ends below the next threshold (or 100 %)
@@ -65,7 +66,7 @@ CAMPAIGNS = (
         1101, "Webinar registration confirmation", "Webinar confirmation", 18, every=7_200, offset=1_380
     ),
     Campaign(1102, "Welcome new subscribers", "Welcome email", 12, every=18_000, offset=2_940),
-    Campaign(1103, "Trade show follow-up", "Trade show thank-you", 400, past_days=(121.3, 107.6, 100.4)),
+    Campaign(1103, "Trade show follow-up", "Trade show thank-you", 400, past_days=(121.3, 107.6, 99.75)),
 )
 STALE = CAMPAIGNS[2]
 
@@ -96,7 +97,7 @@ def _stamp(dt: datetime) -> str:
 
 @dataclass(frozen=True)
 class MarketoStory:
-    """The story of instance SBX-000-001: `usage(now)` for any moment, campaigns and activities since `anchor`."""
+    """The sandbox instance's story: `usage(now)` at any moment; campaigns and activities dated from `anchor`."""
 
     quota: int = QUOTA
     thresholds: tuple[float, ...] = (80.0, 95.0, 100.0)
