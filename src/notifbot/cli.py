@@ -68,7 +68,14 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     from notifbot.sandbox.run import Options, SandboxError, run
 
     require_loopback(args.host)
-    options = Options(config=args.config, host=args.host, port=args.port, db=args.db, open_browser=args.open)
+    options = Options(
+        config=args.config,
+        host=args.host,
+        port=args.port,
+        db=args.db,
+        open_browser=args.open,
+        marketo=args.marketo,
+    )
     setup_logging(Env(os.environ).secrets(), log_format=args.log_format)
     try:
         with asyncio.Runner() as runner:
@@ -349,6 +356,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--db",
         metavar="PATH",
         help="keep the bot's SQLite database in PATH (default: a temporary file, deleted at exit)",
+    )
+    s.add_argument(
+        "--marketo",
+        action="store_true",
+        help="also run a fake Marketo instance (000-SBX-001) telling a day's story, which the bot's pollers read: "
+        "/marketo quota and stale-triggers answer from it, and its quota warning arrives mid-afternoon US Central",
     )
     s.add_argument("--open", action="store_true", help="open the page in your web browser once it is up")
     s.add_argument(

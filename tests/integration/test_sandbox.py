@@ -1,7 +1,8 @@
 """`notifbot sandbox` at the HTTP level: the real command in a child process (chat server and bot on one loop).
 
-Started once for the module on a configuration with no chat destination, as the embedded default (so the sandbox
-adds one channel, `#sandbox`, with its Teams twin), but without the per-channel pacing; each test
+Started once for the module, with the fake Marketo (`--marketo`), on a configuration with no chat destination, as
+the embedded default (so the sandbox adds one channel, `#sandbox`, with its Teams twin), but without the per-channel
+pacing; each test
 drives the page as a browser without JavaScript would (forms with the page's Origin, then the page again) and
 reads the SSE feed as EventSource would.
 """
@@ -21,6 +22,7 @@ import pytest
 
 from notifbot.cli import main
 from notifbot.render.slack import ACK_ACTION, MUTE_ACTION
+from notifbot.sandbox.marketo_story import MUNCHKIN
 from notifbot.sandbox.run import SANDBOX_CHANNEL
 from tests.integration.process import free_port, wait_until
 from tests.unit.render.html_tree import Node, parse
@@ -54,6 +56,7 @@ class Sandbox:
                 str(tmp / "s.db"),
                 "--config",
                 str(config),
+                "--marketo",
             ],
             stdout=self.out,
             stderr=self.err,
@@ -117,11 +120,16 @@ def _button_form(article: Node, action_id: str) -> Node:
 
 
 def _send_sample(sandbox: Sandbox, name: str) -> Node:
-    """Sends sample `name`; its Slack article (the newest top-level one)."""
-    before = len(_articles(sandbox.page(), "slack"))
+    """Sends sample `name`; its Slack article (its context line names the event's key, `sandbox-<name>-…`)."""
     assert sandbox.post("/sample", {"sample": name}).status_code == 303
-    wait_until(lambda: len(_articles(sandbox.page(), "slack")) > before, timeout=10)
-    return _articles(sandbox.page(), "slack")[-1]
+
+    def posted() -> Node | None:
+        return next((a for a in _articles(sandbox.page(), "slack") if f"sandbox-{name}-" in a.text()), None)
+
+    wait_until(posted, timeout=10)
+    found = posted()
+    assert found is not None
+    return found
 
 
 def test_a_sample_shows_with_its_buttons_and_as_a_teams_card(sandbox: Sandbox) -> None:
@@ -172,6 +180,13 @@ def test_mute_confirms_first_and_a_viewer_is_told_only_admins_may(sandbox: Sandb
     assert denial(as_viewer=False) == []  # the admin's page does not show the viewer's answer
 
 
+def test_quota_answers_from_the_fake_marketo_with_its_sparkline(sandbox: Sandbox) -> None:
+    assert sandbox.post("/command", {"channel": CHANNEL, "text": "quota"}).status_code == 303
+    replies = [a.text() for a in _articles(sandbox.page(), "slack", ephemeral=True)]
+    [quota] = [r for r in replies if "Marketo API quota" in r]
+    assert MUNCHKIN in quota and "of 50,000" in quota and re.search("[▁▂▃▄▅▆▇█]{3}", quota)
+
+
 def test_a_command_shows_its_reply_only_to_whoever_typed_it(sandbox: Sandbox) -> None:
     answer = sandbox.post("/command", {"channel": CHANNEL, "text": "/marketo help"})
     assert answer.status_code == 303 and answer.headers["location"] == f"/#ch-{CHANNEL}"
@@ -209,19 +224,21 @@ def test_the_feed_replays_after_last_event_id_and_resets_an_unknown_one(sandbox:
 
 
 def test_the_page_refuses_other_origins_and_hosts(sandbox: Sandbox) -> None:
-    before = len(_articles(sandbox.page(), "slack"))
     foreign = sandbox.client.post(
         "/sample", data={"sample": "audit"}, headers={"origin": "http://evil.example"}
     )
     bare = httpx.post(f"{sandbox.url}/sample", data={"sample": "audit"})  # no Origin, no Sec-Fetch-Site
     rebound = sandbox.client.get("/", headers={"host": f"evil.example:{sandbox.port}"})
     assert (foreign.status_code, bare.status_code, rebound.status_code) == (403, 403, 421)
-    assert len(_articles(sandbox.page(), "slack")) == before
+    assert "sandbox-audit-" not in sandbox.client.get("/").text
 
 
 def test_the_page_is_served_under_a_csp_without_inline_code(sandbox: Sandbox) -> None:
     response = sandbox.client.get("/")
     csp = response.headers["content-security-policy"]
+    assert (
+        response.headers["referrer-policy"] == "same-origin"
+    )  # no-referrer would make form posts send Origin: null
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     root = parse(response.text)
     assert len(root.find_all("h1")) == 1

@@ -16,6 +16,7 @@ import webbrowser
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -23,15 +24,26 @@ import httpx
 import uvicorn
 from starlette.applications import Starlette
 
-from notifbot.config import Env, Route, Settings, TeamsSettings, load_settings, semantic_problems
+from notifbot.config import (
+    Env,
+    MarketoInstance,
+    Route,
+    Settings,
+    TeamsSettings,
+    load_settings,
+    semantic_problems,
+)
 from notifbot.destinations import Destination, SlackDestination, TeamsWorkflowDestination
 from notifbot.errors import ConfigError, NotifbotError
 from notifbot.sandbox.guard import LoopbackHostOnly, require_loopback
 from notifbot.sandbox.interact import BotLink
+from notifbot.sandbox.marketo import MarketoApi, seed_quota_samples
+from notifbot.sandbox.marketo_story import MarketoStory
 from notifbot.sandbox.page import Page
 from notifbot.sandbox.services import Services
 from notifbot.sandbox.slack_api import TOKEN, YOU
 from notifbot.serving import serve
+from notifbot.store.open import open_database
 
 DEFAULT_PORT = 8090
 BOT_HOST = "127.0.0.1"
@@ -54,6 +66,7 @@ class Options:
     port: int = DEFAULT_PORT
     db: str | None = None
     open_browser: bool = False
+    marketo: bool = False  # a fake Marketo instance (sandbox/marketo.py) the bot's pollers read
 
 
 @dataclass(frozen=True)
@@ -73,12 +86,20 @@ def _free(name: str, taken: Mapping[str, object]) -> str:
     return found
 
 
-def derive(base: Settings, services: Services, *, port: int, db_path: str) -> Derived:
+def derive(
+    base: Settings,
+    services: Services,
+    *,
+    port: int,
+    db_path: str,
+    marketo: MarketoInstance | None = None,
+) -> Derived:
     """`base` rewritten for the sandbox: chat destinations on the chat server, a Teams twin for every Slack
     destination on the same routes, SQLite at `db_path`, the bot on loopback, nothing that reaches the outside.
 
     Routes, noise, groups, digests, templates and languages stay yours. Marketo, Adobe I/O and mailbox sources
-    and Teams over Graph are left out: the sandbox talks to nothing but itself.
+    and Teams over Graph are left out: the sandbox talks to nothing but itself (and `marketo`, the fake instance
+    on the chat server, when given).
     """
     s = base.model_copy(deep=True)
     s.server = s.server.model_copy(
@@ -88,7 +109,7 @@ def derive(base: Settings, services: Services, *, port: int, db_path: str) -> De
     admins = [*s.slack.admins, *([] if YOU in s.slack.admins else [YOU])]
     s.slack = s.slack.model_copy(update={"api_url": services.slack.api_url, "admins": admins})
     s.teams = TeamsSettings()
-    s.marketo = s.marketo.model_copy(update={"instances": []})
+    s.marketo = s.marketo.model_copy(update={"instances": [marketo] if marketo else []})
     s.adobe_io = None
     s.email = s.email.model_copy(update={"mailboxes": []})
 
@@ -238,9 +259,18 @@ async def _run(
     port = int(sockets[0].getsockname()[1])
     services = Services()
     services.bind(options.host, port)
-    derived = derive(base, services, port=_free_port(), db_path=db)
+    fake = (
+        MarketoApi(MarketoStory(thresholds=tuple(base.marketo.quota_thresholds))) if options.marketo else None
+    )
+    instance = MarketoInstance.model_validate(fake.instance_entry(services.slack.base_url)) if fake else None
+    derived = derive(base, services, port=_free_port(), db_path=db, marketo=instance)
     secret = secrets.token_hex(16)
     env = sandbox_env(environ, secret, services.slack.api_url)
+    if (
+        fake is not None
+    ):  # the story's morning, as the quota poller would have stored it, before the bot starts
+        async with open_database(derived.settings.storage, env) as store:
+            await store.call(seed_quota_samples, fake.story, datetime.now(UTC))
     bot_url = f"http://{BOT_HOST}:{derived.settings.server.port}"
     link = BotLink(
         services.chat,
@@ -252,9 +282,9 @@ async def _run(
         channel_names=derived.channels,
     )
     page = Page(services.chat, link, channels=derived.channels, bot_url=bot_url)
-    # later: `--marketo` mounts sandbox/marketo.py's routes here and points settings.marketo at them (and seeds
-    # the database before `serve`); `/console` joins the page's routes once ui/ can mint a session
-    app = LoopbackHostOnly(Starlette(routes=[*services.routes(), *page.routes()]), port)
+    # later: `/console` joins these routes once ui/ can mint a session for the bot's /ui
+    routes = [*services.routes(), *page.routes(), *(fake.routes() if fake else [])]
+    app = LoopbackHostOnly(Starlette(routes=routes), port)
     config = uvicorn.Config(
         app,
         lifespan="off",

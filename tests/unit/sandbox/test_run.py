@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
-from notifbot.config import Settings, parse_settings
+from notifbot.config import MarketoInstance, Settings, parse_settings
 from notifbot.destinations import SlackDestination, TeamsWorkflowDestination
+from notifbot.sandbox.marketo import MarketoApi
+from notifbot.sandbox.marketo_story import MUNCHKIN, MarketoStory
 from notifbot.sandbox.run import SANDBOX_CHANNEL, SandboxError, bind, derive, page_url, sandbox_env
 from notifbot.sandbox.services import Services
 from notifbot.sandbox.slack_api import TOKEN, YOU
@@ -77,6 +79,18 @@ def test_your_destinations_post_to_the_sandbox_and_each_slack_one_gets_a_twin_on
         False,
     )
     assert (settings.storage.url, settings.storage.path) == (None, "/tmp/x/sandbox.db")
+
+
+def test_with_the_fake_marketo_it_is_the_only_instance() -> None:
+    services = _services()
+    fake = MarketoApi(MarketoStory())
+    instance = MarketoInstance.model_validate(fake.instance_entry(services.slack.base_url))
+    real = {
+        "marketo": {"instances": [{"munchkin_id": "123-ABC-456", "client_id": "id", "client_secret": "s"}]}
+    }
+    derived = derive(parse_settings(real, source="test"), services, port=1, db_path="x.db", marketo=instance)
+    [only] = derived.settings.marketo.instances
+    assert (only.munchkin_id, only.base_url) == (MUNCHKIN, f"{BASE}/marketo")
 
 
 def test_the_bot_gets_only_the_sandbox_secrets_and_your_webhook_token() -> None:
