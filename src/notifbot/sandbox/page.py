@@ -11,11 +11,19 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
 from markupsafe import Markup
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.routing import Route
 
 from notifbot.kinds import load_samples
@@ -96,7 +104,8 @@ class Page:
         self.env = templates()
         self.views = Views(self.env)
         self.feed = Feed(chat, self.views)
-        self.dismissed: set[tuple[str, str]] = set()
+        self.dismissed: set[tuple[str, str]] = set()  # (channel, ts) of ephemeral answers dismissed
+        self.samples = list(load_samples())
 
     def routes(self) -> list[Route]:
         return [
@@ -139,13 +148,14 @@ class Page:
         return columns
 
     async def _page(self, request: Request) -> Response:
+        """The page as it is now, for the reader of this browser, with the feed's position to resume from."""
         user = _user(request)
         known = set(self.channel_names) | set(self.chat.channels())
         return self._html(
             "page.html",
             columns=self.columns(user),
             notices=[notice_html(n) for n in self.chat.notices() if n.channel not in known],
-            samples=list(load_samples()),
+            samples=self.samples,
             viewer=user == VIEWER,
             user=user,
             command=self.link.command_name,
@@ -154,15 +164,15 @@ class Page:
         )
 
     async def _events(self, request: Request) -> Response:
-        from starlette.responses import StreamingResponse
-
+        """The SSE feed from the client's Last-Event-ID (or `?after=`, the page's position on first connect)."""
         last = request.headers.get("last-event-id") or request.query_params.get("after")
         headers = {**HEADERS, "x-accel-buffering": "no"}
         return StreamingResponse(self.feed.stream(last), media_type="text/event-stream", headers=headers)
 
     def _button(
         self, channel: str, ts: str, action_id: str, value: str | None
-    ) -> tuple[Message, dict[str, object]] | None:
+    ) -> tuple[Message, dict[str, Any]] | None:
+        """The message `ts` and its button `action_id` (with `value`), if the channel still holds both."""
         m = self.chat.find(channel, ts)
         found = find_button(m.blocks, action_id, value) if m is not None else None
         return (m, found[1]) if m is not None and found is not None else None
@@ -203,6 +213,9 @@ class Page:
             headers = request.headers
             if not same_origin(headers.get("origin"), headers.get("host"), headers.get("sec-fetch-site")):
                 return PlainTextResponse("refused: this form is accepted from the sandbox page only\n", 403)
+            declared = headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > MAX_FORM:
+                return PlainTextResponse("refused: the form is too large\n", 413)
             body = await request.body()
             if len(body) > MAX_FORM:
                 return PlainTextResponse("refused: the form is too large\n", 413)
@@ -212,6 +225,7 @@ class Page:
         return endpoint
 
     async def _act(self, request: Request, form: dict[str, str]) -> Response:
+        """A button: its confirm first (the page without JavaScript), then the signed click to the bot."""
         channel, ts, action_id = form.get("channel", ""), form.get("ts", ""), form.get("action_id", "")
         value = form.get("value")
         held = self._button(channel, ts, action_id, value)
@@ -233,12 +247,14 @@ class Page:
         return _back(dom_id("m", channel, ts))
 
     async def _command(self, request: Request, form: dict[str, str]) -> Response:
+        """The `/marketo` box: a signed slash command; the ack's reply is in the chat before the redirect."""
         channel = form.get("channel", "")
         if channel:
             await self.link.command(channel, form.get("text", ""), _user(request))
         return _back(dom_id("ch", channel) if channel else "")
 
     async def _sample(self, request: Request, form: dict[str, str]) -> Response:
+        """ "Send a sample event": the bundled sample posted to the bot's /hooks/events."""
         seq = self.chat.seq
         problem = await self.link.sample(form.get("sample", ""))
         if problem is not None:
@@ -248,11 +264,13 @@ class Page:
         return _back()
 
     async def _dismiss(self, request: Request, form: dict[str, str]) -> Response:
+        """Hides an ephemeral answer from the page, as Slack's "Dismiss" does."""
         channel = form.get("channel", "")
         self.dismissed.add((channel, form.get("ts", "")))
         return _back(dom_id("ch", channel))
 
     async def _as(self, request: Request, form: dict[str, str]) -> Response:
+        """Who the page acts as: you (an admin) or a viewer (not one), kept in a cookie of this browser."""
         response = _back()
         who = "viewer" if form.get("as") == "viewer" else "you"
         response.set_cookie(AS_COOKIE, who, httponly=True, samesite="strict")
