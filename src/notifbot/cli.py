@@ -340,8 +340,9 @@ def build_parser() -> argparse.ArgumentParser:
             "default) beside a chat server on loopback that plays Slack and Teams: every Slack destination posts to "
             "it, with a Teams twin on the same routes, and each channel shows on one page, live. Its buttons and the "
             '/marketo box send the bot the signed requests Slack sends; "Send a sample" posts a bundled event to '
-            "/hooks/events. Nothing leaves this machine: Marketo, Adobe I/O and mailbox sources are left out, the "
-            "database is a temporary file unless --db. Ctrl-C stops both servers.",
+            "/hooks/events. Nothing leaves this machine: your Marketo, Adobe I/O and mailbox sources are left out "
+            "(--marketo adds a fake instance), the database is a temporary file unless --db. Ctrl-C stops both "
+            "servers.",
             epilog="The page needs no login: it listens on loopback only and answers only its own page "
             "(Host and Origin checks).",
         )
@@ -361,7 +362,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--marketo",
         action="store_true",
         help="also run a fake Marketo instance (000-SBX-001) telling a day's story, which the bot's pollers read: "
-        "/marketo quota and stale-triggers answer from it, and its quota warning arrives mid-afternoon US Central",
+        "/marketo quota and stale-triggers answer from it (its usage crosses the first quota threshold "
+        "mid-afternoon US Central)",
     )
     s.add_argument("--open", action="store_true", help="open the page in your web browser once it is up")
     s.add_argument(
