@@ -171,7 +171,7 @@ def _alt(b: Burn | None, used: int, quota: int, t: Texts) -> str:
             "API calls today: {used} of {quota} ({percent}); at this rate the quota lasts until the reset."
         ).format(**values)
     return t._(
-        "API calls today: {used} of {quota} ({percent}); at this rate the quota runs out about {time}."
+        "API calls today: {used} of {quota} ({percent}); at this rate the quota runs out at about {time}."
     ).format(time=t.clock_ct(b.runs_out_at, b.taken), **values)
 
 
@@ -201,8 +201,9 @@ def chart_of(
         points=tuple((s.sampled_at - start, s.used) for s in view.today),
         forecast=_segment(b, start),
         reset=day,
-        # TRANSLATORS: labels on the quota chart: the daily quota's line, and the mark where it resets
+        # TRANSLATORS: the label on the quota chart's line at the daily quota ("quota 50,000")
         quota_label=t.pgettext("chart", "quota {n}").format(n=t.count(last.quota)),
+        # TRANSLATORS: the label on the quota chart's mark at midnight US Central, where the quota resets
         reset_label=t.pgettext("chart", "reset"),
         ticks=ticks,
     )
@@ -278,12 +279,10 @@ def _instance(view: QuotaView, now: datetime, day_start: datetime, t: Texts) -> 
     b = burn(view.today, day_start)
     chart = chart_of(view, b, day_start, now, t)
     if chart is not None:
+        bars = sparkline(chart)
         # TRANSLATORS: after a row of bars, one per hour since the quota's reset at midnight US Central
         facts.append(
-            Fact(
-                t.pgettext("fact", "Burn today"),
-                t._("{bars} (per hour since 00:00 CT)").format(bars=sparkline(chart)),
-            )
+            Fact(t.pgettext("fact", "Burn today"), t._("{bars} (per hour since 00:00 CT)").format(bars=bars))
         )
     if errors := _errors(last, t):
         facts.append(Fact(t.pgettext("fact", "API errors today"), errors))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from html import escape
 from math import ceil
@@ -30,6 +30,8 @@ CLEAR, AXIS, BAR, LIMIT, DOTS = range(5)
 PALETTE = ((255, 255, 255), (138, 136, 134), (47, 111, 222), (209, 52, 56), (202, 80, 16))
 PNG_SIZES = (8, 1024)  # Teams shows images up to 1024 × 1024 px; a size outside is clamped
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+Attr = str | float  # an SVG attribute's value: text, or a coordinate written with at most one decimal
 
 
 def _top(chart: Chart) -> float:
@@ -100,59 +102,60 @@ def _steps(chart: Chart) -> list[tuple[float, float]]:
     return out
 
 
-def _line(x1: float, y1: float, x2: float, y2: float, **attrs: str) -> str:
-    extra = "".join(f' {k.rstrip("_").replace("_", "-")}="{escape(v)}"' for k, v in attrs.items())
-    return f'<line x1="{_n(x1)}" y1="{_n(y1)}" x2="{_n(x2)}" y2="{_n(y2)}"{extra}/>'
+def _tag(name: str, attrs: Mapping[str, Attr], *children: str, text: str | None = None) -> str:
+    """`<name …/>`, or with children or text `<name …>…</name>`: every attribute value and the text escaped here."""
+    head = name + "".join(
+        f' {k}="{escape(_n(v) if isinstance(v, float | int) else v)}"' for k, v in attrs.items()
+    )
+    if text is None and not children:
+        return f"<{head}/>"
+    return f"<{head}>{escape(text or '')}{''.join(children)}</{name}>"
 
 
-def _text(x: float, y: float, text: str, css: str, anchor: str, fill: str = "currentColor") -> str:
-    return f'<text class="{css}" x="{_n(x)}" y="{_n(y)}" text-anchor="{anchor}" fill="{fill}">{escape(text)}</text>'
+def _line(x1: float, y1: float, x2: float, y2: float, **attrs: Attr) -> str:
+    """A line; `attrs` with `_` for `-` (`stroke_dasharray`), a trailing `_` dropped (`class_`)."""
+    extra = {k.rstrip("_").replace("_", "-"): v for k, v in attrs.items()}
+    return _tag("line", {"x1": x1, "y1": y1, "x2": x2, "y2": y2, **extra})
+
+
+def _label(x: float, y: float, text: str, css: str, anchor: str, fill: str = "currentColor") -> str:
+    """A text label (escaped) anchored at (x, y)."""
+    return _tag("text", {"class": css, "x": x, "y": y, "text-anchor": anchor, "fill": fill}, text=text)
 
 
 def svg(chart: Chart) -> str:
     """The chart as an inline SVG element: axes, hour labels, quota line, burn step line, dashed forecast, reset."""
     f = svg_frame(chart)
-    bottom, right = f.top + f.height, f.left + f.width
-    parts = [
-        f'<svg xmlns="{SVG_NS}" viewBox="0 0 {VIEW_W} {VIEW_H}" role="img" class="quota-chart"'
-        ' font-family="sans-serif" font-size="11">',
-        f"<title>{escape(chart.title)}</title>",
-        f"<desc>{escape(chart.alt)}</desc>",
-        '<g class="axes" stroke="currentColor" stroke-opacity="0.5">',
+    bottom, right, quota, rx = f.top + f.height, f.left + f.width, f.y(chart.quota), f.x(chart.reset)
+    axes = [
         _line(f.left, bottom, right, bottom),
         _line(f.left, f.top, f.left, bottom),
         *(_line(f.x(at), bottom, f.x(at), bottom + 4) for at, _ in chart.ticks),
-        "</g>",
-        *(_text(f.x(at), VIEW_H - 10, label, "tick", "middle") for at, label in chart.ticks),
-        _line(f.left, f.y(chart.quota), right, f.y(chart.quota), class_="quota", stroke=QUOTA),
-        _text(f.left + 4, f.y(chart.quota) - 4, chart.quota_label, "quota-label", "start", QUOTA),
     ]
     points = " ".join(f"{_n(f.x(at))},{_n(f.y(used))}" for at, used in _steps(chart))
-    parts.append(
-        f'<polyline class="burn" points="{points}" fill="none" stroke="{BURN}" stroke-width="2"'
-        ' stroke-linejoin="round"/>'
-    )
+    forecast = []
     if chart.forecast is not None:
         (x1, y1), (x2, y2) = chart.forecast
-        parts.append(
-            _line(
-                f.x(x1),
-                f.y(y1),
-                f.x(x2),
-                f.y(y2),
-                class_="forecast",
-                stroke=FORECAST,
-                stroke_width="2",
-                stroke_dasharray="6 4",
-            )
-        )
-    rx = f.x(chart.reset)
-    parts += [
+        dashes: dict[str, Attr] = {"stroke": FORECAST, "stroke_width": "2", "stroke_dasharray": "6 4"}
+        forecast.append(_line(f.x(x1), f.y(y1), f.x(x2), f.y(y2), class_="forecast", **dashes))
+    root = {"xmlns": SVG_NS, "viewBox": f"0 0 {VIEW_W} {VIEW_H}", "role": "img", "class": "quota-chart"}
+    return _tag(
+        "svg",
+        {**root, "font-family": "sans-serif", "font-size": "11"},
+        _tag("title", {}, text=chart.title),
+        _tag("desc", {}, text=chart.alt),
+        _tag("g", {"class": "axes", "stroke": "currentColor", "stroke-opacity": "0.5"}, *axes),
+        *(_label(f.x(at), VIEW_H - 10, label, "tick", "middle") for at, label in chart.ticks),
+        _line(f.left, quota, right, quota, class_="quota", stroke=QUOTA),
+        _label(f.left + 4, quota - 4, chart.quota_label, "quota-label", "start", QUOTA),
+        _tag(
+            "polyline",
+            {"class": "burn", "points": points, "fill": "none", "stroke": BURN, "stroke-width": "2"},
+        ),
+        *forecast,
         _line(rx, f.top, rx, bottom, class_="reset", stroke="currentColor", stroke_dasharray="2 3"),
-        _text(rx, f.top - 6, chart.reset_label, "reset-label", "end"),
-        "</svg>",
-    ]
-    return "".join(parts)
+        _label(rx, f.top - 6, chart.reset_label, "reset-label", "end"),
+    )
 
 
 # --- PNG ----------------------------------------------------------------------------------------------------------
@@ -165,10 +168,6 @@ class _Canvas:
         self.width, self.height = width, height
         self.pixels = bytearray(width * height)
 
-    def put(self, x: int, y: int, colour: int) -> None:
-        if 0 <= x < self.width and 0 <= y < self.height:
-            self.pixels[y * self.width + x] = colour
-
     def fill(self, x1: int, y1: int, x2: int, y2: int, colour: int) -> None:
         """The rectangle from (x1, y1) to (x2, y2), both included."""
         for y in range(max(0, y1), min(self.height, y2 + 1)):
@@ -177,12 +176,19 @@ class _Canvas:
             if lo < hi:
                 self.pixels[row + lo : row + hi] = bytes([colour]) * (hi - lo)
 
+    def dot(self, x: int, y: int, colour: int) -> None:
+        """One pixel, when it is inside."""
+        if 0 <= x < self.width and 0 <= y < self.height:
+            self.pixels[y * self.width + x] = colour
+
     def rows(self) -> Iterator[bytes]:
+        """The scanlines as PNG stores them, each after its filter byte."""
         for y in range(self.height):
             yield b"\x00" + bytes(self.pixels[y * self.width : (y + 1) * self.width])  # filter type 0: none
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
+    """A PNG chunk: length, type, data, and the CRC of type and data."""
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
@@ -236,5 +242,6 @@ def png(chart: Chart, width: int = 480, height: int = 120) -> bytes:
         for i in range(steps + 1):
             if i % 6 < 4 or i == steps:  # dots: four pixels on, two off; the end always shows
                 x, y = x1 + round((x2 - x1) * i / steps), y1 + round((y2 - y1) * i / steps)
-                c.fill(x, y - 1, x, y, DOTS)
+                c.dot(x, y - 1, DOTS)
+                c.dot(x, y, DOTS)
     return _encode(c)

@@ -12,6 +12,8 @@ from notifbot.commands.queries import QuotaSample, QuotaView
 from notifbot.commands.quota import Burn, burn, chart_of, forecast, forecast_text
 from notifbot.i18n import texts_for
 from notifbot.render.chart import sparkline
+from notifbot.render.console import render_console
+from notifbot.render.slack_reply import render_reply
 from tests.unit.commands.conftest import Harness
 
 CT_8AM = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)  # 08:00 US Central (CST)
@@ -258,6 +260,18 @@ def test_the_sentence_in_swedish_reads_the_same_burn() -> None:
     )
 
 
+def test_the_chart_in_swedish() -> None:
+    sv = texts_for("sv", "Europe/Stockholm")
+    samples = [at(0, 10_000), at(4, 20_000)]
+    chart = chart_of(view_of(*samples), burn(samples), MIDNIGHT, CT_8AM + timedelta(hours=5), sv)
+    assert chart is not None and chart.title == "API-anrop i dag — 123-ABC-456"
+    assert chart.alt == (
+        "API-anrop i dag: 20\xa0000 av 40\xa0000 (50\xa0%); i den här takten tar kvoten slut omkring kl. 20:00 CT."
+    )
+    assert (chart.quota_label, chart.reset_label) == ("kvot 40\xa0000", "återställning")
+    assert [label for _, label in chart.ticks] == ["00:00 CT", "06:00 CT", "12:00 CT", "18:00 CT"]
+
+
 def test_burn_is_a_plain_value() -> None:
     b = Burn(1, 2, 0.5, None, RESET, MIDNIGHT, CT_8AM, current=True)
     assert not b.used_up and Burn(2, 2, None, CT_8AM, RESET, MIDNIGHT, CT_8AM, current=False).used_up
@@ -282,7 +296,7 @@ def test_the_chart_draws_the_burn_the_sentence_says() -> None:
     assert chart.forecast == ((12 * 3600, 20_000), (20 * 3600, 40_000))
     assert (
         chart.alt
-        == "API calls today: 20,000 of 40,000 (50%); at this rate the quota runs out about 8:00 PM CT."
+        == "API calls today: 20,000 of 40,000 (50%); at this rate the quota runs out at about 8:00 PM CT."
     )
     assert chart.title == "API calls today — 123-ABC-456" and chart.quota_label == "quota 40,000"
     assert [label for _, label in chart.ticks] == ["12:00 AM CT", "6:00 AM CT", "12:00 PM CT", "6:00 PM CT"]
@@ -341,3 +355,6 @@ async def test_quota_reply_carries_the_chart(polled: Harness) -> None:
     assert main.chart is not None and main.chart.forecast == ((12 * 3600, 20_000), (20 * 3600, 40_000))
     facts = {f.label: f.value for f in main.facts}
     assert facts["Burn today"] == f"{sparkline(main.chart)} (per hour since 00:00 CT)"
+    # the terminal view (`render/console.py`) shows the same sparkline line
+    terminal = render_console(render_reply(await polled.ask("quota"))).splitlines()
+    assert f"Burn today: {'▁' * 7}{'▃' * 4}{'▅' * 2} (per hour since 00:00 CT)" in terminal

@@ -25,7 +25,7 @@ TICKS = ((0.0, "12:00 AM CT"), (6 * H, "6:00 AM CT"), (12 * H, "12:00 PM CT"), (
 # 10,000 calls by 08:00, 20,000 by 12:00, asked at 12:40; at 2,500/h the 40,000 run out at 20:00
 CHART = Chart(
     title="API calls today — <b>&'\"",
-    alt="API calls today: 20,000 of 40,000 (50%); at this rate the quota runs out about 8:00 PM CT.",
+    alt="API calls today: 20,000 of 40,000 (50%); at this rate the quota runs out at about 8:00 PM CT.",
     quota=40_000,
     day=24 * H,
     now=12 * H + 40 * 60,
