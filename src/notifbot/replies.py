@@ -25,6 +25,9 @@ class Item:
     detail: str | None = None
 
 
+Segment = tuple[tuple[float, float], tuple[float, float]]  # a line from one (x, y) to another
+
+
 @dataclass(frozen=True)
 class Chart:
     """Today's quota burn as plain data for a picture: x in seconds since the last 00:00 CT, y in API calls.
@@ -39,9 +42,7 @@ class Chart:
     day: float  # the Central day's length: 23, 24 or 25 h on the days daylight saving starts and ends
     now: float  # when the reading ends (the last bar and the step line stop here)
     points: tuple[tuple[float, int], ...]  # (seconds since the midnight, used), oldest first
-    forecast: (
-        tuple[tuple[float, float], tuple[float, float]] | None
-    )  # the last reading → the rate's end point
+    forecast: Segment | None  # from the latest reading to where the rate reaches the quota (or to the reset)
     reset: float  # where the quota resets (the day's end)
     reset_label: str
     quota_label: str

@@ -12,7 +12,7 @@ from notifbot.commands.model import CommandContext
 from notifbot.commands.queries import QuotaSample, QuotaView, quota_overview
 from notifbot.i18n import EN, N_, Texts
 from notifbot.render.chart import sparkline
-from notifbot.replies import Chart, Fact, Item, Reply, Section
+from notifbot.replies import Chart, Fact, Item, Reply, Section, Segment
 
 TITLE = N_("Marketo API quota")
 RATE_WINDOW = timedelta(hours=3)  # "current rate" = the growth over roughly the last few hours
@@ -146,7 +146,7 @@ def forecast(samples: Sequence[QuotaSample], day_start: datetime | None = None, 
     return forecast_text(burn(samples, day_start), t)
 
 
-def _segment(b: Burn | None, start: float) -> tuple[tuple[float, float], tuple[float, float]] | None:
+def _segment(b: Burn | None, start: float) -> Segment | None:
     """The forecast from the latest reading: to the quota when it runs out, else to the reset at the same rate."""
     if b is None or b.used_up or b.rate_per_s is None:
         return None
