@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from notifbot.asgi import error_body, respond
 from notifbot.net import is_loopback
 
-_HOST = re.compile(r"(\[[^]]+\]|[^:\[\]]+)(?::([0-9]{1,5}))?")
+_HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::([0-9]{1,5}))?")  # a Host header
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 
 CSP = (
