@@ -450,6 +450,14 @@ def test_retry_requeues_the_row_and_wakes_its_delivery(plain: ConsoleBot, record
     assert logged.__dict__["role"] == "admin" and logged.__dict__["client"] == "127.0.0.1"
 
 
+@pytest.mark.parametrize("row", ["999999", str(2**63), "1" * 40])
+def test_retry_of_no_dead_row_says_so(plain: ConsoleBot, row: str) -> None:
+    with client(plain) as c:
+        headers, csrf = signed_in(c, ADMIN, "admin")
+        r = c.post(f"/ui/outbox/{row}/retry", headers={**headers, **origin(plain)}, data={"csrf": csrf})
+    assert r.status_code == 303 and r.headers["location"] == f"/ui/outbox?missing={row}"
+
+
 def test_the_pending_list_shows_what_waits(plain: ConsoleBot) -> None:
     with client(plain) as c:
         headers, _ = signed_in(c, VIEWER, "viewer")

@@ -39,6 +39,7 @@ Wake = Callable[[Iterable[tuple[str, str]]], None]  # (dest_type, target) channe
 Handler = Callable[[Request], Awaitable[Response]]
 Action = Callable[[Request, Session], Awaitable[Response]]
 MAX_FORM_BYTES = 16 * 1024
+MAX_ROW_ID = 2**63 - 1  # the stores' integer ids; a larger one in a URL names no row
 CLEAR_TEXT = (
     "This console was reached over plain HTTP from another machine, so a token typed here would cross the network "
     "in clear. Put a reverse proxy that terminates TLS (HTTPS) in front of notifbot and set server.proxy_headers so "
@@ -170,6 +171,7 @@ class Console:
     # -- pages and actions
 
     def session_of(self, request: Request) -> Session | None:
+        """The request's valid session, if its cookie carries one."""
         return self.keys.verify(request.cookies.get(COOKIE), self.clock())
 
     def page(self, page: Page) -> Handler:
@@ -204,9 +206,8 @@ class Console:
                     request, 403, "This form is stale or did not come from the console.", session
                 )
             if role is not None and session.role != role:
-                return self.refuse(
-                    request, 403, f"Only an {role} may do this; you are signed in as a viewer.", session
-                )
+                message = f"This needs the {role} role; you are signed in as {session.role}."
+                return self.refuse(request, 403, message, session)
             return await act(request, session)
 
         return endpoint
@@ -222,6 +223,7 @@ class Console:
         return self.refuse(request, 403, "This request did not come from the console's own pages.")
 
     async def login_form(self, request: Request) -> Response:
+        """The sign-in form; only the reason when a token would cross the network in clear."""
         if clear_text_off_loopback(request.url.scheme, client_of(request)):
             return self.sign_in(request, 403, refused=CLEAR_TEXT)
         return self.sign_in(request)
@@ -261,6 +263,7 @@ class Console:
         return response
 
     async def logout(self, request: Request, session: Session) -> Response:
+        """Clears the cookie (the session itself stays valid until it expires: it is stateless)."""
         response = RedirectResponse(f"{base_of(request)}/login", status_code=303)
         response.delete_cookie(
             COOKIE,
@@ -274,7 +277,7 @@ class Console:
     async def retry(self, request: Request, session: Session) -> Response:
         """Requeues a dead row and wakes its channel's delivery (here, and on other replicas via PostgreSQL)."""
         row = int(request.path_params["row"])
-        done = await self.db.call(requeue_dead, row, self.clock())
+        done = await self.db.call(requeue_dead, row, self.clock()) if row <= MAX_ROW_ID else None
         if done is None:
             return RedirectResponse(f"{base_of(request)}/outbox?missing={row}", status_code=303)
         self.wake([(done.dest_type, done.target)])
@@ -291,6 +294,7 @@ class Console:
         return RedirectResponse(f"{base_of(request)}/outbox?requeued={row}", status_code=303)
 
     async def static_file(self, request: Request) -> Response:
+        """A stylesheet, public: the sign-in page needs it too."""
         found = self.static.get(request.path_params["name"])
         if found is None:
             return Response("not found\n", status_code=404, media_type="text/plain")
