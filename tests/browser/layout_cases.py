@@ -111,9 +111,12 @@ TEAMS: Mapping[str, Variant] = {
     "resolved": lambda n, t: render_teams(n, group=_group(n, t, "resolved"), texts=t),
     "thread": lambda n, t: render_teams_thread(_thread(n, t), texts=t),
 }
-# keys whose strings are never on screen: the notification text (Slack and Teams show the blocks or the card), a
-# confirm dialog (closed until clicked), the values a click sends, URLs
-HIDDEN_KEYS = frozenset({"fallbackText", "confirm", "value", "action_id", "block_id", "url"})
+# keys whose strings are not on screen: a confirm dialog (closed until clicked), what a click sends, URLs, and the
+# notification text (Slack's top-level `text`, handled in cut_texts; Teams' fallbackText): the blocks or card show
+HIDDEN_KEYS: Mapping[str, frozenset[str]] = {
+    "slack": frozenset({"confirm", "value", "action_id", "block_id", "url"}),
+    "teams": frozenset({"fallbackText", "url"}),  # a Fact's `value` is on screen
+}
 
 
 @dataclass(frozen=True)
@@ -122,37 +125,37 @@ class Case:
 
     id: str  # "slack/sv/campaign_failure/long/grouped"
     lang: str
-    message: dict[str, Any]
     html: Markup
     buttons: int  # buttons the JSON asks for (not counting a confirm dialog's own)
     cut: tuple[str, ...]  # the end ("…" included) of every copy of a long value the bot cut, as shown
     uncut: tuple[str, ...]  # every copy of a long value cut without "…" (a failure)
 
 
-def _strings(value: Any, shown: bool = True, key: object = None) -> Iterator[tuple[str, bool]]:
-    """Every string in `value` and whether it is shown on screen (see HIDDEN_KEYS)."""
-    shown = shown and key not in HIDDEN_KEYS
+def _strings(value: Any, hidden: frozenset[str], shown: bool = True) -> Iterator[tuple[str, bool]]:
+    """Every string in `value` and whether it is on screen (not under a `hidden` key)."""
     if isinstance(value, str):
         yield value, shown
     elif isinstance(value, dict):
         for k, item in value.items():
-            yield from _strings(item, shown, k)
+            yield from _strings(item, hidden, shown and k not in hidden)
     elif isinstance(value, list):
         for item in value:
-            yield from _strings(item, shown, key)
+            yield from _strings(item, hidden, shown)
 
 
-def cut_texts(message: Mapping[str, Any], values: Mapping[str, str]) -> tuple[list[str], list[str]]:
+def cut_texts(
+    message: Mapping[str, Any], values: Mapping[str, str], platform: str
+) -> tuple[list[str], list[str]]:
     """(ends, faults): wherever one of the long `values` (by its first HEAD characters) shows in the message but
     not whole, the copy must go on with "…": its last 30 characters and the "…" are an end to find on the page (if
-    the string is shown), else the copy is a fault. The Slack message's top-level `text` is its notification text."""
+    the string is on screen), else the copy is a fault."""
     ends: list[str] = []
     faults: list[str] = []
-    top_text = message.get("text") if "blocks" in message else None
-    for s, shown in _strings(dict(message, text=None) if top_text is not None else message):
-        _cuts_in(s, values, ends if shown else [], faults)
-    if isinstance(top_text, str):
-        _cuts_in(top_text, values, [], faults)
+    hidden = HIDDEN_KEYS[platform]
+    for key, value in message.items():
+        on_screen = key not in hidden and not (platform == "slack" and key == "text")
+        for s, shown in _strings(value, hidden, on_screen):
+            _cuts_in(s, values, ends if shown else [], faults)
     return ends, faults
 
 
@@ -217,14 +220,12 @@ def cases() -> list[Case]:
             ):
                 for variant, render in variants.items():
                     message = render(n, LANGUAGES[lang])
-                    ends, faults = cut_texts(message, long_values)
-                    html = to_html(message)
+                    ends, faults = cut_texts(message, long_values, platform)
                     out.append(
                         Case(
                             f"{platform}/{lang}/{name}/{form}/{variant}",
                             lang,
-                            message,
-                            html,
+                            to_html(message),
                             _buttons(message, platform),
                             tuple(ends),
                             tuple(faults),

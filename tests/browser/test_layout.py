@@ -142,13 +142,21 @@ def test_the_layout_checks_catch_each_planted_fault(page: Page) -> None:
 def test_the_cut_check_catches_a_cut_without_an_ellipsis() -> None:
     value = long_value("fieldA", 1_000)
     values = {value[:HEAD]: value}
-    whole = {"blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": f"*A*\n{value}"}}]}
-    assert cut_texts(whole, values) == ([], [])
-    marked = {"blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": value[:200] + "…"}}]}
-    assert cut_texts(marked, values) == ([value[170:200] + "…"], [])
-    silent = {
-        "text": value[:150],
-        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": value[:200]}}],
-    }
-    ends, faults = cut_texts(silent, values)
+
+    def section(text: str) -> dict[str, Any]:
+        return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+    assert cut_texts({"blocks": [section(f"*A*\n{value}")]}, values, "slack") == ([], [])
+    marked = {"text": value[:150] + "…", "blocks": [section(value[:200] + "…")]}
+    assert cut_texts(marked, values, "slack") == (
+        [value[170:200] + "…"],
+        [],
+    )  # the notification text is not shown
+    silent = {"text": value[:150], "blocks": [section(value[:200])]}
+    ends, faults = cut_texts(silent, values, "slack")
     assert ends == [] and len(faults) == 2  # the block's text and the notification text
+    fact = {"type": "FactSet", "facts": [{"title": "A", "value": value[:300] + "…"}]}
+    assert cut_texts({"type": "AdaptiveCard", "body": [fact]}, values, "teams") == (
+        [value[270:300] + "…"],
+        [],
+    )
