@@ -1,4 +1,9 @@
-"""Browser fixtures: one Chromium per test process (xdist worker), a fresh context and page per test.
+"""Browser fixtures: one Chromium per test module, a fresh context and page per test.
+
+Per module, not per test process: while Playwright's sync API is started it marks its event loop as the thread's
+running loop, even between calls, so any later `asyncio.run()` or async test in the same xdist worker would fail
+("cannot be called from a running event loop"). A module stays on one worker (`--dist loadfile`) and stops its
+Playwright when it ends. For the same reason a test here is never `async def` (a live server runs in a thread).
 
 Without Chromium or Playwright the tests skip on a developer machine and fail under CI=true (tests/browser/support.py).
 A failed test leaves a Playwright trace in tests/browser/artifacts/ (`playwright show-trace <file>`); a passing one
@@ -69,9 +74,9 @@ def browser_env(home: Path) -> dict[str, str | float | bool]:
     }
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
-    """Chromium, headless, launched once per test process (each xdist worker has its own)."""
+    """Chromium, headless, launched once per test module (see the module's docstring for why not per worker)."""
     executable = chromium_executable()
     from playwright.sync_api import Error, sync_playwright
 
