@@ -48,3 +48,15 @@ class LoopbackHostOnly:
                 await respond(send, 421, error_body("misdirected request: not a loopback Host"))
                 return
         await self.app(scope, receive, send)
+
+
+def same_origin(origin: str | None, host: str | None, fetch_site: str | None = None) -> bool:
+    """True when a POST comes from the sandbox's own page: `Origin` is `http://<Host>` (Host checked already).
+
+    A browser sends Origin with every POST; without it, only `Sec-Fetch-Site: same-origin` vouches for the request.
+    """
+    if not host:
+        return False
+    if origin is None:
+        return fetch_site == "same-origin"
+    return origin.strip().lower() == f"http://{host.strip().lower()}"
