@@ -52,10 +52,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """One line after the run when PostgreSQL tests were skipped, saying how to run them (skip reasons are hidden)."""
+    """One line after the run per kind of test skipped for want of a server or a browser, saying how to run them
+    (skip reasons are hidden)."""
+    from tests.browser.support import skipped_browser_line
     from tests.pg_support import skipped_postgres_line  # imported as a plugin (pytest_plugins) first
 
     reasons = [str(r.longrepr) for r in terminalreporter.stats.get("skipped", [])]
-    line = skipped_postgres_line(reasons)
-    if line is not None:
-        terminalreporter.write_line(line, yellow=True)
+    for line in (skipped_postgres_line(reasons), skipped_browser_line(reasons)):
+        if line is not None:
+            terminalreporter.write_line(line, yellow=True)

@@ -153,6 +153,11 @@ class Bot:
             env.get,
             self.graph.client if self.graph else None,
         )
+        console = None
+        if settings.server.console:  # Jinja2 and the pages load only when the console is on
+            from notifbot.ui.console import build_console
+
+            console = build_console(settings, env, self.db, self._rows_committed, self.metrics)
         self.asgi = build_app(
             WebDeps(
                 pipeline=self.pipeline,
@@ -164,6 +169,7 @@ class Bot:
                 slack=self.slack_app.http if self.slack_app else None,
                 adobe_io=self.adobe_io.endpoint if self.adobe_io else None,
                 teams=self.teams.endpoint if self.teams else None,
+                console=console,
             )
         )
         # start order (the database is already open); `stop` runs it backwards

@@ -62,6 +62,29 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return runner.run(serve(settings, env))
 
 
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from notifbot.logs import setup_logging
+    from notifbot.sandbox.guard import require_loopback
+    from notifbot.sandbox.run import Options, SandboxError, run
+
+    require_loopback(args.host)
+    options = Options(
+        config=args.config,
+        host=args.host,
+        port=args.port,
+        db=args.db,
+        open_browser=args.open,
+        marketo=args.marketo,
+    )
+    setup_logging(Env(os.environ).secrets(), log_format=args.log_format)
+    try:
+        with asyncio.Runner() as runner:
+            return runner.run(run(options, os.environ, sys.stdout))
+    except SandboxError as exc:
+        print(f"notifbot sandbox: {exc}", file=sys.stderr)
+        return 1
+
+
 def cmd_check_config(args: argparse.Namespace) -> int:
     settings, problems = check_settings(args.config, os.environ)
     for problem in problems:
@@ -307,6 +330,46 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-format", choices=["auto", "json", "text"], default="auto", help="default: text on a terminal"
     )
     s.set_defaults(func=cmd_serve)
+
+    s = with_config(
+        sub.add_parser(
+            "sandbox",
+            help="try the bot locally: a page showing each channel as Slack and Teams show it, with working "
+            "buttons and /marketo",
+            description="Runs the bot on your configuration (--config, else as `serve` finds one, else the embedded "
+            "default) beside a chat server on loopback that plays Slack and Teams: every Slack destination posts to "
+            "it, with a Teams twin on the same routes, and each channel shows on one page, live. Its buttons and the "
+            '/marketo box send the bot the signed requests Slack sends; "Send a sample" posts a bundled event to '
+            "/hooks/events. Nothing leaves this machine: your Marketo, Adobe I/O and mailbox sources are left out "
+            "(--marketo adds a fake instance), the database is a temporary file unless --db. Ctrl-C stops both "
+            "servers.",
+            epilog="The page needs no login: it listens on loopback only and answers only its own page "
+            "(Host and Origin checks).",
+        )
+    )
+    s.add_argument(
+        "--host", default="127.0.0.1", help="the page's address: 127.0.0.1 (default), ::1 or localhost only"
+    )
+    s.add_argument(
+        "--port", type=int, default=8090, help="the page's port (default 8090); the bot takes a free one"
+    )
+    s.add_argument(
+        "--db",
+        metavar="PATH",
+        help="keep the bot's SQLite database in PATH (default: a temporary file, deleted at exit)",
+    )
+    s.add_argument(
+        "--marketo",
+        action="store_true",
+        help="also run a fake Marketo instance (000-SBX-001) telling a day's story, which the bot's pollers read: "
+        "/marketo quota and stale-triggers answer from it (its usage crosses the first quota threshold "
+        "mid-afternoon US Central)",
+    )
+    s.add_argument("--open", action="store_true", help="open the page in your web browser once it is up")
+    s.add_argument(
+        "--log-format", choices=["auto", "json", "text"], default="auto", help="default: text on a terminal"
+    )
+    s.set_defaults(func=cmd_sandbox)
 
     s = with_config(
         sub.add_parser("check-config", help="validate config and environment; exit 1 on problems")

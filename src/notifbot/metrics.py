@@ -53,6 +53,12 @@ class Metrics:
         self.pruned = Counter(
             "notifbot_rows_pruned", "Rows deleted by retention (storage.retention)", ["table"], registry=r
         )
+        self.console_actions = Counter(
+            "notifbot_console_actions",
+            "Actions taken in the operations console (/ui)",
+            ["action"],
+            registry=r,
+        )
         self.latency = Histogram(
             "notifbot_delivery_latency_seconds",
             "From receipt to delivery",

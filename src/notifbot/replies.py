@@ -25,15 +25,40 @@ class Item:
     detail: str | None = None
 
 
+Segment = tuple[tuple[float, float], tuple[float, float]]  # a line from one (x, y) to another
+
+
+@dataclass(frozen=True)
+class Chart:
+    """Today's quota burn as plain data for a picture: x in seconds since the last 00:00 CT, y in API calls.
+
+    `commands` builds it (render sits below commands and cannot see a QuotaView); every text is already in the
+    reader's language and still untrusted (the renderers escape it).
+    """
+
+    title: str
+    alt: str  # the numbers in words: the picture's alternative text
+    quota: int
+    day: float  # the Central day's length: 23, 24 or 25 h on the days daylight saving starts and ends
+    now: float  # when the reading ends (the last bar and the step line stop here)
+    points: tuple[tuple[float, int], ...]  # (seconds since the midnight, used), oldest first
+    forecast: Segment | None  # from the latest reading to where the rate reaches the quota (or to the reset)
+    reset: float  # where the quota resets (the day's end)
+    reset_label: str
+    quota_label: str
+    ticks: tuple[tuple[float, str], ...] = ()  # hour labels at their offsets
+
+
 @dataclass(frozen=True)
 class Section:
-    """A block of a reply: optional heading, paragraph, facts and a bounded list (`more` = items left out)."""
+    """A block of a reply: optional heading, paragraph, facts, a bounded list (`more` = items left out), a chart."""
 
     title: str | None = None
     text: str | None = None
     facts: tuple[Fact, ...] = ()
     items: tuple[Item, ...] = ()
     more: int = 0
+    chart: Chart | None = None  # a picture of the section's numbers; each renderer chooses how to draw it
 
 
 @dataclass(frozen=True)

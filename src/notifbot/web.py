@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp
 
 from notifbot.asgi import Receive, Scope, Send, error_body, respond
 from notifbot.http_guard import PLATFORM_MAX_BODY, RequestAborted, RequestGuard
@@ -38,6 +39,7 @@ class WebDeps:
     slack: Callable[[Request], Awaitable[Response]] | None = None
     adobe_io: AdobeIOEndpoint | None = None
     teams: Callable[[Request], Awaitable[Response]] | None = None
+    console: ASGIApp | None = None  # the operations console (server.console), mounted at /ui
 
 
 @dataclass(frozen=True)
@@ -150,15 +152,16 @@ def build_app(deps: WebDeps) -> NotifbotASGI:
         deps.teams, "Teams commands are not configured: set teams.commands in the config"
     )
 
-    rest = Starlette(
-        routes=[
-            Route("/slack/events", slack_events, methods=["POST"]),
-            Route("/teams/notifications", teams_notifications, methods=["POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
-            Route("/metrics", metrics, methods=["GET"]),
-        ]
-    )
+    routes: list[BaseRoute] = [
+        Route("/slack/events", slack_events, methods=["POST"]),
+        Route("/teams/notifications", teams_notifications, methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+    ]
+    if deps.console is not None:  # off: /ui is a 404 like any unknown path
+        routes.append(Mount("/ui", app=deps.console))
+    rest = Starlette(routes=routes)
     ingest = IngestEndpoint(deps.pipeline, deps.metrics, deps.webhook_token, deps.max_body_bytes)
     by_path = {"/slack/events": PLATFORM_MAX_BODY, "/teams/notifications": PLATFORM_MAX_BODY}
     if deps.adobe_io is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 
-from notifbot.config.env import Env
+from notifbot.config.env import CONSOLE_TOKEN_MIN_CHARS, Env
 from notifbot.config.route_checks import route_problems
 from notifbot.config.settings import DEFAULT_ADOBE_IMS_URL, DEFAULT_ADOBE_KEYS_URL, AdobeIOSettings, Settings
 from notifbot.destinations import SPECS, spec_for, target_of
@@ -161,6 +161,32 @@ def environment_problems(settings: Settings, env: Env) -> list[str]:
     problems += _forwarded_ip_problems(settings.server.forwarded_allow_ips)
     if not env.webhook_token:
         problems += _proxy_problems(settings, env)
+    if settings.server.console:
+        problems += console_problems(env)
+    return problems
+
+
+def console_problems(env: Env) -> list[str]:
+    """The console's tokens, named but never shown: an admin token always (loopback too), each long enough."""
+    new_token = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+    admin, viewer = env.console_token, env.console_viewer_token
+    if admin is None:
+        return [
+            "server.console: the console at /ui needs NOTIFBOT_CONSOLE_TOKEN, the admin sign-in token (at least "
+            f"{CONSOLE_TOKEN_MIN_CHARS} characters, e.g. from `{new_token}`), on a loopback address too: every "
+            "local process, and web pages through DNS rebinding, can reach loopback"
+        ]
+    problems = [
+        f"env.{name}: {len(token)} characters; a console token needs at least {CONSOLE_TOKEN_MIN_CHARS} "
+        f"(e.g. from `{new_token}`)"
+        for name, token in (("NOTIFBOT_CONSOLE_TOKEN", admin), ("NOTIFBOT_CONSOLE_VIEWER_TOKEN", viewer))
+        if token is not None and len(token) < CONSOLE_TOKEN_MIN_CHARS
+    ]
+    if viewer is not None and viewer == admin:
+        problems.append(
+            "env.NOTIFBOT_CONSOLE_VIEWER_TOKEN: the same as NOTIFBOT_CONSOLE_TOKEN, so it would sign in as an "
+            "admin; give the read-only viewers a token of their own"
+        )
     return problems
 
 

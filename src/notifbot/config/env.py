@@ -8,6 +8,9 @@ from notifbot.config.settings import DEFAULT_ADOBE_IMS_URL, DEFAULT_ADOBE_KEYS_U
 from notifbot.destinations import spec_for
 from notifbot.store.pg_url import password_of
 
+# the console's sign-in tokens (NOTIFBOT_CONSOLE_TOKEN, NOTIFBOT_CONSOLE_VIEWER_TOKEN): at least this long
+CONSOLE_TOKEN_MIN_CHARS = 32
+
 
 class Env:
     """The environment variables notifbot reads (docs/reference.md §Environment), resolved once."""
@@ -22,6 +25,16 @@ class Env:
     @property
     def webhook_token(self) -> str | None:
         return self.get("NOTIFBOT_WEBHOOK_TOKEN")
+
+    @property
+    def console_token(self) -> str | None:
+        """NOTIFBOT_CONSOLE_TOKEN: signs in to the console at /ui as an admin (server.console)."""
+        return self.get("NOTIFBOT_CONSOLE_TOKEN")
+
+    @property
+    def console_viewer_token(self) -> str | None:
+        """NOTIFBOT_CONSOLE_VIEWER_TOKEN: signs in to the console read-only (optional)."""
+        return self.get("NOTIFBOT_CONSOLE_VIEWER_TOKEN")
 
     @property
     def database_url(self) -> str | None:
@@ -72,6 +85,8 @@ class Env:
         """Every secret value present, so logs can redact them."""
         names = (
             "NOTIFBOT_WEBHOOK_TOKEN",
+            "NOTIFBOT_CONSOLE_TOKEN",
+            "NOTIFBOT_CONSOLE_VIEWER_TOKEN",
             "SLACK_BOT_TOKEN",
             "SLACK_SIGNING_SECRET",
             "SLACK_APP_TOKEN",

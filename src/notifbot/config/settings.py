@@ -91,6 +91,8 @@ class ServerSettings(_Strict):
     # trust X-Forwarded-For from these proxies (empty: FORWARDED_ALLOW_IPS, else loopback); both need a token
     proxy_headers: bool = False
     forwarded_allow_ips: list[str] = Field(default_factory=list)  # addresses, networks (10.0.0.0/8) or *
+    # the operations console at /ui (needs NOTIFBOT_CONSOLE_TOKEN); off: /ui is a 404 like any unknown path
+    console: bool = False
 
 
 class SlackSettings(_Strict):

@@ -9,7 +9,7 @@ from notifbot.i18n import EN, Texts
 from notifbot.kinds.parts import Parts
 from notifbot.kinds.spec import KindSpec
 from notifbot.model import Kind, Notification, Severity
-from notifbot.text import as_text, humanize, one_line
+from notifbot.text import as_text, humanize, one_line, truncate
 
 
 def generic(n: Notification, fields: Mapping[str, Any], t: Texts = EN, *, max_facts: int = 10) -> Parts:
@@ -19,13 +19,12 @@ def generic(n: Notification, fields: Mapping[str, Any], t: Texts = EN, *, max_fa
     shown = items if len(items) <= max_facts else items[: max_facts - 1]
     for key, value in shown:
         label = humanize(key) or key
-        parts.facts.append((label[:1].upper() + label[1:], one_line(as_text(value))[:1_000]))
+        parts.facts.append((label[:1].upper() + label[1:], truncate(one_line(as_text(value)), 1_000)))
     if len(items) > len(shown):
         rest = [k for k, _ in items[len(shown) :]]
         more = t.ngettext("{n} more: {names}", "{n} more: {names}", len(rest))
-        parts.facts.append(
-            (t.pgettext("fact", "More fields"), more.format(n=len(rest), names=", ".join(rest)[:500]))
-        )
+        names = truncate(", ".join(rest), 500)
+        parts.facts.append((t.pgettext("fact", "More fields"), more.format(n=len(rest), names=names)))
     return parts
 
 

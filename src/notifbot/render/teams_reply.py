@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from notifbot.i18n import EN, Texts
@@ -17,14 +18,27 @@ from notifbot.render.card import (
     rich,
     run,
 )
+from notifbot.render.chart import png
 from notifbot.render.content import more_line
 from notifbot.render.slack_reply import UNTITLED
-from notifbot.replies import Item, Reply, Section
+from notifbot.replies import Chart, Item, Reply, Section
 from notifbot.text import one_line, truncate
 
 # (chars per text, items per section, chars per item); each step down is tried until the card fits
 LEVELS = ((3_000, 50, 300), (1_000, 20, 160), (300, 5, 80))
 TITLE = 200
+ALT_TEXT = 500
+
+
+def _image(chart: Chart) -> Element:
+    """The chart as a PNG in a data URI (Adaptive Cards take them from 1.2: nothing to host), its numbers as alt text."""
+    data = base64.b64encode(png(chart)).decode("ascii")
+    return {
+        "type": "Image",
+        "url": f"data:image/png;base64,{data}",
+        "altText": truncate(one_line(chart.alt), ALT_TEXT),
+        "size": "Auto",
+    }
 
 
 def _item(item: Item, width: int, links: LinkPolicy, t: Texts) -> Element:
@@ -47,6 +61,8 @@ def _section(section: Section, level: tuple[int, int, int], links: LinkPolicy, t
         out.append(plain(body, text_chars))
     if section.facts:
         out.append(facts([(f.label, f.value) for f in section.facts], width * 4))
+    if section.chart is not None:
+        out.append(_image(section.chart))
     shown = section.items[:items]
     out.extend(_item(i, width, links, t) for i in shown)
     left = len(section.items) - len(shown) + max(0, section.more)

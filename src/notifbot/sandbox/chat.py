@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict, deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -19,6 +19,7 @@ BOT_USER = "U0SANDBOXBOT"
 HISTORY = 300  # top-level messages kept per channel (the page's DOM keeps as many)
 RING = 1_000  # changes kept for a reconnecting subscriber (Last-Event-ID)
 QUEUE = 1_000  # changes a slow subscriber may fall behind before it gets a reset
+NOTICES = 50  # notices kept for a freshly loaded page
 
 Source = Literal["slack", "teams"]
 ChangeKind = Literal["upsert", "ephemeral", "notice", "reset"]
@@ -150,6 +151,7 @@ class Chat:
         self._ring: deque[Change] = deque(maxlen=ring)
         self._seq = 0
         self._last_ts_us = 0
+        self._notices: deque[Notice] = deque(maxlen=NOTICES)
         self._subscribers: set[Subscription] = set()
 
     # -- reading ---------------------------------------------------------------------------------------------
@@ -183,6 +185,10 @@ class Chat:
         """The ephemeral answers in `channel` (only `user`'s when given), oldest first."""
         held = self._channels.get(channel)
         return [e for e in (held.ephemerals if held else ()) if user in (None, e.user)]
+
+    def notices(self, channel: str | None = None) -> list[Notice]:
+        """The latest notices (only `channel`'s when given), oldest first."""
+        return [n for n in self._notices if channel in (None, n.channel)]
 
     def since(self, seq: int) -> list[Change] | None:
         """The changes after `seq`, or None when some of them have left the ring (the reader must reload)."""
@@ -260,6 +266,7 @@ class Chat:
     def notice(self, channel: str, text: str) -> Notice:
         """A red notice for the page (not a message: Slack would not have shown anything)."""
         notice = Notice(channel, text)
+        self._notices.append(notice)
         self._publish("notice", notice)
         return notice
 
@@ -270,7 +277,7 @@ class Chat:
 
     # -- the feed --------------------------------------------------------------------------------------------
 
-    async def subscribe(self, after: int | None = None) -> AsyncIterator[list[Change]]:
+    async def subscribe(self, after: int | None = None) -> AsyncGenerator[list[Change], None]:
         """Batches of changes as they happen; first those after `after` (or a reset when they are gone)."""
         sub = Subscription(self.queue_size)
         self._subscribers.add(sub)

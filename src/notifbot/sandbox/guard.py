@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from notifbot.asgi import error_body, respond
 from notifbot.errors import ConfigError
 from notifbot.net import is_loopback
-
-_HOST = re.compile(r"(\[[^]]+\]|[^:]+)(?::([0-9]{1,5}))?")
+from notifbot.ui.guard import loopback_host  # one Host rule for the sandbox and the console
 
 
 def require_loopback(host: str) -> str:
@@ -22,16 +19,6 @@ def require_loopback(host: str) -> str:
             ]
         )
     return host
-
-
-def loopback_host(header: str | None, port: int | None = None) -> bool:
-    """True when a Host header names a loopback host (and `port`, when given): a rebound DNS name fails."""
-    if not header:
-        return False
-    match = _HOST.fullmatch(header.strip().lower())
-    if match is None or not is_loopback(match.group(1)):
-        return False
-    return port is None or match.group(2) == str(port)
 
 
 class LoopbackHostOnly:
@@ -48,3 +35,15 @@ class LoopbackHostOnly:
                 await respond(send, 421, error_body("misdirected request: not a loopback Host"))
                 return
         await self.app(scope, receive, send)
+
+
+def same_origin(origin: str | None, host: str | None, fetch_site: str | None = None) -> bool:
+    """True when a POST comes from the sandbox's own page: `Origin` is `http://<Host>` (Host checked already).
+
+    A browser sends Origin with every POST; without it, only `Sec-Fetch-Site: same-origin` vouches for the request.
+    """
+    if not host:
+        return False
+    if origin is None:
+        return fetch_site == "same-origin"
+    return origin.strip().lower() == f"http://{host.strip().lower()}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from starlette.applications import Starlette
+from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from notifbot.sandbox.chat import Chat
@@ -24,6 +25,10 @@ class Services:
         literal = f"[{host}]" if ":" in host else host
         self.slack.base_url = self.teams.base_url = f"http://{literal}:{port}"
 
+    def routes(self) -> list[Route]:
+        """The services' routes, for an app of their own (`app`) or beside the sandbox page."""
+        return [*self.slack.routes(), *self.teams.routes()]
+
     def app(self, port: int | None = None) -> ASGIApp:
         """The Starlette app, answering only requests whose Host is loopback (and `port`, when given)."""
-        return LoopbackHostOnly(Starlette(routes=[*self.slack.routes(), *self.teams.routes()]), port)
+        return LoopbackHostOnly(Starlette(routes=self.routes()), port)

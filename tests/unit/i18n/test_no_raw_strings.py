@@ -68,6 +68,8 @@ def test_the_user_facing_modules_are_the_designs() -> None:
     assert {"sources/marketo/quota.py", "sources/adobe_io/mapping.py", "delivery/group_flush.py"} <= modules
     assert modules.isdisjoint({"kinds/mail_rules.py", "kinds/mail.py", "render/limits.py", "cli.py"})
     assert not any(m.startswith("config/") for m in modules)
+    # the console is for operators: English, like the CLI
+    assert not any(m.startswith("ui/") for m in modules)
 
 
 PLANTED = '''\

@@ -1,0 +1,277 @@
+"""The sandbox page: every channel as Slack and as Teams show it, live over SSE, its buttons and boxes as forms.
+
+Server-rendered and usable without JavaScript (all but liveness): each POST answers 303 back to the page
+(Post/Redirect/Get) and is accepted only from the page itself (`Origin`, after the loopback `Host` check); the
+script (`static/sandbox.js`) only turns the forms into fetches, applies the feed and opens confirm dialogs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode
+
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
+from starlette.routing import Route
+
+from notifbot.kinds import load_samples
+from notifbot.render.html import STATIC_DIR as CHAT_STATIC
+from notifbot.sandbox.chat import Chat, Message
+from notifbot.sandbox.feed import Feed, notice_html
+from notifbot.sandbox.guard import same_origin
+from notifbot.sandbox.interact import BotLink
+from notifbot.sandbox.signing import find_button
+from notifbot.sandbox.slack_api import VIEWER, YOU
+from notifbot.sandbox.views import Confirm, Views, dom_id, templates
+
+STATIC = Path(__file__).resolve().parent / "static"
+FILES: Mapping[str, Path] = {
+    "sandbox.css": STATIC / "sandbox.css",
+    "sandbox.js": STATIC / "sandbox.js",
+    "chat.css": CHAT_STATIC / "chat.css",
+}
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: https: http:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+HEADERS = {
+    "content-security-policy": CSP,
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",  # with no-referrer a browser sends `Origin: null` on form posts
+    "cache-control": "no-store",
+}
+MAX_FORM = 16 * 1024
+AS_COOKIE = "sandbox_as"
+SETTLE_SECONDS = 1.5  # how long a form waits for the bot's doing to show before it redirects
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+@dataclass
+class Column:
+    """One channel on the page: its Slack messages (with the reader's ephemeral answers) and its Teams cards."""
+
+    id: str
+    name: str
+    anchor: str
+    slack: list[Markup] = field(default_factory=list)
+    teams: list[Markup] = field(default_factory=list)
+    notices: list[Markup] = field(default_factory=list)
+
+
+def _user(request: Request) -> str:
+    return VIEWER if request.cookies.get(AS_COOKIE) == "viewer" else YOU
+
+
+async def settle(chat: Chat, after: int, channel: str | None, timeout: float = SETTLE_SECONDS) -> None:
+    """Waits (at most `timeout`) for the chat's first change after `after` in `channel` (any, if None), so the page
+    a form redirects to already shows what the bot did: the edit a click caused, the post a sample became."""
+    changes = chat.subscribe(after)
+    try:
+        async with asyncio.timeout(timeout):
+            async for batch in changes:
+                if any(channel is None or getattr(c.item, "channel", None) == channel for c in batch):
+                    return
+    except TimeoutError:
+        return
+    finally:
+        await changes.aclose()
+
+
+def _back(anchor: str = "") -> Response:
+    return RedirectResponse("/" + (f"#{quote(anchor, safe='-._')}" if anchor else ""), status_code=303)
+
+
+class Page:
+    """The page's routes over one chat, feed and link to the bot."""
+
+    def __init__(self, chat: Chat, link: BotLink, *, channels: Mapping[str, str], bot_url: str) -> None:
+        self.chat = chat
+        self.link = link
+        self.channel_names = dict(channels)  # configured channel → the name shown (its destination's)
+        self.bot_url = bot_url
+        self.env = templates()
+        self.views = Views(self.env)
+        self.feed = Feed(chat, self.views)
+        self.dismissed: set[tuple[str, str]] = set()  # (channel, ts) of ephemeral answers dismissed
+        self.samples = list(load_samples())
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/", self._page, methods=["GET"]),
+            Route("/events", self._events, methods=["GET"]),
+            Route("/confirm", self._confirm, methods=["GET"]),
+            Route("/static/{name}", self._static, methods=["GET"]),
+            Route("/act", self._post(self._act), methods=["POST"]),
+            Route("/command", self._post(self._command), methods=["POST"]),
+            Route("/sample", self._post(self._sample), methods=["POST"]),
+            Route("/dismiss", self._post(self._dismiss), methods=["POST"]),
+            Route("/as", self._post(self._as), methods=["POST"]),
+        ]
+
+    # -- reading ---------------------------------------------------------------------------------------------
+
+    def _html(self, name: str, status: int = 200, **context: object) -> HTMLResponse:
+        body = self.env.get_template(name).render(**context)
+        return HTMLResponse(body, status_code=status, headers=HEADERS)
+
+    def columns(self, user: str) -> list[Column]:
+        """Every configured channel, then any other the bot posted in, with what `user` sees there."""
+        names = dict(self.channel_names)
+        names.update({c: c for c in self.chat.channels() if c not in names})
+        columns = []
+        for channel, name in names.items():
+            column = Column(channel, name, dom_id("ch", channel))
+            shown: list[tuple[str, Markup]] = []
+            for m in self.chat.messages(channel):
+                if m.source == "teams":
+                    column.teams.append(self.views.message(m))
+                else:
+                    shown.append((m.ts, self.views.message(m, self.chat.thread(channel, m.ts))))
+            for e in self.chat.ephemerals(channel, user):
+                if (channel, e.ts) not in self.dismissed:
+                    shown.append((e.ts, self.views.ephemeral(e)))
+            column.slack = [html for _, html in sorted(shown, key=lambda p: float(p[0]))]
+            column.notices = [notice_html(n) for n in self.chat.notices(channel)]
+            columns.append(column)
+        return columns
+
+    async def _page(self, request: Request) -> Response:
+        """The page as it is now, for the reader of this browser, with the feed's position to resume from."""
+        user = _user(request)
+        known = set(self.channel_names) | set(self.chat.channels())
+        return self._html(
+            "page.html",
+            columns=self.columns(user),
+            notices=[notice_html(n) for n in self.chat.notices() if n.channel not in known],
+            samples=self.samples,
+            viewer=user == VIEWER,
+            user=user,
+            command=self.link.command_name,
+            bot_url=self.bot_url,
+            last_event=self.feed.event_id(self.chat.seq),
+        )
+
+    async def _events(self, request: Request) -> Response:
+        """The SSE feed from the client's Last-Event-ID (or `?after=`, the page's position on first connect)."""
+        last = request.headers.get("last-event-id") or request.query_params.get("after")
+        headers = {**HEADERS, "x-accel-buffering": "no"}
+        return StreamingResponse(self.feed.stream(last), media_type="text/event-stream", headers=headers)
+
+    def _button(
+        self, channel: str, ts: str, action_id: str, value: str | None
+    ) -> tuple[Message, dict[str, Any]] | None:
+        """The message `ts` and its button `action_id` (with `value`), if the channel still holds both."""
+        m = self.chat.find(channel, ts)
+        found = find_button(m.blocks, action_id, value) if m is not None else None
+        return (m, found[1]) if m is not None and found is not None else None
+
+    async def _confirm(self, request: Request) -> Response:
+        """The no-JavaScript form of a button's confirm dialog."""
+        q = request.query_params
+        channel, ts, action_id, value = (
+            q.get("channel", ""),
+            q.get("ts", ""),
+            q.get("action_id", ""),
+            q.get("value"),
+        )
+        held = self._button(channel, ts, action_id, value)
+        confirm = held[1].get("confirm") if held is not None else None
+        if held is None or not isinstance(confirm, Mapping):
+            return _back(dom_id("ch", channel) if channel else "")
+        fields = {"channel": channel, "ts": ts, "action_id": action_id, "value": value}
+        return self._html(
+            "confirm.html",
+            confirm=Confirm.of(confirm),
+            fields={k: v for k, v in fields.items() if v is not None},
+            back="/#" + dom_id("m", channel, ts),
+        )
+
+    async def _static(self, request: Request) -> Response:
+        path = FILES.get(request.path_params["name"])
+        if path is None:
+            return PlainTextResponse("not found\n", status_code=404)
+        return FileResponse(path, headers={"cache-control": "no-cache", "x-content-type-options": "nosniff"})
+
+    # -- forms -----------------------------------------------------------------------------------------------
+
+    def _post(self, handler: Callable[[Request, dict[str, str]], Awaitable[Response]]) -> Handler:
+        """`handler` behind the same-origin check, with the form read (bounded, urlencoded)."""
+
+        async def endpoint(request: Request) -> Response:
+            headers = request.headers
+            if not same_origin(headers.get("origin"), headers.get("host"), headers.get("sec-fetch-site")):
+                return PlainTextResponse("refused: this form is accepted from the sandbox page only\n", 403)
+            declared = headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > MAX_FORM:
+                return PlainTextResponse("refused: the form is too large\n", 413)
+            body = await request.body()
+            if len(body) > MAX_FORM:
+                return PlainTextResponse("refused: the form is too large\n", 413)
+            form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+            return await handler(request, form)
+
+        return endpoint
+
+    async def _act(self, request: Request, form: dict[str, str]) -> Response:
+        """A button: its confirm first (the page without JavaScript), then the signed click to the bot."""
+        channel, ts, action_id = form.get("channel", ""), form.get("ts", ""), form.get("action_id", "")
+        value = form.get("value")
+        held = self._button(channel, ts, action_id, value)
+        if held is None:
+            self.chat.notice(channel, "That button is no longer there (the message was edited or dropped).")
+            return _back(dom_id("ch", channel))
+        message, button = held
+        if isinstance(button.get("confirm"), Mapping) and form.get("confirmed") != "1":
+            query = {
+                "channel": channel,
+                "ts": ts,
+                "action_id": action_id,
+                **({"value": value} if value else {}),
+            }
+            return RedirectResponse("/confirm?" + urlencode(query), status_code=303)
+        seq = self.chat.seq
+        await self.link.click(message, action_id, value, _user(request))
+        await settle(self.chat, seq, channel)
+        return _back(dom_id("m", channel, ts))
+
+    async def _command(self, request: Request, form: dict[str, str]) -> Response:
+        """The `/marketo` box: a signed slash command; the ack's reply is in the chat before the redirect."""
+        channel = form.get("channel", "")
+        if channel:
+            await self.link.command(channel, form.get("text", ""), _user(request))
+        return _back(dom_id("ch", channel) if channel else "")
+
+    async def _sample(self, request: Request, form: dict[str, str]) -> Response:
+        """ "Send a sample event": the bundled sample posted to the bot's /hooks/events."""
+        seq = self.chat.seq
+        problem = await self.link.sample(form.get("sample", ""))
+        if problem is not None:
+            self.chat.notice("", f"Send sample: {problem}")
+        else:
+            await settle(self.chat, seq, None)
+        return _back()
+
+    async def _dismiss(self, request: Request, form: dict[str, str]) -> Response:
+        """Hides an ephemeral answer from the page, as Slack's "Dismiss" does."""
+        channel = form.get("channel", "")
+        self.dismissed.add((channel, form.get("ts", "")))
+        return _back(dom_id("ch", channel))
+
+    async def _as(self, request: Request, form: dict[str, str]) -> Response:
+        """Who the page acts as: you (an admin) or a viewer (not one), kept in a cookie of this browser."""
+        response = _back()
+        who = "viewer" if form.get("as") == "viewer" else "you"
+        response.set_cookie(AS_COOKIE, who, httponly=True, samesite="strict")
+        return response

@@ -1,0 +1,254 @@
+"""`notifbot sandbox` at the HTTP level: the real command in a child process (chat server and bot on one loop).
+
+Started once for the module, with the fake Marketo (`--marketo`), on a configuration with no chat destination, as
+the embedded default (so the sandbox adds one channel, `#sandbox`, with its Teams twin), but without the per-channel
+pacing; each test
+drives the page as a browser without JavaScript would (forms with the page's Origin, then the page again) and
+reads the SSE feed as EventSource would.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from notifbot.cli import main
+from notifbot.render.slack import ACK_ACTION, MUTE_ACTION
+from notifbot.sandbox.marketo_story import MUNCHKIN
+from notifbot.sandbox.run import SANDBOX_CHANNEL
+from tests.integration.process import free_port, wait_until
+from tests.unit.render.html_tree import Node, parse
+
+pytestmark = pytest.mark.slow  # a subprocess: scheduled first (tests/conftest.py)
+
+CHANNEL = SANDBOX_CHANNEL
+
+
+class Sandbox:
+    """The child process and an HTTP client for its page, sending the page's own Origin."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "NOTIFBOT_"))}
+        config = tmp / "notifbot.yaml"
+        config.write_text("delivery: {slack_interval_seconds: 0, teams_workflow_interval_seconds: 0}\n")
+        self.out = open(tmp / "stdout.txt", "wb")  # noqa: SIM115 - lives as long as the child
+        self.err = open(tmp / "stderr.txt", "wb")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "notifbot",
+                "sandbox",
+                "--port",
+                str(self.port),
+                "--db",
+                str(tmp / "s.db"),
+                "--config",
+                str(config),
+                "--marketo",
+            ],
+            stdout=self.out,
+            stderr=self.err,
+            env=env,
+            cwd=tmp,
+        )
+        self.client = httpx.Client(base_url=self.url, headers={"origin": self.url}, timeout=10)
+        self.viewer = httpx.Client(
+            base_url=self.url, headers={"origin": self.url}, cookies={"sandbox_as": "viewer"}, timeout=10
+        )
+
+    def started(self) -> bool:
+        assert self.proc.poll() is None, (self.tmp / "stderr.txt").read_text()
+        return f"notifbot sandbox: {self.url}/" in (self.tmp / "stdout.txt").read_text()
+
+    def page(self, as_viewer: bool = False) -> Node:
+        response = (self.viewer if as_viewer else self.client).get("/")
+        assert response.status_code == 200
+        return parse(response.text)
+
+    def post(self, path: str, form: dict[str, str], as_viewer: bool = False) -> httpx.Response:
+        return (self.viewer if as_viewer else self.client).post(path, data=form)
+
+    def stop(self) -> int:
+        self.client.close()
+        self.viewer.close()
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            return self.proc.wait(15)
+        finally:
+            self.out.close()
+            self.err.close()
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    box = Sandbox(tmp_path_factory.mktemp("sandbox"))
+    try:
+        wait_until(box.started, timeout=30)
+        yield box
+    finally:
+        code = box.stop()
+    assert code == 0, (box.tmp / "stderr.txt").read_text()
+
+
+def _articles(root: Node, source: str, ephemeral: bool = False) -> list[Node]:
+    section = next(n for n in root.find_all("section", "sb-channel") if n.attr("data-channel") == CHANNEL)
+    return [
+        a
+        for a in section.find_all("article")
+        if a.attr("data-source") == source and ("sb-ephemeral" in a.classes()) is ephemeral
+    ]
+
+
+def _fields(form: Node) -> dict[str, str]:
+    return {i.attr("name") or "": i.attr("value") or "" for i in form.find_all("input")}
+
+
+def _button_form(article: Node, action_id: str) -> Node:
+    return next(f for f in article.find_all("form") if _fields(f).get("action_id") == action_id)
+
+
+def _send_sample(sandbox: Sandbox, name: str) -> Node:
+    """Sends sample `name`; its Slack article (its context line names the event's key, `sandbox-<name>-…`)."""
+    assert sandbox.post("/sample", {"sample": name}).status_code == 303
+
+    def posted() -> Node | None:
+        return next((a for a in _articles(sandbox.page(), "slack") if f"sandbox-{name}-" in a.text()), None)
+
+    wait_until(posted, timeout=10)
+    found = posted()
+    assert found is not None
+    return found
+
+
+def test_a_sample_shows_with_its_buttons_and_as_a_teams_card(sandbox: Sandbox) -> None:
+    article = _send_sample(sandbox, "crm_sync")
+    header = article.find_all("h3", "nb-header")[0].text()
+    forms = {_fields(f)["action_id"]: f for f in article.find_all("form", "sb-act")}
+    assert set(forms) == {ACK_ACTION, MUTE_ACTION}
+    assert all(f.attr("action") == "/act" and f.attr("method") == "post" for f in forms.values())
+    assert forms[MUTE_ACTION].find_all("dialog")  # Mute asks first
+    [open_link] = [a for a in article.find_all("a", "nb-button") if a.attr("data-action-id")]
+    assert (open_link.attr("href") or "").startswith("https://")
+    wait_until(lambda: any(header in a.text() for a in _articles(sandbox.page(), "teams")), timeout=10)
+
+
+def test_acknowledge_edits_the_message_in_place(sandbox: Sandbox) -> None:
+    article = _send_sample(sandbox, "campaign_failure")
+    form = _fields(_button_form(article, ACK_ACTION))
+    answer = sandbox.post("/act", form)
+    assert answer.status_code == 303 and answer.headers["location"] == f"/#{article.attr('id')}"
+
+    def edited() -> Node | None:
+        return next(
+            (a for a in _articles(sandbox.page(), "slack") if a.attr("id") == article.attr("id")), None
+        )
+
+    wait_until(lambda: "Acknowledged by" in (edited() or article).text(), timeout=10)
+    now = edited()
+    assert now is not None and now.find_all("span", "sb-edited")
+    assert ACK_ACTION not in [_fields(f).get("action_id") for f in now.find_all("form", "sb-act")]
+
+
+def test_mute_confirms_first_and_a_viewer_is_told_only_admins_may(sandbox: Sandbox) -> None:
+    article = _send_sample(sandbox, "engagement")
+    form = _fields(_button_form(article, MUTE_ACTION))
+    asked = sandbox.post("/act", form)
+    assert asked.status_code == 303 and asked.headers["location"].startswith("/confirm?")
+    confirm = parse(sandbox.client.get(asked.headers["location"]).text)
+    [again] = [f for f in confirm.find_all("form") if f.attr("action") == "/act"]
+    assert _fields(again) == {**form, "confirmed": "1"}
+    assert sandbox.post("/act", _fields(again), as_viewer=True).status_code == 303
+
+    def denial(as_viewer: bool) -> list[Node]:
+        page = sandbox.page(as_viewer)
+        return [a for a in _articles(page, "slack", ephemeral=True) if "Only notifbot admins" in a.text()]
+
+    wait_until(lambda: denial(as_viewer=True), timeout=10)
+    assert "Only visible to you" in denial(as_viewer=True)[0].text()
+    assert denial(as_viewer=False) == []  # the admin's page does not show the viewer's answer
+
+
+def test_quota_answers_from_the_fake_marketo_with_its_sparkline(sandbox: Sandbox) -> None:
+    assert sandbox.post("/command", {"channel": CHANNEL, "text": "quota"}).status_code == 303
+    replies = [a.text() for a in _articles(sandbox.page(), "slack", ephemeral=True)]
+    [quota] = [r for r in replies if "Marketo API quota" in r]
+    assert MUNCHKIN in quota and "of 50,000" in quota and re.search("[▁▂▃▄▅▆▇█]{3}", quota)
+
+
+def test_a_command_shows_its_reply_only_to_whoever_typed_it(sandbox: Sandbox) -> None:
+    answer = sandbox.post("/command", {"channel": CHANNEL, "text": "/marketo help"})
+    assert answer.status_code == 303 and answer.headers["location"] == f"/#ch-{CHANNEL}"
+    [reply] = [a for a in _articles(sandbox.page(), "slack", ephemeral=True) if "/marketo" in a.text()]
+    assert "Only visible to you" in reply.text() and reply.find_all("form", "sb-dismiss")
+    assert (
+        sandbox.post("/dismiss", {"channel": CHANNEL, "ts": reply.attr("data-ts") or ""}).status_code == 303
+    )
+    assert reply.attr("id") not in [a.attr("id") for a in _articles(sandbox.page(), "slack", ephemeral=True)]
+
+
+def _events(sandbox: Sandbox, last_event_id: str, until: str) -> str:
+    """The feed's text from `last_event_id` on, read until `until` appears."""
+    text = ""
+    headers = {"last-event-id": last_event_id, "accept": "text/event-stream"}
+    with sandbox.client.stream("GET", "/events", headers=headers, timeout=10) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        for chunk in response.iter_text():
+            text += chunk
+            if until in text:
+                return text
+    raise AssertionError(f"the feed ended without {until!r}: {text[:500]}")
+
+
+def test_the_feed_replays_after_last_event_id_and_resets_an_unknown_one(sandbox: Sandbox) -> None:
+    seen = sandbox.page().find_all("body")[0].attr("data-last-event") or ""
+    epoch, _, seq = seen.partition("-")
+    sandbox.post("/command", {"channel": CHANNEL, "text": "help"})
+    replay = _events(sandbox, seen, "event: ephemeral")
+    ids = [int(i.split("-")[1]) for i in re.findall(r"^id: (\S+)$", replay, re.MULTILINE)]
+    assert ids and min(ids) == int(seq) + 1
+    assert '"html":"<article' in replay and "Only visible to you" in replay
+    reset = _events(sandbox, f"{epoch}x-1", "event: reset")
+    assert "event: upsert" not in reset
+
+
+def test_the_page_refuses_other_origins_and_hosts(sandbox: Sandbox) -> None:
+    foreign = sandbox.client.post(
+        "/sample", data={"sample": "audit"}, headers={"origin": "http://evil.example"}
+    )
+    bare = httpx.post(f"{sandbox.url}/sample", data={"sample": "audit"})  # no Origin, no Sec-Fetch-Site
+    rebound = sandbox.client.get("/", headers={"host": f"evil.example:{sandbox.port}"})
+    assert (foreign.status_code, bare.status_code, rebound.status_code) == (403, 403, 421)
+    assert "sandbox-audit-" not in sandbox.client.get("/").text
+
+
+def test_the_page_is_served_under_a_csp_without_inline_code(sandbox: Sandbox) -> None:
+    response = sandbox.client.get("/")
+    csp = response.headers["content-security-policy"]
+    assert (
+        response.headers["referrer-policy"] == "same-origin"
+    )  # no-referrer would make form posts send Origin: null
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    root = parse(response.text)
+    assert len(root.find_all("h1")) == 1
+    assert all(s.attr("src") and not s.text().strip() for s in root.find_all("script"))
+    assert not [n for n in root.walk() if any(k.startswith("on") or k == "style" for k, _ in n.attrs)]
+    for name, kind in (("sandbox.js", "javascript"), ("sandbox.css", "css"), ("chat.css", "css")):
+        asset = sandbox.client.get(f"/static/{name}")
+        assert asset.status_code == 200 and kind in asset.headers["content-type"]
+
+
+def test_a_host_off_loopback_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sandbox", "--host", "0.0.0.0"]) == 1
+    assert "loopback" in capsys.readouterr().err
