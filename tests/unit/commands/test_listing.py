@@ -261,7 +261,9 @@ def test_q_is_case_insensitive_text_and_its_wildcards_are_literal(store_conn: Co
 
     assert found("100%") == [0] and found("QUOTA") == [1, 0] and found("e_c") == [2]
     assert found("k\\s") == [3] and found("E3") == [3] and found("audit") == [4, 3, 2, 1, 0]
-    assert found("ÅRE") == [4] and found("åre") == []  # the case of ASCII letters only, alike on both backends
+    assert (
+        found("ÅRE") == [4] and found("åre") == []
+    )  # the case of ASCII letters only, alike on both backends
 
 
 def test_pages_by_index_need_no_window(store_conn: Conn) -> None:
