@@ -170,7 +170,8 @@ class DeadRow:
     event_key: str
     kind: str
     received_at: str
-    event_id: int | None = None  # always set by list_dead; the default keeps rows built by hand (tests) as they were
+    # always set by list_dead; the default keeps rows built by hand (tests) as they were
+    event_id: int | None = None
 
 
 @dataclass(frozen=True)
