@@ -1,0 +1,229 @@
+"""Tests 6–9 of docs/design/first-hour.md §7.2: the operations console at /ui, driven in Chromium.
+
+One bot per module, served in a thread with `server.console: true` on a store seeded before it starts (events in
+every status, dead outbox rows, quota samples); one sign-in through the form is reused by the tests that only need
+to be signed in. The combinatorics of the request checks are HTTP tests (tests/integration/test_console_auth.py);
+here the browser shows what a person gets: the keyboard reaches Retry, and a real cross-site page cannot use it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from markupsafe import escape
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from notifbot.sources.events import parse_event
+from notifbot.store import outbox
+from notifbot.store.db import connect
+from notifbot.store.events import Target, insert_notifications
+from notifbot.ui.auth import COOKIE
+from tests.browser.support import axe_violations
+from tests.fakes.server import ThreadedServer
+from tests.integration.test_console_auth import ConsoleBot
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, Page
+    from playwright.sync_api import Request as BrowserRequest
+
+TOKEN = "console-browser-" + "K3y5" * 8
+CONSOLE = Target("console", "console", "stdout")
+DEAD_ERROR = "channel_not_found"
+MAX_TABS = 40  # from the top of the outbox page to a row's Retry: far fewer with a handful of rows
+
+
+@dataclass
+class Seeded:
+    """What the store holds before the bot starts: dead outbox rows, handed out one per test by `dead_row`."""
+
+    dead: list[int]
+
+
+@dataclass
+class Console:
+    """The module's bot, what was stored in it, and the session cookies of one sign-in through the form."""
+
+    bot: ConsoleBot
+    seeded: Seeded
+
+    @property
+    def url(self) -> str:
+        return self.bot.base_url
+
+    def status(self, row: int) -> str:
+        return self.bot.status(row)
+
+
+def seed(db: Path) -> Seeded:
+    """Events and deliveries through the store API, committed before the bot starts (so no worker touches them)."""
+    conn = connect(db)
+    try:
+        now = time.time()
+        dead = []
+        for i in range(4):
+            event = parse_event({"kind": "audit", "id": f"dead-{i}"}, now=datetime.now(UTC))
+            insert_notifications(conn, [(event, [CONSOLE])], now=now)
+            row = outbox.claim_next(conn, CONSOLE.dest_type, CONSOLE.target, "seed", now, 30)
+            assert row is not None
+            outbox.mark_dead(conn, row.id, "seed", DEAD_ERROR)
+            dead.append(row.id)
+        return Seeded(dead=dead[::-1])  # newest first, as the outbox page lists them
+    finally:
+        conn.close()
+
+
+class Site(ThreadedServer):
+    """Another site on loopback: serves whatever HTML a test puts in `pages`, at http://localhost:PORT."""
+
+    thread_name = "other-site"
+
+    def __init__(self) -> None:
+        self.host, self.port = "127.0.0.1", 0
+        self.pages: dict[str, str] = {}
+        self._app = Starlette(routes=[Route("/{name}", self.serve)])
+
+    async def serve(self, request: Request) -> Response:
+        html = self.pages.get(request.path_params["name"])
+        return HTMLResponse(html) if html is not None else Response(status_code=404)
+
+    @property
+    def base_url(self) -> str:
+        """`localhost`, not the bot's `127.0.0.1`: another site (SameSite) and another origin (the Origin check)."""
+        return f"http://localhost:{self.port}"
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    """The bot with the console on, over a seeded store; delivery polls once a minute, so only Retry's wake-up
+    delivers a requeued row at once."""
+    tmp = tmp_path_factory.mktemp("console")
+    bot = ConsoleBot(
+        tmp,
+        {"NOTIFBOT_CONSOLE_TOKEN": TOKEN},
+        server={"port": 0, "console": True},
+        delivery={"poll_seconds": 60},
+    )
+    seeded = seed(Path(bot.db_path))
+    with bot:
+        yield Console(bot, seeded)
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[Site]:
+    with Site() as s:
+        yield s
+
+
+@pytest.fixture
+def context_options(console: Console) -> dict[str, Any]:
+    return {"base_url": console.url}
+
+
+def sign_in(page: Page) -> None:
+    """Signs in through the form as a person would (the token typed, the button pressed)."""
+    page.get_by_label("Console token").fill(TOKEN)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/ui/")
+
+
+@pytest.fixture(scope="module")
+def session_cookies(browser: Browser, console: Console) -> list[Any]:
+    """The cookies of one sign-in through the form, for the tests that only need to be signed in."""
+    ctx = browser.new_context(base_url=console.url)
+    try:
+        page = ctx.new_page()
+        page.goto("/ui/login")
+        sign_in(page)
+        return list(ctx.cookies())
+    finally:
+        ctx.close()
+
+
+@pytest.fixture
+def signed_in(context: BrowserContext, session_cookies: list[Any]) -> BrowserContext:
+    """The test's context with the module's session."""
+    context.add_cookies(session_cookies)
+    return context
+
+
+_dead = itertools.count()
+
+
+def dead_row(console: Console) -> int:
+    """A seeded dead row no other test has used."""
+    return console.seeded.dead[next(_dead)]
+
+
+# -- test 7: Retry by keyboard
+
+
+def test_retry_by_keyboard_requeues_the_dead_row(
+    page: Page, signed_in: BrowserContext, console: Console
+) -> None:
+    row = dead_row(console)
+    page.goto("/ui/outbox")
+    retry = page.get_by_role("button", name=f"Retry row {row}", exact=True)
+    assert retry.is_visible()
+    assert axe_violations(page) == []
+    # Tab from the top of the page (nothing focused) until the row's Retry has the focus
+    for _ in range(MAX_TABS):
+        page.keyboard.press("Tab")
+        if retry.evaluate("b => b === document.activeElement"):
+            break
+    else:
+        pytest.fail(f"Retry row {row} was not reached in {MAX_TABS} Tab presses")
+    outline = retry.evaluate("b => getComputedStyle(b).outlineStyle + ' ' + getComputedStyle(b).outlineWidth")
+    assert outline == "solid 2px"  # the focus is visible (console.css :focus-visible)
+    with page.expect_response(lambda r: r.url.endswith(f"/ui/outbox/{row}/retry")) as answer:
+        page.keyboard.press("Enter")
+    assert answer.value.status == 303
+    assert answer.value.headers["location"] == f"/ui/outbox?requeued={row}"
+    page.wait_for_url(f"**/ui/outbox?requeued={row}")
+    assert page.get_by_role("status").inner_text() == f"Row {row} is queued again: delivery starts now."
+    assert console.status(row) in ("pending", "delivered")  # the store, not only the page
+    assert page.get_by_role("button", name=f"Retry row {row}", exact=True).count() == 0
+
+
+# -- test 8: sign-in, and a cross-site page cannot retry
+
+
+def test_a_signed_out_visit_signs_in_and_another_site_cannot_retry(
+    page: Page, context: BrowserContext, console: Console, site: Site
+) -> None:
+    page.goto("/ui/outbox")
+    assert page.url == f"{console.url}/ui/login"
+    assert page.get_by_role("heading", level=1).inner_text() == "Sign in"
+    assert axe_violations(page) == []
+    sign_in(page)
+    page.goto("/ui/outbox")
+    row = dead_row(console)
+    assert page.get_by_role("button", name=f"Retry row {row}", exact=True).is_visible()
+    assert [c["name"] for c in context.cookies()] == [COOKIE]
+    # the other site even knows this session's CSRF token: only SameSite and the Origin check are left to stop it
+    csrf = page.locator("form[action$='/retry'] input[name=csrf]").first.get_attribute("value")
+    assert csrf
+    action = f"{console.url}/ui/outbox/{row}/retry"
+    site.pages["attack"] = (
+        '<!doctype html><html lang="en"><head><title>Win a prize</title></head><body>'
+        f'<form method="post" action="{escape(action)}"><input type="hidden" name="csrf" value="{escape(csrf)}">'
+        "</form><script>document.forms[0].submit()</script></body></html>"
+    )
+    sent: list[BrowserRequest] = []
+    page.on("request", lambda r: sent.append(r) if r.url == action else None)
+    with page.expect_response(action) as answer:
+        page.goto(f"{site.base_url}/attack")
+    headers = sent[0].all_headers()
+    assert answer.value.status == 403  # the Origin check (Sec-Fetch-Site: cross-site), before the session's
+    assert headers["origin"] == site.base_url and headers["sec-fetch-site"] == "cross-site"
+    assert "cookie" not in headers  # SameSite=Strict: the session never left the browser
+    assert console.status(row) == "dead"
