@@ -9,10 +9,8 @@ here the browser shows what a person gets: the keyboard reaches Retry, and a rea
 from __future__ import annotations
 
 import itertools
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,11 +21,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from notifbot.sources.events import parse_event
-from notifbot.store import outbox
-from notifbot.store.db import connect
-from notifbot.store.events import Target, insert_notifications
 from notifbot.ui.auth import COOKIE
+from tests.browser.console_store import Seeded, seed
 from tests.browser.support import axe_violations
 from tests.fakes.server import ThreadedServer
 from tests.integration.test_console_auth import ConsoleBot
@@ -37,21 +32,12 @@ if TYPE_CHECKING:
     from playwright.sync_api import Request as BrowserRequest
 
 TOKEN = "console-browser-" + "K3y5" * 8
-CONSOLE = Target("console", "console", "stdout")
-DEAD_ERROR = "channel_not_found"
 MAX_TABS = 40  # from the top of the outbox page to a row's Retry: far fewer with a handful of rows
 
 
 @dataclass
-class Seeded:
-    """What the store holds before the bot starts: dead outbox rows, handed out one per test by `dead_row`."""
-
-    dead: list[int]
-
-
-@dataclass
 class Console:
-    """The module's bot, what was stored in it, and the session cookies of one sign-in through the form."""
+    """The module's bot and what was stored in it."""
 
     bot: ConsoleBot
     seeded: Seeded
@@ -62,24 +48,6 @@ class Console:
 
     def status(self, row: int) -> str:
         return self.bot.status(row)
-
-
-def seed(db: Path) -> Seeded:
-    """Events and deliveries through the store API, committed before the bot starts (so no worker touches them)."""
-    conn = connect(db)
-    try:
-        now = time.time()
-        dead = []
-        for i in range(4):
-            event = parse_event({"kind": "audit", "id": f"dead-{i}"}, now=datetime.now(UTC))
-            insert_notifications(conn, [(event, [CONSOLE])], now=now)
-            row = outbox.claim_next(conn, CONSOLE.dest_type, CONSOLE.target, "seed", now, 30)
-            assert row is not None
-            outbox.mark_dead(conn, row.id, "seed", DEAD_ERROR)
-            dead.append(row.id)
-        return Seeded(dead=dead[::-1])  # newest first, as the outbox page lists them
-    finally:
-        conn.close()
 
 
 class Site(ThreadedServer):
