@@ -157,7 +157,7 @@ def test_retry_by_keyboard_requeues_the_dead_row(
     assert answer.value.status == 303
     assert answer.value.headers["location"] == f"/ui/outbox?requeued={row}"
     page.wait_for_url(f"**/ui/outbox?requeued={row}")
-    assert page.get_by_role("status").inner_text() == f"Row {row} is queued again: delivery starts now."
+    assert page.get_by_role("status").filter(has_text=f"Row {row} is queued again").is_visible()
     assert console.status(row) in ("pending", "delivered")  # the store, not only the page
     assert page.get_by_role("button", name=f"Retry row {row}", exact=True).count() == 0
 
