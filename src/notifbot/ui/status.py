@@ -41,7 +41,6 @@ STATUS_TEXT: dict[Status, str] = {
     "unknown": "no poll recorded",
 }
 OPEN_GROUPS_SHOWN = 10
-CHECK_CONFIG = "run `notifbot check-config` on the server to check the configuration and the environment"
 _QUOTED = frozenset("\"'“”‘’")  # the quotes the command parser reads (commands/args.py `tokens`)
 
 
@@ -145,33 +144,44 @@ class PollerLine:
         return "—" if self.calls_today is None else EN.count(self.calls_today)
 
     @property
-    def hint(self) -> str | None:
+    def hint(self) -> Hint | None:
         """What to check when the poller is failing."""
         return hint(self.group, self.last_error or "") if self.status == "failing" else None
 
 
-def hint(group: Group, error: str) -> str:
+@dataclass(frozen=True)
+class Hint:
+    """What to check for a failing poller; `check_config`: whether `notifbot check-config` can help."""
+
+    text: str
+    check_config: bool = True
+
+
+def hint(group: Group, error: str) -> Hint:
     """What an operator should check for a failing poller of `group`, given its error message."""
     if group == "marketo":
         if "607" in error:
-            return "Marketo's daily API quota is used up: calls work again after the reset at 00:00 CT (see Quota)."
-        if any(code in error for code in ("601", "602", "603", "401", "403")):
-            return (
-                "Marketo refused the credentials: check this instance's client id and secret (marketo.instances or "
-                f"the environment) and the API user's permissions in Marketo; {CHECK_CONFIG}."
+            return Hint(
+                "Marketo's daily API quota is used up: calls work again after the reset at 00:00 CT (see Quota).",
+                check_config=False,
             )
-        return (
-            "Check that Marketo is reachable from this host and this instance's base_url and credentials in "
-            f"marketo.instances; {CHECK_CONFIG}. The poller retries by itself."
+        if any(code in error for code in ("601", "602", "603", "401", "403")):
+            return Hint(
+                "Marketo refused the credentials: check this instance's client id and secret (marketo.instances, "
+                "usually from the environment) and the API user's permissions in Marketo."
+            )
+        return Hint(
+            "Check that Marketo is reachable from this host, and this instance's base_url and credentials in "
+            "marketo.instances. The poller retries by itself."
         )
     if group == "mailbox":
-        return (
-            "Check the mailbox's server, user name and password or token (email.mailboxes; for Microsoft Graph the "
-            f"app registration's access to the mailbox); {CHECK_CONFIG}. The reader retries with a growing pause."
+        return Hint(
+            "Check the mailbox's server, user name and password or token in email.mailboxes (for Microsoft Graph, "
+            "the app registration's access to the mailbox). The reader retries with a growing pause."
         )
-    return (
-        "Check adobe_io.journal_url and the Adobe I/O credential (client id and secret) that may read this "
-        f"registration; {CHECK_CONFIG}. The journal reader retries by itself."
+    return Hint(
+        "Check adobe_io.journal_url and that the Adobe I/O credential (client id and secret) may read this "
+        "registration. The journal reader retries by itself."
     )
 
 
