@@ -20,7 +20,7 @@ from notifbot.store.runner import Database
 from notifbot.ui.auth import Session
 from notifbot.ui.queries import list_pending
 from notifbot.ui.quota import QuotaPanel, quota_panels
-from notifbot.ui.status import failing_first, mute_lines, open_groups, poller_lines
+from notifbot.ui.status import GROUPS, failing_first, mute_lines, open_groups, poller_lines
 
 ROWS_SHOWN = 100
 
@@ -111,11 +111,7 @@ async def mutes_in_force(view: View) -> dict[str, object]:
 async def pollers(view: View) -> dict[str, object]:
     """What every poller last recorded: Marketo per instance, mailboxes, the Adobe I/O journal."""
     lines = await view.db.read(poller_lines, _aware(view))
-    return {
-        "groups": [
-            (g, [line for line in lines if line.group == g]) for g in ("marketo", "mailbox", "journal")
-        ]
-    }
+    return {"groups": [(group, [line for line in lines if line.group == group]) for group in GROUPS]}
 
 
 async def quota(view: View) -> dict[str, object]:

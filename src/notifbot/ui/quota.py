@@ -112,7 +112,7 @@ def quota_panel(view: QuotaView, now: datetime) -> QuotaPanel:
         used=view.latest.used,
         quota=view.latest.quota,
         latest=latest,
-        forecast=(forecast_text(b) or ONE_SAMPLE) if view.today else None,
+        forecast=(forecast_text(b) or ONE_SAMPLE) if chart else None,
         reset=reset,
         reset_ct=EN.ct(reset_at),
         rows=tuple(_row(s, now) for s in view.today),

@@ -24,6 +24,7 @@ from notifbot.store.conn import Conn
 from notifbot.store.idle import ACTIVITY_POLLER
 
 Group = Literal["marketo", "mailbox", "journal"]
+GROUPS: tuple[Group, ...] = ("marketo", "mailbox", "journal")  # the order the pages show them in
 Status = Literal["ok", "failing", "unknown"]
 
 MARKETO_POLLERS = {  # in the order the page lists them
@@ -120,7 +121,7 @@ class PollerLine:
     last_success: Moment | None
     last_error: str | None
     last_error_at: Moment | None
-    calls_today: int | None  # None: not counted by this poller, or nothing recorded on today's Central day
+    calls_today: int | None  # on today's Central day; None: this poller does not count calls (mail, journal)
     cursors: tuple[Cursor, ...] = ()
 
     @property
@@ -241,14 +242,11 @@ def poller_lines(conn: Conn, now: datetime) -> list[PollerLine]:
             (int(calls or 0) if day == today else 0) if group == "marketo" else None,
             tuple(cursors),
         )
-        keyed.append(((_GROUPS.index(group), source, order, name), line))
+        keyed.append(((GROUPS.index(group), source, order, name), line))
     for (mailbox, reader), cursors in mail.items():  # positions saved, but no poll recorded (yet)
         line = PollerLine("mailbox", mailbox, MAIL_READERS[reader], None, None, None, None, tuple(cursors))
-        keyed.append(((_GROUPS.index("mailbox"), mailbox, 0, line.name), line))
+        keyed.append(((GROUPS.index("mailbox"), mailbox, 0, line.name), line))
     return [line for _, line in sorted(keyed, key=lambda kv: kv[0])]
-
-
-_GROUPS: tuple[Group, ...] = ("marketo", "mailbox", "journal")
 
 
 def failing_first(lines: list[PollerLine]) -> list[PollerLine]:
