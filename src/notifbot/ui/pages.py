@@ -94,10 +94,12 @@ async def outbox_rows(view: View) -> dict[str, object]:
 
 
 def _aware(view: View) -> datetime:
+    """The request's time as an aware datetime (the status reads compare with Central days and mute ends)."""
     return datetime.fromtimestamp(view.now, UTC)
 
 
 async def _panels(view: View, now: datetime) -> list[QuotaPanel]:
+    """Each sampled instance's quota panel: its samples since the last reset at 00:00 CT."""
     views = await view.db.read(quota_overview, last_central_midnight(now).timestamp())
     return quota_panels(views, now)
 

@@ -90,6 +90,7 @@ class QuotaPanel:
 
 
 def _row(sample: QuotaSample, now: datetime) -> SampleRow:
+    """A sample as a table row, its Central clock time with the zone's abbreviation (CST or CDT)."""
     at = moment(sample.sampled_at, now)
     assert at is not None
     local = datetime.fromtimestamp(sample.sampled_at, UTC).astimezone(CENTRAL)

@@ -282,6 +282,7 @@ class OpenGroups:
 
 
 def _state(state: object, acked: object) -> str:
+    """A group's state in words; an acknowledged firing group is "acknowledged" (as `status` says it)."""
     return group_state("acknowledged" if acked and state == "firing" else str(state))
 
 
