@@ -257,20 +257,18 @@ class SlackApp:
             await self._deny(respond, N_("mute notifications"), t)
             return
         assert isinstance(reply, Muted) and reply.mute is not None
-        command = self.ctx.settings.slack.command
-        undo = f"{command} unmute {reply.mute.scope}"
         await respond(
             response_type="ephemeral",
             replace_original=False,
             text=t._(
                 "Muted *{what}* for {span} (until {until}). Muted notifications are still stored and listed by "
-                "`{command} recent`; undo with {undo}."
+                "`{command} recent`; undo with `{command} unmute {scope}`."
             ).format(
                 what=escape_mrkdwn(scope_label((("kind", kind), *matchers)) if matchers else kind),
                 span=t._("{n} h").format(n=MUTE_BUTTON_HOURS),
                 until=t.when(reply.mute.until),
-                command=escape_mrkdwn(command),
-                undo=f"`{escape_mrkdwn(undo)}`" if "`" not in undo else escape_mrkdwn(undo),
+                command=escape_mrkdwn(self.ctx.settings.slack.command),
+                scope=escape_mrkdwn(reply.mute.scope),
             ),
         )
         log.info("kind muted from Slack", extra={"kind": kind, "user": user})

@@ -154,8 +154,8 @@ def _actions(
         # an alert group's button mutes that group (its key, as matchers); a single alert's button, its kind
         pairs = read_group_key(group.key) if group is not None and len(group.key) <= 1_900 else None
         if pairs is not None:
-            # TRANSLATORS: the mute dialog's text (≤ 300 chars); {group} is a short label, e.g. "campaign failure ·
-            # Q4 Webinar Invites" (the kind and the name of what failed)
+            # TRANSLATORS: the mute dialog's text (≤ 300 chars); {group} names the group in a few words,
+            # e.g. "campaign failure · Q4 Webinar Invites"
             what = t._(
                 "New notifications in this group ({group}) will be stored but not posted for 24 hours."
             )
