@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -129,6 +130,11 @@ OPEN_ACTION = "open_in_marketo"
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,30}$")
 
 
+def _kind_value(kind: str) -> str:
+    """A single alert's Mute value: its kind's name, said as `kind="…"` when an `=` would read as a group key."""
+    return f"kind={json.dumps(kind[:200])}" if "=" in kind else kind[:200]
+
+
 def _actions(
     n: Notification,
     parts: Parts,
@@ -174,7 +180,7 @@ def _actions(
                 "type": "button",
                 "text": {"type": "plain_text", "text": button, "emoji": True},
                 "action_id": MUTE_ACTION,
-                "value": group.key if pairs is not None and group is not None else n.kind_label[:200],
+                "value": group.key if pairs is not None and group is not None else _kind_value(n.kind_label),
                 "confirm": {
                     # TRANSLATORS: the mute dialog's title; ≤ 100 chars
                     "title": {"type": "plain_text", "text": t.pgettext("dialog", "Mute for 24 hours?")},

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from notifbot.commands.args import scope_of
 from notifbot.groups import MESSAGE_ITEMS, THREAD_ITEMS, GroupView, ThreadItems
 from notifbot.model import Severity
 from notifbot.render.limits import slack_limit_problems
@@ -93,3 +95,13 @@ def test_the_mute_dialog_names_the_group_in_a_short_label_escaped() -> None:
         e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"] if "confirm" in e
     )
     assert (mute["value"], mute["text"]["text"]) == ("campaign_failure", "Mute this kind 24 h")
+
+
+def test_a_single_alert_s_mute_value_reads_back_as_its_kind_even_with_an_equals_sign() -> None:
+    n = replace(note("other", {}), original_kind="Deploy=Prod ✓")
+    message = render_slack(n, interactive=True)
+    mute = next(
+        e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"] if "confirm" in e
+    )
+    assert scope_of(mute["value"]) == ("deploy=prod ✓", ())
+    assert scope_of("campaign_failure") == ("campaign_failure", ())
