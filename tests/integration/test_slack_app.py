@@ -508,3 +508,15 @@ async def test_the_mute_group_button_mutes_exactly_that_group_and_its_undo_works
     )
     reply = text_of(await command(bot, slack, undo.removeprefix("/marketo ")))
     assert "Ended 1 mute" in reply and not bot.pipeline._mutes
+
+
+async def test_a_typed_value_with_an_ampersand_is_the_text_slack_escaped(
+    bot_factory: BotFactory, slack: FakeSlack
+) -> None:
+    """Slack sends &, < and > in a slash command's text as entities; the mute holds the characters typed."""
+    bot = await start(bot_factory, slack)
+    await command(bot, slack, 'mute campaign_failure campaign_name="Q4 &amp; Q1 &lt;EU&gt;" 1h')
+    [mute] = bot.pipeline._mutes
+    assert mute.matchers == (("campaign_name", "Q4 & Q1 <EU>"),)
+    await command(bot, slack, 'unmute campaign_failure campaign_name="Q4 &amp; Q1 &lt;EU&gt;"')
+    assert not bot.pipeline._mutes

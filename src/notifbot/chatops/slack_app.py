@@ -35,7 +35,7 @@ from notifbot.replies import Reply
 from notifbot.scopes import scope_label
 from notifbot.slack.sender import SlackSender
 from notifbot.slack.signature import is_valid, verifier
-from notifbot.text import escape_mrkdwn
+from notifbot.text import escape_mrkdwn, unescape_mrkdwn
 
 log = logging.getLogger("notifbot.slack")
 
@@ -139,7 +139,8 @@ class SlackApp:
 
     async def _on_command(self, ack: Respond, body: dict[str, Any], respond: Respond) -> None:
         inv = Invocation(
-            text=str(body.get("text") or ""),
+            # Slack sends &, < and > as &amp;, &lt; and &gt;: a value typed with them must match the event's text
+            text=unescape_mrkdwn(str(body.get("text") or "")),
             user_id=str(body.get("user_id") or ""),
             user_name=body.get("user_name"),
             channel_id=body.get("channel_id"),
