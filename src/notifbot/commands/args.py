@@ -159,10 +159,9 @@ def scope_of(value: str) -> tuple[str, Matchers] | None:
     return kind, tuple((match_key(k), v) for k, v in pairs if k != "kind" and v is not None)
 
 
-def mute_args(name: str, args: list[str], share: bool) -> Command:
+def mute_args(name: str, words: list[str], share: bool) -> Command:
     """`mute [kind] [key=value …] <duration…> [--reason "…"]`: route-style matchers (`*` wildcards), a duration up
-    to MAX_MUTE; any other word is an error, never taken as the reason. `args` are words (`scopes.words`)."""
-    words = args
+    to MAX_MUTE; any other word is an error, never taken as the reason. `words` are read by `scopes.words`."""
     kind: str | None = None
     matchers: list[tuple[str, str]] = []
     total, durations_seen = timedelta(), 0
@@ -215,11 +214,9 @@ def mute_args(name: str, args: list[str], share: bool) -> Command:
     return Command(name, kind=kind or "all", duration=total, reason=reason, matchers=tuple(matchers))
 
 
-UNMUTE_USAGE = Problem(
-    N_(
-        "usage: unmute <kind> (every mute of that kind) or unmute [kind] key=value … (the one mute of exactly that "
-        "scope, as `mutes` lists it), e.g. `unmute crm_sync` or `unmute kind=campaign_failure instance=123-ABC-456`"
-    )
+UNMUTE_USAGE = N_(
+    "usage: unmute <kind> (every mute of that kind) or unmute [kind] key=value … (the one mute of exactly that "
+    "scope, as `mutes` lists it), e.g. `unmute crm_sync` or `unmute kind=campaign_failure instance=123-ABC-456`"
 )
 
 
@@ -231,9 +228,7 @@ def unmute_args(name: str, args: list[str], share: bool) -> Command:
     for i, word in enumerate(args):
         found = _matcher(word)
         if found is not None and found[0] == "kind" and kind is None and found[1]:
-            kind = found[
-                1
-            ].lower()  # any text: the Mute button silences a kind by whatever name its sender used
+            kind = found[1].lower()  # any text: the Mute button silences a kind by the name its sender used
         elif found is not None and found[0] != "kind":
             matchers.append(found)
         elif i == 0 and found is None:
@@ -242,9 +237,9 @@ def unmute_args(name: str, args: list[str], share: bool) -> Command:
             if kind not in MUTABLE_KINDS and not KIND_WORD.fullmatch(kind):
                 return _unknown_kind(word, MUTABLE_KINDS)
         else:
-            return help_command(UNMUTE_USAGE.message)
+            return help_command(UNMUTE_USAGE)
     if kind is None and not matchers:
-        return help_command(UNMUTE_USAGE.message)
+        return help_command(UNMUTE_USAGE)
     return Command(name, kind=kind or "all", matchers=tuple(matchers))
 
 
