@@ -520,3 +520,11 @@ async def test_a_typed_value_with_an_ampersand_is_the_text_slack_escaped(
     assert mute.matchers == (("campaign_name", "Q4 & Q1 <EU>"),)
     await command(bot, slack, 'unmute campaign_failure campaign_name="Q4 &amp; Q1 &lt;EU&gt;"')
     assert not bot.pipeline._mutes
+    # the Mute button's answer shows the scope's untrusted text escaped: no mention, no link
+    value = 'kind=campaign_failure campaign_name="<!channel> & <https://x.test|y>"'
+    body = block_action(MUTE_ACTION, value, "C1", "1.1", "U0ADMIN", slack.response_url("esc"))
+    assert (await post_signed(bot, body)).status_code == 200
+    await until(lambda: len(slack.responses_for("esc")) == 1)
+    said = slack.responses_for("esc")[0]["text"]
+    assert "<!channel>" not in said and "<https" not in said
+    assert 'campaign_name="&lt;!channel&gt; &amp; &lt;https://x.test|y&gt;"`.' in said
