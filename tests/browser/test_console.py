@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,8 +22,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from notifbot.central_time import last_central_midnight
+from notifbot.commands.quota import burn, forecast
+from notifbot.i18n import EN
 from notifbot.ui.auth import COOKIE
-from tests.browser.console_store import Seeded, seed
+from tests.browser.console_store import INSTANCE, Seeded, seed
 from tests.browser.support import axe_violations
 from tests.fakes.server import ThreadedServer
 from tests.integration.test_console_auth import ConsoleBot
@@ -33,6 +37,10 @@ if TYPE_CHECKING:
 
 TOKEN = "console-browser-" + "K3y5" * 8
 MAX_TABS = 40  # from the top of the outbox page to a row's Retry: far fewer with a handful of rows
+# each row of a quota data table: (ISO time, calls used, share of the quota)
+SAMPLE_ROWS = """t => [...t.tBodies[0].rows].map(tr => [
+  tr.querySelector("time").getAttribute("datetime"), tr.cells[1].textContent.trim(), tr.cells[2].textContent.trim(),
+])"""
 
 
 @dataclass
@@ -196,3 +204,30 @@ def test_a_signed_out_visit_signs_in_and_another_site_cannot_retry(
     assert headers["origin"] == site.base_url and headers["sec-fetch-site"] == "cross-site"
     assert "cookie" not in headers  # SameSite=Strict: the session never left the browser
     assert console.status(row) == "dead"
+
+
+# -- test 9: the quota page
+
+
+def test_the_quota_chart_s_table_and_forecast_are_the_stored_samples(
+    page: Page, signed_in: BrowserContext, console: Console
+) -> None:
+    samples = console.seeded.samples
+    day_start = last_central_midnight(datetime.fromtimestamp(samples[-1].sampled_at, UTC))
+    caption = f"API calls today — {INSTANCE}"
+    page.goto("/ui/quota")
+    assert page.get_by_role("img", name=caption).is_visible()  # the inline SVG, named by its <title>
+    table = page.get_by_role("table", name=caption)
+    shown = [
+        (datetime.fromisoformat(at).timestamp(), int(used.replace(",", "")), percent)
+        for at, used, percent in table.evaluate(SAMPLE_ROWS)
+    ]
+    assert shown == [(s.sampled_at, s.used, EN.percent(100 * s.used / s.quota)) for s in samples]
+    panel = page.locator(f"#quota-{INSTANCE}")
+    assert panel.locator("dd.forecast").inner_text() == forecast(samples, day_start)
+    b = burn(samples, day_start)
+    assert b is not None
+    reset = panel.locator("dd.reset")
+    assert reset.inner_text().startswith(EN.ct(b.reset_at))
+    assert datetime.fromisoformat(str(reset.locator("time").get_attribute("datetime"))) == b.reset_at
+    assert axe_violations(page) == []
