@@ -40,6 +40,12 @@ _ROW = (
     "o.id, o.destination, o.dest_type, o.target, o.status, o.attempts, o.last_error, o.next_attempt_at,"
     " o.delivered_at, o.acked_by, o.acked_at"
 )
+# typed NULLs: PostgreSQL types a UNION's column from its arms, and a bare NULL in two arms is text
+_NO_COUNT, _NO_TEXT, _NO_TIME = (
+    "CAST(NULL AS INTEGER)",
+    "CAST(NULL AS TEXT)",
+    "CAST(NULL AS DOUBLE PRECISION)",
+)
 
 
 def _delivery(r: Row) -> Delivery:
@@ -66,11 +72,12 @@ def _delivery(r: Row) -> Delivery:
 def deliveries_of(conn: Conn, event_id: int) -> list[Delivery]:
     """Every outbox row carrying this event (its own, its alert group's, its digest's), by destination."""
     rows = conn.execute(
-        f"SELECT {_ROW}, 'own' AS via, NULL AS count, NULL AS state, NULL AS label, NULL AS period_end"
+        f"SELECT {_ROW}, 'own' AS via, {_NO_COUNT} AS count, {_NO_TEXT} AS state, {_NO_TEXT} AS label,"
+        f" {_NO_TIME} AS period_end"
         " FROM outbox o WHERE o.event_id = ? AND o.group_id IS NULL AND o.digest_id IS NULL"
-        f" UNION ALL SELECT {_ROW}, 'group', g.count, g.state, NULL, NULL FROM alert_group_events ge"
+        f" UNION ALL SELECT {_ROW}, 'group', g.count, g.state, {_NO_TEXT}, {_NO_TIME} FROM alert_group_events ge"
         " JOIN alert_groups g ON g.id = ge.group_id JOIN outbox o ON o.group_id = g.id WHERE ge.event_id = ?"
-        f" UNION ALL SELECT {_ROW}, 'digest', d.count, NULL, d.label, d.period_end FROM digest_events de"
+        f" UNION ALL SELECT {_ROW}, 'digest', d.count, {_NO_TEXT}, d.label, d.period_end FROM digest_events de"
         " JOIN digests d ON d.id = de.digest_id JOIN outbox o ON o.digest_id = d.id WHERE de.event_id = ?"
         " ORDER BY 2, 1",
         (event_id, event_id, event_id),

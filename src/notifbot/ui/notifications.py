@@ -188,7 +188,9 @@ class DeliveryView:
 
     row: Delivery
     status_class: str
-    shared: str | None  # how it went out with others: "alert group of 3 (firing)", "digest daily, due …"
+    shared: (
+        str | None
+    )  # how it went out with others: "alert group of 3 (firing)", "digest of 5 (kind=crm_sync)"
 
 
 @dataclass(frozen=True)
@@ -210,7 +212,7 @@ def shared_text(d: Delivery) -> str | None:
     if d.via == "group":
         return f"alert group of {d.count} ({d.state})"
     if d.via == "digest":
-        return f"digest {d.label!s} of {d.count}"
+        return f"digest of {d.count} ({d.label})"
     return None
 
 
