@@ -232,7 +232,7 @@ def test_a_text_search_stops_at_its_window_and_continues_older(pages: Pages) -> 
     html = pages.get("/ui/notifications", params={"q": "needle"})
     assert listed(html) == [] and "Searched back to" in html
     onward = link(html, "Search older")
-    assert onward is not None and onward == link(html, "Older")
+    assert onward is not None and link(html, "Older") is None  # one way onward: the search's continuation
     assert onward == f"/ui/notifications?q=needle&before={ids['needle'] + 1}"  # the gap is skipped
     found = pages.get(onward)
     assert listed(found) == [ids["needle"]] and "Searched back to" not in found

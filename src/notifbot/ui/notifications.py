@@ -157,13 +157,14 @@ def list_values(page: ListPage, items: Sequence[Item], request: Request) -> dict
     older = request.href(before=page.older) if page.older is not None else None
     newer = request.href(after=page.newer) if page.newer is not None else None
     stopped = None
-    if page.stopped is not None:
+    if page.stopped is not None:  # the way onward continues the search: one link, "Search older" (or newer)
         backwards = request.after is None
         stopped = {
             "backwards": backwards,
             "reached": page.stopped.reached,
             "href": older if backwards else newer,
         }
+        older, newer = (None, newer) if backwards else (older, None)
     return {
         "items": list(items),
         "filters": request.filters,

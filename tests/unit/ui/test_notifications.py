@@ -116,8 +116,11 @@ def test_a_stopped_search_links_its_continuation(after: int | None, expected: tu
     request = Request({"kind": "", "instance": "", "status": "", "q": "x"}, None if after else 100, after)
     older, newer = (40, 101) if after is None else (6, 90)
     page = ListPage([], older, newer, Stop(40 if after is None else 90, "2026-12-01T10:00:00Z"))
-    stopped: Any = list_values(page, [], request)["stopped"]
+    values = list_values(page, [], request)
+    stopped: Any = values["stopped"]
     assert ("back" if stopped["backwards"] else "forward", stopped["href"]) == expected
+    assert values["older" if after is None else "newer"] is None  # onward is the search's link alone
+    assert values["newer" if after is None else "older"] is not None
     assert stopped["reached"] == "2026-12-01T10:00:00Z"
 
 
