@@ -118,14 +118,15 @@ def _cursor(query: Mapping[str, str], name: str) -> int | None:
 def request_of(query: Mapping[str, str]) -> Request:
     """The list request a query string asks for; an unknown status or a second cursor is ignored and said so."""
     filters = {name: query.get(name, "").strip()[:MAX_FILTER_CHARS] for name in FILTERS}
-    problem = None
+    problems = []
     if filters["status"] and filters["status"] not in STATUS_OPTIONS:
-        problem = f"Unknown status {filters['status']!r}: showing every status."
+        problems.append(f"Unknown status {filters['status']!r}: showing every status.")
         filters["status"] = ""
     before, after = _cursor(query, "before"), _cursor(query, "after")
     if before is not None and after is not None:
-        problem, after = "A page has one cursor: showing the older page.", None
-    return Request(filters, before, after, problem)
+        problems.append("A page has one cursor: showing the older page.")
+        after = None
+    return Request(filters, before, after, " ".join(problems) or None)
 
 
 def item_of(row: RecentRow, now: float) -> Item:

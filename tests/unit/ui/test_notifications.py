@@ -98,7 +98,10 @@ async def test_filters_reach_the_list_and_its_links(db: Database) -> None:
 
 def test_a_query_is_read_leniently_and_says_what_it_ignored() -> None:
     r = request_of({"status": "bogus", "before": "12", "after": "13", "q": "  x" * 100})
-    assert r.problem == "A page has one cursor: showing the older page." and (r.before, r.after) == (12, None)
+    assert r.problem == (
+        "Unknown status 'bogus': showing every status. A page has one cursor: showing the older page."
+    )
+    assert (r.before, r.after) == (12, None)
     assert r.filters["status"] == "" and len(r.filters["q"]) == 200
     r = request_of({"status": "bogus", "before": "-1", "after": "9" * 19})
     assert r.problem == "Unknown status 'bogus': showing every status." and (r.before, r.after) == (
