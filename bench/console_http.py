@@ -1,16 +1,15 @@
 """The console bench's HTTP part (docs/design/first-hour.md §6.3): the list's requests through the real server.
 
-`python -m notifbot serve` (a subprocess, as `bench/ingest.py` starts it; pinned to CPU 0 when the machine has two
-cores, the client then on CPU 1) on the filled store with `server.console: true`; the client signs in with the admin
-token as a browser does (same-origin form, session cookie) and GETs `/ui/notifications?…` over one keep-alive
-connection: each timing is one whole request, the store query and the template render included. Nothing of the
-server's own work runs meanwhile: retention is off, no destination is configured and every open outbox row is
-parked far in the future (`park`), so delivery has nothing due.
+`python -m notifbot serve` (a subprocess, as `bench/ingest.py` starts it; not pinned: the client sends one request
+at a time and waits, so the two never compete, and an unpinned server can use whichever core is free on a shared
+machine) on the filled store with `server.console: true`; the client signs in with the admin token as a browser
+does (same-origin form, session cookie) and GETs `/ui/notifications?…` over one keep-alive connection: each timing
+is one whole request, the store query and the template render included. None of the server's own work runs
+meanwhile: retention is off and every open outbox row is parked far in the future (`park`), so no delivery is due.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 import tempfile
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
-from bench.ingest import LOADGEN_CPU, SERVER_CPU, Server, notifbot_server, pinning_available
+from bench.ingest import Server, notifbot_server
 
 PARKED_AT = 4_000_000_000.0  # 2096: open rows are not due while the bench runs
 _ROW = re.compile(r'<th scope="row"><a href="/ui/notifications/\d+">')
@@ -51,27 +50,23 @@ def config(backend: str, where: str) -> dict[str, Any]:
 
 
 @contextmanager
-def console_server(backend: str, where: str, workdir: Path | None = None) -> Iterator[httpx.Client]:
-    """The real server on `where`'s store and a client signed in to its console (the bench pinned to CPU 1)."""
+def console_server(backend: str, where: str) -> Iterator[httpx.Client]:
+    """The real server on `where`'s store (its config and logs in a temporary folder) and a client signed in to
+    its console."""
     token = secrets.token_urlsafe(32)
-    folder = workdir or Path(tempfile.mkdtemp(prefix="notifbot-console-http-"))
-    cpu = SERVER_CPU if pinning_available() else None
-    server: Server = notifbot_server(
-        f"console-{backend}", folder, config(backend, where), cpu=cpu, env={"NOTIFBOT_CONSOLE_TOKEN": token}
-    )
-    affinity = os.sched_getaffinity(0) if cpu is not None else None
-    with server:
-        if affinity is not None:
-            os.sched_setaffinity(0, {LOADGEN_CPU})
-        try:
-            with httpx.Client(base_url=server.url, timeout=30) as client:
-                signed = client.post("/ui/login", data={"token": token}, headers={"Origin": server.url})
-                if signed.status_code != 303 or "notifbot_console" not in client.cookies:
-                    raise RuntimeError(f"console sign-in failed: {signed.status_code} {signed.text[:200]}")
-                yield client
-        finally:
-            if affinity is not None:
-                os.sched_setaffinity(0, affinity)
+    with tempfile.TemporaryDirectory(prefix="notifbot-console-http-") as folder:
+        server: Server = notifbot_server(
+            f"console-{backend}",
+            Path(folder),
+            config(backend, where),
+            cpu=None,
+            env={"NOTIFBOT_CONSOLE_TOKEN": token},
+        )
+        with server, httpx.Client(base_url=server.url, timeout=30) as client:
+            signed = client.post("/ui/login", data={"token": token}, headers={"Origin": server.url})
+            if signed.status_code != 303 or "notifbot_console" not in client.cookies:
+                raise RuntimeError(f"console sign-in failed: {signed.status_code} {signed.text[:200]}")
+            yield client
 
 
 def get(client: httpx.Client, path: str) -> str:
