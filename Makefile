@@ -32,9 +32,10 @@ SERVE_ARGS := $(if $(PORT),--port $(PORT)) $(if $(filter command line,$(origin H
 run: $(RUN_STAMP)
 	$(BIN)/notifbot $(strip serve $(SERVE_ARGS))
 
-# `make sandbox` (`PORT=8091` for another port): the bot beside a local page playing Slack and Teams (loopback only)
+# `make sandbox` (`PORT=8091` for another port): the bot beside a local page playing Slack and Teams (loopback only),
+# with the fake Marketo instance so /marketo quota and stale-triggers have data (`MARKETO=no` leaves it out)
 sandbox: $(RUN_STAMP)
-	$(BIN)/notifbot $(strip sandbox $(if $(PORT),--port $(PORT)))
+	$(BIN)/notifbot $(strip sandbox $(if $(PORT),--port $(PORT)) $(if $(filter no,$(MARKETO)),,--marketo))
 
 # The README's pictures of the sandbox, into docs/img/ (tools/screenshots.py): Playwright (the test extra) drives the
 # system's Chromium (NOTIFBOT_CHROMIUM, else `chromium`); as root it installs Debian's emoji font when none is there

@@ -27,6 +27,7 @@ from notifbot.render.slack_html import render_slack_html
 from notifbot.store.conn import Conn
 from notifbot.store.event_detail import Delivery, deliveries_of
 from notifbot.text import one_line
+from notifbot.ui.status import Moment, moment
 
 PAGE_SIZE = 50
 MAX_FILTER_CHARS = 200  # longer filter text is cut: no stored kind, instance or summary word is that long
@@ -35,26 +36,10 @@ STATUS_OPTIONS = STATUSES
 FILTERS = ("kind", "instance", "status", "q")
 
 
-def ago(at: float | None, now: float) -> str:
-    """How long before `now` the time `at` was, roughly ("5 min ago"); "" when unknown."""
-    if at is None:
-        return ""
-    seconds = now - at
-    later = seconds < 0
-    seconds = abs(seconds)
-    for unit, size in (("d", 86_400), ("h", 3_600), ("min", 60)):
-        if seconds >= size:
-            amount = f"{int(seconds // size)} {unit}"
-            break
-    else:
-        amount = f"{int(seconds)} s"
-    return f"in {amount}" if later else f"{amount} ago"
-
-
-def epoch(value: object) -> float | None:
-    """An ISO 8601 time (as the store keeps `received_at`) as epoch seconds; None when unreadable."""
-    when = parse_time(value)
-    return when.timestamp() if when is not None else None
+def when(value: object, now: float) -> Moment | None:
+    """A stored ISO 8601 time (`received_at`, `occurred_at`) as the console pages show times; None if unreadable."""
+    at = parse_time(value)
+    return moment(at, datetime.fromtimestamp(now, UTC)) if at is not None else None
 
 
 def title_of(row: RecentRow) -> str:
@@ -80,8 +65,7 @@ class Item:
     """One row of the notification list as the page shows it."""
 
     id: int
-    received_at: str | None  # ISO 8601, as stored
-    ago: str
+    received: Moment | None
     kind: str
     title: str
     instance: str
@@ -135,8 +119,7 @@ def item_of(row: RecentRow, now: float) -> Item:
     summary = n.summary if n is not None and n.summary else ""
     return Item(
         id=row.event_id,
-        received_at=row.received_at,
-        ago=ago(epoch(row.received_at), now),
+        received=when(row.received_at, now),
         kind=row.kind,
         title=title_of(row),
         instance=row.instance or "",
@@ -269,14 +252,12 @@ def detail_values(detail: Detail, preview: Preview | None, admin: bool, now: flo
     """What notification.html shows: fields, deliveries per destination (Retry on dead ones for admins), previews."""
     row, n = detail.row, detail.row.notification
     views = [DeliveryView(d, status_class(d.status), shared_text(d)) for d in detail.deliveries]
-    received = epoch(row.received_at)
     return {
         "event": row,
         "heading": title_of(row),
         "envelope": envelope(row),
-        "occurred_at": row.occurred_at,
-        "received_at": row.received_at,
-        "received_ago": ago(received, now),
+        "occurred": when(row.occurred_at, now),
+        "received": when(row.received_at, now),
         "status": row.status,
         "status_class": status_class(row.status),
         "fields": values_of(row.fields),

@@ -12,14 +12,13 @@ from notifbot.config import parse_settings
 from notifbot.config.preview import preview
 from notifbot.sources.events import parse_event
 from notifbot.store.event_detail import Delivery
-from notifbot.ui.notifications import Detail, Item, Request, detail_values, list_values
+from notifbot.ui.notifications import Detail, Item, Request, detail_values, list_values, when
 from tests.unit.ui.test_templates import ADMIN, EVIL, _base, assert_accessible, render
 
 T0 = 2_000_000_000.0
 ITEM = Item(
     7,
-    "2026-12-01T10:00:00Z",
-    "5 min ago",
+    when("2026-12-01T10:00:00Z", T0),
     f"audit{EVIL}",
     f"Title{EVIL}",
     f"I1{EVIL}",
