@@ -15,8 +15,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from markupsafe import Markup
-
 from notifbot.commands.listing import STATUSES, Filters, ListPage, RecentRow, recent_page, rows_by_id
 from notifbot.config.preview import Preview
 from notifbot.iso_time import parse_time
@@ -236,16 +234,19 @@ def values_of(data: Mapping[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
-def previews(
-    n: Notification | None, preview: Preview | None, acked: Acked | None
-) -> dict[str, Markup | None]:
-    """The Slack message and the Teams card the bot writes for `n`, as HTML (None when it cannot be rebuilt)."""
-    if n is None or preview is None:
-        return {"slack_html": None, "teams_html": None}
-    return {
-        "slack_html": render_slack_html(preview.slack(n, acked)),
-        "teams_html": render_card_html(preview.teams(n, acked)),
-    }
+def previews(n: Notification | None, preview: Preview | None, acked: Acked | None) -> dict[str, object]:
+    """The Slack message and the Teams card the bot writes for `n`, as HTML, or why they cannot be shown."""
+    if n is None:
+        why = "This notification can no longer be read as the bot reads it, so its messages cannot be shown."
+    elif preview is None:
+        why = "This console was started without the bot's message settings, so messages cannot be shown."
+    else:
+        return {
+            "slack_html": render_slack_html(preview.slack(n, acked)),
+            "teams_html": render_card_html(preview.teams(n, acked)),
+            "no_preview": None,
+        }
+    return {"slack_html": None, "teams_html": None, "no_preview": why}
 
 
 def detail_values(detail: Detail, preview: Preview | None, admin: bool, now: float) -> dict[str, object]:

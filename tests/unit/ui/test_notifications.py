@@ -158,6 +158,13 @@ async def test_the_detail_page_has_deliveries_and_both_messages(db: Database) ->
     assert 'class="nb-message nb-card nb-card-full"' in teams
 
 
+async def test_without_the_message_settings_the_page_says_so(db: Database) -> None:
+    [event] = await db.call(fill, 1)
+    bare = View(db, {}, {"event": event}, VIEWER, T0, None)
+    page = await notification_detail(bare)
+    assert page["slack_html"] is None and "without the bot's message settings" in str(page["no_preview"])
+
+
 async def test_an_unknown_notification_is_a_404(db: Database) -> None:
     for event in (1, 2**63):
         with pytest.raises(PageError) as refused:
