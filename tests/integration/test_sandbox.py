@@ -24,6 +24,7 @@ from notifbot.cli import main
 from notifbot.render.slack import ACK_ACTION, MUTE_ACTION
 from notifbot.sandbox.marketo_story import MUNCHKIN
 from notifbot.sandbox.run import SANDBOX_CHANNEL
+from notifbot.ui.auth import COOKIE, LIFETIME_SECONDS
 from tests.integration.process import free_port, wait_until
 from tests.unit.render.html_tree import Node, parse
 
@@ -71,6 +72,13 @@ class Sandbox:
     def started(self) -> bool:
         assert self.proc.poll() is None, (self.tmp / "stderr.txt").read_text()
         return f"notifbot sandbox: {self.url}/" in (self.tmp / "stdout.txt").read_text()
+
+    @property
+    def bot_url(self) -> str:
+        """The bot's base URL, as the sandbox printed it."""
+        found = re.search(r"the bot: (http://127\.0\.0\.1:\d+)", (self.tmp / "stdout.txt").read_text())
+        assert found is not None
+        return found.group(1)
 
     def page(self, as_viewer: bool = False) -> Node:
         response = (self.viewer if as_viewer else self.client).get("/")
@@ -247,6 +255,39 @@ def test_the_page_is_served_under_a_csp_without_inline_code(sandbox: Sandbox) ->
     for name, kind in (("sandbox.js", "javascript"), ("sandbox.css", "css"), ("chat.css", "css")):
         asset = sandbox.client.get(f"/static/{name}")
         assert asset.status_code == 200 and kind in asset.headers["content-type"]
+
+
+def test_open_console_signs_in_to_the_bot_s_console(sandbox: Sandbox) -> None:
+    button = [f for f in sandbox.page().find_all("form") if f.attr("action") == "/console"]
+    assert [(f.attr("method"), f.find_all("button")[0].text()) for f in button] == [("post", "Open console")]
+    answer = sandbox.post("/console", {})
+    assert answer.status_code == 303 and answer.headers["location"] == f"{sandbox.bot_url}/ui/"
+    name, _, rest = answer.headers["set-cookie"].partition("=")
+    value, *attributes = rest.split(";")
+    # the console's own sign-in sets exactly these (tests/integration/test_console_auth.py); no Secure on plain HTTP
+    assert name == COOKIE and {a.strip().lower() for a in attributes} == {
+        "httponly",
+        "path=/ui",
+        "samesite=strict",
+        f"max-age={LIFETIME_SECONDS}",
+    }
+    with httpx.Client(base_url=sandbox.bot_url, timeout=10) as bot:
+        signed_in = bot.get("/ui/", headers={"cookie": f"{COOKIE}={value}"})
+        anonymous = bot.get("/ui/")
+    assert signed_in.status_code == 200 and "Signed in as admin" in signed_in.text
+    assert anonymous.status_code == 303 and anonymous.headers["location"] == "/ui/login"
+    # the page's own host: localhost stays localhost, so the cookie (per host, not port) reaches the bot
+    port = sandbox.bot_url.rsplit(":", 1)[1]
+    local = f"http://localhost:{sandbox.port}"
+    there = sandbox.client.post("/console", headers={"host": f"localhost:{sandbox.port}", "origin": local})
+    assert there.status_code == 303 and there.headers["location"] == f"http://localhost:{port}/ui/"
+
+
+def test_open_console_is_a_post_from_the_page_only(sandbox: Sandbox) -> None:
+    foreign = sandbox.client.post("/console", headers={"origin": "http://evil.example"})
+    fetched = sandbox.client.get("/console")
+    assert (foreign.status_code, fetched.status_code) == (403, 405)
+    assert "set-cookie" not in foreign.headers and "set-cookie" not in fetched.headers
 
 
 def test_a_host_off_loopback_is_refused(capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,6 +3,11 @@
 Server-rendered and usable without JavaScript (all but liveness): each POST answers 303 back to the page
 (Post/Redirect/Get) and is accepted only from the page itself (`Origin`, after the loopback `Host` check); the
 script (`static/sandbox.js`) only turns the forms into fetches, applies the feed and opens confirm dialogs.
+
+"Open console" posts to `/console`, which signs the reader in to the bot's console with the token the sandbox gave
+the bot: a session cookie (`ui.auth.mint`) for this host with the console's own attributes, and a 303 to the
+bot's `/ui/`. Cookies are scoped by host, not port (RFC 6265 §8.5), so the browser sends it to the bot; the token
+itself never leaves the server.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from markupsafe import Markup
 from starlette.requests import Request
@@ -35,6 +40,7 @@ from notifbot.sandbox.interact import BotLink
 from notifbot.sandbox.signing import find_button
 from notifbot.sandbox.slack_api import VIEWER, YOU
 from notifbot.sandbox.views import Confirm, Views, dom_id, templates
+from notifbot.ui.auth import COOKIE, LIFETIME_SECONDS, mint
 
 STATIC = Path(__file__).resolve().parent / "static"
 FILES: Mapping[str, Path] = {
@@ -56,6 +62,17 @@ MAX_FORM = 16 * 1024
 AS_COOKIE = "sandbox_as"
 SETTLE_SECONDS = 1.5  # how long a form waits for the bot's doing to show before it redirects
 Handler = Callable[[Request], Awaitable[Response]]
+CONSOLE_PATH = "/ui"  # where the bot mounts its console (web.py), the path of its session cookie
+CONSOLE_SUBJECT = "sandbox"  # who a session minted by the sandbox says signed in
+
+
+@dataclass(frozen=True)
+class ConsoleLink:
+    """The bot's console as the page opens it: the admin token the sandbox put in the bot's environment (never
+    shown), and the bot's port."""
+
+    token: str = field(repr=False)
+    port: int
 
 
 @dataclass
@@ -96,8 +113,17 @@ def _back(anchor: str = "") -> Response:
 class Page:
     """The page's routes over one chat, feed and link to the bot."""
 
-    def __init__(self, chat: Chat, link: BotLink, *, channels: Mapping[str, str], bot_url: str) -> None:
+    def __init__(
+        self,
+        chat: Chat,
+        link: BotLink,
+        *,
+        channels: Mapping[str, str],
+        bot_url: str,
+        console: ConsoleLink | None = None,
+    ) -> None:
         self.chat = chat
+        self.console = console
         self.link = link
         self.channel_names = dict(channels)  # configured channel → the name shown (its destination's)
         self.bot_url = bot_url
@@ -118,6 +144,7 @@ class Page:
             Route("/sample", self._post(self._sample), methods=["POST"]),
             Route("/dismiss", self._post(self._dismiss), methods=["POST"]),
             Route("/as", self._post(self._as), methods=["POST"]),
+            *([Route("/console", self._post(self._console), methods=["POST"])] if self.console else []),
         ]
 
     # -- reading ---------------------------------------------------------------------------------------------
@@ -160,6 +187,7 @@ class Page:
             user=user,
             command=self.link.command_name,
             bot_url=self.bot_url,
+            console=self.console is not None,
             last_event=self.feed.event_id(self.chat.seq),
         )
 
@@ -274,4 +302,28 @@ class Page:
         response = _back()
         who = "viewer" if form.get("as") == "viewer" else "you"
         response.set_cookie(AS_COOKIE, who, httponly=True, samesite="strict")
+        return response
+
+    async def _console(self, request: Request, form: dict[str, str]) -> Response:
+        """Signs the reader in to the bot's console as an admin: the session cookie, and 303 to the bot's /ui/.
+
+        The cookie's attributes are the console's own (`ui.console.Console.login`); it is set for the host the
+        page was reached by, which is the bot's too (the Host check let only a loopback name through).
+        """
+        if self.console is None:  # the route exists only with a console
+            return PlainTextResponse("not found\n", status_code=404)
+        host = urlsplit(f"http://{request.headers.get('host', '')}").hostname or "127.0.0.1"
+        literal = f"[{host}]" if ":" in host else host
+        response = RedirectResponse(
+            f"http://{literal}:{self.console.port}{CONSOLE_PATH}/", status_code=303, headers=HEADERS
+        )
+        response.set_cookie(
+            COOKIE,
+            mint(self.console.token, "admin", CONSOLE_SUBJECT),
+            max_age=LIFETIME_SECONDS,
+            path=CONSOLE_PATH,
+            secure=False,  # the sandbox is plain HTTP on loopback, as the console sees its requests
+            httponly=True,
+            samesite="strict",
+        )
         return response

@@ -39,6 +39,7 @@ def test_the_embedded_default_gets_one_channel_that_sees_everything_with_its_tea
     assert isinstance(twin, TeamsWorkflowDestination) and twin.url == services.teams.url(SANDBOX_CHANNEL)
     first, *rest = settings.routes
     assert (first.to, first.continue_, first.match) == (["sandbox", "sandbox-teams"], True, {})
+    assert settings.server.console  # the page's "Open console" signs in to it
     assert [r.to for r in rest] == [["console"]]  # the default's console stays as it was
 
 
@@ -101,8 +102,11 @@ def test_the_bot_gets_only_the_sandbox_secrets_and_your_webhook_token() -> None:
         "GRAPH_ACCESS_TOKEN": "real",
         "NOTIFBOT_WEBHOOK_TOKEN": "mine",
     }
-    env = sandbox_env(environ, "s" * 32, f"{BASE}/slack/api/")
+    env = sandbox_env(
+        {**environ, "NOTIFBOT_CONSOLE_TOKEN": "yours" * 8}, "s" * 32, f"{BASE}/slack/api/", "c" * 43
+    )
     assert (env.slack_bot_token, env.slack_signing_secret, env.webhook_token) == (TOKEN, "s" * 32, "mine")
+    assert env.console_token == "c" * 43  # the sandbox's own, never yours
     assert env.slack_app_token is None and env.database_url is None and env.graph_access_token is None
     assert env.slack_api_url(Settings()) == f"{BASE}/slack/api/"
 

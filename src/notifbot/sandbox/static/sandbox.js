@@ -52,7 +52,7 @@
   document.addEventListener("submit", (event) => {
     const form = event.target;
     const action = form.getAttribute("action");
-    if (action === "/as") return; // the page depends on who is acting: let it reload
+    if (action === "/as" || action === "/console") return; // a reload, or the console in a tab of its own
     event.preventDefault();
     const submitter = event.submitter;
     const dialog = form.querySelector("dialog.nb-confirm");
