@@ -156,7 +156,8 @@ class SlackApi:
         channel = p.get("channel")
         if not isinstance(channel, str) or not channel:
             return err("channel_not_found")
-        return JSONResponse(history_page(self.chat.messages(channel), p, time.time(), wire))
+        slack = [m for m in self.chat.messages(channel) if m.source == "slack"]  # not the Teams twin's cards
+        return JSONResponse(history_page(slack, p, time.time(), wire))
 
     def _usergroup_users(self, p: dict[str, Any]) -> Response:
         members = self.usergroups.get(str(p.get("usergroup") or ""))
