@@ -141,6 +141,8 @@ def _send_sample(sandbox: Sandbox, name: str) -> Node:
 
 
 def test_a_sample_shows_with_its_buttons_and_as_a_teams_card(sandbox: Sandbox) -> None:
+    options = {o.attr("value"): o.text() for o in sandbox.page().find_all("option")}
+    assert options["crm_sync"] == "Salesforce sync failing: expired credentials"  # its title, not its id
     article = _send_sample(sandbox, "crm_sync")
     header = article.find_all("h3", "nb-header")[0].text()
     forms = {_fields(f)["action_id"]: f for f in article.find_all("form", "sb-act")}

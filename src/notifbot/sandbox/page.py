@@ -31,12 +31,11 @@ from starlette.responses import (
 )
 from starlette.routing import Route
 
-from notifbot.kinds import load_samples
 from notifbot.render.html import STATIC_DIR as CHAT_STATIC
 from notifbot.sandbox.chat import Chat, Message
 from notifbot.sandbox.feed import Feed, notice_html
 from notifbot.sandbox.guard import same_origin
-from notifbot.sandbox.interact import BotLink
+from notifbot.sandbox.interact import BotLink, sample_titles
 from notifbot.sandbox.signing import find_button
 from notifbot.sandbox.slack_api import VIEWER, YOU
 from notifbot.sandbox.views import Confirm, Views, dom_id, templates
@@ -131,7 +130,7 @@ class Page:
         self.views = Views(self.env)
         self.feed = Feed(chat, self.views)
         self.dismissed: set[tuple[str, str]] = set()  # (channel, ts) of ephemeral answers dismissed
-        self.samples = list(load_samples())
+        self.samples = sample_titles()  # name → title, for the "Send a sample event" menu
 
     def routes(self) -> list[Route]:
         return [

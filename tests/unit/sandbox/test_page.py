@@ -8,9 +8,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from notifbot.kinds import load_samples
 from notifbot.sandbox.chat import Chat
 from notifbot.sandbox.guard import same_origin
-from notifbot.sandbox.interact import BotLink
+from notifbot.sandbox.interact import BotLink, sample_titles
 from notifbot.sandbox.page import Page, settle
 from notifbot.sandbox.slack_api import VIEWER, YOU, SlackApi
 from tests.unit.render.html_tree import parse
@@ -52,6 +53,14 @@ async def test_a_reader_sees_the_slack_messages_with_their_own_answers_in_order(
     page.dismissed.add(("C0OPS", mine.ts))
     assert len(page.columns(YOU)[0].slack) == 2
     assert any("for the viewer" in parse(str(h)).text() for h in page.columns(VIEWER)[0].slack)
+
+
+def test_the_sample_menu_lists_each_sample_by_the_title_its_kind_gives_it() -> None:
+    titles = sample_titles()
+    assert list(titles) == list(load_samples())
+    assert titles["campaign_failure"] == "Campaign failed: Q4 Webinar Invites"
+    assert titles["crm_sync_dynamics"].startswith("Microsoft Dynamics: ")
+    assert all(title and "_" not in title.split(":")[0] for title in titles.values())
 
 
 async def test_notices_show_with_their_channel(page: Page) -> None:
