@@ -1,19 +1,14 @@
 """`notifbot sandbox` at the HTTP level: the real command in a child process (chat server and bot on one loop).
 
-Started once for the module, with the fake Marketo (`--marketo`), on a configuration with no chat destination, as
-the embedded default (so the sandbox adds one channel, `#sandbox`, with its Teams twin), but without the per-channel
-pacing; each test
-drives the page as a browser without JavaScript would (forms with the page's Origin, then the page again) and
-reads the SSE feed as EventSource would.
+Started once for the module (`sandbox_process.SandboxProcess`), with the fake Marketo (`--marketo`), on a
+configuration with no chat destination, as the embedded default (so the sandbox adds one channel, `#sandbox`, with
+its Teams twin), but without the per-channel pacing; each test drives the page as a browser without JavaScript
+would (forms with the page's Origin, then the page again) and reads the SSE feed as EventSource would.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,7 +20,8 @@ from notifbot.render.slack import ACK_ACTION, MUTE_ACTION
 from notifbot.sandbox.marketo_story import MUNCHKIN
 from notifbot.sandbox.run import SANDBOX_CHANNEL
 from notifbot.ui.auth import COOKIE, LIFETIME_SECONDS
-from tests.integration.process import free_port, wait_until
+from tests.integration.process import wait_until
+from tests.integration.sandbox_process import SandboxProcess
 from tests.unit.render.html_tree import Node, parse
 
 pytestmark = pytest.mark.slow  # a subprocess: scheduled first (tests/conftest.py)
@@ -33,52 +29,15 @@ pytestmark = pytest.mark.slow  # a subprocess: scheduled first (tests/conftest.p
 CHANNEL = SANDBOX_CHANNEL
 
 
-class Sandbox:
-    """The child process and an HTTP client for its page, sending the page's own Origin."""
+class Sandbox(SandboxProcess):
+    """The child process and HTTP clients for its page, sending the page's own Origin (one reading as a viewer)."""
 
     def __init__(self, tmp: Path) -> None:
-        self.tmp = tmp
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "NOTIFBOT_"))}
-        config = tmp / "notifbot.yaml"
-        config.write_text("delivery: {slack_interval_seconds: 0, teams_workflow_interval_seconds: 0}\n")
-        self.out = open(tmp / "stdout.txt", "wb")  # noqa: SIM115 - lives as long as the child
-        self.err = open(tmp / "stderr.txt", "wb")  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "notifbot",
-                "sandbox",
-                "--port",
-                str(self.port),
-                "--db",
-                str(tmp / "s.db"),
-                "--config",
-                str(config),
-                "--marketo",
-            ],
-            stdout=self.out,
-            stderr=self.err,
-            env=env,
-            cwd=tmp,
-        )
+        super().__init__(tmp)
         self.client = httpx.Client(base_url=self.url, headers={"origin": self.url}, timeout=10)
         self.viewer = httpx.Client(
             base_url=self.url, headers={"origin": self.url}, cookies={"sandbox_as": "viewer"}, timeout=10
         )
-
-    def started(self) -> bool:
-        assert self.proc.poll() is None, (self.tmp / "stderr.txt").read_text()
-        return f"notifbot sandbox: {self.url}/" in (self.tmp / "stdout.txt").read_text()
-
-    @property
-    def bot_url(self) -> str:
-        """The bot's base URL, as the sandbox printed it."""
-        found = re.search(r"the bot: (http://127\.0\.0\.1:\d+)", (self.tmp / "stdout.txt").read_text())
-        assert found is not None
-        return found.group(1)
 
     def page(self, as_viewer: bool = False) -> Node:
         response = (self.viewer if as_viewer else self.client).get("/")
@@ -91,12 +50,7 @@ class Sandbox:
     def stop(self) -> int:
         self.client.close()
         self.viewer.close()
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            return self.proc.wait(15)
-        finally:
-            self.out.close()
-            self.err.close()
+        return super().stop()
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +61,7 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
         yield box
     finally:
         code = box.stop()
-    assert code == 0, (box.tmp / "stderr.txt").read_text()
+    assert code == 0, box.stderr()
 
 
 def _articles(root: Node, source: str, ephemeral: bool = False) -> list[Node]:
