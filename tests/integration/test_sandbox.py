@@ -216,6 +216,9 @@ def test_the_page_is_served_under_a_csp_without_inline_code(sandbox: Sandbox) ->
 def test_open_console_signs_in_to_the_bot_s_console(sandbox: Sandbox) -> None:
     button = [f for f in sandbox.page().find_all("form") if f.attr("action") == "/console"]
     assert [(f.attr("method"), f.find_all("button")[0].text()) for f in button] == [("post", "Open console")]
+    # the form's answer redirects to the bot: the page's CSP lets a form go there (form-action covers redirects)
+    csp = sandbox.client.get("/").headers["content-security-policy"]
+    assert f"form-action 'self' {sandbox.bot_url}/ui/;" in csp
     answer = sandbox.post("/console", {})
     assert answer.status_code == 303 and answer.headers["location"] == f"{sandbox.bot_url}/ui/"
     name, _, rest = answer.headers["set-cookie"].partition("=")

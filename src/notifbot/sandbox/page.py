@@ -148,9 +148,23 @@ class Page:
 
     # -- reading ---------------------------------------------------------------------------------------------
 
-    def _html(self, name: str, status: int = 200, **context: object) -> HTMLResponse:
+    def _html(self, name: str, status: int = 200, *, form_to: str = "", **context: object) -> HTMLResponse:
+        """A template rendered under the page's headers; `form_to`: one more URL a form may post (and redirect) to."""
         body = self.env.get_template(name).render(**context)
-        return HTMLResponse(body, status_code=status, headers=HEADERS)
+        headers = HEADERS
+        if form_to:
+            csp = CSP.replace("form-action 'self'", f"form-action 'self' {form_to}")
+            headers = {**HEADERS, "content-security-policy": csp}
+        return HTMLResponse(body, status_code=status, headers=headers)
+
+    def console_url(self, request: Request) -> str:
+        """The bot's console on the host this page was reached by ("" without a console): where /console sends
+        the reader, and where the page's form-action must let that redirect go."""
+        if self.console is None:
+            return ""
+        host = urlsplit(f"http://{request.headers.get('host', '')}").hostname or "127.0.0.1"
+        literal = f"[{host}]" if ":" in host else host
+        return f"http://{literal}:{self.console.port}{CONSOLE_PATH}/"
 
     def columns(self, user: str) -> list[Column]:
         """Every configured channel, then any other the bot posted in, with what `user` sees there."""
@@ -177,8 +191,10 @@ class Page:
         """The page as it is now, for the reader of this browser, with the feed's position to resume from."""
         user = _user(request)
         known = set(self.channel_names) | set(self.chat.channels())
+        # "Open console" ends on the bot's /ui/: a CSP's form-action also covers where a form's answer redirects
         return self._html(
             "page.html",
+            form_to=self.console_url(request),
             columns=self.columns(user),
             notices=[notice_html(n) for n in self.chat.notices() if n.channel not in known],
             samples=self.samples,
@@ -311,11 +327,7 @@ class Page:
         """
         if self.console is None:  # the route exists only with a console
             return PlainTextResponse("not found\n", status_code=404)
-        host = urlsplit(f"http://{request.headers.get('host', '')}").hostname or "127.0.0.1"
-        literal = f"[{host}]" if ":" in host else host
-        response = RedirectResponse(
-            f"http://{literal}:{self.console.port}{CONSOLE_PATH}/", status_code=303, headers=HEADERS
-        )
+        response = RedirectResponse(self.console_url(request), status_code=303, headers=HEADERS)
         response.set_cookie(
             COOKIE,
             mint(self.console.token, "admin", CONSOLE_SUBJECT),
