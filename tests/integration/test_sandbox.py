@@ -235,6 +235,11 @@ def test_open_console_signs_in_to_the_bot_s_console(sandbox: Sandbox) -> None:
         anonymous = bot.get("/ui/")
     assert signed_in.status_code == 200 and "Signed in as admin" in signed_in.text
     assert anonymous.status_code == 303 and anonymous.headers["location"] == "/ui/login"
+    # a reader acting as a viewer gets a viewer's session: the console's read-only role
+    as_viewer = sandbox.post("/console", {}, as_viewer=True)
+    viewer_cookie = as_viewer.headers["set-cookie"].partition(";")[0]
+    with httpx.Client(base_url=sandbox.bot_url, timeout=10) as bot:
+        assert "Signed in as viewer" in bot.get("/ui/", headers={"cookie": viewer_cookie}).text
     # the page's own host: localhost stays localhost, so the cookie (per host, not port) reaches the bot
     port = sandbox.bot_url.rsplit(":", 1)[1]
     local = f"http://localhost:{sandbox.port}"

@@ -13,6 +13,7 @@ itself never leaves the server.
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,11 +68,16 @@ CONSOLE_SUBJECT = "sandbox"  # who a session minted by the sandbox says signed i
 
 @dataclass(frozen=True)
 class ConsoleLink:
-    """The bot's console as the page opens it: the admin token the sandbox put in the bot's environment (never
-    shown), and the bot's port."""
+    """The bot's console as the page opens it: its port, and a sign-in token per role that the sandbox made for the
+    bot's environment alone (never printed nor shown)."""
 
-    token: str = field(repr=False)
     port: int
+    admin: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+    viewer: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+
+    def env(self) -> dict[str, str]:
+        """The tokens as the bot reads them (config/env.py)."""
+        return {"NOTIFBOT_CONSOLE_TOKEN": self.admin, "NOTIFBOT_CONSOLE_VIEWER_TOKEN": self.viewer}
 
 
 @dataclass
@@ -320,7 +326,8 @@ class Page:
         return response
 
     async def _console(self, request: Request, form: dict[str, str]) -> Response:
-        """Signs the reader in to the bot's console as an admin: the session cookie, and 303 to the bot's /ui/.
+        """Signs the reader in to the bot's console, as an admin (a viewer while the page acts as one): the session
+        cookie, and 303 to the bot's /ui/.
 
         The cookie's attributes are the console's own (`ui.console.Console.login`); it is set for the host the
         page was reached by, which is the bot's too (the Host check let only a loopback name through).
@@ -330,7 +337,9 @@ class Page:
         response = RedirectResponse(self.console_url(request), status_code=303, headers=HEADERS)
         response.set_cookie(
             COOKIE,
-            mint(self.console.token, "admin", CONSOLE_SUBJECT),
+            mint(self.console.viewer, "viewer", CONSOLE_SUBJECT)
+            if _user(request) == VIEWER
+            else mint(self.console.admin, "admin", CONSOLE_SUBJECT),
             max_age=LIFETIME_SECONDS,
             path=CONSOLE_PATH,
             secure=False,  # the sandbox is plain HTTP on loopback, as the console sees its requests

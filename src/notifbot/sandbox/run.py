@@ -163,14 +163,13 @@ def derive(
 
 
 def sandbox_env(
-    environ: Mapping[str, str], signing_secret: str, api_url: str, console_token: str | None = None
+    environ: Mapping[str, str], signing_secret: str, api_url: str, console: ConsoleLink | None = None
 ) -> Env:
-    """The bot's environment: the sandbox's Slack token, signing secret and API URL, its console token, your
+    """The bot's environment: the sandbox's Slack token, signing secret and API URL, its console tokens, your
     webhook token if set, and nothing else (no Socket Mode token, database URL or Graph token reaches the
-    sandbox's bot; a console token of yours neither: the sandbox signs you in with its own)."""
+    sandbox's bot; console tokens of yours neither: the sandbox signs you in with its own)."""
     values = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": signing_secret, "SLACK_API_URL": api_url}
-    if console_token:
-        values["NOTIFBOT_CONSOLE_TOKEN"] = console_token
+    values.update(console.env() if console is not None else {})
     token = environ.get("NOTIFBOT_WEBHOOK_TOKEN")
     if token:
         values["NOTIFBOT_WEBHOOK_TOKEN"] = token
@@ -276,8 +275,8 @@ async def _run(
     instance = MarketoInstance.model_validate(fake.instance_entry(services.slack.base_url)) if fake else None
     derived = derive(base, services, port=_free_port(), db_path=db, marketo=instance)
     secret = secrets.token_hex(16)
-    console = ConsoleLink(secrets.token_urlsafe(32), derived.settings.server.port)  # never printed nor shown
-    env = sandbox_env(environ, secret, services.slack.api_url, console.token)
+    console = ConsoleLink(derived.settings.server.port)
+    env = sandbox_env(environ, secret, services.slack.api_url, console)
     if (
         fake is not None
     ):  # the story's morning, as the quota poller would have stored it, before the bot starts
