@@ -4,10 +4,10 @@ Server-rendered and usable without JavaScript (all but liveness): each POST answ
 (Post/Redirect/Get) and is accepted only from the page itself (`Origin`, after the loopback `Host` check); the
 script (`static/sandbox.js`) only turns the forms into fetches, applies the feed and opens confirm dialogs.
 
-"Open console" posts to `/console`, which signs the reader in to the bot's console with the token the sandbox gave
+"Open console" posts to `/console`, which signs the reader in to the bot's console with a token the sandbox gave
 the bot: a session cookie (`ui.auth.mint`) for this host with the console's own attributes, and a 303 to the
-bot's `/ui/`. Cookies are scoped by host, not port (RFC 6265 §8.5), so the browser sends it to the bot; the token
-itself never leaves the server.
+bot's `/ui/`. Cookies are scoped by host, not port (RFC 6265 §8.5), so the browser sends it to the bot; the tokens
+themselves never leave the server.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ SETTLE_SECONDS = 1.5  # how long a form waits for the bot's doing to show before
 Handler = Callable[[Request], Awaitable[Response]]
 CONSOLE_PATH = "/ui"  # where the bot mounts its console (web.py), the path of its session cookie
 CONSOLE_SUBJECT = "sandbox"  # who a session minted by the sandbox says signed in
+CONSOLE_ON_IPV6 = "The console opens from this page at 127.0.0.1 or localhost, where the bot listens."
 
 
 @dataclass(frozen=True)
@@ -164,13 +165,13 @@ class Page:
         return HTMLResponse(body, status_code=status, headers=headers)
 
     def console_url(self, request: Request) -> str:
-        """The bot's console on the host this page was reached by ("" without a console): where /console sends
-        the reader, and where the page's form-action must let that redirect go."""
-        if self.console is None:
+        """The bot's console on the host this page was reached by: where /console sends the reader, and where the
+        page's form-action must let that redirect go. "" without a console, and on an IPv6 address: the bot
+        listens on 127.0.0.1, which a cookie set for [::1] never reaches."""
+        host = urlsplit(f"http://{request.headers.get('host', '')}").hostname or ""
+        if self.console is None or not host or ":" in host:
             return ""
-        host = urlsplit(f"http://{request.headers.get('host', '')}").hostname or "127.0.0.1"
-        literal = f"[{host}]" if ":" in host else host
-        return f"http://{literal}:{self.console.port}{CONSOLE_PATH}/"
+        return f"http://{host}:{self.console.port}{CONSOLE_PATH}/"
 
     def columns(self, user: str) -> list[Column]:
         """Every configured channel, then any other the bot posted in, with what `user` sees there."""
@@ -209,6 +210,7 @@ class Page:
             command=self.link.command_name,
             bot_url=self.bot_url,
             console=self.console is not None,
+            console_url=self.console_url(request),
             last_event=self.feed.event_id(self.chat.seq),
         )
 
@@ -332,9 +334,11 @@ class Page:
         The cookie's attributes are the console's own (`ui.console.Console.login`); it is set for the host the
         page was reached by, which is the bot's too (the Host check let only a loopback name through).
         """
-        if self.console is None:  # the route exists only with a console
-            return PlainTextResponse("not found\n", status_code=404)
-        response = RedirectResponse(self.console_url(request), status_code=303, headers=HEADERS)
+        url = self.console_url(request)
+        if self.console is None or not url:
+            self.chat.notice("", CONSOLE_ON_IPV6)
+            return _back()
+        response = RedirectResponse(url, status_code=303, headers=HEADERS)
         response.set_cookie(
             COOKIE,
             mint(self.console.viewer, "viewer", CONSOLE_SUBJECT)
