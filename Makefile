@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 RUN_STAMP  := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run sandbox test lint format messages bench chaos mutation clean clean-data
+.PHONY: run sandbox screenshots test lint format messages bench chaos mutation clean clean-data
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,9 +32,15 @@ SERVE_ARGS := $(if $(PORT),--port $(PORT)) $(if $(filter command line,$(origin H
 run: $(RUN_STAMP)
 	$(BIN)/notifbot $(strip serve $(SERVE_ARGS))
 
-# `make sandbox` (`PORT=8091` for another port): the bot beside a local page playing Slack and Teams (loopback only)
+# `make sandbox` (`PORT=8091` for another port): the bot beside a local page playing Slack and Teams (loopback only),
+# with the fake Marketo instance so /marketo quota and stale-triggers have data (`MARKETO=no` leaves it out)
 sandbox: $(RUN_STAMP)
-	$(BIN)/notifbot $(strip sandbox $(if $(PORT),--port $(PORT)))
+	$(BIN)/notifbot $(strip sandbox $(if $(PORT),--port $(PORT)) $(if $(filter no,$(MARKETO)),,--marketo))
+
+# The README's pictures of the sandbox, into docs/img/ (tools/screenshots.py): Playwright (the test extra) drives the
+# system's Chromium (NOTIFBOT_CHROMIUM, else `chromium`); as root it installs Debian's emoji font when none is there
+screenshots: $(TEST_STAMP)
+	$(BIN)/python tools/screenshots.py
 
 # three workers on the CI machine's two cores: most of a test's time is spent waiting (on servers, subprocesses,
 # PostgreSQL), so a third keeps the cores busy; a test module stays on one worker, so its shared servers start once

@@ -60,7 +60,9 @@ P99_TARGET_MS = 50.0  # issue #14's acceptance: ingest p99 while pruning
 BACKENDS = ("sqlite", "postgresql")
 
 
-def fill(path: Path, events: int, span_days: float) -> float:
+def fill(
+    path: Path, events: int, span_days: float, shape: retention_pg.Shape = retention_pg.retention_shape
+) -> float:
     """Writes `events` events (oldest first) with their outbox rows; returns the seconds it took."""
     started = time.perf_counter()
     conn = connect(path)
@@ -78,15 +80,10 @@ def fill(path: Path, events: int, span_days: float) -> float:
         batch, outbox = [], []
         for i in range(start, min(start + CHUNK, events)):
             at = (first + step * i).isoformat()
-            row.update(
-                key=f"bench-{i}",
-                received_at=at,
-                occurred_at=at,
-                kind="campaign_failure" if i % 4 == 0 else "audit",
-            )
+            row.update(key=f"bench-{i}", received_at=at, occurred_at=at)
+            status = shape(i, row)
             batch.append(tuple(row[c] for c in columns))
             ts = (first + step * i).timestamp()
-            status = "pending" if i % 1000 == 999 else "delivered"
             outbox.append((next_id + i - start, status, ts, ts, ts if status == "delivered" else None))
         conn.execute("BEGIN IMMEDIATE")
         conn.executemany(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -35,13 +35,26 @@ MIB = 1024 * 1024
 CHUNK = 50_000
 TABLES = ("events", "outbox")
 
+# Sets event `i`'s varying columns in `row` (all but key and times, which the fill sets first) and returns its outbox
+# row's status; a shape sets every column it varies on every call, since `row` carries the previous event's values.
+Shape = Callable[[int, dict[str, Any]], str]
+
+
+def retention_shape(i: int, row: dict[str, Any]) -> str:
+    """The retention bench's mix: one kind in four `campaign_failure`, the rest `audit`; one row in 1,000 pending."""
+    row["kind"] = "campaign_failure" if i % 4 == 0 else "audit"
+    return "pending" if i % 1000 == 999 else "delivered"
+
+
 __all__ = [
     "DEFAULT_ADMIN_URL",
     "URL_ENV",
+    "Shape",
     "admin_url",
     "check_postgres",
     "database",
     "fill",
+    "retention_shape",
     "sizes",
     "vacuum_pruned",
 ]
@@ -80,7 +93,14 @@ def template_row(conn: Conn, target: Target) -> dict[str, Any]:
     return values
 
 
-def fill(url: str, events: int, span_days: float, target: Target, chunk: int = CHUNK) -> float:
+def fill(
+    url: str,
+    events: int,
+    span_days: float,
+    target: Target,
+    chunk: int = CHUNK,
+    shape: Shape = retention_shape,
+) -> float:
     """Writes `events` events (oldest first) with their outbox rows by COPY; returns the seconds it took."""
     started = time.perf_counter()
     conn = connect(url)
@@ -100,31 +120,27 @@ def fill(url: str, events: int, span_days: float, target: Target, chunk: int = C
         )
         for start in range(0, events, chunk):
             end = min(start + chunk, events)
+            statuses = []
             with transaction(conn), raw.cursor() as cur:
                 with cur.copy(events_copy) as copy:
                     for i in range(start, end):
                         at = (first + step * i).isoformat()
-                        row.update(
-                            key=f"bench-{i}",
-                            received_at=at,
-                            occurred_at=at,
-                            kind="campaign_failure" if i % 4 == 0 else "audit",
-                        )
-                        copy.write_row((next_id + i, *row.values()))
+                        row.update(key=f"bench-{i}", received_at=at, occurred_at=at)
+                        statuses.append(shape(i, row))
+                        copy.write_row((next_id + i, *(row[c] for c in columns)))
                 with cur.copy(outbox_copy) as copy:
-                    for i in range(start, end):
+                    for i, status in zip(range(start, end), statuses, strict=True):
                         ts = (first + step * i).timestamp()
-                        pending = i % 1000 == 999
                         copy.write_row(
                             (
                                 next_id + i,
                                 target.destination,
                                 target.dest_type,
                                 target.target,
-                                "pending" if pending else "delivered",
+                                status,
                                 ts,
                                 ts,
-                                None if pending else ts,
+                                ts if status == "delivered" else None,
                             )
                         )
         for table in TABLES:

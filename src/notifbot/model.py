@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from fnmatch import fnmatchcase
 from typing import Any
+
+from notifbot.scopes import scope_text, star_match
 
 
 class Kind(StrEnum):
@@ -129,19 +130,18 @@ class Mute:
         if now >= self.until:
             return False
         if self.kind != "all" and not any(
-            fnmatchcase(str(v).lower(), self.kind.lower()) for v in n.values_for("kind")
+            star_match(self.kind.lower(), str(v).lower()) for v in n.values_for("kind")
         ):
             return False
         return all(
-            any(fnmatchcase(match_text(v).lower(), pattern.lower()) for v in n.values_for(key))
+            any(star_match(pattern.lower(), match_text(v).lower()) for v in n.values_for(key))
             for key, pattern in self.matchers
         )
 
     @property
     def scope(self) -> str:
-        """The mute's matchers as typed (`kind=crm_sync instance=123-ABC-456`), for replies and lists."""
-        parts = [] if self.kind == "all" and self.matchers else [f"kind={self.kind}"]
-        return " ".join(parts + [f"{k}={v}" for k, v in self.matchers])
+        """The mute's scope as `mute` and `unmute` take it (`crm_sync`, `kind=crm_sync campaign_name="Q4 *"`)."""
+        return scope_text(self.kind, self.matchers)
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,10 @@ class Chart:
     reset_label: str
     quota_label: str
     ticks: tuple[tuple[float, str], ...] = ()  # hour labels at their offsets
+    # the chart as one line of text, for where a picture cannot go (Slack, terminals): "Burn today", "▁▂▃ (…)";
+    # drawn full width, as a two-column field wraps a day's 24 bars
+    spark_label: str = ""
+    spark: str = ""
 
 
 @dataclass(frozen=True)

@@ -135,7 +135,9 @@ async def test_quota_answer_continues_the_seeded_curve(
     facts = {f.label: f.value for f in usage.facts}
     assert facts["Used today"].startswith(f"{expected.total:,} of 50,000 (")
     assert facts["Left"] == f"{50_000 - expected.total:,}"
-    assert len(facts["Burn today"].split()[0]) == 16  # an hour's bar from 00:00 to 15:40 CT
+    assert (
+        usage.chart is not None and len(usage.chart.spark.split()[0]) == 16
+    )  # an hour's bar from 00:00 to 15:40 CT
     assert facts["API errors today"].startswith("606 (rate limit): ")
     assert [i.text for i in users.items] == [u for u, _ in expected.users]
     # the warning the mid-afternoon crossing raises, through the real watch

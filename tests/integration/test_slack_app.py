@@ -10,6 +10,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,7 +18,10 @@ import httpx
 import pytest
 
 from notifbot.app import Bot
+from notifbot.kinds.samples import load_samples
+from notifbot.render.slack import MUTE_ACTION
 from notifbot.slack.signature import is_valid, verifier
+from notifbot.sources.events import parse_event
 from tests.fakes.slack import FakeSlack
 from tests.integration.conftest import BotFactory, client_for
 
@@ -450,3 +454,77 @@ async def test_a_group_s_buttons_acknowledge_it_in_place_and_mute_that_group(
     [mute] = bot.pipeline._mutes
     assert (mute.kind, mute.matchers) == ("campaign_failure", (("instance", "123-ABC-456"),))
     assert "kind=campaign_failure instance=123-ABC-456" in json.dumps(slack.responses_for("gm"))
+
+
+async def test_the_mute_group_button_mutes_exactly_that_group_and_its_undo_works_as_shown(
+    bot_factory: BotFactory, slack: FakeSlack
+) -> None:
+    """The sandbox's campaign_failure sample: its group key quotes an error with quotes in it."""
+    bot: Bot = await bot_factory(
+        env={"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET},
+        slack={"api_url": slack.api_url},
+        destinations={"ops": {"type": "slack", "channel": "C1"}},
+        routes=[{"to": "ops"}],
+        delivery={"slack_interval_seconds": 0.0, "repeat_window": "10m"},  # the default repeat grouping
+    )
+    sample = load_samples()["campaign_failure"]
+    async with client_for(bot) as client:
+        assert (await client.post("/hooks/events", json=sample)).status_code == 202
+    await until(lambda: len(slack.top_level("C1")) == 1)
+    (posted,) = slack.top_level("C1")
+    [button] = [
+        e
+        for b in posted["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == MUTE_ACTION
+    ]
+    assert button["confirm"]["text"]["text"] == (
+        "New notifications in this group (campaign failure · Q4 Webinar Invites) will be stored but not posted for "
+        "24 hours."
+    )
+    body = block_action(MUTE_ACTION, button["value"], "C1", posted["ts"], "U0ADMIN", slack.response_url("gq"))
+    assert (await post_signed(bot, body)).status_code == 200
+    await until(lambda: len(slack.responses_for("gq")) == 1)
+    [mute] = bot.pipeline._mutes
+    assert (mute.kind, mute.matchers) == (
+        "campaign_failure",
+        (
+            ("instance", "123-ABC-456"),
+            ("campaign_id", "4821"),
+            ("campaign_name", "Q4 Webinar Invites"),
+            ("error", 'Send Email: email asset "Webinar Invite 1" is not approved'),
+        ),
+    )
+    assert mute.covers(
+        parse_event(sample, now=mute.until - timedelta(hours=1)), mute.until - timedelta(hours=1)
+    )
+    said = slack.responses_for("gq")[0]["text"]
+    assert said.startswith("Muted *campaign failure · Q4 Webinar Invites* for 24 h (until ")
+    undo = said.rsplit("undo with `", 1)[1].removesuffix("`.")
+    assert undo == (
+        '/marketo unmute kind=campaign_failure instance=123-ABC-456 campaign_id=4821 campaign_name="Q4 Webinar '
+        'Invites" error="Send Email: email asset \\"Webinar Invite 1\\" is not approved"'
+    )
+    reply = text_of(await command(bot, slack, undo.removeprefix("/marketo ")))
+    assert "Ended 1 mute" in reply and not bot.pipeline._mutes
+
+
+async def test_a_typed_value_with_an_ampersand_is_the_text_slack_escaped(
+    bot_factory: BotFactory, slack: FakeSlack
+) -> None:
+    """Slack sends &, < and > in a slash command's text as entities; the mute holds the characters typed."""
+    bot = await start(bot_factory, slack)
+    await command(bot, slack, 'mute campaign_failure campaign_name="Q4 &amp; Q1 &lt;EU&gt;" 1h')
+    [mute] = bot.pipeline._mutes
+    assert mute.matchers == (("campaign_name", "Q4 & Q1 <EU>"),)
+    await command(bot, slack, 'unmute campaign_failure campaign_name="Q4 &amp; Q1 &lt;EU&gt;"')
+    assert not bot.pipeline._mutes
+    # the Mute button's answer shows the scope's untrusted text escaped: no mention, no link
+    value = 'kind=campaign_failure campaign_name="<!channel> & <https://x.test|y>"'
+    body = block_action(MUTE_ACTION, value, "C1", "1.1", "U0ADMIN", slack.response_url("esc"))
+    assert (await post_signed(bot, body)).status_code == 200
+    await until(lambda: len(slack.responses_for("esc")) == 1)
+    said = slack.responses_for("esc")[0]["text"]
+    assert "<!channel>" not in said and "<https" not in said
+    assert 'campaign_name="&lt;!channel&gt; &amp; &lt;https://x.test|y&gt;"`.' in said

@@ -46,7 +46,7 @@ def test_run_installs_only_the_runtime_and_test_installs_the_test_tools(tmp_path
     test = dry_run("test", venv=venv)
     assert f"{venv}/bin/python -m pip uninstall --quiet --yes notifbot" in test
     assert f"{venv}/bin/python -m pip install --quiet -e '.[test]'" in test
-    for target in ("lint", "bench", "mutation", "messages", "format", "chaos"):
+    for target in ("lint", "bench", "mutation", "messages", "format", "chaos", "screenshots"):
         assert f"{venv}/bin/python -m pip install --quiet -e '.[test]'" in dry_run(target, venv=venv), target
 
 

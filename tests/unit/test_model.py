@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from notifbot.kinds import KINDS, dedupe_key, default_severity
-from notifbot.model import Kind, Severity
+from notifbot.model import Kind, Mute, Severity
 from notifbot.sources.events import parse_event
 
 T = datetime(2026, 11, 28, 10, tzinfo=UTC)
@@ -80,3 +81,15 @@ def test_quota_at_or_over_the_limit_or_unknown_is_critical(fields: dict[str, obj
 def test_severity_priority_puts_critical_first() -> None:
     ranked = sorted(Severity, key=lambda s: s.priority, reverse=True)
     assert ranked == [Severity.CRITICAL, Severity.WARNING, Severity.INFO]
+
+
+def test_a_mute_covers_its_own_values_literally_with_star_the_only_wildcard() -> None:
+    error = "Invalid token [abc]? see *docs*"
+    n = parse_event({"kind": "campaign_failure", "fields": {"error": error}}, now=T)
+    exact = Mute(1, "campaign_failure", T + timedelta(hours=1), "U1", matchers=(("error", error),))
+    assert exact.covers(n, T)  # `[abc]` and `?` are text, as the group's own key says them
+    near = replace(exact, matchers=(("error", "Invalid token a? see *docs*"),))
+    assert not near.covers(n, T)
+    assert replace(exact, matchers=(("error", "invalid TOKEN*"),)).covers(n, T)
+    assert replace(exact, kind="campaign_*", matchers=()).covers(n, T)
+    assert not replace(exact, kind="campaign_?ailure", matchers=()).covers(n, T)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -64,3 +65,33 @@ def test_the_docker_run_line_starts_the_example_config() -> None:
     environ.pop("NOTIFBOT_CONFIG")
     settings = load_settings(str(REPO / "examples" / "notifbot.yaml"), environ)
     assert environment_problems(settings, Env(environ)) == []
+
+
+def _shell_commands() -> list[list[str]]:
+    """Every command line of the README's `sh` blocks, split as the shell would (comments dropped)."""
+    blocks = re.findall(r"```sh\n(.*?)```", README, re.S)
+    lines = [line for block in blocks for line in block.replace("\\\n", " ").splitlines()]
+    return [argv for line in lines if (argv := shlex.split(line, comments=True))]
+
+
+def test_every_notifbot_command_in_the_readme_parses() -> None:
+    """A `.venv/bin/notifbot …` line the README tells you to type is one the command line accepts."""
+    from notifbot.cli import build_parser
+
+    commands = [argv[1:] for argv in _shell_commands() if argv[0] == ".venv/bin/notifbot"]
+    assert ["sandbox", "--marketo"] in commands
+    parser = build_parser()
+    for argv in commands:
+        try:
+            parser.parse_args(argv)
+        except SystemExit as exc:
+            raise AssertionError(f"README: `notifbot {' '.join(argv)}` does not parse") from exc
+
+
+def test_every_make_target_in_the_readme_exists() -> None:
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    targets = set(re.findall(r"^([a-z][\w-]*):", makefile, re.M))
+    named = {argv[1] for argv in _shell_commands() if argv[0] == "make" and len(argv) > 1}
+    named |= set(re.findall(r"`make ([a-z][\w-]*)", README))
+    assert {"run", "sandbox", "screenshots", "test"} <= named
+    assert sorted(named - targets) == []

@@ -32,9 +32,10 @@ from notifbot.model import Acked
 from notifbot.render.slack import ACK_ACTION, MUTE_ACTION, OPEN_ACTION, render_slack
 from notifbot.render.slack_reply import render_reply
 from notifbot.replies import Reply
+from notifbot.scopes import scope_label
 from notifbot.slack.sender import SlackSender
 from notifbot.slack.signature import is_valid, verifier
-from notifbot.text import escape_mrkdwn
+from notifbot.text import escape_mrkdwn, unescape_mrkdwn
 
 log = logging.getLogger("notifbot.slack")
 
@@ -138,7 +139,8 @@ class SlackApp:
 
     async def _on_command(self, ack: Respond, body: dict[str, Any], respond: Respond) -> None:
         inv = Invocation(
-            text=str(body.get("text") or ""),
+            # Slack sends &, < and > as &amp;, &lt; and &gt;: a value typed with them must match the event's text
+            text=unescape_mrkdwn(str(body.get("text") or "")),
             user_id=str(body.get("user_id") or ""),
             user_name=body.get("user_name"),
             channel_id=body.get("channel_id"),
@@ -233,12 +235,21 @@ class SlackApp:
         if not value:
             return
         hours = timedelta(hours=MUTE_BUTTON_HOURS)
-        scope = scope_of(value) if "=" in value else None  # an alert group's button: its group key
-        kind, matchers = scope if scope is not None else (value[:100], ())
+        scope = scope_of(value)  # an alert group's button: its group key; a single alert's: its kind
         container = body.get("container") or {}
         channel = id_of(body.get("channel")) or str(container.get("channel_id") or "") or None
         inv = await self._hinted(Invocation("", user, channel_id=channel))
         t = texts_of(inv, self.ctx)
+        if scope is None:
+            await respond(
+                response_type="ephemeral",
+                replace_original=False,
+                text=t._(
+                    "Nothing was muted: notifbot could not read this button. Use `{command} mute` instead."
+                ).format(command=self.ctx.settings.slack.command),
+            )
+            return
+        kind, matchers = scope
         # the mute's reason, as if typed by the clicker: stored in their language
         reason = t._("muted from an alert in Slack")
         cmd = Command("mute", kind=kind, duration=hours, reason=reason, matchers=matchers)
@@ -252,12 +263,13 @@ class SlackApp:
             replace_original=False,
             text=t._(
                 "Muted *{what}* for {span} (until {until}). Muted notifications are still stored and listed by "
-                "`/marketo recent`; undo with `/marketo unmute {kind}`."
+                "`{command} recent`; undo with `{command} unmute {scope}`."
             ).format(
-                what=escape_mrkdwn(reply.mute.scope if matchers else kind),
+                what=escape_mrkdwn(scope_label((("kind", kind), *matchers)) if matchers else kind),
                 span=t._("{n} h").format(n=MUTE_BUTTON_HOURS),
                 until=t.when(reply.mute.until),
-                kind=escape_mrkdwn(kind),
+                command=escape_mrkdwn(self.ctx.settings.slack.command),
+                scope=escape_mrkdwn(reply.mute.scope),
             ),
         )
         log.info("kind muted from Slack", extra={"kind": kind, "user": user})

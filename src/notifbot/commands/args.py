@@ -10,6 +10,7 @@ from datetime import timedelta
 from notifbot import durations
 from notifbot.i18n import EN, N_, Texts
 from notifbot.model import Kind
+from notifbot.scopes import KIND_WORD, Matchers, match_key, read_group_key
 
 KINDS: tuple[str, ...] = tuple(k.value for k in Kind)
 MUTABLE_KINDS: tuple[str, ...] = (*KINDS, "all")
@@ -22,7 +23,6 @@ MAX_REASON = 500
 SHARE = "--share"
 SHARE_WORDS = frozenset({SHARE, "--dela"})  # `--dela`: the Swedish spelling, accepted in every channel
 _DAYS = re.compile(r"(\d{1,6})(?:d|days?)?")
-_LABEL = re.compile(r"[a-z0-9][a-z0-9_.-]{0,99}")
 
 
 @dataclass(frozen=True)
@@ -137,65 +137,31 @@ MUTE_USAGE = Problem(
         'rotation"` or `mute kind=campaign_failure instance=123-ABC-456 campaign_name=Q4* 4h`'
     )
 )
-_MATCHER = re.compile(r"([A-Za-z_][A-Za-z0-9_.-]{0,63})=(.+)", re.S)
-_QUOTES = {'"': '"', "'": "'", "“": "”", "”": "”", "‘": "’", "’": "’"}
+_MATCHER = re.compile(r"([A-Za-z_][A-Za-z0-9_.-]{0,63})=(.*)", re.S)
 
 
-def tokens(text: str) -> list[str] | None:
-    """Words of `text`, where "quoted text" (straight or curly quotes, as Slack may send) is one word; None when a
-    quote is left open."""
-    out: list[str] = []
-    word: list[str] = []
-    closing: str | None = None
-    started = False
-    for ch in text:
-        if closing is not None:
-            if ch == closing:
-                closing = None
-            else:
-                word.append(ch)
-        elif ch in _QUOTES:
-            closing, started = _QUOTES[ch], True
-        elif ch.isspace():
-            if word or started:
-                out.append("".join(word))
-            word, started = [], False
-        else:
-            word.append(ch)
-    if closing is not None:
+def _matcher(word: str) -> tuple[str, str] | None:
+    """(key, value) of a `key=value` word (the value as typed, quotes already read), else None."""
+    found = _MATCHER.fullmatch(word)
+    return (match_key(found.group(1)), found.group(2)) if found else None
+
+
+def scope_of(value: str) -> tuple[str, Matchers] | None:
+    """(kind, matchers) of a Mute button's value: a group key (its kind, else `all`, and its other values; a key's
+    `-`, "no value", is left out: that event simply had no such value) or a kind's name; None if it is neither."""
+    if "=" not in value:
+        kind = value.strip().lower()[:100]
+        return (kind, ()) if kind else None
+    pairs = read_group_key(value)
+    if pairs is None:
         return None
-    if word or started:
-        out.append("".join(word))
-    return out
+    kind = next((v for k, v in pairs if k == "kind" and v), "all").lower()
+    return kind, tuple((match_key(k), v) for k, v in pairs if k != "kind" and v is not None)
 
 
-def scope_of(text: str) -> tuple[str, tuple[tuple[str, str], ...]] | None:
-    """(kind, matchers) of a group key or typed scope (`kind=crm_sync instance=123-ABC-456`); None if it is not one.
-
-    `key=-` (a group key's "no value") is left out: that event simply had no such value.
-    """
-    words = tokens(text)
-    if not words:
-        return None
-    kind, matchers = "all", []
-    for word in words:
-        found = _MATCHER.fullmatch(word)
-        if found is None:
-            return None
-        key, value = found.group(1).lower(), found.group(2).strip()
-        if key == "kind":
-            kind = value.lower()
-        elif value != "-":
-            matchers.append((key, value))
-    return kind, tuple(matchers)
-
-
-def mute_args(name: str, args: list[str], share: bool) -> Command:
+def mute_args(name: str, words: list[str], share: bool) -> Command:
     """`mute [kind] [key=value …] <duration…> [--reason "…"]`: route-style matchers (`*` wildcards), a duration up
-    to MAX_MUTE; any other word is an error, never taken as the reason."""
-    words = tokens(" ".join(args))
-    if words is None:
-        return help_command(N_("a quote is not closed; {usage}"), usage=MUTE_USAGE)
+    to MAX_MUTE; any other word is an error, never taken as the reason. `words` are read by `scopes.words`."""
     kind: str | None = None
     matchers: list[tuple[str, str]] = []
     total, durations_seen = timedelta(), 0
@@ -211,9 +177,9 @@ def mute_args(name: str, args: list[str], share: bool) -> Command:
             total += part
             durations_seen += 1
             continue
-        found = _MATCHER.fullmatch(word)
+        found = _matcher(word)
         if found is not None and durations_seen == 0:
-            key, value = found.group(1).lower(), found.group(2).strip()
+            key, value = found
             if key == "kind":
                 if "*" not in value and value.lower() not in MUTABLE_KINDS:
                     return _unknown_kind(value, MUTABLE_KINDS)
@@ -224,7 +190,7 @@ def mute_args(name: str, args: list[str], share: bool) -> Command:
         if i == 0 and word.lower() in MUTABLE_KINDS:
             kind = word.lower()
             continue
-        if i == 0 and not matchers and _LABEL.fullmatch(word.lower()) and "=" not in word:
+        if i == 0 and not matchers and KIND_WORD.fullmatch(word.lower()) and "=" not in word:
             return _unknown_kind(word, MUTABLE_KINDS)
         if durations_seen == 0 and _is_int(word):
             return help_command(N_("{word} is not a duration; add a unit, e.g. 30m or 2h"), word=quote(word))
@@ -248,15 +214,33 @@ def mute_args(name: str, args: list[str], share: bool) -> Command:
     return Command(name, kind=kind or "all", duration=total, reason=reason, matchers=tuple(matchers))
 
 
+UNMUTE_USAGE = N_(
+    "usage: unmute <kind> (every mute of that kind) or unmute [kind] key=value … (the one mute of exactly that "
+    "scope, as `mutes` lists it), e.g. `unmute crm_sync` or `unmute kind=campaign_failure instance=123-ABC-456`"
+)
+
+
 def unmute_args(name: str, args: list[str], share: bool) -> Command:
-    """`unmute <kind>`: one kind, also one only the Mute button knows."""
-    if len(args) != 1:
-        return help_command(N_("usage: unmute <kind>, e.g. `unmute crm_sync` (`mutes` lists what is muted)"))
-    kind = args[0].lower()
-    # Not limited to known kinds: the Mute button silences an unknown kind by the name its sender used.
-    if kind not in MUTABLE_KINDS and not _LABEL.fullmatch(kind):
-        return _unknown_kind(args[0], MUTABLE_KINDS)
-    return Command(name, kind=kind)
+    """`unmute <kind>` (every mute of that kind, also one only the Mute button knows) or `unmute [kind] key=value …`
+    (the mute of exactly that scope: what `mutes` lists and a mute's reply suggests)."""
+    kind: str | None = None
+    matchers: list[tuple[str, str]] = []
+    for i, word in enumerate(args):
+        found = _matcher(word)
+        if found is not None and found[0] == "kind" and kind is None and found[1]:
+            kind = found[1].lower()  # any text: the Mute button silences a kind by the name its sender used
+        elif found is not None and found[0] != "kind":
+            matchers.append(found)
+        elif i == 0 and found is None:
+            kind = word.lower()
+            # Not limited to known kinds: the Mute button silences an unknown kind by the name its sender used.
+            if kind not in MUTABLE_KINDS and not KIND_WORD.fullmatch(kind):
+                return _unknown_kind(word, MUTABLE_KINDS)
+        else:
+            return help_command(UNMUTE_USAGE)
+    if kind is None and not matchers:
+        return help_command(UNMUTE_USAGE)
+    return Command(name, kind=kind or "all", matchers=tuple(matchers))
 
 
 def no_args(name: str, args: list[str], share: bool) -> Command:

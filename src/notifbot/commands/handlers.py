@@ -5,6 +5,7 @@ from __future__ import annotations
 from notifbot.central_time import central_date
 from notifbot.commands.common import group_state, when_ts
 from notifbot.commands.model import CommandContext
+from notifbot.commands.open_groups import OpenGroups, open_groups
 from notifbot.commands.queries import PollerState, status_counts
 from notifbot.commands.replicas import ReplicaView, replica_view, replicas_section
 from notifbot.destinations import Destination, describe
@@ -79,16 +80,22 @@ def _budget(instance: str, budget: int, pollers: list[PollerState], today: str, 
     return Item(label, detail=detail + (f": {split}" if split else ""))
 
 
-def _groups(groups: dict[str, int], t: Texts) -> str:
-    """Open alert groups per state ("2 firing, 1 acknowledged"), or "none"."""
-    shown = ", ".join(f"{t.count(n)} {group_state(state, t)}" for state, n in sorted(groups.items()))
-    return shown or t._("none")
+def _groups(groups: OpenGroups, t: Texts) -> str:
+    """Open alert groups per state, each problem once ("2 firing, 1 acknowledged (in 3 destinations)"), or "none"."""
+    shown = ", ".join(f"{t.count(n)} {group_state(state, t)}" for state, n in sorted(groups.states.items()))
+    if not shown:
+        return t._("none")
+    if groups.destinations > 1:
+        d = groups.destinations
+        shown += " " + t.ngettext("(in {n} destination)", "(in {n} destinations)", d).format(n=t.count(d))
+    return shown
 
 
 async def status_reply(ctx: CommandContext, t: Texts = EN) -> Reply:
     """Version, uptime, outbox depth, dead rows, stored events, last delivery and last poll per instance."""
     now = ctx.clock()
     counts = await ctx.db.read(status_counts, now.timestamp())
+    groups = await ctx.db.read(open_groups)
     replicas = await ctx.db.read(replica_view, ctx.settings.storage.lease_seconds)
     last = ctx.last_delivery_at() or counts.last_delivered_at
     dead = t.count(counts.dead) + (t._(" — inspect with `notifbot outbox list`") if counts.dead else "")
@@ -105,7 +112,7 @@ async def status_reply(ctx: CommandContext, t: Texts = EN) -> Reply:
         Fact(t.pgettext("fact", "Dead deliveries"), dead),
         Fact(t.pgettext("fact", "Last delivery"), when_ts(last, t, t._("none yet"))),
         Fact(t.pgettext("fact", "Mutes in force"), t.count(counts.active_mutes)),
-        Fact(t.pgettext("fact", "Alert groups open"), _groups(counts.groups, t)),
+        Fact(t.pgettext("fact", "Alert groups open"), _groups(groups, t)),
     )
     today = central_date(now).isoformat()
     items: list[Item] = []

@@ -10,8 +10,9 @@ from notifbot.commands.common import command_name
 from notifbot.commands.model import CommandContext, Invocation
 from notifbot.model import Mute
 from notifbot.replies import Fact, Item, Reply, Section
+from notifbot.scopes import scope_text
 from notifbot.store.conn import Conn
-from notifbot.store.mutes import active_mutes, add_mute, end_mutes
+from notifbot.store.mutes import active_mutes, add_mute, end_mutes, end_scoped_mutes
 from notifbot.store.notify import notify
 
 
@@ -64,7 +65,7 @@ async def mute(inv: Invocation, cmd: Command, ctx: CommandContext) -> Reply:
     else:
         first = t._("Until {until}, new {kind} notifications are stored but not posted.")
     rest = t._(
-        "Muted notifications stay visible in `{name} recent`; end the mute early with `{name} unmute {kind}`."
+        "Muted notifications stay visible in `{name} recent`; end the mute early with `{name} unmute {scope}`."
     )
     lines = [f"{first.format(**values)} {rest.format(**values)}"]
     if replaced:
@@ -79,7 +80,7 @@ async def mute(inv: Invocation, cmd: Command, ctx: CommandContext) -> Reply:
         Fact(t.pgettext("fact", "Muted by"), author),
     ]
     if cmd.matchers:
-        facts.insert(1, Fact(t.pgettext("fact", "Only"), " ".join(f"{k}={v}" for k, v in cmd.matchers)))
+        facts.insert(1, Fact(t.pgettext("fact", "Only"), scope_text("all", cmd.matchers)))
     if cmd.reason:
         facts.append(Fact(t.pgettext("fact", "Reason"), cmd.reason))
     title = created.scope if cmd.matchers else (t._("all notifications") if cmd.kind == "all" else cmd.kind)
@@ -90,29 +91,43 @@ async def mute(inv: Invocation, cmd: Command, ctx: CommandContext) -> Reply:
     )
 
 
-def _end(conn: Conn, kind: str, author: str, now: datetime) -> tuple[int, list[Mute]]:
-    ended = end_mutes(conn, kind, author, now)
+def _end(
+    conn: Conn, kind: str, matchers: tuple[tuple[str, str], ...], author: str, now: datetime
+) -> tuple[int, list[Mute]]:
+    """Ends every mute of `kind`, or with matchers the mutes of exactly that scope; also returns those left."""
+    ended = (
+        end_scoped_mutes(conn, kind, matchers, author, now)
+        if matchers
+        else end_mutes(conn, kind, author, now)
+    )
     if ended:  # the other replicas post this kind again within a second, not at their next reload
         notify(conn, "mutes")
     return ended, active_mutes(conn, now)
 
 
 async def unmute(inv: Invocation, cmd: Command, ctx: CommandContext) -> Reply:
-    """Ends the active mutes of a kind and says how many there were."""
+    """Ends the active mutes of a kind (or of exactly one key=value scope) and says how many there were."""
     assert cmd.kind is not None
     now = ctx.clock()
-    ended, remaining = await ctx.db.call(_end, cmd.kind, inv.user_id, now)
+    ended, remaining = await ctx.db.call(_end, cmd.kind, cmd.matchers, inv.user_id, now)
     await ctx.on_mutes_changed()
     t = inv.texts
+    what = scope_text(cmd.kind, cmd.matchers)
     others = ", ".join(
-        t._("{kind} (until {until})").format(kind=m.kind, until=t.when(m.until)) for m in remaining[:10]
+        t._("{kind} (until {until})").format(kind=m.scope, until=t.when(m.until)) for m in remaining[:10]
     )
     if not ended:
-        text = t._("No active mute for {kind}.").format(kind=cmd.kind) + " "
+        text = t._("No active mute for {kind}.").format(kind=what) + " "
         text += t._("Muted now: {mutes}.").format(mutes=others) if others else t._("Nothing is muted.")
-        return Reply(t._("{kind} was not muted").format(kind=cmd.kind), (Section(text=text),))
+        return Reply(t._("{kind} was not muted").format(kind=what), (Section(text=text),))
     mutes_ended = t.ngettext("{n} mute", "{n} mutes", ended).format(n=t.count(ended))
-    if cmd.kind == "all":
+    if cmd.matchers:
+        lines = [
+            t._("Ended {mutes}; new notifications matching {scope} are posted again.").format(
+                mutes=mutes_ended, scope=what
+            )
+        ]
+    elif cmd.kind == "all":
         lines = [t._("Ended {mutes}; new notifications are posted again.").format(mutes=mutes_ended)]
     else:
         lines = [
@@ -120,15 +135,23 @@ async def unmute(inv: Invocation, cmd: Command, ctx: CommandContext) -> Reply:
                 mutes=mutes_ended, kind=cmd.kind
             )
         ]
-    blanket = next((m for m in remaining if m.kind == "all"), None)
+    blanket = next((m for m in remaining if m.kind == "all" and not m.matchers), None)
+    wider = next((m for m in remaining if cmd.matchers and m.kind == cmd.kind and not m.matchers), None)
     if blanket is not None:
-        lines[0] = t._("Ended {mutes} of {kind}.").format(mutes=mutes_ended, kind=cmd.kind)
+        lines[0] = t._("Ended {mutes} of {kind}.").format(mutes=mutes_ended, kind=what)
         lines.append(
             t._("Everything is still muted (`all`) until {until}.").format(until=t.when(blanket.until))
         )
+    elif wider is not None:
+        lines[0] = t._("Ended {mutes} of {kind}.").format(mutes=mutes_ended, kind=what)
+        lines.append(
+            t._("Every {kind} notification is still muted until {until}.").format(
+                kind=wider.kind, until=t.when(wider.until)
+            )
+        )
     elif cmd.kind == "all" and remaining:
         lines.append(t._("Still muted: {mutes}.").format(mutes=others))
-    return Reply(t._("Unmuted {kind}").format(kind=cmd.kind), (Section(text="\n".join(lines)),))
+    return Reply(t._("Unmuted {kind}").format(kind=what), (Section(text="\n".join(lines)),))
 
 
 async def mutes(inv: Invocation, ctx: CommandContext) -> Reply:
@@ -145,9 +168,7 @@ async def mutes(inv: Invocation, ctx: CommandContext) -> Reply:
         return Reply(t._("No mutes in force"), (Section(text=text),))
     items = tuple(
         Item(
-            t._("{scope} — until {until}").format(
-                scope=m.scope if m.matchers else m.kind, until=t.when(m.until)
-            ),
+            t._("{scope} — until {until}").format(scope=m.scope, until=t.when(m.until)),
             detail=" · ".join(
                 p
                 for p in (
@@ -161,6 +182,7 @@ async def mutes(inv: Invocation, ctx: CommandContext) -> Reply:
         for m in active
     )
     footer = t._(
-        "Muted notifications are still stored and listed by `{name} recent`. End one with `{name} unmute <kind>`."
-    ).format(name=name)
+        "Muted notifications are still stored and listed by `{name} recent`. End one with `{name} unmute` and its "
+        "scope as listed, e.g. `{name} unmute {scope}`; `{name} unmute <kind>` ends every mute of a kind."
+    ).format(name=name, scope=active[0].scope)
     return Reply(t._("Mutes in force ({n})").format(n=len(active)), (Section(items=items),), footer=footer)

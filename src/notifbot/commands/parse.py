@@ -14,13 +14,16 @@ from notifbot.commands.args import (
 )
 from notifbot.commands.table import ON_ALERT, TYPED
 from notifbot.i18n import N_
+from notifbot.scopes import words as read_words
 
 # the grammar lives in args.py; these names stay importable from here, where callers have always found them
 __all__ = ["KINDS", "MUTABLE_KINDS", "Command", "parse", "parse_alert_reply", "parse_duration"]
 
 
 def _parse(text: str) -> Command:
-    words = text.split()
+    words = read_words(text)  # quotes and backslashes as `mute` documents them, for every command alike
+    if words is None:
+        return help_command(N_("a quote is not closed"))
     if not words:
         return help_command()
     spec = TYPED.get(words[0].lower())

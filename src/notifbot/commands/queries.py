@@ -2,26 +2,38 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
 
+from notifbot.commands.listing import (
+    SCAN_ROWS,
+    STATUSES,
+    Filters,
+    ListPage,
+    ListRequestError,
+    RecentRow,
+    Stop,
+    recent_page,
+    rows_by_id,
+)
 from notifbot.commands.marketo_queries import (
     QuotaSample,
     QuotaView,
     StaleTriggers,
     TriggerCampaign,
-    json_or,
     quota_overview,
     sampled_instances,
     stale_triggers,
 )
-from notifbot.model import Notification, Severity
-from notifbot.store.conn import Conn, Row
-from notifbot.store.rows import notification_from_row
+from notifbot.model import Severity
+from notifbot.store.conn import Conn
 
 __all__ = [
     "COUNT_CAP",
+    "SCAN_ROWS",
+    "STATUSES",
+    "Filters",
+    "ListPage",
+    "ListRequestError",
     "PollerState",
     "QuotaSample",
     "QuotaView",
@@ -29,33 +41,18 @@ __all__ = [
     "RecentRow",
     "StaleTriggers",
     "StatusCounts",
+    "Stop",
     "TriggerCampaign",
     "quota_overview",
     "recent",
+    "recent_page",
+    "rows_by_id",
     "sampled_instances",
     "stale_triggers",
     "status_counts",
 ]
 
 MAX_CHANNELS = 200  # loose index scan over outbox channels up to this many
-
-
-@dataclass(frozen=True)
-class RecentRow:
-    """One stored notification and what happened to it (status: muted/dead/acknowledged/pending/delivered)."""
-
-    event_id: int
-    kind: str
-    notification: Notification | None
-    fields: dict[str, Any]
-    occurred_at: str
-    status: str
-    deliveries: dict[str, int] = field(default_factory=dict)
-    acked_by: str | None = None
-    acked_at: float | None = None
-    mute_kind: str | None = None
-    mute_author: str | None = None
-    grouped: str | None = None  # "×200 group, firing" / "in a digest": delivered as one message with others
 
 
 @dataclass(frozen=True)
@@ -76,71 +73,14 @@ class RecentPage:
 COUNT_CAP = 10_000
 
 
-def _status(muted: bool, deliveries: Counter[str], acked: bool) -> str:
-    if muted:
-        return "muted"
-    if not deliveries:
-        return "not routed"
-    if deliveries["dead"]:
-        return "dead"
-    if acked:
-        return "acknowledged"
-    return "pending" if deliveries["pending"] else "delivered"
-
-
-def _recent_row(r: Row, outbox: list[Row]) -> RecentRow:
-    try:
-        n: Notification | None = notification_from_row(r)
-    except (ValueError, TypeError, KeyError):
-        n = None
-    deliveries = Counter(str(o["status"]) for o in outbox)
-    acks = sorted((o["acked_at"] or 0.0, str(o["acked_by"])) for o in outbox if o["acked_by"])
-    return RecentRow(
-        event_id=int(r["id"]),
-        kind=str(r["original_kind"] or r["kind"]),
-        notification=n,
-        fields=json_or(r["fields"], {}),
-        occurred_at=str(r["occurred_at"]),
-        status=_status(r["muted_by"] is not None, deliveries, bool(acks)),
-        deliveries=dict(deliveries),
-        acked_by=acks[0][1] if acks else None,
-        acked_at=acks[0][0] if acks else None,
-        mute_kind=r["mute_kind"],
-        mute_author=r["mute_author"],
-        grouped=next((str(o["grouped"]) for o in outbox if o["grouped"]), None),
-    )
-
-
 def recent(conn: Conn, kind: str | None, limit: int) -> RecentPage:
-    """The newest `limit` notifications, optionally of one kind (rowid order = arrival order; kind index)."""
+    """The newest `limit` notifications, optionally of one kind (the list's first page), and their capped total."""
+    rows = recent_page(conn, Filters(kind=kind), None, None, limit).rows if limit > 0 else []
     where, args = ("WHERE kind = ?", [kind]) if kind else ("", [])
-    rows = conn.execute(
-        "SELECT e.*, m.kind AS mute_kind, m.author AS mute_author"
-        f" FROM (SELECT * FROM events {where} ORDER BY id DESC LIMIT ?) e"
-        " LEFT JOIN mutes m ON m.id = e.muted_by ORDER BY e.id DESC",
-        [*args, limit],
-    ).fetchall()
-    ids = [int(r["id"]) for r in rows]
-    by_event: dict[int, list[Row]] = {i: [] for i in ids}
-    if ids:
-        marks = ",".join("?" * len(ids))
-        for o in conn.execute(
-            f"SELECT event_id, status, acked_by, acked_at, NULL AS grouped FROM outbox"
-            f" WHERE event_id IN ({marks}) AND group_id IS NULL AND digest_id IS NULL"
-            # an event in an alert group or a digest is delivered by that message's row
-            " UNION ALL SELECT ge.event_id, o.status, o.acked_by, o.acked_at,"
-            " '×' || g.count || ' group, ' || g.state FROM alert_group_events ge"
-            " JOIN alert_groups g ON g.id = ge.group_id JOIN outbox o ON o.group_id = g.id"
-            f" WHERE ge.event_id IN ({marks})"
-            " UNION ALL SELECT de.event_id, o.status, o.acked_by, o.acked_at, 'in a digest' FROM digest_events de"
-            f" JOIN outbox o ON o.digest_id = de.digest_id WHERE de.event_id IN ({marks})",
-            [*ids, *ids, *ids],
-        ):
-            by_event[int(o["event_id"])].append(o)
     total = conn.execute(
         f"SELECT count(*) FROM (SELECT 1 FROM events {where} LIMIT ?) capped", [*args, COUNT_CAP + 1]
     ).fetchone()[0]
-    return RecentPage([_recent_row(r, by_event[int(r["id"])]) for r in rows], int(total))
+    return RecentPage(rows, int(total))
 
 
 @dataclass(frozen=True)

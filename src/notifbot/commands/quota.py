@@ -192,7 +192,7 @@ def chart_of(
         (at.timestamp() - start, t.clock_ct(at))
         for at in (datetime.combine(midnight.date(), time(h), tzinfo=CENTRAL) for h in TICK_HOURS)
     )
-    return Chart(
+    chart = Chart(
         title=t._("API calls today — {instance}").format(instance=view.instance),
         alt=_alt(b, last.used, last.quota, t),
         quota=last.quota,
@@ -206,6 +206,12 @@ def chart_of(
         # TRANSLATORS: the label on the quota chart's mark at midnight US Central, where the quota resets
         reset_label=t.pgettext("chart", "reset"),
         ticks=ticks,
+    )
+    return replace(
+        chart,
+        spark_label=t.pgettext("fact", "Burn today"),
+        # TRANSLATORS: after a row of bars, one per hour since the quota's reset at midnight US Central
+        spark=t._("{bars} (per hour since 00:00 CT)").format(bars=sparkline(chart)),
     )
 
 
@@ -278,12 +284,6 @@ def _instance(view: QuotaView, now: datetime, day_start: datetime, t: Texts) -> 
     ]
     b = burn(view.today, day_start)
     chart = chart_of(view, b, day_start, now, t)
-    if chart is not None:
-        bars = sparkline(chart)
-        # TRANSLATORS: after a row of bars, one per hour since the quota's reset at midnight US Central
-        facts.append(
-            Fact(t.pgettext("fact", "Burn today"), t._("{bars} (per hour since 00:00 CT)").format(bars=bars))
-        )
     if errors := _errors(last, t):
         facts.append(Fact(t.pgettext("fact", "API errors today"), errors))
     lines = [forecast_text(b, t) or t._("One sample so far; a forecast follows the next poll.")]

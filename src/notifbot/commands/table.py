@@ -146,8 +146,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
     CommandSpec(
         "unmute",
-        N_("<kind>"),
-        N_("end a mute"),
+        N_("<kind> | [kind] key=value …"),
+        N_("end every mute of a kind, or the one mute of exactly that key=value scope (as `mutes` lists it)"),
         unmute,
         args=unmute_args,
         admin=N_("unmute"),
@@ -205,13 +205,14 @@ def help_reply(inv: Invocation, ctx: CommandContext, error: str | None = None) -
     items = tuple(_line(spec, name, t) for spec in typed)
     sections = [Section(text=t._("Sorry, {error}.").format(error=error))] if error else []
     sections.append(Section(items=items))
-    sections.append(
-        Section(
-            text=t._("Kinds: {kinds}.\nDurations: 30m, 2h, 1d, 1w or 1h30m; at most 30 days.").format(
-                kinds=", ".join(MUTABLE_KINDS)
-            )
-        )
+    kinds = t._("Kinds: {kinds}.\nDurations: 30m, 2h, 1d, 1w or 1h30m; at most 30 days.").format(
+        kinds=", ".join(MUTABLE_KINDS)
     )
+    quoting = t._(
+        'Values with spaces go in double quotes, e.g. `campaign_name="Q4 Webinar"`; inside them write `\\"` for a '
+        "quote and `\\\\` for a backslash."
+    )
+    sections.append(Section(text=f"{kinds}\n{quoting}"))
     setting, _ = admins_setting(inv, ctx)
     guarded = t.join([spec.shown(t.locale) for spec in typed if spec.admin])
     footer = t._(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ from notifbot.render.content import (
     resolved_title,
     thread_head,
 )
+from notifbot.scopes import read_group_key, scope_label
 from notifbot.text import (
     escape_mrkdwn,
     escape_truncate,
@@ -128,6 +130,11 @@ OPEN_ACTION = "open_in_marketo"
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,30}$")
 
 
+def _kind_value(kind: str) -> str:
+    """A single alert's Mute value: its kind's name, said as `kind="…"` when an `=` would read as a group key."""
+    return f"kind={json.dumps(kind[:200])}" if "=" in kind else kind[:200]
+
+
 def _actions(
     n: Notification,
     parts: Parts,
@@ -151,12 +158,15 @@ def _actions(
     if interactive:
         kind = plain_text(n.kind_label, 60)
         # an alert group's button mutes that group (its key, as matchers); a single alert's button, its kind
-        scoped = group is not None and "=" in group.key and len(group.key) <= 1_900
-        if scoped and group:
-            # TRANSLATORS: the mute dialog's text (≤ 300 chars with the group's key, which may take 150)
-            what = t._("New this group's (*{key}*) notifications will be stored but not posted for 24 hours.")
-            room = min(300, limits.CONFIRM_TEXT - len(what.format(key="")))
-            question = what.format(key=escape_truncate(group.key, room))
+        pairs = read_group_key(group.key) if group is not None and len(group.key) <= 1_900 else None
+        if pairs is not None:
+            # TRANSLATORS: the mute dialog's text (≤ 300 chars); {group} names the group in a few words,
+            # e.g. "campaign failure · Q4 Webinar Invites"
+            what = t._(
+                "New notifications in this group ({group}) will be stored but not posted for 24 hours."
+            )
+            room = min(120, limits.CONFIRM_TEXT - len(what.format(group="")))
+            question = what.format(group=escape_truncate(scope_label(pairs), room))
             # TRANSLATORS: a button; ≤ 75 chars
             button = t.pgettext("button", "Mute this group 24 h")
         else:
@@ -170,7 +180,7 @@ def _actions(
                 "type": "button",
                 "text": {"type": "plain_text", "text": button, "emoji": True},
                 "action_id": MUTE_ACTION,
-                "value": group.key if scoped and group else n.kind_label[:200],
+                "value": group.key if pairs is not None and group is not None else _kind_value(n.kind_label),
                 "confirm": {
                     # TRANSLATORS: the mute dialog's title; ≤ 100 chars
                     "title": {"type": "plain_text", "text": t.pgettext("dialog", "Mute for 24 hours?")},

@@ -9,7 +9,7 @@ from notifbot.links import DEFAULT_LINKS, LinkPolicy, classify_link
 from notifbot.render import limits
 from notifbot.render.content import more_line
 from notifbot.render.slack import linked
-from notifbot.replies import Fact, Item, Reply, Section
+from notifbot.replies import Chart, Fact, Item, Reply, Section
 from notifbot.text import escape_truncate, one_line, plain_text
 
 Block = dict[str, Any]
@@ -68,6 +68,13 @@ def _field(fact: Fact) -> Block:
     return _mrkdwn(f"*{label}*\n{value}")
 
 
+def _spark_block(chart: Chart) -> Block:
+    """The chart as its line of bars, on a line of its own: a field is half the message wide and wraps a day's."""
+    label = escape_truncate(one_line(chart.spark_label), LABEL)
+    line = escape_truncate(one_line(chart.spark), FIELD_VALUE)
+    return _text_block(f"*{label}:* {line}" if label else line)
+
+
 def _section_blocks(section: Section, links: LinkPolicy, t: Texts) -> list[Block]:
     blocks: list[Block] = []
     title = one_line(section.title or "")
@@ -79,6 +86,8 @@ def _section_blocks(section: Section, links: LinkPolicy, t: Texts) -> list[Block
     fields = [_field(f) for f in section.facts]
     for start in range(0, len(fields), limits.SECTION_FIELDS):
         blocks.append({"type": "section", "fields": fields[start : start + limits.SECTION_FIELDS]})
+    if section.chart is not None and section.chart.spark.strip():
+        blocks.append(_spark_block(section.chart))
     blocks.extend(_list_blocks(section, links, t))
     return blocks
 

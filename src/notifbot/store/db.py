@@ -535,3 +535,20 @@ def m016_replicas_and_leases(db: sqlite_utils.Database) -> None:
         )
         """
     )
+
+
+@migrations()
+def m017_list_indexes(db: sqlite_utils.Database) -> None:
+    # The console lists events newest first by id (commands/listing.py) and open outbox rows newest event first
+    # (store/outbox.py), a page at a time by keyset: three indexes are replaced by ones that hold that order, so a
+    # page is one ordered range. A kind: SQLite's (kind) already ended in the rowid, PostgreSQL's did not and sorted
+    # every row of a rare kind. Open rows: 100,000 pending during an outage were all read and sorted for 50. Muted
+    # events: indexed by mute, nothing read them by id; SQLite walked the whole table instead. Each keeps its rows.
+    db.execute("DROP INDEX events_kind")
+    db.execute("CREATE INDEX events_kind ON events (kind, id)")
+    db.execute("DROP INDEX events_muted")
+    db.execute("CREATE INDEX events_muted ON events (id) WHERE muted_by IS NOT NULL")
+    db.execute("DROP INDEX outbox_open")
+    db.execute(
+        "CREATE INDEX outbox_open ON outbox (status, event_id, id) WHERE status IN ('pending', 'dead')"
+    )

@@ -63,6 +63,27 @@ def end_mutes(conn: Conn, kind: str, author: str, now: datetime) -> int:
     return cur.rowcount
 
 
+def end_scoped_mutes(
+    conn: Conn, kind: str, matchers: tuple[tuple[str, str], ...], author: str, now: datetime
+) -> int:
+    """Ends the active mutes of exactly this kind and these matchers (in any order); returns how many there were."""
+    wanted = sorted(matchers)
+    with transaction(conn):
+        rows = conn.execute(
+            "SELECT id, matchers FROM mutes WHERE kind = ? AND ended_at IS NULL AND until > ?",
+            (kind, now.timestamp()),
+        ).fetchall()
+        ids = [
+            r["id"] for r in rows if sorted((k, v) for k, v in json.loads(r["matchers"] or "[]")) == wanted
+        ]
+        for mute_id in ids:
+            conn.execute(
+                "UPDATE mutes SET ended_at = ?, ended_by = ?, until = LEAST(until, ?) WHERE id = ?",
+                (now.timestamp(), author, now.timestamp(), mute_id),
+            )
+    return len(ids)
+
+
 def active_mutes(conn: Conn, now: datetime) -> list[Mute]:
     """Mutes in force at `now`, soonest expiry first; expired ones simply stop matching."""
     rows = conn.execute(

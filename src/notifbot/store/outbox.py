@@ -170,16 +170,79 @@ class DeadRow:
     event_key: str
     kind: str
     received_at: str
+    # always set by list_dead; the default keeps rows built by hand (tests) as they were
+    event_id: int | None = None
 
 
-def list_dead(conn: Conn, limit: int = 100) -> list[DeadRow]:
-    """Dead rows, newest first."""
-    rows = conn.execute(
-        "SELECT o.id, o.destination, o.target, o.attempts, o.last_error, e.key, e.kind, e.received_at"
-        " FROM outbox o JOIN events e ON e.id = o.event_id WHERE o.status = 'dead' ORDER BY o.id DESC LIMIT ?",
-        (limit,),
-    ).fetchall()
-    return [DeadRow(*tuple(r)) for r in rows]
+@dataclass(frozen=True)
+class PendingRow:
+    """A delivery still to be made: how often it was tried, why the last try failed, when the next one is due."""
+
+    id: int
+    destination: str
+    target: str
+    attempts: int
+    last_error: str | None
+    event_key: str
+    kind: str
+    received_at: str
+    event_id: int
+    next_attempt_at: float
+    claimed: bool  # a worker is sending it now
+
+
+_OPEN_COLUMNS = (
+    "o.id, o.destination, o.target, o.attempts, o.last_error, e.key, e.kind, e.received_at, o.event_id"
+)
+
+
+def _open_rows(conn: Conn, status: str, columns: str, limit: int, before: int | None) -> list[Row]:
+    """Open rows of one status, newest event first (then newest row), after the row `before` in that order.
+
+    outbox_open holds (status, event_id, id) for open rows only: a page is one ordered range however many rows are
+    open (100,000 pending during an outage). A cursor row that no longer exists (pruned) ends the list.
+    """
+    where, args = "", []
+    if before is not None:
+        cursor = conn.execute("SELECT event_id FROM outbox WHERE id = ?", (before,)).fetchone()
+        if cursor is None:
+            return []
+        where, args = " AND (o.event_id, o.id) < (?, ?)", [int(cursor[0]), before]
+    return list(
+        conn.execute(
+            f"SELECT {columns} FROM outbox o JOIN events e ON e.id = o.event_id"
+            # the IN term lets SQLite use the partial index of open rows
+            f" WHERE o.status IN ('pending', 'dead') AND o.status = ?{where}"
+            " ORDER BY o.event_id DESC, o.id DESC LIMIT ?",
+            [status, *args, limit],
+        ).fetchall()
+    )
+
+
+def list_dead(conn: Conn, limit: int = 100, before: int | None = None) -> list[DeadRow]:
+    """Dead rows, newest event first; `before`: the last row of the previous page (keyset, no OFFSET)."""
+    return [DeadRow(*tuple(r)) for r in _open_rows(conn, "dead", _OPEN_COLUMNS, limit, before)]
+
+
+def list_pending(conn: Conn, limit: int = 100, before: int | None = None) -> list[PendingRow]:
+    """Pending rows, newest event first; `before`: the last row of the previous page (keyset, no OFFSET)."""
+    columns = f"{_OPEN_COLUMNS}, o.next_attempt_at, o.claimed_by IS NOT NULL AS claimed"
+    return [
+        PendingRow(
+            r["id"],
+            r["destination"],
+            r["target"],
+            r["attempts"],
+            r["last_error"],
+            r["key"],
+            r["kind"],
+            r["received_at"],
+            r["event_id"],
+            r["next_attempt_at"],
+            bool(r["claimed"]),
+        )
+        for r in _open_rows(conn, "pending", columns, limit, before)
+    ]
 
 
 def requeue(conn: Conn, row_id: int, now: float) -> bool:

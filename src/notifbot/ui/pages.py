@@ -9,12 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+from notifbot.central_time import last_central_midnight
+from notifbot.commands.queries import quota_overview
 from notifbot.store import outbox
+from notifbot.store.mutes import active_mutes
 from notifbot.store.runner import Database
 from notifbot.ui.auth import Session
 from notifbot.ui.queries import list_pending
+from notifbot.ui.quota import QuotaPanel, quota_panels
+from notifbot.ui.status import GROUPS, failing_first, mute_lines, open_groups, poller_lines
 
 ROWS_SHOWN = 100
 
@@ -54,7 +60,8 @@ class Page:
 
 
 async def overview(view: View) -> dict[str, object]:
-    """Open outbox rows by destination type: the partial index of open rows, never a count of all events."""
+    """Outbox depth, open alert groups, mutes, pollers and quota at a glance: index reads, never a count of events."""
+    now = _aware(view)
     depth = await view.db.read(outbox.depth_by_type)
     types = sorted({dest_type for dest_type, _ in depth})
     rows = [(t, depth.get((t, "pending"), 0), depth.get((t, "dead"), 0)) for t in types]
@@ -62,6 +69,10 @@ async def overview(view: View) -> dict[str, object]:
         "rows": rows,
         "pending": sum(p for _, p, _ in rows),
         "dead": sum(d for _, _, d in rows),
+        "groups": await view.db.read(open_groups, now),
+        "mutes": len(await view.db.read(active_mutes, now)),
+        "pollers": failing_first(await view.db.read(poller_lines, now)),
+        "panels": await _panels(view, now),
     }
 
 
@@ -82,7 +93,38 @@ async def outbox_rows(view: View) -> dict[str, object]:
     }
 
 
+def _aware(view: View) -> datetime:
+    """The request's time as an aware datetime (the status reads compare with Central days and mute ends)."""
+    return datetime.fromtimestamp(view.now, UTC)
+
+
+async def _panels(view: View, now: datetime) -> list[QuotaPanel]:
+    """Each sampled instance's quota panel: its samples since the last reset at 00:00 CT."""
+    views = await view.db.read(quota_overview, last_central_midnight(now).timestamp())
+    return quota_panels(views, now)
+
+
+async def mutes_in_force(view: View) -> dict[str, object]:
+    """The mutes in force, soonest expiry first."""
+    now = _aware(view)
+    return {"mutes": mute_lines(await view.db.read(active_mutes, now), now)}
+
+
+async def pollers(view: View) -> dict[str, object]:
+    """What every poller last recorded: Marketo per instance, mailboxes, the Adobe I/O journal."""
+    lines = await view.db.read(poller_lines, _aware(view))
+    return {"groups": [(group, [line for line in lines if line.group == group]) for group in GROUPS]}
+
+
+async def quota(view: View) -> dict[str, object]:
+    """Per Marketo instance: today's chart, forecast, reset, and the samples as a table."""
+    return {"panels": await _panels(view, _aware(view))}
+
+
 PAGES: tuple[Page, ...] = (
     Page("/", "home.html", "Overview", overview),
     Page("/outbox", "outbox.html", "Outbox", outbox_rows),
+    Page("/mutes", "mutes.html", "Mutes", mutes_in_force),
+    Page("/pollers", "pollers.html", "Pollers", pollers),
+    Page("/quota", "quota.html", "Quota", quota),
 )

@@ -116,7 +116,7 @@ async def test_a_scoped_mute_is_stored_listed_and_covers_only_what_it_matches(bo
     reply = await bot.ask(
         'mute kind=crm_sync instance=123-ABC-456 campaign_name="Q4 *" 4h --reason "CRM outage"'
     )
-    assert reply.title == "Muted kind=crm_sync instance=123-ABC-456 campaign_name=Q4 * for 4 h"
+    assert reply.title == 'Muted kind=crm_sync instance=123-ABC-456 campaign_name="Q4 *" for 4 h'
     [mute] = await bot.db.call(active_mutes, bot.now)
     assert (
         mute.matchers == (("instance", "123-ABC-456"), ("campaign_name", "Q4 *"))
@@ -142,9 +142,59 @@ async def test_a_scoped_mute_is_stored_listed_and_covers_only_what_it_matches(bo
     assert (
         listed.sections[0]
         .items[0]
-        .text.startswith("kind=crm_sync instance=123-ABC-456 campaign_name=Q4 * — until")
+        .text.startswith('kind=crm_sync instance=123-ABC-456 campaign_name="Q4 *" — until')
     )
     # a second scoped mute of the same kind stands beside it; the same scope again replaces it
     await bot.ask("mute kind=crm_sync instance=999-XYZ-999 1h")
     await bot.ask('mute kind=crm_sync instance=123-ABC-456 campaign_name="Q4 *" 1h')
     assert len(await bot.db.call(active_mutes, bot.now)) == 2
+
+
+async def test_a_scoped_mute_says_its_exact_undo_and_that_undo_ends_only_it(bot: Harness) -> None:
+    typed = r'mute kind=campaign_failure campaign_name="Q4 Webinar Invites" error="asset \"Invite 1\" not approved" 4h'
+    reply = await bot.ask(typed)
+    scope = (
+        r'kind=campaign_failure campaign_name="Q4 Webinar Invites" error="asset \"Invite 1\" not approved"'
+    )
+    assert reply.title == f"Muted {scope} for 4 h"
+    facts = {f.label: f.value for f in reply.sections[0].facts}
+    assert facts["Only"] == r'campaign_name="Q4 Webinar Invites" error="asset \"Invite 1\" not approved"'
+    text = reply.sections[0].text or ""
+    assert f"end the mute early with `/marketo unmute {scope}`" in text
+    [mute] = await bot.db.call(active_mutes, bot.now)
+    assert mute.matchers == (
+        ("campaign_name", "Q4 Webinar Invites"),
+        ("error", 'asset "Invite 1" not approved'),
+    )
+    await bot.ask("mute kind=campaign_failure campaign_name=Q3 4h")  # another scope of the same kind stays
+    listing = await bot.ask("mutes")
+    assert [i.text.split(" — ")[0] for i in listing.sections[0].items] == [
+        scope,
+        "kind=campaign_failure campaign_name=Q3",
+    ]
+    assert f"e.g. `/marketo unmute {scope}`" in (listing.footer or "")
+
+    undone = await bot.ask(f"unmute {scope}")
+    assert undone.title == f"Unmuted {scope}"
+    assert undone.sections[0].text == f"Ended 1 mute; new notifications matching {scope} are posted again."
+    [left] = await bot.db.call(active_mutes, bot.now)
+    assert left.matchers == (("campaign_name", "Q3"),)
+    again = await bot.ask(f"unmute {scope}")
+    assert again.title == f"{scope} was not muted"
+    assert "Muted now: kind=campaign_failure campaign_name=Q3 (until" in (again.sections[0].text or "")
+    # the kind alone ends every mute of that kind
+    assert (await bot.ask("unmute campaign_failure")).sections[0].text == (
+        "Ended 1 mute; new campaign_failure notifications are posted again."
+    )
+
+
+async def test_unmuting_a_scope_says_when_a_wider_mute_still_holds(bot: Harness) -> None:
+    await bot.ask("mute crm_sync 2h")
+    await bot.ask("mute crm_sync instance=123-ABC-456 1h")
+    reply = await bot.ask("unmute crm_sync instance=123-ABC-456")
+    assert reply.sections[0].text == (
+        "Ended 1 mute of kind=crm_sync instance=123-ABC-456.\n"
+        "Every crm_sync notification is still muted until Nov 30, 2026 21:00 UTC (Nov 30, 3:00 PM CT)."
+    )
+    await bot.ask("mute instance=999 1h")  # a scoped mute of every kind is not "everything"
+    assert "Everything is still muted" not in (await bot.ask("unmute crm_sync")).sections[0].text

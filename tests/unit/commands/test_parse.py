@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from notifbot.commands.args import scope_of
 from notifbot.commands.parse import Command, parse, parse_duration
+from notifbot.scopes import scope_text
 
 
 def test_empty_and_help_forms() -> None:
@@ -141,9 +143,49 @@ def test_never_raises(text: str) -> None:
     assert isinstance(parse(text), Command)
 
 
-def test_a_group_key_reads_back_as_a_mute_scope() -> None:
-    assert scope_of('kind=campaign_failure instance=123-ABC-456 campaign_name="Q4 launch" error=-') == (
-        "campaign_failure",
-        (("instance", "123-ABC-456"), ("campaign_name", "Q4 launch")),
+def test_a_quoted_value_keeps_its_quotes_backslashes_and_spaces() -> None:
+    assert parse(r'mute campaign_failure error="a \"b\" c" 1h').matchers == (("error", 'a "b" c'),)
+    assert parse('mute campaign_failure error="a  b" 1h').matchers == (("error", "a  b"),)
+    assert parse(r'mute campaign_failure error="C:\temp" 1h').matchers == (("error", "C:\\temp"),)
+    assert parse(r"mute campaign_failure error='say \"hi\"' 1h").matchers == (("error", r"say \"hi\""),)
+    assert parse('mute campaign_failure error="" 1h').matchers == (("error", ""),)
+    assert (
+        parse("mute audit 1h --reason we don't know").reason == "we don't know"
+    )  # an apostrophe, not a quote
+    assert "quote is not closed" in (parse('recent "crm_sync').error or "")
+
+
+def test_field_and_label_keys_keep_their_case_envelope_keys_do_not() -> None:
+    cmd = parse("mute Kind=crm_sync INSTANCE=123-ABC-456 campaignName=Q4 1h")
+    assert (cmd.kind, cmd.matchers) == ("crm_sync", (("instance", "123-ABC-456"), ("campaignName", "Q4")))
+
+
+def test_unmute_takes_the_scope_a_mute_was_given() -> None:
+    typed = 'unmute kind=campaign_failure instance=123-ABC-456 campaign_name="Q4 Webinar Invites" error="a \\"b\\""'
+    assert parse(typed) == Command(
+        "unmute",
+        kind="campaign_failure",
+        matchers=(("instance", "123-ABC-456"), ("campaign_name", "Q4 Webinar Invites"), ("error", 'a "b"')),
     )
-    assert scope_of("crm_sync") is None and scope_of("") is None
+    assert parse("unmute instance=123-ABC-456") == Command(
+        "unmute", kind="all", matchers=(("instance", "123-ABC-456"),)
+    )
+    assert parse("unmute crm_sync team=emea") == Command(
+        "unmute", kind="crm_sync", matchers=(("team", "emea"),)
+    )
+    assert parse('unmute kind="Program Approval!"') == Command("unmute", kind="program approval!")
+    for bad in ("unmute crm_sync audit", "unmute kind=a kind=b", "unmute kind=", "unmute team=emea crm_sync"):
+        assert "usage: unmute" in (parse(bad).error or ""), bad
+
+
+_KEYS = st.from_regex(r"[A-Za-z_][A-Za-z0-9_.-]{0,20}", fullmatch=True).filter(lambda k: k.lower() != "kind")
+_KINDS = st.one_of(st.sampled_from(["all", "crm_sync", "campaign_failure", "crm*"]), st.text(min_size=1))
+
+
+@given(_KINDS, st.lists(st.tuples(_KEYS, st.text()), max_size=4))
+def test_the_suggested_undo_reads_back_as_the_same_scope(kind: str, pairs: list[tuple[str, str]]) -> None:
+    """Whatever a mute's scope (typed or from a group's button), `unmute` + its scope text is that scope."""
+    kind = kind.lower()
+    matchers = tuple((k.lower() if k.lower() in ("severity", "instance") else k, v) for k, v in pairs)
+    undo = parse("unmute " + scope_text(kind, matchers))
+    assert (undo.name, undo.kind, undo.matchers) == ("unmute", kind, matchers)

@@ -14,6 +14,7 @@ from notifbot.i18n import texts_for
 from notifbot.render.chart import sparkline
 from notifbot.render.console import render_console
 from notifbot.render.slack_reply import render_reply
+from notifbot.render.teams_reply import render_teams_reply
 from tests.unit.commands.conftest import Harness
 
 CT_8AM = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)  # 08:00 US Central (CST)
@@ -353,8 +354,23 @@ async def test_quota_reply_carries_the_chart(polled: Harness) -> None:
     await polled.sql(INSERT, row(CT_8AM, 10_000), row(CT_8AM + timedelta(hours=4), 20_000))
     main = (await polled.ask("quota")).sections[0]
     assert main.chart is not None and main.chart.forecast == ((12 * 3600, 20_000), (20 * 3600, 40_000))
-    facts = {f.label: f.value for f in main.facts}
-    assert facts["Burn today"] == f"{sparkline(main.chart)} (per hour since 00:00 CT)"
+    assert "Burn today" not in {f.label for f in main.facts}  # a field is half as wide: 20+ bars wrapped
+    assert (main.chart.spark_label, main.chart.spark) == (
+        "Burn today",
+        f"{sparkline(main.chart)} (per hour since 00:00 CT)",
+    )
+    # Slack: the bars on a line of their own under the fields, full width
+    blocks = render_reply(await polled.ask("quota"))["blocks"]
+    fields = [i for i, b in enumerate(blocks) if "fields" in b]
+    [spark] = [i for i, b in enumerate(blocks) if "Burn today" in json.dumps(b)]
+    assert spark == fields[-1] + 1 and "fields" not in blocks[spark]
+    assert (
+        blocks[spark]["text"]["text"]
+        == f"*Burn today:* {'▁' * 7}{'▃' * 4}{'▅' * 2} (per hour since 00:00 CT)"
+    )
     # the terminal view (`render/console.py`) shows the same sparkline line
     terminal = render_console(render_reply(await polled.ask("quota"))).splitlines()
     assert f"Burn today: {'▁' * 7}{'▃' * 4}{'▅' * 2} (per hour since 00:00 CT)" in terminal
+    # Teams: the chart is the picture (its numbers in the alt text), no row of bars beside it
+    card = json.dumps(render_teams_reply(await polled.ask("quota")), ensure_ascii=False)
+    assert '"type": "Image"' in card and "▁" not in card

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from notifbot.commands.args import scope_of
 from notifbot.groups import MESSAGE_ITEMS, THREAD_ITEMS, GroupView, ThreadItems
 from notifbot.model import Severity
 from notifbot.render.limits import slack_limit_problems
@@ -67,3 +69,39 @@ def test_a_group_s_mute_button_mutes_the_group_by_its_key() -> None:
     single = render_slack(group.first, interactive=True)
     buttons = [e for b in single["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert next(b for b in buttons if b["action_id"] == "notifbot_mute_24h")["value"] == "campaign_failure"
+
+
+def test_the_mute_dialog_names_the_group_in_a_short_label_escaped() -> None:
+    key = (
+        'kind=campaign_failure instance=123-ABC-456 campaign_id=4821 campaign_name="<!channel> Q4 & '
+        + "x" * 80
+        + '" error="Send Email: email asset \\"Webinar Invite 1\\" is not approved"'
+    )
+    group = GroupView(view(2).first, 2, T0, T0, ("a", "b"), Severity.WARNING, "firing", key)
+    message = render_slack(group.first, interactive=True, group=group)
+    mute = next(
+        e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"] if "confirm" in e
+    )
+    assert mute["value"] == key and mute["text"]["text"] == "Mute this group 24 h"
+    assert mute["confirm"]["text"]["text"] == (
+        "New notifications in this group (campaign failure · &lt;!channel&gt; Q4 &amp; "
+        + "x" * 23
+        + "…) will be stored but not posted for 24 hours."
+    )
+    # a key the Mute button could not read back is offered as the kind's mute, never as a broken group
+    odd = GroupView(group.first, 2, T0, T0, ("a", "b"), Severity.WARNING, "firing", "two words=1")
+    message = render_slack(odd.first, interactive=True, group=odd)
+    mute = next(
+        e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"] if "confirm" in e
+    )
+    assert (mute["value"], mute["text"]["text"]) == ("campaign_failure", "Mute this kind 24 h")
+
+
+def test_a_single_alert_s_mute_value_reads_back_as_its_kind_even_with_an_equals_sign() -> None:
+    n = replace(note("other", {}), original_kind="Deploy=Prod ✓")
+    message = render_slack(n, interactive=True)
+    mute = next(
+        e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"] if "confirm" in e
+    )
+    assert scope_of(mute["value"]) == ("deploy=prod ✓", ())
+    assert scope_of("campaign_failure") == ("campaign_failure", ())

@@ -99,7 +99,9 @@ def test_swedish_buttons_dialog_and_context() -> None:
 
 def test_swedish_confirm_dialogs_stay_within_their_limits_for_a_long_group_key() -> None:
     n = note("campaign_failure", {"campaign_name": "X"})
-    group = GroupView(n, 2, T, T, ("a", "b"), Severity.CRITICAL, "firing", "campaign_name=" + "å" * 1_800)
+    group = GroupView(
+        n, 2, T, T, ("a", "b"), Severity.CRITICAL, "firing", 'campaign_name="' + "\\u00e5" * 300 + '"'
+    )
     for t in (EN, SV):
         message = render_slack(n, interactive=True, group=group, texts=t)
         assert not slack_limit_problems(message)

@@ -68,3 +68,34 @@ def test_two_postgres_claims_never_take_one_row(pg_store_url: str) -> None:
     finally:
         first.close()
         second.close()
+
+
+def test_dead_and_pending_rows_page_newest_event_first_by_keyset(store_conn: Conn) -> None:
+    conn = store_conn
+    for i in range(7):  # rows 2i+1 (slack) and 2i+2 (email) of event i+1
+        store(conn, f"k{i}", Target("ops", "slack", "C1"), Target("mail", "email", "ops@x"))
+    conn.execute("UPDATE outbox SET status = 'dead' WHERE id % 3 <> 0")
+    claimed = outbox.claim_next(conn, "slack", "C1", "w", T0, 30)
+    assert claimed is not None and claimed.id == 3
+    newest_first = [int(r[0]) for r in conn.execute("SELECT id FROM outbox ORDER BY event_id DESC, id DESC")]
+    for listing, status in ((outbox.list_dead, "dead"), (outbox.list_pending, "pending")):
+        seen: list[int] = []
+        page = listing(conn, 2, None)
+        while page:
+            assert len(page) <= 2
+            seen += [r.id for r in page]
+            page = listing(conn, 2, page[-1].id)
+        assert seen == [i for i in newest_first if (i % 3 == 0) == (status == "pending")], status
+    pending = outbox.list_pending(conn)
+    assert [(r.id, r.event_id, r.event_key, r.claimed) for r in pending] == [
+        (12, 6, "k5", False),
+        (9, 5, "k4", False),
+        (6, 3, "k2", False),
+        (3, 2, "k1", True),
+    ]
+    assert pending[0].next_attempt_at == T0 and pending[0].attempts == 0
+    assert [(r.id, r.event_id, r.kind) for r in outbox.list_dead(conn, 2)] == [
+        (14, 7, "audit"),
+        (13, 7, "audit"),
+    ]
+    assert outbox.list_dead(conn, 10, before=10_000) == []  # a cursor row that is gone ends the list

@@ -15,6 +15,7 @@ from notifbot.ui.auth import Session
 from notifbot.ui.console import templates, utc
 from notifbot.ui.pages import PAGES
 from notifbot.ui.queries import PendingRow
+from notifbot.ui.status import OpenGroups
 
 EVIL = "<script>alert(1)</script>\"'&"
 ADMIN = Session("admin", "console token", 2_000_000_000, "nonce")
@@ -46,12 +47,18 @@ def _base(session: Session | None, **values: Any) -> dict[str, Any]:
 
 
 OUTBOX = {"limit": 100, "requeued": 7, "missing": 9}
+HOME = {
+    "groups": OpenGroups({}, []),
+    "mutes": 0,
+    "pollers": [],
+    "panels": [],
+}  # test_status_templates: filled
 RENDERED = {
     "login form": ("login.html", _base(None, refused=None, error="That is not a console token.")),
     "login refused": ("login.html", _base(None, refused="Terminate TLS in front.", error=None)),
     "error": ("error.html", _base(ADMIN, message=f"Not allowed {EVIL}")),
-    "home": ("home.html", _base(ADMIN, rows=[(f"slack{EVIL}", 2, 1)], pending=2, dead=1)),
-    "home empty": ("home.html", _base(ADMIN, rows=[], pending=0, dead=0)),
+    "home": ("home.html", _base(ADMIN, rows=[(f"slack{EVIL}", 2, 1)], pending=2, dead=1, **HOME)),
+    "home empty": ("home.html", _base(ADMIN, rows=[], pending=0, dead=0, **HOME)),
     "outbox dead": ("outbox.html", _base(ADMIN, status="dead", rows=[DEAD], can_retry=True, **OUTBOX)),
     "outbox pending": (
         "outbox.html",

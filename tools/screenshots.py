@@ -1,0 +1,344 @@
+"""Takes the README's pictures of `notifbot sandbox` (`make screenshots`), as PNG files in docs/img/.
+
+Starts the sandbox with its fake Marketo in a subprocess (a free loopback port, a database in a temporary
+directory), drives its page with Playwright in the system's Chromium (NOTIFBOT_CHROMIUM, else `chromium` on
+PATH), and writes one picture per function in SHOTS. A picture is a function of a `Session` (the page, the
+sandbox's addresses, `save`): adding one is one function and one entry there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import queue
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+try:
+    from playwright.sync_api import FloatRect, Locator, Page, expect, sync_playwright
+except ImportError:  # pragma: no cover - said at start, with the way to get it
+    sys.exit("screenshots: needs Playwright (the test extra: `make screenshots` installs it)")
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "docs" / "img"
+WIDTH, HEIGHT = 1200, 900  # the viewport; pictures are cropped from it, at one device pixel per CSS pixel
+MARGIN = 24  # below the last channel, as on its left
+START_SECONDS = 60.0  # the sandbox prints its page's address once the bot answers
+STOP_SECONDS = 15.0
+WAIT_MS = 20_000  # for any one thing on the page (a message, an edit, a reply)
+SAMPLE = "campaign_failure"
+EMOJI_PACKAGE = "fonts-noto-color-emoji"
+
+
+class ToolError(Exception):
+    """The pictures cannot be taken: no Chromium, or the sandbox did not start."""
+
+
+def say(message: str) -> None:
+    """One progress line."""
+    print(f"screenshots: {message}", flush=True)
+
+
+# --- what the pictures need: an emoji font, Chromium ---------------------------------------------------------
+
+
+def has_emoji_font() -> bool:
+    """Whether fontconfig knows an emoji font (the messages' headers start with 🔴, 🟠 or ✅)."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return False
+    listing = subprocess.run([fc_list], capture_output=True, text=True, check=False).stdout
+    return "emoji" in listing.lower()
+
+
+def ensure_emoji_font(install: bool) -> None:
+    """Installs Debian's colour emoji font when none is there and we are root (`install`); else warns."""
+    if has_emoji_font():
+        return
+    if install and os.geteuid() == 0 and shutil.which("apt-get"):
+        say(
+            f"no emoji font (the headers' emoji would be boxes): installing Debian's {EMOJI_PACKAGE} with apt-get"
+        )
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        apt = ["apt-get", "install", "-y", "-q", "--no-install-recommends", EMOJI_PACKAGE]
+        if subprocess.run(apt, env=env, capture_output=True, check=False).returncode != 0:
+            say("apt-get install failed: running apt-get update and trying once more")
+            subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True, check=False)
+            subprocess.run(apt, env=env, capture_output=True, check=False)
+        if has_emoji_font():
+            say(f"{EMOJI_PACKAGE} installed")
+            return
+    say(
+        f"warning: no emoji font (`fc-list | grep -i emoji` finds none): emoji will show as boxes; "
+        f"install one, e.g. `apt-get install {EMOJI_PACKAGE}` as root"
+    )
+
+
+def chromium_executable() -> str:
+    """NOTIFBOT_CHROMIUM, else `chromium` (or `chromium-browser`) on PATH."""
+    configured = os.environ.get("NOTIFBOT_CHROMIUM")
+    if configured:
+        if not os.access(configured, os.X_OK):
+            raise ToolError(f"NOTIFBOT_CHROMIUM={configured} is not an executable file")
+        return configured
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        raise ToolError(
+            "no Chromium: install Debian's (`apt-get install --no-install-recommends chromium`, as root) "
+            "or set NOTIFBOT_CHROMIUM to a Chromium executable"
+        )
+    return found
+
+
+# --- the sandbox, in a subprocess ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """A running `notifbot sandbox`: its page and the bot beside it."""
+
+    url: str
+    bot_url: str
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _lines(stream: Iterator[str], into: queue.Queue[str | None]) -> None:
+    for line in stream:
+        into.put(line)
+    into.put(None)
+
+
+@contextmanager
+def sandbox(workdir: Path) -> Iterator[Sandbox]:
+    """`notifbot sandbox --marketo` on a free port with its database in `workdir`, until the block ends."""
+    log_path = workdir / "sandbox.log"
+    command = [
+        sys.executable,
+        "-m",
+        "notifbot",
+        "sandbox",
+        "--marketo",
+        "--port",
+        str(free_port()),
+        "--db",
+        str(workdir / "sandbox.db"),
+        "--log-format",
+        "text",
+    ]
+    # this checkout's sources, the embedded default config: no ./notifbot.yaml in workdir, no NOTIFBOT_CONFIG
+    paths = [
+        str(ROOT / "src"),
+        *(str(Path(p).resolve()) for p in os.environ.get("PYTHONPATH", "").split(":") if p),
+    ]
+    env = {k: v for k, v in os.environ.items() if k != "NOTIFBOT_CONFIG"} | {"PYTHONPATH": ":".join(paths)}
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(command, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=log, text=True)
+        try:
+            assert proc.stdout is not None
+            lines: queue.Queue[str | None] = queue.Queue()
+            threading.Thread(target=_lines, args=(proc.stdout, lines), daemon=True).start()
+            found: dict[str, str] = {}
+            while len(found) < 2:
+                try:
+                    line = lines.get(timeout=START_SECONDS)
+                except queue.Empty:
+                    line = None
+                if line is None:
+                    tail = log_path.read_text(errors="replace").splitlines()[-15:]
+                    raise ToolError("the sandbox did not start:\n  " + "\n  ".join(tail))
+                for key, prefix in (("url", "notifbot sandbox: "), ("bot", "  the bot: ")):
+                    if line.startswith(prefix):
+                        found[key] = line[len(prefix) :].split()[0]
+            yield Sandbox(found["url"], found["bot"])
+        finally:
+            proc.terminate()  # SIGTERM: the bot drains and both servers stop, as with Ctrl-C
+            try:
+                proc.wait(timeout=STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+# --- files -----------------------------------------------------------------------------------------------------
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    """Width and height from the IHDR chunk."""
+    width, height = struct.unpack(">II", png[16:24])
+    return int(width), int(height)
+
+
+# --- the pictures ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Session:
+    """What a picture function works with: one browser page, the running sandbox, where pictures go."""
+
+    page: Page
+    sandbox: Sandbox
+    out: Path
+    saved: list[Path] = field(default_factory=list)
+
+    def save(self, name: str, png: bytes) -> Path:
+        """Writes `png` as `name` in the output folder and says its size."""
+        path = self.out / name
+        path.write_bytes(png)
+        self.saved.append(path)
+        width, height = png_size(png)
+        say(f"wrote {_shown(path)}: {width}×{height}, {len(png) / 1024:.0f} KB")
+        return path
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def sample_messages(s: Session) -> tuple[Locator, Locator]:
+    """The sample's Slack message and Teams card, sent with the page's "Send a sample event" if not there yet."""
+    page = s.page
+    slack = page.locator(".sb-list[data-source=slack] > .sb-msg", has_text=f"Kind {SAMPLE}")
+    teams = page.locator(".sb-list[data-source=teams] > .sb-msg", has_text=f"Kind {SAMPLE}")
+    if not page.url.startswith(s.sandbox.url):
+        page.goto(s.sandbox.url)
+    if slack.count() == 0:
+        page.get_by_label("Send a sample event").select_option(SAMPLE)
+        page.locator("form[action='/sample']").get_by_role("button", name="Send").click()
+    expect(slack).to_have_count(1)
+    expect(teams).to_have_count(1)
+    return slack, teams
+
+
+def only(page: Page, *messages: Locator) -> None:
+    """Hides the channel's other messages (and those still to come), so that a picture does not depend on the
+    time of day: the fake Marketo's quota warning is posted at start once its story has passed 14:30 CT."""
+    keep = "".join(f':not([id="{m.get_attribute("id")}"])' for m in messages)
+    # one constructed style sheet, replaced by the next call: the page's CSP (style-src 'self') refuses a <style>
+    page.evaluate(
+        """css => { const sheet = new CSSStyleSheet(); sheet.replaceSync(css);
+                    document.adoptedStyleSheets = [sheet]; }""",
+        f".sb-list > .sb-msg{keep} {{ display: none; }}",
+    )
+
+
+def settle(page: Page) -> None:
+    """No focus ring, fonts loaded."""
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    page.evaluate("document.fonts.ready.then(() => true)")
+
+
+def sample_page(s: Session) -> None:
+    """The page after sending the campaign_failure sample: the message as Slack shows it, beside its Teams card."""
+    slack, teams = sample_messages(s)
+    only(s.page, slack, teams)
+    settle(s.page)
+    bottom = s.page.evaluate(
+        "[...document.querySelectorAll('.sb-channel')].pop().getBoundingClientRect().bottom + window.scrollY"
+    )
+    clip: FloatRect = {"x": 0, "y": 0, "width": WIDTH, "height": float(bottom) + MARGIN}
+    s.save(
+        "sandbox-sample.png",
+        s.page.screenshot(clip=clip, full_page=True, animations="disabled", caret="hide"),
+    )
+
+
+def quota_reply(s: Session) -> None:
+    """The Slack pane after Acknowledge on the sample and `/marketo quota`: the edit and the ephemeral reply."""
+    slack, _ = sample_messages(s)
+    slack.get_by_role("button", name="Acknowledge").click()
+    expect(slack).to_contain_text("Acknowledged by")
+    pane = s.page.locator(".sb-pane").filter(has=s.page.locator(".sb-list[data-source=slack]")).first
+    box = pane.locator("form.sb-command input[name=text]")
+    box.fill("quota")
+    box.press("Enter")
+    reply = pane.locator(".sb-msg.sb-ephemeral", has_text="Burn today")
+    expect(reply).to_have_count(1)
+    only(s.page, slack, reply)
+    settle(s.page)
+    s.save("sandbox-quota.png", pane.screenshot(animations="disabled", caret="hide"))
+
+
+# The pictures, in order, all on one page of one sandbox.
+SHOTS: tuple[Callable[[Session], None], ...] = (sample_page, quota_reply)
+
+
+def take(out: Path, executable: str) -> list[Path]:
+    """Runs the sandbox and every picture function; the files written."""
+    with tempfile.TemporaryDirectory(prefix="notifbot-screenshots-") as tmp:
+        say("starting notifbot sandbox --marketo")
+        with sandbox(Path(tmp)) as running, sync_playwright() as playwright:
+            say(f"sandbox at {running.url}; bot at {running.bot_url}")
+            say(f"starting {executable}")
+            home = Path(tmp) / "chromium-home"  # Chromium's profile and caches stay out of ~
+            home.mkdir()
+            browser = playwright.chromium.launch(
+                executable_path=executable, headless=True, env={**os.environ, "HOME": str(home)}
+            )
+            try:
+                context = browser.new_context(
+                    viewport={"width": WIDTH, "height": HEIGHT},
+                    device_scale_factor=1,
+                    reduced_motion="reduce",
+                    locale="en-US",
+                )
+                context.set_default_timeout(WAIT_MS)
+                expect.set_options(timeout=WAIT_MS)
+                session = Session(context.new_page(), running, out)
+                for shot in SHOTS:
+                    say(f"{shot.__name__}: {(shot.__doc__ or '').splitlines()[0]}")
+                    shot(session)
+                return session.saved
+            finally:
+                browser.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command line."""
+    parser = argparse.ArgumentParser(
+        prog="tools/screenshots.py",
+        description=(
+            "Takes the README's pictures of `notifbot sandbox --marketo` with Playwright in the system's Chromium "
+            "(NOTIFBOT_CHROMIUM, else `chromium` on PATH) and writes them as PNG files "
+            f"({', '.join(f.__name__ for f in SHOTS)}). Installs Debian's {EMOJI_PACKAGE} first when no emoji "
+            "font is there and it runs as root. The quota picture shows the fake Marketo's day up to now "
+            "(US Central), so it differs with the time it is taken."
+        ),
+    )
+    parser.add_argument(
+        "--out", type=Path, default=OUT, help=f"folder for the PNG files (default {_shown(OUT)})"
+    )
+    parser.add_argument(
+        "--no-install",
+        action="store_true",
+        help="never install the emoji font (only warn when it is missing)",
+    )
+    args = parser.parse_args(argv)
+    try:
+        executable = chromium_executable()
+        ensure_emoji_font(install=not args.no_install)
+        args.out.mkdir(parents=True, exist_ok=True)
+        written = take(args.out.resolve(), executable)
+    except ToolError as exc:
+        say(str(exc))
+        return 1
+    say(f"done: {len(written)} pictures in {_shown(args.out.resolve())}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
