@@ -257,3 +257,14 @@ def test_open_console_is_a_post_from_the_page_only(sandbox: Sandbox) -> None:
 def test_a_host_off_loopback_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["sandbox", "--host", "0.0.0.0"]) == 1
     assert "loopback" in capsys.readouterr().err
+
+
+def test_a_typed_ampersand_reaches_the_bot_as_slack_sends_it_and_round_trips(sandbox: Sandbox) -> None:
+    # Slack sends a typed &, < and > as entities and the bot reads them back: a value typed with a literal
+    # "&amp;" in it is listed as typed (were the sandbox to send it raw, the bot would read it as "&")
+    typed = 'program="R&D &amp; <EMEA>"'
+    sandbox.post("/command", {"channel": CHANNEL, "text": f"mute campaign_failure {typed} 1h"})
+    sandbox.post("/command", {"channel": CHANNEL, "text": "mutes"})
+    replies = [a.text() for a in _articles(sandbox.page(), "slack", ephemeral=True)]
+    assert any(typed in r for r in replies), replies
+    sandbox.post("/command", {"channel": CHANNEL, "text": f"unmute campaign_failure {typed}"})

@@ -23,6 +23,7 @@ from notifbot.sandbox.signing import SignedRequest, block_actions, slash_command
 from notifbot.sandbox.slack_api import USER_NAMES, SlackApi
 from notifbot.sandbox.slack_wire import wire
 from notifbot.sources.events import parse_event
+from notifbot.text import escape_mrkdwn
 
 ACK_SECONDS = 3.0  # Slack gives an app 3 s to answer before it shows "operation_timeout"
 
@@ -119,7 +120,7 @@ class BotLink:
         signed = slash_command(
             self.signing_secret,
             command=self.command_name,
-            text=text,
+            text=escape_mrkdwn(text),  # Slack sends a typed &, < and > as &amp;, &lt; and &gt;
             user=user,
             user_name=USER_NAMES.get(user, user),
             channel=channel,
