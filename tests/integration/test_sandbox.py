@@ -255,8 +255,11 @@ def test_open_console_is_a_post_from_the_page_only(sandbox: Sandbox) -> None:
 
 
 def test_a_host_off_loopback_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["sandbox", "--host", "0.0.0.0"]) == 1
-    assert "loopback" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exited:  # a usage error, not a configuration problem
+        main(["sandbox", "--host", "0.0.0.0"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --host: '0.0.0.0' is not a loopback address" in err and "check-config" not in err
 
 
 def test_a_typed_ampersand_reaches_the_bot_as_slack_sends_it_and_round_trips(sandbox: Sandbox) -> None:
