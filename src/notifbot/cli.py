@@ -64,10 +64,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from notifbot.logs import setup_logging
-    from notifbot.sandbox.guard import require_loopback
     from notifbot.sandbox.run import Options, SandboxError, run
 
-    require_loopback(args.host)
     options = Options(
         config=args.config,
         host=args.host,
@@ -334,7 +332,10 @@ def build_parser() -> argparse.ArgumentParser:
         )
     )
     s.add_argument(
-        "--host", default="127.0.0.1", help="the page's address: 127.0.0.1 (default), ::1 or localhost only"
+        "--host",
+        default="127.0.0.1",
+        type=_loopback,
+        help="the page's address: 127.0.0.1 (default), ::1 or localhost only",
     )
     s.add_argument(
         "--port", type=int, default=8090, help="the page's port (default 8090); the bot takes a free one"
@@ -450,6 +451,17 @@ def build_parser() -> argparse.ArgumentParser:
         )
     ).set_defaults(func=cmd_teams_login)
     return p
+
+
+def _loopback(host: str) -> str:
+    """`--host` of the sandbox: a loopback address, else a usage error (the page has no login)."""
+    from notifbot.net import is_loopback
+
+    if not is_loopback(host):
+        raise argparse.ArgumentTypeError(
+            f"{host!r} is not a loopback address: the sandbox listens on 127.0.0.1, ::1 or localhost only"
+        )
+    return host
 
 
 def main(argv: Sequence[str] | None = None) -> int:
