@@ -152,9 +152,8 @@ def _load_event(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from notifbot.config.templates import compile_templates
-    from notifbot.i18n import available, texts_for, zone_for
-    from notifbot.links import link_policy
+    from notifbot.config.preview import preview
+    from notifbot.i18n import available, zone_for
     from notifbot.sources.events import parse_event
 
     n = parse_event(_load_event(args), now=datetime.now(UTC))
@@ -165,24 +164,11 @@ def cmd_render(args: argparse.Namespace) -> int:
     timezone = args.timezone or settings.timezone
     if timezone is not None and zone_for(timezone) is None:
         raise InputError(f"--timezone: {timezone!r} is not an IANA time zone (e.g. Europe/Stockholm)")
-    texts = texts_for(locale, timezone)
-    templates = compile_templates(settings.templates)  # as the running bot's senders use them
-    links = link_policy(settings)  # the config's Marketo hosts, as the running bot labels them
-    if args.format == "teams":
-        from notifbot.render.teams import render_teams
-
-        print(
-            json.dumps(
-                render_teams(n, links=links, texts=texts, templates=templates), indent=2, ensure_ascii=False
-            )
-        )
-        return 0
-    from notifbot.render.slack import render_slack
-
-    # the running bot adds Acknowledge and Mute when slack.interactive is on (serve refuses to start with Slack
-    # unless the app can receive the clicks: app.slack_interactive); --[no-]interactive previews either way
-    interactive = settings.slack.interactive if args.interactive is None else args.interactive
-    message = render_slack(n, interactive=interactive, links=links, texts=texts, templates=templates)
+    # as the running bot's senders render: the config's templates and Marketo hosts; the bot adds Acknowledge and
+    # Mute when slack.interactive is on (serve refuses to start with Slack unless the app can receive the clicks:
+    # app.slack_interactive); --[no-]interactive previews either way
+    post = preview(settings, locale=locale, timezone=timezone, interactive=args.interactive)
+    message = post.teams(n) if args.format == "teams" else post.slack(n)
     print(json.dumps(message, indent=2, ensure_ascii=False))
     return 0
 
