@@ -86,7 +86,9 @@ bench: $(TEST_STAMP)
 		echo "prometheus-alertmanager not installed (apt-get install prometheus-alertmanager): the storm bench skips it"
 	@# each runs even when one before misses a target; the exit status is the worst of them
 	status=0; $(BIN)/python bench/run.py || status=$$?; $(BIN)/python bench/storm.py || status=$$?; \
-		$(BIN)/python bench/retention.py --out bench/results/retention.json || status=$$?; exit $$status
+		$(BIN)/python bench/retention.py --out bench/results/retention.json || status=$$?; \
+		$(BIN)/python bench/console.py --out bench/results/console.json || status=$$?; \
+		$(BIN)/python bench/sandbox_storm.py || status=$$?; exit $$status
 
 # The fault matrix (kill -9, slow/lost Slack answers, disk full, read-only database); root for the last two.
 chaos: $(TEST_STAMP)

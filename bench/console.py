@@ -11,14 +11,17 @@ rows. The pending case runs last, after the newest 100,000 outbox rows are put b
 `--windows` also times one bounded search window (a `q` that never matches, so every id is examined) for several
 window sizes: what `listing.SCAN_ROWS` is chosen from (≤ 40 ms on both backends).
 
-Part 2 (step 7 of the design) adds the same requests through the real console over HTTP: `REQUESTS` holds each as
-filters plus a cursor, `query_string` turns one into the console URL's query, and `--sqlite-db`/`--pg-db` measure a
-store kept by an earlier `--keep` run instead of filling a new one.
+Part 2 (`bench/console_http.py`) makes the same requests through the real console over HTTP: `python -m notifbot
+serve` on the filled store with `server.console: true`, signed in as a browser is, `--runs` GETs of each request's
+`/ui/notifications?…` (`query_string`), so the template render and the HTTP stack are inside the measurement. Each
+backend's requests without the backlog run at the store, then over HTTP; then the outage, then the pending case both
+ways. `--parts store` or `--parts http` runs one part; `--sqlite-db`/`--pg-db` measure a store kept by an earlier
+`--keep` run instead of filling a new one.
 
     PYTHONPATH=src .venv/bin/python bench/console.py                        # 1,000,000 events, both backends
     PYTHONPATH=src .venv/bin/python bench/console.py --events 100000 --backend sqlite --runs 50
     PYTHONPATH=src .venv/bin/python bench/console.py --backend sqlite --keep   # prints the kept file
-    PYTHONPATH=src .venv/bin/python bench/console.py --sqlite-db /tmp/…/notifbot.db --backend sqlite
+    PYTHONPATH=src .venv/bin/python bench/console.py --sqlite-db /tmp/…/notifbot.db --backend sqlite --parts http
 """
 
 from __future__ import annotations
@@ -29,8 +32,8 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,7 +44,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench import pg_admin, retention, retention_pg  # noqa: E402
+from bench import console_http, pg_admin, retention, retention_pg  # noqa: E402
 from notifbot.commands.listing import SCAN_ROWS, Filters, recent_page  # noqa: E402
 from notifbot.kinds import load_samples  # noqa: E402
 from notifbot.sources.events import parse_event  # noqa: E402
@@ -154,13 +157,24 @@ def acknowledge(conn: Conn) -> None:
 
 
 def outage(conn: Conn) -> None:
-    """Puts the newest BACKLOG outbox rows back to pending, as when a destination has been down for a while."""
+    """Puts the newest BACKLOG outbox rows back to pending, as when a destination has been down for a while (their
+    next attempt parked far ahead: the server under test must not deliver them)."""
     newest = int(conn.execute("SELECT max(id) FROM outbox").fetchone()[0])
     conn.execute(
-        "UPDATE outbox SET status = 'pending', delivered_at = NULL, acked_by = NULL, acked_at = NULL"
-        " WHERE id > ? AND status = 'delivered'",
-        (newest - BACKLOG,),
+        "UPDATE outbox SET status = 'pending', delivered_at = NULL, acked_by = NULL, acked_at = NULL,"
+        " next_attempt_at = ? WHERE id > ? AND status = 'delivered'",
+        (console_http.PARKED_AT, newest - BACKLOG),
     )
+
+
+def settle(conn: Conn, backend: str) -> None:
+    """After the bench's own writes, the store as it stands between them in service: PostgreSQL's outbox vacuumed
+    and analysed (as autovacuum would), SQLite's WAL copied into the database and emptied (as the bot's WAL keeper
+    does), so neither the server's keeper nor a long WAL lands inside the timings."""
+    if backend == "postgresql":
+        conn.execute("VACUUM (ANALYZE) outbox")
+    else:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def percentiles(times: list[float]) -> dict[str, float]:
@@ -173,35 +187,35 @@ def percentiles(times: list[float]) -> dict[str, float]:
     }
 
 
-def store_timings(
-    conn: Conn, requests: tuple[Request, ...], runs: int, after: Callable[[], None]
-) -> dict[str, dict[str, Any]]:
+def store_timings(conn: Conn, group: list[Request], middle: int, runs: int) -> dict[str, dict[str, Any]]:
     """Each request timed at the store, the requests taken in turn within each run (a burst of load on the machine
-    falls on all alike); `after` runs between the others and those marked `after_backlog`."""
-    newest = int(conn.execute("SELECT max(id) FROM events").fetchone()[0])
-    middle = newest // 2
-    out: dict[str, dict[str, Any]] = {}
-    for backlog in (False, True):
-        if backlog:
-            after()
-        group = [r for r in requests if r.after_backlog == backlog]
-        times: dict[str, list[float]] = {r.label: [] for r in group}
-        pages = {
-            r.label: recent_page(conn, r.filters, r.before(middle), None, PAGE) for r in group
-        }  # warm-up
-        for _ in range(runs):
-            for r in group:
-                t = time.perf_counter()
-                recent_page(conn, r.filters, r.before(middle), None, PAGE)
-                times[r.label].append((time.perf_counter() - t) * 1000)
+    falls on all alike)."""
+    times: dict[str, list[float]] = {r.label: [] for r in group}
+    pages = {r.label: recent_page(conn, r.filters, r.before(middle), None, PAGE) for r in group}  # warm-up
+    for _ in range(runs):
         for r in group:
-            page = pages[r.label]
-            out[r.label] = {
-                **percentiles(times[r.label]),
-                "rows": len(page.rows),
-                "stopped": page.stopped is not None,
-            }
-            print(f"  {r.label}: {out[r.label]}", flush=True)
+            t = time.perf_counter()
+            recent_page(conn, r.filters, r.before(middle), None, PAGE)
+            times[r.label].append((time.perf_counter() - t) * 1000)
+    out: dict[str, dict[str, Any]] = {}
+    for r in group:
+        page = pages[r.label]
+        out[r.label] = {
+            **percentiles(times[r.label]),
+            "rows": len(page.rows),
+            "stopped": page.stopped is not None,
+        }
+        print(f"  {r.label}: {out[r.label]}", flush=True)
+    return out
+
+
+def http_part(client: Any, group: list[Request], middle: int, runs: int) -> dict[str, dict[str, Any]]:
+    """Each request through the console (`console_http.http_timings`), summarised as the store part is."""
+    paths = [(r, f"/ui/notifications?{query_string(r, middle)}".rstrip("?")) for r in group]
+    out: dict[str, dict[str, Any]] = {}
+    for label, found in console_http.http_timings(client, paths, runs).items():
+        out[label] = {**percentiles(found.pop("times")), **found}
+        print(f"  HTTP {label}: {out[label]}", flush=True)
     return out
 
 
@@ -275,7 +289,7 @@ def kept_database(admin: str) -> Iterator[str]:
 
 
 def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
-    """Fill (or open) one backend's store and time every request on it."""
+    """Fill (or open) one backend's store and time every request on it: at the store, then over HTTP."""
     from notifbot.store import pg
 
     report: dict[str, Any] = {"backend": backend}
@@ -287,18 +301,29 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         try:
             if seconds is not None:
                 acknowledge(writer)
-                if backend == "postgresql":
-                    writer.execute("VACUUM (ANALYZE) outbox")
+            console_http.park(writer)
+            settle(writer, backend)
             print(f"{backend}: {report}", flush=True)
-            if args.windows:
+            if args.windows and "store" in args.parts:
                 report["windows"] = window_timings(reader, args.windows, args.runs)
-
-            def backlog() -> None:
-                outage(writer)
-                if backend == "postgresql":
-                    writer.execute("VACUUM (ANALYZE) outbox")
-
-            report["requests"] = store_timings(reader, REQUESTS, args.runs, backlog)
+            middle = int(reader.execute("SELECT max(id) FROM events").fetchone()[0]) // 2
+            server = (
+                console_http.console_server(backend, str(where))
+                if "http" in args.parts
+                else nullcontext(None)
+            )
+            with server as client:
+                for backlog in (False, True):
+                    if backlog:
+                        outage(writer)
+                        settle(writer, backend)
+                    group = [r for r in REQUESTS if r.after_backlog == backlog]
+                    if "store" in args.parts:
+                        report.setdefault("requests", {}).update(
+                            store_timings(reader, group, middle, args.runs)
+                        )
+                    if client is not None:
+                        report.setdefault("http", {}).update(http_part(client, group, middle, args.runs))
         finally:
             reader.close()
             writer.close()
@@ -306,18 +331,22 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def summary(reports: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
-    """A table of every request per backend, and the misses (p99 over the target)."""
+    """A table of every request per backend and part, and the misses (p99 over the target)."""
     lines, missed = [], []
     for rep in reports:
         lines.append(f"{rep['backend']} (fill {rep['fill_seconds']} s)")
-        for label, f in rep["requests"].items():
-            over = f["p99_ms"] > P99_TARGET_MS
-            lines.append(
-                f"  {label:<44} p50 {f['p50_ms']:>7.2f}  p99 {f['p99_ms']:>7.2f}  max {f['max_ms']:>7.2f} ms"
-                f"  rows {f['rows']:>2}{'  OVER' if over else ''}"
-            )
-            if over:
-                missed.append(f"{rep['backend']}: {label}")
+        for part, title in (("requests", "at the store"), ("http", "through the console (HTTP)")):
+            if part not in rep:
+                continue
+            lines.append(f" {title}")
+            for label, f in rep[part].items():
+                over = f["p99_ms"] > P99_TARGET_MS
+                lines.append(
+                    f"  {label:<44} p50 {f['p50_ms']:>7.2f}  p99 {f['p99_ms']:>7.2f}  max {f['max_ms']:>7.2f} ms"
+                    f"  rows {f['rows']:>2}{'  OVER' if over else ''}"
+                )
+                if over:
+                    missed.append(f"{rep['backend']} {'HTTP ' if part == 'http' else ''}{label}")
         for size, f in rep.get("windows", {}).items():
             lines.append(
                 f"  window of {int(size):>7,} ids (q never matches)      p50 {f['p50_ms']:>7.2f}  p99 {f['p99_ms']:>7.2f}"
@@ -343,8 +372,16 @@ def main() -> None:
         default=sorted({10_000, SCAN_ROWS, 20_000}),
         help="bounded search window sizes to time (default 10000,SCAN_ROWS,20000; '' for none)",
     )
+    p.add_argument(
+        "--parts",
+        type=lambda s: {x for x in s.split(",") if x},
+        default={"store", "http"},
+        help="store, http or store,http (default): at the store, through the console's HTTP, or both",
+    )
     p.add_argument("--out", type=Path, help="also write the figures here as JSON")
     args = p.parse_args()
+    if not args.parts or args.parts - {"store", "http"}:
+        p.error("--parts: store, http or store,http")
     started = time.perf_counter()
     reports = [run_backend(b, args) for b in retention.choose(args)]
     result = {

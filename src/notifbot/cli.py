@@ -64,10 +64,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from notifbot.logs import setup_logging
-    from notifbot.sandbox.guard import require_loopback
     from notifbot.sandbox.run import Options, SandboxError, run
 
-    require_loopback(args.host)
     options = Options(
         config=args.config,
         host=args.host,
@@ -154,9 +152,8 @@ def _load_event(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from notifbot.config.templates import compile_templates
-    from notifbot.i18n import available, texts_for, zone_for
-    from notifbot.links import link_policy
+    from notifbot.config.preview import preview
+    from notifbot.i18n import available, zone_for
     from notifbot.sources.events import parse_event
 
     n = parse_event(_load_event(args), now=datetime.now(UTC))
@@ -167,24 +164,11 @@ def cmd_render(args: argparse.Namespace) -> int:
     timezone = args.timezone or settings.timezone
     if timezone is not None and zone_for(timezone) is None:
         raise InputError(f"--timezone: {timezone!r} is not an IANA time zone (e.g. Europe/Stockholm)")
-    texts = texts_for(locale, timezone)
-    templates = compile_templates(settings.templates)  # as the running bot's senders use them
-    links = link_policy(settings)  # the config's Marketo hosts, as the running bot labels them
-    if args.format == "teams":
-        from notifbot.render.teams import render_teams
-
-        print(
-            json.dumps(
-                render_teams(n, links=links, texts=texts, templates=templates), indent=2, ensure_ascii=False
-            )
-        )
-        return 0
-    from notifbot.render.slack import render_slack
-
-    # the running bot adds Acknowledge and Mute when slack.interactive is on (serve refuses to start with Slack
-    # unless the app can receive the clicks: app.slack_interactive); --[no-]interactive previews either way
-    interactive = settings.slack.interactive if args.interactive is None else args.interactive
-    message = render_slack(n, interactive=interactive, links=links, texts=texts, templates=templates)
+    # as the running bot's senders render: the config's templates and Marketo hosts; the bot adds Acknowledge and
+    # Mute when slack.interactive is on (serve refuses to start with Slack unless the app can receive the clicks:
+    # app.slack_interactive); --[no-]interactive previews either way
+    post = preview(settings, locale=locale, timezone=timezone, interactive=args.interactive)
+    message = post.teams(n) if args.format == "teams" else post.slack(n)
     print(json.dumps(message, indent=2, ensure_ascii=False))
     return 0
 
@@ -348,7 +332,10 @@ def build_parser() -> argparse.ArgumentParser:
         )
     )
     s.add_argument(
-        "--host", default="127.0.0.1", help="the page's address: 127.0.0.1 (default), ::1 or localhost only"
+        "--host",
+        default="127.0.0.1",
+        type=_loopback,
+        help="the page's address: 127.0.0.1 (default), ::1 or localhost only",
     )
     s.add_argument(
         "--port", type=int, default=8090, help="the page's port (default 8090); the bot takes a free one"
@@ -464,6 +451,17 @@ def build_parser() -> argparse.ArgumentParser:
         )
     ).set_defaults(func=cmd_teams_login)
     return p
+
+
+def _loopback(host: str) -> str:
+    """`--host` of the sandbox: a loopback address, else a usage error (the page has no login)."""
+    from notifbot.net import is_loopback
+
+    if not is_loopback(host):
+        raise argparse.ArgumentTypeError(
+            f"{host!r} is not a loopback address: the sandbox listens on 127.0.0.1, ::1 or localhost only"
+        )
+    return host
 
 
 def main(argv: Sequence[str] | None = None) -> int:

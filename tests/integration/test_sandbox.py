@@ -1,19 +1,14 @@
 """`notifbot sandbox` at the HTTP level: the real command in a child process (chat server and bot on one loop).
 
-Started once for the module, with the fake Marketo (`--marketo`), on a configuration with no chat destination, as
-the embedded default (so the sandbox adds one channel, `#sandbox`, with its Teams twin), but without the per-channel
-pacing; each test
-drives the page as a browser without JavaScript would (forms with the page's Origin, then the page again) and
-reads the SSE feed as EventSource would.
+Started once for the module (`sandbox_process.SandboxProcess`), with the fake Marketo (`--marketo`), on a
+configuration with no chat destination, as the embedded default (so the sandbox adds one channel, `#sandbox`, with
+its Teams twin), but without the per-channel pacing; each test drives the page as a browser without JavaScript
+would (forms with the page's Origin, then the page again) and reads the SSE feed as EventSource would.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,7 +19,9 @@ from notifbot.cli import main
 from notifbot.render.slack import ACK_ACTION, MUTE_ACTION
 from notifbot.sandbox.marketo_story import MUNCHKIN
 from notifbot.sandbox.run import SANDBOX_CHANNEL
-from tests.integration.process import free_port, wait_until
+from notifbot.ui.auth import COOKIE, LIFETIME_SECONDS
+from tests.integration.process import wait_until
+from tests.integration.sandbox_process import SandboxProcess
 from tests.unit.render.html_tree import Node, parse
 
 pytestmark = pytest.mark.slow  # a subprocess: scheduled first (tests/conftest.py)
@@ -32,45 +29,15 @@ pytestmark = pytest.mark.slow  # a subprocess: scheduled first (tests/conftest.p
 CHANNEL = SANDBOX_CHANNEL
 
 
-class Sandbox:
-    """The child process and an HTTP client for its page, sending the page's own Origin."""
+class Sandbox(SandboxProcess):
+    """The child process and HTTP clients for its page, sending the page's own Origin (one reading as a viewer)."""
 
     def __init__(self, tmp: Path) -> None:
-        self.tmp = tmp
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "NOTIFBOT_"))}
-        config = tmp / "notifbot.yaml"
-        config.write_text("delivery: {slack_interval_seconds: 0, teams_workflow_interval_seconds: 0}\n")
-        self.out = open(tmp / "stdout.txt", "wb")  # noqa: SIM115 - lives as long as the child
-        self.err = open(tmp / "stderr.txt", "wb")  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "notifbot",
-                "sandbox",
-                "--port",
-                str(self.port),
-                "--db",
-                str(tmp / "s.db"),
-                "--config",
-                str(config),
-                "--marketo",
-            ],
-            stdout=self.out,
-            stderr=self.err,
-            env=env,
-            cwd=tmp,
-        )
+        super().__init__(tmp)
         self.client = httpx.Client(base_url=self.url, headers={"origin": self.url}, timeout=10)
         self.viewer = httpx.Client(
             base_url=self.url, headers={"origin": self.url}, cookies={"sandbox_as": "viewer"}, timeout=10
         )
-
-    def started(self) -> bool:
-        assert self.proc.poll() is None, (self.tmp / "stderr.txt").read_text()
-        return f"notifbot sandbox: {self.url}/" in (self.tmp / "stdout.txt").read_text()
 
     def page(self, as_viewer: bool = False) -> Node:
         response = (self.viewer if as_viewer else self.client).get("/")
@@ -83,12 +50,7 @@ class Sandbox:
     def stop(self) -> int:
         self.client.close()
         self.viewer.close()
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            return self.proc.wait(15)
-        finally:
-            self.out.close()
-            self.err.close()
+        return super().stop()
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +61,7 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
         yield box
     finally:
         code = box.stop()
-    assert code == 0, (box.tmp / "stderr.txt").read_text()
+    assert code == 0, box.stderr()
 
 
 def _articles(root: Node, source: str, ephemeral: bool = False) -> list[Node]:
@@ -133,6 +95,8 @@ def _send_sample(sandbox: Sandbox, name: str) -> Node:
 
 
 def test_a_sample_shows_with_its_buttons_and_as_a_teams_card(sandbox: Sandbox) -> None:
+    options = {o.attr("value"): o.text() for o in sandbox.page().find_all("option")}
+    assert options["crm_sync"] == "Salesforce sync failing: expired credentials"  # its title, not its id
     article = _send_sample(sandbox, "crm_sync")
     header = article.find_all("h3", "nb-header")[0].text()
     forms = {_fields(f)["action_id"]: f for f in article.find_all("form", "sb-act")}
@@ -249,6 +213,61 @@ def test_the_page_is_served_under_a_csp_without_inline_code(sandbox: Sandbox) ->
         assert asset.status_code == 200 and kind in asset.headers["content-type"]
 
 
+def test_open_console_signs_in_to_the_bot_s_console(sandbox: Sandbox) -> None:
+    button = [f for f in sandbox.page().find_all("form") if f.attr("action") == "/console"]
+    assert [(f.attr("method"), f.find_all("button")[0].text()) for f in button] == [("post", "Open console")]
+    # the form's answer redirects to the bot: the page's CSP lets a form go there (form-action covers redirects)
+    csp = sandbox.client.get("/").headers["content-security-policy"]
+    assert f"form-action 'self' {sandbox.bot_url}/ui/;" in csp
+    answer = sandbox.post("/console", {})
+    assert answer.status_code == 303 and answer.headers["location"] == f"{sandbox.bot_url}/ui/"
+    name, _, rest = answer.headers["set-cookie"].partition("=")
+    value, *attributes = rest.split(";")
+    # the console's own sign-in sets exactly these (tests/integration/test_console_auth.py); no Secure on plain HTTP
+    assert name == COOKIE and {a.strip().lower() for a in attributes} == {
+        "httponly",
+        "path=/ui",
+        "samesite=strict",
+        f"max-age={LIFETIME_SECONDS}",
+    }
+    with httpx.Client(base_url=sandbox.bot_url, timeout=10) as bot:
+        signed_in = bot.get("/ui/", headers={"cookie": f"{COOKIE}={value}"})
+        anonymous = bot.get("/ui/")
+    assert signed_in.status_code == 200 and "Signed in as admin" in signed_in.text
+    assert anonymous.status_code == 303 and anonymous.headers["location"] == "/ui/login"
+    # a reader acting as a viewer gets a viewer's session: the console's read-only role
+    as_viewer = sandbox.post("/console", {}, as_viewer=True)
+    viewer_cookie = as_viewer.headers["set-cookie"].partition(";")[0]
+    with httpx.Client(base_url=sandbox.bot_url, timeout=10) as bot:
+        assert "Signed in as viewer" in bot.get("/ui/", headers={"cookie": viewer_cookie}).text
+    # the page's own host: localhost stays localhost, so the cookie (per host, not port) reaches the bot
+    port = sandbox.bot_url.rsplit(":", 1)[1]
+    local = f"http://localhost:{sandbox.port}"
+    there = sandbox.client.post("/console", headers={"host": f"localhost:{sandbox.port}", "origin": local})
+    assert there.status_code == 303 and there.headers["location"] == f"http://localhost:{port}/ui/"
+
+
+def test_open_console_is_a_post_from_the_page_only(sandbox: Sandbox) -> None:
+    foreign = sandbox.client.post("/console", headers={"origin": "http://evil.example"})
+    fetched = sandbox.client.get("/console")
+    assert (foreign.status_code, fetched.status_code) == (403, 405)
+    assert "set-cookie" not in foreign.headers and "set-cookie" not in fetched.headers
+
+
 def test_a_host_off_loopback_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["sandbox", "--host", "0.0.0.0"]) == 1
-    assert "loopback" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exited:  # a usage error, not a configuration problem
+        main(["sandbox", "--host", "0.0.0.0"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --host: '0.0.0.0' is not a loopback address" in err and "check-config" not in err
+
+
+def test_a_typed_ampersand_reaches_the_bot_as_slack_sends_it_and_round_trips(sandbox: Sandbox) -> None:
+    # Slack sends a typed &, < and > as entities and the bot reads them back: a value typed with a literal
+    # "&amp;" in it is listed as typed (were the sandbox to send it raw, the bot would read it as "&")
+    typed = 'program="R&D &amp; <EMEA>"'
+    sandbox.post("/command", {"channel": CHANNEL, "text": f"mute campaign_failure {typed} 1h"})
+    sandbox.post("/command", {"channel": CHANNEL, "text": "mutes"})
+    replies = [a.text() for a in _articles(sandbox.page(), "slack", ephemeral=True)]
+    assert any(typed in r for r in replies), replies
+    sandbox.post("/command", {"channel": CHANNEL, "text": f"unmute campaign_failure {typed}"})

@@ -234,6 +234,10 @@ async def test_sandbox_teams_workflow_records_what_fake_workflow_accepts(sandbox
         cards.append(fake.posts[0].body["attachments"][0]["content"])
     [message] = sandbox.chat.messages(CHANNEL)
     assert (message.source, message.card) == ("teams", cards[0])
+    history = await AsyncWebClient(TOKEN, base_url=sandbox.slack.api_url).conversations_history(
+        channel=CHANNEL
+    )
+    assert history["messages"] == []  # a Teams twin's card is no Slack message
 
 
 async def test_sandbox_refuses_a_workflow_post_without_its_sig(sandbox: Services) -> None:

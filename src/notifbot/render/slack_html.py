@@ -1,7 +1,8 @@
 """Block Kit messages as HTML that looks like Slack's: mrkdwn formatted, mentions inert, every value escaped once.
 
 A pure view of the JSON the bot posts (what `render_slack` and `render_reply` produce), for the sandbox and the
-console; blocks it does not draw show as a visible "unsupported block" box, never dropped.
+console; blocks it does not draw show as a visible "unsupported block" box, never dropped. A user mention shows its
+label, else the user id, unless the caller knows the user's name (`names`: Slack shows the display name).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from notifbot.render.html import (
     safe_url,
     unsupported,
 )
-from notifbot.text import unescape_mrkdwn
+from notifbot.text import escape_mrkdwn, unescape_mrkdwn
 
 # the emoji codes the bot writes, as the characters Slack shows; any other code stays text
 EMOJI: Mapping[str, str] = {
@@ -42,6 +43,7 @@ STYLES: Mapping[str, str] = {"primary": "nb-primary", "danger": "nb-danger"}
 BROADCASTS = frozenset({"here", "channel", "everyone"})
 
 _CONTROL = re.compile(r"<([^<>]*)>")
+_USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
 _PRE = re.compile(r"```(.+?)```", re.DOTALL)
 _CODE = re.compile(r"`([^`\n]+)`")
 _EMOJI_CODE = re.compile(r":[a-z0-9_+-]+:")
@@ -266,11 +268,33 @@ def block_html(block: object) -> Markup:
     return el(name, {"class": (cls,), "data-block-id": _str(block.get("block_id"))}, content)
 
 
-def render_slack_html(message: Mapping[str, Any]) -> Markup:
+def with_names(value: Any, names: Mapping[str, str]) -> Any:
+    """`value` (a message, its blocks, a block) with each `<@U…>` in its texts whose user `names` knows labelled
+    `<@U…|name>`, so the views show that name as Slack shows a display name; a copy, other values unchanged."""
+    if isinstance(value, Mapping):
+        return {
+            k: _USER_MENTION.sub(lambda m: _named(m, names), v)
+            if k == "text" and isinstance(v, str)
+            else with_names(v, names)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [with_names(v, names) for v in value]
+    return value
+
+
+def _named(mention: re.Match[str], names: Mapping[str, str]) -> str:
+    user = mention.group(1)
+    return f"<@{user}|{escape_mrkdwn(names[user])}>" if user in names else mention.group(0)
+
+
+def render_slack_html(message: Mapping[str, Any], names: Mapping[str, str] | None = None) -> Markup:
     """A Slack message (`text` and `blocks`, as `render_slack`/`render_reply` make it) as an HTML fragment.
 
-    With no blocks the `text` is shown as mrkdwn, as Slack does.
+    With no blocks the `text` is shown as mrkdwn, as Slack does; users `names` knows are mentioned by name.
     """
+    if names:
+        message = with_names(message, names)
     blocks = message.get("blocks")
     if isinstance(blocks, list) and blocks:
         body: Content = [block_html(b) for b in blocks]

@@ -7,16 +7,20 @@ needed and subscribers see changes in the order they happened.
 from __future__ import annotations
 
 import asyncio
+import heapq
 import time
 from collections import OrderedDict, deque
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from typing import Any, Literal
 
 from notifbot.errors import NotifbotError
 
 BOT_USER = "U0SANDBOXBOT"
-HISTORY = 300  # top-level messages kept per channel (the page's DOM keeps as many)
+HISTORY = (
+    300  # top-level messages kept per channel and source (the page's Slack and Teams lists keep as many)
+)
 RING = 1_000  # changes kept for a reconnecting subscriber (Last-Event-ID)
 QUEUE = 1_000  # changes a slow subscriber may fall behind before it gets a reset
 NOTICES = 50  # notices kept for a freshly loaded page
@@ -81,12 +85,13 @@ class Change:
 
 @dataclass
 class Channel:
-    """One channel's messages, oldest first; only the last `limit` top-level messages (with their threads) stay."""
+    """One channel's messages, oldest first; only the last `limit` top-level messages of each source (Slack,
+    Teams; with their threads) stay, as the page keeps each list."""
 
     name: str
     limit: int = HISTORY
     _messages: OrderedDict[str, Message] = field(default_factory=OrderedDict)
-    _top: deque[str] = field(default_factory=deque)
+    _top: dict[Source, deque[str]] = field(default_factory=lambda: {"slack": deque(), "teams": deque()})
     _replies: dict[str, list[str]] = field(default_factory=dict)
     ephemerals: deque[Ephemeral] = field(default_factory=lambda: deque(maxlen=HISTORY))
 
@@ -96,9 +101,10 @@ class Channel:
         if message.thread_ts is not None:
             self._replies.setdefault(message.thread_ts, []).append(message.ts)
             return
-        self._top.append(message.ts)
-        while len(self._top) > self.limit:
-            old = self._top.popleft()
+        top = self._top[message.source]
+        top.append(message.ts)
+        while len(top) > self.limit:
+            old = top.popleft()
             self._messages.pop(old, None)
             for reply in self._replies.pop(old, []):
                 self._messages.pop(reply, None)
@@ -112,7 +118,8 @@ class Channel:
 
     def top_level(self) -> list[Message]:
         """The channel as people see it: thread replies left out, oldest first."""
-        return [self._messages[ts] for ts in self._top]
+        merged = heapq.merge(*self._top.values(), key=Decimal)  # each source's ts already increase
+        return [self._messages[ts] for ts in merged]
 
     def thread(self, ts: str) -> list[Message]:
         """The replies in the thread of message `ts`, oldest first."""

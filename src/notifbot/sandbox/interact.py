@@ -12,18 +12,27 @@ import json
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
-from notifbot.kinds import load_samples
+from notifbot.kinds import describe, load_samples
 from notifbot.sandbox.chat import Chat, Message
 from notifbot.sandbox.signing import SignedRequest, block_actions, slash_command
-from notifbot.sandbox.slack_api import VIEWER, YOU, SlackApi
+from notifbot.sandbox.slack_api import USER_NAMES, SlackApi
 from notifbot.sandbox.slack_wire import wire
+from notifbot.sources.events import parse_event
+from notifbot.text import escape_mrkdwn
 
 ACK_SECONDS = 3.0  # Slack gives an app 3 s to answer before it shows "operation_timeout"
-USER_NAMES: Mapping[str, str] = {YOU: "you", VIEWER: "viewer"}
+
+
+def sample_titles() -> dict[str, str]:
+    """Each bundled sample's name → the title its kind gives its message (as `describe` words it, in English):
+    what "Send a sample event" lists."""
+    now = datetime.now(UTC)
+    return {name: describe(parse_event(event, now=now)).title for name, event in load_samples().items()}
 
 
 @dataclass(frozen=True)
@@ -111,7 +120,7 @@ class BotLink:
         signed = slash_command(
             self.signing_secret,
             command=self.command_name,
-            text=text,
+            text=escape_mrkdwn(text),  # Slack sends a typed &, < and > as &amp;, &lt; and &gt;
             user=user,
             user_name=USER_NAMES.get(user, user),
             channel=channel,

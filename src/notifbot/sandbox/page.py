@@ -3,16 +3,22 @@
 Server-rendered and usable without JavaScript (all but liveness): each POST answers 303 back to the page
 (Post/Redirect/Get) and is accepted only from the page itself (`Origin`, after the loopback `Host` check); the
 script (`static/sandbox.js`) only turns the forms into fetches, applies the feed and opens confirm dialogs.
+
+"Open console" posts to `/console`, which signs the reader in to the bot's console with a token the sandbox gave
+the bot: a session cookie (`ui.auth.mint`) for this host with the console's own attributes, and a 303 to the
+bot's `/ui/`. Cookies are scoped by host, not port (RFC 6265 §8.5), so the browser sends it to the bot; the tokens
+themselves never leave the server.
 """
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from markupsafe import Markup
 from starlette.requests import Request
@@ -26,15 +32,15 @@ from starlette.responses import (
 )
 from starlette.routing import Route
 
-from notifbot.kinds import load_samples
 from notifbot.render.html import STATIC_DIR as CHAT_STATIC
 from notifbot.sandbox.chat import Chat, Message
 from notifbot.sandbox.feed import Feed, notice_html
 from notifbot.sandbox.guard import same_origin
-from notifbot.sandbox.interact import BotLink
+from notifbot.sandbox.interact import BotLink, sample_titles
 from notifbot.sandbox.signing import find_button
 from notifbot.sandbox.slack_api import VIEWER, YOU
 from notifbot.sandbox.views import Confirm, Views, dom_id, templates
+from notifbot.ui.auth import COOKIE, LIFETIME_SECONDS, mint
 
 STATIC = Path(__file__).resolve().parent / "static"
 FILES: Mapping[str, Path] = {
@@ -56,6 +62,23 @@ MAX_FORM = 16 * 1024
 AS_COOKIE = "sandbox_as"
 SETTLE_SECONDS = 1.5  # how long a form waits for the bot's doing to show before it redirects
 Handler = Callable[[Request], Awaitable[Response]]
+CONSOLE_PATH = "/ui"  # where the bot mounts its console (web.py), the path of its session cookie
+CONSOLE_SUBJECT = "sandbox"  # who a session minted by the sandbox says signed in
+CONSOLE_ON_IPV6 = "The console opens from this page at 127.0.0.1 or localhost, where the bot listens."
+
+
+@dataclass(frozen=True)
+class ConsoleLink:
+    """The bot's console as the page opens it: its port, and a sign-in token per role that the sandbox made for the
+    bot's environment alone (never printed nor shown)."""
+
+    port: int
+    admin: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+    viewer: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+
+    def env(self) -> dict[str, str]:
+        """The tokens as the bot reads them (config/env.py)."""
+        return {"NOTIFBOT_CONSOLE_TOKEN": self.admin, "NOTIFBOT_CONSOLE_VIEWER_TOKEN": self.viewer}
 
 
 @dataclass
@@ -96,8 +119,17 @@ def _back(anchor: str = "") -> Response:
 class Page:
     """The page's routes over one chat, feed and link to the bot."""
 
-    def __init__(self, chat: Chat, link: BotLink, *, channels: Mapping[str, str], bot_url: str) -> None:
+    def __init__(
+        self,
+        chat: Chat,
+        link: BotLink,
+        *,
+        channels: Mapping[str, str],
+        bot_url: str,
+        console: ConsoleLink | None = None,
+    ) -> None:
         self.chat = chat
+        self.console = console
         self.link = link
         self.channel_names = dict(channels)  # configured channel → the name shown (its destination's)
         self.bot_url = bot_url
@@ -105,7 +137,7 @@ class Page:
         self.views = Views(self.env)
         self.feed = Feed(chat, self.views)
         self.dismissed: set[tuple[str, str]] = set()  # (channel, ts) of ephemeral answers dismissed
-        self.samples = list(load_samples())
+        self.samples = sample_titles()  # name → title, for the "Send a sample event" menu
 
     def routes(self) -> list[Route]:
         return [
@@ -118,13 +150,28 @@ class Page:
             Route("/sample", self._post(self._sample), methods=["POST"]),
             Route("/dismiss", self._post(self._dismiss), methods=["POST"]),
             Route("/as", self._post(self._as), methods=["POST"]),
+            *([Route("/console", self._post(self._console), methods=["POST"])] if self.console else []),
         ]
 
     # -- reading ---------------------------------------------------------------------------------------------
 
-    def _html(self, name: str, status: int = 200, **context: object) -> HTMLResponse:
+    def _html(self, name: str, status: int = 200, *, form_to: str = "", **context: object) -> HTMLResponse:
+        """A template rendered under the page's headers; `form_to`: one more URL a form may post (and redirect) to."""
         body = self.env.get_template(name).render(**context)
-        return HTMLResponse(body, status_code=status, headers=HEADERS)
+        headers = HEADERS
+        if form_to:
+            csp = CSP.replace("form-action 'self'", f"form-action 'self' {form_to}")
+            headers = {**HEADERS, "content-security-policy": csp}
+        return HTMLResponse(body, status_code=status, headers=headers)
+
+    def console_url(self, request: Request) -> str:
+        """The bot's console on the host this page was reached by: where /console sends the reader, and where the
+        page's form-action must let that redirect go. "" without a console, and on an IPv6 address: the bot
+        listens on 127.0.0.1, which a cookie set for [::1] never reaches."""
+        host = urlsplit(f"http://{request.headers.get('host', '')}").hostname or ""
+        if self.console is None or not host or ":" in host:
+            return ""
+        return f"http://{host}:{self.console.port}{CONSOLE_PATH}/"
 
     def columns(self, user: str) -> list[Column]:
         """Every configured channel, then any other the bot posted in, with what `user` sees there."""
@@ -151,8 +198,10 @@ class Page:
         """The page as it is now, for the reader of this browser, with the feed's position to resume from."""
         user = _user(request)
         known = set(self.channel_names) | set(self.chat.channels())
+        # "Open console" ends on the bot's /ui/: a CSP's form-action also covers where a form's answer redirects
         return self._html(
             "page.html",
+            form_to=self.console_url(request),
             columns=self.columns(user),
             notices=[notice_html(n) for n in self.chat.notices() if n.channel not in known],
             samples=self.samples,
@@ -160,6 +209,8 @@ class Page:
             user=user,
             command=self.link.command_name,
             bot_url=self.bot_url,
+            console=self.console is not None,
+            console_url=self.console_url(request),
             last_event=self.feed.event_id(self.chat.seq),
         )
 
@@ -274,4 +325,29 @@ class Page:
         response = _back()
         who = "viewer" if form.get("as") == "viewer" else "you"
         response.set_cookie(AS_COOKIE, who, httponly=True, samesite="strict")
+        return response
+
+    async def _console(self, request: Request, form: dict[str, str]) -> Response:
+        """Signs the reader in to the bot's console, as an admin (a viewer while the page acts as one): the session
+        cookie, and 303 to the bot's /ui/.
+
+        The cookie's attributes are the console's own (`ui.console.Console.login`); it is set for the host the
+        page was reached by, which is the bot's too (the Host check let only a loopback name through).
+        """
+        url = self.console_url(request)
+        if self.console is None or not url:
+            self.chat.notice("", CONSOLE_ON_IPV6)
+            return _back()
+        response = RedirectResponse(url, status_code=303, headers=HEADERS)
+        response.set_cookie(
+            COOKIE,
+            mint(self.console.viewer, "viewer", CONSOLE_SUBJECT)
+            if _user(request) == VIEWER
+            else mint(self.console.admin, "admin", CONSOLE_SUBJECT),
+            max_age=LIFETIME_SECONDS,
+            path=CONSOLE_PATH,
+            secure=False,  # the sandbox is plain HTTP on loopback, as the console sees its requests
+            httponly=True,
+            samesite="strict",
+        )
         return response

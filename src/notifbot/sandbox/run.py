@@ -39,7 +39,7 @@ from notifbot.sandbox.guard import LoopbackHostOnly, require_loopback
 from notifbot.sandbox.interact import BotLink
 from notifbot.sandbox.marketo import MarketoApi, seed_quota_samples
 from notifbot.sandbox.marketo_story import MarketoStory
-from notifbot.sandbox.page import Page
+from notifbot.sandbox.page import ConsoleLink, Page
 from notifbot.sandbox.services import Services
 from notifbot.sandbox.slack_api import TOKEN, YOU
 from notifbot.serving import serve
@@ -97,13 +97,19 @@ def derive(
     """`base` rewritten for the sandbox: chat destinations on the chat server, a Teams twin for every Slack
     destination on the same routes, SQLite at `db_path`, the bot on loopback, nothing that reaches the outside.
 
-    Routes, noise, groups, digests, templates and languages stay yours. Marketo, Adobe I/O and mailbox sources
-    and Teams over Graph are left out: the sandbox talks to nothing but itself (and `marketo`, the fake instance
-    on the chat server, when given).
+    Routes, noise, groups, digests, templates and languages stay yours; the console at /ui is on. Marketo, Adobe
+    I/O and mailbox sources and Teams over Graph are left out: the sandbox talks to nothing but itself (and
+    `marketo`, the fake instance on the chat server, when given).
     """
     s = base.model_copy(deep=True)
     s.server = s.server.model_copy(
-        update={"host": BOT_HOST, "port": port, "proxy_headers": False, "forwarded_allow_ips": []}
+        update={
+            "host": BOT_HOST,
+            "port": port,
+            "proxy_headers": False,
+            "forwarded_allow_ips": [],
+            "console": True,  # signed in from the page's "Open console" (page.py `/console`)
+        }
     )
     s.storage = s.storage.model_copy(update={"url": None, "path": db_path})
     admins = [*s.slack.admins, *([] if YOU in s.slack.admins else [YOU])]
@@ -156,10 +162,14 @@ def derive(
     return Derived(s, channels)
 
 
-def sandbox_env(environ: Mapping[str, str], signing_secret: str, api_url: str) -> Env:
-    """The bot's environment: the sandbox's Slack token, signing secret and API URL, your webhook token if set,
-    and nothing else (no Socket Mode token, database URL or Graph token reaches the sandbox's bot)."""
+def sandbox_env(
+    environ: Mapping[str, str], signing_secret: str, api_url: str, console: ConsoleLink | None = None
+) -> Env:
+    """The bot's environment: the sandbox's Slack token, signing secret and API URL, its console tokens, your
+    webhook token if set, and nothing else (no Socket Mode token, database URL or Graph token reaches the
+    sandbox's bot; console tokens of yours neither: the sandbox signs you in with its own)."""
     values = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": signing_secret, "SLACK_API_URL": api_url}
+    values.update(console.env() if console is not None else {})
     token = environ.get("NOTIFBOT_WEBHOOK_TOKEN")
     if token:
         values["NOTIFBOT_WEBHOOK_TOKEN"] = token
@@ -265,7 +275,8 @@ async def _run(
     instance = MarketoInstance.model_validate(fake.instance_entry(services.slack.base_url)) if fake else None
     derived = derive(base, services, port=_free_port(), db_path=db, marketo=instance)
     secret = secrets.token_hex(16)
-    env = sandbox_env(environ, secret, services.slack.api_url)
+    console = ConsoleLink(derived.settings.server.port)
+    env = sandbox_env(environ, secret, services.slack.api_url, console)
     if (
         fake is not None
     ):  # the story's morning, as the quota poller would have stored it, before the bot starts
@@ -281,8 +292,7 @@ async def _run(
         webhook_token=env.webhook_token,
         channel_names=derived.channels,
     )
-    page = Page(services.chat, link, channels=derived.channels, bot_url=bot_url)
-    # later: `/console` joins these routes once ui/ can mint a session for the bot's /ui
+    page = Page(services.chat, link, channels=derived.channels, bot_url=bot_url, console=console)
     routes = [*services.routes(), *page.routes(), *(fake.routes() if fake else [])]
     app = LoopbackHostOnly(Starlette(routes=routes), port)
     config = uvicorn.Config(

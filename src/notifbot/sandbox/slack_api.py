@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,10 @@ from notifbot.sandbox.slack_wire import BOT, TEAM, err, json_field, ok, read_par
 TOKEN = "xoxb-sandbox"
 YOU = "U0SANDBOX"
 VIEWER = "U0VIEWER"
+USER_NAMES: Mapping[str, str] = {
+    YOU: "you",
+    VIEWER: "viewer",
+}  # their Slack display names (the page's mentions)
 RESPONSE_URL_USES = 5  # Slack: a response_url takes 5 posts within 30 minutes
 RESPONSE_URL_TTL = 30 * 60.0
 API_PATH = "/slack/api/"
@@ -67,8 +72,8 @@ class SlackApi:
         self.token = token
         self.base_url = base_url  # `http://127.0.0.1:PORT`, set once the server is bound
         self.users: dict[str, dict[str, Any]] = {
-            YOU: user_object(YOU, "you", "You (sandbox admin)"),
-            VIEWER: user_object(VIEWER, "viewer", "A viewer (not an admin)"),
+            YOU: user_object(YOU, USER_NAMES[YOU], "You (sandbox admin)"),
+            VIEWER: user_object(VIEWER, USER_NAMES[VIEWER], "A viewer (not an admin)"),
         }
         self.usergroups: dict[str, set[str]] = {}
         self._targets: dict[str, _Target] = {}
@@ -156,7 +161,8 @@ class SlackApi:
         channel = p.get("channel")
         if not isinstance(channel, str) or not channel:
             return err("channel_not_found")
-        return JSONResponse(history_page(self.chat.messages(channel), p, time.time(), wire))
+        slack = [m for m in self.chat.messages(channel) if m.source == "slack"]  # not the Teams twin's cards
+        return JSONResponse(history_page(slack, p, time.time(), wire))
 
     def _usergroup_users(self, p: dict[str, Any]) -> Response:
         members = self.usergroups.get(str(p.get("usergroup") or ""))

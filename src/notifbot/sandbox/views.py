@@ -18,8 +18,16 @@ from markupsafe import Markup
 
 from notifbot.render.card_html import render_card_html
 from notifbot.render.html import el
-from notifbot.render.slack_html import STYLES, block_html, button_html, render_slack_html, text_html
+from notifbot.render.slack_html import (
+    STYLES,
+    block_html,
+    button_html,
+    render_slack_html,
+    text_html,
+    with_names,
+)
 from notifbot.sandbox.chat import Ephemeral, Message
+from notifbot.sandbox.slack_api import USER_NAMES
 
 CACHE = 2_000  # message bodies kept rendered (a page holds at most 300 per channel)
 
@@ -130,13 +138,13 @@ def _actions(m: Message, block: Mapping[str, Any]) -> Markup:
     return el("div", attrs, shown)
 
 
-def slack_body(m: Message) -> Markup:
-    """A Slack message as `render_slack_html` draws it, with working buttons."""
+def slack_body(m: Message, names: Mapping[str, str] = USER_NAMES) -> Markup:
+    """A Slack message as `render_slack_html` draws it, with working buttons; users `names` knows by name."""
     if not isinstance(m.blocks, list) or not m.blocks:
-        return render_slack_html({"text": m.text})
+        return render_slack_html({"text": m.text}, names)
     parts = [
         _actions(m, b) if isinstance(b, Mapping) and b.get("type") == "actions" else block_html(b)
-        for b in m.blocks
+        for b in with_names(m.blocks, names)
     ]
     return el("div", {"class": ("nb-message", "nb-slack")}, parts)
 
@@ -218,7 +226,7 @@ class Views:
             iso=iso,
             clock=clock,
             edited=False,
-            body=render_slack_html({"text": e.text, "blocks": e.blocks}),
+            body=render_slack_html({"text": e.text, "blocks": e.blocks}, USER_NAMES),
             user=e.user,
         )
         return Markup(self.env.get_template("message.html").render(m=shown, replies=[]))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from notifbot.store.conn import Conn, Row
 from notifbot.store.dialect import dialect_of
+from notifbot.store.event_list import ListRequestError
 
 
 @dataclass(frozen=True)
@@ -196,36 +197,47 @@ _OPEN_COLUMNS = (
 )
 
 
-def _open_rows(conn: Conn, status: str, columns: str, limit: int, before: int | None) -> list[Row]:
-    """Open rows of one status, newest event first (then newest row), after the row `before` in that order.
+def _open_rows(
+    conn: Conn, status: str, columns: str, limit: int, before: int | None, after: int | None = None
+) -> list[Row]:
+    """Open rows of one status, newest event first (then newest row): after the row `before` in that order, or the
+    `limit` rows just before the row `after` (the newer page, still returned newest first).
 
     outbox_open holds (status, event_id, id) for open rows only: a page is one ordered range however many rows are
     open (100,000 pending during an outage). A cursor row that no longer exists (pruned) ends the list.
     """
-    where, args = "", []
-    if before is not None:
-        cursor = conn.execute("SELECT event_id FROM outbox WHERE id = ?", (before,)).fetchone()
+    if before is not None and after is not None:
+        raise ListRequestError("give `before` or `after`, not both")
+    where, args, order = "", [], "DESC"
+    cursor_id = before if before is not None else after
+    if cursor_id is not None:
+        cursor = conn.execute("SELECT event_id FROM outbox WHERE id = ?", (cursor_id,)).fetchone()
         if cursor is None:
             return []
-        where, args = " AND (o.event_id, o.id) < (?, ?)", [int(cursor[0]), before]
-    return list(
-        conn.execute(
-            f"SELECT {columns} FROM outbox o JOIN events e ON e.id = o.event_id"
-            # the IN term lets SQLite use the partial index of open rows
-            f" WHERE o.status IN ('pending', 'dead') AND o.status = ?{where}"
-            " ORDER BY o.event_id DESC, o.id DESC LIMIT ?",
-            [status, *args, limit],
-        ).fetchall()
-    )
+        where = f" AND (o.event_id, o.id) {'<' if after is None else '>'} (?, ?)"
+        args = [int(cursor[0]), cursor_id]
+        order = "DESC" if after is None else "ASC"
+    rows = conn.execute(
+        f"SELECT {columns} FROM outbox o JOIN events e ON e.id = o.event_id"
+        # the IN term lets SQLite use the partial index of open rows
+        f" WHERE o.status IN ('pending', 'dead') AND o.status = ?{where}"
+        f" ORDER BY o.event_id {order}, o.id {order} LIMIT ?",
+        [status, *args, limit],
+    ).fetchall()
+    return list(rows) if order == "DESC" else list(reversed(rows))
 
 
-def list_dead(conn: Conn, limit: int = 100, before: int | None = None) -> list[DeadRow]:
-    """Dead rows, newest event first; `before`: the last row of the previous page (keyset, no OFFSET)."""
-    return [DeadRow(*tuple(r)) for r in _open_rows(conn, "dead", _OPEN_COLUMNS, limit, before)]
+def list_dead(
+    conn: Conn, limit: int = 100, before: int | None = None, after: int | None = None
+) -> list[DeadRow]:
+    """Dead rows, newest event first; `before`/`after`: the last/first row of the neighbouring page (keyset)."""
+    return [DeadRow(*tuple(r)) for r in _open_rows(conn, "dead", _OPEN_COLUMNS, limit, before, after)]
 
 
-def list_pending(conn: Conn, limit: int = 100, before: int | None = None) -> list[PendingRow]:
-    """Pending rows, newest event first; `before`: the last row of the previous page (keyset, no OFFSET)."""
+def list_pending(
+    conn: Conn, limit: int = 100, before: int | None = None, after: int | None = None
+) -> list[PendingRow]:
+    """Pending rows, newest event first; `before`/`after`: the last/first row of the neighbouring page (keyset)."""
     columns = f"{_OPEN_COLUMNS}, o.next_attempt_at, o.claimed_by IS NOT NULL AS claimed"
     return [
         PendingRow(
@@ -241,7 +253,7 @@ def list_pending(conn: Conn, limit: int = 100, before: int | None = None) -> lis
             r["next_attempt_at"],
             bool(r["claimed"]),
         )
-        for r in _open_rows(conn, "pending", columns, limit, before)
+        for r in _open_rows(conn, "pending", columns, limit, before, after)
     ]
 
 

@@ -22,7 +22,9 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from notifbot.chatops.slack_wiring import slack_interactive
 from notifbot.config import Env, Settings
+from notifbot.config.preview import Preview, preview
 from notifbot.iso_time import parse_time
 from notifbot.metrics import Metrics
 from notifbot.net import is_loopback
@@ -30,7 +32,7 @@ from notifbot.render.html import STATIC_DIR as CHAT_STATIC_DIR
 from notifbot.store.runner import Database
 from notifbot.ui.auth import COOKIE, LIFETIME_SECONDS, Keys, LoginLimiter, Role, Session
 from notifbot.ui.guard import BrowserGuard, clear_text_off_loopback, cross_site, own_origin
-from notifbot.ui.pages import PAGES, Page, View
+from notifbot.ui.pages import PAGES, Page, PageError, View
 from notifbot.ui.queries import requeue_dead
 
 log = logging.getLogger("notifbot.ui")
@@ -109,8 +111,10 @@ class Console:
         *,
         clock: Callable[[], float] = time.time,
         limiter: LoginLimiter | None = None,
+        preview: Preview | None = None,
     ) -> None:
         self.keys, self.db, self.wake, self.metrics, self.clock = keys, db, wake, metrics, clock
+        self.preview = preview  # the chat messages as the bot renders them (the notification page)
         self.limiter = limiter or LoginLimiter()
         self.templates = templates()
         self.static = static_files()
@@ -158,7 +162,9 @@ class Console:
         self, request: Request, status: int, message: str, session: Session | None = None
     ) -> HTMLResponse:
         """An error page that says what happened and what to do."""
-        title = {401: "Sign in first", 403: "Not allowed", 429: "Too many attempts"}.get(status, "Refused")
+        title = {401: "Sign in first", 403: "Not allowed", 404: "Not found", 429: "Too many attempts"}.get(
+            status, "Refused"
+        )
         return self.render(request, "error.html", title, session, {"message": message}, status=status)
 
     def sign_in(
@@ -181,8 +187,13 @@ class Console:
             session = self.session_of(request)
             if session is None:
                 return RedirectResponse(f"{base_of(request)}/login", status_code=303)
-            view = View(self.db, request.query_params, request.path_params, session, self.clock())
-            values = await page.context(view)
+            view = View(
+                self.db, request.query_params, request.path_params, session, self.clock(), self.preview
+            )
+            try:
+                values = await page.context(view)
+            except PageError as e:
+                return self.refuse(request, e.status, e.message, session)
             return self.render(request, page.template, page.title, session, values, current=page.path)
 
         return endpoint
@@ -317,7 +328,8 @@ def build_console(
 ) -> ASGIApp:
     """The console app (mounted at /ui by web.py); on a loopback bind without proxy headers, loopback Hosts only."""
     keys = Keys(env.console_token or "", env.console_viewer_token)
-    console = Console(keys, database, wake, metrics, clock=clock)
+    rendering = preview(settings, interactive=slack_interactive(settings, env))
+    console = Console(keys, database, wake, metrics, clock=clock, preview=rendering)
     server = settings.server
     # behind a proxy the Host is the public name; without one, a loopback bind is only addressed as loopback
     loopback_only = is_loopback(server.host) and not server.proxy_headers

@@ -1,4 +1,4 @@
-"""The console's own store reads and its one write, until store/outbox.py has them (keyset paging, step 4)."""
+"""The console's one write: Retry of a dead delivery, with the channel whose delivery it must wake."""
 
 from __future__ import annotations
 
@@ -7,32 +7,6 @@ from dataclasses import dataclass
 from notifbot.store import outbox
 from notifbot.store.conn import Conn
 from notifbot.store.db import transaction
-
-
-@dataclass(frozen=True)
-class PendingRow:
-    """A delivery still to be made (or retried), with its event."""
-
-    id: int
-    destination: str
-    target: str
-    attempts: int
-    last_error: str | None
-    next_attempt_at: float
-    event_key: str
-    kind: str
-    received_at: str
-
-
-def list_pending(conn: Conn, limit: int = 100) -> list[PendingRow]:
-    """Pending rows, newest first (the IN term lets SQLite use the partial index of open rows)."""
-    rows = conn.execute(
-        "SELECT o.id, o.destination, o.target, o.attempts, o.last_error, o.next_attempt_at, e.key, e.kind,"
-        " e.received_at FROM outbox o JOIN events e ON e.id = o.event_id"
-        " WHERE o.status IN ('pending', 'dead') AND o.status = 'pending' ORDER BY o.id DESC LIMIT ?",
-        (limit,),
-    ).fetchall()
-    return [PendingRow(*tuple(r)) for r in rows]
 
 
 @dataclass(frozen=True)

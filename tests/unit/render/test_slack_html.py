@@ -17,7 +17,7 @@ from notifbot.i18n import EN, Texts, texts_for
 from notifbot.kinds import load_samples
 from notifbot.model import Acked, Notification
 from notifbot.render.slack import render_slack, render_slack_thread
-from notifbot.render.slack_html import EMOJI, mrkdwn_html, render_slack_html
+from notifbot.render.slack_html import EMOJI, mrkdwn_html, render_slack_html, with_names
 from notifbot.render.slack_reply import render_reply
 from notifbot.replies import Fact, Item, Reply, Section
 from notifbot.sources.events import parse_event
@@ -147,6 +147,30 @@ def test_mentions_are_inert_pills() -> None:
     assert [p[0] for p in pills] == ["@U0BOB", "#general", "@here", "@channel", "@ops"]
     assert "nb-broadcast" in pills[2][1]
     assert root.text().endswith("Feb 18")
+
+
+def test_users_named_by_the_caller_are_mentioned_by_name_others_as_before() -> None:
+    names = {"U0YOU": "you", "U0ODD": "<b>|&"}
+    message = {
+        "text": "<@U0YOU> and <@U0BOB>",
+        "blocks": [
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": "Acknowledged by <@U0YOU>"}]},
+            {"type": "section", "fields": [{"type": "mrkdwn", "text": "<@U0ODD> <@U0YOU|label>"}]},
+            {"type": "actions", "elements": [{"type": "button", "value": "<@U0YOU>", "text": PLAIN}]},
+        ],
+    }
+    root = parse(str(render_slack_html(message, names)))
+    assert_inert(root)
+    assert [n.text() for n in root.find_all(cls="nb-mention")] == ["@you", "@<b>|&", "@label"]
+    assert root.find_all("button")[0].attr("data-value") == "<@U0YOU>"  # a button's value is no text
+    assert with_names(message, {}) == message and message["text"] == "<@U0YOU> and <@U0BOB>"  # a copy
+    plain = parse(str(render_slack_html({"text": message["text"]}, names)))
+    unnamed = parse(str(render_slack_html({"text": message["text"]})))
+    assert [n.text() for n in plain.find_all(cls="nb-mention")] == ["@you", "@U0BOB"]
+    assert [n.text() for n in unnamed.find_all(cls="nb-mention")] == ["@U0YOU", "@U0BOB"]
+
+
+PLAIN = {"type": "plain_text", "text": "Go"}
 
 
 def test_mrkdwn_markers() -> None:

@@ -31,6 +31,15 @@ def test_history_keeps_the_last_messages_per_channel_with_their_threads() -> Non
     assert chat.messages("C2") == [other]
 
 
+def test_history_keeps_as_many_slack_messages_and_teams_cards_each_as_the_page_lists() -> None:
+    chat = Chat(history=2)
+    slack = [chat.post("C1", f"slack {i}") for i in range(3)]
+    cards = [chat.card("C1", {"type": "AdaptiveCard", "body": []}, f"card {i}") for i in range(3)]
+    assert chat.messages("C1") == [*slack[1:], *cards[1:]]  # in ts order, the oldest of each gone
+    newest = chat.post("C1", "slack 3")
+    assert chat.messages("C1") == [slack[2], *cards[1:], newest]
+
+
 def test_update_edits_in_place_and_keeps_blocks_when_none_are_sent() -> None:
     chat = Chat()
     blocks = [{"type": "divider"}]

@@ -7,11 +7,13 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
+from starlette.requests import Request
 
+from notifbot.kinds import load_samples
 from notifbot.sandbox.chat import Chat
 from notifbot.sandbox.guard import same_origin
-from notifbot.sandbox.interact import BotLink
-from notifbot.sandbox.page import Page, settle
+from notifbot.sandbox.interact import BotLink, sample_titles
+from notifbot.sandbox.page import ConsoleLink, Page, settle
 from notifbot.sandbox.slack_api import VIEWER, YOU, SlackApi
 from tests.unit.render.html_tree import parse
 
@@ -52,6 +54,31 @@ async def test_a_reader_sees_the_slack_messages_with_their_own_answers_in_order(
     page.dismissed.add(("C0OPS", mine.ts))
     assert len(page.columns(YOU)[0].slack) == 2
     assert any("for the viewer" in parse(str(h)).text() for h in page.columns(VIEWER)[0].slack)
+
+
+def test_the_sample_menu_lists_each_sample_by_the_title_its_kind_gives_it() -> None:
+    titles = sample_titles()
+    assert list(titles) == list(load_samples())
+    assert titles["campaign_failure"] == "Campaign failed: Q4 Webinar Invites"
+    assert titles["crm_sync_dynamics"].startswith("Microsoft Dynamics: ")
+    assert all(title and "_" not in title.split(":")[0] for title in titles.values())
+
+
+@pytest.mark.parametrize(
+    ("host", "url"),
+    [
+        ("127.0.0.1:8090", "http://127.0.0.1:9999/ui/"),
+        ("localhost:8090", "http://localhost:9999/ui/"),  # the page's own host: its cookie reaches the bot
+        ("[::1]:8090", ""),  # the bot listens on 127.0.0.1 only, where a cookie for [::1] never goes
+    ],
+)
+async def test_the_console_opens_on_the_page_s_host_at_the_bot_s_port(
+    page: Page, host: str, url: str
+) -> None:
+    request = Request({"type": "http", "headers": [(b"host", host.encode())]})
+    assert page.console_url(request) == ""  # this page has no console
+    page.console = ConsoleLink(9999)
+    assert page.console_url(request) == url
 
 
 async def test_notices_show_with_their_channel(page: Page) -> None:

@@ -11,6 +11,7 @@ from notifbot.config import MarketoInstance, Settings, parse_settings
 from notifbot.destinations import SlackDestination, TeamsWorkflowDestination
 from notifbot.sandbox.marketo import MarketoApi
 from notifbot.sandbox.marketo_story import MUNCHKIN, MarketoStory
+from notifbot.sandbox.page import ConsoleLink
 from notifbot.sandbox.run import SANDBOX_CHANNEL, SandboxError, bind, derive, page_url, sandbox_env
 from notifbot.sandbox.services import Services
 from notifbot.sandbox.slack_api import TOKEN, YOU
@@ -39,6 +40,7 @@ def test_the_embedded_default_gets_one_channel_that_sees_everything_with_its_tea
     assert isinstance(twin, TeamsWorkflowDestination) and twin.url == services.teams.url(SANDBOX_CHANNEL)
     first, *rest = settings.routes
     assert (first.to, first.continue_, first.match) == (["sandbox", "sandbox-teams"], True, {})
+    assert settings.server.console  # the page's "Open console" signs in to it
     assert [r.to for r in rest] == [["console"]]  # the default's console stays as it was
 
 
@@ -101,8 +103,14 @@ def test_the_bot_gets_only_the_sandbox_secrets_and_your_webhook_token() -> None:
         "GRAPH_ACCESS_TOKEN": "real",
         "NOTIFBOT_WEBHOOK_TOKEN": "mine",
     }
-    env = sandbox_env(environ, "s" * 32, f"{BASE}/slack/api/")
+    yours = {"NOTIFBOT_CONSOLE_TOKEN": "yours" * 8, "NOTIFBOT_CONSOLE_VIEWER_TOKEN": "also yours" * 4}
+    console = ConsoleLink(9999)
+    env = sandbox_env({**environ, **yours}, "s" * 32, f"{BASE}/slack/api/", console)
     assert (env.slack_bot_token, env.slack_signing_secret, env.webhook_token) == (TOKEN, "s" * 32, "mine")
+    # the sandbox's own console tokens, never yours; long enough for the console, and never shown
+    assert (env.console_token, env.console_viewer_token) == (console.admin, console.viewer)
+    assert min(len(console.admin), len(console.viewer)) >= 32 and console.admin != console.viewer
+    assert console.admin not in repr(console) and console.viewer not in repr(console)
     assert env.slack_app_token is None and env.database_url is None and env.graph_access_token is None
     assert env.slack_api_url(Settings()) == f"{BASE}/slack/api/"
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from notifbot.kinds import load_samples
+from notifbot.model import Acked
 from notifbot.render.slack import ACK_ACTION, MUTE_ACTION, OPEN_ACTION, render_slack
 from notifbot.render.teams import render_teams
 from notifbot.sandbox.chat import Chat
+from notifbot.sandbox.slack_api import VIEWER, YOU
 from notifbot.sandbox.views import Views, templates
 from notifbot.sources.events import parse_event
 from tests.unit.render.helpers import T
@@ -87,6 +89,17 @@ def test_an_actions_block_with_other_elements_is_drawn_as_slack_html_does() -> N
     select = {"type": "static_select", "action_id": "pick"}
     root = parse(str(views.message(chat.post("C1", "x", [{"type": "actions", "elements": [select]}]))))
     assert not root.find_all("form", "sb-act") and root.find_all(None, "nb-unsupported")
+
+
+def test_the_sandbox_users_are_mentioned_by_their_names_as_slack_shows_them() -> None:
+    chat, views = Chat(), Views(templates())
+    n = parse_event(load_samples()["campaign_failure"], now=T)
+    acked = chat.post("C1", **render_slack(n, interactive=True, acked=Acked(YOU, T)))
+    context = parse(str(views.message(acked))).find_all(None, "nb-context")
+    assert any("Acknowledged by @you" in c.text() for c in context)
+    assert "U0SANDBOX" not in parse(str(views.message(acked))).text()
+    answer = chat.ephemeral("C1", VIEWER, f"<@{VIEWER}>, <@U0ELSE> is an admin")
+    assert "@viewer, @U0ELSE is an admin" in parse(str(views.ephemeral(answer))).text()
 
 
 def test_a_text_only_message_and_an_edit_show_as_slack_does() -> None:

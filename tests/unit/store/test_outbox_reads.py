@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from notifbot.sources.events import parse_event
 from notifbot.store import outbox, teams
 from notifbot.store.conn import Conn
 from notifbot.store.db import transaction
+from notifbot.store.event_list import ListRequestError
 from notifbot.store.events import Target, count_events, has_key_prefix, insert_notifications
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
@@ -99,3 +102,18 @@ def test_dead_and_pending_rows_page_newest_event_first_by_keyset(store_conn: Con
         (13, 7, "audit"),
     ]
     assert outbox.list_dead(conn, 10, before=10_000) == []  # a cursor row that is gone ends the list
+
+
+def test_the_newer_page_of_open_rows_is_the_one_just_above_the_cursor(store_conn: Conn) -> None:
+    conn = store_conn
+    for i in range(5):  # rows 2i+1 (slack) and 2i+2 (email) of event i+1
+        store(conn, f"k{i}", Target("ops", "slack", "C1"), Target("mail", "email", "ops@x"))
+    conn.execute("UPDATE outbox SET status = 'dead'")
+    newest_first = [int(r[0]) for r in conn.execute("SELECT id FROM outbox ORDER BY event_id DESC, id DESC")]
+    for at in range(1, len(newest_first)):
+        above = outbox.list_dead(conn, 3, after=newest_first[at])
+        assert [r.id for r in above] == newest_first[max(0, at - 3) : at]  # still newest first
+    assert [r.id for r in outbox.list_pending(conn, 3, after=newest_first[-1])] == []
+    assert outbox.list_dead(conn, 3, after=10_000) == []  # a cursor row that is gone ends the list
+    with pytest.raises(ListRequestError):
+        outbox.list_dead(conn, 3, before=1, after=2)

@@ -1,10 +1,16 @@
-// The sandbox page's script: forms become fetches, the SSE feed is applied (one animation frame per batch),
-// confirm dialogs open as <dialog>. The page works without it, all but liveness. No framework, no inline code.
+// The sandbox page's script: forms become fetches, the SSE feed is applied (in animation frames, a few
+// milliseconds of work each), confirm dialogs open as <dialog>. The page works without it, all but liveness.
+// No framework, no inline code.
 "use strict";
 
 (function () {
   const KEEP = 300; // messages per channel list kept in the DOM
   const ANNOUNCE_MS = 2000; // the live region speaks at most this often
+  // changes applied per frame until this much time went by: a storm never makes one long task (on a busy machine
+  // a task's wall time is a multiple of its CPU time), the rest waits for the next frame
+  const SLICE_MS = 8;
+  const FLASH = [{ backgroundColor: "#fdf3d3" }, { backgroundColor: "transparent" }];
+  const calm = window.matchMedia("(prefers-reduced-motion: reduce)");
   const body = document.body;
   const live = document.getElementById("sb-live");
 
@@ -52,7 +58,7 @@
   document.addEventListener("submit", (event) => {
     const form = event.target;
     const action = form.getAttribute("action");
-    if (action === "/as") return; // the page depends on who is acting: let it reload
+    if (action === "/as" || action === "/console") return; // a reload, or the console in a tab of its own
     event.preventDefault();
     const submitter = event.submitter;
     const dialog = form.querySelector("dialog.nb-confirm");
@@ -83,6 +89,7 @@
   // -- the feed ----------------------------------------------------------------------------------------------
 
   let queue = [];
+  let head = 0; // the next change of `queue` to apply
   let scheduled = false;
   const fresh = new Map(); // channel name → new messages not announced yet
   let lastSpoken = 0;
@@ -136,7 +143,7 @@
     thread.querySelector("summary").textContent = `${count} ${count === 1 ? "reply" : "replies"}`;
   }
 
-  function upsert(data, section) {
+  function upsert(data, section, grown) {
     const node = fragment(data.html);
     const old = document.getElementById(node.id);
     if (old) { // edited in place: the same element gets the new content, and keeps its thread
@@ -144,9 +151,7 @@
       const empty = node.querySelector(":scope > details.sb-thread");
       if (thread && empty) empty.replaceWith(thread);
       old.replaceChildren(...node.childNodes);
-      old.classList.remove("sb-flash");
-      void old.offsetWidth; // restart the animation
-      old.classList.add("sb-flash");
+      if (!calm.matches) old.animate(FLASH, { duration: 1500, easing: "ease-out" }); // no forced layout
       return;
     }
     if (data.thread_ts) {
@@ -155,11 +160,11 @@
     }
     const box = list(section, data.source);
     box.appendChild(node);
-    trim(box);
+    grown.add(box);
     announce(section);
   }
 
-  function apply(kind, data) {
+  function apply(kind, data, grown) {
     if (kind === "reset") {
       location.reload();
       return false;
@@ -176,31 +181,40 @@
       location.reload();
       return false;
     }
-    if (kind === "upsert") upsert(data, section);
+    if (kind === "upsert") upsert(data, section, grown);
     if (kind === "ephemeral" && data.user === body.dataset.user) {
       const box = list(section, "slack");
       box.appendChild(fragment(data.html));
-      trim(box);
+      grown.add(box);
     }
     return true;
   }
 
+  function schedule() {
+    if (!scheduled) {
+      scheduled = true;
+      requestAnimationFrame(flush);
+    }
+  }
+
   function flush() {
     scheduled = false;
-    const batch = queue;
-    queue = [];
-    for (const [kind, data] of batch) {
-      if (!apply(kind, data)) return;
+    const started = performance.now();
+    const grown = new Set(); // lists that got messages: trimmed once per frame, not once per message
+    while (head < queue.length) {
+      const [kind, data] = queue[head++];
+      if (!apply(kind, data, grown)) return;
+      if (performance.now() - started > SLICE_MS) break;
     }
+    grown.forEach(trim);
+    if (head < queue.length) schedule();
+    else { queue = []; head = 0; }
   }
 
   function enqueue(kind) {
     return (event) => {
       queue.push([kind, kind === "reset" ? {} : JSON.parse(event.data)]);
-      if (!scheduled) {
-        scheduled = true;
-        requestAnimationFrame(flush);
-      }
+      schedule();
     };
   }
 
