@@ -27,7 +27,9 @@ CONSOLE = Target("console", "console", "stdout")  # delivered by printing: no ch
 KINDS = ("audit", "crm_sync", "campaign_failure", "web_services")
 # every status the list shows (commands/listing.py) but "dead"; "pending" waits for a retry an hour away
 STATUSES = ("delivered", "pending", "acknowledged", "muted", "not routed")
-DEAD_EVERY = 25  # a few dead events besides the Retry tests' rows: each is a row of the outbox page axe checks
+DEAD_EVERY = (
+    25  # a few dead events besides the Retry tests' rows: each is a row of the outbox page axe checks
+)
 LISTED = 62  # events besides the Retry tests' own: with those, more than one page of 50
 RETRY_ROWS = 4  # dead rows for the tests that retry (or try to), one each
 INSTANCE = "123-ABC-456"

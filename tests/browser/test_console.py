@@ -37,6 +37,13 @@ if TYPE_CHECKING:
 
 TOKEN = "console-browser-" + "K3y5" * 8
 MAX_TABS = 40  # from the top of the outbox page to a row's Retry: far fewer with a handful of rows
+PAGE_SIZE = 50  # notifications a page (ui/notifications.py)
+# each row of the notification list: (event id from its link, kind, status)
+LIST_ROWS = """() => [...document.querySelectorAll("table.notifications tbody tr")].map(tr => [
+  Number(tr.querySelector("th a").getAttribute("href").split("/").pop()),
+  tr.cells[2].textContent.trim(),
+  tr.querySelector(".status").textContent.trim(),
+])"""
 # each row of a quota data table: (ISO time, calls used, share of the quota)
 SAMPLE_ROWS = """t => [...t.tBodies[0].rows].map(tr => [
   tr.querySelector("time").getAttribute("datetime"), tr.cells[1].textContent.trim(), tr.cells[2].textContent.trim(),
@@ -140,6 +147,59 @@ def dead_row(console: Console) -> int:
     return console.seeded.dead[next(_dead)]
 
 
+# -- test 6: the notification list
+
+
+def expected_rows(console: Console, kind: str | None = None) -> list[tuple[int, str, str]]:
+    """The stored events as the list should show them, newest first (a Retry test's event: status "retried?")."""
+    seeded = console.seeded
+    rows = [(i, k, s) for i, (k, s) in seeded.events.items()]
+    rows += [(i, "audit", "retried?") for i in seeded.retry_events]
+    return sorted((r for r in rows if kind in (None, r[1])), reverse=True)
+
+
+def shown_rows(page: Page, console: Console) -> list[tuple[int, str, str]]:
+    """The list's rows as (id, kind, status); a Retry test's event shows "retried?" when dead, pending or
+    delivered (whether its row was retried yet depends on the order the tests ran in)."""
+    retried = set(console.seeded.retry_events)
+    rows = [(int(i), str(k), str(s)) for i, k, s in page.evaluate(LIST_ROWS)]
+    return [
+        (i, k, "retried?" if i in retried and s in ("dead", "pending", "delivered") else s)
+        for i, k, s in rows
+    ]
+
+
+def test_the_list_shows_every_stored_notification_with_its_status(
+    page: Page, signed_in: BrowserContext, console: Console
+) -> None:
+    expected = expected_rows(console)
+    assert {s for _, _, s in expected} >= {
+        "delivered",
+        "pending",
+        "dead",
+        "acknowledged",
+        "muted",
+        "not routed",
+    }
+    page.goto("/ui/notifications")
+    assert page.get_by_role("table", name="Notifications").is_visible()
+    assert shown_rows(page, console) == expected[:PAGE_SIZE]
+    assert page.get_by_role("link", name="Newer").count() == 0
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="Older").click()
+    page.wait_for_url("**/ui/notifications?*before=*")
+    assert shown_rows(page, console) == expected[PAGE_SIZE:]
+    assert page.get_by_role("link", name="Older").count() == 0  # the oldest page
+    assert page.get_by_role("link", name="Newer").is_visible()
+    # a kind filter, chosen in the form as a person would
+    filters = page.get_by_role("form", name="Filter notifications")
+    filters.get_by_label("Kind").select_option("crm_sync")
+    filters.get_by_role("button", name="Filter").click()
+    page.wait_for_url("**/ui/notifications?*kind=crm_sync*")
+    crm_sync = expected_rows(console, "crm_sync")
+    assert 0 < len(crm_sync) < PAGE_SIZE and shown_rows(page, console) == crm_sync
+
+
 # -- test 7: Retry by keyboard
 
 
@@ -159,7 +219,9 @@ def test_retry_by_keyboard_requeues_the_dead_row(
             break
     else:
         pytest.fail(f"Retry row {row} was not reached in {MAX_TABS} Tab presses")
-    outline = button.evaluate("b => getComputedStyle(b).outlineStyle + ' ' + getComputedStyle(b).outlineWidth")
+    outline = button.evaluate(
+        "b => getComputedStyle(b).outlineStyle + ' ' + getComputedStyle(b).outlineWidth"
+    )
     assert outline == "solid 2px"  # the focus is visible (console.css :focus-visible)
     with page.expect_response(lambda r: r.url.endswith(f"/ui/outbox/{row}/retry")) as answer:
         page.keyboard.press("Enter")
