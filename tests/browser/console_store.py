@@ -55,7 +55,8 @@ def seed(db: Path) -> Seeded:
     conn = connect(db)
     try:
         seeded = Seeded()
-        now, mutes = time.time(), {}
+        now = time.time()
+        mutes: dict[str, int] = {}  # kind → the mute that silenced its muted events
         for i in range(LISTED):
             kind = KINDS[i % len(KINDS)]
             status = "dead" if i % DEAD_EVERY == DEAD_EVERY - 1 else STATUSES[i % len(STATUSES)]
