@@ -36,6 +36,11 @@ START_SECONDS = 60.0  # the sandbox prints its page's address once the bot answe
 STOP_SECONDS = 15.0
 WAIT_MS = 20_000  # for any one thing on the page (a message, an edit, a reply)
 SAMPLE = "campaign_failure"
+# sent besides SAMPLE before the console's pictures, so that its list shows several kinds and statuses
+CONSOLE_SAMPLES = ("crm_sync", "web_services", "engagement", "ab_test_result")
+MUTED_SAMPLE = "engagement"  # muted from Slack first: its row says "muted"
+LIST_ROWS = 6  # rows of the notification list in its picture
+QUOTA_ROWS = 6  # rows of the quota's data table in its picture
 EMOJI_PACKAGE = "fonts-noto-color-emoji"
 
 
@@ -194,6 +199,7 @@ class Session:
     sandbox: Sandbox
     out: Path
     saved: list[Path] = field(default_factory=list)
+    console: Page | None = None  # the bot's console in its own tab, once a picture has opened it
 
     def save(self, name: str, png: bytes) -> Path:
         """Writes `png` as `name` in the output folder and says its size."""
@@ -273,8 +279,86 @@ def quota_reply(s: Session) -> None:
     s.save("sandbox-quota.png", pane.screenshot(animations="disabled", caret="hide"))
 
 
-# The pictures, in order, all on one page of one sandbox.
-SHOTS: tuple[Callable[[Session], None], ...] = (sample_page, quota_reply)
+def slack_command(s: Session, text: str, answer: str) -> None:
+    """Types `/marketo <text>` in the Slack pane's box and waits for the ephemeral reply containing `answer`."""
+    pane = s.page.locator(".sb-pane").filter(has=s.page.locator(".sb-list[data-source=slack]")).first
+    replies = pane.locator(".sb-msg.sb-ephemeral", has_text=answer)
+    before = replies.count()
+    box = pane.locator("form.sb-command input[name=text]")
+    box.fill(text)
+    box.press("Enter")
+    expect(replies).to_have_count(before + 1)
+
+
+def send_sample(s: Session, name: str) -> None:
+    """Sends the sample `name` from the page and waits for its Slack message (or the list's next row if muted)."""
+    page = s.page
+    messages = page.locator(".sb-list[data-source=slack] > .sb-msg", has_text=f"Kind {name}")
+    before = messages.count()
+    page.get_by_label("Send a sample event").select_option(name)
+    page.locator("form[action='/sample']").get_by_role("button", name="Send").click()
+    if name != MUTED_SAMPLE:
+        expect(messages).to_have_count(before + 1)
+
+
+def console_page(s: Session) -> Page:
+    """The bot's console in the tab "Open console" opens, after acknowledging SAMPLE, muting MUTED_SAMPLE's kind
+    and sending CONSOLE_SAMPLES, so that the list shows several statuses; opened once, then reused."""
+    if s.console is not None:
+        return s.console
+    slack, _ = sample_messages(s)
+    if "Acknowledged by" not in slack.inner_text():
+        slack.get_by_role("button", name="Acknowledge").click()
+        expect(slack).to_contain_text("Acknowledged by")
+    slack_command(s, f'mute {MUTED_SAMPLE} 1h --reason "stream refill scheduled"', "Muted")
+    for name in CONSOLE_SAMPLES:
+        send_sample(s, name)
+    with s.page.context.expect_page() as opened:
+        s.page.get_by_role("button", name="Open console").click()
+    s.console = opened.value
+    expect(s.console.get_by_text("Signed in as admin")).to_be_visible()
+    return s.console
+
+
+def down_to(s: Session, console: Page, last: Locator, name: str) -> None:
+    """Saves the console's page from its top (the navigation bar) down to the bottom edge of `last`."""
+    settle(console)
+    box = last.bounding_box()
+    assert box is not None, f"{last} is not shown"
+    bottom = box["y"] + box["height"] + float(console.evaluate("window.scrollY"))
+    clip: FloatRect = {"x": 0, "y": 0, "width": WIDTH, "height": bottom}
+    s.save(name, console.screenshot(clip=clip, full_page=True, animations="disabled", caret="hide"))
+
+
+def console_notifications(s: Session) -> None:
+    """The console's notification list: the filters and the newest rows, each with its delivery status."""
+    console = console_page(s)
+    console.goto(f"{s.sandbox.bot_url}/ui/notifications")
+    rows = console.locator("table.notifications > tbody > tr")
+    # all stored before they were posted (the muted one before the next was sent): the newest is the last sent
+    expect(rows.first).to_contain_text(CONSOLE_SAMPLES[-1])
+    expect(rows.filter(has_text="muted")).not_to_have_count(0)
+    down_to(s, console, rows.nth(min(LIST_ROWS, rows.count()) - 1), "console-notifications.png")
+
+
+def console_quota(s: Session) -> None:
+    """The console's quota page: the first instance's chart, its forecast and reset, and the table's top rows."""
+    console = console_page(s)
+    console.goto(f"{s.sandbox.bot_url}/ui/quota")
+    panel = console.locator("section.quota").first
+    expect(panel.locator(".chart svg")).to_be_visible()
+    rows = panel.locator("table > tbody > tr")
+    expect(rows).not_to_have_count(0)
+    down_to(s, console, rows.nth(min(QUOTA_ROWS, rows.count()) - 1), "console-quota.png")
+
+
+# The pictures, in order, all on one page of one sandbox (and the console's tab it opens).
+SHOTS: tuple[Callable[[Session], None], ...] = (
+    sample_page,
+    quota_reply,
+    console_notifications,
+    console_quota,
+)
 
 
 def take(out: Path, executable: str) -> list[Path]:
