@@ -13,7 +13,8 @@ import email
 import email.policy
 from collections.abc import Sequence
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.headerregistry import ContentTypeHeader
+from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,10 @@ FIELD = "eml"  # the upload form's file input
 
 class UploadError(NotifbotError):
     """An upload form's body is not the form the page sends (its words are shown to the reader)."""
+
+
+def _malformed() -> UploadError:
+    return UploadError("the upload's form could not be read (a malformed multipart body)")
 
 
 @dataclass(frozen=True)
@@ -78,19 +83,32 @@ async def bounded_body(request: Request, limit: int, drain: int = DRAIN_BYTES) -
 
 
 def form_file(content_type: str, body: bytes, field: str = FIELD) -> Upload:
-    """The file `field` of a `multipart/form-data` body (the request's `content_type` given); UploadError if the body
-    is not such a form or has no such file."""
-    if not content_type.lower().startswith("multipart/form-data") or "boundary=" not in content_type.lower():
+    """The file `field` of a `multipart/form-data` body (RFC 7578; the request's `content_type` given), its bytes as
+    sent; UploadError if the body is not such a form or has no such file.
+
+    The stdlib's e-mail package reads the Content-Type and each part's headers; the parts are cut at the boundary
+    here, as its whole-message parser would parse a `message/rfc822` file (what browsers call an .eml) as a nested
+    message and not give its bytes back.
+    """
+    header = email.policy.HTTP.header_factory("content-type", " ".join(content_type.split()))
+    boundary = str(header.params.get("boundary") or "") if isinstance(header, ContentTypeHeader) else ""
+    if getattr(header, "content_type", "") != "multipart/form-data" or not 0 < len(boundary) <= 70:
         raise UploadError("the upload is not a multipart/form-data form")
-    head = f"Content-Type: {' '.join(content_type.split())}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1")
-    msg = email.message_from_bytes(head + body, policy=email.policy.HTTP)
-    if not isinstance(msg, EmailMessage) or not msg.is_multipart() or msg.defects:
-        raise UploadError("the upload's form could not be read (a malformed multipart body)")
-    for part in msg.iter_parts():
-        if part.get_param("name", header="content-disposition") != field:
-            continue
-        content = part.get_payload(decode=True)
-        return Upload(str(part.get_filename() or ""), content if isinstance(content, bytes) else b"")
+    chunks = (b"\r\n" + body).split(b"\r\n--" + boundary.encode("latin-1"))
+    for chunk in chunks[1:]:  # chunks[0] is the preamble
+        if chunk.startswith(b"--"):
+            break  # the close delimiter: the form had no such file
+        rest = chunk.lstrip(b" \t")
+        if not rest.startswith(b"\r\n"):
+            raise _malformed()
+        head, sep, content = rest[2:].partition(b"\r\n\r\n") if rest[2:4] != b"\r\n" else (b"", b"", rest[4:])
+        if head and not sep:
+            raise _malformed()
+        part = BytesHeaderParser(policy=email.policy.HTTP).parsebytes(head + b"\r\n\r\n")
+        if part.get_param("name", header="content-disposition") == field:
+            return Upload(str(part.get_filename() or ""), content)
+    else:
+        raise _malformed()  # no close delimiter: the body was cut short
     raise UploadError("the form carried no e-mail file")
 
 
