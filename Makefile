@@ -37,8 +37,9 @@ run: $(RUN_STAMP)
 sandbox: $(RUN_STAMP)
 	$(BIN)/notifbot $(strip sandbox $(if $(PORT),--port $(PORT)) $(if $(filter no,$(MARKETO)),,--marketo))
 
-# The README's pictures of the sandbox, into docs/img/ (tools/screenshots.py): Playwright (the test extra) drives the
-# system's Chromium (NOTIFBOT_CHROMIUM, else `chromium`); as root it installs Debian's emoji font when none is there
+# The README's pictures of the sandbox and of the console it opens, into docs/img/ (tools/screenshots.py): Playwright
+# (the test extra) drives the system's Chromium (NOTIFBOT_CHROMIUM, else `chromium`); as root it installs Debian's
+# emoji font when none is there
 screenshots: $(TEST_STAMP)
 	$(BIN)/python tools/screenshots.py
 

@@ -1,25 +1,21 @@
-"""Takes the README's pictures of `notifbot sandbox` (`make screenshots`), as PNG files in docs/img/.
+"""Takes the README's pictures of `notifbot sandbox` and of the bot's console (`make screenshots`), as PNG files in
+docs/img/.
 
 Starts the sandbox with its fake Marketo in a subprocess (a free loopback port, a database in a temporary
 directory), drives its page with Playwright in the system's Chromium (NOTIFBOT_CHROMIUM, else `chromium` on
-PATH), and writes one picture per function in SHOTS. A picture is a function of a `Session` (the page, the
-sandbox's addresses, `save`): adding one is one function and one entry there.
+PATH), and writes one picture per function in SHOTS. The console's pictures are taken in the tab the sandbox's
+"Open console" opens, signed in as an admin. A picture is a function of a `Session` (the page, the sandbox's
+addresses, the console's tab, `save`): adding one is one function and one entry there.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import queue
-import shutil
-import socket
-import struct
-import subprocess
 import sys
 import tempfile
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,159 +24,27 @@ try:
 except ImportError:  # pragma: no cover - said at start, with the way to get it
     sys.exit("screenshots: needs Playwright (the test extra: `make screenshots` installs it)")
 
-ROOT = Path(__file__).resolve().parents[1]
+from screenshot_env import (  # tools/, the script's own folder, is first on sys.path
+    EMOJI_PACKAGE,
+    ROOT,
+    Sandbox,
+    ToolError,
+    chromium_executable,
+    ensure_emoji_font,
+    png_size,
+    sandbox,
+    say,
+)
+
 OUT = ROOT / "docs" / "img"
 WIDTH, HEIGHT = 1200, 900  # the viewport; pictures are cropped from it, at one device pixel per CSS pixel
 MARGIN = 24  # below the last channel, as on its left
-START_SECONDS = 60.0  # the sandbox prints its page's address once the bot answers
-STOP_SECONDS = 15.0
 WAIT_MS = 20_000  # for any one thing on the page (a message, an edit, a reply)
 SAMPLE = "campaign_failure"
-EMOJI_PACKAGE = "fonts-noto-color-emoji"
-
-
-class ToolError(Exception):
-    """The pictures cannot be taken: no Chromium, or the sandbox did not start."""
-
-
-def say(message: str) -> None:
-    """One progress line."""
-    print(f"screenshots: {message}", flush=True)
-
-
-# --- what the pictures need: an emoji font, Chromium ---------------------------------------------------------
-
-
-def has_emoji_font() -> bool:
-    """Whether fontconfig knows an emoji font (the messages' headers start with 🔴, 🟠 or ✅)."""
-    fc_list = shutil.which("fc-list")
-    if fc_list is None:
-        return False
-    listing = subprocess.run([fc_list], capture_output=True, text=True, check=False).stdout
-    return "emoji" in listing.lower()
-
-
-def ensure_emoji_font(install: bool) -> None:
-    """Installs Debian's colour emoji font when none is there and we are root (`install`); else warns."""
-    if has_emoji_font():
-        return
-    if install and os.geteuid() == 0 and shutil.which("apt-get"):
-        say(
-            f"no emoji font (the headers' emoji would be boxes): installing Debian's {EMOJI_PACKAGE} with apt-get"
-        )
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        apt = ["apt-get", "install", "-y", "-q", "--no-install-recommends", EMOJI_PACKAGE]
-        if subprocess.run(apt, env=env, capture_output=True, check=False).returncode != 0:
-            say("apt-get install failed: running apt-get update and trying once more")
-            subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True, check=False)
-            subprocess.run(apt, env=env, capture_output=True, check=False)
-        if has_emoji_font():
-            say(f"{EMOJI_PACKAGE} installed")
-            return
-    say(
-        f"warning: no emoji font (`fc-list | grep -i emoji` finds none): emoji will show as boxes; "
-        f"install one, e.g. `apt-get install {EMOJI_PACKAGE}` as root"
-    )
-
-
-def chromium_executable() -> str:
-    """NOTIFBOT_CHROMIUM, else `chromium` (or `chromium-browser`) on PATH."""
-    configured = os.environ.get("NOTIFBOT_CHROMIUM")
-    if configured:
-        if not os.access(configured, os.X_OK):
-            raise ToolError(f"NOTIFBOT_CHROMIUM={configured} is not an executable file")
-        return configured
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        raise ToolError(
-            "no Chromium: install Debian's (`apt-get install --no-install-recommends chromium`, as root) "
-            "or set NOTIFBOT_CHROMIUM to a Chromium executable"
-        )
-    return found
-
-
-# --- the sandbox, in a subprocess ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Sandbox:
-    """A running `notifbot sandbox`: its page and the bot beside it."""
-
-    url: str
-    bot_url: str
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _lines(stream: Iterator[str], into: queue.Queue[str | None]) -> None:
-    for line in stream:
-        into.put(line)
-    into.put(None)
-
-
-@contextmanager
-def sandbox(workdir: Path) -> Iterator[Sandbox]:
-    """`notifbot sandbox --marketo` on a free port with its database in `workdir`, until the block ends."""
-    log_path = workdir / "sandbox.log"
-    command = [
-        sys.executable,
-        "-m",
-        "notifbot",
-        "sandbox",
-        "--marketo",
-        "--port",
-        str(free_port()),
-        "--db",
-        str(workdir / "sandbox.db"),
-        "--log-format",
-        "text",
-    ]
-    # this checkout's sources, the embedded default config: no ./notifbot.yaml in workdir, no NOTIFBOT_CONFIG
-    paths = [
-        str(ROOT / "src"),
-        *(str(Path(p).resolve()) for p in os.environ.get("PYTHONPATH", "").split(":") if p),
-    ]
-    env = {k: v for k, v in os.environ.items() if k != "NOTIFBOT_CONFIG"} | {"PYTHONPATH": ":".join(paths)}
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(command, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=log, text=True)
-        try:
-            assert proc.stdout is not None
-            lines: queue.Queue[str | None] = queue.Queue()
-            threading.Thread(target=_lines, args=(proc.stdout, lines), daemon=True).start()
-            found: dict[str, str] = {}
-            while len(found) < 2:
-                try:
-                    line = lines.get(timeout=START_SECONDS)
-                except queue.Empty:
-                    line = None
-                if line is None:
-                    tail = log_path.read_text(errors="replace").splitlines()[-15:]
-                    raise ToolError("the sandbox did not start:\n  " + "\n  ".join(tail))
-                for key, prefix in (("url", "notifbot sandbox: "), ("bot", "  the bot: ")):
-                    if line.startswith(prefix):
-                        found[key] = line[len(prefix) :].split()[0]
-            yield Sandbox(found["url"], found["bot"])
-        finally:
-            proc.terminate()  # SIGTERM: the bot drains and both servers stop, as with Ctrl-C
-            try:
-                proc.wait(timeout=STOP_SECONDS)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
-# --- files -----------------------------------------------------------------------------------------------------
-
-
-def png_size(png: bytes) -> tuple[int, int]:
-    """Width and height from the IHDR chunk."""
-    width, height = struct.unpack(">II", png[16:24])
-    return int(width), int(height)
+# sent besides SAMPLE before the console's pictures, so that its list shows several kinds and statuses
+CONSOLE_SAMPLES = ("crm_sync", "web_services", "engagement", "ab_test_result")
+MUTED_SAMPLE = "engagement"  # muted from Slack first: its row says "muted"
+QUOTA_ROWS = 6  # rows of the quota's data table in its picture
 
 
 # --- the pictures ----------------------------------------------------------------------------------------------
@@ -194,6 +58,7 @@ class Session:
     sandbox: Sandbox
     out: Path
     saved: list[Path] = field(default_factory=list)
+    console: Page | None = None  # the bot's console in its own tab, once a picture has opened it
 
     def save(self, name: str, png: bytes) -> Path:
         """Writes `png` as `name` in the output folder and says its size."""
@@ -217,8 +82,7 @@ def sample_messages(s: Session) -> tuple[Locator, Locator]:
     if not page.url.startswith(s.sandbox.url):
         page.goto(s.sandbox.url)
     if slack.count() == 0:
-        page.get_by_label("Send a sample event").select_option(SAMPLE)
-        page.locator("form[action='/sample']").get_by_role("button", name="Send").click()
+        send_sample(s, SAMPLE)
     expect(slack).to_have_count(1)
     expect(teams).to_have_count(1)
     return slack, teams
@@ -273,8 +137,106 @@ def quota_reply(s: Session) -> None:
     s.save("sandbox-quota.png", pane.screenshot(animations="disabled", caret="hide"))
 
 
-# The pictures, in order, all on one page of one sandbox.
-SHOTS: tuple[Callable[[Session], None], ...] = (sample_page, quota_reply)
+def slack_command(s: Session, text: str, answer: str) -> None:
+    """Types `/marketo <text>` in the Slack pane's box and waits for the ephemeral reply containing `answer`."""
+    pane = s.page.locator(".sb-pane").filter(has=s.page.locator(".sb-list[data-source=slack]")).first
+    replies = pane.locator(".sb-msg.sb-ephemeral", has_text=answer)
+    before = replies.count()
+    box = pane.locator("form.sb-command input[name=text]")
+    box.fill(text)
+    box.press("Enter")
+    expect(replies).to_have_count(before + 1)
+
+
+def send_sample(s: Session, name: str, muted: bool = False) -> None:
+    """Sends the sample `name` from the page and waits for the sandbox's answer (the bot has stored it, so samples
+    sent one after the other are listed in that order), then, unless it is `muted`, for its message and card."""
+    page = s.page
+    posted = [
+        page.locator(f".sb-list[data-source={source}] > .sb-msg", has_text=f"Kind {name}")
+        for source in ("slack", "teams")
+    ]
+    counts = [messages.count() for messages in posted]
+    page.get_by_label("Send a sample event").select_option(name)
+    with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/sample")):
+        page.locator("form[action='/sample']").get_by_role("button", name="Send").click()
+    for messages, count in zip(posted, counts, strict=True):
+        if not muted:  # one more at least: the fake Marketo's quota warning is a web_services message too
+            expect(messages.nth(count)).to_be_attached()
+
+
+def delivered(console: Page, url: str) -> None:
+    """Opens `url` in the console, again until it shows no pending delivery: a message appears in the sandbox a
+    moment before the bot records it as delivered."""
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while True:
+        console.goto(url)
+        if console.locator("main .status-pending").count() == 0:
+            return
+        if time.monotonic() > deadline:
+            raise ToolError(f"{url} still shows pending deliveries after {WAIT_MS / 1000:.0f} s")
+
+
+def console_page(s: Session) -> Page:
+    """The bot's console in the tab "Open console" opens, after acknowledging SAMPLE, muting MUTED_SAMPLE's kind
+    and sending CONSOLE_SAMPLES, so that the list shows several statuses; opened once, then reused."""
+    if s.console is not None:
+        return s.console
+    slack, _ = sample_messages(s)
+    if "Acknowledged by" not in slack.inner_text():
+        slack.get_by_role("button", name="Acknowledge").click()
+        expect(slack).to_contain_text("Acknowledged by")
+    slack_command(s, f'mute {MUTED_SAMPLE} 1h --reason "stream refill scheduled"', "Muted")
+    for name in CONSOLE_SAMPLES:
+        send_sample(s, name, muted=name == MUTED_SAMPLE)
+    with s.page.context.expect_page() as opened:
+        s.page.get_by_role("button", name="Open console").click()
+    s.console = opened.value
+    expect(s.console.get_by_text("Signed in as admin")).to_be_visible()
+    return s.console
+
+
+def down_to(s: Session, console: Page, last: Locator, name: str) -> None:
+    """Saves the console's page from its top (the navigation bar) down to the bottom edge of `last`."""
+    settle(console)
+    box = last.bounding_box()
+    assert box is not None, f"{last} is not shown"
+    bottom = box["y"] + box["height"] + float(console.evaluate("window.scrollY"))
+    clip: FloatRect = {"x": 0, "y": 0, "width": WIDTH, "height": bottom}
+    s.save(name, console.screenshot(clip=clip, full_page=True, animations="disabled", caret="hide"))
+
+
+def console_notifications(s: Session) -> None:
+    """The console's notification list: the filters and the newest rows, each with its delivery status."""
+    console = console_page(s)
+    delivered(console, f"{s.sandbox.bot_url}/ui/notifications")
+    rows = console.locator("table.notifications > tbody > tr")
+    # all stored (send_sample): the picture goes down to the first one sent, with the fake Marketo's quota warning
+    # (posted once its story has passed 14:30 CT) wherever it came
+    for name in CONSOLE_SAMPLES:
+        expect(rows.filter(has_text=name)).not_to_have_count(0)
+    expect(rows.filter(has_text="muted")).not_to_have_count(0)
+    down_to(s, console, rows.filter(has_text=SAMPLE).first, "console-notifications.png")
+
+
+def console_quota(s: Session) -> None:
+    """The console's quota page: the first instance's chart, its forecast and reset, and the table's top rows."""
+    console = console_page(s)
+    console.goto(f"{s.sandbox.bot_url}/ui/quota")
+    panel = console.locator("section.quota").first
+    expect(panel.locator(".chart svg")).to_be_visible()
+    rows = panel.locator("table > tbody > tr")
+    expect(rows).not_to_have_count(0)
+    down_to(s, console, rows.nth(min(QUOTA_ROWS, rows.count()) - 1), "console-quota.png")
+
+
+# The pictures, in order, all on one page of one sandbox (and the console's tab it opens).
+SHOTS: tuple[Callable[[Session], None], ...] = (
+    sample_page,
+    quota_reply,
+    console_notifications,
+    console_quota,
+)
 
 
 def take(out: Path, executable: str) -> list[Path]:
@@ -312,11 +274,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="tools/screenshots.py",
         description=(
-            "Takes the README's pictures of `notifbot sandbox --marketo` with Playwright in the system's Chromium "
+            "Takes the README's pictures of `notifbot sandbox --marketo` and of the bot's console it opens, with "
+            "Playwright in the system's Chromium "
             "(NOTIFBOT_CHROMIUM, else `chromium` on PATH) and writes them as PNG files "
             f"({', '.join(f.__name__ for f in SHOTS)}). Installs Debian's {EMOJI_PACKAGE} first when no emoji "
-            "font is there and it runs as root. The quota picture shows the fake Marketo's day up to now "
-            "(US Central), so it differs with the time it is taken."
+            "font is there and it runs as root. The quota pictures show the fake Marketo's day up to now "
+            "(US Central), so they differ with the time they are taken."
         ),
     )
     parser.add_argument(

@@ -323,7 +323,7 @@ def test_the_overview_sums_up_each_page(console: ClockedConsole) -> None:
     page = get(console, "/ui/")
     html = Html(page.text)
     assert "1 open: 1 firing" in page.text
-    (group,) = html.table("Most recently active open groups (at most 1)")
+    (group,) = html.table("Most recently active open problems (at most 1)")
     assert group == [
         f"kind=campaign_failure {EVIL}",
         "ops",

@@ -17,23 +17,28 @@ import pytest
 
 from notifbot.cli import main
 from notifbot.render.slack import ACK_ACTION, MUTE_ACTION
+from notifbot.sandbox.emails import MAIL_DIR, MAILBOX, MAX_EMAIL_BYTES
 from notifbot.sandbox.marketo_story import MUNCHKIN
 from notifbot.sandbox.run import SANDBOX_CHANNEL
+from notifbot.sources.email.message import MailMeta, handle
 from notifbot.ui.auth import COOKIE, LIFETIME_SECONDS
 from tests.integration.process import wait_until
-from tests.integration.sandbox_process import SandboxProcess
+from tests.integration.sandbox_process import CONFIG, SandboxProcess
 from tests.unit.render.html_tree import Node, parse
 
 pytestmark = pytest.mark.slow  # a subprocess: scheduled first (tests/conftest.py)
 
 CHANNEL = SANDBOX_CHANNEL
+# one e-mail rule of the configuration's own, which an uploaded e-mail is classified by
+RULE_SUBJECT = "Sandbox rule:"
+EMAIL_RULES = "email: {rules: [{kind: linkedin, subject: '^Sandbox rule:', fields: {audience_name: 'Audience: (.+)'}}]}\n"
 
 
 class Sandbox(SandboxProcess):
     """The child process and HTTP clients for its page, sending the page's own Origin (one reading as a viewer)."""
 
     def __init__(self, tmp: Path) -> None:
-        super().__init__(tmp)
+        super().__init__(tmp, config=CONFIG + EMAIL_RULES)
         self.client = httpx.Client(base_url=self.url, headers={"origin": self.url}, timeout=10)
         self.viewer = httpx.Client(
             base_url=self.url, headers={"origin": self.url}, cookies={"sandbox_as": "viewer"}, timeout=10
@@ -271,3 +276,71 @@ def test_a_typed_ampersand_reaches_the_bot_as_slack_sends_it_and_round_trips(san
     replies = [a.text() for a in _articles(sandbox.page(), "slack", ephemeral=True)]
     assert any(typed in r for r in replies), replies
     sandbox.post("/command", {"channel": CHANNEL, "text": f"unmute campaign_failure {typed}"})
+
+
+def _posted(sandbox: Sandbox, raw: bytes) -> Node | None:
+    """The Slack article of the e-mail `raw` (its context line names the key, the intake's with a suffix)."""
+    key = handle(raw, MailMeta(mailbox=MAILBOX)).key + "-sandbox-"
+    return next((a for a in _articles(sandbox.page(), "slack") if key in a.text()), None)
+
+
+def _upload(sandbox: Sandbox, raw: bytes, origin: str | None = None) -> httpx.Response:
+    headers = {"origin": origin} if origin else {}
+    files = {"eml": ("mine.eml", raw, "message/rfc822")}
+    return sandbox.client.post("/email", files=files, headers=headers)
+
+
+def _mail(subject: str, body: str, message_id: str) -> bytes:
+    return (
+        f"From: Marketo <noreply@marketo.com>\r\nSubject: {subject}\r\nMessage-ID: <{message_id}>\r\n"
+        f"Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
+    ).encode()
+
+
+def test_a_bundled_email_is_sent_from_the_menu_as_its_kind_s_message(sandbox: Sandbox) -> None:
+    [group] = [g for g in sandbox.page().find_all("optgroup") if g.attr("label") == "E-mails"]
+    options = {o.attr("value"): o.text() for o in group.find_all("option")}
+    assert options["email:facebook"] == "Facebook: leads could not be sent"  # by its subject
+    assert sandbox.post("/sample", {"sample": "email:facebook"}).status_code == 303
+    raw = (MAIL_DIR / "facebook.eml").read_bytes()
+    wait_until(lambda: _posted(sandbox, raw), timeout=10)
+    article = _posted(sandbox, raw)
+    assert article is not None
+    header = article.find_all("h3", "nb-header")[0].text()
+    assert (
+        "Facebook" in header and "Webinar attendees" in article.text()
+    )  # the kind's title, its audience field
+
+
+def test_an_uploaded_eml_is_classified_by_the_configuration_s_rules(sandbox: Sandbox) -> None:
+    [form] = [f for f in sandbox.page().find_all("form") if f.attr("action") == "/email"]
+    assert form.attr("enctype") == "multipart/form-data"
+    [file_input] = form.find_all("input")
+    assert (file_input.attr("type"), file_input.attr("name")) == ("file", "eml")
+    raw = _mail(f"{RULE_SUBJECT} audience trouble", "Audience: Sandbox upload audience", "rule@sandbox.test")
+    answer = _upload(sandbox, raw)
+    assert answer.status_code == 303 and answer.headers["location"] == "/"
+    wait_until(lambda: _posted(sandbox, raw), timeout=10)
+    article = _posted(sandbox, raw)
+    assert article is not None and "LinkedIn" in article.find_all("h3", "nb-header")[0].text()
+    assert "Sandbox upload audience" in article.text()
+
+
+def test_an_eml_that_is_not_an_email_still_arrives_as_other(sandbox: Sandbox) -> None:
+    raw = b"\xff\xfe this is no e-mail \x00 at all\r\n" * 3
+    assert _upload(sandbox, raw).status_code == 303
+    wait_until(lambda: _posted(sandbox, raw), timeout=10)
+
+
+def test_an_oversized_upload_gets_a_notice_and_nothing_is_posted(sandbox: Sandbox) -> None:
+    raw = _mail("Too big", "x" * MAX_EMAIL_BYTES, "big@sandbox.test")
+    assert _upload(sandbox, raw).status_code == 303
+    notices = [n.text() for n in sandbox.page().find_all("p", "sb-notice")]
+    assert any("too large" in n and f"{MAX_EMAIL_BYTES:,} bytes" in n for n in notices), notices
+    assert _posted(sandbox, raw) is None
+
+
+def test_an_upload_from_another_origin_is_refused(sandbox: Sandbox) -> None:
+    raw = _mail("Foreign", "from elsewhere", "foreign@sandbox.test")
+    assert _upload(sandbox, raw, origin="http://evil.example").status_code == 403
+    assert _posted(sandbox, raw) is None

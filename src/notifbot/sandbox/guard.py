@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from notifbot.asgi import error_body, respond
@@ -47,3 +48,9 @@ def same_origin(origin: str | None, host: str | None, fetch_site: str | None = N
     if origin is None:
         return fetch_site == "same-origin"
     return origin.strip().lower() == f"http://{host.strip().lower()}"
+
+
+def from_page(request: Request) -> bool:
+    """True when a POST comes from the sandbox's own page (`same_origin` on its headers)."""
+    h = request.headers
+    return same_origin(h.get("origin"), h.get("host"), h.get("sec-fetch-site"))

@@ -1,7 +1,7 @@
 """What the page's buttons and boxes send the bot, over the routes Slack and senders use, and what comes back.
 
 A click is a signed `block_actions` POST to the bot's `/slack/events`, a command a signed slash command there, a
-sample an event JSON posted to `/hooks/events`. Slack's answer to each is shown as Slack shows it: a slash
+sample an event JSON posted to `/hooks/events` (an e-mail too, as the bot's e-mail intake classifies it). Slack's answer to each is shown as Slack shows it: a slash
 command's ack body as its reply, a failed or late (> 3 s) answer as a notice; later `response_url` posts arrive
 through `slack_api`.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +18,10 @@ from typing import Any
 import httpx
 
 from notifbot.kinds import describe, load_samples
+from notifbot.kinds.mail import EmailRule
+from notifbot.model import Kind
 from notifbot.sandbox.chat import Chat, Message
+from notifbot.sandbox.emails import PREFIX, bundled_email, email_event
 from notifbot.sandbox.signing import SignedRequest, block_actions, slash_command
 from notifbot.sandbox.slack_api import USER_NAMES, SlackApi
 from notifbot.sandbox.slack_wire import wire
@@ -58,6 +61,7 @@ class BotLink:
         command: str = "/marketo",
         webhook_token: str | None = None,
         channel_names: Mapping[str, str] | None = None,
+        email_rules: Sequence[tuple[Kind, EmailRule]] = (),
     ) -> None:
         self.chat = chat
         self.slack = slack
@@ -66,6 +70,7 @@ class BotLink:
         self.command_name = command
         self.webhook_token = webhook_token
         self.channel_names = dict(channel_names or {})
+        self.email_rules = tuple(email_rules)  # the configuration's own, tried before the built-in ones
         self._client = httpx.AsyncClient(timeout=ACK_SECONDS)
 
     async def aclose(self) -> None:
@@ -157,20 +162,38 @@ class BotLink:
             self.chat.ephemeral(channel, user, text, blocks)
 
     async def sample(self, name: str) -> str | None:
-        """Posts the bundled sample `name` (with a fresh id) to the bot's /hooks/events; why not, if it failed."""
+        """Posts the bundled sample `name` (with a fresh id) to the bot's /hooks/events; why not, if it failed.
+
+        A name with the `email:` prefix is a bundled e-mail, sent as `email` sends an uploaded one."""
+        if name.startswith(PREFIX):
+            raw = bundled_email(name.removeprefix(PREFIX))
+            return f"there is no e-mail called {name!r}" if raw is None else await self.email(raw)
         event = load_samples().get(name)
         if event is None:
             return f"there is no sample called {name!r}"
         event["id"] = f"sandbox-{name}-{secrets.token_hex(4)}"
+        return await self._event(event, f"the sample {name!r}")
+
+    async def email(self, raw: bytes) -> str | None:
+        """Classifies the e-mail `raw` as the bot's mailbox intake does (the configuration's e-mail rules, then the
+        built-in ones) and posts the notification to /hooks/events as an event; why not, if it failed.
+
+        Its id is the intake's key with a fresh suffix: the same e-mail sent twice shows twice, as samples do."""
+        event = email_event(raw, self.email_rules, id_suffix=f"-sandbox-{secrets.token_hex(4)}")
+        return await self._event(event, "the e-mail")
+
+    async def _event(self, event: dict[str, Any], what: str) -> str | None:
         headers = {"content-type": "application/json"}
         if self.webhook_token:
             headers["authorization"] = f"Bearer {self.webhook_token}"
         try:
             response = await self._client.post(
-                f"{self.bot_url}/hooks/events", content=json.dumps(event).encode(), headers=headers
+                f"{self.bot_url}/hooks/events",
+                content=json.dumps(event, default=str).encode(),
+                headers=headers,
             )
         except httpx.HTTPError as exc:
             return f"the bot could not be reached at {self.bot_url}: {type(exc).__name__}"
         if response.status_code != 202:
-            return f"the bot refused the sample {name!r}: HTTP {response.status_code} {response.text.strip()[:300]}"
+            return f"the bot refused {what}: HTTP {response.status_code} {response.text.strip()[:300]}"
         return None

@@ -34,8 +34,17 @@ from starlette.routing import Route
 
 from notifbot.render.html import STATIC_DIR as CHAT_STATIC
 from notifbot.sandbox.chat import Chat, Message
+from notifbot.sandbox.emails import (
+    MAX_EMAIL_BYTES,
+    MAX_UPLOAD_BYTES,
+    PREFIX,
+    UploadError,
+    bounded_body,
+    bundled_emails,
+    form_file,
+)
 from notifbot.sandbox.feed import Feed, notice_html
-from notifbot.sandbox.guard import same_origin
+from notifbot.sandbox.guard import from_page
 from notifbot.sandbox.interact import BotLink, sample_titles
 from notifbot.sandbox.signing import find_button
 from notifbot.sandbox.slack_api import VIEWER, YOU
@@ -112,6 +121,9 @@ async def settle(chat: Chat, after: int, channel: str | None, timeout: float = S
         await changes.aclose()
 
 
+REFUSED = PlainTextResponse("refused: this form is accepted from the sandbox page only\n", 403)
+
+
 def _back(anchor: str = "") -> Response:
     return RedirectResponse("/" + (f"#{quote(anchor, safe='-._')}" if anchor else ""), status_code=303)
 
@@ -138,6 +150,7 @@ class Page:
         self.feed = Feed(chat, self.views)
         self.dismissed: set[tuple[str, str]] = set()  # (channel, ts) of ephemeral answers dismissed
         self.samples = sample_titles()  # name → title, for the "Send a sample event" menu
+        self.emails = {PREFIX + name: subject for name, subject in bundled_emails().items()}  # its "E-mails"
 
     def routes(self) -> list[Route]:
         return [
@@ -148,6 +161,7 @@ class Page:
             Route("/act", self._post(self._act), methods=["POST"]),
             Route("/command", self._post(self._command), methods=["POST"]),
             Route("/sample", self._post(self._sample), methods=["POST"]),
+            Route("/email", self._email, methods=["POST"]),
             Route("/dismiss", self._post(self._dismiss), methods=["POST"]),
             Route("/as", self._post(self._as), methods=["POST"]),
             *([Route("/console", self._post(self._console), methods=["POST"])] if self.console else []),
@@ -205,6 +219,8 @@ class Page:
             columns=self.columns(user),
             notices=[notice_html(n) for n in self.chat.notices() if n.channel not in known],
             samples=self.samples,
+            emails=self.emails,
+            max_email=f"{MAX_EMAIL_BYTES // 1024 // 1024} MB",
             viewer=user == VIEWER,
             user=user,
             command=self.link.command_name,
@@ -262,8 +278,8 @@ class Page:
 
         async def endpoint(request: Request) -> Response:
             headers = request.headers
-            if not same_origin(headers.get("origin"), headers.get("host"), headers.get("sec-fetch-site")):
-                return PlainTextResponse("refused: this form is accepted from the sandbox page only\n", 403)
+            if not from_page(request):
+                return REFUSED
             declared = headers.get("content-length", "")
             if declared.isdigit() and int(declared) > MAX_FORM:
                 return PlainTextResponse("refused: the form is too large\n", 413)
@@ -310,6 +326,37 @@ class Page:
         problem = await self.link.sample(form.get("sample", ""))
         if problem is not None:
             self.chat.notice("", f"Send sample: {problem}")
+        else:
+            await settle(self.chat, seq, None)
+        return _back()
+
+    async def _email(self, request: Request) -> Response:
+        """ "Send your own e-mail": the uploaded .eml, classified as the bot's e-mail intake does, posted to the bot's
+        /hooks/events (`BotLink.email`); a problem with the upload is a notice on the page."""
+        if not from_page(request):
+            return REFUSED
+        body = await bounded_body(request, MAX_UPLOAD_BYTES)
+        too_large = (
+            f"Send e-mail: the file is too large; the sandbox takes e-mails up to {MAX_EMAIL_BYTES:,} bytes."
+        )
+        if body is None:
+            self.chat.notice("", too_large)
+            return _back()
+        try:
+            upload = form_file(request.headers.get("content-type", ""), body)
+        except UploadError as exc:
+            self.chat.notice("", f"Send e-mail: {exc}.")
+            return _back()
+        if len(upload.content) > MAX_EMAIL_BYTES:
+            self.chat.notice("", too_large)
+            return _back()
+        if not upload.content.strip():
+            self.chat.notice("", "Send e-mail: choose a .eml file first (the one sent was empty).")
+            return _back()
+        seq = self.chat.seq
+        problem = await self.link.email(upload.content)
+        if problem is not None:
+            self.chat.notice("", f"Send e-mail: {problem}")
         else:
             await settle(self.chat, seq, None)
         return _back()

@@ -291,6 +291,7 @@ async def _run(
         command=derived.settings.slack.command,
         webhook_token=env.webhook_token,
         channel_names=derived.channels,
+        email_rules=derived.settings.email.compiled_rules(),
     )
     page = Page(services.chat, link, channels=derived.channels, bot_url=bot_url, console=console)
     routes = [*services.routes(), *page.routes(), *(fake.routes() if fake else [])]

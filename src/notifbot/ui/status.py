@@ -13,6 +13,7 @@ from typing import Literal
 
 from notifbot.central_time import central_date
 from notifbot.commands.common import group_state
+from notifbot.commands.open_groups import open_groups as commands_open_groups
 from notifbot.i18n import EN
 from notifbot.iso_time import parse_time
 from notifbot.model import Mute
@@ -259,10 +260,11 @@ def failing_first(lines: list[PollerLine]) -> list[PollerLine]:
 
 @dataclass(frozen=True)
 class OpenGroup:
-    """An open alert group: its key, where it posts, its state, how many events joined, when it last saw one."""
+    """An open problem: its group key, the destinations posting it, its state, how many events joined (at the
+    busiest destination), when it last saw one."""
 
     key: str
-    destination: str
+    destinations: tuple[str, ...]
     state: str
     count: int
     last_seen: Moment
@@ -270,38 +272,62 @@ class OpenGroup:
 
 @dataclass(frozen=True)
 class OpenGroups:
-    """Open alert groups per state ("firing", "acknowledged", …) and the most recently active of them."""
+    """Open alert groups per state ("firing", "acknowledged", …), each problem once however many destinations post
+    it (as `/marketo status` counts them), and the most recently active of them."""
 
     by_state: dict[str, int]
     latest: list[OpenGroup]
 
     @property
     def total(self) -> int:
-        """How many groups are open."""
+        """How many problems have an open group."""
         return sum(self.by_state.values())
 
 
-def _state(state: object, acked: object) -> str:
-    """A group's state in words; an acknowledged firing group is "acknowledged" (as `status` says it)."""
-    return group_state("acknowledged" if acked and state == "firing" else str(state))
+_RANK = {
+    "resolved": 0,
+    "firing": 1,
+    "acknowledged": 2,
+}  # across destinations, as commands.open_groups ranks them
 
 
 def open_groups(conn: Conn, now: datetime, limit: int = OPEN_GROUPS_SHOWN) -> OpenGroups:
-    """Counts of open groups by state and the `limit` most recently active (the partial index of open groups)."""
-    by_state: dict[str, int] = {}
-    for state, acked, count in conn.execute(
-        "SELECT state, acked, count(*) FROM alert_groups WHERE closed = 0 GROUP BY state, acked"
-    ).fetchall():
-        name = _state(state, acked)
-        by_state[name] = by_state.get(name, 0) + int(count)
-    rows = conn.execute(
-        "SELECT group_key, destination, state, acked, count, last_seen FROM alert_groups WHERE closed = 0"
-        " ORDER BY last_seen DESC, id DESC LIMIT ?",
-        (limit,),
-    ).fetchall()
+    """Open groups by state and the `limit` most recently active problems (reads open groups only)."""
+    counted = commands_open_groups(conn).states
+    by_state = {group_state(state): n for state, n in counted.items()}
+    keys = [
+        str(k)
+        for (k,) in conn.execute(
+            "SELECT group_key FROM alert_groups WHERE closed = 0 GROUP BY group_key"
+            " ORDER BY max(last_seen) DESC, group_key LIMIT ?",
+            (limit,),
+        ).fetchall()
+    ]
+    rows: dict[str, list[tuple[str, str, int, float]]] = {k: [] for k in keys}
+    if keys:
+        marks = ", ".join("?" for _ in keys)
+        for key, destination, state, acked, count, last_seen in conn.execute(
+            "SELECT group_key, destination, state, acked, count, last_seen FROM alert_groups"
+            f" WHERE closed = 0 AND group_key IN ({marks})",
+            keys,
+        ).fetchall():
+            rows[str(key)].append((str(destination), _raw_state(state, acked), int(count), float(last_seen)))
     latest = []
-    for key, destination, state, acked, count, last_seen in rows:
-        seen = moment(float(last_seen), now)
+    for key in keys:
+        held = rows[key]
+        seen = moment(max(r[3] for r in held), now)
         assert seen is not None
-        latest.append(OpenGroup(str(key), str(destination), _state(state, acked), int(count), seen))
+        state = max((r[1] for r in held), key=_RANK.__getitem__)
+        latest.append(
+            OpenGroup(
+                key, tuple(sorted(r[0] for r in held)), group_state(state), max(r[2] for r in held), seen
+            )
+        )
     return OpenGroups(dict(sorted(by_state.items())), latest)
+
+
+def _raw_state(state: object, acked: object) -> str:
+    """resolved, firing or acknowledged, before translation into words."""
+    if state == "resolved":
+        return "resolved"
+    return "acknowledged" if acked else "firing"

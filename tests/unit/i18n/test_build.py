@@ -31,6 +31,7 @@ def test_the_wheel_has_a_compiled_catalog_per_locale(tmp_path: Path) -> None:
         names = set(z.namelist())
         assert "notifbot/render/static/chat.css" in names  # the message views' styles (sandbox, console)
         assert {"notifbot/ui/static/console.css", "notifbot/ui/templates/base.html"} <= names  # the console
+        assert "notifbot/sandbox/mail/campaign_failure.eml" in names  # the sandbox's "Send a sample" e-mails
         for locale in ("en", "sv"):
             assert f"notifbot/i18n/locales/{locale}/LC_MESSAGES/notifbot.po" in names
             assert f"notifbot/i18n/locales/{locale}/LC_MESSAGES/notifbot.mo" in names

@@ -174,9 +174,34 @@ def test_open_alert_groups_by_state_most_recent_first(store_conn: Conn) -> None:
     acknowledge_group(conn, int(acked), ago(1).timestamp())
     found = open_groups(conn, NOW, limit=2)
     assert found.by_state == {"acknowledged": 1, "firing": 2} and found.total == 3
-    assert [(g.key, g.destination, g.state, g.count, g.last_seen.relative) for g in found.latest] == [
-        ("kind=b", "ops", "firing", 2, "5 min ago"),
-        ("kind=c", "ops", "firing", 3, "10 min ago"),
+    assert [(g.key, g.destinations, g.state, g.count, g.last_seen.relative) for g in found.latest] == [
+        ("kind=b", ("ops",), "firing", 2, "5 min ago"),
+        ("kind=c", ("ops",), "firing", 3, "10 min ago"),
     ]
     conn.execute("UPDATE alert_groups SET closed = 1")
     assert open_groups(conn, NOW) == type(found)({}, [])
+
+
+def test_one_problem_posted_to_three_destinations_is_one_open_group(store_conn: Conn) -> None:
+    conn = store_conn
+    policy = GroupPolicy(("kind",), timedelta(seconds=30), timedelta(minutes=5), timedelta(hours=4))
+    event = parse_event({"kind": "audit", "id": "x1"}, now=ago(3))
+    targets = [
+        Target(name, kind, where, GroupRef(f"g-{name}", "kind=audit", policy))
+        for name, kind, where in (
+            ("ops", "slack", "C1"),
+            ("ops-teams", "teams_workflow", "w"),
+            ("console", "console", "-"),
+        )
+    ]
+    insert_notifications(conn, [(event, targets)], now=ago(3).timestamp())
+    (acked,) = conn.execute("SELECT id FROM alert_groups WHERE destination = 'ops'").fetchone()
+    acknowledge_group(conn, int(acked), ago(1).timestamp())
+    found = open_groups(conn, NOW)
+    assert found.by_state == {"acknowledged": 1} and found.total == 1  # someone is on it: acknowledged
+    [group] = found.latest
+    assert (group.key, group.destinations, group.state) == (
+        "kind=audit",
+        ("console", "ops", "ops-teams"),
+        "acknowledged",
+    )

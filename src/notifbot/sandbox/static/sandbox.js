@@ -29,7 +29,8 @@
   async function post(action, data) {
     const response = await fetch(action, {
       method: "POST",
-      body: new URLSearchParams(data),
+      // a file upload goes as the browser encodes it (multipart), any other form as the page's urlencoded one
+      body: data.has("eml") ? data : new URLSearchParams(data),
       redirect: "manual",
       credentials: "same-origin",
     });
@@ -47,6 +48,7 @@
       await post(form.getAttribute("action"), data);
       if (form.classList.contains("sb-command")) form.querySelector("input[name=text]").value = "";
       if (form.classList.contains("sb-dismiss")) form.closest("article")?.remove();
+      if (form.classList.contains("sb-email")) form.reset();
     } catch (error) {
       notice(String(error.message || error), data.get("channel"));
     } finally {
