@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from notifbot.sandbox.slack_api import TOKEN
-from tests.integration.process import free_port, query
+from tests.integration.process import free_port, query, wait_until
 
 CONFIG = "delivery: {slack_interval_seconds: 0, teams_workflow_interval_seconds: 0}\n"
 
@@ -62,6 +62,11 @@ class SandboxProcess:
     def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         """What the bot stored: one statement on its database (committed rows; a connection of its own)."""
         return query(self.db, sql, *params)
+
+    def wait_for_quota_sample(self) -> None:
+        """Waits for the bot's first quota sample: in the first 15 minutes after 00:00 CT the story seeds none, and
+        the quota poller's first run comes a few seconds after the start."""
+        wait_until(lambda: self.rows("SELECT 1 FROM quota_samples LIMIT 1"), timeout=15)
 
     def history(self, channel: str) -> list[dict[str, Any]]:
         """What the bot posted in `channel`, as Slack's conversations.history answers it (newest first)."""
