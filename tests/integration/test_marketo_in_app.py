@@ -31,7 +31,9 @@ async def test_quota_watch_runs_in_the_app_and_alerts_once(bot_factory: BotFacto
         )
         assert bot.pollers.names == ["activities:123-ABC-456", "campaigns:123-ABC-456", "quota:123-ABC-456"]
         delay = await bot.pollers.run_now("quota:123-ABC-456")
-        assert delay == 300  # above 80 %: poll every 5 minutes
+        # above 80 %: every 5 minutes (10 from 50 %); in the first hours of the US Central day the poller's share of
+        # the day's call budget stretches that a little (about 336 s at 00:00 CT), never to the 10-minute cadence
+        assert 300 <= delay < 600
         await bot.pollers.run_now("quota:123-ABC-456")  # the same threshold is not announced twice
         stdout = bot.senders["console"]._stream  # type: ignore[attr-defined]
         assert isinstance(stdout, io.StringIO)
