@@ -13,6 +13,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from notifbot.render.card import CARD_CONTENT_TYPE
 from notifbot.render.html import (
     UNSUPPORTED_ELEMENT,
     Attrs,
@@ -26,7 +27,6 @@ from notifbot.render.html import (
     unsupported,
 )
 
-CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 # Adaptive Card enums (case-insensitive) → chat.css classes
 COLORS = {c: f"nb-c-{c}" for c in ("dark", "light", "accent", "good", "warning", "attention")}
 SIZES = {"small": "nb-s-small", "medium": "nb-s-medium", "large": "nb-s-large", "extralarge": "nb-s-xlarge"}
