@@ -49,7 +49,7 @@ from notifbot.sandbox.interact import BotLink, sample_titles
 from notifbot.sandbox.signing import find_button
 from notifbot.sandbox.slack_api import VIEWER, YOU
 from notifbot.sandbox.views import Confirm, Views, dom_id, templates
-from notifbot.ui.auth import COOKIE, LIFETIME_SECONDS, mint
+from notifbot.ui.auth import mint, set_session
 
 STATIC = Path(__file__).resolve().parent / "static"
 FILES: Mapping[str, Path] = {
@@ -378,7 +378,7 @@ class Page:
         """Signs the reader in to the bot's console, as an admin (a viewer while the page acts as one): the session
         cookie, and 303 to the bot's /ui/.
 
-        The cookie's attributes are the console's own (`ui.console.Console.login`); it is set for the host the
+        The cookie's attributes are the console's own (`ui.auth.set_session`); it is set for the host the
         page was reached by, which is the bot's too (the Host check let only a loopback name through).
         """
         url = self.console_url(request)
@@ -386,15 +386,12 @@ class Page:
             self.chat.notice("", CONSOLE_ON_IPV6)
             return _back()
         response = RedirectResponse(url, status_code=303, headers=HEADERS)
-        response.set_cookie(
-            COOKIE,
+        set_session(
+            response,
             mint(self.console.viewer, "viewer", CONSOLE_SUBJECT)
             if _user(request) == VIEWER
             else mint(self.console.admin, "admin", CONSOLE_SUBJECT),
-            max_age=LIFETIME_SECONDS,
-            path=CONSOLE_PATH,
+            CONSOLE_PATH,
             secure=False,  # the sandbox is plain HTTP on loopback, as the console sees its requests
-            httponly=True,
-            samesite="strict",
         )
         return response

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from starlette.responses import Response
+
 from notifbot.errors import ConfigError
 
 Role = Literal["admin", "viewer"]
@@ -126,6 +128,18 @@ def mint(token: str, role: Role, subject: str, now: float | None = None) -> str:
     """A session cookie value signed with `token`, `role`'s (the sandbox signs its user in with the token it made)."""
     expires = int((time.time() if now is None else now) + LIFETIME_SECONDS)
     return _sign(session_key(token), role, subject, expires, secrets.token_urlsafe(16))
+
+
+def set_session(response: Response, value: str, path: str, secure: bool) -> None:
+    """Sets the session cookie with its one set of attributes (sign-in here, and the sandbox's Open console)."""
+    response.set_cookie(
+        COOKIE, value, max_age=LIFETIME_SECONDS, path=path, secure=secure, httponly=True, samesite="strict"
+    )
+
+
+def clear_session(response: Response, path: str, secure: bool) -> None:
+    """Clears the session cookie (the same attributes as `set_session`, so the browser drops that cookie)."""
+    response.delete_cookie(COOKIE, path=path, secure=secure, httponly=True, samesite="strict")
 
 
 class LoginLimiter:

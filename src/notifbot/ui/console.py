@@ -30,7 +30,7 @@ from notifbot.metrics import Metrics
 from notifbot.net import is_loopback
 from notifbot.render.html import STATIC_DIR as CHAT_STATIC_DIR
 from notifbot.store.runner import Database
-from notifbot.ui.auth import COOKIE, LIFETIME_SECONDS, Keys, LoginLimiter, Role, Session
+from notifbot.ui.auth import COOKIE, Keys, LoginLimiter, Role, Session, clear_session, set_session
 from notifbot.ui.guard import BrowserGuard, clear_text_off_loopback, cross_site, own_origin
 from notifbot.ui.pages import PAGES, Page, PageError, View
 from notifbot.ui.queries import requeue_dead
@@ -262,27 +262,18 @@ class Console:
             return self.sign_in(request, 401, error=error)
         log.info("console sign-in", extra={"role": role, "client": client})
         response = RedirectResponse(f"{base_of(request)}/", status_code=303)
-        response.set_cookie(
-            COOKIE,
+        set_session(
+            response,
             self.keys.mint(role, "console token", self.clock()),
-            max_age=LIFETIME_SECONDS,
-            path=base_of(request) or "/",
-            secure=request.url.scheme == "https",
-            httponly=True,
-            samesite="strict",
+            base_of(request) or "/",
+            request.url.scheme == "https",
         )
         return response
 
     async def logout(self, request: Request, session: Session) -> Response:
         """Clears the cookie (the session itself stays valid until it expires: it is stateless)."""
         response = RedirectResponse(f"{base_of(request)}/login", status_code=303)
-        response.delete_cookie(
-            COOKIE,
-            path=base_of(request) or "/",
-            secure=request.url.scheme == "https",
-            httponly=True,
-            samesite="strict",
-        )
+        clear_session(response, base_of(request) or "/", request.url.scheme == "https")
         return response
 
     async def retry(self, request: Request, session: Session) -> Response:
