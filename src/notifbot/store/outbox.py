@@ -160,8 +160,8 @@ def release(conn: Conn, row_id: int, worker: str, unsure_since: float | None = N
 
 
 @dataclass(frozen=True)
-class DeadRow:
-    """A delivery that was given up, with the reason."""
+class OpenRow:
+    """A delivery not done: where it goes, how often it was tried, the last error, and its event."""
 
     id: int
     destination: str
@@ -171,22 +171,20 @@ class DeadRow:
     event_key: str
     kind: str
     received_at: str
+
+
+@dataclass(frozen=True)
+class DeadRow(OpenRow):
+    """A delivery that was given up, with the reason."""
+
     # always set by list_dead; the default keeps rows built by hand (tests) as they were
     event_id: int | None = None
 
 
 @dataclass(frozen=True)
-class PendingRow:
+class PendingRow(OpenRow):
     """A delivery still to be made: how often it was tried, why the last try failed, when the next one is due."""
 
-    id: int
-    destination: str
-    target: str
-    attempts: int
-    last_error: str | None
-    event_key: str
-    kind: str
-    received_at: str
     event_id: int
     next_attempt_at: float
     claimed: bool  # a worker is sending it now
