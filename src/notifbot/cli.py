@@ -454,14 +454,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _loopback(host: str) -> str:
-    """`--host` of the sandbox: a loopback address, else a usage error (the page has no login)."""
-    from notifbot.net import is_loopback
+    """`--host` of the sandbox: `sandbox.guard.require_loopback`'s rule, refused as a usage error."""
+    from notifbot.sandbox.guard import require_loopback
 
-    if not is_loopback(host):
-        raise argparse.ArgumentTypeError(
-            f"{host!r} is not a loopback address: the sandbox listens on 127.0.0.1, ::1 or localhost only"
-        )
-    return host
+    try:
+        return require_loopback(host)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(exc.problems[0].removeprefix("--host: ")) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
